@@ -1,0 +1,29 @@
+//! Domain types of Pomost: participants in reintegration, job offers, job coaches and the
+//! closed vocabularies they share (stages, accommodations, contract types, disability
+//! degrees). Pure data with validation; no I/O, no async, no wire types.
+//!
+//! Atomic values (TERYT codes, coordinates, skill levels) are newtypes that cannot hold an
+//! invalid value; whole records are checked by their `validated` constructors, which report
+//! the first problem as a [`ValidationError`] naming the field path and the reason.
+
+mod coach;
+mod error;
+mod geo;
+mod offer;
+mod participant;
+mod skills;
+mod vocab;
+
+pub use coach::{CoachArea, CoachId, JobCoach};
+pub use error::ValidationError;
+pub use geo::{GeoPoint, Location, TerytCode};
+pub use offer::{Employer, Offer, OfferKey, Workplace};
+pub use participant::{Disability, Participant, ParticipantId};
+pub use skills::{SkillClaim, SkillId, SkillLevel, SkillRelatedness, SkillRequirement};
+pub use vocab::{
+    Accommodation, AccommodationSet, ContractSet, ContractType, DisabilityCause, DisabilityDegree, Stage, UnitKind,
+};
+
+/// Upper bound of weekly hours any record may state (12 h a day, 7 days a week); beyond it a
+/// value is a data-entry error, not a job.
+pub const MAX_WEEKLY_HOURS: f32 = 84.0;
