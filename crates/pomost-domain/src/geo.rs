@@ -97,6 +97,11 @@ impl TerytCode {
         Ok(Self { digits, len: len as u8 })
     }
 
+    /// The digits as a number (leading zeros dropped: `0264` is 264).
+    pub fn digits(self) -> u32 {
+        self.digits
+    }
+
     /// Number of digits (2, 4, 6 or 7).
     pub fn len(self) -> u8 {
         self.len

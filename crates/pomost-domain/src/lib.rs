@@ -14,11 +14,13 @@ mod participant;
 mod skills;
 mod vocab;
 
-pub use coach::{CoachArea, CoachId, JobCoach};
+pub use coach::{CoachArea, CoachId, JobCoach, MAX_COACH_CAPACITY_HOURS, MAX_COACH_RADIUS_KM};
 pub use error::ValidationError;
 pub use geo::{GeoPoint, Location, TerytCode};
-pub use offer::{Employer, Offer, OfferKey, Workplace};
-pub use participant::{Disability, Participant, ParticipantId};
+pub use offer::{Employer, MAX_ADAPTATION_WEEKS, MAX_OFFER_SKILLS, Offer, OfferKey, Workplace};
+pub use participant::{
+    Disability, MAX_COACH_HOURS, MAX_COMMUTE_KM, MAX_PARTICIPANT_SKILLS, Participant, ParticipantId,
+};
 pub use skills::{SkillClaim, SkillId, SkillLevel, SkillRelatedness, SkillRequirement};
 pub use vocab::{
     Accommodation, AccommodationSet, ContractSet, ContractType, DisabilityCause, DisabilityDegree, Stage, UnitKind,

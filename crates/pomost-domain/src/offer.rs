@@ -112,8 +112,13 @@ pub struct Offer {
 impl Offer {
     /// The record if every field is valid, else the first problem with its field path.
     pub fn validated(self) -> Result<Self, ValidationError> {
-        self.validate().map_err(|error| error.under("offer"))?;
+        self.check()?;
         Ok(self)
+    }
+
+    /// Checks every field without taking the record; errors name `offer.<field>`.
+    pub fn check(&self) -> Result<(), ValidationError> {
+        self.validate().map_err(|error| error.under("offer"))
     }
 
     fn validate(&self) -> Result<(), ValidationError> {

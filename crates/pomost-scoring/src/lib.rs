@@ -1,1 +1,35 @@
-//! placeholder
+//! Pure, synchronous ranking of participants for a job offer, with an explanation for every
+//! score and a stated reason for every exclusion.
+//!
+//! The [`ParticipantPool`] keeps participants as compact records grouped by a spatial grid
+//! (so a regional offer touches only nearby cells) and job coaches in a small index; a
+//! [`ScoringPolicy`] gives the weights. [`ParticipantPool::shortlist`] scans the reachable
+//! cells in parallel and keeps the top k; [`ParticipantPool::explain`] gives the full factor
+//! breakdown or every reason a person is not on the list.
+//!
+//! Needs, not diagnoses: scoring reads accommodations, job-coach hours and the working-time
+//! exemption; the certificate's degree feeds only the legal working-time rule; cause symbols
+//! are never read.
+
+mod coaches;
+mod context;
+mod error;
+mod evaluate;
+mod explain;
+mod factors;
+mod grid;
+mod policy;
+mod pool;
+mod reasons;
+mod record;
+mod shortlist;
+mod skills;
+mod topk;
+
+pub use error::ScoringError;
+pub use explain::{Explanation, FailedConstraint};
+pub use factors::{Factor, FactorScore};
+pub use policy::{DEFAULT_POLICY_TOML, FactorWeights, ScoringPolicy};
+pub use pool::{ParticipantPool, PoolStats};
+pub use reasons::{ExclusionCounts, ExclusionReason};
+pub use shortlist::{Candidate, Shortlist, ShortlistRequest};

@@ -1,0 +1,132 @@
+//! Job coaches in a small index by TERYT unit and grid cell, with capacity kept in place.
+
+use std::collections::HashMap;
+
+use pomost_domain::{CoachId, JobCoach};
+
+use crate::ScoringError;
+use crate::grid::{cell_of, cells_within, distance_km};
+use crate::record::{pack_teryt, packed_prefix};
+
+/// A coach as scoring reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct CoachEntry {
+    pub(crate) coach: JobCoach,
+    pub(crate) supported: u16,
+    pub(crate) centre: Option<(f32, f32)>,
+    pub(crate) teryt: Vec<u32>,
+}
+
+impl CoachEntry {
+    fn new(coach: JobCoach) -> Self {
+        let centre = coach.area.centre.map(|point| (point.lat() as f32, point.lon() as f32));
+        let teryt = coach.area.teryt.iter().map(|code| pack_teryt(*code)).collect();
+        Self { supported: coach.accommodations_supported.as_u16(), centre, teryt, coach }
+    }
+
+    pub(crate) fn free_hours(&self) -> f32 {
+        self.coach.free_hours()
+    }
+
+    /// Whether the coach's area covers a place, and the distance from the area's centre
+    /// when it has one.
+    #[inline]
+    pub(crate) fn covers(&self, lat: f32, lon: f32, packed_teryt: u32) -> Option<Option<f32>> {
+        let distance = self.centre.map(|(centre_lat, centre_lon)| distance_km(centre_lat, centre_lon, lat, lon));
+        let by_radius = distance.is_some_and(|distance| distance <= self.coach.area.radius_km);
+        let by_teryt = self.teryt.iter().any(|area| packed_prefix(packed_teryt, area >> 29) == Some(*area));
+        (by_radius || by_teryt).then_some(distance)
+    }
+}
+
+/// All coaches with lookups by place. Indexes are rebuilt when a coach is added or removed
+/// (thousands of coaches, milliseconds); capacity changes write in place.
+#[derive(Debug, Default)]
+pub(crate) struct CoachBook {
+    entries: Vec<CoachEntry>,
+    by_id: HashMap<CoachId, u32>,
+    by_teryt: HashMap<u32, Vec<u32>>,
+    by_cell: HashMap<u32, Vec<u32>>,
+}
+
+impl CoachBook {
+    pub(crate) fn upsert(&mut self, coach: JobCoach) -> Result<(), ScoringError> {
+        let coach = coach.validated()?;
+        match self.by_id.get(&coach.id) {
+            Some(&index) => self.entries[index as usize] = CoachEntry::new(coach),
+            None => {
+                self.by_id.insert(coach.id.clone(), self.entries.len() as u32);
+                self.entries.push(CoachEntry::new(coach));
+            }
+        }
+        self.rebuild_place_index();
+        Ok(())
+    }
+
+    pub(crate) fn remove(&mut self, id: &CoachId) -> bool {
+        let Some(index) = self.by_id.remove(id) else { return false };
+        self.entries.swap_remove(index as usize);
+        if let Some(moved) = self.entries.get(index as usize) {
+            self.by_id.insert(moved.coach.id.clone(), index);
+        }
+        self.rebuild_place_index();
+        true
+    }
+
+    pub(crate) fn set_committed_hours(&mut self, id: &CoachId, hours: f32) -> Result<(), ScoringError> {
+        let index = *self.by_id.get(id).ok_or_else(|| ScoringError::UnknownCoach(id.to_string()))?;
+        let entry = &mut self.entries[index as usize];
+        let mut updated = entry.coach.clone();
+        updated.committed_hours = hours;
+        entry.coach = updated.validated()?;
+        Ok(())
+    }
+
+    pub(crate) fn get(&self, index: u32) -> &CoachEntry {
+        &self.entries[index as usize]
+    }
+
+    pub(crate) fn by_id(&self, id: &CoachId) -> Option<&JobCoach> {
+        self.by_id.get(id).map(|index| &self.entries[*index as usize].coach)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn rebuild_place_index(&mut self) {
+        self.by_teryt.clear();
+        self.by_cell.clear();
+        let mut cells = Vec::new();
+        for (index, entry) in self.entries.iter().enumerate() {
+            for area in &entry.teryt {
+                self.by_teryt.entry(*area).or_default().push(index as u32);
+            }
+            if let Some((lat, lon)) = entry.centre {
+                cells_within(lat, lon, entry.coach.area.radius_km, &mut cells);
+                for cell in &cells {
+                    self.by_cell.entry(*cell).or_default().push(index as u32);
+                }
+            }
+        }
+    }
+
+    /// Calls `visit(index, distance from the coach's centre)` for each coach whose area covers
+    /// the place. A coach may be visited twice (by unit and by radius); callers keep the best.
+    #[inline]
+    pub(crate) fn for_each_covering(&self, lat: f32, lon: f32, packed_teryt: u32, mut visit: impl FnMut(u32, Option<f32>)) {
+        for len in [2, 4, 6, 7] {
+            let Some(prefix) = packed_prefix(packed_teryt, len) else { break };
+            for &index in self.by_teryt.get(&prefix).map(Vec::as_slice).unwrap_or_default() {
+                if let Some(distance) = self.entries[index as usize].covers(lat, lon, packed_teryt) {
+                    visit(index, distance);
+                }
+            }
+        }
+        for &index in self.by_cell.get(&(cell_of(lat, lon) as u32)).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(distance) = self.entries[index as usize].covers(lat, lon, packed_teryt) {
+                visit(index, distance);
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Everything about one offer that the scan needs, computed once per request.
+
+use pomost_domain::{DisabilityDegree, Offer, Workplace};
+use time::Date;
+
+use crate::coaches::CoachBook;
+use crate::factors::Factor;
+use crate::policy::ScoringPolicy;
+use crate::record::pack_teryt;
+use crate::skills::{Requirement, SkillBook, SkillCredits};
+
+/// The on-site workplace in the scan's units.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Place {
+    pub(crate) lat: f32,
+    pub(crate) lon: f32,
+    pub(crate) teryt: u32,
+}
+
+/// A coach whose area covers the workplace.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SiteCoach {
+    pub(crate) index: u32,
+    pub(crate) distance: Option<f32>,
+}
+
+/// An offer compiled for scanning.
+pub(crate) struct OfferContext<'a> {
+    pub(crate) offer: &'a Offer,
+    pub(crate) policy: &'a ScoringPolicy,
+    pub(crate) weights: [f32; Factor::ALL.len()],
+    pub(crate) place: Option<Place>,
+    pub(crate) closed: bool,
+    /// Per certificate degree: whether the legal working-time rule forbids this offer to a
+    /// person without a physician's exemption.
+    pub(crate) legal_forbids: [bool; 4],
+    pub(crate) provided: u16,
+    pub(crate) min_stage: u8,
+    pub(crate) lowest_stage: u8,
+    pub(crate) contract_bit: u8,
+    pub(crate) credits: SkillCredits,
+    pub(crate) site_coaches: Vec<SiteCoach>,
+    pub(crate) today: i32,
+}
+
+impl<'a> OfferContext<'a> {
+    pub(crate) fn new(
+        offer: &'a Offer,
+        policy: &'a ScoringPolicy,
+        skills: &SkillBook,
+        coaches: &CoachBook,
+        today: Date,
+    ) -> Self {
+        let place = match &offer.workplace {
+            Workplace::OnSite(location) => Some(Place {
+                lat: location.point.lat() as f32,
+                lon: location.point.lon() as f32,
+                teryt: pack_teryt(location.teryt),
+            }),
+            Workplace::Remote => None,
+        };
+        let mut site_coaches = Vec::new();
+        if let (Some(place), true) = (place, offer.accepts_external_coach) {
+            coaches.for_each_covering(place.lat, place.lon, place.teryt, |index, distance| {
+                if !site_coaches.iter().any(|seen: &SiteCoach| seen.index == index) {
+                    site_coaches.push(SiteCoach { index, distance });
+                }
+            });
+            site_coaches.sort_by_key(|coach| coaches.get(coach.index).coach.id.clone());
+        }
+        let bridged = offer.adaptation_weeks / policy.adaptation_weeks_per_stage;
+        let requirements = compile_requirements(offer, policy);
+        Self {
+            offer,
+            policy,
+            weights: Factor::ALL.map(|factor| policy.weights.get(factor)),
+            place,
+            closed: !offer.is_open_on(today),
+            legal_forbids: DisabilityDegree::ALL.map(|degree| !working_time_violations(degree, offer).is_empty()),
+            provided: offer.accommodations_provided.as_u16(),
+            min_stage: offer.min_stage.rank(),
+            lowest_stage: offer.min_stage.rank().saturating_sub(bridged),
+            contract_bit: 1 << (offer.contract_type as u8),
+            credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit),
+            site_coaches,
+            today: today.to_julian_day(),
+        }
+    }
+}
+
+fn compile_requirements(offer: &Offer, policy: &ScoringPolicy) -> Vec<Requirement> {
+    let must = offer.required_skills.iter().map(|requirement| (requirement, true));
+    let nice = offer.nice_to_have_skills.iter().map(|requirement| (requirement, false));
+    must.chain(nice)
+        .map(|(requirement, must)| Requirement {
+            skill: requirement.skill.clone(),
+            must,
+            weight: requirement.weight * if must { policy.must_have_multiplier } else { 1.0 },
+            min_level: requirement.min_level.map_or(0, |level| level.get()),
+        })
+        .collect()
+}
+
+/// Legal norms of working time for a certificate degree (Act of 27 August 1997, art. 15):
+/// hours a day and a week. `None` without a certificate.
+pub(crate) fn legal_limits(degree: DisabilityDegree) -> Option<(f32, f32)> {
+    match degree {
+        DisabilityDegree::None => None,
+        DisabilityDegree::Light => Some((8.0, 40.0)),
+        DisabilityDegree::Moderate | DisabilityDegree::Severe => Some((7.0, 35.0)),
+    }
+}
+
+/// Every way the offer breaks the legal working-time norms for a person with this degree
+/// and no physician's exemption, in words for the person. Empty when none apply (no
+/// certificate, or guarding work, to which art. 16 says the norms do not apply).
+pub(crate) fn working_time_violations(degree: DisabilityDegree, offer: &Offer) -> Vec<String> {
+    let Some((daily_limit, weekly_limit)) = legal_limits(degree) else { return Vec::new() };
+    if offer.guarding_work {
+        return Vec::new();
+    }
+    let mut violations = Vec::new();
+    if offer.weekly_hours > weekly_limit {
+        violations.push(format!(
+            "offer needs {} h/week; the legal limit for this person is {weekly_limit} h/week",
+            offer.weekly_hours
+        ));
+    }
+    if offer.daily_hours > daily_limit {
+        violations.push(format!(
+            "offer needs {} h/day; the legal limit for this person is {daily_limit} h/day",
+            offer.daily_hours
+        ));
+    }
+    if offer.night_work {
+        violations.push(
+            "offer includes night work, which the law does not allow for a person with a disability certificate \
+             without a physician's consent"
+                .to_owned(),
+        );
+    }
+    if offer.overtime {
+        violations.push(
+            "offer includes overtime, which the law does not allow for a person with a disability certificate \
+             without a physician's consent"
+                .to_owned(),
+        );
+    }
+    violations
+}

@@ -1,0 +1,213 @@
+//! The one place that decides, for a compact record and a compiled offer, which hard
+//! constraints fail, which coach to suggest, and each factor's value. Shortlists and
+//! explanations both call it, so they cannot disagree.
+
+use crate::context::OfferContext;
+use crate::factors::Factor;
+use crate::grid::distance_km;
+use crate::pool::ParticipantPool;
+use crate::reasons::{ExclusionReason, ReasonSet};
+use crate::record::{FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, ParticipantRecord};
+use crate::skills::MAX_REQUIREMENTS;
+
+/// How job-coach support would be secured for a placement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Support {
+    /// The person needs no coach for this offer.
+    NotNeeded,
+    /// The employer's mentor stands in for the coach hours.
+    Mentor,
+    /// This coach (index into the coach book), with a quality in [0, 1].
+    Coach { index: u32, quality: f32 },
+}
+
+/// What the constraints say about one pair.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Evaluation {
+    pub(crate) reasons: ReasonSet,
+    pub(crate) distance_km: f32,
+    pub(crate) support: Support,
+}
+
+impl Evaluation {
+    pub(crate) fn is_eligible(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+/// Checks the hard constraints in precedence order. With `all` false it stops at the first
+/// failure (the scan only counts that one); with `all` true it collects every failure.
+#[inline]
+pub(crate) fn evaluate(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool, all: bool) -> Evaluation {
+    let mut evaluation = Evaluation { reasons: ReasonSet::default(), distance_km: 0.0, support: Support::NotNeeded };
+    macro_rules! fail {
+        ($reason:expr) => {{
+            evaluation.reasons.insert($reason);
+            if !all {
+                return evaluation;
+            }
+        }};
+    }
+    if context.closed {
+        fail!(ExclusionReason::OfferClosed);
+    }
+    if let Some(place) = context.place {
+        evaluation.distance_km = distance_km(record.lat, record.lon, place.lat, place.lon);
+        if evaluation.distance_km > record.max_commute_km {
+            fail!(ExclusionReason::CommuteTooFar);
+        }
+    }
+    if !record.has(FLAG_CONSENT) {
+        fail!(ExclusionReason::NoConsent);
+    }
+    if !record.has(FLAG_EXEMPT) && context.legal_forbids[usize::from(record.degree & 3)] {
+        fail!(ExclusionReason::WorkingTimeLimit);
+    }
+    if context.offer.night_work && !record.has(FLAG_NIGHT_OK) {
+        fail!(ExclusionReason::NightWorkNotAccepted);
+    }
+    if record.stage < context.lowest_stage {
+        fail!(ExclusionReason::StageTooLow);
+    }
+    let uncovered = record.accommodations_required & !context.provided;
+    let needs_hours = record.coach_hours > 0.0;
+    if uncovered == 0 && !needs_hours {
+        return evaluation;
+    }
+    let hours = if needs_hours { record.coach_hours } else { context.policy.accommodation_support_hours };
+    match best_coach(record, context, pool, hours, uncovered) {
+        Some((index, quality)) => evaluation.support = Support::Coach { index, quality },
+        None if uncovered != 0 => {
+            fail!(ExclusionReason::AccommodationNotCovered);
+            if needs_hours && !context.offer.employer_mentor && best_coach(record, context, pool, hours, 0).is_none() {
+                evaluation.reasons.insert(ExclusionReason::NoJobCoach);
+            }
+        }
+        None if context.offer.employer_mentor => evaluation.support = Support::Mentor,
+        None => fail!(ExclusionReason::NoJobCoach),
+    }
+    evaluation
+}
+
+/// The coach with free capacity for `hours` who supports every `uncovered` accommodation
+/// and whose area covers the workplace (the home for remote work): the highest quality,
+/// ties to the smaller coach id.
+#[inline]
+fn best_coach(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+    hours: f32,
+    uncovered: u16,
+) -> Option<(u32, f32)> {
+    if !context.offer.accepts_external_coach {
+        return None;
+    }
+    let preferred_open = record.accommodations_preferred & !context.provided;
+    let mut best: Option<(u32, f32)> = None;
+    let mut consider = |index: u32, distance: Option<f32>| {
+        let entry = pool.coaches.get(index);
+        let free = entry.free_hours();
+        if free < hours || entry.supported & uncovered != uncovered {
+            return;
+        }
+        let capacity = entry.coach.weekly_capacity_hours.max(f32::EPSILON);
+        let headroom = ((free - hours) / capacity).clamp(0.0, 1.0);
+        let coverage = share(preferred_open & entry.supported, preferred_open);
+        let proximity = match distance {
+            Some(distance) => (1.0 - distance / entry.coach.area.radius_km.max(f32::EPSILON)).clamp(0.0, 1.0),
+            None => 0.5,
+        };
+        let quality = 0.5 * headroom + 0.25 * coverage + 0.25 * proximity;
+        let better = match best {
+            None => true,
+            Some((best_index, best_quality)) => {
+                quality > best_quality
+                    || (quality == best_quality && entry.coach.id < pool.coaches.get(best_index).coach.id)
+            }
+        };
+        if better {
+            best = Some((index, quality));
+        }
+    };
+    match context.place {
+        Some(_) => context.site_coaches.iter().for_each(|site| consider(site.index, site.distance)),
+        None => pool.coaches.for_each_covering(record.lat, record.lon, record.home_teryt, consider),
+    }
+    best
+}
+
+/// Share of `of` that `met` holds, 1 when `of` is empty.
+#[inline]
+fn share(met: u16, of: u16) -> f32 {
+    if of == 0 { 1.0 } else { met.count_ones() as f32 / of.count_ones() as f32 }
+}
+
+/// Each factor's value in [0, 1], in [`Factor::ALL`] order, for an eligible pair.
+#[inline]
+pub(crate) fn factor_values(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+    evaluation: &Evaluation,
+) -> [f32; Factor::ALL.len()] {
+    let policy = context.policy;
+    let skills = skills_value(record, context, pool);
+    let stage = if record.stage >= context.min_stage {
+        1.0
+    } else {
+        (1.0 - f32::from(context.min_stage - record.stage) * policy.stage_gap_penalty).max(0.0)
+    };
+    let (coach, coach_supported) = match evaluation.support {
+        Support::NotNeeded => (1.0, 0),
+        Support::Mentor => (0.5, 0),
+        Support::Coach { index, quality } => (0.5 + 0.5 * quality, pool.coaches.get(index).supported),
+    };
+    let preferred = record.accommodations_preferred;
+    let accommodations = share(preferred & (context.provided | coach_supported), preferred);
+    let commute = match context.place {
+        Some(_) => policy.commute_half_km / (policy.commute_half_km + evaluation.distance_km),
+        None => 1.0,
+    };
+    let hours_fit = (record.available_hours / context.offer.weekly_hours).min(1.0);
+    let contract_fit = if record.preferred_contracts == 0 || record.preferred_contracts & context.contract_bit != 0 {
+        1.0
+    } else {
+        0.0
+    };
+    let preferences = 0.5 * hours_fit + 0.5 * contract_fit;
+    let months_waiting = (context.today - record.registered_day) as f32 / 30.44;
+    let waiting = (months_waiting / policy.waiting_full_months).clamp(0.0, 1.0);
+    [skills, stage, coach, accommodations, commute, preferences, waiting]
+}
+
+#[inline]
+fn skills_value(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
+    context.credits.coverage(&best_credits(record, context, pool))
+}
+
+/// For each requirement of the offer, the best credit any of the person's skills earns.
+#[inline]
+pub(crate) fn best_credits(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+) -> [f32; MAX_REQUIREMENTS] {
+    let mut best = [0.0f32; MAX_REQUIREMENTS];
+    if record.overflows() {
+        for &(skill, level) in pool.overflow_skills(record.slot) {
+            context.credits.credit(skill, level, &mut best);
+        }
+    } else {
+        for (skill, level) in record.inline_skills() {
+            context.credits.credit(skill, level, &mut best);
+        }
+    }
+    best
+}
+
+/// The weighted total of factor values.
+#[inline]
+pub(crate) fn total(values: &[f32; Factor::ALL.len()], weights: &[f32; Factor::ALL.len()]) -> f32 {
+    values.iter().zip(weights).map(|(value, weight)| value * weight).sum()
+}

@@ -1,0 +1,277 @@
+//! Explanations: every factor in words, and every hard constraint a pair fails, in words a
+//! caseworker can show the person.
+
+use enumset::EnumSet;
+use pomost_domain::{
+    Accommodation, CoachId, DisabilityDegree, Offer, OfferKey, ParticipantId, Stage,
+};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::context::{OfferContext, working_time_violations};
+use crate::evaluate::{Evaluation, Support, best_credits, evaluate, factor_values, total};
+use crate::factors::{Factor, FactorScore};
+use crate::pool::ParticipantPool;
+use crate::reasons::ExclusionReason;
+use crate::record::{FLAG_EXEMPT, ParticipantRecord};
+use crate::{ScoringError, ScoringPolicy};
+
+/// A hard constraint a pair fails, with the words to show the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedConstraint {
+    /// Which constraint.
+    pub reason: ExclusionReason,
+    /// What exactly fails, with the numbers.
+    pub message: String,
+}
+
+/// The full account of one participant against one offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The participant.
+    pub participant_id: ParticipantId,
+    /// The offer.
+    pub offer: OfferKey,
+    /// Version of the scoring policy used.
+    pub policy_version: String,
+    /// Every hard constraint that fails; empty when the person is eligible.
+    pub failed: Vec<FailedConstraint>,
+    /// The total a shortlist would show; `None` when a constraint fails.
+    pub score: Option<f32>,
+    /// Every factor, computed even when a constraint fails so the person sees the whole picture.
+    pub factors: Vec<FactorScore>,
+    /// The job coach who would be suggested.
+    pub suggested_coach: Option<CoachId>,
+    /// The employer's mentor would stand in for job-coach hours.
+    pub employer_mentor: bool,
+}
+
+impl ParticipantPool {
+    /// Explains one participant against one offer: the factor breakdown, and every hard
+    /// constraint that fails (all of them, not only the first).
+    pub fn explain(
+        &self,
+        policy: &ScoringPolicy,
+        participant_id: &ParticipantId,
+        offer: &Offer,
+        today: Date,
+    ) -> Result<Explanation, ScoringError> {
+        offer.check()?;
+        let record = self.record_of(participant_id).ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
+        let context = OfferContext::new(offer, policy, &self.skills, &self.coaches, today);
+        let evaluation = evaluate(record, &context, self, true);
+        let values = factor_values(record, &context, self, &evaluation);
+        Ok(Explanation {
+            participant_id: participant_id.clone(),
+            offer: offer.key.clone(),
+            policy_version: policy.version.clone(),
+            failed: failed_constraints(record, &context, &evaluation, today),
+            score: evaluation.is_eligible().then(|| total(&values, &context.weights)),
+            factors: describe_factors(record, &context, self, &evaluation, &values),
+            suggested_coach: match evaluation.support {
+                Support::Coach { index, .. } => Some(self.coaches.get(index).coach.id.clone()),
+                _ => None,
+            },
+            employer_mentor: evaluation.support == Support::Mentor,
+        })
+    }
+}
+
+fn failed_constraints(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    evaluation: &Evaluation,
+    today: Date,
+) -> Vec<FailedConstraint> {
+    let offer = context.offer;
+    let mut failed = Vec::new();
+    for reason in ExclusionReason::ALL {
+        if !evaluation.reasons.contains(reason) {
+            continue;
+        }
+        let messages = match reason {
+            ExclusionReason::OfferClosed => vec![closed_message(offer, today)],
+            ExclusionReason::CommuteTooFar => vec![format!(
+                "the workplace is {:.1} km from home; the person's commute limit is {} km",
+                evaluation.distance_km, record.max_commute_km
+            )],
+            ExclusionReason::NoConsent => vec!["the person has not consented to being matched to offers".to_owned()],
+            ExclusionReason::WorkingTimeLimit => {
+                let degree = DisabilityDegree::from_code(record.degree).unwrap_or_default();
+                debug_assert!(record.flags & FLAG_EXEMPT == 0);
+                working_time_violations(degree, offer)
+            }
+            ExclusionReason::NightWorkNotAccepted => {
+                vec!["the offer includes night work; the person does not accept night shifts".to_owned()]
+            }
+            ExclusionReason::StageTooLow => vec![stage_message(record, context)],
+            ExclusionReason::AccommodationNotCovered => vec![accommodation_message(record, context)],
+            ExclusionReason::NoJobCoach => vec![coach_message(record, offer)],
+        };
+        failed.extend(messages.into_iter().map(|message| FailedConstraint { reason, message }));
+    }
+    failed
+}
+
+fn closed_message(offer: &Offer, today: Date) -> String {
+    if offer.positions == 0 {
+        "the offer has no open positions".to_owned()
+    } else if today > offer.valid_until {
+        format!("the offer expired on {}", offer.valid_until)
+    } else {
+        format!("the offer opens on {}", offer.valid_from)
+    }
+}
+
+fn stage_name(rank: u8) -> &'static str {
+    Stage::from_rank(rank).map_or("unknown", Stage::label)
+}
+
+fn stage_message(record: &ParticipantRecord, context: &OfferContext) -> String {
+    let offer = context.offer;
+    let bridged = context.min_stage - context.lowest_stage;
+    let bridge = if offer.adaptation_weeks == 0 {
+        "the offer has no adaptation period".to_owned()
+    } else {
+        format!("its adaptation period of {} weeks bridges {bridged} stage(s) below that", offer.adaptation_weeks)
+    };
+    format!(
+        "the offer accepts people from the stage \"{}\" on ({bridge}); the person is at the stage \"{}\"",
+        stage_name(context.min_stage),
+        stage_name(record.stage)
+    )
+}
+
+fn accommodation_names(bits: u16) -> String {
+    let set: EnumSet<Accommodation> = EnumSet::from_u16_truncated(bits);
+    set.iter().map(Accommodation::label).collect::<Vec<_>>().join(", ")
+}
+
+fn accommodation_message(record: &ParticipantRecord, context: &OfferContext) -> String {
+    let missing = accommodation_names(record.accommodations_required & !context.provided);
+    if context.offer.accepts_external_coach {
+        format!(
+            "the person needs {missing}, which the offer does not provide and no job coach with free capacity \
+             covering the workplace can provide"
+        )
+    } else {
+        format!("the person needs {missing}, which the offer does not provide, and the employer does not accept an external job coach")
+    }
+}
+
+fn coach_message(record: &ParticipantRecord, offer: &Offer) -> String {
+    if offer.accepts_external_coach {
+        format!(
+            "the person needs {} h/week of job-coach support; no coach covering the workplace has that much free \
+             capacity, and the employer names no mentor",
+            record.coach_hours
+        )
+    } else {
+        format!(
+            "the person needs {} h/week of job-coach support; the employer does not accept an external job coach \
+             and names no mentor",
+            record.coach_hours
+        )
+    }
+}
+
+/// Every factor with value, weight, contribution and a sentence on what produced it.
+pub(crate) fn describe_factors(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+    evaluation: &Evaluation,
+    values: &[f32; Factor::ALL.len()],
+) -> Vec<FactorScore> {
+    Factor::ALL
+        .iter()
+        .zip(values)
+        .zip(&context.weights)
+        .map(|((factor, value), weight)| FactorScore {
+            factor: *factor,
+            value: *value,
+            weight: *weight,
+            contribution: value * weight,
+            detail: factor_detail(*factor, record, context, pool, evaluation),
+        })
+        .collect()
+}
+
+fn factor_detail(
+    factor: Factor,
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+    evaluation: &Evaluation,
+) -> String {
+    let offer = context.offer;
+    match factor {
+        Factor::Skills => skills_detail(record, context, pool),
+        Factor::Stage if record.stage >= context.min_stage => {
+            format!("at or above the offer's minimum stage \"{}\"", stage_name(context.min_stage))
+        }
+        Factor::Stage => format!(
+            "{} stage(s) below the offer's minimum \"{}\", bridged by its adaptation period",
+            context.min_stage - record.stage,
+            stage_name(context.min_stage)
+        ),
+        Factor::Coach => match evaluation.support {
+            Support::NotNeeded => "no job coach needed for this offer".to_owned(),
+            Support::Mentor => "the employer's mentor stands in for job-coach hours".to_owned(),
+            Support::Coach { index, quality } => {
+                let coach = &pool.coaches.get(index).coach;
+                format!("job coach {} has {} h/week free (match quality {quality:.2})", coach.id, coach.free_hours())
+            }
+        },
+        Factor::Accommodations if record.accommodations_preferred == 0 => "no preferred accommodations".to_owned(),
+        Factor::Accommodations => {
+            let coach_supported = match evaluation.support {
+                Support::Coach { index, .. } => pool.coaches.get(index).supported,
+                _ => 0,
+            };
+            let met = record.accommodations_preferred & (context.provided | coach_supported);
+            let unmet = record.accommodations_preferred & !met;
+            match (met, unmet) {
+                (_, 0) => format!("all preferred accommodations met: {}", accommodation_names(met)),
+                (0, _) => format!("preferred accommodations not met: {}", accommodation_names(unmet)),
+                _ => format!("met: {}; not met: {}", accommodation_names(met), accommodation_names(unmet)),
+            }
+        }
+        Factor::Commute => match context.place {
+            Some(_) => format!("{:.1} km from home (limit {} km)", evaluation.distance_km, record.max_commute_km),
+            None => "remote work, no commute".to_owned(),
+        },
+        Factor::Preferences => {
+            let contract = if record.preferred_contracts == 0 {
+                "no contract preference".to_owned()
+            } else if record.preferred_contracts & context.contract_bit != 0 {
+                format!("{} is a preferred contract type", offer.contract_type.label())
+            } else {
+                format!("{} is not a preferred contract type", offer.contract_type.label())
+            };
+            format!("available {} h/week for {} h/week offered; {contract}", record.available_hours, offer.weekly_hours)
+        }
+        Factor::Waiting => {
+            let months = (context.today - record.registered_day) as f32 / 30.44;
+            format!("registered {months:.0} months ago (full boost at {} months)", context.policy.waiting_full_months)
+        }
+    }
+}
+
+fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> String {
+    let credits = &context.credits;
+    if credits.requirements.is_empty() {
+        return "the offer asks for no particular skills".to_owned();
+    }
+    let best = best_credits(record, context, pool);
+    credits
+        .requirements
+        .iter()
+        .zip(best)
+        .map(|(requirement, credit)| {
+            let kind = if requirement.must { "must" } else { "nice" };
+            format!("{} ({kind}) {credit:.2}", requirement.skill)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,280 @@
+//! The participant pool: compact records grouped by grid cell, an id table, skills and
+//! coaches. Inserts, updates and removals touch one cell; nothing is rebuilt.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Participant, ParticipantId, SkillRelatedness};
+
+use crate::ScoringError;
+use crate::coaches::CoachBook;
+use crate::grid::{CELL_COUNT, cell_of};
+use crate::record::ParticipantRecord;
+use crate::skills::SkillBook;
+
+/// Where a slot's record lives.
+#[derive(Debug, Clone, Copy)]
+struct RecordPlace {
+    cell: u32,
+    index: u32,
+}
+
+const FREE: RecordPlace = RecordPlace { cell: u32::MAX, index: u32::MAX };
+
+/// Everyone who can be ranked, laid out for scanning.
+///
+/// Exists so a shortlist over a million people reads a few megabytes of nearby records
+/// instead of walking domain objects: each participant is a 56-byte record stored in the
+/// vector of its grid cell; a slot number ties the record to its id.
+pub struct ParticipantPool {
+    pub(crate) cells: Vec<Vec<ParticipantRecord>>,
+    places: Vec<RecordPlace>,
+    ids: Vec<Option<ParticipantId>>,
+    by_id: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    free_slots: Vec<u32>,
+    overflow: HashMap<u32, Box<[(u16, u8)]>>,
+    pub(crate) skills: SkillBook,
+    pub(crate) coaches: CoachBook,
+    /// People per whole kilometre of commute limit (rounded up), to know the widest reach.
+    commute_histogram: Vec<u32>,
+    len: usize,
+}
+
+/// Sizes of the pool, for operators and benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Participants held.
+    pub participants: usize,
+    /// Job coaches held.
+    pub coaches: usize,
+    /// Distinct skills known.
+    pub skills: usize,
+    /// Bytes held by records, the slot and id tables and the overflow skills, excluding the
+    /// id strings' own heap bytes.
+    pub bytes_excluding_strings: usize,
+}
+
+impl ParticipantPool {
+    /// An empty pool that gives partial credit by `relatedness`.
+    pub fn new(relatedness: &SkillRelatedness) -> Result<Self, ScoringError> {
+        Ok(Self {
+            cells: vec![Vec::new(); CELL_COUNT],
+            places: Vec::new(),
+            ids: Vec::new(),
+            by_id: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            free_slots: Vec::new(),
+            overflow: HashMap::new(),
+            skills: SkillBook::new(relatedness)?,
+            coaches: CoachBook::default(),
+            commute_histogram: vec![0; MAX_COMMUTE_KM as usize + 2],
+            len: 0,
+        })
+    }
+
+    /// A pool holding `participants`; the first invalid one stops the build.
+    pub fn build(
+        relatedness: &SkillRelatedness,
+        participants: impl IntoIterator<Item = Participant>,
+        coaches: impl IntoIterator<Item = JobCoach>,
+    ) -> Result<Self, ScoringError> {
+        let mut pool = ParticipantPool::new(relatedness)?;
+        let participants = participants.into_iter();
+        let (lower, _) = participants.size_hint();
+        pool.places.reserve(lower);
+        pool.ids.reserve(lower);
+        pool.by_id.reserve(lower, |_| 0);
+        for participant in participants {
+            pool.upsert_participant(participant)?;
+        }
+        for coach in coaches {
+            pool.upsert_coach(coach)?;
+        }
+        pool.shrink_to_fit();
+        Ok(pool)
+    }
+
+    /// Adds a participant or replaces the one with the same id.
+    pub fn upsert_participant(&mut self, participant: Participant) -> Result<(), ScoringError> {
+        let participant = participant.validated()?;
+        // Build the record before touching the pool, so a refusal leaves it as it was.
+        let (mut record, overflow) = ParticipantRecord::from_participant(&participant, 0, &mut self.skills)?;
+        let slot = match self.slot_of(&participant.id) {
+            Some(slot) => {
+                self.detach(slot);
+                slot
+            }
+            None => self.new_slot(participant.id)?,
+        };
+        record.slot = slot;
+        if let Some(skills) = overflow {
+            self.overflow.insert(slot, skills);
+        }
+        self.attach(record);
+        Ok(())
+    }
+
+    /// Removes a participant (erasure); false if the id was not in the pool.
+    pub fn remove_participant(&mut self, id: &ParticipantId) -> bool {
+        let Some(slot) = self.slot_of(id) else { return false };
+        self.detach(slot);
+        self.forget_slot(slot);
+        true
+    }
+
+    /// Whether a participant is in the pool.
+    pub fn contains(&self, id: &ParticipantId) -> bool {
+        self.slot_of(id).is_some()
+    }
+
+    /// Adds a job coach or replaces the one with the same id.
+    pub fn upsert_coach(&mut self, coach: JobCoach) -> Result<(), ScoringError> {
+        self.coaches.upsert(coach)
+    }
+
+    /// Removes a job coach; false if unknown.
+    pub fn remove_coach(&mut self, id: &CoachId) -> bool {
+        self.coaches.remove(id)
+    }
+
+    /// Records a coach's committed hours (a cheap in-place change).
+    pub fn set_coach_committed_hours(&mut self, id: &CoachId, hours: f32) -> Result<(), ScoringError> {
+        self.coaches.set_committed_hours(id, hours)
+    }
+
+    /// A coach by id.
+    pub fn coach(&self, id: &CoachId) -> Option<&JobCoach> {
+        self.coaches.by_id(id)
+    }
+
+    /// Number of participants.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the pool holds nobody.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The longest commute limit anyone in the pool has, km: how far a regional scan reaches.
+    pub fn widest_commute_km(&self) -> f32 {
+        self.commute_histogram.iter().rposition(|count| *count > 0).map_or(0.0, |km| km as f32)
+    }
+
+    /// Sizes and memory, for operators and the benchmarks.
+    pub fn stats(&self) -> PoolStats {
+        let record_bytes: usize =
+            self.cells.iter().map(|cell| cell.capacity() * size_of::<ParticipantRecord>()).sum::<usize>()
+                + self.cells.capacity() * size_of::<Vec<ParticipantRecord>>();
+        let overflow_bytes: usize = self.overflow.values().map(|skills| skills.len() * 4 + 24).sum();
+        let table_bytes = self.places.capacity() * size_of::<RecordPlace>()
+            + self.ids.capacity() * size_of::<Option<ParticipantId>>()
+            + self.by_id.capacity() * (size_of::<u32>() + 1)
+            + self.free_slots.capacity() * 4;
+        PoolStats {
+            participants: self.len,
+            coaches: self.coaches.len(),
+            skills: self.skills.len(),
+            bytes_excluding_strings: record_bytes + overflow_bytes + table_bytes,
+        }
+    }
+
+    /// Releases spare capacity after a bulk build.
+    pub fn shrink_to_fit(&mut self) {
+        for cell in &mut self.cells {
+            cell.shrink_to_fit();
+        }
+        self.places.shrink_to_fit();
+        self.ids.shrink_to_fit();
+    }
+
+    pub(crate) fn id_of_slot(&self, slot: u32) -> &ParticipantId {
+        match &self.ids[slot as usize] {
+            Some(id) => id,
+            None => unreachable!("records only point at live slots"),
+        }
+    }
+
+    pub(crate) fn record_of(&self, id: &ParticipantId) -> Option<&ParticipantRecord> {
+        Some(self.record_of_slot(self.slot_of(id)?))
+    }
+
+    pub(crate) fn record_of_slot(&self, slot: u32) -> &ParticipantRecord {
+        let place = self.places[slot as usize];
+        &self.cells[place.cell as usize][place.index as usize]
+    }
+
+    pub(crate) fn overflow_skills(&self, slot: u32) -> &[(u16, u8)] {
+        self.overflow.get(&slot).map(|skills| &skills[..]).unwrap_or_default()
+    }
+
+    fn slot_of(&self, id: &ParticipantId) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        self.by_id.find(hash, |slot| self.ids[*slot as usize].as_ref() == Some(id)).copied()
+    }
+
+    fn new_slot(&mut self, id: ParticipantId) -> Result<u32, ScoringError> {
+        let hash = self.hasher.hash_one(&id);
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.ids[slot as usize] = Some(id);
+                slot
+            }
+            None => {
+                let slot = u32::try_from(self.ids.len()).map_err(|_| ScoringError::ParticipantCapacity(self.len))?;
+                self.ids.push(Some(id));
+                self.places.push(FREE);
+                slot
+            }
+        };
+        let (ids, hasher) = (&self.ids, &self.hasher);
+        self.by_id.insert_unique(hash, slot, |slot| match &ids[*slot as usize] {
+            Some(id) => hasher.hash_one(id),
+            None => 0,
+        });
+        Ok(slot)
+    }
+
+    fn forget_slot(&mut self, slot: u32) {
+        if let Some(id) = self.ids[slot as usize].take() {
+            let hash = self.hasher.hash_one(&id);
+            if let Ok(entry) = self.by_id.find_entry(hash, |candidate| *candidate == slot) {
+                entry.remove();
+            }
+            self.free_slots.push(slot);
+        }
+    }
+
+    fn attach(&mut self, record: ParticipantRecord) {
+        let cell = cell_of(record.lat, record.lon);
+        let records = &mut self.cells[cell];
+        self.places[record.slot as usize] = RecordPlace { cell: cell as u32, index: records.len() as u32 };
+        self.commute_histogram[commute_bucket(record.max_commute_km)] += 1;
+        records.push(record);
+        self.len += 1;
+    }
+
+    /// Takes a slot's record out of its cell, keeping the slot and id.
+    fn detach(&mut self, slot: u32) {
+        let place = self.places[slot as usize];
+        if place.cell == FREE.cell {
+            return;
+        }
+        let records = &mut self.cells[place.cell as usize];
+        let removed = records.swap_remove(place.index as usize);
+        if let Some(moved) = records.get(place.index as usize) {
+            self.places[moved.slot as usize] = place;
+        }
+        self.places[slot as usize] = FREE;
+        self.commute_histogram[commute_bucket(removed.max_commute_km)] -= 1;
+        self.overflow.remove(&slot);
+        self.len -= 1;
+    }
+}
+
+fn commute_bucket(km: f32) -> usize {
+    (km.ceil().max(0.0) as usize).min(MAX_COMMUTE_KM as usize + 1)
+}

@@ -1,0 +1,144 @@
+//! The compact participant record the scan reads: one cache line, no pointers.
+
+use pomost_domain::{Participant, TerytCode};
+
+use crate::ScoringError;
+use crate::skills::SkillBook;
+
+/// Skills kept inside the record; people with more keep all of theirs in the pool's
+/// overflow table.
+pub(crate) const INLINE_SKILLS: usize = 8;
+
+pub(crate) const FLAG_CONSENT: u8 = 1;
+pub(crate) const FLAG_NIGHT_OK: u8 = 2;
+pub(crate) const FLAG_EXEMPT: u8 = 4;
+
+/// Everything scoring reads about a participant, laid out for scanning (56 bytes). The
+/// certificate degree is here only for the legal working-time rule; cause symbols are not.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+pub(crate) struct ParticipantRecord {
+    pub(crate) lat: f32,
+    pub(crate) lon: f32,
+    pub(crate) max_commute_km: f32,
+    pub(crate) available_hours: f32,
+    pub(crate) coach_hours: f32,
+    /// Index into the pool's id and overflow tables.
+    pub(crate) slot: u32,
+    /// Julian day of registration.
+    pub(crate) registered_day: i32,
+    /// Home TERYT code packed by [`pack_teryt`].
+    pub(crate) home_teryt: u32,
+    pub(crate) accommodations_required: u16,
+    pub(crate) accommodations_preferred: u16,
+    pub(crate) stage: u8,
+    pub(crate) degree: u8,
+    pub(crate) flags: u8,
+    pub(crate) preferred_contracts: u8,
+    pub(crate) skill_count: u8,
+    /// Two bits per inline skill: 0 unassessed, else the level.
+    pub(crate) skill_levels: u16,
+    pub(crate) skills: [u16; INLINE_SKILLS],
+}
+
+const _: () = assert!(std::mem::size_of::<ParticipantRecord>() <= 64);
+
+impl ParticipantRecord {
+    /// The record of a validated participant, interning its skills; the second value holds
+    /// all skills when they do not fit inline.
+    pub(crate) fn from_participant(
+        participant: &Participant,
+        slot: u32,
+        book: &mut SkillBook,
+    ) -> Result<(Self, Option<Box<[(u16, u8)]>>), ScoringError> {
+        let mut skills = Vec::with_capacity(participant.skills.len());
+        for claim in &participant.skills {
+            let level = claim.level.map_or(0, |level| level.get());
+            skills.push((book.intern(&claim.skill)?, level));
+        }
+        let mut record = ParticipantRecord {
+            lat: participant.home.point.lat() as f32,
+            lon: participant.home.point.lon() as f32,
+            max_commute_km: participant.max_commute_km,
+            available_hours: participant.available_hours_per_week,
+            coach_hours: participant.coach_hours_per_week,
+            slot,
+            registered_day: participant.registered_since.to_julian_day(),
+            home_teryt: pack_teryt(participant.home.teryt),
+            accommodations_required: participant.accommodations_required.as_u16(),
+            accommodations_preferred: participant.accommodations_preferred.as_u16(),
+            stage: participant.stage.rank(),
+            degree: participant.disability.degree.code(),
+            flags: flag(participant.consent_to_matching, FLAG_CONSENT)
+                | flag(participant.night_shifts_ok, FLAG_NIGHT_OK)
+                | flag(participant.disability.working_time_exemption, FLAG_EXEMPT),
+            preferred_contracts: participant.preferred_contracts.as_u8(),
+            skill_count: skills.len().min(usize::from(u8::MAX)) as u8,
+            skill_levels: 0,
+            skills: [0; INLINE_SKILLS],
+        };
+        if skills.len() > INLINE_SKILLS {
+            return Ok((record, Some(skills.into_boxed_slice())));
+        }
+        for (position, (skill, level)) in skills.into_iter().enumerate() {
+            record.skills[position] = skill;
+            record.skill_levels |= u16::from(level & 3) << (2 * position);
+        }
+        Ok((record, None))
+    }
+
+    pub(crate) fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Skills held inline, with levels; empty when they overflow.
+    #[inline]
+    pub(crate) fn inline_skills(&self) -> impl Iterator<Item = (u16, u8)> + '_ {
+        let count = if usize::from(self.skill_count) > INLINE_SKILLS { 0 } else { usize::from(self.skill_count) };
+        (0..count).map(move |position| (self.skills[position], ((self.skill_levels >> (2 * position)) & 3) as u8))
+    }
+
+    pub(crate) fn overflows(&self) -> bool {
+        usize::from(self.skill_count) > INLINE_SKILLS
+    }
+}
+
+fn flag(on: bool, bit: u8) -> u8 {
+    if on { bit } else { 0 }
+}
+
+/// Packs a TERYT code in 32 bits: the length in the top 3 bits, the digits below.
+pub(crate) fn pack_teryt(code: TerytCode) -> u32 {
+    (u32::from(code.len()) << 29) | code.digits()
+}
+
+/// The packed prefix of `len` digits of a packed code, if the code is that long.
+#[inline]
+pub(crate) fn packed_prefix(packed: u32, len: u32) -> Option<u32> {
+    let own_len = packed >> 29;
+    if len > own_len {
+        return None;
+    }
+    let digits = packed & ((1 << 29) - 1);
+    Some((len << 29) | digits / 10u32.pow(own_len - len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_fits_a_cache_line() {
+        assert!(std::mem::size_of::<ParticipantRecord>() <= 64);
+    }
+
+    #[test]
+    fn packed_prefixes_match_code_prefixes() {
+        let code = TerytCode::parse("1465011").unwrap();
+        for len in [2u8, 4, 6, 7] {
+            let expected = code.truncate(len).map(pack_teryt);
+            assert_eq!(packed_prefix(pack_teryt(code), u32::from(len)), expected);
+        }
+        assert_eq!(packed_prefix(pack_teryt(TerytCode::parse("0264").unwrap()), 6), None);
+    }
+}

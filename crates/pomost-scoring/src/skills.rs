@@ -1,0 +1,225 @@
+//! Skill interning and the per-request table of partial credits.
+
+use std::collections::HashMap;
+
+use pomost_domain::{SkillId, SkillRelatedness};
+
+use crate::ScoringError;
+
+/// Most requirements an offer can have; matches the domain's limit so per-candidate state
+/// fits in a stack array.
+pub(crate) const MAX_REQUIREMENTS: usize = pomost_domain::MAX_OFFER_SKILLS;
+
+/// Interns skill ids to 16-bit numbers and keeps, for each skill, its related skills with a
+/// similarity. Exists so compact records hold numbers and credit lookups are array reads.
+#[derive(Debug, Default)]
+pub(crate) struct SkillBook {
+    by_id: HashMap<SkillId, u16>,
+    ids: Vec<SkillId>,
+    neighbours: Vec<Vec<(u16, f32)>>,
+}
+
+impl SkillBook {
+    /// A book that knows every skill of the relatedness table and its neighbours.
+    pub(crate) fn new(relatedness: &SkillRelatedness) -> Result<Self, ScoringError> {
+        let mut book = SkillBook::default();
+        let mut groups: HashMap<&str, Vec<u16>> = HashMap::new();
+        let mut grouped: Vec<(&SkillId, &String)> = relatedness.groups.iter().collect();
+        grouped.sort();
+        for (skill, group) in grouped {
+            let number = book.intern(skill)?;
+            groups.entry(group.as_str()).or_default().push(number);
+        }
+        let mut group_members: Vec<&Vec<u16>> = groups.values().collect();
+        group_members.sort();
+        for members in group_members {
+            for &a in members {
+                for &b in members {
+                    if a != b && relatedness.group_similarity > 0.0 {
+                        book.add_neighbour(a, b, relatedness.group_similarity);
+                    }
+                }
+            }
+        }
+        for (a, b, similarity) in &relatedness.pairs {
+            let (a, b) = (book.intern(a)?, book.intern(b)?);
+            if a != b && *similarity > 0.0 {
+                book.add_neighbour(a, b, *similarity);
+                book.add_neighbour(b, a, *similarity);
+            }
+        }
+        Ok(book)
+    }
+
+    fn add_neighbour(&mut self, of: u16, neighbour: u16, similarity: f32) {
+        let list = &mut self.neighbours[usize::from(of)];
+        match list.iter_mut().find(|(existing, _)| *existing == neighbour) {
+            Some(entry) => entry.1 = entry.1.max(similarity),
+            None => list.push((neighbour, similarity)),
+        }
+    }
+
+    /// The number of a skill, adding it if new.
+    pub(crate) fn intern(&mut self, skill: &SkillId) -> Result<u16, ScoringError> {
+        if let Some(number) = self.by_id.get(skill) {
+            return Ok(*number);
+        }
+        let number = u16::try_from(self.ids.len()).map_err(|_| ScoringError::SkillCapacity(self.ids.len()))?;
+        if number == u16::MAX {
+            return Err(ScoringError::SkillCapacity(self.ids.len()));
+        }
+        self.by_id.insert(skill.clone(), number);
+        self.ids.push(skill.clone());
+        self.neighbours.push(Vec::new());
+        Ok(number)
+    }
+
+    /// The number of a known skill.
+    pub(crate) fn lookup(&self, skill: &SkillId) -> Option<u16> {
+        self.by_id.get(skill).copied()
+    }
+
+    /// How many distinct skills are known.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn neighbours(&self, number: u16) -> &[(u16, f32)] {
+        &self.neighbours[usize::from(number)]
+    }
+}
+
+/// One skill the offer asks for, compiled for scanning.
+#[derive(Debug, Clone)]
+pub(crate) struct Requirement {
+    pub(crate) skill: SkillId,
+    pub(crate) must: bool,
+    /// Offer weight times the must-have multiplier where it applies.
+    pub(crate) weight: f32,
+    /// 0 when the offer wants no minimum level.
+    pub(crate) min_level: u8,
+}
+
+/// For one request: which requirements each known skill earns credit towards. Dense over the
+/// skill numbers so a lookup is one array read.
+#[derive(Debug)]
+pub(crate) struct SkillCredits {
+    /// Per skill number: start << 8 | count into `entries`.
+    spans: Vec<u32>,
+    entries: Vec<(u8, f32)>,
+    pub(crate) requirements: Vec<Requirement>,
+    pub(crate) weight_sum: f32,
+    unassessed_level_credit: f32,
+}
+
+impl SkillCredits {
+    pub(crate) fn new(book: &SkillBook, requirements: Vec<Requirement>, unassessed_level_credit: f32) -> Self {
+        debug_assert!(requirements.len() <= MAX_REQUIREMENTS);
+        let mut triples: Vec<(u16, u8, f32)> = Vec::new();
+        for (index, requirement) in requirements.iter().enumerate() {
+            let Some(number) = book.lookup(&requirement.skill) else { continue };
+            triples.push((number, index as u8, 1.0));
+            for &(neighbour, similarity) in book.neighbours(number) {
+                triples.push((neighbour, index as u8, similarity));
+            }
+        }
+        triples.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let mut spans = vec![0u32; book.len()];
+        let mut entries = Vec::with_capacity(triples.len());
+        let mut position = 0;
+        while position < triples.len() {
+            let skill = triples[position].0;
+            let start = entries.len() as u32;
+            while position < triples.len() && triples[position].0 == skill {
+                entries.push((triples[position].1, triples[position].2));
+                position += 1;
+            }
+            let count = entries.len() as u32 - start;
+            spans[usize::from(skill)] = (start << 8) | count;
+        }
+        let weight_sum = requirements.iter().map(|requirement| requirement.weight).sum();
+        Self { spans, entries, requirements, weight_sum, unassessed_level_credit }
+    }
+
+    /// Raises `best[i]` to the credit that one skill (with level 0 for unassessed) earns
+    /// towards requirement i.
+    #[inline]
+    pub(crate) fn credit(&self, skill: u16, level: u8, best: &mut [f32; MAX_REQUIREMENTS]) {
+        let Some(&span) = self.spans.get(usize::from(skill)) else { return };
+        let (start, count) = ((span >> 8) as usize, (span & 0xff) as usize);
+        for &(index, similarity) in &self.entries[start..start + count] {
+            let index = usize::from(index);
+            let credit = similarity * self.level_credit(level, self.requirements[index].min_level);
+            if credit > best[index] {
+                best[index] = credit;
+            }
+        }
+    }
+
+    fn level_credit(&self, level: u8, min_level: u8) -> f32 {
+        if min_level == 0 || level >= min_level {
+            1.0
+        } else if level == 0 {
+            self.unassessed_level_credit
+        } else {
+            f32::from(level) / f32::from(min_level)
+        }
+    }
+
+    /// The skills factor from per-requirement best credits: weighted coverage, 1 when the
+    /// offer asks for no skills.
+    #[inline]
+    pub(crate) fn coverage(&self, best: &[f32; MAX_REQUIREMENTS]) -> f32 {
+        if self.weight_sum <= 0.0 {
+            return 1.0;
+        }
+        let covered: f32 = self.requirements.iter().zip(best).map(|(requirement, credit)| requirement.weight * credit).sum();
+        (covered / self.weight_sum).clamp(0.0, 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(text: &str) -> SkillId {
+        SkillId::new(text).unwrap()
+    }
+
+    fn requirement(skill: &str, min_level: u8, weight: f32) -> Requirement {
+        Requirement { skill: id(skill), must: true, weight, min_level }
+    }
+
+    #[test]
+    fn exact_related_and_level_credit() {
+        let mut relatedness = SkillRelatedness { group_similarity: 0.5, ..Default::default() };
+        relatedness.groups.insert(id("cleaning"), "care".into());
+        relatedness.groups.insert(id("laundry"), "care".into());
+        let mut book = SkillBook::new(&relatedness).unwrap();
+        let cooking = book.intern(&id("cooking")).unwrap();
+        let cleaning = book.lookup(&id("cleaning")).unwrap();
+        let laundry = book.lookup(&id("laundry")).unwrap();
+        let credits =
+            SkillCredits::new(&book, vec![requirement("cleaning", 2, 3.0), requirement("cooking", 0, 1.0)], 0.75);
+
+        let mut best = [0.0; MAX_REQUIREMENTS];
+        credits.credit(laundry, 3, &mut best);
+        assert_eq!(best[0], 0.5);
+        credits.credit(cleaning, 1, &mut best);
+        assert_eq!(best[0], 0.5, "level 1 of 2 earns 0.5, no better than the related skill");
+        credits.credit(cleaning, 0, &mut best);
+        assert_eq!(best[0], 0.75);
+        credits.credit(cooking, 0, &mut best);
+        assert_eq!(best[1], 1.0);
+        assert!((credits.coverage(&best) - (3.0 * 0.75 + 1.0) / 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn unknown_requirement_counts_against_coverage() {
+        let book = SkillBook::new(&SkillRelatedness::default()).unwrap();
+        let credits = SkillCredits::new(&book, vec![requirement("welding", 0, 1.0)], 0.75);
+        assert_eq!(credits.coverage(&[0.0; MAX_REQUIREMENTS]), 0.0);
+        let empty = SkillCredits::new(&book, vec![], 0.75);
+        assert_eq!(empty.coverage(&[0.0; MAX_REQUIREMENTS]), 1.0);
+    }
+}
