@@ -1,1 +1,62 @@
-fn main() {}
+//! Criterion benchmarks of the pure scorer on a seeded synthetic world of 1,000,000
+//! participants and 5,000 coaches: a regional shortlist, a remote national shortlist, and
+//! building the pool. Run with `cargo bench --bench scoring`; set `POMOST_BENCH_PARTICIPANTS`
+//! for a smaller world.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use pomost_domain::Participant;
+use pomost_scoring::{ParticipantPool, ScoringPolicy, ShortlistRequest};
+use pomost_synth::Synth;
+use time::macros::date;
+
+fn participants_wanted() -> usize {
+    std::env::var("POMOST_BENCH_PARTICIPANTS").ok().and_then(|text| text.parse().ok()).unwrap_or(1_000_000)
+}
+
+fn scoring(criterion: &mut Criterion) {
+    let today = date!(2026 - 11 - 24);
+    let synth = Synth::new(7, today);
+    let count = participants_wanted();
+    let participants: Vec<Participant> = synth.participants(count).collect();
+    let coaches: Vec<_> = synth.coaches(5_000).collect();
+    let relatedness = pomost_synth::relatedness();
+    let pool = ParticipantPool::build(&relatedness, participants.clone(), coaches.clone()).expect("synthetic data is valid");
+    let stats = pool.stats();
+    eprintln!(
+        "pool: {} participants, {} bytes excluding strings, {:.1} bytes/participant",
+        stats.participants,
+        stats.bytes_excluding_strings,
+        stats.bytes_excluding_strings as f64 / stats.participants as f64
+    );
+    let policy = ScoringPolicy::default();
+    let regional = synth.regional_offer();
+    let remote = synth.remote_offer();
+
+    let mut group = criterion.benchmark_group("shortlist_1m");
+    group.bench_function("regional_k50", |bencher| {
+        let request = ShortlistRequest { offer: &regional, k: 50, today };
+        bencher.iter(|| black_box(pool.shortlist(&policy, &request).expect("valid offer")));
+    });
+    group.bench_function("remote_national_k50", |bencher| {
+        let request = ShortlistRequest { offer: &remote, k: 50, today };
+        bencher.iter(|| black_box(pool.shortlist(&policy, &request).expect("valid offer")));
+    });
+    group.finish();
+
+    let mut group = criterion.benchmark_group("pool");
+    group.sample_size(10).measurement_time(Duration::from_secs(30));
+    group.bench_function("build_1m", |bencher| {
+        bencher.iter_batched(
+            || participants.clone(),
+            |participants| black_box(ParticipantPool::build(&relatedness, participants, coaches.clone()).expect("valid")),
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, scoring);
+criterion_main!(benches);

@@ -2,14 +2,12 @@
 //! caseworker can show the person.
 
 use enumset::EnumSet;
-use pomost_domain::{
-    Accommodation, CoachId, DisabilityDegree, Offer, OfferKey, ParticipantId, Stage,
-};
+use pomost_domain::{Accommodation, CoachId, DisabilityDegree, Offer, OfferKey, ParticipantId, Stage};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::context::{OfferContext, working_time_violations};
-use crate::evaluate::{Evaluation, Support, best_credits, evaluate, factor_values, total};
+use crate::evaluate::{Evaluation, Mode, Support, best_credits, evaluate, factor_values, total};
 use crate::factors::{Factor, FactorScore};
 use crate::pool::ParticipantPool;
 use crate::reasons::ExclusionReason;
@@ -57,9 +55,11 @@ impl ParticipantPool {
         today: Date,
     ) -> Result<Explanation, ScoringError> {
         offer.check()?;
-        let record = self.record_of(participant_id).ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
+        let record = self
+            .record_of(participant_id)
+            .ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
         let context = OfferContext::new(offer, policy, &self.skills, &self.coaches, today);
-        let evaluation = evaluate(record, &context, self, true);
+        let evaluation = evaluate(record, &context, self, Mode::Full);
         let values = factor_values(record, &context, self, &evaluation);
         Ok(Explanation {
             participant_id: participant_id.clone(),
@@ -155,7 +155,9 @@ fn accommodation_message(record: &ParticipantRecord, context: &OfferContext) -> 
              covering the workplace can provide"
         )
     } else {
-        format!("the person needs {missing}, which the offer does not provide, and the employer does not accept an external job coach")
+        format!(
+            "the person needs {missing}, which the offer does not provide, and the employer does not accept an external job coach"
+        )
     }
 }
 
@@ -218,6 +220,7 @@ fn factor_detail(
         Factor::Coach => match evaluation.support {
             Support::NotNeeded => "no job coach needed for this offer".to_owned(),
             Support::Mentor => "the employer's mentor stands in for job-coach hours".to_owned(),
+            Support::Available => "a job coach with free capacity covers the workplace".to_owned(),
             Support::Coach { index, quality } => {
                 let coach = &pool.coaches.get(index).coach;
                 format!("job coach {} has {} h/week free (match quality {quality:.2})", coach.id, coach.free_hours())

@@ -17,6 +17,8 @@ mod error;
 mod evaluate;
 mod explain;
 mod factors;
+#[cfg(test)]
+mod fixtures;
 mod grid;
 mod policy;
 mod pool;

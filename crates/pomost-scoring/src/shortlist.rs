@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::context::OfferContext;
-use crate::evaluate::{Support, evaluate, factor_values, total};
+use crate::evaluate::{Mode, Support, choose_coach, evaluate, factor_values, total};
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
 use crate::grid::cells_within;
@@ -128,15 +128,24 @@ impl ParticipantPool {
 
     fn scan_cell<'a>(&'a self, cell: u32, context: &OfferContext, mut accumulator: Accumulator<'a>) -> Accumulator<'a> {
         for record in &self.cells[cell as usize] {
-            let evaluation = evaluate(record, context, self, false);
+            let mut evaluation = evaluate(record, context, self, Mode::Scan);
             if let Some(reason) = evaluation.reasons.first() {
                 accumulator.excluded[reason] += 1;
                 continue;
             }
             accumulator.eligible += 1;
-            let score = total(&factor_values(record, context, self, &evaluation), &context.weights);
-            if accumulator.top.threshold().is_some_and(|threshold| score < threshold) {
+            // With the coach undecided this is an upper bound; most people never need more.
+            let mut score = total(&factor_values(record, context, self, &evaluation), &context.weights);
+            let threshold = accumulator.top.threshold();
+            if threshold.is_some_and(|threshold| score < threshold) {
                 continue;
+            }
+            if evaluation.support == Support::Available {
+                choose_coach(record, context, self, &mut evaluation);
+                score = total(&factor_values(record, context, self, &evaluation), &context.weights);
+                if threshold.is_some_and(|threshold| score < threshold) {
+                    continue;
+                }
             }
             accumulator.top.offer(Ranked { score: OrderedFloat(score), id: self.id_of_slot(record.slot), slot: record.slot });
         }
@@ -145,7 +154,8 @@ impl ParticipantPool {
 
     fn candidate(&self, ranked: Ranked, context: &OfferContext) -> Candidate {
         let record: &ParticipantRecord = self.record_of_slot(ranked.slot);
-        let evaluation = evaluate(record, context, self, false);
+        let mut evaluation = evaluate(record, context, self, Mode::Scan);
+        choose_coach(record, context, self, &mut evaluation);
         debug_assert!(evaluation.is_eligible());
         let values = factor_values(record, context, self, &evaluation);
         Candidate {
@@ -159,5 +169,122 @@ impl ParticipantPool {
             employer_mentor: evaluation.support == Support::Mentor,
             distance_km: context.place.map(|_| evaluation.distance_km),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pomost_domain::{ParticipantId, Workplace};
+
+    use crate::fixtures::{TODAY, coach, krakow, offer, person, pool};
+    use crate::{ExclusionReason, ScoringPolicy, ShortlistRequest};
+
+    fn ids(list: &crate::Shortlist) -> Vec<&str> {
+        list.candidates.iter().map(|candidate| candidate.participant_id.as_str()).collect()
+    }
+
+    #[test]
+    fn ranks_best_first_with_ties_to_the_smaller_id() {
+        let mut near = person("b-near");
+        near.home = krakow(1.0);
+        let mut far = person("a-far");
+        far.home = krakow(10.0);
+        let twin = person("a-twin");
+        let same = person("c-same");
+        let people = vec![far, near, same, twin];
+        let list = pool(people, vec![])
+            .shortlist(&ScoringPolicy::default(), &ShortlistRequest { offer: &offer(), k: 10, today: TODAY })
+            .unwrap();
+        assert_eq!(ids(&list), ["a-twin", "c-same", "b-near", "a-far"]);
+        assert_eq!(list.candidates[0].score, list.candidates[1].score);
+        assert!(list.candidates[1].score > list.candidates[2].score);
+        assert_eq!(list.eligible, 4);
+        assert_eq!(list.policy_version, ScoringPolicy::default().version);
+    }
+
+    #[test]
+    fn counts_each_excluded_person_once_under_the_first_reason() {
+        let mut no_consent = person("no-consent");
+        no_consent.consent_to_matching = false;
+        let mut far_and_no_consent = person("far");
+        far_and_no_consent.consent_to_matching = false;
+        far_and_no_consent.home = krakow(30.0);
+        let mut in_gdansk = person("gdansk");
+        in_gdansk.home = pomost_domain::Location {
+            teryt: pomost_domain::TerytCode::parse("2261").unwrap(),
+            point: pomost_domain::GeoPoint::new(54.35, 18.65).unwrap(),
+        };
+        let mut needs_coach = person("coach");
+        needs_coach.coach_hours_per_week = 5.0;
+        let people = vec![person("ok"), no_consent, far_and_no_consent, in_gdansk, needs_coach];
+        let list = pool(people, vec![])
+            .shortlist(&ScoringPolicy::default(), &ShortlistRequest { offer: &offer(), k: 10, today: TODAY })
+            .unwrap();
+        assert_eq!(ids(&list), ["ok"]);
+        assert_eq!(list.excluded[ExclusionReason::CommuteTooFar], 2, "Gdańsk is never visited, still counted");
+        assert_eq!(list.excluded[ExclusionReason::NoConsent], 1);
+        assert_eq!(list.excluded[ExclusionReason::NoJobCoach], 1);
+        assert_eq!(list.excluded.total() + list.eligible, list.pool_size);
+    }
+
+    #[test]
+    fn k_limits_and_zero_k_returns_nobody() {
+        let people: Vec<_> = (0..20).map(|index| person(&format!("p-{index:02}"))).collect();
+        let pool = pool(people, vec![]);
+        let policy = ScoringPolicy::default();
+        let three = pool.shortlist(&policy, &ShortlistRequest { offer: &offer(), k: 3, today: TODAY }).unwrap();
+        assert_eq!(ids(&three), ["p-00", "p-01", "p-02"]);
+        let none = pool.shortlist(&policy, &ShortlistRequest { offer: &offer(), k: 0, today: TODAY }).unwrap();
+        assert!(none.candidates.is_empty());
+        assert_eq!(none.eligible, 20);
+    }
+
+    #[test]
+    fn closed_offer_excludes_the_whole_pool() {
+        let mut filled = offer();
+        filled.positions = 0;
+        let list = pool(vec![person("a"), person("b")], vec![])
+            .shortlist(&ScoringPolicy::default(), &ShortlistRequest { offer: &filled, k: 5, today: TODAY })
+            .unwrap();
+        assert!(list.candidates.is_empty());
+        assert_eq!(list.excluded[ExclusionReason::OfferClosed], 2);
+    }
+
+    #[test]
+    fn shortlist_agrees_with_explain() {
+        let mut supported = person("supported");
+        supported.coach_hours_per_week = 4.0;
+        let mut remote = offer();
+        remote.workplace = Workplace::Remote;
+        let pool = pool(vec![supported, person("plain")], vec![coach("c-1")]);
+        let policy = ScoringPolicy::default();
+        for offer in [offer(), remote] {
+            let list = pool.shortlist(&policy, &ShortlistRequest { offer: &offer, k: 5, today: TODAY }).unwrap();
+            assert_eq!(list.candidates.len(), 2);
+            for candidate in &list.candidates {
+                let explanation = pool.explain(&policy, &candidate.participant_id, &offer, TODAY).unwrap();
+                assert_eq!(explanation.score, Some(candidate.score));
+                assert_eq!(explanation.factors, candidate.factors);
+                assert_eq!(explanation.suggested_coach, candidate.suggested_coach);
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_offer_is_refused_with_the_field() {
+        let mut bad = offer();
+        bad.weekly_hours = 90.0;
+        let error = pool(vec![person("a")], vec![])
+            .shortlist(&ScoringPolicy::default(), &ShortlistRequest { offer: &bad, k: 5, today: TODAY })
+            .unwrap_err();
+        assert_eq!(error.to_string(), "offer.weekly_hours: 90 is over 84");
+    }
+
+    #[test]
+    fn explain_refuses_unknown_people() {
+        let error = pool(vec![], vec![])
+            .explain(&ScoringPolicy::default(), &ParticipantId::new("ghost").unwrap(), &offer(), TODAY)
+            .unwrap_err();
+        assert_eq!(error.to_string(), "participant ghost is not in the pool");
     }
 }

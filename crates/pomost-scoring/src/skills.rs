@@ -173,7 +173,8 @@ impl SkillCredits {
         if self.weight_sum <= 0.0 {
             return 1.0;
         }
-        let covered: f32 = self.requirements.iter().zip(best).map(|(requirement, credit)| requirement.weight * credit).sum();
+        let covered: f32 =
+            self.requirements.iter().zip(best).map(|(requirement, credit)| requirement.weight * credit).sum();
         (covered / self.weight_sum).clamp(0.0, 1.0)
     }
 }
