@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use pomost_domain::{CoachId, JobCoach};
 
 use crate::ScoringError;
-use crate::grid::{cell_of, cells_within, distance_km};
+use crate::grid::{Origin, cell_of, cells_within};
 use crate::record::{pack_teryt, packed_prefix};
 
 /// A coach as scoring reads it.
@@ -13,13 +13,13 @@ use crate::record::{pack_teryt, packed_prefix};
 pub(crate) struct CoachEntry {
     pub(crate) coach: JobCoach,
     pub(crate) supported: u16,
-    pub(crate) centre: Option<(f32, f32)>,
+    pub(crate) centre: Option<Origin>,
     pub(crate) teryt: Vec<u32>,
 }
 
 impl CoachEntry {
     fn new(coach: JobCoach) -> Self {
-        let centre = coach.area.centre.map(|point| (point.lat() as f32, point.lon() as f32));
+        let centre = coach.area.centre.map(|point| Origin::new(point.lat() as f32, point.lon() as f32));
         let teryt = coach.area.teryt.iter().map(|code| pack_teryt(*code)).collect();
         Self { supported: coach.accommodations_supported.as_u16(), centre, teryt, coach }
     }
@@ -32,7 +32,7 @@ impl CoachEntry {
     /// when it has one.
     #[inline]
     pub(crate) fn covers(&self, lat: f32, lon: f32, packed_teryt: u32) -> Option<Option<f32>> {
-        let distance = self.centre.map(|(centre_lat, centre_lon)| distance_km(centre_lat, centre_lon, lat, lon));
+        let distance = self.centre.map(|centre| centre.distance_km(lat, lon));
         let by_radius = distance.is_some_and(|distance| distance <= self.coach.area.radius_km);
         let by_teryt = self.teryt.iter().any(|area| packed_prefix(packed_teryt, area >> 29) == Some(*area));
         (by_radius || by_teryt).then_some(distance)
@@ -51,7 +51,21 @@ pub(crate) struct CoachBook {
 
 impl CoachBook {
     pub(crate) fn upsert(&mut self, coach: JobCoach) -> Result<(), ScoringError> {
-        let coach = coach.validated()?;
+        self.upsert_many(std::iter::once(coach))
+    }
+
+    /// Adds or replaces several coaches and rebuilds the place index once; the first invalid
+    /// coach stops it before anything changes.
+    pub(crate) fn upsert_many(&mut self, coaches: impl IntoIterator<Item = JobCoach>) -> Result<(), ScoringError> {
+        let coaches = coaches.into_iter().map(JobCoach::validated).collect::<Result<Vec<_>, _>>()?;
+        for coach in coaches {
+            self.insert_entry(coach);
+        }
+        self.rebuild_place_index();
+        Ok(())
+    }
+
+    fn insert_entry(&mut self, coach: JobCoach) {
         match self.by_id.get(&coach.id) {
             Some(&index) => self.entries[index as usize] = CoachEntry::new(coach),
             None => {
@@ -59,8 +73,6 @@ impl CoachBook {
                 self.entries.push(CoachEntry::new(coach));
             }
         }
-        self.rebuild_place_index();
-        Ok(())
     }
 
     pub(crate) fn remove(&mut self, id: &CoachId) -> bool {
@@ -80,6 +92,12 @@ impl CoachBook {
         updated.committed_hours = hours;
         entry.coach = updated.validated()?;
         Ok(())
+    }
+
+    /// Accommodations some coach with free hours can provide: a need outside this set can
+    /// be turned down without looking at any coach.
+    pub(crate) fn coverable(&self) -> u16 {
+        self.entries.iter().filter(|entry| entry.free_hours() > 0.0).fold(0, |set, entry| set | entry.supported)
     }
 
     pub(crate) fn get(&self, index: u32) -> &CoachEntry {
@@ -102,8 +120,8 @@ impl CoachBook {
             for area in &entry.teryt {
                 self.by_teryt.entry(*area).or_default().push(index as u32);
             }
-            if let Some((lat, lon)) = entry.centre {
-                cells_within(lat, lon, entry.coach.area.radius_km, &mut cells);
+            if let Some(centre) = entry.centre {
+                cells_within(centre.lat, centre.lon, entry.coach.area.radius_km, &mut cells);
                 for cell in &cells {
                     self.by_cell.entry(*cell).or_default().push(index as u32);
                 }

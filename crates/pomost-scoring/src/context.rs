@@ -4,7 +4,9 @@ use pomost_domain::{DisabilityDegree, Offer, Workplace};
 use time::Date;
 
 use crate::coaches::CoachBook;
+use crate::evaluate::coach_quality;
 use crate::factors::Factor;
+use crate::grid::Origin;
 use crate::policy::ScoringPolicy;
 use crate::record::pack_teryt;
 use crate::skills::{Requirement, SkillBook, SkillCredits};
@@ -12,8 +14,7 @@ use crate::skills::{Requirement, SkillBook, SkillCredits};
 /// The on-site workplace in the scan's units.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Place {
-    pub(crate) lat: f32,
-    pub(crate) lon: f32,
+    pub(crate) origin: Origin,
     pub(crate) teryt: u32,
 }
 
@@ -22,6 +23,8 @@ pub(crate) struct Place {
 pub(crate) struct SiteCoach {
     pub(crate) index: u32,
     pub(crate) distance: Option<f32>,
+    /// The best quality this coach can reach for anyone.
+    pub(crate) quality_bound: f32,
 }
 
 /// An offer compiled for scanning.
@@ -40,6 +43,8 @@ pub(crate) struct OfferContext<'a> {
     pub(crate) contract_bit: u8,
     pub(crate) credits: SkillCredits,
     pub(crate) site_coaches: Vec<SiteCoach>,
+    /// Accommodations that some coach who could come can provide.
+    pub(crate) coach_coverable: u16,
     pub(crate) today: i32,
 }
 
@@ -53,21 +58,34 @@ impl<'a> OfferContext<'a> {
     ) -> Self {
         let place = match &offer.workplace {
             Workplace::OnSite(location) => Some(Place {
-                lat: location.point.lat() as f32,
-                lon: location.point.lon() as f32,
+                origin: Origin::new(location.point.lat() as f32, location.point.lon() as f32),
                 teryt: pack_teryt(location.teryt),
             }),
             Workplace::Remote => None,
         };
         let mut site_coaches = Vec::new();
         if let (Some(place), true) = (place, offer.accepts_external_coach) {
-            coaches.for_each_covering(place.lat, place.lon, place.teryt, |index, distance| {
+            coaches.for_each_covering(place.origin.lat, place.origin.lon, place.teryt, |index, distance| {
                 if !site_coaches.iter().any(|seen: &SiteCoach| seen.index == index) {
-                    site_coaches.push(SiteCoach { index, distance });
+                    let quality_bound = coach_quality(coaches.get(index), 0.0, 0, distance);
+                    site_coaches.push(SiteCoach { index, distance, quality_bound });
                 }
             });
-            site_coaches.sort_by_key(|coach| coaches.get(coach.index).coach.id.clone());
+            site_coaches.sort_by(|a, b| {
+                b.quality_bound
+                    .total_cmp(&a.quality_bound)
+                    .then_with(|| coaches.get(a.index).coach.id.cmp(&coaches.get(b.index).coach.id))
+            });
         }
+        let coach_coverable = match place {
+            _ if !offer.accepts_external_coach => 0,
+            Some(_) => site_coaches
+                .iter()
+                .map(|site| coaches.get(site.index))
+                .filter(|entry| entry.free_hours() > 0.0)
+                .fold(0, |set, entry| set | entry.supported),
+            None => coaches.coverable(),
+        };
         let bridged = offer.adaptation_weeks / policy.adaptation_weeks_per_stage;
         let requirements = compile_requirements(offer, policy);
         Self {
@@ -83,6 +101,7 @@ impl<'a> OfferContext<'a> {
             contract_bit: 1 << (offer.contract_type as u8),
             credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit),
             site_coaches,
+            coach_coverable,
             today: today.to_julian_day(),
         }
     }

@@ -2,9 +2,9 @@
 //! constraints fail, which coach to suggest, and each factor's value. Shortlists and
 //! explanations both call it, so they cannot disagree.
 
+use crate::coaches::CoachEntry;
 use crate::context::OfferContext;
 use crate::factors::Factor;
-use crate::grid::distance_km;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionReason, ReasonSet};
 use crate::record::{FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, ParticipantRecord};
@@ -71,7 +71,7 @@ pub(crate) fn evaluate(
         fail!(ExclusionReason::OfferClosed);
     }
     if let Some(place) = context.place {
-        evaluation.distance_km = distance_km(record.lat, record.lon, place.lat, place.lon);
+        evaluation.distance_km = place.origin.distance_km(record.lat, record.lon);
         if evaluation.distance_km > record.max_commute_km {
             fail!(ExclusionReason::CommuteTooFar);
         }
@@ -136,14 +136,14 @@ fn coach_hours(record: &ParticipantRecord, context: &OfferContext) -> f32 {
     if record.coach_hours > 0.0 { record.coach_hours } else { context.policy.accommodation_support_hours }
 }
 
-fn qualifies(entry: &crate::coaches::CoachEntry, hours: f32, uncovered: u16) -> bool {
+fn qualifies(entry: &CoachEntry, hours: f32, uncovered: u16) -> bool {
     entry.free_hours() >= hours && entry.supported & uncovered == uncovered
 }
 
 /// Whether any coach qualifies; stops at the first.
 #[inline]
 fn any_coach(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool, hours: f32, uncovered: u16) -> bool {
-    if !context.offer.accepts_external_coach {
+    if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable != 0 {
         return false;
     }
     match context.place {
@@ -165,41 +165,75 @@ fn best_coach(
     hours: f32,
     uncovered: u16,
 ) -> Option<(u32, f32)> {
-    if !context.offer.accepts_external_coach {
+    if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable != 0 {
         return None;
     }
-    let preferred_open = record.accommodations_preferred & !context.provided;
+    let need = CoachNeed { hours, uncovered, preferred_open: record.accommodations_preferred & !context.provided };
     let mut best: Option<(u32, f32)> = None;
-    let mut consider = |index: u32, distance: Option<f32>| {
-        let entry = pool.coaches.get(index);
-        if !qualifies(entry, hours, uncovered) {
-            return;
-        }
-        let free = entry.free_hours();
-        let capacity = entry.coach.weekly_capacity_hours.max(f32::EPSILON);
-        let headroom = ((free - hours) / capacity).clamp(0.0, 1.0);
-        let coverage = share(preferred_open & entry.supported, preferred_open);
-        let proximity = match distance {
-            Some(distance) => (1.0 - distance / entry.coach.area.radius_km.max(f32::EPSILON)).clamp(0.0, 1.0),
-            None => 0.5,
-        };
-        let quality = 0.5 * headroom + 0.25 * coverage + 0.25 * proximity;
-        let better = match best {
-            None => true,
-            Some((best_index, best_quality)) => {
-                quality > best_quality
-                    || (quality == best_quality && entry.coach.id < pool.coaches.get(best_index).coach.id)
-            }
-        };
-        if better {
-            best = Some((index, quality));
-        }
-    };
     match context.place {
-        Some(_) => context.site_coaches.iter().for_each(|site| consider(site.index, site.distance)),
-        None => pool.coaches.for_each_covering(record.lat, record.lon, record.home_teryt, consider),
+        Some(_) => {
+            // Site coaches come sorted by the best quality each could reach: stop once even
+            // that cannot beat (or tie) the best found.
+            for site in &context.site_coaches {
+                if best.is_some_and(|(_, quality)| site.quality_bound < quality) {
+                    break;
+                }
+                consider_coach(pool, &need, site.index, site.distance, &mut best);
+            }
+        }
+        None => pool.coaches.for_each_covering(record.lat, record.lon, record.home_teryt, |index, distance| {
+            consider_coach(pool, &need, index, distance, &mut best)
+        }),
     }
     best
+}
+
+/// What a person needs from a coach for one offer.
+struct CoachNeed {
+    hours: f32,
+    uncovered: u16,
+    preferred_open: u16,
+}
+
+/// Keeps `index` in `best` if it qualifies and beats it (ties to the smaller coach id).
+#[inline]
+fn consider_coach(
+    pool: &ParticipantPool,
+    need: &CoachNeed,
+    index: u32,
+    distance: Option<f32>,
+    best: &mut Option<(u32, f32)>,
+) {
+    let entry = pool.coaches.get(index);
+    if !qualifies(entry, need.hours, need.uncovered) {
+        return;
+    }
+    let quality = coach_quality(entry, need.hours, need.preferred_open, distance);
+    let better = match *best {
+        None => true,
+        Some((best_index, best_quality)) => {
+            quality > best_quality || (quality == best_quality && entry.coach.id < pool.coaches.get(best_index).coach.id)
+        }
+    };
+    if better {
+        *best = Some((index, quality));
+    }
+}
+
+/// How well a coach fits, in [0, 1]: half spare capacity after taking the person on, a
+/// quarter the share of still-open preferred accommodations the coach provides, a quarter
+/// closeness to the centre of the coach's area (0.5 for areas given by TERYT units only).
+/// With `hours` 0 and nothing open it is the best the coach can reach for anyone.
+#[inline]
+pub(crate) fn coach_quality(entry: &CoachEntry, hours: f32, preferred_open: u16, distance: Option<f32>) -> f32 {
+    let capacity = entry.coach.weekly_capacity_hours.max(f32::EPSILON);
+    let headroom = ((entry.free_hours() - hours) / capacity).clamp(0.0, 1.0);
+    let coverage = share(preferred_open & entry.supported, preferred_open);
+    let proximity = match distance {
+        Some(distance) => (1.0 - distance / entry.coach.area.radius_km.max(f32::EPSILON)).clamp(0.0, 1.0),
+        None => 0.5,
+    };
+    0.5 * headroom + 0.25 * coverage + 0.25 * proximity
 }
 
 /// Share of `of` that `met` holds, 1 when `of` is empty.
@@ -446,6 +480,28 @@ mod tests {
         let explanation = explain_one(supported, vec![coach("c-3")], &closed_door);
         assert_eq!(reasons(&explanation), [ExclusionReason::NoJobCoach]);
         assert!(explanation.failed[0].message.contains("does not accept an external job coach"));
+    }
+
+    #[test]
+    fn the_coach_with_the_most_spare_capacity_is_suggested() {
+        let mut supported = person("a");
+        supported.coach_hours_per_week = 4.0;
+        let capacities = [("c-a", 20.0, 14.0), ("c-b", 20.0, 2.0), ("c-c", 40.0, 30.0), ("c-d", 10.0, 7.0)];
+        let coaches: Vec<_> = capacities
+            .iter()
+            .map(|(id, capacity, committed)| {
+                let mut candidate = coach(id);
+                candidate.weekly_capacity_hours = *capacity;
+                candidate.committed_hours = *committed;
+                candidate
+            })
+            .collect();
+        let explanation = explain_one(supported.clone(), coaches.clone(), &offer());
+        assert_eq!(explanation.suggested_coach.as_ref().map(|id| id.as_str()), Some("c-b"));
+        let mut remote = offer();
+        remote.workplace = Workplace::Remote;
+        let explanation = explain_one(supported, coaches, &remote);
+        assert_eq!(explanation.suggested_coach.as_ref().map(|id| id.as_str()), Some("c-b"));
     }
 
     #[test]

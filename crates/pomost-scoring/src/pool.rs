@@ -89,9 +89,7 @@ impl ParticipantPool {
         for participant in participants {
             pool.upsert_participant(participant)?;
         }
-        for coach in coaches {
-            pool.upsert_coach(coach)?;
-        }
+        pool.coaches.upsert_many(coaches)?;
         pool.shrink_to_fit();
         Ok(pool)
     }

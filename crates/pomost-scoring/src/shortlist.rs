@@ -119,7 +119,7 @@ impl ParticipantPool {
     fn cells_to_scan(&self, context: &OfferContext) -> Vec<u32> {
         let mut cells = Vec::new();
         match context.place {
-            Some(place) => cells_within(place.lat, place.lon, self.widest_commute_km(), &mut cells),
+            Some(place) => cells_within(place.origin.lat, place.origin.lon, self.widest_commute_km(), &mut cells),
             None => cells.extend(0..self.cells.len() as u32),
         }
         cells.retain(|cell| !self.cells[*cell as usize].is_empty());
