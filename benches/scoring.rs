@@ -23,7 +23,8 @@ fn scoring(criterion: &mut Criterion) {
     let participants: Vec<Participant> = synth.participants(count).collect();
     let coaches: Vec<_> = synth.coaches(5_000).collect();
     let relatedness = pomost_synth::relatedness();
-    let pool = ParticipantPool::build(&relatedness, participants.clone(), coaches.clone()).expect("synthetic data is valid");
+    let pool =
+        ParticipantPool::build(&relatedness, participants.clone(), coaches.clone()).expect("synthetic data is valid");
     let stats = pool.stats();
     eprintln!(
         "pool: {} participants, {} bytes excluding strings, {:.1} bytes/participant",
@@ -51,7 +52,9 @@ fn scoring(criterion: &mut Criterion) {
     group.bench_function("build_1m", |bencher| {
         bencher.iter_batched(
             || participants.clone(),
-            |participants| black_box(ParticipantPool::build(&relatedness, participants, coaches.clone()).expect("valid")),
+            |participants| {
+                black_box(ParticipantPool::build(&relatedness, participants, coaches.clone()).expect("valid"))
+            },
             BatchSize::PerIteration,
         );
     });

@@ -88,7 +88,7 @@ impl TerytCode {
         }
         let digits: u32 = text.parse().map_err(|_| ValidationError::new("", format!("{text:?} is not a number")))?;
         let voivodeship = digits / 10u32.pow(len as u32 - 2);
-        if voivodeship < 2 || voivodeship > 32 || voivodeship % 2 != 0 {
+        if !(2..=32).contains(&voivodeship) || !voivodeship.is_multiple_of(2) {
             return Err(ValidationError::new(
                 "",
                 format!("{text:?} does not start with a voivodeship code (02, 04, …, 32)"),

@@ -260,7 +260,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let cases: Vec<(fn(&mut Offer), &str)> = vec![
+        type Case = (fn(&mut Offer), &'static str);
+        let cases: Vec<Case> = vec![
             (|o| o.weekly_hours = 90.0, "offer.weekly_hours: 90 is over 84"),
             (|o| o.daily_hours = 0.0, "offer.daily_hours: must be more than 0"),
             (|o| o.occupation_code = "92140".into(), "offer.occupation_code: \"92140\" is not a 6-digit KZiS code"),

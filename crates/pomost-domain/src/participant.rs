@@ -205,7 +205,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let cases: Vec<(fn(&mut Participant), &str)> = vec![
+        type Case = (fn(&mut Participant), &'static str);
+        let cases: Vec<Case> = vec![
             (|p| p.max_commute_km = 500.0, "participant.max_commute_km: 500 is over 300"),
             (|p| p.coach_hours_per_week = -2.0, "participant.coach_hours_per_week: -2 is negative"),
             (|p| p.available_hours_per_week = 0.0, "participant.available_hours_per_week: must be more than 0"),

@@ -131,7 +131,13 @@ impl CoachBook {
 
     /// Whether `accept` holds for some coach whose area covers the place; stops at the first.
     #[inline]
-    pub(crate) fn any_covering(&self, lat: f32, lon: f32, packed_teryt: u32, mut accept: impl FnMut(u32) -> bool) -> bool {
+    pub(crate) fn any_covering(
+        &self,
+        lat: f32,
+        lon: f32,
+        packed_teryt: u32,
+        mut accept: impl FnMut(u32) -> bool,
+    ) -> bool {
         for len in [2, 4, 6, 7] {
             let Some(prefix) = packed_prefix(packed_teryt, len) else { break };
             for &index in self.by_teryt.get(&prefix).map(Vec::as_slice).unwrap_or_default() {
@@ -140,9 +146,12 @@ impl CoachBook {
                 }
             }
         }
-        self.by_cell.get(&(cell_of(lat, lon) as u32)).map(Vec::as_slice).unwrap_or_default().iter().any(|&index| {
-            self.entries[index as usize].covers(lat, lon, packed_teryt).is_some() && accept(index)
-        })
+        self.by_cell
+            .get(&(cell_of(lat, lon) as u32))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .any(|&index| self.entries[index as usize].covers(lat, lon, packed_teryt).is_some() && accept(index))
     }
 
     /// Calls `visit(index, distance from the coach's centre)` for each coach whose area covers

@@ -142,7 +142,13 @@ fn qualifies(entry: &CoachEntry, hours: f32, uncovered: u16) -> bool {
 
 /// Whether any coach qualifies; stops at the first.
 #[inline]
-fn any_coach(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool, hours: f32, uncovered: u16) -> bool {
+fn any_coach(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+    hours: f32,
+    uncovered: u16,
+) -> bool {
     if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable != 0 {
         return false;
     }
@@ -212,7 +218,8 @@ fn consider_coach(
     let better = match *best {
         None => true,
         Some((best_index, best_quality)) => {
-            quality > best_quality || (quality == best_quality && entry.coach.id < pool.coaches.get(best_index).coach.id)
+            quality > best_quality
+                || (quality == best_quality && entry.coach.id < pool.coaches.get(best_index).coach.id)
         }
     };
     if better {
@@ -364,7 +371,10 @@ mod tests {
         someone.disability.degree = DisabilityDegree::Moderate;
         let explanation = explain_one(someone.clone(), vec![], &offer());
         assert_eq!(reasons(&explanation), [ExclusionReason::WorkingTimeLimit, ExclusionReason::WorkingTimeLimit]);
-        assert_eq!(explanation.failed[0].message, "offer needs 40 h/week; the legal limit for this person is 35 h/week");
+        assert_eq!(
+            explanation.failed[0].message,
+            "offer needs 40 h/week; the legal limit for this person is 35 h/week"
+        );
         assert_eq!(explanation.failed[1].message, "offer needs 8 h/day; the legal limit for this person is 7 h/day");
         someone.disability.degree = DisabilityDegree::Light;
         assert!(explain_one(someone.clone(), vec![], &offer()).failed.is_empty());
@@ -523,7 +533,11 @@ mod tests {
         far.workplace = Workplace::OnSite(krakow(30.0));
         let explanation = explain_one(person("a"), vec![], &far);
         assert_eq!(reasons(&explanation), [ExclusionReason::CommuteTooFar]);
-        assert!(explanation.failed[0].message.starts_with("the workplace is 30.0 km from home"), "{}", explanation.failed[0].message);
+        assert!(
+            explanation.failed[0].message.starts_with("the workplace is 30.0 km from home"),
+            "{}",
+            explanation.failed[0].message
+        );
         far.workplace = Workplace::Remote;
         let remote = explain_one(person("a"), vec![], &far);
         assert!(remote.failed.is_empty());

@@ -19,7 +19,10 @@ pub(crate) fn skill(code: &str) -> SkillId {
 
 /// Kraków, shifted `north_km` to the north.
 pub(crate) fn krakow(north_km: f64) -> Location {
-    Location { teryt: TerytCode::parse("1261").unwrap(), point: GeoPoint::new(50.06 + north_km / 111.195, 19.94).unwrap() }
+    Location {
+        teryt: TerytCode::parse("1261").unwrap(),
+        point: GeoPoint::new(50.06 + north_km / 111.195, 19.94).unwrap(),
+    }
 }
 
 pub(crate) fn person(id: &str) -> Participant {

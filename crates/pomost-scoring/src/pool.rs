@@ -10,7 +10,7 @@ use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Participant, ParticipantI
 use crate::ScoringError;
 use crate::coaches::CoachBook;
 use crate::grid::{CELL_COUNT, cell_of};
-use crate::record::ParticipantRecord;
+use crate::record::{OverflowSkills, ParticipantRecord};
 use crate::skills::SkillBook;
 
 /// Where a slot's record lives.
@@ -34,7 +34,7 @@ pub struct ParticipantPool {
     by_id: HashTable<u32>,
     hasher: DefaultHashBuilder,
     free_slots: Vec<u32>,
-    overflow: HashMap<u32, Box<[(u16, u8)]>>,
+    overflow: HashMap<u32, OverflowSkills>,
     pub(crate) skills: SkillBook,
     pub(crate) coaches: CoachBook,
     /// People per whole kilometre of commute limit (rounded up), to know the widest reach.
@@ -327,7 +327,8 @@ mod tests {
         skilled.skills = (0..12).map(|index| SkillClaim { skill: skill(&format!("s{index}")), level: None }).collect();
         skilled.skills.push(SkillClaim { skill: skill("cleaning"), level: None });
         let mut pool = pool(vec![skilled], vec![]);
-        let explanation = pool.explain(&ScoringPolicy::default(), &ParticipantId::new("a").unwrap(), &offer(), TODAY).unwrap();
+        let explanation =
+            pool.explain(&ScoringPolicy::default(), &ParticipantId::new("a").unwrap(), &offer(), TODAY).unwrap();
         assert_eq!(explanation.factors[0].value, 1.0);
         pool.upsert_participant(person("a")).unwrap();
         assert!(pool.overflow.is_empty(), "replacing drops the overflow entry");

@@ -9,6 +9,9 @@ use crate::skills::SkillBook;
 /// overflow table.
 pub(crate) const INLINE_SKILLS: usize = 8;
 
+/// All skills of a person with more than [`INLINE_SKILLS`]: (skill number, level).
+pub(crate) type OverflowSkills = Box<[(u16, u8)]>;
+
 pub(crate) const FLAG_CONSENT: u8 = 1;
 pub(crate) const FLAG_NIGHT_OK: u8 = 2;
 pub(crate) const FLAG_EXEMPT: u8 = 4;
@@ -50,7 +53,7 @@ impl ParticipantRecord {
         participant: &Participant,
         slot: u32,
         book: &mut SkillBook,
-    ) -> Result<(Self, Option<Box<[(u16, u8)]>>), ScoringError> {
+    ) -> Result<(Self, Option<OverflowSkills>), ScoringError> {
         let mut skills = Vec::with_capacity(participant.skills.len());
         for claim in &participant.skills {
             let level = claim.level.map_or(0, |level| level.get());
@@ -120,7 +123,7 @@ pub(crate) fn packed_prefix(packed: u32, len: u32) -> Option<u32> {
         return None;
     }
     let digits = packed & ((1 << 29) - 1);
-    Some((len << 29) | digits / 10u32.pow(own_len - len))
+    Some((len << 29) | (digits / 10u32.pow(own_len - len)))
 }
 
 #[cfg(test)]

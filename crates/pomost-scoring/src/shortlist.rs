@@ -147,7 +147,11 @@ impl ParticipantPool {
                     continue;
                 }
             }
-            accumulator.top.offer(Ranked { score: OrderedFloat(score), id: self.id_of_slot(record.slot), slot: record.slot });
+            accumulator.top.offer(Ranked {
+                score: OrderedFloat(score),
+                id: self.id_of_slot(record.slot),
+                slot: record.slot,
+            });
         }
         accumulator
     }

@@ -123,7 +123,7 @@ impl SkillCredits {
                 triples.push((neighbour, index as u8, similarity));
             }
         }
-        triples.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        triples.sort_by_key(|&(skill, requirement, _)| (skill, requirement));
         let mut spans = vec![0u32; book.len()];
         let mut entries = Vec::with_capacity(triples.len());
         let mut position = 0;

@@ -1,5 +1,7 @@
 //! Property tests of the ranking's promises, on seeded synthetic worlds.
 
+#![allow(clippy::unwrap_used)]
+
 use pomost_domain::{
     Accommodation, AccommodationSet, CoachArea, CoachId, ContractSet, ContractType, Disability, DisabilityCause,
     DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId, SkillClaim,
@@ -22,7 +24,8 @@ fn krakow_world(seed: u64, people: usize) -> Vec<Participant> {
             // Pull everyone into about 60 km around Kraków, keeping the rest of the record.
             let lat = 50.06 + (person.home.point.lat() - 52.0) * 0.15;
             let lon = 19.94 + (person.home.point.lon() - 19.5) * 0.1;
-            person.home = Location { teryt: TerytCode::parse("1261").unwrap(), point: GeoPoint::new(lat, lon).unwrap() };
+            person.home =
+                Location { teryt: TerytCode::parse("1261").unwrap(), point: GeoPoint::new(lat, lon).unwrap() };
             person
         })
         .collect()
@@ -188,13 +191,21 @@ proptest! {
 }
 
 fn skills_factor(person: &Participant, offer: &Offer, seed: u64) -> f32 {
-    let explanation = build(vec![person.clone()], seed).explain(&ScoringPolicy::default(), &person.id, offer, TODAY).unwrap();
+    let explanation =
+        build(vec![person.clone()], seed).explain(&ScoringPolicy::default(), &person.id, offer, TODAY).unwrap();
     explanation.factors.iter().find(|score| score.factor == Factor::Skills).unwrap().value
 }
 
 fn skill_pool() -> impl Strategy<Value = SkillId> {
-    prop::sample::select(vec!["pl:sprzatanie-biur", "pl:pranie", "pl:prasowanie", "pl:zmywanie", "x:unknown", "x:other"])
-        .prop_map(|code| SkillId::new(code).unwrap())
+    prop::sample::select(vec![
+        "pl:sprzatanie-biur",
+        "pl:pranie",
+        "pl:prasowanie",
+        "pl:zmywanie",
+        "x:unknown",
+        "x:other",
+    ])
+    .prop_map(|code| SkillId::new(code).unwrap())
 }
 
 fn arbitrary_location() -> impl Strategy<Value = Location> {
@@ -202,7 +213,11 @@ fn arbitrary_location() -> impl Strategy<Value = Location> {
     (teryt, -90.0f64..=90.0, -180.0f64..=180.0, any::<bool>(), 49.0f64..55.0, 14.0f64..24.0).prop_map(
         |(teryt, lat, lon, in_poland, polish_lat, polish_lon)| Location {
             teryt: TerytCode::parse(teryt).unwrap(),
-            point: if in_poland { GeoPoint::new(polish_lat, polish_lon).unwrap() } else { GeoPoint::new(lat, lon).unwrap() },
+            point: if in_poland {
+                GeoPoint::new(polish_lat, polish_lon).unwrap()
+            } else {
+                GeoPoint::new(lat, lon).unwrap()
+            },
         },
     )
 }
@@ -217,78 +232,104 @@ fn arbitrary_participant() -> impl Strategy<Value = Participant> {
         (any::<u16>(), any::<u16>(), hours(40.0), arbitrary_location(), hours(300.0)),
         (hours(84.0), any::<bool>(), any::<u8>(), 0i64..20_000, any::<bool>()),
     )
-        .prop_map(|((id, skills, stage, degree, exempt), (required, preferred, coach_hours, home, commute), (available, night, contracts, days, consent))| {
-            let mut seen = std::collections::HashSet::new();
-            Participant {
-                id: ParticipantId::new(id).unwrap(),
-                unit: UnitKind::Cis,
-                unit_id: "u".into(),
-                skills: skills
-                    .into_iter()
-                    .filter(|(skill, _)| seen.insert(skill.clone()))
-                    .map(|(skill, level)| SkillClaim { skill, level: (level > 0).then(|| SkillLevel::new(level).unwrap()) })
-                    .collect(),
-                stage: Stage::from_rank(stage).unwrap(),
-                disability: Disability { degree: DisabilityDegree::from_code(degree).unwrap(), causes: vec![], working_time_exemption: exempt },
-                accommodations_required: AccommodationSet::from_u16_truncated(required),
-                accommodations_preferred: AccommodationSet::from_u16_truncated(preferred & !required),
-                coach_hours_per_week: coach_hours,
-                home,
-                max_commute_km: commute,
-                available_hours_per_week: available,
-                night_shifts_ok: night,
-                preferred_contracts: ContractSet::from_u8_truncated(contracts),
-                registered_since: TODAY - time::Duration::days(days - 1000),
-                consent_to_matching: consent,
-            }
-        })
+        .prop_map(
+            |(
+                (id, skills, stage, degree, exempt),
+                (required, preferred, coach_hours, home, commute),
+                (available, night, contracts, days, consent),
+            )| {
+                let mut seen = std::collections::HashSet::new();
+                Participant {
+                    id: ParticipantId::new(id).unwrap(),
+                    unit: UnitKind::Cis,
+                    unit_id: "u".into(),
+                    skills: skills
+                        .into_iter()
+                        .filter(|(skill, _)| seen.insert(skill.clone()))
+                        .map(|(skill, level)| SkillClaim {
+                            skill,
+                            level: (level > 0).then(|| SkillLevel::new(level).unwrap()),
+                        })
+                        .collect(),
+                    stage: Stage::from_rank(stage).unwrap(),
+                    disability: Disability {
+                        degree: DisabilityDegree::from_code(degree).unwrap(),
+                        causes: vec![],
+                        working_time_exemption: exempt,
+                    },
+                    accommodations_required: AccommodationSet::from_u16_truncated(required),
+                    accommodations_preferred: AccommodationSet::from_u16_truncated(preferred & !required),
+                    coach_hours_per_week: coach_hours,
+                    home,
+                    max_commute_km: commute,
+                    available_hours_per_week: available,
+                    night_shifts_ok: night,
+                    preferred_contracts: ContractSet::from_u8_truncated(contracts),
+                    registered_since: TODAY - time::Duration::days(days - 1000),
+                    consent_to_matching: consent,
+                }
+            },
+        )
 }
 
 fn arbitrary_offer() -> impl Strategy<Value = Offer> {
     (
-        (prop::collection::vec((skill_pool(), 0u8..=3, 0.01f32..=10.0), 0..6), prop_oneof![arbitrary_location().prop_map(Workplace::OnSite), Just(Workplace::Remote)]),
+        (
+            prop::collection::vec((skill_pool(), 0u8..=3, 0.01f32..=10.0), 0..6),
+            prop_oneof![arbitrary_location().prop_map(Workplace::OnSite), Just(Workplace::Remote)],
+        ),
         (0.5f32..=84.0, 0.5f32..=24.0, any::<bool>(), any::<bool>(), any::<bool>(), 0u32..3),
         (any::<u16>(), 0u8..5, 0u8..=52, any::<bool>(), any::<bool>(), -30i64..30),
     )
-        .prop_map(|((skills, workplace), (weekly, daily, night, overtime, guarding, positions), (provided, min_stage, weeks, mentor, external, shift))| {
-            let mut seen = std::collections::HashSet::new();
-            let requirements: Vec<SkillRequirement> = skills
-                .into_iter()
-                .filter(|(skill, _, _)| seen.insert(skill.clone()))
-                .map(|(skill, level, weight)| SkillRequirement { skill, min_level: (level > 0).then(|| SkillLevel::new(level).unwrap()), weight })
-                .collect();
-            let split = requirements.len() / 2;
-            Offer {
-                key: OfferKey { source: "fuzz".into(), external_id: "1".into() },
-                version: 1,
-                employer: Employer { name: "E".into(), social_economy: false },
-                title: "T".into(),
-                description: String::new(),
-                occupation_code: "911207".into(),
-                required_skills: requirements[..split].to_vec(),
-                nice_to_have_skills: requirements[split..].to_vec(),
-                workplace,
-                weekly_hours: weekly,
-                daily_hours: daily.min(weekly),
-                night_work: night,
-                overtime,
-                guarding_work: guarding,
-                contract_type: ContractType::SupportedEmployment,
-                positions,
-                valid_from: TODAY + time::Duration::days(shift.min(0)),
-                valid_until: TODAY + time::Duration::days(shift.max(0)),
-                accommodations_provided: AccommodationSet::from_u16_truncated(provided),
-                min_stage: Stage::from_rank(min_stage).unwrap(),
-                adaptation_weeks: weeks,
-                employer_mentor: mentor,
-                accepts_external_coach: external,
-            }
-        })
+        .prop_map(
+            |(
+                (skills, workplace),
+                (weekly, daily, night, overtime, guarding, positions),
+                (provided, min_stage, weeks, mentor, external, shift),
+            )| {
+                let mut seen = std::collections::HashSet::new();
+                let requirements: Vec<SkillRequirement> = skills
+                    .into_iter()
+                    .filter(|(skill, _, _)| seen.insert(skill.clone()))
+                    .map(|(skill, level, weight)| SkillRequirement {
+                        skill,
+                        min_level: (level > 0).then(|| SkillLevel::new(level).unwrap()),
+                        weight,
+                    })
+                    .collect();
+                let split = requirements.len() / 2;
+                Offer {
+                    key: OfferKey { source: "fuzz".into(), external_id: "1".into() },
+                    version: 1,
+                    employer: Employer { name: "E".into(), social_economy: false },
+                    title: "T".into(),
+                    description: String::new(),
+                    occupation_code: "911207".into(),
+                    required_skills: requirements[..split].to_vec(),
+                    nice_to_have_skills: requirements[split..].to_vec(),
+                    workplace,
+                    weekly_hours: weekly,
+                    daily_hours: daily.min(weekly),
+                    night_work: night,
+                    overtime,
+                    guarding_work: guarding,
+                    contract_type: ContractType::SupportedEmployment,
+                    positions,
+                    valid_from: TODAY + time::Duration::days(shift.min(0)),
+                    valid_until: TODAY + time::Duration::days(shift.max(0)),
+                    accommodations_provided: AccommodationSet::from_u16_truncated(provided),
+                    min_stage: Stage::from_rank(min_stage).unwrap(),
+                    adaptation_weeks: weeks,
+                    employer_mentor: mentor,
+                    accepts_external_coach: external,
+                }
+            },
+        )
 }
 
 fn arbitrary_coach() -> impl Strategy<Value = JobCoach> {
-    ("[a-z]{1,4}", any::<bool>(), arbitrary_location(), 0.1f32..=300.0, any::<u16>(), hours(60.0), 0.0f32..=1.0).prop_map(
-        |(id, by_teryt, place, radius, supported, capacity, used)| JobCoach {
+    ("[a-z]{1,4}", any::<bool>(), arbitrary_location(), 0.1f32..=300.0, any::<u16>(), hours(60.0), 0.0f32..=1.0)
+        .prop_map(|(id, by_teryt, place, radius, supported, capacity, used)| JobCoach {
             id: CoachId::new(id).unwrap(),
             unit: UnitKind::Zaz,
             unit_id: "u".into(),
@@ -301,6 +342,5 @@ fn arbitrary_coach() -> impl Strategy<Value = JobCoach> {
             accommodations_supported: AccommodationSet::from_u16_truncated(supported) | Accommodation::ExtraBreaks,
             weekly_capacity_hours: capacity,
             committed_hours: capacity * used,
-        },
-    )
+        })
 }
