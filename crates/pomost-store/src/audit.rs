@@ -1,0 +1,88 @@
+use pomost_domain::{OfferKey, ParticipantId};
+use serde::{Deserialize, Serialize};
+
+/// Who asked: the API key's name and role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    /// Name of the API key.
+    pub name: String,
+    /// Role of the API key (partner, unit, labour_office, admin).
+    pub role: String,
+}
+
+/// What was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// A shortlist of participants for an offer.
+    Shortlist,
+    /// Offers recommended to a participant.
+    RecommendOffers,
+    /// One participant explained against one offer.
+    ExplainMatch,
+}
+
+impl AuditAction {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            AuditAction::Shortlist => "shortlist",
+            AuditAction::RecommendOffers => "recommend_offers",
+            AuditAction::ExplainMatch => "explain_match",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        [AuditAction::Shortlist, AuditAction::RecommendOffers, AuditAction::ExplainMatch]
+            .into_iter()
+            .find(|action| action.name() == name)
+    }
+}
+
+/// One returned id with its score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditResult {
+    /// Participant id (shortlists) or offer key as `source/external_id` (recommendations).
+    pub id: String,
+    /// Total score returned.
+    pub score: f32,
+}
+
+/// An append-only record of one ranking request: who, when, what, and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Request id returned to the caller.
+    pub request_id: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// Who asked.
+    pub caller: Caller,
+    /// What was asked.
+    pub action: AuditAction,
+    /// The offer, for shortlists and explanations.
+    pub offer: Option<OfferKey>,
+    /// The participant, for recommendations and explanations.
+    pub participant: Option<ParticipantId>,
+    /// The request as received (JSON).
+    pub request: serde_json::Value,
+    /// The ids returned, best first, with scores.
+    pub results: Vec<AuditResult>,
+    /// Scoring policy version used.
+    pub policy_version: String,
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Entries at or after this time (ms since the epoch).
+    pub from_ms: Option<i64>,
+    /// Entries before this time (ms since the epoch).
+    pub until_ms: Option<i64>,
+    /// Only this API key name.
+    pub caller: Option<String>,
+    /// Only this offer.
+    pub offer: Option<OfferKey>,
+    /// Only entries with a number above this (paging).
+    pub after_entry: Option<u64>,
+    /// At most this many entries.
+    pub limit: usize,
+}

@@ -1,0 +1,574 @@
+//! The embedded store: one SQLite file in the data directory, WAL mode, versioned
+//! migrations, and an exclusive lock so two processes never share a data directory.
+
+use std::fs::{File, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::audit::{AuditAction, AuditEntry, AuditQuery};
+use crate::{Change, ChangeKey, ChangeOp, Store, StoreError, WriteOutcome};
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "pomost.sqlite3";
+/// The lock file inside the data directory.
+pub const LOCK_FILE: &str = "pomost.lock";
+
+/// Schema migrations, applied in order; the file's `user_version` says how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: entities, change feed, audit log.
+    "CREATE TABLE participants (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        updated_seq INTEGER NOT NULL
+    );
+    CREATE TABLE coaches (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        updated_seq INTEGER NOT NULL
+    );
+    CREATE TABLE offers (
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        updated_seq INTEGER NOT NULL,
+        PRIMARY KEY (source, external_id)
+    );
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        entity TEXT NOT NULL,
+        entity_key TEXT NOT NULL,
+        op TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        entry INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id TEXT NOT NULL UNIQUE,
+        at_ms INTEGER NOT NULL,
+        caller_name TEXT NOT NULL,
+        caller_role TEXT NOT NULL,
+        action TEXT NOT NULL,
+        offer_source TEXT,
+        offer_external_id TEXT,
+        participant_id TEXT,
+        request TEXT NOT NULL,
+        results TEXT NOT NULL,
+        policy_version TEXT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit (at_ms);
+    CREATE INDEX audit_caller ON audit (caller_name, at_ms);
+    CREATE INDEX audit_offer ON audit (offer_source, offer_external_id, at_ms);",
+];
+
+/// How hard SQLite syncs a commit to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Synchronous {
+    /// Survives a process crash; the last commits may be lost on power failure.
+    Normal,
+    /// Survives power failure too (fsync on every commit).
+    #[default]
+    Full,
+}
+
+/// Options of the embedded store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Commit durability.
+    pub synchronous: Synchronous,
+    /// Run SQLite's quick integrity check on open (linear in the file size).
+    pub check_integrity: bool,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self { synchronous: Synchronous::Full, check_integrity: true }
+    }
+}
+
+/// The embedded store. One writer connection, one reader connection (WAL lets reads run
+/// beside a write), and the data directory's lock held for the store's lifetime.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    _lock: File,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `dir`, runs migrations, and takes the
+    /// directory's lock. Fails with a clear error for a locked, read-only, newer or corrupt
+    /// database; nothing half-opens.
+    pub fn open(dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|error| StoreError::Open { path: dir.to_owned(), detail: error.to_string() })?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|error| StoreError::Open { path: lock_path.clone(), detail: error.to_string() })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(StoreError::Locked { dir: dir.to_owned(), lock: lock_path }),
+            Err(TryLockError::Error(error)) => {
+                return Err(StoreError::Open { path: lock_path, detail: error.to_string() });
+            }
+        }
+        let path = dir.join(DATABASE_FILE);
+        let writer = open_connection(&path, options)?;
+        if options.check_integrity {
+            check_integrity(&writer, &path)?;
+        }
+        migrate(&writer, &path)?;
+        let reader = open_connection(&path, options)?;
+        Ok(Self { path, writer: Mutex::new(writer), reader: Mutex::new(reader), _lock: lock })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write<T>(&self, work: impl FnOnce(&Transaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut connection = self.writer();
+        let transaction = connection.transaction()?;
+        let result = work(&transaction)?;
+        transaction.commit()?;
+        Ok(result)
+    }
+}
+
+fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt { path: path.to_owned(), detail: error.to_string() }
+        }
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+            StoreError::ReadOnly { path: path.to_owned() }
+        }
+        _ => StoreError::Open { path: path.to_owned(), detail: error.to_string() },
+    }
+}
+
+fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).map_err(|error| classify(path, error))?;
+    if connection.is_readonly(rusqlite::MAIN_DB).map_err(|error| classify(path, error))? {
+        return Err(StoreError::ReadOnly { path: path.to_owned() });
+    }
+    connection.busy_timeout(Duration::from_secs(5)).map_err(|error| classify(path, error))?;
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(|error| classify(path, error))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Open {
+            path: path.to_owned(),
+            detail: format!("cannot switch to WAL mode (got {mode})"),
+        });
+    }
+    let synchronous = match options.synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    connection
+        .execute_batch(&format!("PRAGMA synchronous = {synchronous}; PRAGMA secure_delete = ON;"))
+        .map_err(|error| classify(path, error))?;
+    Ok(connection)
+}
+
+fn check_integrity(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    let verdict: String =
+        connection.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(|error| classify(path, error))?;
+    if verdict != "ok" {
+        return Err(StoreError::Corrupt { path: path.to_owned(), detail: verdict });
+    }
+    Ok(())
+}
+
+fn migrate(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    let found: i64 =
+        connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|error| classify(path, error))?;
+    let supported = MIGRATIONS.len() as i64;
+    if found > supported {
+        return Err(StoreError::NewerSchema { path: path.to_owned(), found, supported });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        connection.execute_batch(&format!("BEGIN; {migration}; PRAGMA user_version = {version}; COMMIT;")).map_err(
+            |error| {
+                let _ = connection.execute_batch("ROLLBACK");
+                classify(path, error)
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|error| StoreError::Decode { what: "record".into(), detail: error.to_string() })
+}
+
+fn decode<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|error| StoreError::Decode { what: what.to_owned(), detail: error.to_string() })
+}
+
+fn record_change(transaction: &Transaction, op: ChangeOp, key: &ChangeKey) -> Result<u64, StoreError> {
+    let (entity, entity_key) = match key {
+        ChangeKey::Participant(id) => ("participant", id.to_string()),
+        ChangeKey::Coach(id) => ("coach", id.to_string()),
+        ChangeKey::Offer(key) => ("offer", encode(&(&key.source, &key.external_id))?),
+    };
+    let op = match op {
+        ChangeOp::Upsert => "upsert",
+        ChangeOp::Delete => "delete",
+    };
+    transaction
+        .prepare_cached("INSERT INTO changes (entity, entity_key, op) VALUES (?1, ?2, ?3)")?
+        .execute(params![entity, entity_key, op])?;
+    Ok(transaction.last_insert_rowid() as u64)
+}
+
+fn parse_change(seq: i64, entity: &str, entity_key: String, op: &str) -> Result<Change, StoreError> {
+    let bad = |detail: String| StoreError::Decode { what: format!("change {seq}"), detail };
+    let key = match entity {
+        "participant" => {
+            ChangeKey::Participant(ParticipantId::new(entity_key).map_err(|error| bad(error.to_string()))?)
+        }
+        "coach" => ChangeKey::Coach(CoachId::new(entity_key).map_err(|error| bad(error.to_string()))?),
+        "offer" => {
+            let (source, external_id): (String, String) = decode(&format!("change {seq}"), &entity_key)?;
+            ChangeKey::Offer(OfferKey { source, external_id })
+        }
+        other => return Err(bad(format!("unknown entity {other:?}"))),
+    };
+    let op = match op {
+        "upsert" => ChangeOp::Upsert,
+        "delete" => ChangeOp::Delete,
+        other => return Err(bad(format!("unknown operation {other:?}"))),
+    };
+    Ok(Change { seq: seq as u64, op, key })
+}
+
+/// Writes a record keyed by one id into `table`, unless the same bytes are stored already.
+fn upsert_by_id(
+    transaction: &Transaction,
+    table: &str,
+    id: &str,
+    data: &str,
+    key: ChangeKey,
+) -> Result<WriteOutcome, StoreError> {
+    let stored: Option<String> = transaction
+        .prepare_cached(&format!("SELECT data FROM {table} WHERE id = ?1"))?
+        .query_row([id], |row| row.get(0))
+        .optional()?;
+    if stored.as_deref() == Some(data) {
+        return Ok(WriteOutcome::Unchanged);
+    }
+    let seq = record_change(transaction, ChangeOp::Upsert, &key)?;
+    transaction
+        .prepare_cached(&format!(
+            "INSERT INTO {table} (id, data, updated_seq) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_seq = excluded.updated_seq"
+        ))?
+        .execute(params![id, data, seq as i64])?;
+    Ok(WriteOutcome::Written { seq })
+}
+
+fn delete_by_id(transaction: &Transaction, table: &str, id: &str, key: ChangeKey) -> Result<Option<u64>, StoreError> {
+    let deleted = transaction.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?.execute([id])?;
+    if deleted == 0 {
+        return Ok(None);
+    }
+    Ok(Some(record_change(transaction, ChangeOp::Delete, &key)?))
+}
+
+fn upsert_participant_in(transaction: &Transaction, participant: &Participant) -> Result<WriteOutcome, StoreError> {
+    let participant = participant.clone().validated()?;
+    let data = encode(&participant)?;
+    upsert_by_id(
+        transaction,
+        "participants",
+        participant.id.as_str(),
+        &data,
+        ChangeKey::Participant(participant.id.clone()),
+    )
+}
+
+fn upsert_offer_in(transaction: &Transaction, offer: &Offer) -> Result<WriteOutcome, StoreError> {
+    offer.check()?;
+    let stored: Option<i64> = transaction
+        .prepare_cached("SELECT version FROM offers WHERE source = ?1 AND external_id = ?2")?
+        .query_row(params![offer.key.source, offer.key.external_id], |row| row.get(0))
+        .optional()?;
+    if let Some(stored_version) = stored
+        && stored_version as u64 >= offer.version
+    {
+        return Ok(WriteOutcome::Stale { stored_version: stored_version as u64 });
+    }
+    let version = i64::try_from(offer.version)
+        .map_err(|_| StoreError::Invalid(pomost_domain::ValidationError::new("offer.version", "is over 2^63 - 1")))?;
+    let seq = record_change(transaction, ChangeOp::Upsert, &ChangeKey::Offer(offer.key.clone()))?;
+    transaction
+        .prepare_cached(
+            "INSERT INTO offers (source, external_id, version, data, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (source, external_id) DO UPDATE
+             SET version = excluded.version, data = excluded.data, updated_seq = excluded.updated_seq",
+        )?
+        .execute(params![offer.key.source, offer.key.external_id, version, encode(offer)?, seq as i64])?;
+    Ok(WriteOutcome::Written { seq })
+}
+
+fn get_by_id<T: DeserializeOwned>(connection: &Connection, table: &str, id: &str) -> Result<Option<T>, StoreError> {
+    let data: Option<String> = connection
+        .prepare_cached(&format!("SELECT data FROM {table} WHERE id = ?1"))?
+        .query_row([id], |row| row.get(0))
+        .optional()?;
+    data.map(|text| decode(&format!("{table} {id}"), &text)).transpose()
+}
+
+impl Store for SqliteStore {
+    fn upsert_participant(&self, participant: &Participant) -> Result<WriteOutcome, StoreError> {
+        self.write(|transaction| upsert_participant_in(transaction, participant))
+    }
+
+    fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, StoreError> {
+        self.write(|transaction| {
+            participants.iter().map(|participant| upsert_participant_in(transaction, participant)).collect()
+        })
+    }
+
+    fn participant(&self, id: &ParticipantId) -> Result<Option<Participant>, StoreError> {
+        get_by_id(&self.reader(), "participants", id.as_str())
+    }
+
+    fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, StoreError> {
+        let seq = self.write(|transaction| {
+            delete_by_id(transaction, "participants", id.as_str(), ChangeKey::Participant(id.clone()))
+        })?;
+        if seq.is_some() {
+            // Erasure: move the overwritten pages out of the WAL into the database file and
+            // truncate the WAL, so no older copy of the record stays on disk.
+            self.writer().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(seq)
+    }
+
+    fn for_each_participant(
+        &self,
+        visit: &mut dyn FnMut(Participant) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let connection = self.reader();
+        let mut statement = connection.prepare("SELECT id, data FROM participants")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let data: String = row.get(1)?;
+            visit(decode(&format!("participant {id}"), &data)?)?;
+        }
+        Ok(())
+    }
+
+    fn upsert_coach(&self, coach: &JobCoach) -> Result<WriteOutcome, StoreError> {
+        let coach = coach.clone().validated()?;
+        let data = encode(&coach)?;
+        self.write(|transaction| {
+            upsert_by_id(transaction, "coaches", coach.id.as_str(), &data, ChangeKey::Coach(coach.id.clone()))
+        })
+    }
+
+    fn coach(&self, id: &CoachId) -> Result<Option<JobCoach>, StoreError> {
+        get_by_id(&self.reader(), "coaches", id.as_str())
+    }
+
+    fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, StoreError> {
+        self.write(|transaction| delete_by_id(transaction, "coaches", id.as_str(), ChangeKey::Coach(id.clone())))
+    }
+
+    fn coaches(&self) -> Result<Vec<JobCoach>, StoreError> {
+        let connection = self.reader();
+        let mut statement = connection.prepare("SELECT id, data FROM coaches ORDER BY id")?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (id, data) = row?;
+            decode(&format!("coach {id}"), &data)
+        })
+        .collect()
+    }
+
+    fn upsert_offer(&self, offer: &Offer) -> Result<WriteOutcome, StoreError> {
+        self.write(|transaction| upsert_offer_in(transaction, offer))
+    }
+
+    fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, StoreError> {
+        self.write(|transaction| offers.iter().map(|offer| upsert_offer_in(transaction, offer)).collect())
+    }
+
+    fn offer(&self, key: &OfferKey) -> Result<Option<Offer>, StoreError> {
+        let connection = self.reader();
+        let data: Option<String> = connection
+            .prepare_cached("SELECT data FROM offers WHERE source = ?1 AND external_id = ?2")?
+            .query_row(params![key.source, key.external_id], |row| row.get(0))
+            .optional()?;
+        data.map(|text| decode(&format!("offer {key}"), &text)).transpose()
+    }
+
+    fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, StoreError> {
+        self.write(|transaction| {
+            let deleted = transaction
+                .prepare_cached("DELETE FROM offers WHERE source = ?1 AND external_id = ?2")?
+                .execute(params![key.source, key.external_id])?;
+            if deleted == 0 {
+                return Ok(None);
+            }
+            Ok(Some(record_change(transaction, ChangeOp::Delete, &ChangeKey::Offer(key.clone()))?))
+        })
+    }
+
+    fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let connection = self.reader();
+        let mut statement = connection
+            .prepare_cached("SELECT seq, entity, entity_key, op FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = statement.query_map(params![after as i64, limit as i64], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
+        })?;
+        rows.map(|row| {
+            let (seq, entity, entity_key, op) = row?;
+            parse_change(seq, &entity, entity_key, &op)
+        })
+        .collect()
+    }
+
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        let seq: Option<i64> = self.reader().query_row("SELECT MAX(seq) FROM changes", [], |row| row.get(0))?;
+        Ok(seq.unwrap_or(0) as u64)
+    }
+
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        let request = encode(&entry.request)?;
+        let results = encode(&entry.results)?;
+        self.write(|transaction| {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO audit (request_id, at_ms, caller_name, caller_role, action, offer_source,
+                     offer_external_id, participant_id, request, results, policy_version)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )?
+                .execute(params![
+                    entry.request_id,
+                    entry.at_ms,
+                    entry.caller.name,
+                    entry.caller.role,
+                    entry.action.name(),
+                    entry.offer.as_ref().map(|key| key.source.as_str()),
+                    entry.offer.as_ref().map(|key| key.external_id.as_str()),
+                    entry.participant.as_ref().map(ParticipantId::as_str),
+                    request,
+                    results,
+                    entry.policy_version,
+                ])?;
+            Ok(transaction.last_insert_rowid() as u64)
+        })
+    }
+
+    fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        let mut conditions = vec!["entry > ?1".to_owned()];
+        let mut values: Vec<rusqlite::types::Value> = vec![(query.after_entry.unwrap_or(0) as i64).into()];
+        let mut add = |condition: &str, value: rusqlite::types::Value| {
+            values.push(value);
+            conditions.push(condition.replace('?', &format!("?{}", values.len())));
+        };
+        if let Some(from) = query.from_ms {
+            add("at_ms >= ?", from.into());
+        }
+        if let Some(until) = query.until_ms {
+            add("at_ms < ?", until.into());
+        }
+        if let Some(caller) = &query.caller {
+            add("caller_name = ?", caller.clone().into());
+        }
+        if let Some(offer) = &query.offer {
+            add("offer_source = ?", offer.source.clone().into());
+            add("offer_external_id = ?", offer.external_id.clone().into());
+        }
+        let sql = format!(
+            "SELECT entry, request_id, at_ms, caller_name, caller_role, action, offer_source, offer_external_id,
+             participant_id, request, results, policy_version FROM audit WHERE {} ORDER BY entry LIMIT {}",
+            conditions.join(" AND "),
+            query.limit.min(10_000)
+        );
+        let connection = self.reader();
+        let mut statement = connection.prepare(&sql)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(values), |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, Option<String>>(6)?,
+                row.get::<_, Option<String>>(7)?,
+                row.get::<_, Option<String>>(8)?,
+                row.get::<_, String>(9)?,
+                row.get::<_, String>(10)?,
+                row.get::<_, String>(11)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (
+                entry,
+                request_id,
+                at_ms,
+                name,
+                role,
+                action,
+                source,
+                external_id,
+                participant,
+                request,
+                results,
+                policy,
+            ) = row?;
+            let what = format!("audit entry {entry}");
+            let action = AuditAction::from_name(&action).ok_or_else(|| StoreError::Decode {
+                what: what.clone(),
+                detail: format!("unknown action {action:?}"),
+            })?;
+            let participant = participant
+                .map(ParticipantId::new)
+                .transpose()
+                .map_err(|error| StoreError::Decode { what: what.clone(), detail: error.to_string() })?;
+            Ok((
+                entry as u64,
+                AuditEntry {
+                    request_id,
+                    at_ms,
+                    caller: crate::Caller { name, role },
+                    action,
+                    offer: source.zip(external_id).map(|(source, external_id)| OfferKey { source, external_id }),
+                    participant,
+                    request: decode(&what, &request)?,
+                    results: decode(&what, &results)?,
+                    policy_version: policy,
+                },
+            ))
+        })
+        .collect()
+    }
+}

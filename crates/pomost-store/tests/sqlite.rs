@@ -1,0 +1,253 @@
+//! The embedded store against real files in a temporary directory.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use pomost_domain::{OfferKey, Participant, ParticipantId};
+use pomost_store::{
+    AuditAction, AuditEntry, AuditQuery, AuditResult, Caller, ChangeKey, ChangeOp, SqliteOptions, SqliteStore, Store,
+    StoreError, WriteOutcome,
+};
+use pomost_synth::Synth;
+use time::macros::date;
+
+fn synth() -> Synth {
+    Synth::new(3, date!(2026 - 11 - 24))
+}
+
+fn open(dir: &Path) -> SqliteStore {
+    SqliteStore::open(dir, SqliteOptions::default()).unwrap()
+}
+
+fn written(outcome: WriteOutcome) -> u64 {
+    match outcome {
+        WriteOutcome::Written { seq } => seq,
+        other => panic!("expected a write, got {other:?}"),
+    }
+}
+
+#[test]
+fn entities_round_trip_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let participant = synth().participant(1);
+    let coach = synth().coach(1);
+    let offer = synth().offer(1);
+    {
+        let store = open(dir.path());
+        assert_eq!(written(store.upsert_participant(&participant).unwrap()), 1);
+        assert_eq!(written(store.upsert_coach(&coach).unwrap()), 2);
+        assert_eq!(written(store.upsert_offer(&offer).unwrap()), 3);
+    }
+    let store = open(dir.path());
+    assert_eq!(store.participant(&participant.id).unwrap(), Some(participant.clone()));
+    assert_eq!(store.coach(&coach.id).unwrap(), Some(coach.clone()));
+    assert_eq!(store.coaches().unwrap(), vec![coach]);
+    assert_eq!(store.offer(&offer.key).unwrap(), Some(offer));
+    assert_eq!(store.last_seq().unwrap(), 3);
+    let mut seen = Vec::new();
+    store
+        .for_each_participant(&mut |participant| {
+            seen.push(participant);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seen, vec![participant]);
+    assert_eq!(store.participant(&ParticipantId::new("nobody").unwrap()).unwrap(), None);
+}
+
+#[test]
+fn upserts_are_idempotent_and_offers_versioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let participant = synth().participant(2);
+    assert_eq!(written(store.upsert_participant(&participant).unwrap()), 1);
+    assert_eq!(store.upsert_participant(&participant).unwrap(), WriteOutcome::Unchanged);
+    let mut moved = participant.clone();
+    moved.max_commute_km = 3.0;
+    assert_eq!(written(store.upsert_participant(&moved).unwrap()), 2);
+
+    let mut offer = synth().offer(2);
+    offer.version = 5;
+    assert_eq!(written(store.upsert_offer(&offer).unwrap()), 3);
+    assert_eq!(store.upsert_offer(&offer).unwrap(), WriteOutcome::Stale { stored_version: 5 });
+    let mut older = offer.clone();
+    older.version = 4;
+    older.title = "Stara wersja".into();
+    assert_eq!(store.upsert_offer(&older).unwrap(), WriteOutcome::Stale { stored_version: 5 });
+    let mut newer = offer.clone();
+    newer.version = 6;
+    newer.positions = 9;
+    assert_eq!(written(store.upsert_offer(&newer).unwrap()), 4);
+    assert_eq!(store.offer(&offer.key).unwrap().unwrap().positions, 9);
+    assert_eq!(store.last_seq().unwrap(), 4);
+}
+
+#[test]
+fn invalid_records_and_failed_batches_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let mut broken = synth().participant(3);
+    broken.available_hours_per_week = 0.0;
+    let error = store.upsert_participant(&broken).unwrap_err();
+    assert_eq!(error.to_string(), "participant.available_hours_per_week: must be more than 0");
+    let mut batch: Vec<Participant> = synth().participants(10).collect();
+    batch.push(broken);
+    assert!(store.upsert_participants(&batch).is_err());
+    assert_eq!(store.last_seq().unwrap(), 0);
+    assert_eq!(store.participant(&batch[0].id).unwrap(), None);
+    let good = store.upsert_participants(&batch[..10]).unwrap();
+    assert_eq!(good.iter().map(|outcome| written(*outcome)).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+}
+
+#[test]
+fn change_feed_returns_exactly_the_later_changes_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let people: Vec<Participant> = synth().participants(5).collect();
+    store.upsert_participants(&people).unwrap();
+    let offer = synth().offer(9);
+    store.upsert_offer(&offer).unwrap();
+    store.delete_participant(&people[1].id).unwrap();
+    store.delete_offer(&offer.key).unwrap();
+    let all = store.changes_after(0, 100).unwrap();
+    assert_eq!(all.iter().map(|change| change.seq).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
+    assert_eq!(all[5].key, ChangeKey::Offer(offer.key.clone()));
+    assert_eq!((all[6].op, &all[6].key), (ChangeOp::Delete, &ChangeKey::Participant(people[1].id.clone())));
+    assert_eq!(all[7].op, ChangeOp::Delete);
+    let later = store.changes_after(5, 2).unwrap();
+    assert_eq!(later.iter().map(|change| change.seq).collect::<Vec<_>>(), vec![6, 7]);
+    assert!(store.changes_after(8, 10).unwrap().is_empty());
+    assert_eq!(store.delete_offer(&offer.key).unwrap(), None, "deleting twice is a no-op");
+}
+
+#[test]
+fn erasure_leaves_only_the_pseudonymous_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let mut person = synth().participant(4);
+    person.unit_id = "marker-unit-0f3c9a".into();
+    let id = person.id.clone();
+    store.upsert_participant(&person).unwrap();
+    let mut replaced = person.clone();
+    replaced.max_commute_km = 7.0;
+    store.upsert_participant(&replaced).unwrap();
+    store
+        .append_audit(&AuditEntry {
+            request_id: "r-1".into(),
+            at_ms: 1,
+            caller: Caller { name: "pup-krakow".into(), role: "labour_office".into() },
+            action: AuditAction::Shortlist,
+            offer: Some(OfferKey { source: "s".into(), external_id: "e".into() }),
+            participant: None,
+            request: serde_json::json!({"k": 10}),
+            results: vec![AuditResult { id: id.to_string(), score: 0.9 }],
+            policy_version: "v".into(),
+        })
+        .unwrap();
+    assert!(store.delete_participant(&id).unwrap().is_some());
+    assert_eq!(store.participant(&id).unwrap(), None);
+    drop(store);
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let path = file.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let marker = b"marker-unit-0f3c9a";
+        assert!(
+            !bytes.windows(marker.len()).any(|window| window == marker),
+            "personal data left in {}",
+            path.display()
+        );
+    }
+    let store = open(dir.path());
+    assert_eq!(
+        store.list_audit(&AuditQuery { limit: 10, ..Default::default() }).unwrap()[0].1.results[0].id,
+        id.to_string()
+    );
+}
+
+#[test]
+fn audit_lists_by_time_caller_and_offer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let offer_a = OfferKey { source: "board".into(), external_id: "a".into() };
+    let offer_b = OfferKey { source: "board".into(), external_id: "b".into() };
+    for (index, (caller, offer)) in
+        [("pup-krakow", &offer_a), ("pup-kielce", &offer_a), ("pup-krakow", &offer_b)].into_iter().enumerate()
+    {
+        store
+            .append_audit(&AuditEntry {
+                request_id: format!("r-{index}"),
+                at_ms: 1_000 * (index as i64 + 1),
+                caller: Caller { name: caller.into(), role: "labour_office".into() },
+                action: AuditAction::Shortlist,
+                offer: Some(offer.clone()),
+                participant: None,
+                request: serde_json::json!({"k": 5}),
+                results: vec![AuditResult { id: "p-1".into(), score: 0.5 }],
+                policy_version: "2026-11.1".into(),
+            })
+            .unwrap();
+    }
+    let ids = |query: AuditQuery| -> Vec<String> {
+        store
+            .list_audit(&AuditQuery { limit: 100, ..query })
+            .unwrap()
+            .into_iter()
+            .map(|(_, entry)| entry.request_id)
+            .collect()
+    };
+    assert_eq!(ids(AuditQuery::default()), ["r-0", "r-1", "r-2"]);
+    assert_eq!(ids(AuditQuery { caller: Some("pup-krakow".into()), ..Default::default() }), ["r-0", "r-2"]);
+    assert_eq!(ids(AuditQuery { offer: Some(offer_a), ..Default::default() }), ["r-0", "r-1"]);
+    assert_eq!(ids(AuditQuery { from_ms: Some(2_000), until_ms: Some(3_000), ..Default::default() }), ["r-1"]);
+    assert_eq!(ids(AuditQuery { after_entry: Some(2), ..Default::default() }), ["r-2"]);
+    let first = store.list_audit(&AuditQuery { limit: 1, ..Default::default() }).unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].1.results, vec![AuditResult { id: "p-1".into(), score: 0.5 }]);
+}
+
+#[test]
+fn a_second_process_cannot_open_the_same_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = open(dir.path());
+    let error = SqliteStore::open(dir.path(), SqliteOptions::default()).err().unwrap();
+    assert!(matches!(error, StoreError::Locked { .. }));
+    assert!(error.to_string().contains("in use by another pomost process"), "{error}");
+}
+
+#[test]
+fn a_corrupt_file_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pomost.sqlite3"), vec![0x5a; 8192]).unwrap();
+    let error = SqliteStore::open(dir.path(), SqliteOptions::default()).err().unwrap();
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("pomost.sqlite3") && message.contains("restore it from a backup"), "{message}");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    let raw = rusqlite_set_user_version(&dir.path().join("pomost.sqlite3"), 99);
+    assert!(raw);
+    let error = SqliteStore::open(dir.path(), SqliteOptions::default()).err().unwrap();
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 1, .. }), "{error}");
+    assert!(error.to_string().contains("upgrade pomost"));
+}
+
+/// Writes a schema version into a database file the way a newer build would.
+fn rusqlite_set_user_version(path: &Path, version: i64) -> bool {
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection.execute_batch(&format!("PRAGMA user_version = {version};")).is_ok()
+}
+
+#[test]
+fn a_fresh_directory_is_migrated_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("a/b/data");
+    drop(open(&nested));
+    let store = open(&nested);
+    assert_eq!(store.last_seq().unwrap(), 0);
+    assert!(store.path().ends_with("pomost.sqlite3"));
+}
