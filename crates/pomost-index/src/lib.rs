@@ -1,0 +1,157 @@
+//! The offer index: full-text search over job offers with Polish analysis, filters on fast
+//! fields, upserts keyed by (source, external id) with versions, expiry, and a group-commit
+//! writer whose commits carry the store's change sequence so the index can catch up after a
+//! restart.
+//!
+//! Everything here blocks (tantivy does I/O and CPU work): the async service calls it from
+//! its blocking pool. The writer runs on its own thread.
+
+mod analysis;
+mod error;
+mod query;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pomost_domain::{Offer, OfferKey};
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+pub use analysis::{POLISH, light_stem, polish_analyzer};
+pub use error::IndexError;
+pub use query::{OfferHit, SearchPage, SearchQuery};
+use schema::OfferFields;
+pub use writer::IndexOutcome;
+use writer::WriterHandle;
+
+/// How the index commits and reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexOptions {
+    /// Commit after this many pending changes…
+    pub commit_max_changes: usize,
+    /// …or this long after the first pending change, whichever comes first.
+    pub commit_interval: Duration,
+    /// Memory for tantivy's indexing buffers, bytes.
+    pub writer_memory_bytes: usize,
+    /// Weeks of adaptation period that bridge one stage (the scoring policy's value).
+    pub adaptation_weeks_per_stage: u8,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        Self {
+            commit_max_changes: 10_000,
+            commit_interval: Duration::from_millis(200),
+            writer_memory_bytes: 128 * 1024 * 1024,
+            adaptation_weeks_per_stage: 8,
+        }
+    }
+}
+
+/// The offer index. Cheap to share behind an `Arc`; searches run on the caller's thread,
+/// writes go through the writer thread.
+pub struct OfferIndex {
+    path: Option<PathBuf>,
+    fields: Arc<OfferFields>,
+    reader: IndexReader,
+    writer: WriterHandle,
+}
+
+impl OfferIndex {
+    /// Opens the index in `dir`, creating it if empty. A corrupt directory or one locked by
+    /// another writer gives an error naming the directory.
+    pub fn open(dir: &Path, options: IndexOptions) -> Result<Self, IndexError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|error| IndexError::Open { path: dir.to_owned(), detail: error.to_string() })?;
+        let directory = MmapDirectory::open(dir)
+            .map_err(|error| IndexError::Open { path: dir.to_owned(), detail: error.to_string() })?;
+        let (schema, fields) = OfferFields::schema();
+        let index = Index::open_or_create(directory, schema).map_err(|error| IndexError::classify(dir, error))?;
+        Self::start(index, Some(dir.to_owned()), fields, options)
+    }
+
+    /// An index in memory, for tests and demos.
+    pub fn in_memory(options: IndexOptions) -> Result<Self, IndexError> {
+        let (schema, fields) = OfferFields::schema();
+        Self::start(Index::create_in_ram(schema), None, fields, options)
+    }
+
+    fn start(
+        index: Index,
+        path: Option<PathBuf>,
+        fields: OfferFields,
+        options: IndexOptions,
+    ) -> Result<Self, IndexError> {
+        let where_ = path.clone().unwrap_or_else(|| PathBuf::from("(memory)"));
+        index.tokenizers().register(POLISH, polish_analyzer());
+        let checkpoint = writer::read_checkpoint(&index).map_err(|error| IndexError::classify(&where_, error))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|error| IndexError::classify(&where_, error))?;
+        let fields = Arc::new(fields);
+        let writer = WriterHandle::spawn(&index, reader.clone(), fields.clone(), options, checkpoint, &where_)?;
+        Ok(Self { path, fields, reader, writer })
+    }
+
+    /// The directory, if on disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Indexes an offer as of change `seq`, unless the index already holds this or a newer
+    /// version. Visible to searches after the next group commit.
+    pub fn upsert(&self, offer: &Offer, seq: u64) -> Result<IndexOutcome, IndexError> {
+        offer.check().map_err(|error| IndexError::Invalid(error.to_string()))?;
+        self.writer.upsert(offer.clone(), seq)
+    }
+
+    /// Removes an offer as of change `seq`; false if it was not indexed.
+    pub fn delete(&self, key: &OfferKey, seq: u64) -> Result<bool, IndexError> {
+        self.writer.delete(key.clone(), seq)
+    }
+
+    /// Records that every change up to `seq` is applied (for changes that touch no offer),
+    /// so the next commit's checkpoint moves on.
+    pub fn advance_to(&self, seq: u64) -> Result<(), IndexError> {
+        self.writer.advance(seq)
+    }
+
+    /// Deletes offers whose validity ended before `today` (julian day); returns when queued.
+    pub fn purge_expired(&self, today: time::Date) -> Result<(), IndexError> {
+        self.writer.purge_expired(today)
+    }
+
+    /// Commits everything pending now and waits until searches see it; returns the
+    /// checkpoint (last change sequence) committed.
+    pub fn flush(&self) -> Result<u64, IndexError> {
+        self.writer.flush()
+    }
+
+    /// The change sequence of the last commit: replay the store's changes after it.
+    pub fn checkpoint(&self) -> u64 {
+        self.writer.committed_seq()
+    }
+
+    /// Waits until a commit covers change `seq` (or `timeout` passes); true if it did.
+    pub fn wait_for(&self, seq: u64, timeout: Duration) -> bool {
+        self.writer.wait_for(seq, timeout)
+    }
+
+    /// Number of offers searches currently see.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether searches currently see no offers.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,132 @@
+//! The offer schema and the mapping from a domain offer to a tantivy document.
+
+use pomost_domain::{Offer, OfferKey, Workplace};
+use tantivy::TantivyDocument;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+use crate::analysis::POLISH;
+
+/// Separator between source and external id in the key term (a control character, which
+/// validated ids never contain).
+const KEY_SEPARATOR: char = '\u{1f}';
+
+/// Handles to every field of the offer schema.
+#[derive(Debug, Clone)]
+pub(crate) struct OfferFields {
+    pub(crate) key: Field,
+    pub(crate) source: Field,
+    pub(crate) external_id: Field,
+    pub(crate) version: Field,
+    pub(crate) seq: Field,
+    pub(crate) title: Field,
+    pub(crate) description: Field,
+    pub(crate) skills_text: Field,
+    pub(crate) skills: Field,
+    pub(crate) region: Field,
+    pub(crate) remote: Field,
+    pub(crate) lat: Field,
+    pub(crate) lon: Field,
+    pub(crate) lowest_stage: Field,
+    pub(crate) weekly_hours: Field,
+    pub(crate) daily_hours: Field,
+    pub(crate) night_work: Field,
+    pub(crate) overtime: Field,
+    pub(crate) guarding_work: Field,
+    pub(crate) contract_type: Field,
+    pub(crate) accommodations: Field,
+    pub(crate) valid_from: Field,
+    pub(crate) valid_until: Field,
+    pub(crate) positions: Field,
+}
+
+impl OfferFields {
+    pub(crate) fn schema() -> (Schema, OfferFields) {
+        let mut builder = Schema::builder();
+        let text = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(POLISH)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let filter = NumericOptions::default().set_indexed().set_fast();
+        let fields = OfferFields {
+            key: builder.add_text_field("key", STRING | STORED),
+            source: builder.add_text_field("source", STRING | STORED),
+            external_id: builder.add_text_field("external_id", STRING | STORED),
+            version: builder.add_u64_field("version", STORED | FAST),
+            seq: builder.add_u64_field("seq", FAST),
+            title: builder.add_text_field("title", text.clone()),
+            description: builder.add_text_field("description", text.clone()),
+            skills_text: builder.add_text_field("skills_text", text),
+            skills: builder.add_text_field("skills", STRING),
+            region: builder.add_text_field("region", STRING),
+            remote: builder.add_u64_field("remote", filter.clone()),
+            lat: builder.add_f64_field("lat", filter.clone()),
+            lon: builder.add_f64_field("lon", filter.clone()),
+            lowest_stage: builder.add_u64_field("lowest_stage", filter.clone()),
+            weekly_hours: builder.add_f64_field("weekly_hours", filter.clone()),
+            daily_hours: builder.add_f64_field("daily_hours", filter.clone()),
+            night_work: builder.add_u64_field("night_work", filter.clone()),
+            overtime: builder.add_u64_field("overtime", filter.clone()),
+            guarding_work: builder.add_u64_field("guarding_work", filter.clone()),
+            contract_type: builder.add_u64_field("contract_type", filter.clone()),
+            accommodations: builder.add_u64_field("accommodations", INDEXED),
+            valid_from: builder.add_i64_field("valid_from", filter.clone()),
+            valid_until: builder.add_i64_field("valid_until", filter.clone()),
+            positions: builder.add_u64_field("positions", filter.clone()),
+        };
+        (builder.build(), fields)
+    }
+
+    /// The document for an offer applied at change `seq`; `weeks_per_stage` turns the
+    /// adaptation period into stages bridged.
+    pub(crate) fn document(&self, offer: &Offer, seq: u64, weeks_per_stage: u8) -> TantivyDocument {
+        let mut document = TantivyDocument::default();
+        document.add_text(self.key, key_text(&offer.key));
+        document.add_text(self.source, &offer.key.source);
+        document.add_text(self.external_id, &offer.key.external_id);
+        document.add_u64(self.version, offer.version);
+        document.add_u64(self.seq, seq);
+        document.add_text(self.title, &offer.title);
+        document.add_text(self.description, &offer.description);
+        for requirement in offer.required_skills.iter().chain(&offer.nice_to_have_skills) {
+            document.add_text(self.skills_text, requirement.skill.as_str());
+            document.add_text(self.skills, requirement.skill.as_str());
+        }
+        match &offer.workplace {
+            Workplace::OnSite(location) => {
+                let code = location.teryt;
+                for len in [2, 4, 6, 7] {
+                    if let Some(prefix) = code.truncate(len) {
+                        document.add_text(self.region, prefix.to_string());
+                    }
+                }
+                document.add_u64(self.remote, 0);
+                document.add_f64(self.lat, location.point.lat());
+                document.add_f64(self.lon, location.point.lon());
+            }
+            Workplace::Remote => document.add_u64(self.remote, 1),
+        }
+        let bridged = offer.adaptation_weeks / weeks_per_stage.max(1);
+        document.add_u64(self.lowest_stage, u64::from(offer.min_stage.rank().saturating_sub(bridged)));
+        document.add_f64(self.weekly_hours, f64::from(offer.weekly_hours));
+        document.add_f64(self.daily_hours, f64::from(offer.daily_hours));
+        document.add_u64(self.night_work, u64::from(offer.night_work));
+        document.add_u64(self.overtime, u64::from(offer.overtime));
+        document.add_u64(self.guarding_work, u64::from(offer.guarding_work));
+        document.add_u64(self.contract_type, offer.contract_type as u64);
+        for accommodation in offer.accommodations_provided {
+            document.add_u64(self.accommodations, accommodation as u64);
+        }
+        document.add_i64(self.valid_from, i64::from(offer.valid_from.to_julian_day()));
+        document.add_i64(self.valid_until, i64::from(offer.valid_until.to_julian_day()));
+        document.add_u64(self.positions, u64::from(offer.positions));
+        document
+    }
+}
+
+/// The single term that identifies an offer in the index.
+pub(crate) fn key_text(key: &OfferKey) -> String {
+    format!("{}{KEY_SEPARATOR}{}", key.source, key.external_id)
+}

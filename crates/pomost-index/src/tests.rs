@@ -1,0 +1,264 @@
+use std::time::Duration;
+
+use pomost_domain::{
+    Accommodation, ContractType, DisabilityDegree, GeoPoint, Location, Offer, Participant, Stage, TerytCode, Workplace,
+};
+use pomost_synth::Synth;
+use time::macros::date;
+
+use crate::{IndexError, IndexOptions, IndexOutcome, OfferIndex, SearchQuery};
+
+const TODAY: time::Date = date!(2026 - 11 - 24);
+
+fn offer(id: &str, title: &str) -> Offer {
+    let mut offer = Synth::new(1, TODAY).regional_offer();
+    offer.key.external_id = id.into();
+    offer.title = title.into();
+    offer.description = String::new();
+    offer.required_skills.clear();
+    offer.nice_to_have_skills.clear();
+    offer.accommodations_provided = Default::default();
+    offer.night_work = false;
+    offer.overtime = false;
+    offer
+}
+
+fn index_with(offers: &[Offer]) -> OfferIndex {
+    let index = OfferIndex::in_memory(IndexOptions::default()).unwrap();
+    for (seq, offer) in offers.iter().enumerate() {
+        assert_eq!(index.upsert(offer, seq as u64 + 1).unwrap(), IndexOutcome::Applied);
+    }
+    index.flush().unwrap();
+    index
+}
+
+fn found(index: &OfferIndex, query: &SearchQuery) -> Vec<String> {
+    index.search(query).unwrap().hits.into_iter().map(|hit| hit.key.external_id).collect()
+}
+
+fn text(words: &str) -> SearchQuery {
+    SearchQuery::text(words, TODAY)
+}
+
+#[test]
+fn polish_inflection_and_diacritics_match() {
+    let index = index_with(&[
+        offer("cleaning", "Sprzątanie biur i klatek schodowych"),
+        offer("warehouse", "Pracownik w magazynie"),
+        offer("garden", "Utrzymanie terenów zielonych"),
+    ]);
+    for query in ["sprzatanie", "sprzątania", "sprzątaniem", "SPRZĄTANIE"] {
+        assert_eq!(found(&index, &text(query)), ["cleaning"], "{query}");
+    }
+    assert_eq!(found(&index, &text("magazyn")), ["warehouse"]);
+    assert_eq!(found(&index, &text("tereny zielone")), ["garden"]);
+    assert_eq!(found(&index, &text("spawanie")), Vec::<String>::new());
+}
+
+#[test]
+fn filters_one_by_one() {
+    let mut remote = offer("remote", "Wprowadzanie danych");
+    remote.workplace = Workplace::Remote;
+    let mut warsaw = offer("warsaw", "Wprowadzanie danych");
+    warsaw.workplace = Workplace::OnSite(Location {
+        teryt: TerytCode::parse("1465011").unwrap(),
+        point: GeoPoint::new(52.23, 21.01).unwrap(),
+    });
+    let mut civil = offer("civil", "Wprowadzanie danych");
+    civil.contract_type = ContractType::CivilContract;
+    let mut long_hours = offer("long", "Wprowadzanie danych");
+    long_hours.weekly_hours = 40.0;
+    long_hours.daily_hours = 8.0;
+    let mut night = offer("night", "Wprowadzanie danych");
+    night.night_work = true;
+    let mut accessible = offer("accessible", "Wprowadzanie danych");
+    accessible.accommodations_provided = Accommodation::StepFreeAccess | Accommodation::AccessibleToilet;
+    let mut demanding = offer("demanding", "Wprowadzanie danych");
+    demanding.min_stage = Stage::OpenMarket;
+    demanding.adaptation_weeks = 0;
+    let index = index_with(&[remote, warsaw, civil, long_hours, night, accessible, demanding]);
+    let all = found(&index, &text("dane"));
+    assert_eq!(all.len(), 7);
+
+    let query = |change: fn(&mut SearchQuery)| {
+        let mut query = text("dane");
+        query.limit = 50;
+        change(&mut query);
+        let mut ids = found(&index, &query);
+        ids.sort();
+        ids
+    };
+    assert_eq!(query(|q| q.region = Some(TerytCode::parse("14").unwrap())), ["warsaw"]);
+    assert_eq!(query(|q| q.region = Some(TerytCode::parse("1465").unwrap())), ["warsaw"]);
+    assert_eq!(query(|q| q.remote = Some(true)), ["remote"]);
+    assert_eq!(query(|q| q.remote = Some(false)).len(), 6);
+    assert_eq!(query(|q| q.contract_types = ContractType::CivilContract.into()), ["civil"]);
+    assert!(!query(|q| q.max_weekly_hours = Some(35.0)).contains(&"long".to_owned()));
+    assert_eq!(query(|q| q.max_weekly_hours = Some(35.0)).len(), 6);
+    assert!(!query(|q| q.exclude_night_work = true).contains(&"night".to_owned()));
+    assert_eq!(query(|q| q.accommodations = Accommodation::StepFreeAccess.into()), ["accessible"]);
+    assert!(!query(|q| q.stage = Some(Stage::SupportedOpenMarket)).contains(&"demanding".to_owned()));
+    assert_eq!(query(|q| q.offset = 5).len(), 2, "seven hits, the second page of five holds two");
+}
+
+#[test]
+fn empty_text_lists_newest_first_and_pages() {
+    let index = index_with(&[offer("a", "Pomoc kuchenna"), offer("b", "Pomoc kuchenna"), offer("c", "Pomoc kuchenna")]);
+    let mut query = text("");
+    assert_eq!(found(&index, &query), ["c", "b", "a"]);
+    query.offset = 1;
+    query.limit = 1;
+    let page = index.search(&query).unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(page.hits.iter().map(|hit| hit.key.external_id.as_str()).collect::<Vec<_>>(), ["b"]);
+}
+
+#[test]
+fn upsert_replaces_and_stale_versions_are_ignored() {
+    let index = index_with(&[offer("a", "Pomoc kuchenna")]);
+    let mut newer = offer("a", "Szwaczka");
+    newer.version = 2;
+    assert_eq!(index.upsert(&newer, 2).unwrap(), IndexOutcome::Applied);
+    let mut same = newer.clone();
+    same.title = "Magazynier".into();
+    assert_eq!(index.upsert(&same, 3).unwrap(), IndexOutcome::Stale { indexed_version: 2 }, "pending write counts");
+    index.flush().unwrap();
+    assert_eq!(index.len(), 1);
+    assert_eq!(found(&index, &text("szwaczka")), ["a"]);
+    assert!(found(&index, &text("kuchenna")).is_empty());
+    let mut older = offer("a", "Magazynier");
+    older.version = 1;
+    assert_eq!(
+        index.upsert(&older, 4).unwrap(),
+        IndexOutcome::Stale { indexed_version: 2 },
+        "committed version counts"
+    );
+    assert_eq!(index.flush().unwrap(), 4, "the checkpoint still moves on");
+}
+
+#[test]
+fn delete_removes_and_expired_offers_disappear() {
+    let mut expired = offer("old", "Pomoc kuchenna");
+    expired.valid_from = date!(2026 - 09 - 01);
+    expired.valid_until = date!(2026 - 10 - 31);
+    let mut filled = offer("filled", "Pomoc kuchenna");
+    filled.positions = 0;
+    let index = index_with(&[offer("a", "Pomoc kuchenna"), offer("b", "Pomoc kuchenna"), expired.clone(), filled]);
+    assert_eq!(found(&index, &text("kuchenna")), ["b", "a"]);
+    assert!(index.delete(&offer("a", "").key, 10).unwrap());
+    assert!(!index.delete(&offer("ghost", "").key, 11).unwrap());
+    index.flush().unwrap();
+    assert_eq!(found(&index, &text("kuchenna")), ["b"]);
+    assert_eq!(index.len(), 3);
+    index.purge_expired(TODAY).unwrap();
+    index.flush().unwrap();
+    assert_eq!(index.len(), 2, "the expired offer is purged, the filled one stays");
+}
+
+#[test]
+fn restart_reads_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let index = OfferIndex::open(dir.path(), IndexOptions::default()).unwrap();
+        assert_eq!(index.checkpoint(), 0);
+        index.upsert(&offer("a", "Pomoc kuchenna"), 41).unwrap();
+        index.advance_to(42).unwrap();
+        assert_eq!(index.flush().unwrap(), 42);
+    }
+    let index = OfferIndex::open(dir.path(), IndexOptions::default()).unwrap();
+    assert_eq!(index.checkpoint(), 42);
+    assert_eq!(found(&index, &text("kuchenna")), ["a"]);
+}
+
+#[test]
+fn group_commit_makes_writes_visible_without_a_flush() {
+    let options = IndexOptions { commit_interval: Duration::from_millis(20), ..IndexOptions::default() };
+    let index = OfferIndex::in_memory(options).unwrap();
+    index.upsert(&offer("a", "Pomoc kuchenna"), 7).unwrap();
+    assert!(index.wait_for(7, Duration::from_secs(10)));
+    assert_eq!(found(&index, &text("kuchenna")), ["a"]);
+}
+
+#[test]
+fn a_locked_or_corrupt_directory_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = OfferIndex::open(dir.path(), IndexOptions::default()).unwrap();
+    let error = OfferIndex::open(dir.path(), IndexOptions::default()).err().unwrap();
+    assert!(matches!(error, IndexError::Locked { .. }), "{error}");
+
+    let corrupt = tempfile::tempdir().unwrap();
+    std::fs::write(corrupt.path().join("meta.json"), b"{ this is not an index").unwrap();
+    let error = OfferIndex::open(corrupt.path(), IndexOptions::default()).err().unwrap();
+    assert!(matches!(error, IndexError::Corrupt { .. }), "{error}");
+    assert!(error.to_string().contains("rebuilt from the store"));
+}
+
+fn participant() -> Participant {
+    let mut person = Synth::new(1, TODAY).participant(0);
+    person.home = Location { teryt: TerytCode::parse("1261").unwrap(), point: GeoPoint::new(50.06, 19.94).unwrap() };
+    person.max_commute_km = 20.0;
+    person.stage = Stage::SupportedOpenMarket;
+    person.disability = Default::default();
+    person.night_shifts_ok = false;
+    person
+}
+
+#[test]
+fn candidates_are_reachable_and_lawful() {
+    let near = offer("near", "Sprzątanie");
+    let mut far = offer("far", "Sprzątanie");
+    far.workplace = Workplace::OnSite(Location {
+        teryt: TerytCode::parse("1261").unwrap(),
+        point: GeoPoint::new(50.06 + 0.35, 19.94).unwrap(),
+    });
+    let mut remote = offer("remote", "Sprzątanie");
+    remote.workplace = Workplace::Remote;
+    let mut forty = offer("forty", "Sprzątanie");
+    forty.weekly_hours = 40.0;
+    forty.daily_hours = 8.0;
+    let mut night = offer("night", "Sprzątanie");
+    night.night_work = true;
+    let mut demanding = offer("demanding", "Sprzątanie");
+    demanding.min_stage = Stage::OpenMarket;
+    demanding.adaptation_weeks = 0;
+    let index = index_with(&[near, far, remote, forty, night, demanding]);
+    let ids = |person: &Participant| {
+        let mut ids: Vec<String> =
+            index.candidates_for(person, 10, TODAY).unwrap().into_iter().map(|hit| hit.key.external_id).collect();
+        ids.sort();
+        ids
+    };
+    let mut person = participant();
+    assert_eq!(ids(&person), ["forty", "near", "remote"]);
+    person.night_shifts_ok = true;
+    assert_eq!(ids(&person), ["forty", "near", "night", "remote"]);
+    person.disability.degree = DisabilityDegree::Moderate;
+    assert_eq!(ids(&person), ["near", "remote"], "35 h and no nights for a moderate degree");
+    person.disability.working_time_exemption = true;
+    assert_eq!(ids(&person), ["forty", "near", "night", "remote"]);
+    person.stage = Stage::OpenMarket;
+    assert_eq!(ids(&person).len(), 5);
+}
+
+#[test]
+fn candidates_prefer_the_persons_skills() {
+    let mut cleaning = offer("cleaning", "Pracownik");
+    cleaning.required_skills = vec![pomost_domain::SkillRequirement {
+        skill: pomost_synth::skill_id("pl:sprzatanie-biur"),
+        min_level: None,
+        weight: 1.0,
+    }];
+    let mut sewing = offer("sewing", "Pracownik");
+    sewing.required_skills = vec![pomost_domain::SkillRequirement {
+        skill: pomost_synth::skill_id("pl:szycie-maszynowe"),
+        min_level: None,
+        weight: 1.0,
+    }];
+    let index = index_with(&[sewing, cleaning]);
+    let mut person = participant();
+    person.skills =
+        vec![pomost_domain::SkillClaim { skill: pomost_synth::skill_id("pl:sprzatanie-biur"), level: None }];
+    let hits = index.candidates_for(&person, 10, TODAY).unwrap();
+    assert_eq!(hits.iter().map(|hit| hit.key.external_id.as_str()).collect::<Vec<_>>(), ["cleaning", "sewing"]);
+    assert!(hits[0].score > hits[1].score);
+}

@@ -1,0 +1,278 @@
+//! The group-commit writer: one thread owns the tantivy `IndexWriter`, applies changes as
+//! they arrive, and commits when enough are pending or the oldest has waited long enough.
+//! Each commit's payload records the last change sequence it covers; the reader is reloaded
+//! right after, so a change is searchable within one commit interval.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use pomost_domain::{Offer, OfferKey};
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::{RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
+
+use crate::schema::{OfferFields, key_text};
+use crate::{IndexError, IndexOptions};
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexOutcome {
+    /// Indexed (replacing any older version).
+    Applied,
+    /// The index already holds this or a newer version; nothing changed.
+    Stale {
+        /// The version already indexed.
+        indexed_version: u64,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Checkpoint {
+    seq: u64,
+}
+
+/// The change sequence recorded by the last commit, 0 for a new index.
+pub(crate) fn read_checkpoint(index: &Index) -> tantivy::Result<u64> {
+    let payload = index.load_metas()?.payload;
+    Ok(payload.and_then(|text| serde_json::from_str::<Checkpoint>(&text).ok()).map_or(0, |checkpoint| checkpoint.seq))
+}
+
+enum Command {
+    Upsert(Box<Offer>, u64, Sender<Result<IndexOutcome, IndexError>>),
+    Delete(OfferKey, u64, Sender<Result<bool, IndexError>>),
+    Advance(u64),
+    PurgeExpired(i64),
+    Flush(Sender<Result<u64, IndexError>>),
+}
+
+/// Shared between the writer thread and waiters: the committed sequence.
+struct Committed {
+    seq: Mutex<u64>,
+    changed: Condvar,
+}
+
+/// The caller's side of the writer thread.
+pub(crate) struct WriterHandle {
+    commands: Mutex<Option<Sender<Command>>>,
+    committed: Arc<Committed>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct WriterLoop {
+    writer: IndexWriter,
+    reader: IndexReader,
+    fields: Arc<OfferFields>,
+    options: IndexOptions,
+    /// Versions written since the last commit (not yet visible to the reader).
+    pending: HashMap<String, Option<u64>>,
+    pending_since: Option<Instant>,
+    applied_seq: u64,
+    committed: Arc<Committed>,
+}
+
+impl WriterHandle {
+    pub(crate) fn spawn(
+        index: &Index,
+        reader: IndexReader,
+        fields: Arc<OfferFields>,
+        options: IndexOptions,
+        checkpoint: u64,
+        path: &Path,
+    ) -> Result<Self, IndexError> {
+        let writer = index.writer(options.writer_memory_bytes).map_err(|error| IndexError::classify(path, error))?;
+        let committed = Arc::new(Committed { seq: Mutex::new(checkpoint), changed: Condvar::new() });
+        let (sender, receiver) = mpsc::channel();
+        let mut state = WriterLoop {
+            writer,
+            reader,
+            fields,
+            options,
+            pending: HashMap::new(),
+            pending_since: None,
+            applied_seq: checkpoint,
+            committed: committed.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("offer-index-writer".into())
+            .spawn(move || state.run(receiver))
+            .map_err(|error| IndexError::WriterStopped(error.to_string()))?;
+        Ok(Self { commands: Mutex::new(Some(sender)), committed, thread: Mutex::new(Some(thread)) })
+    }
+
+    fn send(&self, command: Command) -> Result<(), IndexError> {
+        let commands = self.commands.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match commands.as_ref() {
+            Some(sender) => sender.send(command).map_err(|_| IndexError::WriterStopped("writer thread ended".into())),
+            None => Err(IndexError::WriterStopped("index closed".into())),
+        }
+    }
+
+    fn ask<T>(&self, make: impl FnOnce(Sender<Result<T, IndexError>>) -> Command) -> Result<T, IndexError> {
+        let (reply, answer) = mpsc::channel();
+        self.send(make(reply))?;
+        answer.recv().map_err(|_| IndexError::WriterStopped("writer thread ended".into()))?
+    }
+
+    pub(crate) fn upsert(&self, offer: Offer, seq: u64) -> Result<IndexOutcome, IndexError> {
+        self.ask(|reply| Command::Upsert(Box::new(offer), seq, reply))
+    }
+
+    pub(crate) fn delete(&self, key: OfferKey, seq: u64) -> Result<bool, IndexError> {
+        self.ask(|reply| Command::Delete(key, seq, reply))
+    }
+
+    pub(crate) fn advance(&self, seq: u64) -> Result<(), IndexError> {
+        self.send(Command::Advance(seq))
+    }
+
+    pub(crate) fn purge_expired(&self, today: time::Date) -> Result<(), IndexError> {
+        self.send(Command::PurgeExpired(i64::from(today.to_julian_day())))
+    }
+
+    pub(crate) fn flush(&self) -> Result<u64, IndexError> {
+        self.ask(Command::Flush)
+    }
+
+    pub(crate) fn committed_seq(&self) -> u64 {
+        *self.committed.seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn wait_for(&self, seq: u64, timeout: Duration) -> bool {
+        let guard = self.committed.seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (guard, _) = self
+            .committed
+            .changed
+            .wait_timeout_while(guard, timeout, |committed| *committed < seq)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *guard >= seq
+    }
+}
+
+impl Drop for WriterHandle {
+    /// Closing the channel makes the thread commit what is pending and stop.
+    fn drop(&mut self) {
+        self.commands.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl WriterLoop {
+    fn run(&mut self, commands: Receiver<Command>) {
+        loop {
+            let wait = match self.pending_since {
+                Some(since) => self.options.commit_interval.saturating_sub(since.elapsed()),
+                None => Duration::from_secs(3600),
+            };
+            match commands.recv_timeout(wait) {
+                Ok(command) => self.handle(command),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    let _ = self.commit();
+                    return;
+                }
+            }
+            let due = self.pending_since.is_some_and(|since| since.elapsed() >= self.options.commit_interval);
+            if due || self.pending.len() >= self.options.commit_max_changes {
+                let _ = self.commit();
+            }
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Upsert(offer, seq, reply) => {
+                let _ = reply.send(self.upsert(&offer, seq));
+            }
+            Command::Delete(key, seq, reply) => {
+                let _ = reply.send(self.delete(&key, seq));
+            }
+            Command::Advance(seq) => {
+                if seq > self.applied_seq {
+                    self.applied_seq = seq;
+                    self.pending_since.get_or_insert_with(Instant::now);
+                }
+            }
+            Command::PurgeExpired(today) => {
+                let query = RangeQuery::new(
+                    std::ops::Bound::Unbounded,
+                    std::ops::Bound::Excluded(Term::from_field_i64(self.fields.valid_until, today)),
+                );
+                if self.writer.delete_query(Box::new(query)).is_ok() {
+                    self.pending_since.get_or_insert_with(Instant::now);
+                }
+            }
+            Command::Flush(reply) => {
+                let _ = reply.send(self.commit());
+            }
+        }
+    }
+
+    /// The version indexed for a key: a pending write wins over the committed index.
+    fn indexed_version(&self, key: &str) -> Result<Option<u64>, IndexError> {
+        if let Some(pending) = self.pending.get(key) {
+            return Ok(*pending);
+        }
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(Term::from_field_text(self.fields.key, key), IndexRecordOption::Basic);
+        let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.into_iter().next()
+        else {
+            return Ok(None);
+        };
+        let document: TantivyDocument = searcher.doc(address)?;
+        Ok(document.get_first(self.fields.version).and_then(|value| value.as_u64()))
+    }
+
+    fn upsert(&mut self, offer: &Offer, seq: u64) -> Result<IndexOutcome, IndexError> {
+        let key = key_text(&offer.key);
+        if let Some(indexed_version) = self.indexed_version(&key)?
+            && indexed_version >= offer.version
+        {
+            self.note_applied(seq);
+            return Ok(IndexOutcome::Stale { indexed_version });
+        }
+        self.writer.delete_term(Term::from_field_text(self.fields.key, &key));
+        self.writer.add_document(self.fields.document(offer, seq, self.options.adaptation_weeks_per_stage))?;
+        self.pending.insert(key, Some(offer.version));
+        self.note_applied(seq);
+        Ok(IndexOutcome::Applied)
+    }
+
+    fn delete(&mut self, key: &OfferKey, seq: u64) -> Result<bool, IndexError> {
+        let key = key_text(key);
+        let existed = self.indexed_version(&key)?.is_some();
+        self.writer.delete_term(Term::from_field_text(self.fields.key, &key));
+        self.pending.insert(key, None);
+        self.note_applied(seq);
+        Ok(existed)
+    }
+
+    fn note_applied(&mut self, seq: u64) {
+        self.applied_seq = self.applied_seq.max(seq);
+        self.pending_since.get_or_insert_with(Instant::now);
+    }
+
+    fn commit(&mut self) -> Result<u64, IndexError> {
+        if self.pending_since.is_some() {
+            let payload = serde_json::to_string(&Checkpoint { seq: self.applied_seq })
+                .map_err(|error| IndexError::WriterStopped(error.to_string()))?;
+            let mut prepared = self.writer.prepare_commit()?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+            self.reader.reload()?;
+            self.pending.clear();
+            self.pending_since = None;
+        }
+        let mut committed = self.committed.seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *committed = self.applied_seq;
+        self.committed.changed.notify_all();
+        Ok(self.applied_seq)
+    }
+}
