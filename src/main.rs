@@ -1,16 +1,13 @@
-//! The `pomost` command. Today it runs the ranking offline on a seeded synthetic world
-//! (`pomost simulate`), which shows what a shortlist looks like and how fast it is made;
-//! the gRPC service and its client commands join it as they are built.
+//! The `pomost` command: `serve` runs the gRPC service; `hash-key` prints what to put in the
+//! configuration for an API key; `simulate` runs the ranking offline on synthetic data.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use pomost_domain::Offer;
-use pomost_scoring::{ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
-use pomost_synth::Synth;
-use time::Date;
-use time::macros::date;
+use clap::{Parser, Subcommand};
+use pomost::config::{Overrides, Settings};
+use pomost::simulate::{SimulateArgs, simulate};
+use tracing_subscriber::EnvFilter;
 
 /// Pomost: ranked, explained shortlists of people in reintegration for job offers.
 #[derive(Debug, Parser)]
@@ -22,121 +19,85 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the gRPC service (defaults: 127.0.0.1:50051, data in ./data, dev mode without keys).
+    Serve {
+        /// A TOML configuration file (see config/default.toml for every option).
+        #[arg(long, env = "POMOST_CONFIG")]
+        config: Option<PathBuf>,
+        /// Listen address, e.g. 127.0.0.1:50051.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Data directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Log JSON lines.
+        #[arg(long)]
+        log_json: bool,
+    },
+    /// Print the SHA-256 of an API key, for [[auth.keys]] in the configuration.
+    HashKey {
+        /// The bearer token.
+        token: String,
+    },
     /// Build a synthetic pool and print a shortlist with its explanation.
     Simulate(SimulateArgs),
 }
 
-/// Which synthetic offer to shortlist for.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum OfferChoice {
-    /// Cleaning work in Kraków (commute matters).
-    Regional,
-    /// Remote data entry open to the whole country.
-    Remote,
-}
-
-#[derive(Debug, clap::Args)]
-struct SimulateArgs {
-    /// Participants to generate.
-    #[arg(long, default_value_t = 100_000)]
-    participants: usize,
-    /// Job coaches to generate.
-    #[arg(long, default_value_t = 5_000)]
-    coaches: usize,
-    /// Seed of the synthetic world.
-    #[arg(long, default_value_t = 7)]
-    seed: u64,
-    /// Which offer to shortlist for.
-    #[arg(long, value_enum, default_value_t = OfferChoice::Regional)]
-    offer: OfferChoice,
-    /// How many candidates to show.
-    #[arg(long, default_value_t = 10)]
-    k: usize,
-    /// Print the shortlist as JSON instead of a table.
-    #[arg(long)]
-    json: bool,
-}
-
-/// The day synthetic worlds are seen from, fixed so runs are repeatable.
-const SYNTH_TODAY: Date = date!(2026 - 11 - 24);
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Simulate(args) => match simulate(&args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("pomost: {message}");
-                ExitCode::FAILURE
-            }
-        },
-    }
-}
-
-fn simulate(args: &SimulateArgs) -> Result<(), String> {
-    let synth = Synth::new(args.seed, SYNTH_TODAY);
-    let started = Instant::now();
-    let pool = ParticipantPool::build(
-        &pomost_synth::relatedness(),
-        synth.participants(args.participants),
-        synth.coaches(args.coaches),
-    )
-    .map_err(|error| error.to_string())?;
-    let built_in = started.elapsed();
-    let offer = match args.offer {
-        OfferChoice::Regional => synth.regional_offer(),
-        OfferChoice::Remote => synth.remote_offer(),
+    let result = match Cli::parse().command {
+        Command::Serve { config, listen, data_dir, log_json } => {
+            serve(config, Overrides { listen, data_dir, log_json })
+        }
+        Command::HashKey { token } => {
+            println!("{}", pomost::auth::hash_key(&token));
+            Ok(())
+        }
+        Command::Simulate(args) => simulate(&args),
     };
-    let policy = ScoringPolicy::default();
-    let started = Instant::now();
-    let shortlist = pool
-        .shortlist(&policy, &ShortlistRequest { offer: &offer, k: args.k, today: SYNTH_TODAY })
-        .map_err(|error| error.to_string())?;
-    let ranked_in = started.elapsed();
-    if args.json {
-        let json = serde_json::to_string_pretty(&shortlist).map_err(|error| error.to_string())?;
-        println!("{json}");
-        return Ok(());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("pomost: {message}");
+            ExitCode::FAILURE
+        }
     }
-    let stats = pool.stats();
-    println!(
-        "pool: {} participants, {} coaches, {} skills; built in {:.2?}; {:.0} bytes/participant excluding strings",
-        stats.participants,
-        stats.coaches,
-        stats.skills,
-        built_in,
-        stats.bytes_excluding_strings as f64 / stats.participants.max(1) as f64
-    );
-    print_shortlist(&offer, &shortlist);
-    println!("ranked in {ranked_in:.2?}");
-    Ok(())
 }
 
-fn print_shortlist(offer: &Offer, shortlist: &Shortlist) {
-    println!("offer {}: {} ({}), policy {}", offer.key, offer.title, offer.employer.name, shortlist.policy_version);
-    println!("{:>3}  {:<22} {:>6}  {:<14} factors (value × weight)", "#", "participant", "score", "coach");
-    for (rank, candidate) in shortlist.candidates.iter().enumerate() {
-        let coach = match (&candidate.suggested_coach, candidate.employer_mentor) {
-            (Some(coach), _) => coach.to_string(),
-            (None, true) => "employer mentor".to_owned(),
-            (None, false) => "-".to_owned(),
-        };
-        let factors: Vec<String> = candidate
-            .factors
-            .iter()
-            .map(|factor| format!("{} {:.2}×{:.2}", factor.factor.name(), factor.value, factor.weight))
-            .collect();
-        println!(
-            "{:>3}  {:<22} {:>6.3}  {:<14} {}",
-            rank + 1,
-            candidate.participant_id,
-            candidate.score,
-            coach,
-            factors.join(", ")
-        );
+fn serve(config: Option<PathBuf>, overrides: Overrides) -> Result<(), String> {
+    let settings = Settings::load(config.as_deref(), &overrides)?;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log.filter));
+    if settings.log.json {
+        tracing_subscriber::fmt().with_env_filter(filter).json().init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
     }
-    println!("eligible: {} of {}", shortlist.eligible, shortlist.pool_size);
-    for (reason, count) in shortlist.excluded.non_zero() {
-        println!("excluded, {}: {count}", reason.name());
+    let runtime = tokio::runtime::Runtime::new().map_err(|error| error.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .map_err(|error| format!("cannot listen on {}: {error}", settings.listen))?;
+        pomost::server::run(settings, listener, shutdown_signal()).await
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
     }
 }

@@ -1,0 +1,213 @@
+//! Configuration: the embedded defaults (`config/default.toml`), then an optional file,
+//! then `POMOST_*` environment variables, then flags; validated after loading.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use pomost_store::Synchronous;
+use serde::Deserialize;
+
+use crate::auth::Role;
+
+/// The defaults compiled into the binary.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../config/default.toml");
+
+/// Everything the service reads at start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Scoring policy file; empty for the built-in one.
+    pub policy_path: PathBuf,
+    /// Logging.
+    pub log: LogSettings,
+    /// API keys.
+    pub auth: AuthSettings,
+    /// TLS.
+    pub tls: TlsSettings,
+    /// Request limits.
+    pub limits: Limits,
+    /// Store options.
+    pub store: StoreSettings,
+    /// Index options.
+    pub index: IndexSettings,
+}
+
+/// Logging options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// Filter used without RUST_LOG.
+    pub filter: String,
+    /// JSON lines.
+    pub json: bool,
+}
+
+/// One API key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    /// Name written to the audit log.
+    pub name: String,
+    /// What the key may call.
+    pub role: Role,
+    /// SHA-256 of the bearer token, hex.
+    pub sha256: String,
+}
+
+/// Authentication options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// No keys, loopback only.
+    pub dev_mode: bool,
+    /// API keys.
+    pub keys: Vec<ApiKey>,
+}
+
+/// TLS options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// Certificate chain (PEM).
+    pub cert_path: PathBuf,
+    /// Private key (PEM).
+    pub key_path: PathBuf,
+}
+
+/// Request limits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest message, bytes.
+    pub max_message_bytes: usize,
+    /// Largest k.
+    pub max_k: usize,
+    /// Most offers in one UpsertOffers stream.
+    pub max_batch: usize,
+    /// Request deadline, ms.
+    pub request_timeout_ms: u64,
+}
+
+/// Store options.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// Commit durability.
+    pub synchronous: Synchronous,
+    /// Quick integrity check at open.
+    pub check_integrity: bool,
+}
+
+/// Index options.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSettings {
+    /// Longest wait before a commit, ms.
+    pub commit_interval_ms: u64,
+    /// Most changes before a commit.
+    pub commit_max_changes: usize,
+}
+
+/// Values given on the command line, which win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--log-json`.
+    pub log_json: bool,
+}
+
+impl Settings {
+    /// Loads and validates the settings.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, String> {
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULT_CONFIG_TOML, FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
+        }
+        builder = builder
+            .add_source(Environment::with_prefix("POMOST").prefix_separator("_").separator("__").try_parsing(true));
+        if let Some(listen) = &overrides.listen {
+            builder = builder.set_override("listen", listen.as_str()).map_err(|error| error.to_string())?;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            builder =
+                builder.set_override("data_dir", dir.to_string_lossy().as_ref()).map_err(|error| error.to_string())?;
+        }
+        if overrides.log_json {
+            builder = builder.set_override("log.json", true).map_err(|error| error.to_string())?;
+        }
+        let settings: Settings =
+            builder.build().and_then(Config::try_deserialize).map_err(|error| format!("configuration: {error}"))?;
+        settings.validated()
+    }
+
+    fn validated(self) -> Result<Self, String> {
+        if self.auth.dev_mode && !self.listen.ip().is_loopback() {
+            return Err(format!(
+                "configuration: auth.dev_mode is allowed only on a loopback address, not {}; configure [[auth.keys]] and set auth.dev_mode = false",
+                self.listen
+            ));
+        }
+        if !self.auth.dev_mode && self.auth.keys.is_empty() {
+            return Err(
+                "configuration: no API keys; add [[auth.keys]] or enable auth.dev_mode on a loopback address".into()
+            );
+        }
+        for (index, key) in self.auth.keys.iter().enumerate() {
+            if key.sha256.len() != 64 || !key.sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "configuration: auth.keys[{index}].sha256 must be 64 hex digits (pomost hash-key TOKEN)"
+                ));
+            }
+            if key.name.trim().is_empty() {
+                return Err(format!("configuration: auth.keys[{index}].name must not be empty"));
+            }
+        }
+        if self.tls.cert_path.as_os_str().is_empty() != self.tls.key_path.as_os_str().is_empty() {
+            return Err("configuration: tls.cert_path and tls.key_path go together".into());
+        }
+        if self.limits.max_k == 0 || self.limits.max_batch == 0 || self.limits.max_message_bytes < 1024 {
+            return Err("configuration: limits must be positive (max_message_bytes at least 1024)".into());
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_defaults_load() {
+        let settings = Settings::load(None, &Overrides::default()).unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:50051");
+        assert_eq!(settings.data_dir, PathBuf::from("./data"));
+        assert!(settings.auth.dev_mode);
+        assert_eq!(settings.store.synchronous, Synchronous::Full);
+    }
+
+    #[test]
+    fn file_then_flags_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pomost.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:6000\"\n[limits]\nmax_k = 7\n").unwrap();
+        let settings = Settings::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!((settings.listen.port(), settings.limits.max_k), (6000, 7));
+        let flags = Overrides { listen: Some("127.0.0.1:7000".into()), ..Overrides::default() };
+        assert_eq!(Settings::load(Some(&path), &flags).unwrap().listen.port(), 7000);
+    }
+
+    #[test]
+    fn dev_mode_is_refused_off_loopback() {
+        let flags = Overrides { listen: Some("0.0.0.0:50051".into()), ..Overrides::default() };
+        let error = Settings::load(None, &flags).unwrap_err();
+        assert!(error.contains("loopback"), "{error}");
+    }
+}

@@ -1,0 +1,287 @@
+//! The domain service behind the gRPC adapters: the store (source of truth), the scoring
+//! pool and the offer index (derived copies), the policy, and start-up recovery. Every
+//! method blocks; the handlers call them on tokio's blocking pool.
+
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
+
+use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId};
+use pomost_index::{IndexOptions, IndexOutcome, OfferIndex, SearchPage, SearchQuery};
+use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
+use pomost_store::{AuditEntry, AuditQuery, ChangeKey, ChangeOp, SqliteOptions, SqliteStore, Store, WriteOutcome};
+use time::Date;
+
+use crate::config::Settings;
+use crate::error::ServiceError;
+
+/// Changes replayed into the index per batch during recovery.
+const REPLAY_BATCH: usize = 10_000;
+
+/// The state every request works on.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    pool: RwLock<ParticipantPool>,
+    index: OfferIndex,
+    policy: ScoringPolicy,
+}
+
+/// A recommended offer with its explanation.
+pub struct Recommendation {
+    /// The offer.
+    pub offer: Offer,
+    /// The explanation (eligible, with its score).
+    pub explanation: Explanation,
+}
+
+impl Engine {
+    /// Opens the store and index under the data directory and recovers the derived state:
+    /// loads participants and coaches into the pool and replays into the index every change
+    /// after its checkpoint.
+    pub fn open(settings: &Settings, policy: ScoringPolicy) -> Result<Self, ServiceError> {
+        let started = Instant::now();
+        let data_dir = &settings.data_dir;
+        let store = SqliteStore::open(
+            data_dir,
+            SqliteOptions { synchronous: settings.store.synchronous, check_integrity: settings.store.check_integrity },
+        )?;
+        let index = OfferIndex::open(
+            &data_dir.join("offers-index"),
+            IndexOptions {
+                commit_interval: std::time::Duration::from_millis(settings.index.commit_interval_ms),
+                commit_max_changes: settings.index.commit_max_changes,
+                adaptation_weeks_per_stage: policy.adaptation_weeks_per_stage,
+                ..IndexOptions::default()
+            },
+        )?;
+        let engine = Self::assemble(Arc::new(store), index, policy)?;
+        tracing::info!(
+            participants = engine.pool().len(),
+            offers_indexed = engine.index.len(),
+            checkpoint = engine.index.checkpoint(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "recovered state from the store"
+        );
+        Ok(engine)
+    }
+
+    fn assemble(store: Arc<dyn Store>, index: OfferIndex, policy: ScoringPolicy) -> Result<Self, ServiceError> {
+        let mut pool = ParticipantPool::new(&pomost_synth::relatedness())?;
+        store.for_each_participant(&mut |participant| {
+            if let Err(error) = pool.upsert_participant(participant) {
+                tracing::error!(%error, "stored participant not loaded into the pool");
+            }
+            Ok(())
+        })?;
+        for coach in store.coaches()? {
+            pool.upsert_coach(coach)?;
+        }
+        pool.shrink_to_fit();
+        let engine = Self { store, pool: RwLock::new(pool), index, policy };
+        engine.catch_up_index()?;
+        Ok(engine)
+    }
+
+    /// Replays into the index every change after its checkpoint.
+    fn catch_up_index(&self) -> Result<(), ServiceError> {
+        let mut after = self.index.checkpoint();
+        loop {
+            let changes = self.store.changes_after(after, REPLAY_BATCH)?;
+            let Some(last) = changes.last().map(|change| change.seq) else { break };
+            for change in changes {
+                match (&change.key, change.op) {
+                    (ChangeKey::Offer(key), ChangeOp::Upsert) => match self.store.offer(key)? {
+                        Some(offer) => {
+                            self.index.upsert(&offer, change.seq)?;
+                        }
+                        None => {
+                            self.index.delete(key, change.seq)?;
+                        }
+                    },
+                    (ChangeKey::Offer(key), ChangeOp::Delete) => {
+                        self.index.delete(key, change.seq)?;
+                    }
+                    _ => self.index.advance_to(change.seq)?,
+                }
+            }
+            after = last;
+        }
+        self.index.flush()?;
+        Ok(())
+    }
+
+    fn pool(&self) -> RwLockReadGuard<'_, ParticipantPool> {
+        self.pool.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn pool_mut(&self) -> RwLockWriteGuard<'_, ParticipantPool> {
+        self.pool.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The scoring policy in force.
+    pub fn policy(&self) -> &ScoringPolicy {
+        &self.policy
+    }
+
+    /// Participants in the pool.
+    pub fn pool_size(&self) -> usize {
+        self.pool().len()
+    }
+
+    /// Commits pending index work (for shutdown).
+    pub fn flush(&self) -> Result<(), ServiceError> {
+        self.index.flush()?;
+        Ok(())
+    }
+
+    /// Stores a participant, then updates the pool.
+    pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, ServiceError> {
+        let outcome = self.store.upsert_participant(&participant)?;
+        if let WriteOutcome::Written { seq } = outcome {
+            self.pool_mut().upsert_participant(participant)?;
+            self.index.advance_to(seq)?;
+        }
+        Ok(outcome)
+    }
+
+    /// A stored participant.
+    pub fn participant(&self, id: &ParticipantId) -> Result<Participant, ServiceError> {
+        self.store.participant(id)?.ok_or_else(|| ServiceError::NotFound(format!("participant {id} is not registered")))
+    }
+
+    /// Erases a participant from the store and the pool.
+    pub fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, ServiceError> {
+        let seq = self.store.delete_participant(id)?;
+        self.pool_mut().remove_participant(id);
+        if let Some(seq) = seq {
+            self.index.advance_to(seq)?;
+        }
+        Ok(seq)
+    }
+
+    /// Stores a job coach, then updates the pool.
+    pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, ServiceError> {
+        let outcome = self.store.upsert_coach(&coach)?;
+        if let WriteOutcome::Written { seq } = outcome {
+            self.pool_mut().upsert_coach(coach)?;
+            self.index.advance_to(seq)?;
+        }
+        Ok(outcome)
+    }
+
+    /// A stored job coach.
+    pub fn coach(&self, id: &CoachId) -> Result<JobCoach, ServiceError> {
+        self.store.coach(id)?.ok_or_else(|| ServiceError::NotFound(format!("job coach {id} is not registered")))
+    }
+
+    /// Deletes a job coach from the store and the pool.
+    pub fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, ServiceError> {
+        let seq = self.store.delete_coach(id)?;
+        self.pool_mut().remove_coach(id);
+        if let Some(seq) = seq {
+            self.index.advance_to(seq)?;
+        }
+        Ok(seq)
+    }
+
+    /// Stores offers in one transaction and indexes the written ones.
+    pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, ServiceError> {
+        let outcomes = self.store.upsert_offers(offers)?;
+        for (offer, outcome) in offers.iter().zip(&outcomes) {
+            if let WriteOutcome::Written { seq } = outcome
+                && let IndexOutcome::Stale { indexed_version } = self.index.upsert(offer, *seq)?
+            {
+                tracing::warn!(offer = %offer.key, indexed_version, "index held a newer version than the store");
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// A stored offer.
+    pub fn offer(&self, key: &OfferKey) -> Result<Offer, ServiceError> {
+        self.store.offer(key)?.ok_or_else(|| ServiceError::NotFound(format!("offer {key} is not stored")))
+    }
+
+    /// Deletes an offer from the store and the index.
+    pub fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, ServiceError> {
+        let seq = self.store.delete_offer(key)?;
+        if let Some(seq) = seq {
+            self.index.delete(key, seq)?;
+        }
+        Ok(seq)
+    }
+
+    /// Searches offers and reads the hits from the store.
+    pub fn search_offers(&self, query: &SearchQuery) -> Result<(u64, Vec<(Offer, f32)>), ServiceError> {
+        let SearchPage { total, hits } = self.index.search(query)?;
+        let mut offers = Vec::with_capacity(hits.len());
+        for hit in hits {
+            if let Some(offer) = self.store.offer(&hit.key)? {
+                offers.push((offer, hit.score));
+            }
+        }
+        Ok((total as u64, offers))
+    }
+
+    /// A shortlist for an offer.
+    pub fn shortlist(&self, offer: &Offer, k: usize, today: Date) -> Result<Shortlist, ServiceError> {
+        Ok(self.pool().shortlist(&self.policy, &ShortlistRequest { offer, k, today })?)
+    }
+
+    /// One participant explained against one offer.
+    pub fn explain(&self, id: &ParticipantId, offer: &Offer, today: Date) -> Result<Explanation, ServiceError> {
+        Ok(self.pool().explain(&self.policy, id, offer, today)?)
+    }
+
+    /// Offers for a participant: candidates from the index (reachable, lawful, by skills, or
+    /// by `text`), re-ranked by the scoring crate; only eligible ones, best first.
+    pub fn recommend(
+        &self,
+        id: &ParticipantId,
+        k: usize,
+        text: &str,
+        today: Date,
+    ) -> Result<Vec<Recommendation>, ServiceError> {
+        let participant = self.participant(id)?;
+        let wanted = k.saturating_mul(5).max(50);
+        let keys: Vec<OfferKey> = if text.trim().is_empty() {
+            self.index.candidates_for(&participant, wanted, today)?.into_iter().map(|hit| hit.key).collect()
+        } else {
+            let mut query = SearchQuery::text(text, today);
+            query.stage = Some(participant.stage);
+            query.limit = wanted;
+            self.index.search(&query)?.hits.into_iter().map(|hit| hit.key).collect()
+        };
+        let pool = self.pool();
+        let mut recommendations = Vec::new();
+        for key in keys {
+            let Some(offer) = self.store.offer(&key)? else { continue };
+            let explanation = pool.explain(&self.policy, id, &offer, today)?;
+            if explanation.score.is_some() {
+                recommendations.push(Recommendation { offer, explanation });
+            }
+        }
+        recommendations.sort_by(|a, b| {
+            let score = |recommendation: &Recommendation| recommendation.explanation.score.unwrap_or(0.0);
+            score(b).total_cmp(&score(a)).then_with(|| a.offer.key.cmp(&b.offer.key))
+        });
+        recommendations.truncate(k);
+        Ok(recommendations)
+    }
+
+    /// Appends an audit entry.
+    pub fn audit(&self, entry: &AuditEntry) -> Result<(), ServiceError> {
+        self.store.append_audit(entry)?;
+        Ok(())
+    }
+
+    /// Lists audit entries.
+    pub fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, ServiceError> {
+        Ok(self.store.list_audit(query)?)
+    }
+
+    /// Removes expired offers from the index.
+    pub fn purge_expired(&self, today: Date) -> Result<(), ServiceError> {
+        self.index.purge_expired(today)?;
+        Ok(())
+    }
+}

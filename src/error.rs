@@ -1,0 +1,56 @@
+//! One error type for the service and its single mapping to gRPC status codes.
+
+use pomost_domain::ValidationError;
+use pomost_index::IndexError;
+use pomost_scoring::ScoringError;
+use pomost_store::StoreError;
+use tonic::{Code, Status};
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Bad input: the field path and the reason.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Unknown id.
+    #[error("{0}")]
+    NotFound(String),
+    /// A configured limit was exceeded.
+    #[error("{0}")]
+    Limit(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// Scoring refused.
+    #[error(transparent)]
+    Scoring(#[from] ScoringError),
+    /// A blocking task failed to finish.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ServiceError> for Status {
+    fn from(error: ServiceError) -> Status {
+        match error {
+            ServiceError::Invalid(error) => Status::invalid_argument(error.to_string()),
+            ServiceError::NotFound(message) => Status::not_found(message),
+            ServiceError::Limit(message) => Status::resource_exhausted(message),
+            ServiceError::Store(StoreError::Invalid(error)) => Status::invalid_argument(error.to_string()),
+            ServiceError::Scoring(ScoringError::Invalid(error)) => Status::invalid_argument(error.to_string()),
+            ServiceError::Scoring(ScoringError::UnknownParticipant(id)) => {
+                Status::not_found(format!("participant {id} is not registered"))
+            }
+            ServiceError::Scoring(ScoringError::UnknownCoach(id)) => {
+                Status::not_found(format!("job coach {id} is not registered"))
+            }
+            ServiceError::Index(IndexError::Invalid(message)) => Status::invalid_argument(message),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                Status::new(Code::Internal, other.to_string())
+            }
+        }
+    }
+}

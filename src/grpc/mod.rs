@@ -1,0 +1,86 @@
+//! The gRPC adapters: each handler converts the request, runs the engine on the blocking
+//! pool, and converts the result. No domain logic lives here.
+
+mod audit;
+mod matching;
+mod offers;
+mod participants;
+
+use std::sync::{Arc, OnceLock};
+
+pub use audit::AuditApi;
+pub use matching::MatchingApi;
+pub use offers::OfferApi;
+pub use participants::ParticipantApi;
+use time::{Date, OffsetDateTime};
+use tonic::Status;
+
+use crate::auth::{Caller, Role};
+use crate::config::Limits;
+use crate::convert::parse_date;
+use crate::engine::Engine;
+use crate::error::ServiceError;
+
+/// What every adapter holds.
+#[derive(Clone)]
+pub struct Shared {
+    /// The engine, once recovery has finished.
+    pub engine: Arc<OnceLock<Arc<Engine>>>,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl Shared {
+    /// The engine, or UNAVAILABLE while the service is still recovering.
+    pub fn engine(&self) -> Result<Arc<Engine>, Status> {
+        self.engine.get().cloned().ok_or_else(|| Status::unavailable("recovering state from the store; retry shortly"))
+    }
+}
+
+/// Runs blocking engine work off the async reactor.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, Status> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(Status::from),
+        Err(error) => Err(Status::from(ServiceError::Internal(error.to_string()))),
+    }
+}
+
+/// The caller the auth layer attached (dev mode and tests without the layer: "dev").
+pub(crate) fn caller<T>(request: &tonic::Request<T>) -> Caller {
+    request.extensions().get::<Caller>().cloned().unwrap_or(Caller { name: "dev".into(), role: Role::Admin })
+}
+
+/// Today in UTC.
+pub(crate) fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// The day a request is made for: its `as_of` or today.
+pub(crate) fn as_of(path: &str, text: &str) -> Result<Date, Status> {
+    if text.is_empty() {
+        Ok(today())
+    } else {
+        parse_date(path, text).map_err(|error| Status::from(ServiceError::Invalid(error)))
+    }
+}
+
+/// A validation error as a status.
+pub(crate) fn invalid(error: pomost_domain::ValidationError) -> Status {
+    Status::from(ServiceError::Invalid(error))
+}
+
+/// `k` with its default, refused above the limit.
+pub(crate) fn bounded_k(k: u32, default: usize, limits: &Limits) -> Result<usize, Status> {
+    let k = if k == 0 { default } else { k as usize };
+    if k > limits.max_k {
+        return Err(Status::resource_exhausted(format!("k: {k} is over the limit of {}", limits.max_k)));
+    }
+    Ok(k)
+}
+
+/// A new request id (time-ordered UUID).
+pub(crate) fn request_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,66 @@
+use pomost_domain::{CoachId, ParticipantId};
+use tonic::{Request, Response, Status};
+
+use super::offers::write_result;
+use super::{Shared, blocking, invalid};
+use crate::convert;
+use crate::proto::participant_service_server::ParticipantService;
+use crate::proto::{DeleteResult, JobCoach, JobCoachRef, Participant, ParticipantRef, WriteResult};
+
+/// ParticipantService over the engine.
+pub struct ParticipantApi(pub Shared);
+
+fn participant_id(id: String) -> Result<ParticipantId, Status> {
+    ParticipantId::new(id).map_err(|error| invalid(error.under("id")))
+}
+
+fn coach_id(id: String) -> Result<CoachId, Status> {
+    CoachId::new(id).map_err(|error| invalid(error.under("id")))
+}
+
+fn deleted(seq: Option<u64>) -> DeleteResult {
+    DeleteResult { deleted: seq.is_some(), seq: seq.unwrap_or(0) }
+}
+
+#[tonic::async_trait]
+impl ParticipantService for ParticipantApi {
+    async fn upsert_participant(&self, request: Request<Participant>) -> Result<Response<WriteResult>, Status> {
+        let participant = convert::participant(request.into_inner()).map_err(invalid)?;
+        let engine = self.0.engine()?;
+        let outcome = blocking(move || engine.upsert_participant(participant)).await?;
+        Ok(Response::new(write_result(outcome)))
+    }
+
+    async fn get_participant(&self, request: Request<ParticipantRef>) -> Result<Response<Participant>, Status> {
+        let id = participant_id(request.into_inner().id)?;
+        let engine = self.0.engine()?;
+        let participant = blocking(move || engine.participant(&id)).await?;
+        Ok(Response::new(convert::participant_to_wire(&participant)))
+    }
+
+    async fn delete_participant(&self, request: Request<ParticipantRef>) -> Result<Response<DeleteResult>, Status> {
+        let id = participant_id(request.into_inner().id)?;
+        let engine = self.0.engine()?;
+        Ok(Response::new(deleted(blocking(move || engine.delete_participant(&id)).await?)))
+    }
+
+    async fn upsert_job_coach(&self, request: Request<JobCoach>) -> Result<Response<WriteResult>, Status> {
+        let coach = convert::coach(request.into_inner()).map_err(invalid)?;
+        let engine = self.0.engine()?;
+        let outcome = blocking(move || engine.upsert_coach(coach)).await?;
+        Ok(Response::new(write_result(outcome)))
+    }
+
+    async fn get_job_coach(&self, request: Request<JobCoachRef>) -> Result<Response<JobCoach>, Status> {
+        let id = coach_id(request.into_inner().id)?;
+        let engine = self.0.engine()?;
+        let coach = blocking(move || engine.coach(&id)).await?;
+        Ok(Response::new(convert::coach_to_wire(&coach)))
+    }
+
+    async fn delete_job_coach(&self, request: Request<JobCoachRef>) -> Result<Response<DeleteResult>, Status> {
+        let id = coach_id(request.into_inner().id)?;
+        let engine = self.0.engine()?;
+        Ok(Response::new(deleted(blocking(move || engine.delete_coach(&id)).await?)))
+    }
+}

@@ -1,0 +1,33 @@
+//! The Pomost service: the gRPC API (`pomost.v1`) over the store, the offer index and the
+//! scoring pool, with configuration, auth, and the command-line tools.
+
+pub mod proto {
+    //! Generated wire types and services of `pomost.v1`.
+    #![allow(missing_docs, clippy::all, clippy::pedantic)]
+    tonic::include_proto!("pomost.v1");
+
+    /// Encoded descriptor set, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("pomost_descriptor");
+}
+
+pub mod auth;
+pub mod config;
+pub mod convert;
+pub mod engine;
+pub mod error;
+pub mod grpc;
+pub mod server;
+pub mod simulate;
+
+use pomost_scoring::ScoringPolicy;
+
+/// The scoring policy: the configured file, or the built-in one.
+pub fn load_policy(settings: &config::Settings) -> Result<ScoringPolicy, String> {
+    if settings.policy_path.as_os_str().is_empty() {
+        return Ok(ScoringPolicy::default());
+    }
+    let text = std::fs::read_to_string(&settings.policy_path)
+        .map_err(|error| format!("policy_path {}: {error}", settings.policy_path.display()))?;
+    ScoringPolicy::from_toml_str(&text)
+        .map_err(|error| format!("policy_path {}: {error}", settings.policy_path.display()))
+}

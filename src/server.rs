@@ -1,0 +1,149 @@
+//! The server: `run(settings, listener, shutdown)` so `main` passes a signal and tests pass a
+//! oneshot. Health answers NOT_SERVING until recovery has finished and again as soon as
+//! shutdown begins; then the server drains, the index commits and the store closes.
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::auth::{Auth, AuthLayer};
+use crate::config::Settings;
+use crate::engine::Engine;
+use crate::grpc::{AuditApi, MatchingApi, OfferApi, ParticipantApi, Shared};
+use crate::proto::audit_service_server::AuditServiceServer;
+use crate::proto::matching_service_server::MatchingServiceServer;
+use crate::proto::offer_service_server::OfferServiceServer;
+use crate::proto::participant_service_server::ParticipantServiceServer;
+
+/// How often expired offers are purged from the index.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+const SERVICES: [&str; 4] =
+    ["pomost.v1.OfferService", "pomost.v1.ParticipantService", "pomost.v1.MatchingService", "pomost.v1.AuditService"];
+
+async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for service in SERVICES {
+        reporter.set_service_status(service, status).await;
+    }
+}
+
+/// Serves until `shutdown` resolves. Recovery runs after the listener is up, so health
+/// probes see NOT_SERVING (and API calls UNAVAILABLE) until it finishes.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), String> {
+    let policy = crate::load_policy(&settings)?;
+    let (reporter, health) = tonic_health::server::health_reporter();
+    set_all(&reporter, ServingStatus::NotServing).await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|error| format!("reflection: {error}"))?;
+    let cell: Arc<OnceLock<Arc<Engine>>> = Arc::new(OnceLock::new());
+    let shared = Shared { engine: cell.clone(), limits: settings.limits };
+    let max = settings.limits.max_message_bytes;
+
+    let mut builder = Server::builder().timeout(Duration::from_millis(settings.limits.request_timeout_ms));
+    if !settings.tls.cert_path.as_os_str().is_empty() {
+        let cert = std::fs::read(&settings.tls.cert_path)
+            .map_err(|error| format!("tls.cert_path {}: {error}", settings.tls.cert_path.display()))?;
+        let key = std::fs::read(&settings.tls.key_path)
+            .map_err(|error| format!("tls.key_path {}: {error}", settings.tls.key_path.display()))?;
+        builder = builder
+            .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
+            .map_err(|error| format!("tls: {error}"))?;
+    }
+    let router = builder
+        .layer(AuthLayer::new(Arc::new(Auth::new(&settings.auth))))
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(
+            OfferServiceServer::new(OfferApi(shared.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            ParticipantServiceServer::new(ParticipantApi(shared.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            MatchingServiceServer::new(MatchingApi(shared.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            AuditServiceServer::new(AuditApi(shared)).max_decoding_message_size(max).max_encoding_message_size(max),
+        );
+
+    let address = listener.local_addr().map_err(|error| error.to_string())?;
+    tracing::info!(%address, data_dir = %settings.data_dir.display(), "listening; recovering state");
+    let (stop_recovery, recovery) = {
+        let reporter = reporter.clone();
+        let cell = cell.clone();
+        let settings = settings.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<String>();
+        let task = tokio::spawn(async move {
+            match tokio::task::spawn_blocking(move || Engine::open(&settings, policy)).await {
+                Ok(Ok(engine)) => {
+                    let engine = Arc::new(engine);
+                    let _ = cell.set(engine.clone());
+                    set_all(&reporter, ServingStatus::Serving).await;
+                    tracing::info!("serving");
+                    let mut purge = tokio::time::interval(PURGE_EVERY);
+                    loop {
+                        purge.tick().await;
+                        let engine = engine.clone();
+                        let today = crate::grpc::today();
+                        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || engine.purge_expired(today)).await {
+                            tracing::warn!(%error, "purging expired offers failed");
+                        }
+                    }
+                }
+                Ok(Err(error)) => {
+                    let _ = stop.send(error.to_string());
+                }
+                Err(error) => {
+                    let _ = stop.send(error.to_string());
+                }
+            }
+        });
+        (stopped, task)
+    };
+    let failure: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
+    let failure_seen = failure.clone();
+    let reporter_for_shutdown = reporter.clone();
+    let stop = async move {
+        tokio::select! {
+            () = shutdown => {}
+            Ok(message) = stop_recovery => {
+                let _ = failure_seen.set(message);
+            }
+        }
+        set_all(&reporter_for_shutdown, ServingStatus::NotServing).await;
+        tracing::info!("shutting down: draining requests");
+    };
+    let served = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop).await;
+    recovery.abort();
+    if let Some(engine) = cell.get().cloned() {
+        tokio::task::spawn_blocking(move || engine.flush())
+            .await
+            .map_err(|error| error.to_string())?
+            .map_err(|error| error.to_string())?;
+    }
+    if let Some(message) = failure.get() {
+        return Err(message.clone());
+    }
+    served.map_err(|error| format!("server: {error}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
