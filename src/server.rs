@@ -44,9 +44,15 @@ pub async fn run(
     let policy = crate::load_policy(&settings)?;
     let (reporter, health) = tonic_health::server::health_reporter();
     set_all(&reporter, ServingStatus::NotServing).await;
+    // Both reflection versions: v1 for current tools, v1alpha for older ones (grpcurl's
+    // fallback, Python's grpcio-reflection).
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
         .build_v1()
+        .map_err(|error| format!("reflection: {error}"))?;
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
         .map_err(|error| format!("reflection: {error}"))?;
     let cell: Arc<OnceLock<Arc<Engine>>> = Arc::new(OnceLock::new());
     let shared = Shared { engine: cell.clone(), limits: settings.limits };
@@ -66,6 +72,7 @@ pub async fn run(
         .layer(AuthLayer::new(Arc::new(Auth::new(&settings.auth))))
         .add_service(health)
         .add_service(reflection)
+        .add_service(reflection_alpha)
         .add_service(
             OfferServiceServer::new(OfferApi(shared.clone()))
                 .max_decoding_message_size(max)
