@@ -124,6 +124,22 @@ pub struct Overrides {
     pub log_json: bool,
 }
 
+/// Top-level settings keys, as they appear after `POMOST_` in an environment variable.
+const ENV_KEYS: &[&str] =
+    &["LISTEN", "DATA_DIR", "POLICY_PATH", "LOG__", "AUTH__", "TLS__", "LIMITS__", "STORE__", "INDEX__"];
+
+/// The `POMOST_*` variables that name a setting; others (`POMOST_CONFIG`, benchmark knobs)
+/// are left alone instead of failing the strict parse.
+fn settings_variables(variables: impl Iterator<Item = (String, String)>) -> config::Map<String, String> {
+    variables
+        .filter(|(name, _)| {
+            name.strip_prefix("POMOST_").is_some_and(|rest| {
+                ENV_KEYS.iter().any(|key| if key.ends_with("__") { rest.starts_with(key) } else { rest == *key })
+            })
+        })
+        .collect()
+}
+
 impl Settings {
     /// Loads and validates the settings.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, String> {
@@ -131,8 +147,13 @@ impl Settings {
         if let Some(path) = file {
             builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
         }
-        builder = builder
-            .add_source(Environment::with_prefix("POMOST").prefix_separator("_").separator("__").try_parsing(true));
+        builder = builder.add_source(
+            Environment::with_prefix("POMOST")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(settings_variables(std::env::vars()))),
+        );
         if let Some(listen) = &overrides.listen {
             builder = builder.set_override("listen", listen.as_str()).map_err(|error| error.to_string())?;
         }
@@ -202,6 +223,22 @@ mod tests {
         assert_eq!((settings.listen.port(), settings.limits.max_k), (6000, 7));
         let flags = Overrides { listen: Some("127.0.0.1:7000".into()), ..Overrides::default() };
         assert_eq!(Settings::load(Some(&path), &flags).unwrap().listen.port(), 7000);
+    }
+
+    #[test]
+    fn only_setting_variables_are_read() {
+        let variables = [
+            ("POMOST_LISTEN", "127.0.0.1:1"),
+            ("POMOST_LIMITS__MAX_K", "9"),
+            ("POMOST_CONFIG", "/etc/pomost.toml"),
+            ("POMOST_BENCH_PARTICIPANTS", "10"),
+            ("HOME", "/root"),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned()));
+        let kept = settings_variables(variables.into_iter());
+        let mut names: Vec<&String> = kept.keys().collect();
+        names.sort();
+        assert_eq!(names, ["POMOST_LIMITS__MAX_K", "POMOST_LISTEN"]);
     }
 
     #[test]

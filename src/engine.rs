@@ -72,9 +72,7 @@ impl Engine {
             }
             Ok(())
         })?;
-        for coach in store.coaches()? {
-            pool.upsert_coach(coach)?;
-        }
+        pool.upsert_coaches(store.coaches()?)?;
         pool.shrink_to_fit();
         let engine = Self { store, pool: RwLock::new(pool), index, policy };
         engine.catch_up_index()?;

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
@@ -139,7 +140,14 @@ pub async fn run(
         set_all(&reporter_for_shutdown, ServingStatus::NotServing).await;
         tracing::info!("shutting down: draining requests");
     };
-    let served = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop).await;
+    // Small replies must not wait for delayed ACKs (a 40 ms stall per request otherwise).
+    let incoming = TcpListenerStream::new(listener).map(|connection| {
+        if let Ok(stream) = &connection {
+            let _ = stream.set_nodelay(true);
+        }
+        connection
+    });
+    let served = router.serve_with_incoming_shutdown(incoming, stop).await;
     recovery.abort();
     if let Some(engine) = cell.get().cloned() {
         tokio::task::spawn_blocking(move || engine.flush())

@@ -132,6 +132,12 @@ impl ParticipantPool {
         self.coaches.upsert(coach)
     }
 
+    /// Adds or replaces several coaches at once (one index rebuild); the first invalid one
+    /// stops it before anything changes.
+    pub fn upsert_coaches(&mut self, coaches: impl IntoIterator<Item = JobCoach>) -> Result<(), ScoringError> {
+        self.coaches.upsert_many(coaches)
+    }
+
     /// Removes a job coach; false if unknown.
     pub fn remove_coach(&mut self, id: &CoachId) -> bool {
         self.coaches.remove(id)
