@@ -76,8 +76,12 @@ struct Running {
 }
 
 async fn start(data_dir: &std::path::Path) -> (Running, Duration) {
-    let overrides =
-        Overrides { listen: Some("127.0.0.1:0".into()), data_dir: Some(data_dir.to_owned()), log_json: false };
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(data_dir.to_owned()),
+        log_json: false,
+        demo: false,
+    };
     let mut settings = Settings::load(None, &overrides).expect("settings");
     settings.limits.max_k = 1_000;
     let listener = tokio::net::TcpListener::bind(settings.listen).await.expect("bind");

@@ -23,6 +23,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Scoring policy file; empty for the built-in one.
     pub policy_path: PathBuf,
+    /// Seed the demo dataset into an empty data directory.
+    pub demo: bool,
     /// Logging.
     pub log: LogSettings,
     /// API keys.
@@ -122,6 +124,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     /// `--log-json`.
     pub log_json: bool,
+    /// `--demo`.
+    pub demo: bool,
 }
 
 /// Top-level settings keys, as they appear after `POMOST_` in an environment variable.
@@ -160,6 +164,9 @@ impl Settings {
         if let Some(dir) = &overrides.data_dir {
             builder =
                 builder.set_override("data_dir", dir.to_string_lossy().as_ref()).map_err(|error| error.to_string())?;
+        }
+        if overrides.demo {
+            builder = builder.set_override("demo", true).map_err(|error| error.to_string())?;
         }
         if overrides.log_json {
             builder = builder.set_override("log.json", true).map_err(|error| error.to_string())?;

@@ -141,6 +141,29 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// Stores participants in one transaction, then updates the pool.
+    pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, ServiceError> {
+        let outcomes = self.store.upsert_participants(participants)?;
+        let mut pool = self.pool_mut();
+        let mut last = 0;
+        for (participant, outcome) in participants.iter().zip(&outcomes) {
+            if let WriteOutcome::Written { seq } = outcome {
+                pool.upsert_participant(participant.clone())?;
+                last = *seq;
+            }
+        }
+        drop(pool);
+        if last > 0 {
+            self.index.advance_to(last)?;
+        }
+        Ok(outcomes)
+    }
+
+    /// Whether the store holds no change at all (a fresh data directory).
+    pub fn is_empty(&self) -> Result<bool, ServiceError> {
+        Ok(self.store.last_seq()? == 0)
+    }
+
     /// A stored participant.
     pub fn participant(&self, id: &ParticipantId) -> Result<Participant, ServiceError> {
         self.store.participant(id)?.ok_or_else(|| ServiceError::NotFound(format!("participant {id} is not registered")))

@@ -11,8 +11,10 @@ pub mod proto {
 }
 
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod convert;
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod grpc;

@@ -1,10 +1,15 @@
-//! The `pomost` command: `serve` runs the gRPC service; `hash-key` prints what to put in the
-//! configuration for an API key; `simulate` runs the ranking offline on synthetic data.
+//! The `pomost` command: `serve` runs the gRPC service; the client commands (`shortlist`,
+//! `recommend`, `explain`, `offers push`, `participants import`, `audit`) call a running
+//! service; `hash-key` prints what to put in the configuration for an API key; `simulate`
+//! runs the ranking offline on synthetic data.
+//!
+//! Exit codes: 0 done, 1 failed, 2 wrong usage, 3 done with some rows rejected.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use pomost::client::{self, CliError, Client, Connection};
 use pomost::config::{Overrides, Settings};
 use pomost::simulate::{SimulateArgs, simulate};
 use tracing_subscriber::EnvFilter;
@@ -13,6 +18,8 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(name = "pomost", version, about)]
 struct Cli {
+    #[command(flatten)]
+    connection: Connection,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,6 +40,73 @@ enum Command {
         /// Log JSON lines.
         #[arg(long)]
         log_json: bool,
+        /// Seed the demo dataset when the data directory is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Ranked, explained shortlist of participants for a stored offer.
+    Shortlist {
+        /// The offer, as SOURCE/EXTERNAL_ID.
+        #[arg(long)]
+        offer: String,
+        /// How many candidates (0: the service's default of 20).
+        #[arg(long, default_value_t = 20)]
+        k: u32,
+        /// Day the list is made for (YYYY-MM-DD); today if omitted.
+        #[arg(long, default_value = "")]
+        as_of: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Offers recommended to a participant.
+    Recommend {
+        /// Participant id.
+        #[arg(long)]
+        participant: String,
+        /// How many offers.
+        #[arg(long, default_value_t = 10)]
+        k: u32,
+        /// Words to narrow the offers.
+        #[arg(long, default_value = "")]
+        text: String,
+        /// Day (YYYY-MM-DD); today if omitted.
+        #[arg(long, default_value = "")]
+        as_of: String,
+    },
+    /// One participant against one offer: every factor, or every reason they are not listed.
+    Explain {
+        /// Participant id.
+        #[arg(long)]
+        participant: String,
+        /// The offer, as SOURCE/EXTERNAL_ID.
+        #[arg(long)]
+        offer: String,
+        /// Day (YYYY-MM-DD); today if omitted.
+        #[arg(long, default_value = "")]
+        as_of: String,
+    },
+    /// Job offers.
+    Offers {
+        #[command(subcommand)]
+        command: OffersCommand,
+    },
+    /// Participants.
+    Participants {
+        #[command(subcommand)]
+        command: ParticipantsCommand,
+    },
+    /// Recent entries of the audit log (admin key).
+    Audit {
+        /// Only this API key name.
+        #[arg(long, default_value = "")]
+        caller: String,
+        /// Only this offer, as SOURCE/EXTERNAL_ID.
+        #[arg(long)]
+        offer: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
     },
     /// Print the SHA-256 of an API key, for [[auth.keys]] in the configuration.
     HashKey {
@@ -43,16 +117,45 @@ enum Command {
     Simulate(SimulateArgs),
 }
 
+#[derive(Debug, Subcommand)]
+enum OffersCommand {
+    /// Push offers from a JSON array or NDJSON file (one offer per line).
+    Push {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ParticipantsCommand {
+    /// Import participants from CSV (.csv) or NDJSON; see the README for the CSV columns.
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
-        Command::Serve { config, listen, data_dir, log_json } => {
-            serve(config, Overrides { listen, data_dir, log_json })
+    let cli = Cli::parse();
+    let connection = cli.connection;
+    let result = match cli.command {
+        Command::Serve { config, listen, data_dir, log_json, demo } => {
+            serve(config, Overrides { listen, data_dir, log_json, demo })
         }
         Command::HashKey { token } => {
             println!("{}", pomost::auth::hash_key(&token));
             Ok(())
         }
         Command::Simulate(args) => simulate(&args),
+        client_command => {
+            return match run_client(&connection, client_command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("pomost: {}", error.message);
+                    ExitCode::from(error.code)
+                }
+            };
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,6 +164,33 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_client(connection: &Connection, command: Command) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError { code: 1, message: error.to_string() })?;
+    runtime.block_on(async move {
+        let client = Client::connect(connection).await?;
+        match command {
+            Command::Shortlist { offer, k, as_of, json } => client::shortlist(&client, &offer, k, as_of, json).await,
+            Command::Recommend { participant, k, text, as_of } => {
+                client::recommend(&client, participant, k, text, as_of).await
+            }
+            Command::Explain { participant, offer, as_of } => {
+                client::explain(&client, participant, &offer, as_of).await
+            }
+            Command::Offers { command: OffersCommand::Push { file } } => client::push_offers(&client, &file).await,
+            Command::Participants { command: ParticipantsCommand::Import { file } } => {
+                client::import_participants(&client, &file).await
+            }
+            Command::Audit { caller, offer, limit } => client::audit(&client, caller, offer, limit).await,
+            Command::Serve { .. } | Command::HashKey { .. } | Command::Simulate(_) => {
+                unreachable!("handled before connecting")
+            }
+        }
+    })
 }
 
 fn serve(config: Option<PathBuf>, overrides: Overrides) -> Result<(), String> {

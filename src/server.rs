@@ -101,7 +101,16 @@ pub async fn run(
         let settings = settings.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<String>();
         let task = tokio::spawn(async move {
-            match tokio::task::spawn_blocking(move || Engine::open(&settings, policy)).await {
+            let demo = settings.demo;
+            let opened = tokio::task::spawn_blocking(move || {
+                let engine = Engine::open(&settings, policy)?;
+                if demo {
+                    let outcome = crate::demo::seed(&engine, crate::grpc::today())?;
+                    tracing::info!(?outcome, "demo dataset");
+                }
+                Ok::<_, crate::error::ServiceError>(engine)
+            });
+            match opened.await {
                 Ok(Ok(engine)) => {
                     let engine = Arc::new(engine);
                     let _ = cell.set(engine.clone());

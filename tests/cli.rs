@@ -1,31 +1,38 @@
-//! The `pomost` binary as a user runs it.
+//! The `pomost` binary as a user runs it: offline simulation, and the client commands
+//! against `pomost serve --demo` (the README's commands, as printed there).
 
-use std::process::Command;
+#![allow(clippy::unwrap_used, missing_docs)]
 
-fn pomost(args: &[&str]) -> std::process::Output {
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn pomost(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pomost")).args(args).output().expect("the pomost binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 #[test]
 fn simulate_prints_an_explained_shortlist() {
     let output = pomost(&["simulate", "--participants", "20000", "--coaches", "200", "--k", "5"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("pool: 20000 participants, 200 coaches"), "{text}");
-    assert!(text.contains("offer synth/regional-krakow"), "{text}");
-    assert!(text.contains("excluded, commute_too_far:"), "{text}");
-    assert!(text.lines().any(|line| line.trim_start().starts_with("5  p-")), "five ranked lines: {text}");
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("pool: 20000 participants, 200 coaches"), "{stdout}");
+    assert!(stdout.contains("offer synth/regional-krakow"), "{stdout}");
+    assert!(stdout.contains("excluded, commute_too_far:"), "{stdout}");
+    assert!(stdout.lines().any(|line| line.trim_start().starts_with("5  p-")), "five ranked lines: {stdout}");
 }
 
 #[test]
 fn simulate_json_is_the_shortlist() {
     let output =
         pomost(&["simulate", "--participants", "5000", "--coaches", "100", "--offer", "remote", "--k", "3", "--json"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{}", text(&output));
     let shortlist: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     assert_eq!(shortlist["candidates"].as_array().map(Vec::len), Some(3));
     assert_eq!(shortlist["pool_size"], 5000);
-    assert!(shortlist["policy_version"].as_str().is_some_and(|version| !version.is_empty()));
     let factors = &shortlist["candidates"][0]["factors"];
     assert_eq!(factors.as_array().map(Vec::len), Some(7));
 }
@@ -33,6 +40,118 @@ fn simulate_json_is_the_shortlist() {
 #[test]
 fn bad_arguments_fail_with_usage() {
     let output = pomost(&["simulate", "--offer", "everywhere"]);
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid value"));
+    let output = pomost(&["shortlist", "--offer", "no-slash", "--addr", "http://127.0.0.1:9"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+}
+
+#[test]
+fn hash_key_prints_the_sha256() {
+    let output = pomost(&["hash-key", "secret"]);
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
+    );
+}
+
+/// `pomost serve --demo` on a free port with a fresh data directory.
+struct DemoServer {
+    child: Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl DemoServer {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env!("CARGO_BIN_EXE_pomost"))
+            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self { child, address: format!("http://127.0.0.1:{port}"), _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !server.run(&["shortlist", "--offer", "demo/zielony-zakatek", "--k", "1"]).status.success() {
+            assert!(Instant::now() < deadline, "demo server did not come up");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        server
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_pomost")).env("POMOST_ADDR", &self.address).args(args).output().unwrap()
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_readme_commands_work_against_the_demo() {
+    let server = DemoServer::start();
+
+    let output = server.run(&["shortlist", "--offer", "demo/zielony-zakatek"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let listing = String::from_utf8_lossy(&output.stdout);
+    assert!(listing.contains("shortlist for demo/zielony-zakatek"), "{listing}");
+    assert!(listing.contains("excluded, commute_too_far:"), "{listing}");
+    assert!(listing.lines().filter(|line| line.contains("skills ")).count() == 20, "{listing}");
+
+    let output = server.run(&["explain", "--participant", "demo-noc-ewa", "--offer", "demo/magazyn-nocny"]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("night work"), "{}", text(&output));
+
+    let output = server.run(&["explain", "--participant", "demo-gluchy-marek", "--offer", "demo/zielony-zakatek"]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("is eligible"), "{}", text(&output));
+
+    let output = server.run(&["explain", "--participant", "demo-wtz-anna", "--offer", "demo/zielony-zakatek"]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("is eligible"), "{}", text(&output));
+
+    let output = server.run(&["recommend", "--participant", "demo-50plus-jan", "--k", "3"]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("  1  "), "{}", text(&output));
+
+    let dir = tempfile::tempdir().unwrap();
+    let offers = dir.path().join("offers.ndjson");
+    let synth = pomost_synth::Synth::new(99, time::OffsetDateTime::now_utc().date());
+    let mut lines: Vec<String> = synth.offers(3).map(|offer| serde_json::to_string(&offer).unwrap()).collect();
+    let mut bad = synth.offer(4);
+    bad.weekly_hours = 90.0;
+    lines.push(serde_json::to_string(&bad).unwrap());
+    std::fs::write(&offers, lines.join("\n")).unwrap();
+    let output = server.run(&["offers", "push", offers.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(text(&output).contains("4 rows, 3 written, 0 unchanged or stale, 1 rejected"), "{}", text(&output));
+    assert!(text(&output).contains("line 4: offer.weekly_hours: 90 is over 84"), "{}", text(&output));
+
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/offers.ndjson");
+    let output = server.run(&["offers", "push", examples]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("2 rows, 2 written"), "{}", text(&output));
+    let output = server.run(&["shortlist", "--offer", "pup-krakow/PUP-2026-0001", "--k", "5"]);
+    assert!(output.status.success(), "{}", text(&output));
+
+    let people = dir.path().join("people.csv");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/participants.csv"), &people).unwrap();
+    let output = server.run(&["participants", "import", people.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(text(&output).contains("3 rows, 2 written, 0 unchanged or stale, 1 rejected"), "{}", text(&output));
+    assert!(text(&output).contains("line 3: participant.max_commute_km: 500 is over 300"), "{}", text(&output));
+
+    let output = server.run(&["audit", "--limit", "100"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let audit = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        audit.contains("shortlist") && audit.contains("explain_match") && audit.contains("recommend_offers"),
+        "{audit}"
+    );
 }

@@ -30,8 +30,12 @@ pub struct TestServer {
 
 /// Settings for a test server over `data_dir`.
 pub fn settings(data_dir: &Path) -> Settings {
-    let overrides =
-        Overrides { listen: Some("127.0.0.1:0".into()), data_dir: Some(data_dir.to_owned()), log_json: false };
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(data_dir.to_owned()),
+        log_json: false,
+        demo: false,
+    };
     let mut settings = Settings::load(None, &overrides).unwrap();
     settings.index.commit_interval_ms = 20;
     settings.store.synchronous = pomost_store::Synchronous::Normal;

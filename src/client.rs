@@ -1,0 +1,494 @@
+//! The `pomost` client commands: a labour office, a unit or a partner system talking to a
+//! running service over gRPC. Scripts can rely on the exit codes: 0 done, 1 failed (nothing
+//! or not everything could be done: connection, server or file error), 2 wrong usage, 3 done
+//! with some rows rejected (listed on stderr with their line and reason).
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use pomost_domain::{Offer, Participant};
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+
+use crate::convert;
+use crate::proto::audit_service_client::AuditServiceClient;
+use crate::proto::matching_service_client::MatchingServiceClient;
+use crate::proto::offer_service_client::OfferServiceClient;
+use crate::proto::participant_service_client::ParticipantServiceClient;
+use crate::proto::{
+    ExplainMatchRequest, FactorScore, ListAuditRequest, OfferKey, RecommendOffersRequest, ShortlistRequest,
+    UpsertOfferRequest, explain_match_request, shortlist_request,
+};
+
+/// Why a command did not fully succeed, with its exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// Process exit code.
+    pub code: u8,
+    /// What to tell the user.
+    pub message: String,
+}
+
+impl CliError {
+    fn failed(message: impl Into<String>) -> Self {
+        Self { code: 1, message: message.into() }
+    }
+
+    fn partial(message: impl Into<String>) -> Self {
+        Self { code: 3, message: message.into() }
+    }
+}
+
+impl From<tonic::Status> for CliError {
+    fn from(status: tonic::Status) -> Self {
+        CliError::failed(format!("{:?}: {}", status.code(), status.message()))
+    }
+}
+
+/// Where the service is and which key to use.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// Service address.
+    #[arg(long, env = "POMOST_ADDR", default_value = "http://127.0.0.1:50051", global = true)]
+    pub addr: String,
+    /// API key (bearer token); not needed against a dev-mode server.
+    #[arg(long, env = "POMOST_API_KEY", hide_env_values = true, global = true)]
+    pub key: Option<String>,
+}
+
+/// A connected client.
+pub struct Client {
+    channel: Channel,
+    key: Option<MetadataValue<tonic::metadata::Ascii>>,
+}
+
+impl Client {
+    /// Connects to the service.
+    pub async fn connect(connection: &Connection) -> Result<Self, CliError> {
+        let endpoint = Channel::from_shared(connection.addr.clone())
+            .map_err(|error| CliError { code: 2, message: format!("--addr {}: {error}", connection.addr) })?;
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|error| CliError::failed(format!("cannot connect to {}: {error}", connection.addr)))?;
+        let key = connection
+            .key
+            .as_ref()
+            .map(|key| MetadataValue::try_from(format!("Bearer {key}")))
+            .transpose()
+            .map_err(|_| CliError { code: 2, message: "--key holds characters not allowed in a header".into() })?;
+        Ok(Self { channel, key })
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(key) = &self.key {
+            request.metadata_mut().insert("authorization", key.clone());
+        }
+        request
+    }
+}
+
+/// Parses `SOURCE/EXTERNAL_ID`.
+pub fn parse_offer_key(text: &str) -> Result<OfferKey, CliError> {
+    match text.split_once('/') {
+        Some((source, external_id)) if !source.is_empty() && !external_id.is_empty() => {
+            Ok(OfferKey { source: source.into(), external_id: external_id.into() })
+        }
+        _ => Err(CliError { code: 2, message: format!("--offer {text:?}: expected SOURCE/EXTERNAL_ID") }),
+    }
+}
+
+fn factors_line(factors: &[FactorScore]) -> String {
+    factors
+        .iter()
+        .map(|factor| format!("{} {:.2}×{:.2}", factor.factor, factor.value, factor.weight))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `pomost shortlist`: prints a table with the factor breakdown and the exclusion counts.
+pub async fn shortlist(client: &Client, offer: &str, k: u32, as_of: String, json: bool) -> Result<(), CliError> {
+    let key = parse_offer_key(offer)?;
+    let request = ShortlistRequest { offer: Some(shortlist_request::Offer::OfferKey(key.clone())), k, as_of };
+    let reply =
+        MatchingServiceClient::new(client.channel.clone()).shortlist(client.request(request)).await?.into_inner();
+    if json {
+        let value = serde_json::json!({
+            "request_id": reply.request_id,
+            "policy_version": reply.policy_version,
+            "eligible": reply.eligible,
+            "pool_size": reply.pool_size,
+            "candidates": reply.candidates.iter().map(|candidate| serde_json::json!({
+                "participant_id": candidate.participant_id,
+                "score": candidate.score,
+                "suggested_coach_id": candidate.suggested_coach_id,
+                "employer_mentor": candidate.employer_mentor,
+                "factors": candidate.factors.iter().map(|factor| serde_json::json!({
+                    "factor": factor.factor, "value": factor.value, "weight": factor.weight,
+                    "contribution": factor.contribution, "detail": factor.detail,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "exclusions": reply.exclusions.iter().map(|count| (count.reason.clone(), count.count)).collect::<std::collections::BTreeMap<_, _>>(),
+        });
+        println!("{value:#}");
+        return Ok(());
+    }
+    println!(
+        "shortlist for {}/{} (policy {}, audit request {})",
+        key.source, key.external_id, reply.policy_version, reply.request_id
+    );
+    println!("{:>3}  {:<22} {:>6}  {:<18} factors (value × weight)", "#", "participant", "score", "coach");
+    for (rank, candidate) in reply.candidates.iter().enumerate() {
+        let coach = if !candidate.suggested_coach_id.is_empty() {
+            candidate.suggested_coach_id.clone()
+        } else if candidate.employer_mentor {
+            "employer mentor".into()
+        } else {
+            "-".into()
+        };
+        println!(
+            "{:>3}  {:<22} {:>6.3}  {:<18} {}",
+            rank + 1,
+            candidate.participant_id,
+            candidate.score,
+            coach,
+            factors_line(&candidate.factors)
+        );
+    }
+    println!("eligible: {} of {}", reply.eligible, reply.pool_size);
+    for count in &reply.exclusions {
+        println!("excluded, {}: {}", count.reason, count.count);
+    }
+    Ok(())
+}
+
+/// `pomost recommend`: offers for a participant.
+pub async fn recommend(
+    client: &Client,
+    participant: String,
+    k: u32,
+    text: String,
+    as_of: String,
+) -> Result<(), CliError> {
+    let request = RecommendOffersRequest { participant_id: participant.clone(), k, text, as_of };
+    let reply = MatchingServiceClient::new(client.channel.clone())
+        .recommend_offers(client.request(request))
+        .await?
+        .into_inner();
+    println!("offers for {participant} (policy {}, audit request {})", reply.policy_version, reply.request_id);
+    for (rank, recommendation) in reply.recommendations.iter().enumerate() {
+        let offer = recommendation.offer.clone().unwrap_or_default();
+        let key = offer.key.unwrap_or_default();
+        println!(
+            "{:>3}  {:<32} {:>6.3}  {} — {}",
+            rank + 1,
+            format!("{}/{}", key.source, key.external_id),
+            recommendation.score,
+            offer.title,
+            offer.employer_name
+        );
+    }
+    if reply.recommendations.is_empty() {
+        println!("no open offer fits this person now");
+    }
+    Ok(())
+}
+
+/// `pomost explain`: one participant against one offer.
+pub async fn explain(client: &Client, participant: String, offer: &str, as_of: String) -> Result<(), CliError> {
+    let key = parse_offer_key(offer)?;
+    let request = ExplainMatchRequest {
+        participant_id: participant.clone(),
+        offer: Some(explain_match_request::Offer::OfferKey(key.clone())),
+        as_of,
+    };
+    let reply =
+        MatchingServiceClient::new(client.channel.clone()).explain_match(client.request(request)).await?.into_inner();
+    if reply.eligible {
+        println!("{participant} is eligible for {}/{}: score {:.3}", key.source, key.external_id, reply.score);
+    } else {
+        println!("{participant} is not on the list for {}/{}:", key.source, key.external_id);
+        for failed in &reply.failed {
+            println!("  - {} ({})", failed.message, failed.reason);
+        }
+    }
+    for factor in &reply.factors {
+        println!(
+            "  {:<15} {:.2} × {:.2} = {:.3}  {}",
+            factor.factor, factor.value, factor.weight, factor.contribution, factor.detail
+        );
+    }
+    Ok(())
+}
+
+/// A line of an input file that could not be used.
+struct Rejected {
+    line: usize,
+    reason: String,
+}
+
+fn report(what: &str, total: usize, written: usize, unchanged: usize, rejected: &[Rejected]) -> Result<(), CliError> {
+    println!("{what}: {total} rows, {written} written, {unchanged} unchanged or stale, {} rejected", rejected.len());
+    for row in rejected {
+        eprintln!("line {}: {}", row.line, row.reason);
+    }
+    if rejected.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::partial(format!("{} of {total} rows rejected", rejected.len())))
+    }
+}
+
+fn progress(length: usize) -> ProgressBar {
+    let bar = ProgressBar::new(length as u64);
+    if let Ok(style) = ProgressStyle::default_bar().template("{bar:40} {pos}/{len} {per_sec} eta {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Reads JSON records: a JSON array, or one object per line (NDJSON). Returns (line, record)
+/// pairs and the lines that failed to parse.
+fn read_json_records<T: serde::de::DeserializeOwned>(text: &str) -> ReadRows<T> {
+    let mut good = Vec::new();
+    let mut rejected = Vec::new();
+    if text.trim_start().starts_with('[') {
+        match serde_json::from_str::<Vec<serde_json::Value>>(text) {
+            Ok(values) => {
+                for (index, value) in values.into_iter().enumerate() {
+                    match serde_json::from_value(value) {
+                        Ok(record) => good.push((index + 1, record)),
+                        Err(error) => rejected.push(Rejected { line: index + 1, reason: error.to_string() }),
+                    }
+                }
+            }
+            Err(error) => rejected.push(Rejected { line: error.line(), reason: error.to_string() }),
+        }
+        return (good, rejected);
+    }
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(record) => good.push((index + 1, record)),
+            Err(error) => rejected.push(Rejected { line: index + 1, reason: error.to_string() }),
+        }
+    }
+    (good, rejected)
+}
+
+fn read_file(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|error| CliError::failed(format!("{}: {error}", path.display())))
+}
+
+/// `pomost offers push FILE`: JSON array or NDJSON of offers, sent through UpsertOffers.
+pub async fn push_offers(client: &Client, path: &Path) -> Result<(), CliError> {
+    let (records, mut rejected) = read_json_records::<Offer>(&read_file(path)?);
+    let total = records.len() + rejected.len();
+    let mut valid = Vec::new();
+    for (line, offer) in records {
+        match offer.validated() {
+            Ok(offer) => valid.push((line, offer)),
+            Err(error) => rejected.push(Rejected { line, reason: error.to_string() }),
+        }
+    }
+    let bar = progress(valid.len());
+    let (mut written, mut unchanged) = (0, 0);
+    let mut service = OfferServiceClient::new(client.channel.clone());
+    for chunk in valid.chunks(1_000) {
+        let items: Vec<UpsertOfferRequest> =
+            chunk.iter().map(|(_, offer)| UpsertOfferRequest { offer: Some(convert::offer_to_wire(offer)) }).collect();
+        let reply = service.upsert_offers(client.request(tokio_stream::iter(items))).await?.into_inner();
+        written += reply.written as usize;
+        unchanged += reply.unchanged_or_stale as usize;
+        for item in reply.items {
+            if let Some(error) = item.error {
+                let line = chunk.get(item.index as usize).map_or(0, |(line, _)| *line);
+                rejected.push(Rejected { line, reason: format!("{}: {}", error.field, error.reason) });
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    rejected.sort_by_key(|row| row.line);
+    report(&format!("offers from {}", path.display()), total, written, unchanged, &rejected)
+}
+
+/// Columns of the participants CSV, in order.
+pub const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "unit",
+    "unit_id",
+    "stage",
+    "skills",
+    "degree",
+    "cause_symbols",
+    "working_time_exemption",
+    "accommodations_required",
+    "accommodations_preferred",
+    "coach_hours_per_week",
+    "teryt",
+    "lat",
+    "lon",
+    "max_commute_km",
+    "available_hours_per_week",
+    "night_shifts_ok",
+    "preferred_contracts",
+    "registered_since",
+    "consent_to_matching",
+];
+
+fn csv_list(text: &str) -> Vec<serde_json::Value> {
+    text.split(';').map(str::trim).filter(|item| !item.is_empty()).map(serde_json::Value::from).collect()
+}
+
+fn csv_bool(column: &str, text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "tak" | "1" => Ok(true),
+        "false" | "no" | "nie" | "0" | "" => Ok(false),
+        other => Err(format!("{column}: {other:?} is not true or false")),
+    }
+}
+
+fn csv_number(column: &str, text: &str) -> Result<serde_json::Value, String> {
+    let number: f64 = text.trim().parse().map_err(|_| format!("{column}: {text:?} is not a number"))?;
+    serde_json::Number::from_f64(number)
+        .map(serde_json::Value::Number)
+        .ok_or_else(|| format!("{column}: {text:?} is not finite"))
+}
+
+/// One CSV row as a participant, through the domain's own JSON shape.
+fn participant_from_csv(row: &csv::StringRecord) -> Result<Participant, String> {
+    let field =
+        |name: &str| row.get(CSV_COLUMNS.iter().position(|column| column == &name).unwrap_or(usize::MAX)).unwrap_or("");
+    let skills: Vec<serde_json::Value> = field("skills")
+        .split(';')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| match item.rsplit_once('=') {
+            Some((skill, level)) => Ok(serde_json::json!({ "skill": skill, "level": level.parse::<u8>().map_err(|_| format!("skills: level {level:?} is not 1, 2 or 3"))? })),
+            None => Ok(serde_json::json!({ "skill": item })),
+        })
+        .collect::<Result<_, String>>()?;
+    let degree = if field("degree").trim().is_empty() { "none" } else { field("degree").trim() };
+    let value = serde_json::json!({
+        "id": field("id"),
+        "unit": field("unit"),
+        "unit_id": field("unit_id"),
+        "skills": skills,
+        "stage": field("stage"),
+        "disability": {
+            "degree": degree,
+            "causes": csv_list(field("cause_symbols")),
+            "working_time_exemption": csv_bool("working_time_exemption", field("working_time_exemption"))?,
+        },
+        "accommodations_required": csv_list(field("accommodations_required")),
+        "accommodations_preferred": csv_list(field("accommodations_preferred")),
+        "coach_hours_per_week": csv_number("coach_hours_per_week", if field("coach_hours_per_week").is_empty() { "0" } else { field("coach_hours_per_week") })?,
+        "home": { "teryt": field("teryt"), "point": { "lat": csv_number("lat", field("lat"))?, "lon": csv_number("lon", field("lon"))? } },
+        "max_commute_km": csv_number("max_commute_km", field("max_commute_km"))?,
+        "available_hours_per_week": csv_number("available_hours_per_week", field("available_hours_per_week"))?,
+        "night_shifts_ok": csv_bool("night_shifts_ok", field("night_shifts_ok"))?,
+        "preferred_contracts": csv_list(field("preferred_contracts")),
+        "registered_since": field("registered_since"),
+        "consent_to_matching": csv_bool("consent_to_matching", field("consent_to_matching"))?,
+    });
+    let participant: Participant = serde_json::from_value(value).map_err(|error| error.to_string())?;
+    participant.validated().map_err(|error| error.to_string())
+}
+
+/// Rows that parsed (with their line) and rows that did not.
+type ReadRows<T> = (Vec<(usize, T)>, Vec<Rejected>);
+
+fn read_participants_csv(text: &str) -> Result<ReadRows<Participant>, CliError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|error| CliError::failed(format!("CSV header: {error}")))?.clone();
+    if headers.iter().map(str::trim).collect::<Vec<_>>() != CSV_COLUMNS {
+        return Err(CliError::failed(format!("CSV header must be: {}", CSV_COLUMNS.join(","))));
+    }
+    let mut good = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, row) in reader.records().enumerate() {
+        let line = index + 2;
+        match row.map_err(|error| error.to_string()).and_then(|row| participant_from_csv(&row)) {
+            Ok(participant) => good.push((line, participant)),
+            Err(reason) => rejected.push(Rejected { line, reason }),
+        }
+    }
+    Ok((good, rejected))
+}
+
+/// `pomost participants import FILE`: CSV (`.csv`, columns [`CSV_COLUMNS`]) or NDJSON.
+pub async fn import_participants(client: &Client, path: &Path) -> Result<(), CliError> {
+    let text = read_file(path)?;
+    let is_csv = path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
+    let (records, mut rejected) = if is_csv {
+        read_participants_csv(&text)?
+    } else {
+        let (records, rejected) = read_json_records::<Participant>(&text);
+        let mut valid = Vec::new();
+        let mut rejected = rejected;
+        for (line, participant) in records {
+            match participant.validated() {
+                Ok(participant) => valid.push((line, participant)),
+                Err(error) => rejected.push(Rejected { line, reason: error.to_string() }),
+            }
+        }
+        (valid, rejected)
+    };
+    let total = records.len() + rejected.len();
+    let bar = progress(records.len());
+    let (mut written, mut unchanged) = (0, 0);
+    let mut service = ParticipantServiceClient::new(client.channel.clone());
+    for (line, participant) in records {
+        match service.upsert_participant(client.request(convert::participant_to_wire(&participant))).await {
+            Ok(reply) if reply.get_ref().outcome() == crate::proto::WriteOutcome::Written => written += 1,
+            Ok(_) => unchanged += 1,
+            Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                rejected.push(Rejected { line, reason: status.message().to_owned() });
+            }
+            Err(status) => {
+                bar.finish_and_clear();
+                return Err(CliError::failed(format!("line {line}: {:?}: {}", status.code(), status.message())));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    rejected.sort_by_key(|row| row.line);
+    report(&format!("participants from {}", path.display()), total, written, unchanged, &rejected)
+}
+
+/// `pomost audit`: recent audit entries.
+pub async fn audit(client: &Client, caller: String, offer: Option<String>, limit: u32) -> Result<(), CliError> {
+    let offer_key = offer.as_deref().map(parse_offer_key).transpose()?;
+    let request = ListAuditRequest { caller, offer_key, limit, ..Default::default() };
+    let reply = AuditServiceClient::new(client.channel.clone()).list_audit(client.request(request)).await?.into_inner();
+    println!("{:>6}  {:<24} {:<16} {:<17} {:<34} results", "entry", "time (UTC)", "caller", "action", "subject");
+    for entry in &reply.entries {
+        let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.at_ms) * 1_000_000)
+            .map(|at| format!("{} {:02}:{:02}:{:02}", at.date(), at.hour(), at.minute(), at.second()))
+            .unwrap_or_default();
+        let subject = match (&entry.offer_key, entry.participant_id.is_empty()) {
+            (Some(key), true) => format!("{}/{}", key.source, key.external_id),
+            (Some(key), false) => format!("{} @ {}/{}", entry.participant_id, key.source, key.external_id),
+            (None, _) => entry.participant_id.clone(),
+        };
+        let top: Vec<String> =
+            entry.results.iter().take(3).map(|result| format!("{} {:.3}", result.id, result.score)).collect();
+        println!(
+            "{:>6}  {:<24} {:<16} {:<17} {:<34} {} of {}",
+            entry.entry,
+            time,
+            entry.caller_name,
+            entry.action,
+            subject,
+            top.join(", "),
+            entry.results.len()
+        );
+    }
+    println!("{} entries", reply.entries.len());
+    Ok(())
+}
