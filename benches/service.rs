@@ -82,7 +82,7 @@ async fn start(data_dir: &std::path::Path) -> (Running, Duration) {
         log_json: false,
         demo: false,
     };
-    let mut settings = Settings::load(None, &overrides).expect("settings");
+    let mut settings = Settings::load(&[], &overrides).expect("settings");
     settings.limits.max_k = 1_000;
     let listener = tokio::net::TcpListener::bind(settings.listen).await.expect("bind");
     let address = listener.local_addr().expect("address");

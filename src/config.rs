@@ -145,11 +145,12 @@ fn settings_variables(variables: impl Iterator<Item = (String, String)>) -> conf
 }
 
 impl Settings {
-    /// Loads and validates the settings.
-    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, String> {
+    /// Loads and validates the settings; later files override earlier ones (a ConfigMap's
+    /// file, then a Secret's file with the keys).
+    pub fn load(files: &[&Path], overrides: &Overrides) -> Result<Self, String> {
         let mut builder = Config::builder().add_source(File::from_str(DEFAULT_CONFIG_TOML, FileFormat::Toml));
-        if let Some(path) = file {
-            builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
+        for path in files {
+            builder = builder.add_source(File::from(*path).format(FileFormat::Toml).required(true));
         }
         builder = builder.add_source(
             Environment::with_prefix("POMOST")
@@ -214,7 +215,7 @@ mod tests {
 
     #[test]
     fn the_embedded_defaults_load() {
-        let settings = Settings::load(None, &Overrides::default()).unwrap();
+        let settings = Settings::load(&[], &Overrides::default()).unwrap();
         assert_eq!(settings.listen.to_string(), "127.0.0.1:50051");
         assert_eq!(settings.data_dir, PathBuf::from("./data"));
         assert!(settings.auth.dev_mode);
@@ -226,10 +227,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pomost.toml");
         std::fs::write(&path, "listen = \"127.0.0.1:6000\"\n[limits]\nmax_k = 7\n").unwrap();
-        let settings = Settings::load(Some(&path), &Overrides::default()).unwrap();
+        let settings = Settings::load(&[&path], &Overrides::default()).unwrap();
         assert_eq!((settings.listen.port(), settings.limits.max_k), (6000, 7));
         let flags = Overrides { listen: Some("127.0.0.1:7000".into()), ..Overrides::default() };
-        assert_eq!(Settings::load(Some(&path), &flags).unwrap().listen.port(), 7000);
+        assert_eq!(Settings::load(&[&path], &flags).unwrap().listen.port(), 7000);
+    }
+
+    #[test]
+    fn the_deployment_example_loads_with_its_secret() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys.toml");
+        std::fs::write(
+            &keys,
+            format!("[[auth.keys]]\nname = \"pup\"\nrole = \"labour_office\"\nsha256 = \"{}\"\n", "ab".repeat(32)),
+        )
+        .unwrap();
+        let settings = Settings::load(&[&root.join("deploy/pomost.toml"), &keys], &Overrides::default()).unwrap();
+        assert_eq!(settings.listen.to_string(), "0.0.0.0:50051");
+        assert!(!settings.auth.dev_mode);
+        assert_eq!(settings.auth.keys.len(), 1);
+        let error = Settings::load(&[&root.join("deploy/pomost.toml")], &Overrides::default()).unwrap_err();
+        assert!(error.contains("no API keys"), "{error}");
     }
 
     #[test]
@@ -251,7 +270,7 @@ mod tests {
     #[test]
     fn dev_mode_is_refused_off_loopback() {
         let flags = Overrides { listen: Some("0.0.0.0:50051".into()), ..Overrides::default() };
-        let error = Settings::load(None, &flags).unwrap_err();
+        let error = Settings::load(&[], &flags).unwrap_err();
         assert!(error.contains("loopback"), "{error}");
     }
 }

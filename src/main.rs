@@ -28,9 +28,10 @@ struct Cli {
 enum Command {
     /// Run the gRPC service (defaults: 127.0.0.1:50051, data in ./data, dev mode without keys).
     Serve {
-        /// A TOML configuration file (see config/default.toml for every option).
-        #[arg(long, env = "POMOST_CONFIG")]
-        config: Option<PathBuf>,
+        /// TOML configuration files, later ones override earlier ones (see
+        /// config/default.toml for every option); repeat the flag or separate with commas.
+        #[arg(long, env = "POMOST_CONFIG", value_delimiter = ',')]
+        config: Vec<PathBuf>,
         /// Listen address, e.g. 127.0.0.1:50051.
         #[arg(long)]
         listen: Option<String>,
@@ -193,8 +194,9 @@ fn run_client(connection: &Connection, command: Command) -> Result<(), CliError>
     })
 }
 
-fn serve(config: Option<PathBuf>, overrides: Overrides) -> Result<(), String> {
-    let settings = Settings::load(config.as_deref(), &overrides)?;
+fn serve(config: Vec<PathBuf>, overrides: Overrides) -> Result<(), String> {
+    let files: Vec<&std::path::Path> = config.iter().map(PathBuf::as_path).collect();
+    let settings = Settings::load(&files, &overrides)?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log.filter));
     if settings.log.json {
         tracing_subscriber::fmt().with_env_filter(filter).json().init();

@@ -116,7 +116,7 @@ fn the_readme_commands_work_against_the_demo() {
     let output = server.run(&["explain", "--participant", "demo-wtz-anna", "--offer", "demo/zielony-zakatek"]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("is eligible"), "{}", text(&output));
 
-    let output = server.run(&["recommend", "--participant", "demo-50plus-jan", "--k", "3"]);
+    let output = server.run(&["recommend", "--participant", "demo-50plus-jan"]);
     assert!(output.status.success(), "{}", text(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("  1  "), "{}", text(&output));
 
@@ -147,7 +147,7 @@ fn the_readme_commands_work_against_the_demo() {
     assert!(text(&output).contains("3 rows, 2 written, 0 unchanged or stale, 1 rejected"), "{}", text(&output));
     assert!(text(&output).contains("line 3: participant.max_commute_km: 500 is over 300"), "{}", text(&output));
 
-    let output = server.run(&["audit", "--limit", "100"]);
+    let output = server.run(&["audit"]);
     assert!(output.status.success(), "{}", text(&output));
     let audit = String::from_utf8_lossy(&output.stdout);
     assert!(

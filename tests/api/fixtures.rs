@@ -36,7 +36,7 @@ pub fn settings(data_dir: &Path) -> Settings {
         log_json: false,
         demo: false,
     };
-    let mut settings = Settings::load(None, &overrides).unwrap();
+    let mut settings = Settings::load(&[], &overrides).unwrap();
     settings.index.commit_interval_ms = 20;
     settings.store.synchronous = pomost_store::Synchronous::Normal;
     settings
