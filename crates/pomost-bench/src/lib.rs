@@ -1,0 +1,8 @@
+//! The benchmark harness of Pomost as a library, so its runs and reports are tested: a
+//! run loads a seeded dataset through gRPC and measures every workload; a report turns
+//! results into Markdown with SVG charts. The `pomost-bench` binary is the command line.
+
+pub mod quality;
+pub mod report;
+pub mod results;
+pub mod run;

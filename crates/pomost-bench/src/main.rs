@@ -1,0 +1,156 @@
+//! `pomost-bench`: measures Pomost end to end through gRPC and writes the report.
+//!
+//! - `pomost-bench run --quick` (under two minutes) or `run` (the full dataset: 1,000,000
+//!   participants, 200,000 offers, 5,000 coaches) starts the `pomost` binary on a fresh data
+//!   directory (or uses `--addr`), loads a seeded dataset through the gRPC APIs, runs every
+//!   workload at each concurrency, and writes JSON plus a Markdown summary.
+//! - `pomost-bench report RESULT.json… --out docs/benchmarks` writes the report with charts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use pomost_bench::report;
+use pomost_bench::results::RunResult;
+use pomost_bench::run::{self, RunOptions};
+
+/// End-to-end benchmark harness of Pomost.
+#[derive(Debug, Parser)]
+#[command(name = "pomost-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load a dataset and run the workloads.
+    Run {
+        /// The small preset: 20,000 participants, 5,000 offers, 500 coaches, 3 s per step.
+        #[arg(long)]
+        quick: bool,
+        /// The `pomost` binary to start on a fresh data directory.
+        #[arg(long, default_value = "target/release/pomost")]
+        server: PathBuf,
+        /// Use a running server at this address instead of starting one.
+        #[arg(long)]
+        addr: Option<String>,
+        /// Participants (default 1,000,000; quick 20,000).
+        #[arg(long)]
+        participants: Option<usize>,
+        /// Offers (default 200,000; quick 5,000).
+        #[arg(long)]
+        offers: Option<usize>,
+        /// Coaches (default 5,000; quick 500).
+        #[arg(long)]
+        coaches: Option<usize>,
+        /// Seconds per workload and concurrency (default 10; quick 3).
+        #[arg(long)]
+        seconds: Option<f64>,
+        /// Concurrency levels, comma-separated (default 1,16,64; quick 1,16).
+        #[arg(long, value_delimiter = ',')]
+        concurrency: Vec<usize>,
+        /// Dataset seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to write the JSON result.
+        #[arg(long, default_value = "bench-result.json")]
+        out: PathBuf,
+    },
+    /// Turn results into docs/benchmarks/README.md with SVG charts.
+    Report {
+        /// Result files from `run`.
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, default_value = "docs/benchmarks")]
+        out: PathBuf,
+    },
+}
+
+fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run { quick, server, addr, participants, offers, coaches, seconds, concurrency, seed, out } => {
+            let options = RunOptions {
+                server: if addr.is_some() { None } else { Some(server) },
+                addr,
+                participants: participants.unwrap_or(if quick { 20_000 } else { 1_000_000 }),
+                offers: offers.unwrap_or(if quick { 5_000 } else { 200_000 }),
+                coaches: coaches.unwrap_or(if quick { 500 } else { 5_000 }),
+                seconds: seconds.unwrap_or(if quick { 3.0 } else { 10.0 }),
+                concurrency: if concurrency.is_empty() {
+                    if quick { vec![1, 16] } else { vec![1, 16, 64] }
+                } else {
+                    concurrency
+                },
+                seed,
+                commit: commit(),
+            };
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("pomost-bench: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(run::run(options)) {
+                Ok(result) => {
+                    println!("{}", result.markdown());
+                    match serde_json::to_string_pretty(&result).map(|json| std::fs::write(&out, json)) {
+                        Ok(Ok(())) => {
+                            println!("wrote {}", out.display());
+                            ExitCode::SUCCESS
+                        }
+                        Ok(Err(error)) => {
+                            eprintln!("pomost-bench: {}: {error}", out.display());
+                            ExitCode::FAILURE
+                        }
+                        Err(error) => {
+                            eprintln!("pomost-bench: {error}");
+                            ExitCode::FAILURE
+                        }
+                    }
+                }
+                Err(error) => {
+                    eprintln!("pomost-bench: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Report { results, out } => {
+            let mut runs: Vec<RunResult> = Vec::new();
+            for path in &results {
+                match std::fs::read_to_string(path)
+                    .map_err(|error| error.to_string())
+                    .and_then(|text| serde_json::from_str(&text).map_err(|error| error.to_string()))
+                {
+                    Ok(run) => runs.push(run),
+                    Err(error) => {
+                        eprintln!("pomost-bench: {}: {error}", path.display());
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            match report::write(&runs, &out) {
+                Ok(()) => {
+                    println!("wrote {}", out.join("README.md").display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("pomost-bench: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

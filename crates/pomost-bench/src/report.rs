@@ -1,0 +1,207 @@
+//! The report: docs/benchmarks/README.md with SVG charts drawn by plotters, from one or more
+//! run results.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::results::RunResult;
+
+type Failure = Box<dyn std::error::Error>;
+
+/// A percentile's label and how to read it.
+type Percentile = (&'static str, fn(&crate::results::Latency) -> f64);
+
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+fn workload_names(run: &RunResult) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for result in &run.workloads {
+        if !names.contains(&result.workload) {
+            names.push(result.workload.clone());
+        }
+    }
+    names
+}
+
+/// Latency percentiles per workload at the highest concurrency of a run.
+fn latency_chart(run: &RunResult, path: &Path) -> Result<(), Failure> {
+    let names = workload_names(run);
+    let concurrency = run.workloads.iter().map(|result| result.concurrency).max().unwrap_or(1);
+    let rows: Vec<_> = names
+        .iter()
+        .filter_map(|name| {
+            run.workloads.iter().find(|result| &result.workload == name && result.concurrency == concurrency)
+        })
+        .collect();
+    let top = rows.iter().map(|result| result.latency.p999_ms).fold(1.0, f64::max) * 1.1;
+    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("Latency by workload, concurrency {concurrency} (ms, log scale)"), ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5f64..(rows.len() as f64 - 0.5), (0.05f64..top).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_labels(rows.len())
+        .x_label_formatter(&|x| {
+            let index = x.round();
+            if (x - index).abs() < 0.01 && index >= 0.0 {
+                rows.get(index as usize).map(|row| row.workload.clone()).unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc("ms")
+        .draw()?;
+    let series: [Percentile; 4] =
+        [("p50", |l| l.p50_ms), ("p90", |l| l.p90_ms), ("p99", |l| l.p99_ms), ("p99.9", |l| l.p999_ms)];
+    for (index, (label, value)) in series.iter().enumerate() {
+        let color = COLORS[index];
+        let points: Vec<(f64, f64)> =
+            rows.iter().enumerate().map(|(x, row)| (x as f64, value(&row.latency).max(0.05))).collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(*label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        chart.draw_series(points.into_iter().map(|point| Circle::new(point, 3, color.filled())))?;
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Throughput against concurrency, one line per workload.
+fn throughput_chart(run: &RunResult, path: &Path) -> Result<(), Failure> {
+    let names = workload_names(run);
+    let top = run.workloads.iter().map(|result| result.throughput).fold(1.0, f64::max) * 1.15;
+    let most = run.workloads.iter().map(|result| result.concurrency).max().unwrap_or(1) as f64;
+    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Throughput against concurrency (requests/s; ingest: offers/s; log scale)", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((1f64..most.max(2.0)).log_scale(), (1f64..top).log_scale())?;
+    chart.configure_mesh().x_desc("concurrent requests").y_desc("per second").draw()?;
+    for (index, name) in names.iter().enumerate() {
+        let color = COLORS[index % COLORS.len()];
+        let points: Vec<(f64, f64)> = run
+            .workloads
+            .iter()
+            .filter(|result| &result.workload == name)
+            .map(|result| (result.concurrency as f64, result.throughput.max(1.0)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        chart.draw_series(points.into_iter().map(|point| Circle::new(point, 3, color.filled())))?;
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Shortlist latency (p50, one client) against pool size, across runs.
+fn pool_size_chart(runs: &[RunResult], path: &Path) -> Result<(), Failure> {
+    let mut sized: Vec<&RunResult> = runs.iter().collect();
+    sized.sort_by_key(|run| run.participants);
+    let least = sized.first().map_or(1, |run| run.participants.max(1)) as f64;
+    let most = sized.last().map_or(10, |run| run.participants.max(10)) as f64;
+    let point = |run: &RunResult, workload: &str| {
+        let smallest =
+            run.workloads.iter().filter(|result| result.workload == workload).map(|result| result.concurrency).min()?;
+        run.workloads
+            .iter()
+            .find(|result| result.workload == workload && result.concurrency == smallest)
+            .map(|result| (run.participants as f64, result.latency.p50_ms.max(0.01)))
+    };
+    let top = sized
+        .iter()
+        .flat_map(|run| [point(run, "shortlist_regional"), point(run, "shortlist_national")])
+        .flatten()
+        .map(|(_, ms)| ms)
+        .fold(1.0, f64::max)
+        * 1.5;
+    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Shortlist latency against pool size (p50, one client, ms; log-log)", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((least * 0.8..most * 1.25).log_scale(), (0.05f64..top).log_scale())?;
+    chart.configure_mesh().x_desc("participants in the pool").y_desc("ms").draw()?;
+    for (index, workload) in ["shortlist_regional", "shortlist_national"].into_iter().enumerate() {
+        let color = COLORS[index];
+        let points: Vec<(f64, f64)> = sized.iter().filter_map(|run| point(run, workload)).collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(workload)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        chart.draw_series(points.into_iter().map(|point| Circle::new(point, 3, color.filled())))?;
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Writes README.md and the charts into `out` from the runs.
+pub fn write(runs: &[RunResult], out: &Path) -> Result<(), Failure> {
+    if runs.is_empty() {
+        return Err("no results to report".into());
+    }
+    std::fs::create_dir_all(out)?;
+    let largest = runs.iter().max_by_key(|run| run.participants).unwrap_or(&runs[0]);
+    latency_chart(largest, &out.join("latency.svg"))?;
+    throughput_chart(largest, &out.join("throughput.svg"))?;
+    pool_size_chart(runs, &out.join("pool-size.svg"))?;
+    let mut text = String::new();
+    let mut commits: Vec<&str> = runs.iter().map(|run| run.commit.as_str()).collect();
+    commits.dedup();
+    let _ = writeln!(text, "# Pomost benchmark report\n");
+    let _ = writeln!(
+        text,
+        "Measured end to end through gRPC on loopback by `pomost-bench` on {} — the 2-core \
+         development machine, the same kind CI runs on — at commit {}, on {}. The server and the \
+         harness share the machine's cores.\n",
+        largest.machine,
+        commits.iter().map(|commit| format!("`{commit}`")).collect::<Vec<_>>().join(", "),
+        largest.date
+    );
+    let _ = writeln!(text, "Regenerate: see \"Benchmarks\" in the repository README.\n");
+    let _ = writeln!(text, "![latency](latency.svg)\n\n![throughput](throughput.svg)\n\n![pool size](pool-size.svg)\n");
+    let mut ordered: Vec<&RunResult> = runs.iter().collect();
+    ordered.sort_by_key(|run| std::cmp::Reverse(run.participants));
+    for run in ordered {
+        let _ = writeln!(text, "## {} participants, {} offers\n", run.participants, run.offers);
+        let _ = writeln!(text, "{}", run.markdown());
+    }
+    let _ = writeln!(
+        text,
+        "## What the workloads do\n\n\
+         - `shortlist_regional`: Shortlist k=50 for on-site offers across the country (rotating over 50).\n\
+         - `shortlist_national`: Shortlist k=50 for a remote offer open to everyone.\n\
+         - `recommend`: RecommendOffers k=10 for participants picked across the pool.\n\
+         - `search`: SearchOffers with text, a region, a weekly-hours cap and no night work.\n\
+         - `mixed`: four regional shortlists for every new offer pushed with UpsertOffer.\n\
+         - `ingest`: UpsertOffers streams of 500 new offers; throughput counts offers.\n\n\
+         Ranking quality: 20 offers each ask for a rare combination of three skills at level 3; five \
+         planted people per offer fit exactly and live next door. recall@10 is the share of them in \
+         the top 10, nDCG@10 rewards them ranking first; a change that ranks worse lowers both."
+    );
+    std::fs::write(out.join("README.md"), text)?;
+    Ok(())
+}

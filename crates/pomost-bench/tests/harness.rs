@@ -1,0 +1,64 @@
+//! The harness against a real in-process server: a tiny run measures every workload without
+//! errors, finds every planted match, and its result becomes a report with charts.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use pomost::config::{Overrides, Settings};
+use pomost_bench::report;
+use pomost_bench::run::{RunOptions, run};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_run_measures_everything_and_reports() {
+    let data = tempfile::tempdir().unwrap();
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(data.path().to_owned()),
+        ..Overrides::default()
+    };
+    let mut settings = Settings::load(&[], &overrides).unwrap();
+    settings.store.synchronous = pomost_store::Synchronous::Normal;
+    let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(pomost::server::run(settings, listener, async {
+        let _ = stopped.await;
+    }));
+
+    let options = RunOptions {
+        addr: Some(format!("http://{address}")),
+        server: None,
+        participants: 600,
+        offers: 300,
+        coaches: 20,
+        seconds: 0.3,
+        concurrency: vec![1, 2],
+        seed: 5,
+        commit: "test".into(),
+    };
+    let result = run(options).await.unwrap();
+    assert_eq!(result.workloads.len(), 12, "six workloads at two concurrency levels");
+    for workload in &result.workloads {
+        assert!(workload.requests > 0, "{} sent nothing", workload.workload);
+        assert!(workload.errors.is_empty(), "{}: {:?}", workload.workload, workload.errors);
+        assert!(workload.latency.p50_ms > 0.0 && workload.latency.p50_ms <= workload.latency.max_ms);
+    }
+    assert_eq!(result.quality.recall_at_10, 1.0, "every planted match is in its top 10");
+    assert!(result.quality.ndcg_at_10 > 0.99);
+    assert!(result.push_to_searchable.p50_ms > 0.0);
+    assert!(result.rss_before_mib.is_none(), "no RSS for a server the harness did not start");
+
+    let out = tempfile::tempdir().unwrap();
+    report::write(&[result.clone()], out.path()).unwrap();
+    let readme = std::fs::read_to_string(out.path().join("README.md")).unwrap();
+    assert!(readme.contains("at commit `test`"), "{readme}");
+    assert!(readme.contains("| shortlist_regional | 1 |"), "{readme}");
+    for chart in ["latency.svg", "throughput.svg", "pool-size.svg"] {
+        let svg = std::fs::read_to_string(out.path().join(chart)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("<text"), "{chart}");
+    }
+    let json = serde_json::to_string(&result).unwrap();
+    assert_eq!(serde_json::from_str::<pomost_bench::results::RunResult>(&json).unwrap(), result);
+
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
