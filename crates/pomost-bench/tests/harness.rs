@@ -48,7 +48,7 @@ async fn a_tiny_run_measures_everything_and_reports() {
     assert!(result.rss_before_mib.is_none(), "no RSS for a server the harness did not start");
 
     let out = tempfile::tempdir().unwrap();
-    report::write(&[result.clone()], out.path()).unwrap();
+    report::write(std::slice::from_ref(&result), out.path()).unwrap();
     let readme = std::fs::read_to_string(out.path().join("README.md")).unwrap();
     assert!(readme.contains("at commit `test`"), "{readme}");
     assert!(readme.contains("| shortlist_regional | 1 |"), "{readme}");
