@@ -94,7 +94,12 @@ fn throughput_chart(run: &RunResult, path: &Path) -> Result<(), Failure> {
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d((1f64..most.max(2.0)).log_scale(), (1f64..top).log_scale())?;
-    chart.configure_mesh().x_desc("concurrent requests").y_desc("per second").draw()?;
+    chart
+        .configure_mesh()
+        .x_desc("concurrent requests")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc("per second")
+        .draw()?;
     for (index, name) in names.iter().enumerate() {
         let color = COLORS[index % COLORS.len()];
         let points: Vec<(f64, f64)> = run
@@ -143,7 +148,12 @@ fn pool_size_chart(runs: &[RunResult], path: &Path) -> Result<(), Failure> {
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d((least * 0.8..most * 1.25).log_scale(), (0.05f64..top).log_scale())?;
-    chart.configure_mesh().x_desc("participants in the pool").y_desc("ms").draw()?;
+    chart
+        .configure_mesh()
+        .x_desc("participants in the pool")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc("ms")
+        .draw()?;
     for (index, workload) in ["shortlist_regional", "shortlist_national"].into_iter().enumerate() {
         let color = COLORS[index];
         let points: Vec<(f64, f64)> = sized.iter().filter_map(|run| point(run, workload)).collect();
