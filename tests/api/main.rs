@@ -325,3 +325,4 @@ async fn a_restart_keeps_everything() {
 
 mod auth;
 mod reflection;
+mod tls;
