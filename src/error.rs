@@ -5,6 +5,7 @@ use pomost_index::IndexError;
 use pomost_scoring::ScoringError;
 use pomost_store::StoreError;
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -32,14 +33,24 @@ pub enum ServiceError {
     Internal(String),
 }
 
+/// INVALID_ARGUMENT with the message `field: reason`, and the same as a
+/// google.rpc.BadRequest field violation for clients that read error details.
+pub fn invalid_argument(error: &ValidationError) -> Status {
+    Status::with_error_details(
+        Code::InvalidArgument,
+        error.to_string(),
+        ErrorDetails::with_bad_request_violation(error.field.clone(), error.reason.clone()),
+    )
+}
+
 impl From<ServiceError> for Status {
     fn from(error: ServiceError) -> Status {
         match error {
-            ServiceError::Invalid(error) => Status::invalid_argument(error.to_string()),
+            ServiceError::Invalid(error) => invalid_argument(&error),
             ServiceError::NotFound(message) => Status::not_found(message),
             ServiceError::Limit(message) => Status::resource_exhausted(message),
-            ServiceError::Store(StoreError::Invalid(error)) => Status::invalid_argument(error.to_string()),
-            ServiceError::Scoring(ScoringError::Invalid(error)) => Status::invalid_argument(error.to_string()),
+            ServiceError::Store(StoreError::Invalid(error)) => invalid_argument(&error),
+            ServiceError::Scoring(ScoringError::Invalid(error)) => invalid_argument(&error),
             ServiceError::Scoring(ScoringError::UnknownParticipant(id)) => {
                 Status::not_found(format!("participant {id} is not registered"))
             }

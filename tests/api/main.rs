@@ -176,6 +176,9 @@ async fn bad_input_unknown_ids_and_limits() {
     let status = server.offers().upsert_offer(UpsertOfferRequest { offer: Some(bad) }).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(status.message(), "offer.weekly_hours: 90 is over 84");
+    let details = tonic_types::StatusExt::get_details_bad_request(&status).expect("a BadRequest detail");
+    assert_eq!(details.field_violations[0].field, "offer.weekly_hours");
+    assert_eq!(details.field_violations[0].description, "90 is over 84");
 
     let mut person = convert::participant_to_wire(&krakow_participants(1)[0]);
     person.id = "85010112345".into();
