@@ -2,7 +2,7 @@
 //! pool and the offer index (derived copies), the policy, and start-up recovery. Every
 //! method blocks; the handlers call them on tokio's blocking pool.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId};
@@ -21,6 +21,9 @@ const REPLAY_BATCH: usize = 10_000;
 pub struct Engine {
     store: Arc<dyn Store>,
     pool: RwLock<ParticipantPool>,
+    /// Held across a store write and the matching update of the pool or index, so derived
+    /// copies apply writes in the store's commit order (readers are never blocked by it).
+    writes: Mutex<()>,
     index: OfferIndex,
     policy: ScoringPolicy,
 }
@@ -74,7 +77,7 @@ impl Engine {
         })?;
         pool.upsert_coaches(store.coaches()?)?;
         pool.shrink_to_fit();
-        let engine = Self { store, pool: RwLock::new(pool), index, policy };
+        let engine = Self { store, pool: RwLock::new(pool), writes: Mutex::new(()), index, policy };
         engine.catch_up_index()?;
         Ok(engine)
     }
@@ -111,6 +114,10 @@ impl Engine {
         self.pool.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn write_turn(&self) -> MutexGuard<'_, ()> {
+        self.writes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn pool_mut(&self) -> RwLockWriteGuard<'_, ParticipantPool> {
         self.pool.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -133,6 +140,7 @@ impl Engine {
 
     /// Stores a participant, then updates the pool.
     pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, ServiceError> {
+        let _turn = self.write_turn();
         let outcome = self.store.upsert_participant(&participant)?;
         if let WriteOutcome::Written { seq } = outcome {
             self.pool_mut().upsert_participant(participant)?;
@@ -143,6 +151,7 @@ impl Engine {
 
     /// Stores participants in one transaction, then updates the pool.
     pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, ServiceError> {
+        let _turn = self.write_turn();
         let outcomes = self.store.upsert_participants(participants)?;
         let mut pool = self.pool_mut();
         let mut last = 0;
@@ -171,6 +180,7 @@ impl Engine {
 
     /// Erases a participant from the store and the pool.
     pub fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, ServiceError> {
+        let _turn = self.write_turn();
         let seq = self.store.delete_participant(id)?;
         self.pool_mut().remove_participant(id);
         if let Some(seq) = seq {
@@ -181,6 +191,7 @@ impl Engine {
 
     /// Stores a job coach, then updates the pool.
     pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, ServiceError> {
+        let _turn = self.write_turn();
         let outcome = self.store.upsert_coach(&coach)?;
         if let WriteOutcome::Written { seq } = outcome {
             self.pool_mut().upsert_coach(coach)?;
@@ -196,6 +207,7 @@ impl Engine {
 
     /// Deletes a job coach from the store and the pool.
     pub fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, ServiceError> {
+        let _turn = self.write_turn();
         let seq = self.store.delete_coach(id)?;
         self.pool_mut().remove_coach(id);
         if let Some(seq) = seq {
@@ -206,6 +218,7 @@ impl Engine {
 
     /// Stores offers in one transaction and indexes the written ones.
     pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, ServiceError> {
+        let _turn = self.write_turn();
         let outcomes = self.store.upsert_offers(offers)?;
         for (offer, outcome) in offers.iter().zip(&outcomes) {
             if let WriteOutcome::Written { seq } = outcome
@@ -224,6 +237,7 @@ impl Engine {
 
     /// Deletes an offer from the store and the index.
     pub fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, ServiceError> {
+        let _turn = self.write_turn();
         let seq = self.store.delete_offer(key)?;
         if let Some(seq) = seq {
             self.index.delete(key, seq)?;
