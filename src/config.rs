@@ -23,6 +23,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Scoring policy file; empty for the built-in one.
     pub policy_path: PathBuf,
+    /// Skill relatedness table; empty for the built-in one.
+    pub skills_path: PathBuf,
     /// Seed the demo dataset into an empty data directory.
     pub demo: bool,
     /// Logging.

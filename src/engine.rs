@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
-use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId};
+use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId, SkillRelatedness};
 use pomost_index::{IndexOptions, IndexOutcome, OfferIndex, SearchPage, SearchQuery};
 use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
 use pomost_store::{AuditEntry, AuditQuery, ChangeKey, ChangeOp, SqliteOptions, SqliteStore, Store, WriteOutcome};
@@ -40,7 +40,11 @@ impl Engine {
     /// Opens the store and index under the data directory and recovers the derived state:
     /// loads participants and coaches into the pool and replays into the index every change
     /// after its checkpoint.
-    pub fn open(settings: &Settings, policy: ScoringPolicy) -> Result<Self, ServiceError> {
+    pub fn open(
+        settings: &Settings,
+        policy: ScoringPolicy,
+        relatedness: &SkillRelatedness,
+    ) -> Result<Self, ServiceError> {
         let started = Instant::now();
         let data_dir = &settings.data_dir;
         let store = SqliteStore::open(
@@ -56,7 +60,7 @@ impl Engine {
                 ..IndexOptions::default()
             },
         )?;
-        let engine = Self::assemble(Arc::new(store), index, policy)?;
+        let engine = Self::assemble(Arc::new(store), index, policy, relatedness)?;
         tracing::info!(
             participants = engine.pool().len(),
             offers_indexed = engine.index.len(),
@@ -67,8 +71,13 @@ impl Engine {
         Ok(engine)
     }
 
-    fn assemble(store: Arc<dyn Store>, index: OfferIndex, policy: ScoringPolicy) -> Result<Self, ServiceError> {
-        let mut pool = ParticipantPool::new(&pomost_synth::relatedness())?;
+    fn assemble(
+        store: Arc<dyn Store>,
+        index: OfferIndex,
+        policy: ScoringPolicy,
+        relatedness: &SkillRelatedness,
+    ) -> Result<Self, ServiceError> {
+        let mut pool = ParticipantPool::new(relatedness)?;
         store.for_each_participant(&mut |participant| {
             if let Err(error) = pool.upsert_participant(participant) {
                 tracing::error!(%error, "stored participant not loaded into the pool");

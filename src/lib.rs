@@ -21,7 +21,21 @@ pub mod grpc;
 pub mod server;
 pub mod simulate;
 
+use pomost_domain::SkillRelatedness;
 use pomost_scoring::ScoringPolicy;
+
+/// The skill relatedness table: the configured file, or the built-in vocabulary of
+/// reintegration work (the groups in `pomost-synth`).
+pub fn load_relatedness(settings: &config::Settings) -> Result<SkillRelatedness, String> {
+    if settings.skills_path.as_os_str().is_empty() {
+        return Ok(pomost_synth::relatedness());
+    }
+    let path = settings.skills_path.display();
+    let text =
+        std::fs::read_to_string(&settings.skills_path).map_err(|error| format!("skills_path {path}: {error}"))?;
+    let table: SkillRelatedness = toml::from_str(&text).map_err(|error| format!("skills_path {path}: {error}"))?;
+    table.validated().map_err(|error| format!("skills_path {path}: {error}"))
+}
 
 /// The scoring policy: the configured file, or the built-in one.
 pub fn load_policy(settings: &config::Settings) -> Result<ScoringPolicy, String> {

@@ -43,6 +43,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), String> {
     let policy = crate::load_policy(&settings)?;
+    let relatedness = crate::load_relatedness(&settings)?;
     let (reporter, health) = tonic_health::server::health_reporter();
     set_all(&reporter, ServingStatus::NotServing).await;
     // Both reflection versions: v1 for current tools, v1alpha for older ones (grpcurl's
@@ -103,7 +104,7 @@ pub async fn run(
         let task = tokio::spawn(async move {
             let demo = settings.demo;
             let opened = tokio::task::spawn_blocking(move || {
-                let engine = Engine::open(&settings, policy)?;
+                let engine = Engine::open(&settings, policy, &relatedness)?;
                 if demo {
                     let outcome = crate::demo::seed(&engine, crate::grpc::today())?;
                     tracing::info!(?outcome, "demo dataset");

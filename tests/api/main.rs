@@ -326,6 +326,49 @@ async fn a_restart_keeps_everything() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn a_configured_skill_table_gives_partial_credit() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("skills.toml");
+    std::fs::write(
+        &table,
+        "group_similarity = 0.9\npairs = []\n[groups]\n\"x:spawanie\" = \"metal\"\n\"x:lutowanie\" = \"metal\"\n",
+    )
+    .unwrap();
+    let mut settings = settings(&dir.path().join("data"));
+    settings.skills_path = table;
+    let server = TestServer::start(settings).await;
+    let mut person = krakow_participants(1).remove(0);
+    person.skills =
+        vec![pomost_domain::SkillClaim { skill: pomost_domain::SkillId::new("x:lutowanie").unwrap(), level: None }];
+    server.participants().upsert_participant(convert::participant_to_wire(&person)).await.unwrap();
+    let mut offer = regional_offer();
+    offer.required_skills =
+        vec![pomost::proto::SkillRequirement { skill: "x:spawanie".into(), min_level: 0, weight: 1.0 }];
+    offer.nice_to_have_skills.clear();
+    let explanation = server
+        .matching()
+        .explain_match(ExplainMatchRequest {
+            participant_id: person.id.to_string(),
+            offer: Some(explain_match_request::Offer::InlineOffer(offer)),
+            as_of: TODAY.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let skills = explanation.factors.iter().find(|factor| factor.factor == "skills").unwrap();
+    assert!((skills.value - 0.9).abs() < 1e-6, "{skills:?}");
+    server.stop().await;
+
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "group_similarity = 7\n").unwrap();
+    let mut settings = fixtures::settings(&dir.path().join("data2"));
+    settings.skills_path = broken;
+    let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
+    let error = pomost::server::run(settings, listener, async {}).await.unwrap_err();
+    assert!(error.contains("skills_path") && error.contains("group_similarity"), "{error}");
+}
+
 mod auth;
 mod reflection;
 mod tls;
