@@ -2,6 +2,7 @@
 //! pool and the offer index (derived copies), the policy, and start-up recovery. Every
 //! method blocks; the handlers call them on tokio's blocking pool.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
@@ -266,9 +267,15 @@ impl Engine {
         Ok((total as u64, offers))
     }
 
-    /// A shortlist for an offer.
-    pub fn shortlist(&self, offer: &Offer, k: usize, today: Date) -> Result<Shortlist, ServiceError> {
-        Ok(self.pool().shortlist(&self.policy, &ShortlistRequest { offer, k, today })?)
+    /// A shortlist for an offer; gives up when `cancel` is set.
+    pub fn shortlist(
+        &self,
+        offer: &Offer,
+        k: usize,
+        today: Date,
+        cancel: &AtomicBool,
+    ) -> Result<Shortlist, ServiceError> {
+        Ok(self.pool().shortlist_until(&self.policy, &ShortlistRequest { offer, k, today }, cancel)?)
     }
 
     /// One participant explained against one offer.

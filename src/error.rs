@@ -58,6 +58,7 @@ impl From<ServiceError> for Status {
                 Status::not_found(format!("job coach {id} is not registered"))
             }
             ServiceError::Index(IndexError::Invalid(message)) => Status::invalid_argument(message),
+            ServiceError::Scoring(ScoringError::Cancelled) => Status::cancelled("request cancelled before it finished"),
             other => {
                 tracing::error!(error = %other, "request failed");
                 Status::new(Code::Internal, other.to_string())

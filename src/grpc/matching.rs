@@ -2,7 +2,7 @@ use pomost_domain::{Offer, ParticipantId, ValidationError};
 use pomost_store::{AuditAction, AuditEntry, AuditResult};
 use tonic::{Request, Response, Status};
 
-use super::{Shared, as_of, blocking, bounded_k, caller, invalid, request_id};
+use super::{Shared, as_of, blocking, blocking_cancellable, bounded_k, caller, invalid, request_id};
 use crate::convert;
 use crate::engine::Engine;
 use crate::proto::matching_service_server::MatchingService;
@@ -67,10 +67,10 @@ impl MatchingService for MatchingApi {
         let engine = self.0.engine()?;
         let request_id = request_id();
         let audit_id = request_id.clone();
-        let (offer_key, shortlist) = blocking(move || {
+        let (offer_key, shortlist) = blocking_cancellable(move |cancel| {
             let mut request_json = source.audit_json();
             let offer = source.resolve(&engine)?;
-            let shortlist = engine.shortlist(&offer, k, day)?;
+            let shortlist = engine.shortlist(&offer, k, day, cancel)?;
             request_json["k"] = k.into();
             request_json["as_of"] = day.to_string().into();
             engine.audit(&AuditEntry {

@@ -6,6 +6,7 @@ mod matching;
 mod offers;
 mod participants;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 pub use audit::AuditApi;
@@ -47,6 +48,26 @@ pub(crate) async fn blocking<T: Send + 'static>(
     }
 }
 
+/// Sets its flag when dropped: tonic drops a handler's future when the deadline passes or
+/// the client goes away, and blocking work watching the flag then stops.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// [`blocking`] for work that can stop early: it receives a flag that is set once nobody
+/// waits for its answer any more.
+pub(crate) async fn blocking_cancellable<T: Send + 'static>(
+    work: impl FnOnce(&AtomicBool) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, Status> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let _cancel_on_drop = CancelOnDrop(flag.clone());
+    blocking(move || work(&flag)).await
+}
+
 /// The caller the auth layer attached (dev mode and tests without the layer: "dev").
 pub(crate) fn caller<T>(request: &tonic::Request<T>) -> Caller {
     request.extensions().get::<Caller>().cloned().unwrap_or(Caller { name: "dev".into(), role: Role::Admin })
@@ -83,4 +104,34 @@ pub(crate) fn bounded_k(k: u32, default: usize, limits: &Limits) -> Result<usize
 /// A new request id (time-ordered UUID).
 pub(crate) fn request_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::blocking_cancellable;
+
+    #[tokio::test]
+    async fn dropping_the_request_stops_the_blocking_work() {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let seen = stopped.clone();
+        let request = tokio::spawn(blocking_cancellable(move |cancel| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !cancel.load(Ordering::Relaxed) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            seen.store(cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+            Ok(())
+        }));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        request.abort();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !stopped.load(Ordering::Relaxed) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(stopped.load(Ordering::Relaxed), "the work saw the cancellation");
+    }
 }

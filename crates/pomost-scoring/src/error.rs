@@ -19,6 +19,9 @@ pub enum ScoringError {
     /// The pool cannot hold more distinct skills (the compact records use 16-bit skill ids).
     #[error("the pool already knows {0} distinct skills, the most it can hold")]
     SkillCapacity(usize),
+    /// The caller cancelled the request (deadline passed or client gone) before it finished.
+    #[error("the request was cancelled before the shortlist was complete")]
+    Cancelled,
     /// The pool cannot hold more participants.
     #[error("the pool already holds {0} participants, the most it can hold")]
     ParticipantCapacity(usize),

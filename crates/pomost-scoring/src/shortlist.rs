@@ -1,5 +1,7 @@
 //! Top-k shortlists: scan the reachable cells in parallel, count exclusions, keep the best.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use ordered_float::OrderedFloat;
 use pomost_domain::{CoachId, Offer, ParticipantId};
 use rayon::prelude::*;
@@ -85,6 +87,18 @@ impl ParticipantPool {
     /// The top `k` eligible people for an offer, with every factor explained and the number
     /// of people excluded for each reason.
     pub fn shortlist(&self, policy: &ScoringPolicy, request: &ShortlistRequest) -> Result<Shortlist, ScoringError> {
+        self.shortlist_until(policy, request, &AtomicBool::new(false))
+    }
+
+    /// [`ParticipantPool::shortlist`] that gives up with [`ScoringError::Cancelled`] soon after
+    /// `cancel` is set (checked before each grid cell), so a request whose caller went away
+    /// or whose deadline passed stops using the cores.
+    pub fn shortlist_until(
+        &self,
+        policy: &ScoringPolicy,
+        request: &ShortlistRequest,
+        cancel: &AtomicBool,
+    ) -> Result<Shortlist, ScoringError> {
         request.offer.check()?;
         let context = OfferContext::new(request.offer, policy, &self.skills, &self.coaches, request.today);
         let mut result = Shortlist {
@@ -103,8 +117,20 @@ impl ParticipantPool {
         let accumulator = cells
             .par_iter()
             .with_min_len(4)
-            .fold(|| Accumulator::new(request.k), |accumulator, cell| self.scan_cell(*cell, &context, accumulator))
+            .fold(
+                || Accumulator::new(request.k),
+                |accumulator, cell| {
+                    if cancel.load(Ordering::Relaxed) {
+                        accumulator
+                    } else {
+                        self.scan_cell(*cell, &context, accumulator)
+                    }
+                },
+            )
             .reduce(|| Accumulator::new(request.k), Accumulator::merge);
+        if cancel.load(Ordering::Relaxed) {
+            return Err(ScoringError::Cancelled);
+        }
         result.excluded = accumulator.excluded;
         // People in cells the scan never visited live beyond everyone's commute limit.
         result.excluded[ExclusionReason::CommuteTooFar] += self.len() as u64 - scanned;
@@ -272,6 +298,19 @@ mod tests {
                 assert_eq!(explanation.suggested_coach, candidate.suggested_coach);
             }
         }
+    }
+
+    #[test]
+    fn a_cancelled_scan_gives_up() {
+        let pool = pool(vec![person("a"), person("b")], vec![]);
+        let request = ShortlistRequest { offer: &offer(), k: 5, today: TODAY };
+        let cancelled = std::sync::atomic::AtomicBool::new(true);
+        assert_eq!(
+            pool.shortlist_until(&ScoringPolicy::default(), &request, &cancelled),
+            Err(crate::ScoringError::Cancelled)
+        );
+        let running = std::sync::atomic::AtomicBool::new(false);
+        assert_eq!(pool.shortlist_until(&ScoringPolicy::default(), &request, &running).unwrap().candidates.len(), 2);
     }
 
     #[test]
