@@ -441,20 +441,20 @@ pub async fn import_participants(client: &Client, path: &Path) -> Result<(), Cli
     let total = records.len() + rejected.len();
     let bar = progress(records.len());
     let (mut written, mut unchanged) = (0, 0);
-    let mut service = ParticipantServiceClient::new(client.channel.clone());
-    for (line, participant) in records {
-        match service.upsert_participant(client.request(convert::participant_to_wire(&participant))).await {
-            Ok(reply) if reply.get_ref().outcome() == crate::proto::WriteOutcome::Written => written += 1,
-            Ok(_) => unchanged += 1,
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                rejected.push(Rejected { line, reason: status.message().to_owned() });
-            }
-            Err(status) => {
-                bar.finish_and_clear();
-                return Err(CliError::failed(format!("line {line}: {:?}: {}", status.code(), status.message())));
+    let mut service = ParticipantServiceClient::new(client.channel.clone()).max_encoding_message_size(256 << 20);
+    for chunk in records.chunks(1_000) {
+        let items: Vec<crate::proto::Participant> =
+            chunk.iter().map(|(_, participant)| convert::participant_to_wire(participant)).collect();
+        let reply = service.upsert_participants(client.request(tokio_stream::iter(items))).await?.into_inner();
+        written += reply.written as usize;
+        unchanged += reply.unchanged as usize;
+        for item in reply.items {
+            if !item.error_field.is_empty() || !item.error_reason.is_empty() {
+                let line = chunk.get(item.index as usize).map_or(0, |(line, _)| *line);
+                rejected.push(Rejected { line, reason: format!("{}: {}", item.error_field, item.error_reason) });
             }
         }
-        bar.inc(1);
+        bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
     rejected.sort_by_key(|row| row.line);

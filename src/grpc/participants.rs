@@ -1,11 +1,16 @@
 use pomost_domain::{CoachId, ParticipantId};
-use tonic::{Request, Response, Status};
+use pomost_store::WriteOutcome;
+use tokio_stream::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
 
 use super::offers::write_result;
 use super::{Shared, blocking, invalid};
 use crate::convert;
 use crate::proto::participant_service_server::ParticipantService;
-use crate::proto::{DeleteResult, JobCoach, JobCoachRef, Participant, ParticipantRef, WriteResult};
+use crate::proto::{
+    DeleteResult, JobCoach, JobCoachRef, Participant, ParticipantRef, UpsertParticipantsItem,
+    UpsertParticipantsResponse, WriteResult,
+};
 
 /// ParticipantService over the engine.
 pub struct ParticipantApi(pub Shared);
@@ -29,6 +34,63 @@ impl ParticipantService for ParticipantApi {
         let engine = self.0.engine()?;
         let outcome = blocking(move || engine.upsert_participant(participant)).await?;
         Ok(Response::new(write_result(outcome)))
+    }
+
+    async fn upsert_participants(
+        &self,
+        request: Request<Streaming<Participant>>,
+    ) -> Result<Response<UpsertParticipantsResponse>, Status> {
+        let mut stream = request.into_inner();
+        let mut items = Vec::new();
+        let mut good = Vec::new();
+        let mut positions = Vec::new();
+        let mut index = 0u32;
+        while let Some(message) = stream.next().await {
+            let message = message?;
+            if index as usize >= self.0.limits.max_batch {
+                return Err(Status::resource_exhausted(format!(
+                    "UpsertParticipants: more than {} participants in one stream; split the upload",
+                    self.0.limits.max_batch
+                )));
+            }
+            match convert::participant(message) {
+                Ok(participant) => {
+                    positions.push(index);
+                    good.push(participant);
+                }
+                Err(error) => items.push(UpsertParticipantsItem {
+                    index,
+                    result: None,
+                    error_field: error.field,
+                    error_reason: error.reason,
+                }),
+            }
+            index += 1;
+        }
+        let engine = self.0.engine()?;
+        let outcomes = blocking(move || {
+            let mut outcomes = Vec::with_capacity(good.len());
+            for batch in good.chunks(5_000) {
+                outcomes.extend(engine.upsert_participants(batch)?);
+            }
+            Ok(outcomes)
+        })
+        .await?;
+        let written = outcomes.iter().filter(|outcome| matches!(outcome, WriteOutcome::Written { .. })).count() as u32;
+        let rejected = items.len() as u32;
+        items.extend(positions.into_iter().zip(outcomes).map(|(index, outcome)| UpsertParticipantsItem {
+            index,
+            result: Some(write_result(outcome)),
+            error_field: String::new(),
+            error_reason: String::new(),
+        }));
+        items.sort_by_key(|item| item.index);
+        Ok(Response::new(UpsertParticipantsResponse {
+            unchanged: index - written - rejected,
+            written,
+            rejected,
+            items,
+        }))
     }
 
     async fn get_participant(&self, request: Request<ParticipantRef>) -> Result<Response<Participant>, Status> {

@@ -168,6 +168,31 @@ async fn bulk_upload_reports_each_item_and_keeps_the_good_ones() {
 }
 
 #[tokio::test]
+async fn bulk_registration_reports_each_participant() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(settings(dir.path())).await;
+    let people = krakow_participants(6);
+    let mut items: Vec<pomost::proto::Participant> = people.iter().map(convert::participant_to_wire).collect();
+    items[3].max_commute_km = 500.0;
+    items.push(items[0].clone());
+    let reply = server.participants().upsert_participants(tokio_stream::iter(items)).await.unwrap().into_inner();
+    assert_eq!((reply.written, reply.unchanged, reply.rejected), (5, 1, 1));
+    assert_eq!(reply.items.len(), 7);
+    assert_eq!(
+        (reply.items[3].error_field.as_str(), reply.items[3].error_reason.as_str()),
+        ("participant.max_commute_km", "500 is over 300")
+    );
+    assert_eq!(reply.items[6].result.unwrap().outcome(), WriteOutcome::Unchanged);
+    let stored = server.participants().get_participant(ParticipantRef { id: people[5].id.to_string() }).await.unwrap();
+    assert_eq!(convert::participant(stored.into_inner()).unwrap(), people[5]);
+    let offer = regional_offer();
+    server.offers().upsert_offer(UpsertOfferRequest { offer: Some(offer.clone()) }).await.unwrap();
+    let list = server.matching().shortlist(shortlist_for(key(&offer), 10)).await.unwrap().into_inner();
+    assert_eq!(list.pool_size, 5, "the pool follows the bulk registration");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn bad_input_unknown_ids_and_limits() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(settings(dir.path())).await;

@@ -231,30 +231,21 @@ async fn load(
     }
     let total = options.participants + extra_people.len();
     let progress = bar(total, "participants");
-    let next = Arc::new(AtomicUsize::new(0));
-    let extra: Arc<Vec<Participant>> = Arc::new(extra_people.to_vec());
-    let mut workers = Vec::new();
-    for _ in 0..32 {
-        let (next, extra, progress) = (next.clone(), extra.clone(), progress.clone());
-        let mut client = ParticipantServiceClient::new(channel.clone());
-        let count = options.participants;
-        workers.push(tokio::spawn(async move {
-            loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                if index >= count + extra.len() {
-                    return Ok::<(), String>(());
-                }
-                let person = if index < count { synth.participant(index) } else { extra[index - count].clone() };
-                client
-                    .upsert_participant(convert::participant_to_wire(&person))
-                    .await
-                    .map_err(|status| status.to_string())?;
-                progress.inc(1);
-            }
-        }));
+    let mut bulk = ParticipantServiceClient::new(channel.clone()).max_encoding_message_size(256 << 20);
+    let mut batch = Vec::with_capacity(5_000);
+    let people = synth.participants(options.participants).chain(extra_people.iter().cloned());
+    for person in people {
+        batch.push(convert::participant_to_wire(&person));
+        if batch.len() == 5_000 {
+            let sent = batch.len() as u64;
+            bulk.upsert_participants(tokio_stream::iter(std::mem::take(&mut batch)))
+                .await
+                .map_err(|status| status.to_string())?;
+            progress.inc(sent);
+        }
     }
-    for worker in workers {
-        worker.await.map_err(|error| error.to_string())??;
+    if !batch.is_empty() {
+        bulk.upsert_participants(tokio_stream::iter(batch)).await.map_err(|status| status.to_string())?;
     }
     progress.finish_and_clear();
     let progress = bar(options.offers + extra_offers.len() + 2, "offers");
