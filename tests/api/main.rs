@@ -394,6 +394,17 @@ async fn a_configured_skill_table_gives_partial_credit() {
     assert!(error.contains("skills_path") && error.contains("group_similarity"), "{error}");
 }
 
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = TestServer::start(settings(dir.path())).await;
+    let second = settings(dir.path());
+    let listener = tokio::net::TcpListener::bind(second.listen).await.unwrap();
+    let error = pomost::server::run(second, listener, std::future::pending()).await.unwrap_err();
+    assert!(error.contains("in use by another pomost process"), "{error}");
+    first.stop().await;
+}
+
 mod auth;
 mod reflection;
 mod tls;
