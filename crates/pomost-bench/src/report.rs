@@ -209,8 +209,10 @@ pub fn write(runs: &[RunResult], out: &Path) -> Result<(), Failure> {
          - `mixed`: four regional shortlists for every new offer pushed with UpsertOffer.\n\
          - `ingest`: UpsertOffers streams of 500 new offers; throughput counts offers.\n\n\
          Ranking quality: 20 offers each ask for a rare combination of three skills at level 3; five \
-         planted people per offer fit exactly and live next door. recall@10 is the share of them in \
-         the top 10, nDCG@10 rewards them ranking first; a change that ranks worse lowers both."
+         planted people per offer fit exactly and live next door, beside ten decoys identical but for \
+         their skills (five with all three at level 1, five with only two). recall@10 is the share of \
+         the planted in the top 10, nDCG@10 rewards them ranking first; a change that weighs skills \
+         or levels worse lowers both."
     );
     std::fs::write(out.join("README.md"), text)?;
     Ok(())

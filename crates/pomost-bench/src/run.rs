@@ -186,30 +186,41 @@ fn planted(today: Date) -> Planted {
         offer.valid_from = today - Days::days(1);
         offer.valid_until = today + Days::days(60);
         let mut ids = Vec::new();
-        for person in 0..PLANTED_PER_OFFER {
-            let mut fit = synth.participant(index * 100 + person);
-            fit.id =
-                ParticipantId::new(format!("planted-{index:02}-{person}")).unwrap_or_else(|_| unreachable!("fixed id"));
-            fit.skills = skills
-                .iter()
-                .map(|code| SkillClaim { skill: skill_id(code), level: SkillLevel::new(3).ok() })
-                .collect();
-            fit.stage = Stage::OpenMarket;
-            fit.disability = Disability::default();
-            fit.accommodations_required = AccommodationSet::empty();
-            fit.accommodations_preferred = AccommodationSet::empty();
-            fit.coach_hours_per_week = 0.0;
-            fit.home = Location {
-                teryt: place.teryt,
-                point: GeoPoint::new(powiat.lat + 0.002 * person as f64, powiat.lon).unwrap_or_else(|_| unreachable!()),
-            };
-            fit.max_commute_km = 30.0;
-            fit.available_hours_per_week = offer.weekly_hours;
-            fit.preferred_contracts = ContractSet::from(offer.contract_type);
-            fit.registered_since = today - Days::days(3 * 365);
-            fit.consent_to_matching = true;
-            ids.push(fit.id.to_string());
-            people.push(fit);
+        // Next to each planted match live two decoys identical but for their skills: one
+        // with all three at level 1, one with only two of them. Only a ranking that weighs
+        // skills and levels right puts the planted five first.
+        let kinds = [("planted", [3u8, 3, 3]), ("decoy-low", [1, 1, 1]), ("decoy-partial", [3, 3, 0])];
+        for (kind, levels) in kinds {
+            for person in 0..PLANTED_PER_OFFER {
+                let mut fit = synth.participant(index * 100 + person);
+                fit.id = ParticipantId::new(format!("{kind}-{index:02}-{person}"))
+                    .unwrap_or_else(|_| unreachable!("fixed id"));
+                fit.skills = skills
+                    .iter()
+                    .zip(levels)
+                    .filter(|(_, level)| *level > 0)
+                    .map(|(code, level)| SkillClaim { skill: skill_id(code), level: SkillLevel::new(level).ok() })
+                    .collect();
+                fit.stage = Stage::OpenMarket;
+                fit.disability = Disability::default();
+                fit.accommodations_required = AccommodationSet::empty();
+                fit.accommodations_preferred = AccommodationSet::empty();
+                fit.coach_hours_per_week = 0.0;
+                fit.home = Location {
+                    teryt: place.teryt,
+                    point: GeoPoint::new(powiat.lat + 0.002 * person as f64, powiat.lon)
+                        .unwrap_or_else(|_| unreachable!()),
+                };
+                fit.max_commute_km = 30.0;
+                fit.available_hours_per_week = offer.weekly_hours;
+                fit.preferred_contracts = ContractSet::from(offer.contract_type);
+                fit.registered_since = today - Days::days(3 * 365);
+                fit.consent_to_matching = true;
+                if kind == "planted" {
+                    ids.push(fit.id.to_string());
+                }
+                people.push(fit);
+            }
         }
         truth.push((convert::offer_key_to_wire(&offer.key), ids));
         offers.push(offer);
