@@ -68,6 +68,48 @@ pub(crate) async fn blocking_cancellable<T: Send + 'static>(
     blocking(move || work(&flag)).await
 }
 
+/// A client-streamed upload, read and converted item by item.
+pub(crate) struct Upload<T> {
+    /// Items that converted, with their position in the stream.
+    pub(crate) accepted: Vec<(u32, T)>,
+    /// Items that did not, with their position and why.
+    pub(crate) rejected: Vec<(u32, pomost_domain::ValidationError)>,
+    /// Items in the stream.
+    pub(crate) count: u32,
+}
+
+impl<T> Upload<T> {
+    /// Reads `stream` to its end, converting each item; refuses more than `max` items.
+    pub(crate) async fn read<W>(
+        mut stream: tonic::Streaming<W>,
+        max: usize,
+        what: &str,
+        convert: impl Fn(W) -> Result<T, pomost_domain::ValidationError>,
+    ) -> Result<Self, Status> {
+        use tokio_stream::StreamExt;
+        let mut upload = Upload { accepted: Vec::new(), rejected: Vec::new(), count: 0 };
+        while let Some(message) = stream.next().await {
+            let message = message?;
+            if upload.count as usize >= max {
+                return Err(Status::resource_exhausted(format!(
+                    "{what}: more than {max} items in one stream; split the upload"
+                )));
+            }
+            match convert(message) {
+                Ok(item) => upload.accepted.push((upload.count, item)),
+                Err(error) => upload.rejected.push((upload.count, error)),
+            }
+            upload.count += 1;
+        }
+        Ok(upload)
+    }
+}
+
+/// How many outcomes were committed writes.
+pub(crate) fn written(outcomes: &[pomost_store::WriteOutcome]) -> u32 {
+    outcomes.iter().filter(|outcome| matches!(outcome, pomost_store::WriteOutcome::Written { .. })).count() as u32
+}
+
 /// The caller the auth layer attached (dev mode and tests without the layer: "dev").
 pub(crate) fn caller<T>(request: &tonic::Request<T>) -> Caller {
     request.extensions().get::<Caller>().cloned().unwrap_or(Caller { name: "dev".into(), role: Role::Admin })

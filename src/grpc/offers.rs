@@ -1,10 +1,9 @@
 use pomost_domain::ValidationError;
 use pomost_index::SearchQuery;
 use pomost_store::WriteOutcome;
-use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{Shared, as_of, blocking, invalid};
+use super::{Shared, Upload, as_of, blocking, invalid, written};
 use crate::convert;
 use crate::proto::offer_service_server::OfferService;
 use crate::proto::{
@@ -43,36 +42,21 @@ impl OfferService for OfferApi {
         &self,
         request: Request<Streaming<UpsertOfferRequest>>,
     ) -> Result<Response<UpsertOffersResponse>, Status> {
-        let mut stream = request.into_inner();
-        let mut items = Vec::new();
-        let mut good = Vec::new();
-        let mut positions = Vec::new();
-        let mut index = 0u32;
-        while let Some(message) = stream.next().await {
-            let message = message?;
-            if index as usize >= self.0.limits.max_batch {
-                return Err(Status::resource_exhausted(format!(
-                    "UpsertOffers: more than {} offers in one stream; split the upload",
-                    self.0.limits.max_batch
-                )));
-            }
-            match request_offer(message) {
-                Ok(offer) => {
-                    positions.push(index);
-                    good.push(offer);
-                }
-                Err(error) => items.push(UpsertOffersItem {
-                    index,
-                    result: None,
-                    error: Some(ItemError { field: error.field, reason: error.reason }),
-                }),
-            }
-            index += 1;
-        }
+        let upload = Upload::read(request.into_inner(), self.0.limits.max_batch, "UpsertOffers", request_offer).await?;
+        let (positions, good): (Vec<u32>, Vec<_>) = upload.accepted.into_iter().unzip();
         let engine = self.0.engine()?;
         let outcomes = blocking(move || engine.upsert_offers(&good)).await?;
-        let written = outcomes.iter().filter(|outcome| matches!(outcome, WriteOutcome::Written { .. })).count() as u32;
-        let rejected = items.len() as u32;
+        let written = written(&outcomes);
+        let rejected = upload.rejected.len() as u32;
+        let mut items: Vec<UpsertOffersItem> = upload
+            .rejected
+            .into_iter()
+            .map(|(index, error)| UpsertOffersItem {
+                index,
+                result: None,
+                error: Some(ItemError { field: error.field, reason: error.reason }),
+            })
+            .collect();
         items.extend(positions.into_iter().zip(outcomes).map(|(index, outcome)| UpsertOffersItem {
             index,
             result: Some(write_result(outcome)),
@@ -80,7 +64,7 @@ impl OfferService for OfferApi {
         }));
         items.sort_by_key(|item| item.index);
         Ok(Response::new(UpsertOffersResponse {
-            unchanged_or_stale: index - written - rejected,
+            unchanged_or_stale: upload.count - written - rejected,
             written,
             rejected,
             items,

@@ -1,10 +1,8 @@
 use pomost_domain::{CoachId, ParticipantId};
-use pomost_store::WriteOutcome;
-use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::offers::write_result;
-use super::{Shared, blocking, invalid};
+use super::{Shared, Upload, blocking, invalid, written};
 use crate::convert;
 use crate::proto::participant_service_server::ParticipantService;
 use crate::proto::{
@@ -40,33 +38,10 @@ impl ParticipantService for ParticipantApi {
         &self,
         request: Request<Streaming<Participant>>,
     ) -> Result<Response<UpsertParticipantsResponse>, Status> {
-        let mut stream = request.into_inner();
-        let mut items = Vec::new();
-        let mut good = Vec::new();
-        let mut positions = Vec::new();
-        let mut index = 0u32;
-        while let Some(message) = stream.next().await {
-            let message = message?;
-            if index as usize >= self.0.limits.max_batch {
-                return Err(Status::resource_exhausted(format!(
-                    "UpsertParticipants: more than {} participants in one stream; split the upload",
-                    self.0.limits.max_batch
-                )));
-            }
-            match convert::participant(message) {
-                Ok(participant) => {
-                    positions.push(index);
-                    good.push(participant);
-                }
-                Err(error) => items.push(UpsertParticipantsItem {
-                    index,
-                    result: None,
-                    error_field: error.field,
-                    error_reason: error.reason,
-                }),
-            }
-            index += 1;
-        }
+        let upload =
+            Upload::read(request.into_inner(), self.0.limits.max_batch, "UpsertParticipants", convert::participant)
+                .await?;
+        let (positions, good): (Vec<u32>, Vec<_>) = upload.accepted.into_iter().unzip();
         let engine = self.0.engine()?;
         let outcomes = blocking(move || {
             let mut outcomes = Vec::with_capacity(good.len());
@@ -76,8 +51,18 @@ impl ParticipantService for ParticipantApi {
             Ok(outcomes)
         })
         .await?;
-        let written = outcomes.iter().filter(|outcome| matches!(outcome, WriteOutcome::Written { .. })).count() as u32;
-        let rejected = items.len() as u32;
+        let written = written(&outcomes);
+        let rejected = upload.rejected.len() as u32;
+        let mut items: Vec<UpsertParticipantsItem> = upload
+            .rejected
+            .into_iter()
+            .map(|(index, error)| UpsertParticipantsItem {
+                index,
+                result: None,
+                error_field: error.field,
+                error_reason: error.reason,
+            })
+            .collect();
         items.extend(positions.into_iter().zip(outcomes).map(|(index, outcome)| UpsertParticipantsItem {
             index,
             result: Some(write_result(outcome)),
@@ -86,7 +71,7 @@ impl ParticipantService for ParticipantApi {
         }));
         items.sort_by_key(|item| item.index);
         Ok(Response::new(UpsertParticipantsResponse {
-            unchanged: index - written - rejected,
+            unchanged: upload.count - written - rejected,
             written,
             rejected,
             items,
