@@ -46,7 +46,7 @@ fn degree(path: &str, value: i32) -> Result<DisabilityDegree> {
         .ok_or_else(|| ValidationError::new(path, format!("{value} is not a degree")))
 }
 
-const ACCOMMODATIONS: [Accommodation; 12] = [
+const ACCOMMODATIONS: [Accommodation; 13] = [
     Accommodation::StepFreeAccess,
     Accommodation::AdaptedWorkstation,
     Accommodation::AccessibleToilet,
@@ -59,6 +59,7 @@ const ACCOMMODATIONS: [Accommodation; 12] = [
     Accommodation::ReducedHours,
     Accommodation::RemoteWork,
     Accommodation::AccessibleTransport,
+    Accommodation::JobSiteSupport,
 ];
 
 const CONTRACTS: [ContractType; 7] = [

@@ -6,3 +6,4 @@ pub mod quality;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod soak;

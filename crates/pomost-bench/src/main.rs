@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use pomost_bench::report;
 use pomost_bench::results::RunResult;
 use pomost_bench::run::{self, RunOptions};
+use pomost_bench::soak::{self, SoakOptions};
 
 /// End-to-end benchmark harness of Pomost.
 #[derive(Debug, Parser)]
@@ -55,6 +56,36 @@ enum Command {
         seed: u64,
         /// Where to write the JSON result.
         #[arg(long, default_value = "bench-result.json")]
+        out: PathBuf,
+    },
+    /// Many clients for minutes, a share writing: write latency and data-directory growth.
+    Soak {
+        /// The `pomost` binary to start (with a fresh data directory).
+        #[arg(long, default_value = "target/release/pomost")]
+        server: PathBuf,
+        /// Participants to load.
+        #[arg(long, default_value_t = 100_000)]
+        participants: usize,
+        /// Offers to load.
+        #[arg(long, default_value_t = 20_000)]
+        offers: usize,
+        /// Coaches to load.
+        #[arg(long, default_value_t = 1_000)]
+        coaches: usize,
+        /// Clients in flight.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 300.0)]
+        seconds: f64,
+        /// Every n-th request of a client is a write (4: a quarter).
+        #[arg(long, default_value_t = 4)]
+        write_every: usize,
+        /// Dataset seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to write the JSON result.
+        #[arg(long, default_value = "soak-result.json")]
         out: PathBuf,
     },
     /// Turn results into docs/benchmarks/README.md with SVG charts.
@@ -117,6 +148,48 @@ fn main() -> ExitCode {
                         }
                         Err(error) => {
                             eprintln!("pomost-bench: {error}");
+                            ExitCode::FAILURE
+                        }
+                    }
+                }
+                Err(error) => {
+                    eprintln!("pomost-bench: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Soak { server, participants, offers, coaches, concurrency, seconds, write_every, seed, out } => {
+            let options = SoakOptions {
+                run: RunOptions {
+                    server: Some(server),
+                    addr: None,
+                    participants,
+                    offers,
+                    coaches,
+                    seconds,
+                    concurrency: vec![concurrency],
+                    seed,
+                    commit: commit(),
+                },
+                concurrency,
+                seconds,
+                write_every,
+                sample_seconds: 60.0,
+            };
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("pomost-bench: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(soak::soak(options)) {
+                Ok(result) => {
+                    println!("{}", result.markdown());
+                    match serde_json::to_string_pretty(&result).map(|json| std::fs::write(&out, json)) {
+                        Ok(Ok(())) => ExitCode::SUCCESS,
+                        _ => {
+                            eprintln!("pomost-bench: cannot write {}", out.display());
                             ExitCode::FAILURE
                         }
                     }

@@ -57,13 +57,23 @@ const PLANTED_OFFERS: usize = 20;
 const PLANTED_PER_OFFER: usize = 5;
 const WORDS: &[&str] = &["sprzątanie", "magazyn", "pomoc kuchenna", "opieka", "szwaczka", "pranie", "zieleń", "dane"];
 
-struct Server {
+pub(crate) struct Server {
     child: Option<Child>,
     _data: Option<tempfile::TempDir>,
     addr: String,
 }
 
 impl Server {
+    /// The data directory of a server the harness started.
+    pub(crate) fn data_dir(&self) -> Option<&std::path::Path> {
+        self._data.as_ref().map(tempfile::TempDir::path)
+    }
+
+    /// The gRPC address.
+    pub(crate) fn addr(&self) -> &str {
+        &self.addr
+    }
+
     fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
@@ -75,7 +85,7 @@ impl Server {
         Some(kib / 1024.0)
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
             let deadline = Instant::now() + Duration::from_secs(60);
@@ -97,7 +107,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(options: &RunOptions) -> Result<Server, String> {
+pub(crate) fn start_server(options: &RunOptions) -> Result<Server, String> {
     if let Some(binary) = &options.server {
         let data = tempfile::tempdir().map_err(|error| error.to_string())?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -118,7 +128,7 @@ fn start_server(options: &RunOptions) -> Result<Server, String> {
     Ok(Server { child: None, _data: None, addr })
 }
 
-async fn connect(addr: &str) -> Result<Channel, String> {
+pub(crate) async fn connect(addr: &str) -> Result<Channel, String> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Ok(endpoint) = Channel::from_shared(addr.to_owned())
@@ -139,7 +149,7 @@ async fn connect(addr: &str) -> Result<Channel, String> {
     }
 }
 
-fn bar(length: usize, what: &str) -> ProgressBar {
+pub(crate) fn bar(length: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(length as u64);
     if let Ok(style) =
         ProgressStyle::default_bar().template(&format!("{what:>12} {{bar:40}} {{pos}}/{{len}} {{per_sec}} eta {{eta}}"))
@@ -228,7 +238,7 @@ fn planted(today: Date) -> Planted {
     Planted { offers, truth, people }
 }
 
-async fn load(
+pub(crate) async fn load(
     channel: &Channel,
     options: &RunOptions,
     today: Date,
@@ -328,14 +338,36 @@ impl Workload {
     }
 }
 
-struct Context {
-    channel: Channel,
-    regional: Vec<OfferKey>,
-    national: OfferKey,
-    participants: usize,
-    today: Date,
-    synth: Synth,
-    fresh: AtomicUsize,
+pub(crate) struct Context {
+    pub(crate) channel: Channel,
+    pub(crate) regional: Vec<OfferKey>,
+    pub(crate) national: OfferKey,
+    pub(crate) participants: usize,
+    pub(crate) today: Date,
+    pub(crate) synth: Synth,
+    pub(crate) fresh: AtomicUsize,
+}
+
+/// The shared state of the workloads: the offers they rank and the generator of fresh ones.
+pub(crate) fn context(channel: Channel, options: &RunOptions, today: Date) -> Context {
+    let synth = Synth::new(options.seed, today);
+    let mut regional: Vec<OfferKey> = vec![convert::offer_key_to_wire(&synth.regional_offer().key)];
+    regional.extend(
+        synth
+            .offers(options.offers.min(2_000))
+            .filter(|offer| offer.location().is_some() && offer.is_open_on(today))
+            .take(49)
+            .map(|offer| convert::offer_key_to_wire(&offer.key)),
+    );
+    Context {
+        channel: channel.clone(),
+        regional,
+        national: convert::offer_key_to_wire(&synth.remote_offer().key),
+        participants: options.participants,
+        today,
+        synth,
+        fresh: AtomicUsize::new(0),
+    }
 }
 
 /// Sends one request of the workload; returns the items it carried (1, or offers ingested).
@@ -392,7 +424,7 @@ async fn one_request(context: &Context, workload: Workload, worker: usize, round
     }
 }
 
-fn fresh_offer(context: &Context) -> Offer {
+pub(crate) fn fresh_offer(context: &Context) -> Offer {
     let number = context.fresh.fetch_add(1, Ordering::Relaxed);
     let mut offer = context.synth.offer(10_000_000 + number);
     offer.key.source = "bench-fresh".into();
@@ -520,24 +552,7 @@ pub async fn run(options: RunOptions) -> Result<RunResult, String> {
     let started = Instant::now();
     load(&channel, &options, today, &planted_people, &planted_offers).await?;
     let load_seconds = started.elapsed().as_secs_f64();
-    let synth = Synth::new(options.seed, today);
-    let mut regional: Vec<OfferKey> = vec![convert::offer_key_to_wire(&synth.regional_offer().key)];
-    regional.extend(
-        synth
-            .offers(options.offers.min(2_000))
-            .filter(|offer| offer.location().is_some() && offer.is_open_on(today))
-            .take(49)
-            .map(|offer| convert::offer_key_to_wire(&offer.key)),
-    );
-    let context = Arc::new(Context {
-        channel: channel.clone(),
-        regional,
-        national: convert::offer_key_to_wire(&synth.remote_offer().key),
-        participants: options.participants,
-        today,
-        synth,
-        fresh: AtomicUsize::new(0),
-    });
+    let context = Arc::new(context(channel.clone(), &options, today));
     let quality = quality(&context, &truth).await;
     let mut workloads = Vec::new();
     for workload in Workload::ALL {

@@ -116,6 +116,18 @@ impl JobCoach {
     fn validate(&self) -> Result<(), ValidationError> {
         check_id("unit_id", &self.unit_id)?;
         self.area.validate().map_err(|error| error.under("area"))?;
+        for (index, accommodation) in self.accommodations_supported.iter().enumerate() {
+            if accommodation.kind() == crate::AccommodationKind::Workplace {
+                return Err(ValidationError::new(
+                    format!("accommodations_supported[{index}]"),
+                    format!(
+                        "{} is provided by a workplace, not a person; a coach can cover only Polish Sign Language, \
+                         easy-read instructions, job-site support or assistive-technology set-up",
+                        accommodation.label()
+                    ),
+                ));
+            }
+        }
         check_hours("weekly_capacity_hours", self.weekly_capacity_hours, MAX_COACH_CAPACITY_HOURS)?;
         check_hours("committed_hours", self.committed_hours, MAX_COACH_CAPACITY_HOURS)?;
         if self.committed_hours > self.weekly_capacity_hours {

@@ -23,6 +23,7 @@ pub use participant::{
 };
 pub use skills::{SkillClaim, SkillId, SkillLevel, SkillRelatedness, SkillRequirement};
 pub use vocab::{
+    AccommodationKind, PERSONAL_ACCOMMODATIONS,
     Accommodation, AccommodationSet, ContractSet, ContractType, DisabilityCause, DisabilityDegree, Stage, UnitKind,
 };
 

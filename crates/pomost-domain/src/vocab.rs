@@ -188,6 +188,18 @@ pub enum Accommodation {
     RemoteWork,
     /// Dostępny transport lub parking.
     AccessibleTransport,
+    /// Wsparcie i nadzór na stanowisku pracy (a person beside the worker on site).
+    JobSiteSupport,
+}
+
+/// Who can provide an accommodation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccommodationKind {
+    /// Only the workplace: the building, the workstation, the hours, the employer's rules.
+    Workplace,
+    /// A person can bring it: a job coach who signs, explains, supervises or sets up.
+    Personal,
 }
 
 impl Accommodation {
@@ -206,9 +218,24 @@ impl Accommodation {
             Accommodation::ReducedHours => "reduced hours",
             Accommodation::RemoteWork => "remote work",
             Accommodation::AccessibleTransport => "accessible transport or parking",
+            Accommodation::JobSiteSupport => "job-site support or supervision",
         }
     }
+
+    /// Who can provide it. A coach can sign, supervise or explain; only the workplace can
+    /// be step-free, so a coach record never covers a workplace accommodation.
+    pub fn kind(self) -> AccommodationKind {
+        if PERSONAL_ACCOMMODATIONS.contains(self) { AccommodationKind::Personal } else { AccommodationKind::Workplace }
+    }
 }
+
+/// The accommodations a person (a job coach) can provide; every other one only a workplace.
+pub const PERSONAL_ACCOMMODATIONS: AccommodationSet = enumset::enum_set!(
+    Accommodation::PolishSignLanguage
+        | Accommodation::EasyReadInstructions
+        | Accommodation::JobSiteSupport
+        | Accommodation::AssistiveTechnology
+);
 
 /// A set of accommodations, one bit each.
 pub type AccommodationSet = EnumSet<Accommodation>;

@@ -21,7 +21,10 @@ impl CoachEntry {
     fn new(coach: JobCoach) -> Self {
         let centre = coach.area.centre.map(|point| Origin::new(point.lat() as f32, point.lon() as f32));
         let teryt = coach.area.teryt.iter().map(|code| pack_teryt(*code)).collect();
-        Self { supported: coach.accommodations_supported.as_u16(), centre, teryt, coach }
+        // A stored record from before the split may list a workplace accommodation; it never
+        // counts as covered by a person.
+        let supported = (coach.accommodations_supported & pomost_domain::PERSONAL_ACCOMMODATIONS).as_u16();
+        Self { supported, centre, teryt, coach }
     }
 
     pub(crate) fn free_hours(&self) -> f32 {

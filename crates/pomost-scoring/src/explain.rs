@@ -42,6 +42,31 @@ pub struct Explanation {
     pub suggested_coach: Option<CoachId>,
     /// The employer's mentor would stand in for job-coach hours.
     pub employer_mentor: bool,
+    /// Each accommodation the person requires or prefers, and who covers it.
+    pub accommodations: Vec<AccommodationCover>,
+}
+
+/// Who covers one accommodation a person needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoveredBy {
+    /// The workplace provides it (the offer lists it).
+    Offer,
+    /// The named job coach provides it in person.
+    Coach(CoachId),
+    /// Nobody: a required one excludes the pair, a preferred one only goes unmet.
+    Nobody,
+}
+
+/// One accommodation of the person's, with who covers it on this offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccommodationCover {
+    /// The accommodation.
+    pub accommodation: Accommodation,
+    /// Required (hard) or only preferred (soft).
+    pub required: bool,
+    /// Who covers it.
+    pub covered_by: CoveredBy,
 }
 
 impl ParticipantPool {
@@ -61,7 +86,30 @@ impl ParticipantPool {
         let context = OfferContext::new(offer, policy, &self.skills, &self.coaches, today);
         let evaluation = evaluate(record, &context, self, Mode::Full);
         let values = factor_values(record, &context, self, &evaluation);
+        let coach = match evaluation.support {
+            Support::Coach { index, .. } => Some(self.coaches.get(index)),
+            _ => None,
+        };
+        let cover = |bit: Accommodation, required: bool| AccommodationCover {
+            accommodation: bit,
+            required,
+            covered_by: if context.provided & EnumSet::from(bit).as_u16() != 0 {
+                CoveredBy::Offer
+            } else if let Some(entry) = coach.filter(|entry| entry.supported & EnumSet::from(bit).as_u16() != 0) {
+                CoveredBy::Coach(entry.coach.id.clone())
+            } else {
+                CoveredBy::Nobody
+            },
+        };
+        let required: EnumSet<Accommodation> = EnumSet::from_u16_truncated(record.accommodations_required);
+        let preferred: EnumSet<Accommodation> = EnumSet::from_u16_truncated(record.accommodations_preferred);
+        let accommodations = required
+            .iter()
+            .map(|bit| cover(bit, true))
+            .chain((preferred - required).iter().map(|bit| cover(bit, false)))
+            .collect();
         Ok(Explanation {
+            accommodations,
             participant_id: participant_id.clone(),
             offer: offer.key.clone(),
             policy_version: policy.version.clone(),

@@ -29,7 +29,7 @@ mod skills;
 mod topk;
 
 pub use error::ScoringError;
-pub use explain::{Explanation, FailedConstraint};
+pub use explain::{AccommodationCover, CoveredBy, Explanation, FailedConstraint};
 pub use factors::{Factor, FactorScore};
 pub use policy::{DEFAULT_POLICY_TOML, FactorWeights, ScoringPolicy};
 pub use pool::{ParticipantPool, PoolStats};

@@ -63,7 +63,58 @@ pub enum StoreError {
         /// Why.
         detail: String,
     },
+    /// The disk (or the configured size cap) is full: nothing was written.
+    #[error("no space left for {}: the write was not applied; free space in the data directory {}", path.display(), dir.display())]
+    DiskFull {
+        /// The file that could not grow.
+        path: PathBuf,
+        /// The data directory.
+        dir: PathBuf,
+    },
+    /// Another process holds the database's write lock past the bounded wait.
+    #[error("database {} is busy (locked by another process past the {waited_ms} ms bound); retry shortly", path.display())]
+    Busy {
+        /// The database file.
+        path: PathBuf,
+        /// How long the store waited in all.
+        waited_ms: u64,
+    },
+    /// The caller's deadline passed before the commit: nothing was written.
+    #[error("the request's deadline passed before its commit; nothing was written")]
+    DeadlinePassed,
+    /// A stored record no longer matches its checksum or cannot be decoded.
+    #[error("stored {what} is damaged ({detail}); run `pomost check` and restore it from a backup")]
+    Damaged {
+        /// Which record.
+        what: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Writing an audit archive failed; nothing was removed from the log.
+    #[error("audit archive {}: {detail}", path.display())]
+    Archive {
+        /// The archive file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// A failure shared by every entry of one audit group commit.
+    #[error("{0}")]
+    Shared(String),
+}
+
+impl StoreError {
+    /// A copy for every waiter of a group commit (database errors keep their text; the
+    /// kinds a caller acts on keep their kind).
+    pub fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::DiskFull { path, dir } => StoreError::DiskFull { path: path.clone(), dir: dir.clone() },
+            StoreError::Busy { path, waited_ms } => StoreError::Busy { path: path.clone(), waited_ms: *waited_ms },
+            StoreError::DeadlinePassed => StoreError::DeadlinePassed,
+            other => StoreError::Shared(other.to_string()),
+        }
+    }
 }

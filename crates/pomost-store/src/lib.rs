@@ -8,13 +8,18 @@
 //! calls block: the async service runs them on its blocking pool.
 
 mod audit;
+mod audit_codec;
+mod audit_log;
 mod error;
+mod gate;
 mod sqlite;
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId};
 use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditAction, AuditEntry, AuditQuery, AuditResult, Caller};
+pub use audit_log::{ARCHIVE_DIR, AUDIT_FILE, ArchiveFile, AuditLog, AuditStats};
+pub use gate::{CommitGate, with_commit_gate};
 pub use error::StoreError;
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
@@ -114,4 +119,35 @@ pub trait Store: Send + Sync {
     fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
     /// Audit entries matching `query`, oldest first.
     fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, StoreError>;
+    /// How large the audit log is, on disk and in entries, and what was archived.
+    fn audit_stats(&self) -> Result<AuditStats, StoreError>;
+    /// Exports every audit entry older than `cutoff_ms` to a compressed, checksummed
+    /// archive file, then removes them from the log; `None` when there was none.
+    fn archive_audit_before(&self, cutoff_ms: i64) -> Result<Option<ArchiveFile>, StoreError>;
+
+    /// Decodes and checks every stored record, change and audit entry, calling `report`
+    /// for each damaged one; the counts say what was read.
+    fn verify(&self, report: &mut dyn FnMut(Damage)) -> Result<VerifyCounts, StoreError>;
+}
+
+/// One damaged stored item, found by [`Store::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// Its key, e.g. `participant p-12` or `audit entry 7`.
+    pub what: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+/// What [`Store::verify`] read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyCounts {
+    /// Participants, coaches and offers read.
+    pub records: u64,
+    /// Change-feed entries read.
+    pub changes: u64,
+    /// Audit entries read.
+    pub audit_entries: u64,
+    /// Items found damaged.
+    pub damaged: u64,
 }

@@ -11,8 +11,11 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction,
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::audit::{AuditAction, AuditEntry, AuditQuery};
-use crate::{Change, ChangeKey, ChangeOp, Store, StoreError, WriteOutcome};
+use crate::audit::{AuditEntry, AuditQuery};
+use crate::audit_log::AuditLog;
+use crate::{
+    ArchiveFile, AuditStats, Change, ChangeKey, ChangeOp, Damage, Store, StoreError, VerifyCounts, WriteOutcome,
+};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "pomost.sqlite3";
@@ -63,7 +66,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_at ON audit (at_ms);
     CREATE INDEX audit_caller ON audit (caller_name, at_ms);
     CREATE INDEX audit_offer ON audit (offer_source, offer_external_id, at_ms);",
+    // 2: a checksum of every record (CRC-32 of its stored text), so damage is found on
+    // read and by `pomost check`; rows from version 1 get theirs in `backfill_checksums`.
+    "ALTER TABLE participants ADD COLUMN checksum INTEGER;
+    ALTER TABLE coaches ADD COLUMN checksum INTEGER;
+    ALTER TABLE offers ADD COLUMN checksum INTEGER;",
 ];
+
+/// The tables holding records, with their key columns.
+const RECORD_TABLES: [(&str, &str); 3] =
+    [("participants", "id"), ("coaches", "id"), ("offers", "source || '/' || external_id")];
+
+/// The checksum stored beside a record's text.
+pub(crate) fn checksum(data: &str) -> i64 {
+    i64::from(crc32fast::hash(data.as_bytes()))
+}
 
 /// How hard SQLite syncs a commit to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
@@ -83,11 +100,17 @@ pub struct SqliteOptions {
     pub synchronous: Synchronous,
     /// Run SQLite's quick integrity check on open (linear in the file size).
     pub check_integrity: bool,
+    /// How long a write waits for a lock held by another process before it gives up
+    /// with [`StoreError::Busy`], ms (SQLite retries inside this bound).
+    pub busy_timeout_ms: u64,
+    /// Largest size the database file may reach, bytes (0: no cap). Past it writes fail
+    /// with [`StoreError::DiskFull`], exactly as on a full disk.
+    pub max_db_bytes: u64,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        Self { synchronous: Synchronous::Full, check_integrity: true }
+        Self { synchronous: Synchronous::Full, check_integrity: true, busy_timeout_ms: 2_000, max_db_bytes: 0 }
     }
 }
 
@@ -95,6 +118,9 @@ impl Default for SqliteOptions {
 /// beside a write), and the data directory's lock held for the store's lifetime.
 pub struct SqliteStore {
     path: PathBuf,
+    dir: PathBuf,
+    busy_timeout_ms: u64,
+    audit: AuditLog,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     _lock: File,
@@ -127,8 +153,55 @@ impl SqliteStore {
             check_integrity(&writer, &path)?;
         }
         migrate(&writer, &path)?;
+        if options.max_db_bytes > 0 {
+            let page_size: i64 = writer.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+            let pages = (options.max_db_bytes / page_size.max(512) as u64).max(16);
+            writer.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        }
         let reader = open_connection(&path, options)?;
-        Ok(Self { path, writer: Mutex::new(writer), reader: Mutex::new(reader), _lock: lock })
+        let audit = AuditLog::open(dir, options)?;
+        let store = Self {
+            path,
+            dir: dir.to_owned(),
+            busy_timeout_ms: options.busy_timeout_ms,
+            audit,
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            _lock: lock,
+        };
+        store.move_legacy_audit()?;
+        Ok(store)
+    }
+
+    /// The audit log (its own file in the data directory).
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// Moves audit entries written by schema version 1 (JSON rows in the main database)
+    /// into the audit log, then drops the old table, in that order: a crash between the
+    /// two moves them again, never loses them.
+    fn move_legacy_audit(&self) -> Result<(), StoreError> {
+        let connection = self.writer();
+        let exists: bool = connection.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'audit'",
+            [],
+            |row| row.get(0),
+        )?;
+        if !exists {
+            return Ok(());
+        }
+        let entries = crate::audit_log::legacy_entries(&connection)?;
+        if !entries.is_empty() {
+            self.audit.import(&entries)?;
+        }
+        connection.execute_batch("DROP TABLE audit")?;
+        Ok(())
+    }
+
+    /// Turns SQLite's codes a caller acts on into their own errors.
+    fn refine(&self, error: StoreError) -> StoreError {
+        refine(error, &self.path, &self.dir, self.busy_timeout_ms)
     }
 
     /// The database file.
@@ -144,16 +217,54 @@ impl SqliteStore {
         self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write<T>(&self, work: impl FnOnce(&Transaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    /// Runs `work` in one immediate transaction and commits it if the request's gate is
+    /// still open. A lock held elsewhere is waited for (SQLite's busy handler, bounded by
+    /// the busy timeout) and the whole transaction retried a few times before `Busy`.
+    fn write<T>(&self, mut work: impl FnMut(&Transaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut connection = self.writer();
-        let transaction = connection.transaction()?;
-        let result = work(&transaction)?;
-        transaction.commit()?;
-        Ok(result)
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = (|| {
+                let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let result = work(&transaction)?;
+                if !crate::gate::may_commit() {
+                    return Err(StoreError::DeadlinePassed);
+                }
+                transaction.commit()?;
+                Ok(result)
+            })()
+            .map_err(|error| self.refine(error));
+            match result {
+                Err(StoreError::Busy { .. }) if attempt < BUSY_ATTEMPTS => continue,
+                Err(StoreError::Busy { path, .. }) => {
+                    return Err(StoreError::Busy { path, waited_ms: self.busy_timeout_ms * u64::from(attempt) });
+                }
+                other => return other,
+            }
+        }
     }
 }
 
-fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
+/// Whole-transaction attempts on a busy database, each waiting up to the busy timeout.
+const BUSY_ATTEMPTS: u32 = 2;
+
+/// The error a caller can act on for SQLite's full-disk and busy codes.
+pub(crate) fn refine(error: StoreError, path: &Path, dir: &Path, busy_timeout_ms: u64) -> StoreError {
+    let StoreError::Database(inner) = &error else { return error };
+    match inner.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull { path: path.to_owned(), dir: dir.to_owned() },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Busy { path: path.to_owned(), waited_ms: busy_timeout_ms }
+        }
+        Some(ErrorCode::SystemIoFailure) if inner.to_string().contains("No space") => {
+            StoreError::DiskFull { path: path.to_owned(), dir: dir.to_owned() }
+        }
+        _ => error,
+    }
+}
+
+pub(crate) fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
             StoreError::Corrupt { path: path.to_owned(), detail: error.to_string() }
@@ -165,13 +276,15 @@ fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
     }
 }
 
-fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, StoreError> {
+pub(crate) fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags).map_err(|error| classify(path, error))?;
     if connection.is_readonly(rusqlite::MAIN_DB).map_err(|error| classify(path, error))? {
         return Err(StoreError::ReadOnly { path: path.to_owned() });
     }
-    connection.busy_timeout(Duration::from_secs(5)).map_err(|error| classify(path, error))?;
+    connection
+        .busy_timeout(Duration::from_millis(options.busy_timeout_ms))
+        .map_err(|error| classify(path, error))?;
     let mode: String = connection
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .map_err(|error| classify(path, error))?;
@@ -191,7 +304,7 @@ fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, St
     Ok(connection)
 }
 
-fn check_integrity(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+pub(crate) fn check_integrity(connection: &Connection, path: &Path) -> Result<(), StoreError> {
     let verdict: String =
         connection.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(|error| classify(path, error))?;
     if verdict != "ok" {
@@ -216,7 +329,46 @@ fn migrate(connection: &Connection, path: &Path) -> Result<(), StoreError> {
             },
         )?;
     }
-    Ok(())
+    backfill_checksums(connection).map_err(|error| match error {
+        StoreError::Database(error) => classify(path, error),
+        other => other,
+    })
+}
+
+/// Gives every record written before schema version 2 its checksum.
+fn backfill_checksums(connection: &Connection) -> Result<(), StoreError> {
+    connection.execute_batch("BEGIN")?;
+    let result = (|| {
+        for (table, _) in RECORD_TABLES {
+            let missing: Vec<(i64, String)> = connection
+                .prepare(&format!("SELECT rowid, data FROM {table} WHERE checksum IS NULL"))?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut update = connection.prepare(&format!("UPDATE {table} SET checksum = ?1 WHERE rowid = ?2"))?;
+            for (rowid, data) in missing {
+                update.execute(params![checksum(&data), rowid])?;
+            }
+        }
+        Ok::<_, StoreError>(())
+    })();
+    match result {
+        Ok(()) => Ok(connection.execute_batch("COMMIT")?),
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
+}
+
+/// The decoded record if its text still matches its checksum.
+fn verified<T: DeserializeOwned>(what: &str, data: &str, stored: Option<i64>) -> Result<T, StoreError> {
+    if let Some(stored) = stored
+        && stored != checksum(data)
+    {
+        return Err(StoreError::Damaged { what: what.to_owned(), detail: "checksum mismatch".into() });
+    }
+    serde_json::from_str(data)
+        .map_err(|error| StoreError::Damaged { what: what.to_owned(), detail: format!("cannot decode: {error}") })
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
@@ -283,10 +435,11 @@ fn upsert_by_id(
     let seq = record_change(transaction, ChangeOp::Upsert, &key)?;
     transaction
         .prepare_cached(&format!(
-            "INSERT INTO {table} (id, data, updated_seq) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_seq = excluded.updated_seq"
+            "INSERT INTO {table} (id, data, updated_seq, checksum) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE
+             SET data = excluded.data, updated_seq = excluded.updated_seq, checksum = excluded.checksum"
         ))?
-        .execute(params![id, data, seq as i64])?;
+        .execute(params![id, data, seq as i64, checksum(data)])?;
     Ok(WriteOutcome::Written { seq })
 }
 
@@ -321,25 +474,28 @@ fn upsert_offer_in(transaction: &Transaction, offer: &Offer) -> Result<WriteOutc
     {
         return Ok(WriteOutcome::Stale { stored_version: stored_version as u64 });
     }
+    let data = encode(offer)?;
     let version = i64::try_from(offer.version)
         .map_err(|_| StoreError::Invalid(pomost_domain::ValidationError::new("offer.version", "is over 2^63 - 1")))?;
     let seq = record_change(transaction, ChangeOp::Upsert, &ChangeKey::Offer(offer.key.clone()))?;
     transaction
         .prepare_cached(
-            "INSERT INTO offers (source, external_id, version, data, updated_seq) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO offers (source, external_id, version, data, updated_seq, checksum)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (source, external_id) DO UPDATE
-             SET version = excluded.version, data = excluded.data, updated_seq = excluded.updated_seq",
+             SET version = excluded.version, data = excluded.data, updated_seq = excluded.updated_seq,
+                 checksum = excluded.checksum",
         )?
-        .execute(params![offer.key.source, offer.key.external_id, version, encode(offer)?, seq as i64])?;
+        .execute(params![offer.key.source, offer.key.external_id, version, &data, seq as i64, checksum(&data)])?;
     Ok(WriteOutcome::Written { seq })
 }
 
 fn get_by_id<T: DeserializeOwned>(connection: &Connection, table: &str, id: &str) -> Result<Option<T>, StoreError> {
-    let data: Option<String> = connection
-        .prepare_cached(&format!("SELECT data FROM {table} WHERE id = ?1"))?
-        .query_row([id], |row| row.get(0))
+    let data: Option<(String, Option<i64>)> = connection
+        .prepare_cached(&format!("SELECT data, checksum FROM {table} WHERE id = ?1"))?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
-    data.map(|text| decode(&format!("{table} {id}"), &text)).transpose()
+    data.map(|(text, stored)| verified(&format!("{table} {id}"), &text, stored)).transpose()
 }
 
 impl Store for SqliteStore {
@@ -374,12 +530,12 @@ impl Store for SqliteStore {
         visit: &mut dyn FnMut(Participant) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let connection = self.reader();
-        let mut statement = connection.prepare("SELECT id, data FROM participants")?;
+        let mut statement = connection.prepare("SELECT id, data, checksum FROM participants")?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
             let data: String = row.get(1)?;
-            visit(decode(&format!("participant {id}"), &data)?)?;
+            visit(verified(&format!("participant {id}"), &data, row.get(2)?)?)?;
         }
         Ok(())
     }
@@ -402,11 +558,13 @@ impl Store for SqliteStore {
 
     fn coaches(&self) -> Result<Vec<JobCoach>, StoreError> {
         let connection = self.reader();
-        let mut statement = connection.prepare("SELECT id, data FROM coaches ORDER BY id")?;
-        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+        let mut statement = connection.prepare("SELECT id, data, checksum FROM coaches ORDER BY id")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<i64>>(2)?))
+        })?;
         rows.map(|row| {
-            let (id, data) = row?;
-            decode(&format!("coach {id}"), &data)
+            let (id, data, stored) = row?;
+            verified(&format!("coach {id}"), &data, stored)
         })
         .collect()
     }
@@ -421,11 +579,11 @@ impl Store for SqliteStore {
 
     fn offer(&self, key: &OfferKey) -> Result<Option<Offer>, StoreError> {
         let connection = self.reader();
-        let data: Option<String> = connection
-            .prepare_cached("SELECT data FROM offers WHERE source = ?1 AND external_id = ?2")?
-            .query_row(params![key.source, key.external_id], |row| row.get(0))
+        let data: Option<(String, Option<i64>)> = connection
+            .prepare_cached("SELECT data, checksum FROM offers WHERE source = ?1 AND external_id = ?2")?
+            .query_row(params![key.source, key.external_id], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        data.map(|text| decode(&format!("offer {key}"), &text)).transpose()
+        data.map(|(text, stored)| verified(&format!("offer {key}"), &text, stored)).transpose()
     }
 
     fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, StoreError> {
@@ -460,115 +618,71 @@ impl Store for SqliteStore {
     }
 
     fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
-        let request = encode(&entry.request)?;
-        let results = encode(&entry.results)?;
-        self.write(|transaction| {
-            transaction
-                .prepare_cached(
-                    "INSERT INTO audit (request_id, at_ms, caller_name, caller_role, action, offer_source,
-                     offer_external_id, participant_id, request, results, policy_version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )?
-                .execute(params![
-                    entry.request_id,
-                    entry.at_ms,
-                    entry.caller.name,
-                    entry.caller.role,
-                    entry.action.name(),
-                    entry.offer.as_ref().map(|key| key.source.as_str()),
-                    entry.offer.as_ref().map(|key| key.external_id.as_str()),
-                    entry.participant.as_ref().map(ParticipantId::as_str),
-                    request,
-                    results,
-                    entry.policy_version,
-                ])?;
-            Ok(transaction.last_insert_rowid() as u64)
-        })
+        self.audit.append(entry)
     }
 
     fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
-        let mut conditions = vec!["entry > ?1".to_owned()];
-        let mut values: Vec<rusqlite::types::Value> = vec![(query.after_entry.unwrap_or(0) as i64).into()];
-        let mut add = |condition: &str, value: rusqlite::types::Value| {
-            values.push(value);
-            conditions.push(condition.replace('?', &format!("?{}", values.len())));
-        };
-        if let Some(from) = query.from_ms {
-            add("at_ms >= ?", from.into());
-        }
-        if let Some(until) = query.until_ms {
-            add("at_ms < ?", until.into());
-        }
-        if let Some(caller) = &query.caller {
-            add("caller_name = ?", caller.clone().into());
-        }
-        if let Some(offer) = &query.offer {
-            add("offer_source = ?", offer.source.clone().into());
-            add("offer_external_id = ?", offer.external_id.clone().into());
-        }
-        let sql = format!(
-            "SELECT entry, request_id, at_ms, caller_name, caller_role, action, offer_source, offer_external_id,
-             participant_id, request, results, policy_version FROM audit WHERE {} ORDER BY entry LIMIT {}",
-            conditions.join(" AND "),
-            query.limit.min(10_000)
-        );
+        self.audit.list(query)
+    }
+
+    fn audit_stats(&self) -> Result<AuditStats, StoreError> {
+        self.audit.stats()
+    }
+
+    fn archive_audit_before(&self, cutoff_ms: i64) -> Result<Option<ArchiveFile>, StoreError> {
+        self.audit.archive_before(cutoff_ms)
+    }
+
+    fn verify(&self, report: &mut dyn FnMut(Damage)) -> Result<VerifyCounts, StoreError> {
         let connection = self.reader();
-        let mut statement = connection.prepare(&sql)?;
-        let rows = statement.query_map(rusqlite::params_from_iter(values), |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, String>(5)?,
-                row.get::<_, Option<String>>(6)?,
-                row.get::<_, Option<String>>(7)?,
-                row.get::<_, Option<String>>(8)?,
-                row.get::<_, String>(9)?,
-                row.get::<_, String>(10)?,
-                row.get::<_, String>(11)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (
-                entry,
-                request_id,
-                at_ms,
-                name,
-                role,
-                action,
-                source,
-                external_id,
-                participant,
-                request,
-                results,
-                policy,
-            ) = row?;
-            let what = format!("audit entry {entry}");
-            let action = AuditAction::from_name(&action).ok_or_else(|| StoreError::Decode {
-                what: what.clone(),
-                detail: format!("unknown action {action:?}"),
-            })?;
-            let participant = participant
-                .map(ParticipantId::new)
-                .transpose()
-                .map_err(|error| StoreError::Decode { what: what.clone(), detail: error.to_string() })?;
-            Ok((
-                entry as u64,
-                AuditEntry {
-                    request_id,
-                    at_ms,
-                    caller: crate::Caller { name, role },
-                    action,
-                    offer: source.zip(external_id).map(|(source, external_id)| OfferKey { source, external_id }),
-                    participant,
-                    request: decode(&what, &request)?,
-                    results: decode(&what, &results)?,
-                    policy_version: policy,
-                },
-            ))
-        })
-        .collect()
+        let mut counts = VerifyCounts::default();
+        let verdict: String = connection.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+        if verdict != "ok" {
+            counts.damaged += 1;
+            report(Damage { what: format!("database file {}", self.path.display()), detail: verdict });
+        }
+        for (table, key) in RECORD_TABLES {
+            let mut statement = connection.prepare(&format!("SELECT {key}, data, checksum FROM {table}"))?;
+            let mut rows = statement.query([])?;
+            while let Some(row) = rows.next()? {
+                counts.records += 1;
+                let key: String = row.get(0)?;
+                let data: String = row.get(1)?;
+                let what = format!("{} {key}", &table[..table.len() - 1]);
+                let decoded = match table {
+                    "participants" => verified::<Participant>(&what, &data, row.get(2)?)
+                        .and_then(|record| record.validated().map(|_| ()).map_err(StoreError::from)),
+                    "coaches" => verified::<JobCoach>(&what, &data, row.get(2)?)
+                        .and_then(|record| record.validated().map(|_| ()).map_err(StoreError::from)),
+                    _ => verified::<Offer>(&what, &data, row.get(2)?)
+                        .and_then(|record| record.check().map_err(StoreError::from)),
+                };
+                if let Err(error) = decoded {
+                    counts.damaged += 1;
+                    let detail = match error {
+                        StoreError::Damaged { detail, .. } => detail,
+                        other => other.to_string(),
+                    };
+                    report(Damage { what, detail });
+                }
+            }
+        }
+        let mut statement = connection.prepare("SELECT seq, entity, entity_key, op FROM changes ORDER BY seq")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            counts.changes += 1;
+            let seq: i64 = row.get(0)?;
+            if let Err(error) = parse_change(seq, &row.get::<_, String>(1)?, row.get(2)?, &row.get::<_, String>(3)?) {
+                counts.damaged += 1;
+                report(Damage { what: format!("change {seq}"), detail: error.to_string() });
+            }
+        }
+        drop(rows);
+        drop(statement);
+        drop(connection);
+        let audit = self.audit.verify(report)?;
+        counts.audit_entries = audit.audit_entries;
+        counts.damaged += audit.damaged;
+        Ok(counts)
     }
 }

@@ -232,7 +232,7 @@ fn a_newer_schema_is_refused() {
     let raw = rusqlite_set_user_version(&dir.path().join("pomost.sqlite3"), 99);
     assert!(raw);
     let error = SqliteStore::open(dir.path(), SqliteOptions::default()).err().unwrap();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 1, .. }), "{error}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 2, .. }), "{error}");
     assert!(error.to_string().contains("upgrade pomost"));
 }
 
@@ -250,4 +250,193 @@ fn a_fresh_directory_is_migrated_and_reopens() {
     let store = open(&nested);
     assert_eq!(store.last_seq().unwrap(), 0);
     assert!(store.path().ends_with("pomost.sqlite3"));
+}
+
+fn audit_entry(index: usize, at_ms: i64, k: usize) -> AuditEntry {
+    AuditEntry {
+        request_id: uuid_like(index),
+        at_ms,
+        caller: Caller { name: "pup-krakow".into(), role: "labour_office".into() },
+        action: AuditAction::Shortlist,
+        offer: Some(OfferKey { source: "board".into(), external_id: format!("o-{}", index % 7) }),
+        participant: None,
+        request: serde_json::json!({
+            "offer_key": { "source": "board", "external_id": format!("o-{}", index % 7) },
+            "k": k,
+            "as_of": "2026-11-30"
+        }),
+        results: (0..k)
+            .map(|rank| AuditResult {
+                id: format!("p-2a-{:07}", (index * 7_919 + rank * 104_729) % 5_000),
+                score: 0.93 - rank as f32 * 0.0011 - (index % 13) as f32 * 0.0001,
+            })
+            .collect(),
+        policy_version: "2026-11.1".into(),
+    }
+}
+
+fn uuid_like(index: usize) -> String {
+    format!("0193a1b2-c3d4-7e5f-8a9b-{index:012x}")
+}
+
+#[test]
+fn damaged_records_are_found_on_read_and_by_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut person = synth().participant(8);
+    person.unit_id = "damage-marker-unit-77".into();
+    {
+        let store = open(dir.path());
+        store.upsert_participant(&person).unwrap();
+        store.upsert_participant(&synth().participant(9)).unwrap();
+        store.upsert_offer(&synth().offer(3)).unwrap();
+        store.append_audit(&audit_entry(1, 1_000, 5)).unwrap();
+        let mut clean = Vec::new();
+        let counts = store.verify(&mut |damage| clean.push(damage)).unwrap();
+        assert!(clean.is_empty(), "{clean:?}");
+        assert_eq!((counts.records, counts.audit_entries, counts.damaged), (3, 1, 0));
+    }
+    // Change bytes inside the stored record, the way a failing disk would: the JSON still
+    // parses, only a checksum can tell.
+    let path = dir.path().join("pomost.sqlite3");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let marker = b"damage-marker-unit-77";
+    let at = bytes.windows(marker.len()).position(|window| window == marker).expect("record in the file");
+    bytes[at..at + marker.len()].copy_from_slice(b"damage-marker-unit-78");
+    std::fs::write(&path, bytes).unwrap();
+    let store = open(dir.path());
+    let error = store.participant(&person.id).unwrap_err();
+    assert!(matches!(error, StoreError::Damaged { .. }), "{error}");
+    let mut found = Vec::new();
+    let counts = store.verify(&mut |damage| found.push(damage.what)).unwrap();
+    assert_eq!(found, vec![format!("participant {}", person.id)]);
+    assert_eq!(counts.damaged, 1);
+}
+
+#[test]
+fn a_full_database_refuses_writes_whole_and_keeps_reads_and_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        SqliteStore::open(dir.path(), SqliteOptions { max_db_bytes: 256 * 1024, ..SqliteOptions::default() }).unwrap();
+    let synth = synth();
+    let mut stored = Vec::new();
+    let error = loop {
+        let offer = synth.offer(stored.len());
+        match store.upsert_offers(std::slice::from_ref(&offer)) {
+            Ok(_) => stored.push(offer),
+            Err(error) => break error,
+        }
+        assert!(stored.len() < 10_000, "the cap was never reached");
+    };
+    assert!(matches!(error, StoreError::DiskFull { .. }), "{error}");
+    assert!(error.to_string().contains(&dir.path().display().to_string()), "names the data directory: {error}");
+    let last_seq = store.last_seq().unwrap();
+    assert_eq!(store.offer(&synth.offer(stored.len()).key).unwrap(), None, "nothing half-written");
+    assert_eq!(store.offer(&stored[0].key).unwrap().as_ref(), Some(&stored[0]), "reads keep working");
+    store.append_audit(&audit_entry(1, 1_000, 50)).unwrap();
+    assert_eq!(store.last_seq().unwrap(), last_seq);
+    // Room again (an offer removed): writes succeed.
+    for offer in &stored[..40] {
+        store.delete_offer(&offer.key).unwrap();
+    }
+    store.upsert_offer(&synth.offer(stored.len())).unwrap();
+}
+
+#[test]
+fn a_database_locked_by_another_process_gives_busy_within_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        SqliteStore::open(dir.path(), SqliteOptions { busy_timeout_ms: 200, ..SqliteOptions::default() }).unwrap();
+    let other = rusqlite::Connection::open(dir.path().join("pomost.sqlite3")).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let started = std::time::Instant::now();
+    let error = store.upsert_participant(&synth().participant(1)).unwrap_err();
+    assert!(matches!(error, StoreError::Busy { .. }), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    other.execute_batch("ROLLBACK").unwrap();
+    store.upsert_participant(&synth().participant(1)).unwrap();
+}
+
+struct Closed;
+impl pomost_store::CommitGate for Closed {
+    fn enter_commit(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_closed_commit_gate_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let person = synth().participant(2);
+    let error = pomost_store::with_commit_gate(std::sync::Arc::new(Closed), || store.upsert_participant(&person))
+        .unwrap_err();
+    assert!(matches!(error, StoreError::DeadlinePassed));
+    assert_eq!(store.participant(&person.id).unwrap(), None);
+    assert_eq!(store.last_seq().unwrap(), 0);
+    store.upsert_participant(&person).unwrap();
+}
+
+#[test]
+fn audit_group_commits_from_many_threads_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(open(dir.path()));
+    let threads: Vec<_> = (0..8)
+        .map(|thread| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..50).map(|i| store.append_audit(&audit_entry(thread * 1000 + i, 5_000, 10)).unwrap()).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut numbers: Vec<u64> = threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 400);
+    let listed = store.list_audit(&AuditQuery { limit: 1_000, ..Default::default() }).unwrap();
+    assert_eq!(listed.len(), 400);
+    for (_, entry) in &listed {
+        let index = usize::from_str_radix(entry.request_id.rsplit('-').next().unwrap(), 16).unwrap();
+        assert_eq!(entry, &audit_entry(index, 5_000, 10));
+    }
+}
+
+#[test]
+fn audit_entries_are_compact_and_archived_before_removal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    // The names (ids) are stored once; the first thousand entries see most of them.
+    for index in 0..1_000 {
+        store.append_audit(&audit_entry(index, 1_000 + index as i64, 50)).unwrap();
+    }
+    let before = store.audit_stats().unwrap().used_bytes;
+    for index in 1_000..2_000 {
+        store.append_audit(&audit_entry(index, 1_000 + index as i64, 50)).unwrap();
+    }
+    let stats = store.audit_stats().unwrap();
+    assert_eq!(stats.entries, 2_000);
+    assert_eq!((stats.oldest_ms, stats.newest_ms), (1_000, 2_999));
+    let per_entry = (stats.used_bytes - before) as f64 / 1_000.0;
+    eprintln!("audit bytes on disk per Shortlist entry at k = 50: {per_entry:.0}");
+    assert!(per_entry < 400.0, "{per_entry} bytes per entry");
+    let archive = store.archive_audit_before(2_000).unwrap().expect("entries to archive");
+    assert_eq!((archive.entries, archive.first_entry, archive.last_entry), (1_000, 1, 1_000));
+    let bytes = std::fs::read(&archive.path).unwrap();
+    let sidecar = std::fs::read_to_string(archive.path.with_extension("gz.sha256")).unwrap();
+    assert!(sidecar.starts_with(&archive.sha256));
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.len(), 1_000);
+    assert_eq!(lines[0]["entry"], 1);
+    let first: AuditEntry = serde_json::from_value(lines[0]["audit"].clone()).unwrap();
+    assert_eq!(first, audit_entry(0, 1_000, 50));
+    let left = store.list_audit(&AuditQuery { limit: 5_000, ..Default::default() }).unwrap();
+    assert_eq!(left.len(), 1_000);
+    assert_eq!(left[0].0, 1_001);
+    let stats = store.audit_stats().unwrap();
+    assert_eq!((stats.entries, stats.archive_files), (1_000, 1));
+    assert_eq!(store.archive_audit_before(2_000).unwrap(), None, "nothing older is left");
+    // Numbers are never reused after removal.
+    assert_eq!(store.append_audit(&audit_entry(9, 9_000, 1)).unwrap(), 2_001);
 }

@@ -1,0 +1,343 @@
+//! The compact body of an audit row: the request's parameters and every returned id and
+//! score, exactly (scores are f32 bit patterns, not rounded).
+//!
+//! Layout (all integers LEB128 varints, signed ones zig-zag coded):
+//! `version=1, flags, [k], [as_of − day of at_ms], [extra JSON length, bytes], count,
+//! id numbers…, first score bits, (previous bits − bits)…, CRC-32 (4 bytes, little end)`.
+//! Flags: 1 = `k` present, 2 = `as_of` present, 4 = other request fields as JSON. The
+//! request's `offer_key` is not repeated when it equals the row's offer. Shortlists are
+//! sorted by score, so consecutive bit patterns are close and their differences short.
+
+use pomost_domain::OfferKey;
+use serde_json::{Map, Value};
+
+use crate::AuditEntry;
+
+const VERSION: u8 = 1;
+const HAS_K: u64 = 1;
+const HAS_AS_OF: u64 = 2;
+const HAS_EXTRA: u64 = 4;
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// A decoded body.
+pub(crate) struct Body {
+    /// The request as it was audited.
+    pub(crate) request: Value,
+    /// Dictionary numbers of the returned ids, in order.
+    pub(crate) result_ids: Vec<i64>,
+    /// Their scores.
+    pub(crate) scores: Vec<f32>,
+}
+
+fn put(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn unzigzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ -((value & 1) as i64)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_part = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_part + 2) / 5 + 1;
+    let month = if month_part < 10 { month_part + 3 } else { month_part - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn format_day(days: i64) -> String {
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Days since the epoch of a canonical `YYYY-MM-DD` text (one that formats back the same).
+fn parse_day(text: &str) -> Option<i64> {
+    let mut parts = text.split('-');
+    let (year, month, day) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    (format_day(days) == text).then_some(days)
+}
+
+fn offer_json(key: &OfferKey) -> Value {
+    serde_json::json!({ "source": key.source, "external_id": key.external_id })
+}
+
+/// Encodes an entry's request and results; `ids` are the results' dictionary numbers.
+pub(crate) fn encode_body(entry: &AuditEntry, ids: &[i64]) -> Vec<u8> {
+    let mut request = match &entry.request {
+        Value::Object(map) => map.clone(),
+        Value::Null => Map::new(),
+        other => Map::from_iter([("request".to_owned(), other.clone())]),
+    };
+    if let Some(offer) = &entry.offer
+        && request.get("offer_key") == Some(&offer_json(offer))
+    {
+        request.remove("offer_key");
+    }
+    let k = request.get("k").and_then(Value::as_u64);
+    if k.is_some() {
+        request.remove("k");
+    }
+    let as_of = request.get("as_of").and_then(Value::as_str).and_then(parse_day);
+    if as_of.is_some() {
+        request.remove("as_of");
+    }
+    let mut flags = 0;
+    flags |= if k.is_some() { HAS_K } else { 0 };
+    flags |= if as_of.is_some() { HAS_AS_OF } else { 0 };
+    flags |= if request.is_empty() { 0 } else { HAS_EXTRA };
+    let mut out = Vec::with_capacity(16 + ids.len() * 5);
+    out.push(VERSION);
+    put(&mut out, flags);
+    if let Some(k) = k {
+        put(&mut out, k);
+    }
+    if let Some(days) = as_of {
+        put(&mut out, zigzag(days - entry.at_ms.div_euclid(MS_PER_DAY)));
+    }
+    if !request.is_empty() {
+        let text = Value::Object(request).to_string();
+        put(&mut out, text.len() as u64);
+        out.extend_from_slice(text.as_bytes());
+    }
+    put_ids(&mut out, ids);
+    let mut previous: Option<i64> = None;
+    for result in &entry.results {
+        let bits = i64::from(result.score.to_bits());
+        match previous {
+            None => put(&mut out, bits as u64),
+            Some(previous) => put(&mut out, zigzag(previous - bits)),
+        }
+        previous = Some(bits);
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Bits needed for a number below `bound`.
+fn bits_below(bound: usize) -> u32 {
+    if bound <= 1 { 0 } else { usize::BITS - (bound - 1).leading_zeros() }
+}
+
+/// Writes id numbers as their sorted differences plus the order they came in (a Lehmer
+/// code, each digit in as few bits as its range needs): names first seen together get
+/// neighbouring numbers, so the differences are short.
+fn put_ids(out: &mut Vec<u8>, ids: &[i64]) {
+    put(out, ids.len() as u64);
+    let mut sorted: Vec<i64> = ids.to_vec();
+    sorted.sort_unstable();
+    let mut previous = 0;
+    for id in &sorted {
+        put(out, (*id - previous) as u64);
+        previous = *id;
+    }
+    let (mut buffer, mut filled) = (0u64, 0u32);
+    for id in ids {
+        let bits = bits_below(sorted.len());
+        let digit = sorted.binary_search(id).unwrap_or(0);
+        sorted.remove(digit);
+        buffer |= (digit as u64) << filled;
+        filled += bits;
+        while filled >= 8 {
+            out.push(buffer as u8);
+            buffer >>= 8;
+            filled -= 8;
+        }
+    }
+    if filled > 0 {
+        out.push(buffer as u8);
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn varint(&mut self) -> Result<u64, &'static str> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.bytes.get(self.at).ok_or("body ends inside a number")?;
+            self.at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err("number too long")
+    }
+
+    fn ids(&mut self) -> Result<Vec<i64>, &'static str> {
+        let count = usize::try_from(self.varint()?).map_err(|_| "count too large")?;
+        if count > self.bytes.len() {
+            return Err("count larger than the body");
+        }
+        let mut sorted = Vec::with_capacity(count);
+        let mut previous = 0i64;
+        for _ in 0..count {
+            previous = previous.checked_add_unsigned(self.varint()?).ok_or("id number too large")?;
+            sorted.push(previous);
+        }
+        let (mut buffer, mut filled) = (0u64, 0u32);
+        let mut ids = Vec::with_capacity(count);
+        while !sorted.is_empty() {
+            let bits = bits_below(sorted.len());
+            while filled < bits {
+                buffer |= u64::from(self.take(1)?[0]) << filled;
+                filled += 8;
+            }
+            let digit = (buffer & ((1u64 << bits) - 1)) as usize;
+            buffer >>= bits;
+            filled -= bits;
+            if digit >= sorted.len() {
+                return Err("order digit out of range");
+            }
+            ids.push(sorted.remove(digit));
+        }
+        Ok(ids)
+    }
+
+    fn take(&mut self, length: usize) -> Result<&[u8], &'static str> {
+        let end = self.at.checked_add(length).filter(|end| *end <= self.bytes.len()).ok_or("body too short")?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+}
+
+/// Decodes a body written by [`encode_body`], checking its CRC.
+pub(crate) fn decode_body(bytes: &[u8], at_ms: i64, offer: Option<&OfferKey>) -> Result<Body, &'static str> {
+    let split = bytes.len().checked_sub(4).ok_or("body too short")?;
+    let (content, crc) = bytes.split_at(split);
+    let stored = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+    if crc32fast::hash(content) != stored {
+        return Err("checksum mismatch");
+    }
+    let mut reader = Reader { bytes: content, at: 0 };
+    if reader.take(1)? != [VERSION] {
+        return Err("unknown body version");
+    }
+    let flags = reader.varint()?;
+    let mut request = Map::new();
+    if flags & HAS_K != 0 {
+        request.insert("k".into(), reader.varint()?.into());
+    }
+    if flags & HAS_AS_OF != 0 {
+        let days = at_ms.div_euclid(MS_PER_DAY) + unzigzag(reader.varint()?);
+        request.insert("as_of".into(), format_day(days).into());
+    }
+    if flags & HAS_EXTRA != 0 {
+        let length = usize::try_from(reader.varint()?).map_err(|_| "length too large")?;
+        let extra: Value = serde_json::from_slice(reader.take(length)?).map_err(|_| "request is not JSON")?;
+        let Value::Object(extra) = extra else { return Err("request is not an object") };
+        request.extend(extra);
+    }
+    if let Some(offer) = offer
+        && !request.contains_key("offer_key")
+        && !request.contains_key("inline_offer")
+    {
+        request.insert("offer_key".into(), offer_json(offer));
+    }
+    let result_ids = reader.ids()?;
+    let count = result_ids.len();
+    let mut scores = Vec::with_capacity(count);
+    let mut previous: Option<i64> = None;
+    for _ in 0..count {
+        let bits = match previous {
+            None => i64::try_from(reader.varint()?).map_err(|_| "score too large")?,
+            Some(previous) => previous - unzigzag(reader.varint()?),
+        };
+        scores.push(f32::from_bits(u32::try_from(bits).map_err(|_| "score out of range")?));
+        previous = Some(bits);
+    }
+    if reader.at != content.len() {
+        return Err("trailing bytes");
+    }
+    Ok(Body { request: Value::Object(request), result_ids, scores })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AuditAction, AuditResult, Caller};
+
+    fn entry(request: Value, scores: &[f32]) -> AuditEntry {
+        AuditEntry {
+            request_id: "r".into(),
+            at_ms: 1_764_460_800_000,
+            caller: Caller { name: "pup".into(), role: "labour_office".into() },
+            action: AuditAction::Shortlist,
+            offer: Some(OfferKey { source: "s".into(), external_id: "e".into() }),
+            participant: None,
+            request,
+            results: scores.iter().enumerate().map(|(i, score)| AuditResult { id: i.to_string(), score: *score }).collect(),
+            policy_version: "v".into(),
+        }
+    }
+
+    #[test]
+    fn days_round_trip() {
+        for days in [-1, 0, 1, 20_422, 2_932_896] {
+            assert_eq!(parse_day(&format_day(days)), Some(days), "{days}");
+        }
+        assert_eq!(parse_day("2026-11-30"), Some(20_787));
+        assert_eq!(parse_day("2026-02-30"), None);
+        assert_eq!(parse_day("26-11-30"), None);
+    }
+
+    #[test]
+    fn bodies_round_trip_exactly() {
+        let request = serde_json::json!({
+            "offer_key": { "source": "s", "external_id": "e" }, "k": 50, "as_of": "2026-12-01", "text": "x"
+        });
+        let scores = [0.9, 0.8999, 0.5, 0.5, f32::MIN_POSITIVE, 0.0, 3.25];
+        let entry = entry(request.clone(), &scores);
+        let ids: Vec<i64> = vec![7000, 3, 1000, 3, 999_999, 0, 42];
+        let body = encode_body(&entry, &ids);
+        let decoded = decode_body(&body, entry.at_ms, entry.offer.as_ref()).unwrap();
+        assert_eq!(decoded.request, request);
+        assert_eq!(decoded.result_ids, ids);
+        assert_eq!(decoded.scores.iter().map(|s| s.to_bits()).collect::<Vec<_>>(), scores.map(f32::to_bits).to_vec());
+        let mut damaged = body.clone();
+        damaged[3] ^= 0x10;
+        assert!(decode_body(&damaged, entry.at_ms, entry.offer.as_ref()).is_err());
+    }
+
+    #[test]
+    fn a_shortlist_of_fifty_is_small() {
+        // Neighbouring scores of a top 50 differ by about a thousandth.
+        let scores: Vec<f32> = (0..50).map(|i| 0.93 - i as f32 * 0.001).collect();
+        let entry = entry(serde_json::json!({ "offer_key": { "source": "s", "external_id": "e" }, "k": 50, "as_of": "2026-11-30" }), &scores);
+        let ids: Vec<i64> = (0..50).map(|i| 90_000 + i * 37).collect();
+        let body = encode_body(&entry, &ids);
+        assert!(body.len() < 300, "{} bytes", body.len());
+    }
+}

@@ -1,0 +1,247 @@
+//! The edge every request passes first: it gives the request an id (sent back in the
+//! `x-request-id` header of every response, and used as the audit entry's id), bounds it in
+//! time, and makes the status codes say what a client can act on.
+//!
+//! - Deadline: the earlier of the client's `grpc-timeout` and `limits.request_timeout_ms`.
+//!   Slightly before it passes the request is answered DEADLINE_EXCEEDED — unless a write
+//!   has already begun its commit, in which case the answer waits for the commit and tells
+//!   its truth. A write whose deadline passed before its commit is rolled back (the
+//!   store's commit gate asks [`RequestClock`]), so DEADLINE_EXCEEDED means "not applied".
+//! - A message over `limits.max_message_bytes` gives RESOURCE_EXHAUSTED (tonic says
+//!   OUT_OF_RANGE; Pomost itself never uses that code).
+//! - Status messages are capped, so no client input can make a header stock clients refuse;
+//!   every INTERNAL is logged with the request id.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use http::HeaderValue;
+use tonic::{Code, Status};
+
+/// The id of the request being served (also in the response's `x-request-id` header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+const RUNNING: u8 = 0;
+const COMMITTING: u8 = 1;
+const EXPIRED: u8 = 2;
+
+/// A request's deadline and whether its writes may still commit.
+#[derive(Debug)]
+pub struct RequestClock {
+    deadline: Option<Instant>,
+    state: AtomicU8,
+}
+
+impl RequestClock {
+    /// A clock for a request that must be answered by `deadline`.
+    pub fn new(deadline: Option<Instant>) -> Self {
+        Self { deadline, state: AtomicU8::new(RUNNING) }
+    }
+
+    /// Marks the request as answered by its deadline, unless a commit has begun.
+    fn expire(&self) -> bool {
+        self.state.compare_exchange(RUNNING, EXPIRED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// Whether the deadline has passed (or the request was answered as timed out).
+    pub fn expired(&self) -> bool {
+        self.state.load(Ordering::Acquire) == EXPIRED || self.deadline.is_some_and(|deadline| Instant::now() >= deadline)
+    }
+}
+
+impl pomost_store::CommitGate for RequestClock {
+    fn enter_commit(&self) -> bool {
+        match self.state.load(Ordering::Acquire) {
+            COMMITTING => true,
+            EXPIRED => false,
+            _ if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) => {
+                self.expire();
+                self.state.load(Ordering::Acquire) == COMMITTING
+            }
+            _ => {
+                self.state.compare_exchange(RUNNING, COMMITTING, Ordering::AcqRel, Ordering::Acquire).is_ok()
+                    || self.state.load(Ordering::Acquire) == COMMITTING
+            }
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The clock of the request this task serves.
+    pub static CLOCK: Arc<RequestClock>;
+    /// The id of the request this task serves.
+    pub static REQUEST_ID: RequestId;
+}
+
+/// Longest status message sent, bytes (a client's input is quoted at most 64 characters).
+const MAX_STATUS_MESSAGE: usize = 1024;
+
+/// How long before the deadline the edge answers, so its DEADLINE_EXCEEDED (not tonic's
+/// own CANCELLED) reaches the client.
+fn margin(budget: Duration) -> Duration {
+    (budget / 4).min(Duration::from_millis(5))
+}
+
+/// The `grpc-timeout` header as a duration (`<digits><unit>`, units H M S m u n).
+fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+    let text = headers.get("grpc-timeout")?.to_str().ok()?;
+    if text.len() < 2 || text.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = text.split_at(text.len() - 1);
+    let value: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(value.saturating_mul(3600)),
+        "M" => Duration::from_secs(value.saturating_mul(60)),
+        "S" => Duration::from_secs(value),
+        "m" => Duration::from_millis(value),
+        "u" => Duration::from_micros(value),
+        "n" => Duration::from_nanos(value),
+        _ => return None,
+    })
+}
+
+/// The tower layer (see the module documentation).
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeLayer {
+    /// The server's own bound on a request.
+    pub request_timeout: Duration,
+}
+
+impl<S> tower::Layer<S> for EdgeLayer {
+    type Service = EdgeService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        EdgeService { request_timeout: self.request_timeout, inner }
+    }
+}
+
+/// The service [`EdgeLayer`] wraps around the routes.
+#[derive(Debug, Clone)]
+pub struct EdgeService<S> {
+    request_timeout: Duration,
+    inner: S,
+}
+
+type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+type Response = http::Response<tonic::body::Body>;
+
+impl<S, B> tower::Service<http::Request<B>> for EdgeService<S>
+where
+    S: tower::Service<http::Request<B>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let started = Instant::now();
+        let id = RequestId(uuid::Uuid::now_v7().to_string());
+        let budget = grpc_timeout(request.headers()).map_or(self.request_timeout, |client| client.min(self.request_timeout));
+        let clock = Arc::new(RequestClock::new(Some(started + budget)));
+        let path = request.uri().path().to_owned();
+        request.extensions_mut().insert(id.clone());
+        let inner = self.inner.call(request);
+        let answer_by = started + budget.saturating_sub(margin(budget));
+        Box::pin(CLOCK.scope(clock.clone(), REQUEST_ID.scope(id.clone(), async move {
+            let mut inner = std::pin::pin!(inner);
+            let response = tokio::select! {
+                biased;
+                response = &mut inner => response?,
+                () = tokio::time::sleep_until(answer_by.into()) => {
+                    if clock.expire() {
+                        Status::deadline_exceeded(format!(
+                            "the deadline of {} ms passed before the request finished; a write was not applied",
+                            budget.as_millis()
+                        ))
+                        .into_http()
+                    } else {
+                        // A commit has begun: its truth is the answer.
+                        inner.await?
+                    }
+                }
+            };
+            Ok(finish(response, &id, &path))
+        })))
+    }
+}
+
+/// Adds the request id, maps OUT_OF_RANGE, caps the message and logs INTERNAL.
+fn finish(mut response: Response, id: &RequestId, path: &str) -> Response {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id.0) {
+        headers.insert("x-request-id", value);
+    }
+    let code = headers.get("grpc-status").and_then(|value| value.to_str().ok()).and_then(|text| text.parse::<i32>().ok());
+    if code == Some(Code::OutOfRange as i32) {
+        headers.insert("grpc-status", HeaderValue::from(Code::ResourceExhausted as i32));
+    }
+    if let Some(message) = headers.get("grpc-message")
+        && message.len() > MAX_STATUS_MESSAGE
+    {
+        let mut cut = MAX_STATUS_MESSAGE;
+        let bytes = message.as_bytes();
+        // Never cut inside a percent-escape.
+        while cut > 0 && (bytes[cut - 1] == b'%' || (cut > 1 && bytes[cut - 2] == b'%')) {
+            cut -= 1;
+        }
+        if let Ok(value) = HeaderValue::from_bytes(&bytes[..cut]) {
+            headers.insert("grpc-message", value);
+        }
+    }
+    if code == Some(Code::Internal as i32) {
+        let message = headers.get("grpc-message").and_then(|value| value.to_str().ok()).unwrap_or("");
+        tracing::error!(request_id = %id.0, method = path, message, "INTERNAL");
+    }
+    response
+}
+
+/// The current request's id, or a fresh one outside a request (the CLI, tests).
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(|id| id.0.clone()).unwrap_or_else(|_| uuid::Uuid::now_v7().to_string())
+}
+
+/// The current request's clock, if this task serves a request.
+pub fn current_clock() -> Option<Arc<RequestClock>> {
+    CLOCK.try_with(Arc::clone).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pomost_store::CommitGate;
+
+    #[test]
+    fn parses_grpc_timeouts() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("grpc-timeout", HeaderValue::from_static("250m"));
+        assert_eq!(grpc_timeout(&headers), Some(Duration::from_millis(250)));
+        headers.insert("grpc-timeout", HeaderValue::from_static("1S"));
+        assert_eq!(grpc_timeout(&headers), Some(Duration::from_secs(1)));
+        headers.insert("grpc-timeout", HeaderValue::from_static("99999999999S"));
+        assert_eq!(grpc_timeout(&headers), None);
+    }
+
+    #[test]
+    fn a_commit_wins_over_a_later_timeout_and_a_timeout_over_a_later_commit() {
+        let committing = RequestClock::new(Some(Instant::now() + Duration::from_secs(60)));
+        assert!(committing.enter_commit());
+        assert!(!committing.expire(), "a commit in progress is not cut");
+        assert!(committing.enter_commit(), "later transactions of the same request commit too");
+        let expired = RequestClock::new(Some(Instant::now() + Duration::from_secs(60)));
+        assert!(expired.expire());
+        assert!(!expired.enter_commit(), "an answered timeout never commits");
+        let past = RequestClock::new(Some(Instant::now()));
+        assert!(!past.enter_commit(), "a passed deadline closes the gate");
+    }
+}
