@@ -47,23 +47,47 @@ pub struct Caller {
     pub role: Role,
 }
 
-/// Roles allowed to call a method (by its gRPC path); `None` for open methods.
-fn allowed_roles(path: &str) -> Option<&'static [Role]> {
+/// Who may call what: every method by its full gRPC path. A method not listed here is
+/// refused to every role, admin included, until someone decides who may call it.
+pub const ROLE_TABLE: &[(&str, &[Role])] = {
     use Role::{Admin, LabourOffice, Partner, Unit};
-    let (service, method) = path.trim_start_matches('/').split_once('/').unwrap_or((path, ""));
+    const WRITE_OFFERS: &[Role] = &[Partner, Admin];
+    const READ_OFFERS: &[Role] = &[Partner, Unit, LabourOffice, Admin];
+    const WRITE_PEOPLE: &[Role] = &[Unit, Admin];
+    const READ_PEOPLE: &[Role] = &[Unit, LabourOffice, Admin];
+    const MATCH: &[Role] = &[LabourOffice, Admin];
+    const ANY_KEY: &[Role] = &[Partner, Unit, LabourOffice, Admin];
+    const ADMIN: &[Role] = &[Admin];
+    &[
+        ("/pomost.v1.OfferService/UpsertOffer", WRITE_OFFERS),
+        ("/pomost.v1.OfferService/UpsertOffers", WRITE_OFFERS),
+        ("/pomost.v1.OfferService/DeleteOffer", WRITE_OFFERS),
+        ("/pomost.v1.OfferService/GetOffer", READ_OFFERS),
+        ("/pomost.v1.OfferService/SearchOffers", READ_OFFERS),
+        ("/pomost.v1.ParticipantService/UpsertParticipant", WRITE_PEOPLE),
+        ("/pomost.v1.ParticipantService/UpsertParticipants", WRITE_PEOPLE),
+        ("/pomost.v1.ParticipantService/GetParticipant", READ_PEOPLE),
+        ("/pomost.v1.ParticipantService/DeleteParticipant", WRITE_PEOPLE),
+        ("/pomost.v1.ParticipantService/UpsertJobCoach", WRITE_PEOPLE),
+        ("/pomost.v1.ParticipantService/GetJobCoach", READ_PEOPLE),
+        ("/pomost.v1.ParticipantService/DeleteJobCoach", WRITE_PEOPLE),
+        ("/pomost.v1.MatchingService/Shortlist", MATCH),
+        ("/pomost.v1.MatchingService/RecommendOffers", MATCH),
+        ("/pomost.v1.MatchingService/ExplainMatch", MATCH),
+        ("/pomost.v1.MatchingService/GetScoringPolicy", ANY_KEY),
+        ("/pomost.v1.AuditService/ListAudit", ADMIN),
+        ("/pomost.v1.AuditService/GetAuditStats", ADMIN),
+    ]
+};
+
+/// Roles allowed to call a method (by its gRPC path): `None` for the open health and
+/// reflection services, an empty list for a method nobody may call.
+fn allowed_roles(path: &str) -> Option<&'static [Role]> {
+    let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
     if service.starts_with("grpc.health.") || service.starts_with("grpc.reflection.") {
         return None;
     }
-    Some(match (service, method) {
-        ("pomost.v1.OfferService", "UpsertOffer" | "UpsertOffers" | "DeleteOffer") => &[Partner, Admin],
-        ("pomost.v1.OfferService", _) => &[Partner, Unit, LabourOffice, Admin],
-        ("pomost.v1.ParticipantService", "GetParticipant" | "GetJobCoach") => &[Unit, LabourOffice, Admin],
-        ("pomost.v1.ParticipantService", _) => &[Unit, Admin],
-        ("pomost.v1.MatchingService", "GetScoringPolicy") => &[Partner, Unit, LabourOffice, Admin],
-        ("pomost.v1.MatchingService", _) => &[LabourOffice, Admin],
-        ("pomost.v1.AuditService", _) => &[Admin],
-        _ => &[Admin],
-    })
+    Some(ROLE_TABLE.iter().find(|(method, _)| *method == path).map_or(&[], |(_, roles)| *roles))
 }
 
 /// SHA-256 of a bearer token, hex: what configuration stores.
@@ -93,6 +117,12 @@ impl Auth {
     /// or unknown key, PERMISSION_DENIED for a role that may not call the method.
     pub fn check(&self, path: &str, headers: &http::HeaderMap) -> Result<Option<Caller>, Status> {
         let Some(roles) = allowed_roles(path) else { return Ok(None) };
+        if roles.is_empty() {
+            return Err(Status::permission_denied(format!(
+                "{} is not in the role table; no role may call it",
+                pomost_domain::quote(path)
+            )));
+        }
         if self.dev_mode {
             return Ok(Some(Caller { name: "dev".into(), role: Role::Admin }));
         }
@@ -104,7 +134,11 @@ impl Auth {
         let caller =
             self.keys.get(&hash_key(token.trim())).ok_or_else(|| Status::unauthenticated("unknown API key"))?;
         if !roles.contains(&caller.role) {
-            return Err(Status::permission_denied(format!("role {} may not call {path}", caller.role.name())));
+            return Err(Status::permission_denied(format!(
+                "role {} may not call {}",
+                caller.role.name(),
+                pomost_domain::quote(path)
+            )));
         }
         Ok(Some(caller.clone()))
     }

@@ -461,6 +461,31 @@ pub async fn import_participants(client: &Client, path: &Path) -> Result<(), Cli
     report(&format!("participants from {}", path.display()), total, written, unchanged, &rejected)
 }
 
+/// `pomost audit size`: the audit log's size, entries, retention and archives.
+pub async fn audit_size(client: &Client) -> Result<(), CliError> {
+    let request = crate::proto::GetAuditStatsRequest {};
+    let stats =
+        AuditServiceClient::new(client.channel.clone()).get_audit_stats(client.request(request)).await?.into_inner();
+    let day = |ms: i64| {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .map(|at| at.date().to_string())
+            .unwrap_or_default()
+    };
+    let mb = |bytes: u64| bytes as f64 / 1e6;
+    println!("entries          {}", stats.entries);
+    println!("on disk          {:.1} MB ({:.1} MB of it free pages, reused)", mb(stats.bytes_on_disk), mb(stats.free_bytes));
+    if stats.entries > 0 {
+        println!("oldest / newest  {} / {}", day(stats.oldest_ms), day(stats.newest_ms));
+        println!("bytes per entry  {:.0}", (stats.bytes_on_disk - stats.free_bytes) as f64 / stats.entries as f64);
+    }
+    match stats.retention_days {
+        0 => println!("retention        none: entries stay in the log"),
+        days => println!("retention        {days} days, then archived to audit-archive/"),
+    }
+    println!("archives         {} files, {:.1} MB", stats.archive_files, mb(stats.archive_bytes));
+    Ok(())
+}
+
 /// `pomost audit`: recent audit entries.
 pub async fn audit(client: &Client, caller: String, offer: Option<String>, limit: u32) -> Result<(), CliError> {
     let offer_key = offer.as_deref().map(parse_offer_key).transpose()?;

@@ -39,6 +39,8 @@ pub struct Settings {
     pub store: StoreSettings,
     /// Index options.
     pub index: IndexSettings,
+    /// Audit log options.
+    pub audit: AuditSettings,
 }
 
 /// Logging options.
@@ -105,6 +107,27 @@ pub struct StoreSettings {
     pub synchronous: Synchronous,
     /// Quick integrity check at open.
     pub check_integrity: bool,
+    /// Full check at start (every record decoded and checksummed); damage stops the start.
+    pub full_check_at_start: bool,
+    /// Bounded wait for a lock held by another process, ms; then UNAVAILABLE.
+    pub busy_timeout_ms: u64,
+    /// Largest size of the database file, bytes (0: no cap); past it writes are refused
+    /// as on a full disk.
+    pub max_db_bytes: u64,
+    /// Disk space set aside at start and released when the disk fills, so reads (and
+    /// their audit entries) keep working, bytes (0: none).
+    pub reserve_bytes: u64,
+}
+
+/// Audit log options.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Entries older than this many days are archived to `audit-archive/` and removed
+    /// from the log (0: keep everything in the log).
+    pub retention_days: u32,
+    /// How often retention runs, minutes.
+    pub retention_check_minutes: u64,
 }
 
 /// Index options.
@@ -132,7 +155,7 @@ pub struct Overrides {
 
 /// Top-level settings keys, as they appear after `POMOST_` in an environment variable.
 const ENV_KEYS: &[&str] =
-    &["LISTEN", "DATA_DIR", "POLICY_PATH", "LOG__", "AUTH__", "TLS__", "LIMITS__", "STORE__", "INDEX__"];
+    &["LISTEN", "DATA_DIR", "POLICY_PATH", "LOG__", "AUTH__", "TLS__", "LIMITS__", "STORE__", "INDEX__", "AUDIT__"];
 
 /// The `POMOST_*` variables that name a setting; others (`POMOST_CONFIG`, benchmark knobs)
 /// are left alone instead of failing the strict parse.

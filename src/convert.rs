@@ -20,7 +20,7 @@ fn at(path: &str) -> impl Fn(ValidationError) -> ValidationError + '_ {
 /// Parses an ISO date (`2026-11-24`).
 pub fn parse_date(path: &str, text: &str) -> Result<Date> {
     Date::parse(text, format_description!("[year]-[month]-[day]"))
-        .map_err(|_| ValidationError::new(path, format!("{text:?} is not a date (YYYY-MM-DD)")))
+        .map_err(|_| ValidationError::new(path, format!("{} is not a date (YYYY-MM-DD)", pomost_domain::quote(text))))
 }
 
 /// Formats a date as ISO.
@@ -104,6 +104,24 @@ pub fn accommodations(path: &str, values: &[i32]) -> Result<AccommodationSet> {
 /// Wire enum numbers of accommodations.
 pub fn accommodations_to_wire(set: AccommodationSet) -> Vec<i32> {
     set.iter().map(|accommodation| to_table(&ACCOMMODATIONS, accommodation)).collect()
+}
+
+/// Who covers one of a person's accommodations, as the wire says it.
+pub fn cover_to_wire(cover: &pomost_scoring::AccommodationCover) -> proto::AccommodationCover {
+    use pomost_scoring::CoveredBy;
+    let need = if cover.required { "required" } else { "preferred" };
+    let (covered_by, coach_id, who) = match &cover.covered_by {
+        CoveredBy::Offer => ("offer", String::new(), "the workplace (the offer provides it)".to_owned()),
+        CoveredBy::Coach(id) => ("coach", id.to_string(), format!("the job coach {id}")),
+        CoveredBy::Nobody => ("nobody", String::new(), "nobody on this offer".to_owned()),
+    };
+    proto::AccommodationCover {
+        accommodation: to_table(&ACCOMMODATIONS, cover.accommodation),
+        required: cover.required,
+        covered_by: covered_by.into(),
+        coach_id,
+        label: format!("{} ({need}): {who}", cover.accommodation.label()),
+    }
 }
 
 /// A contract type from its wire number.
@@ -291,7 +309,7 @@ fn causes(path: &str, symbols: Vec<String>) -> Result<Vec<DisabilityCause>> {
             DisabilityCause::ALL.into_iter().find(|cause| cause.symbol() == symbol).ok_or_else(|| {
                 ValidationError::new(
                     format!("{path}[{index}]"),
-                    format!("{symbol:?} is not a cause symbol (01-U … 12-C)"),
+                    format!("{} is not a cause symbol (01-U … 12-C)", pomost_domain::quote(&symbol)),
                 )
             })
         })

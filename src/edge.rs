@@ -134,6 +134,7 @@ impl<S, B> tower::Service<http::Request<B>> for EdgeService<S>
 where
     S: tower::Service<http::Request<B>, Response = Response> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
     B: Send + 'static,
 {
     type Response = Response;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId, SkillRelatedness};
 use pomost_index::{IndexOptions, IndexOutcome, OfferIndex, SearchPage, SearchQuery};
 use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
-use pomost_store::{AuditEntry, AuditQuery, ChangeKey, ChangeOp, SqliteOptions, SqliteStore, Store, WriteOutcome};
+use pomost_store::{AuditEntry, AuditQuery, ChangeKey, ChangeOp, SqliteStore, Store, WriteOutcome};
 use time::Date;
 
 use crate::config::Settings;
@@ -21,6 +21,7 @@ const REPLAY_BATCH: usize = 10_000;
 /// The state every request works on.
 pub struct Engine {
     store: Arc<dyn Store>,
+    disk: crate::disk::DiskGuard,
     pool: RwLock<ParticipantPool>,
     /// Held across a store write and the matching update of the pool or index, so derived
     /// copies apply writes in the store's commit order (readers are never blocked by it).
@@ -48,10 +49,21 @@ impl Engine {
     ) -> Result<Self, ServiceError> {
         let started = Instant::now();
         let data_dir = &settings.data_dir;
-        let store = SqliteStore::open(
-            data_dir,
-            SqliteOptions { synchronous: settings.store.synchronous, check_integrity: settings.store.check_integrity },
-        )?;
+        let store = SqliteStore::open(data_dir, crate::sqlite_options(settings))?;
+        if settings.store.full_check_at_start {
+            let mut damaged = Vec::new();
+            let counts = store.verify(&mut |damage| {
+                tracing::error!(what = %damage.what, detail = %damage.detail, "damaged stored item");
+                damaged.push(damage.what);
+            })?;
+            if counts.damaged > 0 {
+                return Err(ServiceError::Store(pomost_store::StoreError::Damaged {
+                    what: format!("{} item(s) in {}", counts.damaged, data_dir.display()),
+                    detail: format!("first: {}", damaged.first().map_or("the database file", String::as_str)),
+                }));
+            }
+            tracing::info!(records = counts.records, audit_entries = counts.audit_entries, "full check: no damage");
+        }
         let index = OfferIndex::open(
             &data_dir.join("offers-index"),
             IndexOptions {
@@ -61,7 +73,8 @@ impl Engine {
                 ..IndexOptions::default()
             },
         )?;
-        let engine = Self::assemble(Arc::new(store), index, policy, relatedness)?;
+        let disk = crate::disk::DiskGuard::new(data_dir, settings.store.reserve_bytes);
+        let engine = Self::assemble(Arc::new(store), disk, index, policy, relatedness)?;
         tracing::info!(
             participants = engine.pool().len(),
             offers_indexed = engine.index.len(),
@@ -74,6 +87,7 @@ impl Engine {
 
     fn assemble(
         store: Arc<dyn Store>,
+        disk: crate::disk::DiskGuard,
         index: OfferIndex,
         policy: ScoringPolicy,
         relatedness: &SkillRelatedness,
@@ -87,7 +101,7 @@ impl Engine {
         })?;
         pool.upsert_coaches(store.coaches()?)?;
         pool.shrink_to_fit();
-        let engine = Self { store, pool: RwLock::new(pool), writes: Mutex::new(()), index, policy };
+        let engine = Self { store, disk, pool: RwLock::new(pool), writes: Mutex::new(()), index, policy };
         engine.catch_up_index()?;
         Ok(engine)
     }
@@ -151,7 +165,8 @@ impl Engine {
     /// Stores a participant, then updates the pool.
     pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, ServiceError> {
         let _turn = self.write_turn();
-        let outcome = self.store.upsert_participant(&participant)?;
+        self.disk.before_write()?;
+        let outcome = self.disk.observe(self.store.upsert_participant(&participant))?;
         if let WriteOutcome::Written { seq } = outcome {
             self.pool_mut().upsert_participant(participant)?;
             self.index.advance_to(seq)?;
@@ -162,7 +177,8 @@ impl Engine {
     /// Stores participants in one transaction, then updates the pool.
     pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, ServiceError> {
         let _turn = self.write_turn();
-        let outcomes = self.store.upsert_participants(participants)?;
+        self.disk.before_write()?;
+        let outcomes = self.disk.observe(self.store.upsert_participants(participants))?;
         let mut pool = self.pool_mut();
         let mut last = 0;
         for (participant, outcome) in participants.iter().zip(&outcomes) {
@@ -191,7 +207,7 @@ impl Engine {
     /// Erases a participant from the store and the pool.
     pub fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, ServiceError> {
         let _turn = self.write_turn();
-        let seq = self.store.delete_participant(id)?;
+        let seq = self.disk.observe(self.store.delete_participant(id))?;
         self.pool_mut().remove_participant(id);
         if let Some(seq) = seq {
             self.index.advance_to(seq)?;
@@ -202,7 +218,8 @@ impl Engine {
     /// Stores a job coach, then updates the pool.
     pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, ServiceError> {
         let _turn = self.write_turn();
-        let outcome = self.store.upsert_coach(&coach)?;
+        self.disk.before_write()?;
+        let outcome = self.disk.observe(self.store.upsert_coach(&coach))?;
         if let WriteOutcome::Written { seq } = outcome {
             self.pool_mut().upsert_coach(coach)?;
             self.index.advance_to(seq)?;
@@ -218,7 +235,7 @@ impl Engine {
     /// Deletes a job coach from the store and the pool.
     pub fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, ServiceError> {
         let _turn = self.write_turn();
-        let seq = self.store.delete_coach(id)?;
+        let seq = self.disk.observe(self.store.delete_coach(id))?;
         self.pool_mut().remove_coach(id);
         if let Some(seq) = seq {
             self.index.advance_to(seq)?;
@@ -229,7 +246,8 @@ impl Engine {
     /// Stores offers in one transaction and indexes the written ones.
     pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, ServiceError> {
         let _turn = self.write_turn();
-        let outcomes = self.store.upsert_offers(offers)?;
+        self.disk.before_write()?;
+        let outcomes = self.disk.observe(self.store.upsert_offers(offers))?;
         for (offer, outcome) in offers.iter().zip(&outcomes) {
             if let WriteOutcome::Written { seq } = outcome
                 && let IndexOutcome::Stale { indexed_version } = self.index.upsert(offer, *seq)?
@@ -248,7 +266,7 @@ impl Engine {
     /// Deletes an offer from the store and the index.
     pub fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, ServiceError> {
         let _turn = self.write_turn();
-        let seq = self.store.delete_offer(key)?;
+        let seq = self.disk.observe(self.store.delete_offer(key))?;
         if let Some(seq) = seq {
             self.index.delete(key, seq)?;
         }
@@ -256,15 +274,18 @@ impl Engine {
     }
 
     /// Searches offers and reads the hits from the store.
-    pub fn search_offers(&self, query: &SearchQuery) -> Result<(u64, Vec<(Offer, f32)>), ServiceError> {
-        let SearchPage { total, hits } = self.index.search(query)?;
+    pub fn search_offers(
+        &self,
+        query: &SearchQuery,
+    ) -> Result<(u64, Vec<(Offer, f32)>, Option<pomost_index::SearchCursor>), ServiceError> {
+        let SearchPage { total, hits, next } = self.index.search(query)?;
         let mut offers = Vec::with_capacity(hits.len());
         for hit in hits {
             if let Some(offer) = self.store.offer(&hit.key)? {
                 offers.push((offer, hit.score));
             }
         }
-        Ok((total as u64, offers))
+        Ok((total as u64, offers, next))
     }
 
     /// A shortlist for an offer; gives up when `cancel` is set.
@@ -319,10 +340,58 @@ impl Engine {
         Ok(recommendations)
     }
 
-    /// Appends an audit entry.
+    /// Appends an audit entry; returns once it is durable.
     pub fn audit(&self, entry: &AuditEntry) -> Result<(), ServiceError> {
-        self.store.append_audit(entry)?;
+        match self.store.append_audit(entry) {
+            Err(error @ pomost_store::StoreError::DiskFull { .. }) => {
+                // The reserve goes to the audit: release it and try once more.
+                let _ = self.disk.observe::<()>(Err(error));
+                self.store.append_audit(entry)?;
+            }
+            other => {
+                other?;
+            }
+        }
         Ok(())
+    }
+
+    /// Whether record writes work, for health (false while the disk is full).
+    pub fn writes_ok(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.disk.subscribe()
+    }
+
+    /// Re-checks a full disk (called every few seconds by the server).
+    pub fn recheck_disk(&self) {
+        self.disk.recheck();
+    }
+
+    /// The audit log's size and archives.
+    pub fn audit_stats(&self) -> Result<pomost_store::AuditStats, ServiceError> {
+        Ok(self.store.audit_stats()?)
+    }
+
+    /// Archives and removes audit entries older than `retention_days` (0: keep all).
+    pub fn apply_audit_retention(
+        &self,
+        retention_days: u32,
+        now_ms: i64,
+    ) -> Result<Option<pomost_store::ArchiveFile>, ServiceError> {
+        if retention_days == 0 {
+            return Ok(None);
+        }
+        let cutoff = now_ms - i64::from(retention_days) * 86_400_000;
+        let archive = self.disk.observe(self.store.archive_audit_before(cutoff))?;
+        if let Some(archive) = &archive {
+            tracing::info!(
+                path = %archive.path.display(),
+                entries = archive.entries,
+                first = archive.first_entry,
+                last = archive.last_entry,
+                sha256 = %archive.sha256,
+                "audit entries past retention archived, then removed from the log"
+            );
+        }
+        Ok(archive)
     }
 
     /// Lists audit entries.

@@ -58,7 +58,16 @@ impl From<ServiceError> for Status {
                 Status::not_found(format!("job coach {id} is not registered"))
             }
             ServiceError::Index(IndexError::Invalid(message)) => Status::invalid_argument(message),
-            ServiceError::Scoring(ScoringError::Cancelled) => Status::cancelled("request cancelled before it finished"),
+            ServiceError::Scoring(ScoringError::Cancelled) => {
+                Status::deadline_exceeded("the deadline passed (or the client left) before the request finished")
+            }
+            ServiceError::Store(error @ StoreError::DeadlinePassed) => Status::deadline_exceeded(error.to_string()),
+            ServiceError::Store(error @ StoreError::DiskFull { .. }) => Status::resource_exhausted(error.to_string()),
+            ServiceError::Store(error @ StoreError::Busy { .. }) => Status::unavailable(error.to_string()),
+            ServiceError::Store(error @ StoreError::Damaged { .. }) => {
+                tracing::error!(error = %error, "damaged record");
+                Status::data_loss(error.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "request failed");
                 Status::new(Code::Internal, other.to_string())

@@ -5,16 +5,22 @@ pub mod proto {
     //! Generated wire types and services of `pomost.v1`.
     #![allow(missing_docs, clippy::all, clippy::pedantic)]
     tonic::include_proto!("pomost.v1");
+    include!(concat!(env!("OUT_DIR"), "/bounds.rs"));
 
     /// Encoded descriptor set, for server reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("pomost_descriptor");
 }
 
 pub mod auth;
+pub mod bounds;
+pub mod check;
+pub mod codec;
 pub mod client;
 pub mod config;
 pub mod convert;
 pub mod demo;
+pub mod disk;
+pub mod edge;
 pub mod engine;
 pub mod error;
 pub mod grpc;
@@ -35,6 +41,16 @@ pub fn load_relatedness(settings: &config::Settings) -> Result<SkillRelatedness,
         std::fs::read_to_string(&settings.skills_path).map_err(|error| format!("skills_path {path}: {error}"))?;
     let table: SkillRelatedness = toml::from_str(&text).map_err(|error| format!("skills_path {path}: {error}"))?;
     table.validated().map_err(|error| format!("skills_path {path}: {error}"))
+}
+
+/// The embedded store's options from the settings.
+pub fn sqlite_options(settings: &config::Settings) -> pomost_store::SqliteOptions {
+    pomost_store::SqliteOptions {
+        synchronous: settings.store.synchronous,
+        check_integrity: settings.store.check_integrity,
+        busy_timeout_ms: settings.store.busy_timeout_ms,
+        max_db_bytes: settings.store.max_db_bytes,
+    }
 }
 
 /// The scoring policy: the configured file, or the built-in one.

@@ -97,8 +97,10 @@ enum Command {
         #[command(subcommand)]
         command: ParticipantsCommand,
     },
-    /// Recent entries of the audit log (admin key).
+    /// Recent entries of the audit log (admin key); `audit size` for its size on disk.
     Audit {
+        #[command(subcommand)]
+        what: Option<AuditCommand>,
         /// Only this API key name.
         #[arg(long, default_value = "")]
         caller: String,
@@ -109,6 +111,14 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Full integrity check of a data directory (the service must be stopped): decodes and
+    /// checksums every record, change and audit entry; prints each damaged key; exits 1 if
+    /// any is damaged.
+    Check {
+        /// Data directory.
+        #[arg(long, default_value = "./data")]
+        data_dir: PathBuf,
+    },
     /// Print the SHA-256 of an API key, for [[auth.keys]] in the configuration.
     HashKey {
         /// The bearer token.
@@ -116,6 +126,12 @@ enum Command {
     },
     /// Build a synthetic pool and print a shortlist with its explanation.
     Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// The audit log's size on disk, its entries, retention and archives.
+    Size,
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +164,16 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Simulate(args) => simulate(&args),
+        Command::Check { data_dir } => {
+            return match pomost::check::run(&data_dir, &mut std::io::stdout()) {
+                Ok(0) => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::FAILURE,
+                Err(message) => {
+                    eprintln!("pomost: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         client_command => {
             return match run_client(&connection, client_command) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -186,8 +212,9 @@ fn run_client(connection: &Connection, command: Command) -> Result<(), CliError>
             Command::Participants { command: ParticipantsCommand::Import { file } } => {
                 client::import_participants(&client, &file).await
             }
-            Command::Audit { caller, offer, limit } => client::audit(&client, caller, offer, limit).await,
-            Command::Serve { .. } | Command::HashKey { .. } | Command::Simulate(_) => {
+            Command::Audit { what: Some(AuditCommand::Size), .. } => client::audit_size(&client).await,
+            Command::Audit { what: None, caller, offer, limit } => client::audit(&client, caller, offer, limit).await,
+            Command::Serve { .. } | Command::HashKey { .. } | Command::Simulate(_) | Command::Check { .. } => {
                 unreachable!("handled before connecting")
             }
         }

@@ -35,6 +35,53 @@ async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
+/// The services that write records: NOT_SERVING while the disk is full.
+const WRITE_SERVICES: [&str; 2] = ["pomost.v1.OfferService", "pomost.v1.ParticipantService"];
+
+/// How often a full disk is re-checked for room.
+const DISK_RECHECK: Duration = Duration::from_secs(5);
+
+/// Keeps the write services' health in step with the disk: NOT_SERVING while it is full.
+async fn follow_disk(engine: Arc<Engine>, reporter: HealthReporter) {
+    let mut writes_ok = engine.writes_ok();
+    let mut recheck = tokio::time::interval(DISK_RECHECK);
+    loop {
+        tokio::select! {
+            changed = writes_ok.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let status = if *writes_ok.borrow_and_update() { ServingStatus::Serving } else { ServingStatus::NotServing };
+                for service in WRITE_SERVICES {
+                    reporter.set_service_status(service, status).await;
+                }
+            }
+            _ = recheck.tick() => {
+                let engine = engine.clone();
+                let _ = tokio::task::spawn_blocking(move || engine.recheck_disk()).await;
+            }
+        }
+    }
+}
+
+/// Archives audit entries past their retention, at start and then periodically.
+async fn keep_audit_retention(engine: Arc<Engine>, settings: crate::config::AuditSettings) {
+    if settings.retention_days == 0 {
+        return;
+    }
+    let mut every = tokio::time::interval(Duration::from_secs(settings.retention_check_minutes.max(1) * 60));
+    loop {
+        every.tick().await;
+        let engine = engine.clone();
+        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        match tokio::task::spawn_blocking(move || engine.apply_audit_retention(settings.retention_days, now_ms)).await {
+            Ok(Err(error)) => tracing::error!(%error, "audit retention failed; nothing was removed"),
+            Err(error) => tracing::error!(%error, "audit retention task failed"),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
 /// Serves until `shutdown` resolves. Recovery runs after the listener is up, so health
 /// probes see NOT_SERVING (and API calls UNAVAILABLE) until it finishes.
 pub async fn run(
@@ -57,10 +104,12 @@ pub async fn run(
         .build_v1alpha()
         .map_err(|error| format!("reflection: {error}"))?;
     let cell: Arc<OnceLock<Arc<Engine>>> = Arc::new(OnceLock::new());
-    let shared = Shared { engine: cell.clone(), limits: settings.limits };
+    let shared = Shared { engine: cell.clone(), limits: settings.limits, retention_days: settings.audit.retention_days };
     let max = settings.limits.max_message_bytes;
 
-    let mut builder = Server::builder().timeout(Duration::from_millis(settings.limits.request_timeout_ms));
+    // No tonic timeout: the edge layer answers DEADLINE_EXCEEDED itself, before tonic's
+    // own timer (which says CANCELLED) would fire.
+    let mut builder = Server::builder();
     if !settings.tls.cert_path.as_os_str().is_empty() {
         let cert = std::fs::read(&settings.tls.cert_path)
             .map_err(|error| format!("tls.cert_path {}: {error}", settings.tls.cert_path.display()))?;
@@ -71,6 +120,7 @@ pub async fn run(
             .map_err(|error| format!("tls: {error}"))?;
     }
     let router = builder
+        .layer(crate::edge::EdgeLayer { request_timeout: Duration::from_millis(settings.limits.request_timeout_ms) })
         .layer(AuthLayer::new(Arc::new(Auth::new(&settings.auth))))
         .add_service(health)
         .add_service(reflection)
@@ -103,6 +153,7 @@ pub async fn run(
         let (stop, stopped) = tokio::sync::oneshot::channel::<String>();
         let task = tokio::spawn(async move {
             let demo = settings.demo;
+            let audit_settings = settings.audit;
             let opened = tokio::task::spawn_blocking(move || {
                 let engine = Engine::open(&settings, policy, &relatedness)?;
                 if demo {
@@ -117,15 +168,25 @@ pub async fn run(
                     let _ = cell.set(engine.clone());
                     set_all(&reporter, ServingStatus::Serving).await;
                     tracing::info!("serving");
-                    let mut purge = tokio::time::interval(PURGE_EVERY);
-                    loop {
-                        purge.tick().await;
-                        let engine = engine.clone();
-                        let today = crate::grpc::today();
-                        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || engine.purge_expired(today)).await {
-                            tracing::warn!(%error, "purging expired offers failed");
+                    // All in this task, so aborting it at shutdown lets the engine go.
+                    let purge = async {
+                        let mut purge = tokio::time::interval(PURGE_EVERY);
+                        loop {
+                            purge.tick().await;
+                            let engine = engine.clone();
+                            let today = crate::grpc::today();
+                            if let Ok(Err(error)) =
+                                tokio::task::spawn_blocking(move || engine.purge_expired(today)).await
+                            {
+                                tracing::warn!(%error, "purging expired offers failed");
+                            }
                         }
-                    }
+                    };
+                    tokio::join!(
+                        purge,
+                        follow_disk(engine.clone(), reporter.clone()),
+                        keep_audit_retention(engine.clone(), audit_settings)
+                    );
                 }
                 Ok(Err(error)) => {
                     let _ = stop.send(error.to_string());

@@ -4,13 +4,28 @@ use tonic::{Request, Response, Status};
 use super::{Shared, blocking, invalid};
 use crate::convert;
 use crate::proto::audit_service_server::AuditService;
-use crate::proto::{AuditEntry, AuditResult, ListAuditRequest, ListAuditResponse};
+use crate::proto::{AuditEntry, AuditResult, AuditStats, GetAuditStatsRequest, ListAuditRequest, ListAuditResponse};
 
 /// AuditService over the engine.
 pub struct AuditApi(pub Shared);
 
 #[tonic::async_trait]
 impl AuditService for AuditApi {
+    async fn get_audit_stats(&self, _request: Request<GetAuditStatsRequest>) -> Result<Response<AuditStats>, Status> {
+        let engine = self.0.engine()?;
+        let stats = blocking(move || engine.audit_stats()).await?;
+        Ok(Response::new(AuditStats {
+            entries: stats.entries,
+            bytes_on_disk: stats.bytes_on_disk,
+            free_bytes: stats.free_bytes,
+            oldest_ms: stats.oldest_ms,
+            newest_ms: stats.newest_ms,
+            archive_files: stats.archive_files,
+            archive_bytes: stats.archive_bytes,
+            retention_days: self.0.retention_days,
+        }))
+    }
+
     async fn list_audit(&self, request: Request<ListAuditRequest>) -> Result<Response<ListAuditResponse>, Status> {
         let ListAuditRequest { from_ms, until_ms, caller, offer_key, after_entry, limit } = request.into_inner();
         let query = AuditQuery {

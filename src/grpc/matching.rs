@@ -214,6 +214,7 @@ impl MatchingService for MatchingApi {
                 .collect(),
             suggested_coach_id: explanation.suggested_coach.map(|id| id.to_string()).unwrap_or_default(),
             employer_mentor: explanation.employer_mentor,
+            accommodations: explanation.accommodations.iter().map(convert::cover_to_wire).collect(),
         }))
     }
 

@@ -29,6 +29,8 @@ pub struct Shared {
     pub engine: Arc<OnceLock<Arc<Engine>>>,
     /// Request limits.
     pub limits: Limits,
+    /// Audit retention in days (reported by GetAuditStats).
+    pub retention_days: u32,
 }
 
 impl Shared {
@@ -38,11 +40,17 @@ impl Shared {
     }
 }
 
-/// Runs blocking engine work off the async reactor.
+/// Runs blocking engine work off the async reactor. Its commits ask the request's clock
+/// first, so a write whose deadline has passed is rolled back instead of applied.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, Status> {
-    match tokio::task::spawn_blocking(work).await {
+    let clock = crate::edge::current_clock();
+    let task = tokio::task::spawn_blocking(move || match clock {
+        Some(clock) => pomost_store::with_commit_gate(clock, work),
+        None => work(),
+    });
+    match task.await {
         Ok(result) => result.map_err(Status::from),
         Err(error) => Err(Status::from(ServiceError::Internal(error.to_string()))),
     }
@@ -89,7 +97,10 @@ impl<T> Upload<T> {
         use tokio_stream::StreamExt;
         let mut upload = Upload { accepted: Vec::new(), rejected: Vec::new(), count: 0 };
         while let Some(message) = stream.next().await {
-            let message = message?;
+            let position = upload.count;
+            let message = message.map_err(|status| {
+                Status::with_details(status.code(), format!("item {position}: {}", status.message()), status.details().to_vec().into())
+            })?;
             if upload.count as usize >= max {
                 return Err(Status::resource_exhausted(format!(
                     "{what}: more than {max} items in one stream; split the upload"
@@ -138,14 +149,14 @@ pub(crate) fn invalid(error: pomost_domain::ValidationError) -> Status {
 pub(crate) fn bounded_k(k: u32, default: usize, limits: &Limits) -> Result<usize, Status> {
     let k = if k == 0 { default } else { k as usize };
     if k > limits.max_k {
-        return Err(Status::resource_exhausted(format!("k: {k} is over the limit of {}", limits.max_k)));
+        return Err(invalid(pomost_domain::ValidationError::new("k", format!("{k} is over the bound of {}", limits.max_k))));
     }
     Ok(k)
 }
 
-/// A new request id (time-ordered UUID).
+/// The id of the request being served (the edge's, also in `x-request-id`).
 pub(crate) fn request_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+    crate::edge::current_request_id()
 }
 
 #[cfg(test)]

@@ -101,6 +101,7 @@ impl OfferService for OfferApi {
             open_on,
             offset,
             limit,
+            cursor,
         } = request.into_inner();
         let mut query = SearchQuery::text(text, as_of("open_on", &open_on)?);
         if !region.is_empty() {
@@ -118,18 +119,21 @@ impl OfferService for OfferApi {
         query.exclude_night_work = exclude_night_work;
         query.accommodations = convert::accommodations("accommodations", &accommodations).map_err(invalid)?;
         query.stage = convert::optional_stage("stage", stage).map_err(invalid)?;
+        // offset and limit are bounded by proto/bounds.toml before this handler runs.
         query.offset = offset as usize;
         query.limit = if limit == 0 { 20 } else { limit as usize };
-        if query.limit > pomost_index::MAX_PAGE {
-            return Err(Status::resource_exhausted(format!(
-                "limit: {} is over {}",
-                query.limit,
-                pomost_index::MAX_PAGE
-            )));
+        if !cursor.is_empty() {
+            if offset != 0 {
+                return Err(invalid(ValidationError::new("cursor", "give a cursor or an offset, not both")));
+            }
+            query.after = Some(pomost_index::SearchCursor::decode(&cursor).ok_or_else(|| {
+                invalid(ValidationError::new("cursor", "is not a cursor from a previous page's next_cursor"))
+            })?);
         }
         let engine = self.0.engine()?;
-        let (total, offers) = blocking(move || engine.search_offers(&query)).await?;
+        let (total, offers, next) = blocking(move || engine.search_offers(&query)).await?;
         Ok(Response::new(SearchOffersResponse {
+            next_cursor: next.map(|cursor| cursor.encode()).unwrap_or_default(),
             total,
             hits: offers
                 .into_iter()

@@ -52,6 +52,10 @@ impl TestServer {
             let _ = stopped.await;
         }));
         let channel = Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if task.is_finished() {
+            panic!("the server stopped at start: {:?}", task.await);
+        }
         let server = TestServer { channel, stop: Some(stop), task: Some(task) };
         server.wait_serving().await;
         server

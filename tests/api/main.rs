@@ -224,7 +224,8 @@ async fn bad_input_unknown_ids_and_limits() {
     let offer = regional_offer();
     server.offers().upsert_offer(UpsertOfferRequest { offer: Some(offer.clone()) }).await.unwrap();
     let status = server.matching().shortlist(shortlist_for(key(&offer), 100_000)).await.unwrap_err();
-    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(status.message(), "k: 100000 is over the bound of 500");
     let status =
         server.matching().shortlist(ShortlistRequest { offer: None, k: 5, as_of: String::new() }).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);

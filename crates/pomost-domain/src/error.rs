@@ -38,6 +38,18 @@ impl fmt::Display for ValidationError {
     }
 }
 
+/// Longest piece of a client's input an error message quotes, in characters.
+pub const MAX_QUOTE_CHARS: usize = 64;
+
+/// A client's text as an error message quotes it: in quotes, escaped, and cut to
+/// [`MAX_QUOTE_CHARS`] characters with "…" so no input can make an error message long.
+pub fn quote(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(MAX_QUOTE_CHARS).collect();
+    let cut = if chars.next().is_some() { "…" } else { "" };
+    format!("{:?}{cut}", head)
+}
+
 /// Checks that a number of hours is finite and within `0..=max`.
 pub(crate) fn check_hours(field: &str, hours: f32, max: f32) -> Result<(), ValidationError> {
     if !hours.is_finite() {
@@ -76,6 +88,15 @@ mod tests {
         assert_eq!(error.to_string(), "participant.skills[2].level: 4 is over 3");
         let error = ValidationError::new("[1]", "duplicate").under("skills");
         assert_eq!(error.field, "skills[1]");
+    }
+
+    #[test]
+    fn quotes_are_short() {
+        assert_eq!(quote("abc"), "\"abc\"");
+        let long = "x".repeat(10_000);
+        assert_eq!(quote(&long).chars().count(), MAX_QUOTE_CHARS + 3);
+        assert!(quote(&long).ends_with('…'));
+        assert_eq!(quote("ą\n"), "\"ą\\n\"");
     }
 
     #[test]

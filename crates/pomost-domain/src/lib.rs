@@ -15,7 +15,7 @@ mod skills;
 mod vocab;
 
 pub use coach::{CoachArea, CoachId, JobCoach, MAX_COACH_CAPACITY_HOURS, MAX_COACH_RADIUS_KM};
-pub use error::ValidationError;
+pub use error::{MAX_QUOTE_CHARS, ValidationError, quote};
 pub use geo::{GeoPoint, Location, TerytCode};
 pub use offer::{Employer, MAX_ADAPTATION_WEEKS, MAX_OFFER_SKILLS, Offer, OfferKey, Workplace};
 pub use participant::{

@@ -132,7 +132,7 @@ impl Offer {
         if self.occupation_code.len() != 6 || !self.occupation_code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ValidationError::new(
                 "occupation_code",
-                format!("{:?} is not a 6-digit KZiS code", self.occupation_code),
+                format!("{} is not a 6-digit KZiS code", crate::quote(&self.occupation_code)),
             ));
         }
         self.validate_skills()?;
@@ -179,7 +179,7 @@ impl Offer {
                 if !seen.insert(&requirement.skill) {
                     return Err(ValidationError::new(
                         format!("{path}.skill"),
-                        format!("{} is listed twice", requirement.skill),
+                        format!("{} is listed twice", crate::quote(requirement.skill.as_str())),
                     ));
                 }
             }

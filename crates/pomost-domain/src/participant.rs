@@ -138,7 +138,7 @@ impl Participant {
             if !seen.insert(&claim.skill) {
                 return Err(ValidationError::new(
                     format!("skills[{index}].skill"),
-                    format!("{} is listed twice", claim.skill),
+                    format!("{} is listed twice", crate::quote(claim.skill.as_str())),
                 ));
             }
         }

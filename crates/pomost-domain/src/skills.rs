@@ -25,7 +25,7 @@ impl SkillId {
             return Err(ValidationError::new("", "skill id is longer than 256 bytes"));
         }
         if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ValidationError::new("", format!("skill id {id:?} contains whitespace")));
+            return Err(ValidationError::new("", format!("skill id {} contains whitespace", crate::quote(&id))));
         }
         Ok(Self(id))
     }

@@ -22,7 +22,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use analysis::{POLISH, light_stem, polish_analyzer};
 pub use error::IndexError;
-pub use query::{MAX_PAGE, OfferHit, SearchPage, SearchQuery};
+pub use query::{MAX_OFFSET, MAX_PAGE, OfferHit, SearchCursor, SearchPage, SearchQuery};
 use schema::OfferFields;
 pub use writer::IndexOutcome;
 use writer::WriterHandle;

@@ -19,6 +19,34 @@ use crate::{IndexError, OfferIndex};
 
 /// Largest page a search returns.
 pub const MAX_PAGE: usize = 1_000;
+/// Deepest offset a search takes: the collector keeps `offset + limit` hits in memory, so
+/// deeper pages go through [`SearchQuery::after`] (search-after) instead.
+pub const MAX_OFFSET: usize = 10_000;
+
+/// Where a page ends: the sort key of its last hit (relevance, then change sequence).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchCursor {
+    /// The last hit's relevance.
+    pub score: f32,
+    /// The last hit's change sequence (unique per offer, so the order is total).
+    pub seq: u64,
+}
+
+impl SearchCursor {
+    /// The cursor as text a client passes back (`v1.<score bits hex>.<seq>`).
+    pub fn encode(&self) -> String {
+        format!("v1.{:08x}.{}", self.score.to_bits(), self.seq)
+    }
+
+    /// A cursor from its text, or `None` for text that is not one.
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.strip_prefix("v1.")?.split('.');
+        let bits = u32::from_str_radix(parts.next()?, 16).ok()?;
+        let seq = parts.next()?.parse().ok()?;
+        let score = f32::from_bits(bits);
+        (parts.next().is_none() && score.is_finite()).then_some(Self { score, seq })
+    }
+}
 
 /// An offer search: free text (Polish, inflection-insensitive) and filters.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +73,8 @@ pub struct SearchQuery {
     pub offset: usize,
     /// Hits to return, at most [`MAX_PAGE`].
     pub limit: usize,
+    /// Start after this hit (search-after); excludes `offset`.
+    pub after: Option<SearchCursor>,
 }
 
 impl SearchQuery {
@@ -62,6 +92,7 @@ impl SearchQuery {
             open_on,
             offset: 0,
             limit: 20,
+            after: None,
         }
     }
 }
@@ -84,6 +115,8 @@ pub struct SearchPage {
     pub total: usize,
     /// This page, best first.
     pub hits: Vec<OfferHit>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<SearchCursor>,
 }
 
 fn term_u64(field: tantivy::schema::Field, value: u64) -> Box<dyn Query> {
@@ -202,8 +235,16 @@ impl OfferIndex {
             ));
         }
         let limit = query.limit.min(MAX_PAGE);
-        let (total, hits) = ranked(&searcher, fields, &scored_by_text_only(clauses), query.offset, limit)?;
-        Ok(SearchPage { total, hits })
+        if query.offset > MAX_OFFSET {
+            return Err(IndexError::Invalid(format!(
+                "offset: {} is over the bound of {MAX_OFFSET}; page deeper with the cursor",
+                query.offset
+            )));
+        }
+        let offset = if query.after.is_some() { 0 } else { query.offset };
+        let (total, hits, next) =
+            ranked(&searcher, fields, &scored_by_text_only(clauses), offset, limit, query.after)?;
+        Ok(SearchPage { total, hits, next })
     }
 
     /// Up to `limit` offers a participant can take up on `today`: open, on site within
@@ -305,9 +346,23 @@ fn legal_limits(fields: &OfferFields, participant: &Participant) -> Option<Box<d
 
 /// Sort key: relevance, then the newest change.
 fn newest_on_ties() -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> (Score, u64)> + Send + Sync + 'static {
-    |segment: &SegmentReader| {
+    after_cursor(None)
+}
+
+/// [`newest_on_ties`], with every hit at or before `after` sunk below all others (they are
+/// dropped from the page), so a page starts right after the cursor.
+fn after_cursor(
+    after: Option<SearchCursor>,
+) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> (Score, u64)> + Send + Sync + 'static {
+    move |segment: &SegmentReader| {
         let seq = segment.fast_fields().u64("seq").ok().map(|column| column.first_or_default_col(0));
-        Box::new(move |doc: DocId, score: Score| (score, seq.as_ref().map_or(0, |column| column.get_val(doc))))
+        Box::new(move |doc: DocId, score: Score| {
+            let key = (score, seq.as_ref().map_or(0, |column| column.get_val(doc)));
+            match after {
+                Some(cursor) if (key.0, key.1) >= (cursor.score, cursor.seq) => (Score::NEG_INFINITY, 0),
+                _ => key,
+            }
+        })
     }
 }
 
@@ -317,18 +372,22 @@ fn ranked(
     query: &dyn Query,
     offset: usize,
     limit: usize,
-) -> Result<(usize, Vec<OfferHit>), IndexError> {
-    let top = TopDocs::with_limit(limit.max(1)).and_offset(offset).tweak_score(newest_on_ties());
+    after: Option<SearchCursor>,
+) -> Result<(usize, Vec<OfferHit>, Option<SearchCursor>), IndexError> {
+    let top = TopDocs::with_limit(limit.max(1)).and_offset(offset).tweak_score(after_cursor(after));
     let (total, found) = searcher.search(query, &(Count, top))?;
-    let hits = if limit == 0 {
-        Vec::new()
-    } else {
-        found
-            .into_iter()
-            .map(|((score, _), address)| hit(searcher, fields, score, address))
-            .collect::<Result<_, _>>()?
-    };
-    Ok((total, hits))
+    if limit == 0 {
+        return Ok((total, Vec::new(), None));
+    }
+    let found: Vec<_> = found.into_iter().filter(|((score, _), _)| *score != Score::NEG_INFINITY).collect();
+    let next = (found.len() == limit)
+        .then(|| found.last().map(|((score, seq), _)| SearchCursor { score: *score, seq: *seq }))
+        .flatten();
+    let hits = found
+        .into_iter()
+        .map(|((score, _), address)| hit(searcher, fields, score, address))
+        .collect::<Result<_, _>>()?;
+    Ok((total, hits, next))
 }
 
 type Placed = (OfferHit, Option<(f64, f64)>);

@@ -21,7 +21,7 @@ pub use audit::{AuditAction, AuditEntry, AuditQuery, AuditResult, Caller};
 pub use audit_log::{ARCHIVE_DIR, AUDIT_FILE, ArchiveFile, AuditLog, AuditStats};
 pub use gate::{CommitGate, with_commit_gate};
 pub use error::StoreError;
-pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
+pub use sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore, Synchronous};
 
 /// What a write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -132,8 +132,7 @@ impl Synth {
             (Accommodation::PolishSignLanguage, 0.15),
             (Accommodation::EasyReadInstructions, 0.5),
             (Accommodation::AssistiveTechnology, 0.2),
-            (Accommodation::ExtraBreaks, 0.3),
-            (Accommodation::FlexibleHours, 0.2),
+            (Accommodation::JobSiteSupport, 0.3),
         ] {
             if rng.random_bool(probability) {
                 supported |= accommodation;
