@@ -144,7 +144,11 @@ fn bound_checks(set: &FileDescriptorSet, bounds_text: &str) -> Result<String, St
         }
         writeln!(out, "impl crate::bounds::Bounded for {name} {{").ok();
         if !reachable.contains(name) {
-            writeln!(out, "    fn check_bounds(&self, _at: &str) -> Result<(), pomost_domain::ValidationError> {{ Ok(()) }}\n}}\n").ok();
+            writeln!(
+                out,
+                "    fn check_bounds(&self, _at: &str) -> Result<(), pomost_domain::ValidationError> {{ Ok(()) }}\n}}\n"
+            )
+            .ok();
             continue;
         }
         writeln!(out, "    fn check_bounds(&self, at: &str) -> Result<(), pomost_domain::ValidationError> {{").ok();
@@ -165,16 +169,25 @@ fn bound_checks(set: &FileDescriptorSet, bounds_text: &str) -> Result<String, St
             }
             match field.r#type() {
                 Type::String | Type::Bytes => {
-                    let bound = if repeated { bounds.string } else { bounds.fields.get(&full).copied().unwrap_or(bounds.string) };
+                    let bound = if repeated {
+                        bounds.string
+                    } else {
+                        bounds.fields.get(&full).copied().unwrap_or(bounds.string)
+                    };
                     if repeated {
                         writeln!(out, "        for (i, item) in self.{rust}.iter().enumerate() {{ crate::bounds::text(at, &format!(\"{label}[{{i}}]\"), item.len(), {bound})?; }}").ok();
                     } else if field.proto3_optional() {
                         writeln!(out, "        if let Some(item) = &self.{rust} {{ crate::bounds::text(at, \"{label}\", item.len(), {bound})?; }}").ok();
                     } else {
-                        writeln!(out, "        crate::bounds::text(at, \"{label}\", self.{rust}.len(), {bound})?;").ok();
+                        writeln!(out, "        crate::bounds::text(at, \"{label}\", self.{rust}.len(), {bound})?;")
+                            .ok();
                     }
                 }
-                Type::Message if message_type(field).is_some_and(|t| !messages.get(&t).is_some_and(|m| m.options.as_ref().is_some_and(|o| o.map_entry()))) => {
+                Type::Message
+                    if message_type(field).is_some_and(|t| {
+                        !messages.get(&t).is_some_and(|m| m.options.as_ref().is_some_and(|o| o.map_entry()))
+                    }) =>
+                {
                     if repeated {
                         writeln!(out, "        for (i, item) in self.{rust}.iter().enumerate() {{ item.check_bounds(&crate::bounds::join(at, &format!(\"{label}[{{i}}]\")))?; }}").ok();
                     } else {
@@ -182,13 +195,27 @@ fn bound_checks(set: &FileDescriptorSet, bounds_text: &str) -> Result<String, St
                     }
                 }
                 Type::Message => {}
-                Type::Double | Type::Float | Type::Int32 | Type::Int64 | Type::Uint32 | Type::Uint64 | Type::Sint32
-                | Type::Sint64 | Type::Fixed32 | Type::Fixed64 | Type::Sfixed32 | Type::Sfixed64 => {
+                Type::Double
+                | Type::Float
+                | Type::Int32
+                | Type::Int64
+                | Type::Uint32
+                | Type::Uint64
+                | Type::Sint32
+                | Type::Sint64
+                | Type::Fixed32
+                | Type::Fixed64
+                | Type::Sfixed32
+                | Type::Sfixed64 => {
                     if let Some(bound) = bounds.fields.get(&full) {
                         if repeated || field.proto3_optional() {
                             return Err(format!("{BOUNDS}: {full}: numeric bounds only on plain fields"));
                         }
-                        writeln!(out, "        crate::bounds::number(at, \"{label}\", self.{rust} as f64, {bound}_u64 as f64)?;").ok();
+                        writeln!(
+                            out,
+                            "        crate::bounds::number(at, \"{label}\", self.{rust} as f64, {bound}_u64 as f64)?;"
+                        )
+                        .ok();
                     }
                 }
                 _ => {}

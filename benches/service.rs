@@ -32,8 +32,11 @@ fn percentile(sorted: &[Duration], share: f64) -> Duration {
 }
 
 fn fill_store(dir: &std::path::Path, synth: Synth, participants: usize, offers: usize) {
-    let store = SqliteStore::open(dir, SqliteOptions { synchronous: Synchronous::Normal, check_integrity: false })
-        .expect("store");
+    let store = SqliteStore::open(
+        dir,
+        SqliteOptions { synchronous: Synchronous::Normal, check_integrity: false, ..SqliteOptions::default() },
+    )
+    .expect("store");
     let started = Instant::now();
     let mut batch: Vec<Participant> = Vec::with_capacity(10_000);
     for participant in synth.participants(participants) {

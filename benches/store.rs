@@ -18,7 +18,11 @@ fn store(criterion: &mut Criterion) {
     let mut group = criterion.benchmark_group("store");
     for synchronous in [Synchronous::Full, Synchronous::Normal] {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let store = SqliteStore::open(dir.path(), SqliteOptions { synchronous, check_integrity: true }).expect("store");
+        let store = SqliteStore::open(
+            dir.path(),
+            SqliteOptions { synchronous, check_integrity: true, ..SqliteOptions::default() },
+        )
+        .expect("store");
         let mut next = 0usize;
         group.throughput(Throughput::Elements(1));
         group.bench_function(format!("single_participant_upsert_{synchronous:?}"), |bencher| {

@@ -19,7 +19,10 @@ pub fn join(at: &str, field: &str) -> String {
 /// A string or bytes field of at most `bound` bytes.
 pub fn text(at: &str, field: &str, length: usize, bound: u64) -> Result<(), ValidationError> {
     if length as u64 > bound {
-        return Err(ValidationError::new(join(at, field), format!("is {length} bytes long, over the bound of {bound}")));
+        return Err(ValidationError::new(
+            join(at, field),
+            format!("is {length} bytes long, over the bound of {bound}"),
+        ));
     }
     Ok(())
 }

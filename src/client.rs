@@ -473,7 +473,11 @@ pub async fn audit_size(client: &Client) -> Result<(), CliError> {
     };
     let mb = |bytes: u64| bytes as f64 / 1e6;
     println!("entries          {}", stats.entries);
-    println!("on disk          {:.1} MB ({:.1} MB of it free pages, reused)", mb(stats.bytes_on_disk), mb(stats.free_bytes));
+    println!(
+        "on disk          {:.1} MB ({:.1} MB of it free pages, reused)",
+        mb(stats.bytes_on_disk),
+        mb(stats.free_bytes)
+    );
     if stats.entries > 0 {
         println!("oldest / newest  {} / {}", day(stats.oldest_ms), day(stats.newest_ms));
         println!("bytes per entry  {:.0}", (stats.bytes_on_disk - stats.free_bytes) as f64 / stats.entries as f64);

@@ -51,9 +51,8 @@ impl<U: prost::Message + Default + Bounded> Decoder for BoundedDecoder<U> {
     type Error = Status;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-        let message = U::decode(buf).map_err(|error| {
-            Status::invalid_argument(format!("the request body is not a valid message: {error}"))
-        })?;
+        let message = U::decode(buf)
+            .map_err(|error| Status::invalid_argument(format!("the request body is not a valid message: {error}")))?;
         crate::bounds::check(&message, "").map_err(|error| crate::error::invalid_argument(&error))?;
         Ok(Some(message))
     }
@@ -63,6 +62,8 @@ impl<U: prost::Message + Default + Bounded> Decoder for BoundedDecoder<U> {
 pub type BoundedEncoder<T> = <ProstCodec<T, ()> as Codec>::Encoder;
 
 #[allow(dead_code)]
-fn _encoder_is_prost<T: prost::Message + Send + 'static>(encoder: BoundedEncoder<T>) -> impl Encoder<Item = T, Error = Status> {
+fn _encoder_is_prost<T: prost::Message + Send + 'static>(
+    encoder: BoundedEncoder<T>,
+) -> impl Encoder<Item = T, Error = Status> {
     encoder
 }

@@ -309,7 +309,7 @@ fn causes(path: &str, symbols: Vec<String>) -> Result<Vec<DisabilityCause>> {
             DisabilityCause::ALL.into_iter().find(|cause| cause.symbol() == symbol).ok_or_else(|| {
                 ValidationError::new(
                     format!("{path}[{index}]"),
-                    format!("{} is not a cause symbol (01-U … 12-C)", pomost_domain::quote(&symbol)),
+                    format!("{} is not a cause symbol (01-U … 12-C)", pomost_domain::quote(symbol)),
                 )
             })
         })

@@ -26,8 +26,12 @@ pub struct DiskGuard {
 impl DiskGuard {
     /// A guard for `dir` that sets `reserve_bytes` aside (0: no reserve).
     pub fn new(dir: &Path, reserve_bytes: u64) -> Self {
-        let guard =
-            Self { dir: dir.to_owned(), reserve_bytes, full: AtomicBool::new(false), writes_ok: watch::channel(true).0 };
+        let guard = Self {
+            dir: dir.to_owned(),
+            reserve_bytes,
+            full: AtomicBool::new(false),
+            writes_ok: watch::channel(true).0,
+        };
         if let Err(error) = guard.set_reserve_aside() {
             tracing::warn!(%error, dir = %dir.display(), "could not set the disk reserve aside");
         }
@@ -94,12 +98,10 @@ impl DiskGuard {
     /// write that succeeded while they were off turns them on again.
     pub fn observe<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         match &result {
-            Err(StoreError::DiskFull { .. }) => {
-                if !self.full.swap(true, Ordering::AcqRel) {
-                    let _ = std::fs::remove_file(self.reserve_path());
-                    self.writes_ok.send_replace(false);
-                    tracing::error!(dir = %self.dir.display(), "disk full: record writes refused, reserve released for the audit");
-                }
+            Err(StoreError::DiskFull { .. }) if !self.full.swap(true, Ordering::AcqRel) => {
+                let _ = std::fs::remove_file(self.reserve_path());
+                self.writes_ok.send_replace(false);
+                tracing::error!(dir = %self.dir.display(), "disk full: record writes refused, reserve released for the audit");
             }
             Ok(_) if self.is_full() => {
                 self.full.store(false, Ordering::Release);

@@ -49,7 +49,8 @@ impl RequestClock {
 
     /// Whether the deadline has passed (or the request was answered as timed out).
     pub fn expired(&self) -> bool {
-        self.state.load(Ordering::Acquire) == EXPIRED || self.deadline.is_some_and(|deadline| Instant::now() >= deadline)
+        self.state.load(Ordering::Acquire) == EXPIRED
+            || self.deadline.is_some_and(|deadline| Instant::now() >= deadline)
     }
 }
 
@@ -80,10 +81,11 @@ tokio::task_local! {
 /// Longest status message sent, bytes (a client's input is quoted at most 64 characters).
 const MAX_STATUS_MESSAGE: usize = 1024;
 
-/// How long before the deadline the edge answers, so its DEADLINE_EXCEEDED (not tonic's
-/// own CANCELLED) reaches the client.
+/// How long before the deadline the edge answers, so its DEADLINE_EXCEEDED reaches the
+/// client before the client's (or tonic's) own timer fires: a quarter of the budget, at
+/// least one timer tick (1 ms), at most 5 ms.
 fn margin(budget: Duration) -> Duration {
-    (budget / 4).min(Duration::from_millis(5))
+    (budget / 4).clamp(Duration::from_millis(1), Duration::from_millis(5)).min(budget)
 }
 
 /// The `grpc-timeout` header as a duration (`<digits><unit>`, units H M S m u n).
@@ -148,32 +150,36 @@ where
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let started = Instant::now();
         let id = RequestId(uuid::Uuid::now_v7().to_string());
-        let budget = grpc_timeout(request.headers()).map_or(self.request_timeout, |client| client.min(self.request_timeout));
+        let budget =
+            grpc_timeout(request.headers()).map_or(self.request_timeout, |client| client.min(self.request_timeout));
         let clock = Arc::new(RequestClock::new(Some(started + budget)));
         let path = request.uri().path().to_owned();
         request.extensions_mut().insert(id.clone());
         let inner = self.inner.call(request);
         let answer_by = started + budget.saturating_sub(margin(budget));
-        Box::pin(CLOCK.scope(clock.clone(), REQUEST_ID.scope(id.clone(), async move {
-            let mut inner = std::pin::pin!(inner);
-            let response = tokio::select! {
-                biased;
-                response = &mut inner => response?,
-                () = tokio::time::sleep_until(answer_by.into()) => {
-                    if clock.expire() {
-                        Status::deadline_exceeded(format!(
-                            "the deadline of {} ms passed before the request finished; a write was not applied",
-                            budget.as_millis()
-                        ))
-                        .into_http()
-                    } else {
-                        // A commit has begun: its truth is the answer.
-                        inner.await?
+        Box::pin(CLOCK.scope(
+            clock.clone(),
+            REQUEST_ID.scope(id.clone(), async move {
+                let mut inner = std::pin::pin!(inner);
+                let response = tokio::select! {
+                    biased;
+                    response = &mut inner => response?,
+                    () = tokio::time::sleep_until(answer_by.into()) => {
+                        if clock.expire() {
+                            Status::deadline_exceeded(format!(
+                                "the deadline of {} ms passed before the request finished; a write was not applied",
+                                budget.as_millis()
+                            ))
+                            .into_http()
+                        } else {
+                            // A commit has begun: its truth is the answer.
+                            inner.await?
+                        }
                     }
-                }
-            };
-            Ok(finish(response, &id, &path))
-        })))
+                };
+                Ok(finish(response, &id, &path))
+            }),
+        ))
     }
 }
 
@@ -183,7 +189,8 @@ fn finish(mut response: Response, id: &RequestId, path: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(&id.0) {
         headers.insert("x-request-id", value);
     }
-    let code = headers.get("grpc-status").and_then(|value| value.to_str().ok()).and_then(|text| text.parse::<i32>().ok());
+    let code =
+        headers.get("grpc-status").and_then(|value| value.to_str().ok()).and_then(|text| text.parse::<i32>().ok());
     if code == Some(Code::OutOfRange as i32) {
         headers.insert("grpc-status", HeaderValue::from(Code::ResourceExhausted as i32));
     }

@@ -30,6 +30,9 @@ pub struct Engine {
     policy: ScoringPolicy,
 }
 
+/// A page of offers found: the total, the offers with their relevance, the next page's cursor.
+pub type FoundOffers = (u64, Vec<(Offer, f32)>, Option<pomost_index::SearchCursor>);
+
 /// A recommended offer with its explanation.
 pub struct Recommendation {
     /// The offer.
@@ -274,10 +277,7 @@ impl Engine {
     }
 
     /// Searches offers and reads the hits from the store.
-    pub fn search_offers(
-        &self,
-        query: &SearchQuery,
-    ) -> Result<(u64, Vec<(Offer, f32)>, Option<pomost_index::SearchCursor>), ServiceError> {
+    pub fn search_offers(&self, query: &SearchQuery) -> Result<FoundOffers, ServiceError> {
         let SearchPage { total, hits, next } = self.index.search(query)?;
         let mut offers = Vec::with_capacity(hits.len());
         for hit in hits {

@@ -14,8 +14,8 @@ pub mod proto {
 pub mod auth;
 pub mod bounds;
 pub mod check;
-pub mod codec;
 pub mod client;
+pub mod codec;
 pub mod config;
 pub mod convert;
 pub mod demo;

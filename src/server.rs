@@ -104,7 +104,8 @@ pub async fn run(
         .build_v1alpha()
         .map_err(|error| format!("reflection: {error}"))?;
     let cell: Arc<OnceLock<Arc<Engine>>> = Arc::new(OnceLock::new());
-    let shared = Shared { engine: cell.clone(), limits: settings.limits, retention_days: settings.audit.retention_days };
+    let shared =
+        Shared { engine: cell.clone(), limits: settings.limits, retention_days: settings.audit.retention_days };
     let max = settings.limits.max_message_bytes;
 
     // No tonic timeout: the edge layer answers DEADLINE_EXCEEDED itself, before tonic's

@@ -139,21 +139,23 @@ async fn crash_and_recover(seed: u64) {
         assert_eq!(convert::offer(stored).unwrap(), *offer, "seed {seed}: store lost {}", offer.key);
     }
     let mut indexed = std::collections::HashSet::new();
+    let mut cursor = String::new();
     loop {
         let page = offers_client
             .search_offers(SearchOffersRequest {
                 open_on: TODAY.into(),
-                offset: indexed.len() as u32,
+                cursor: cursor.clone(),
                 limit: 1000,
                 ..Default::default()
             })
             .await
             .unwrap()
             .into_inner();
-        if page.hits.is_empty() {
+        indexed.extend(page.hits.into_iter().filter_map(|hit| hit.offer.and_then(|offer| offer.key)));
+        if page.next_cursor.is_empty() {
             break;
         }
-        indexed.extend(page.hits.into_iter().filter_map(|hit| hit.offer.and_then(|offer| offer.key)));
+        cursor = page.next_cursor;
     }
     for offer in &offers {
         assert!(indexed.contains(&convert::offer_key_to_wire(&offer.key)), "seed {seed}: index lost {}", offer.key);

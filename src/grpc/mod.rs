@@ -99,7 +99,11 @@ impl<T> Upload<T> {
         while let Some(message) = stream.next().await {
             let position = upload.count;
             let message = message.map_err(|status| {
-                Status::with_details(status.code(), format!("item {position}: {}", status.message()), status.details().to_vec().into())
+                Status::with_details(
+                    status.code(),
+                    format!("item {position}: {}", status.message()),
+                    status.details().to_vec().into(),
+                )
             })?;
             if upload.count as usize >= max {
                 return Err(Status::resource_exhausted(format!(
@@ -149,7 +153,10 @@ pub(crate) fn invalid(error: pomost_domain::ValidationError) -> Status {
 pub(crate) fn bounded_k(k: u32, default: usize, limits: &Limits) -> Result<usize, Status> {
     let k = if k == 0 { default } else { k as usize };
     if k > limits.max_k {
-        return Err(invalid(pomost_domain::ValidationError::new("k", format!("{k} is over the bound of {}", limits.max_k))));
+        return Err(invalid(pomost_domain::ValidationError::new(
+            "k",
+            format!("{k} is over the bound of {}", limits.max_k),
+        )));
     }
     Ok(k)
 }

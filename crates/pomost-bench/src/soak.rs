@@ -176,7 +176,8 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
     };
     sample(&mut samples);
     while Instant::now() < deadline {
-        let next = Duration::from_secs_f64(options.sample_seconds).min(deadline.saturating_duration_since(Instant::now()));
+        let next =
+            Duration::from_secs_f64(options.sample_seconds).min(deadline.saturating_duration_since(Instant::now()));
         tokio::time::sleep(next).await;
         sample(&mut samples);
         if let Some(last) = samples.last() {
@@ -196,7 +197,9 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
     server.stop();
     let growth_mb_per_minute = match (samples.first(), samples.last()) {
         (Some(first), Some(last)) if last.at_seconds > first.at_seconds => {
-            (last.data_dir_bytes as f64 - first.data_dir_bytes as f64) / 1e6 / ((last.at_seconds - first.at_seconds) / 60.0)
+            (last.data_dir_bytes as f64 - first.data_dir_bytes as f64)
+                / 1e6
+                / ((last.at_seconds - first.at_seconds) / 60.0)
         }
         _ => 0.0,
     };

@@ -84,9 +84,13 @@ impl TerytCode {
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
         let len = text.len();
         if !matches!(len, 2 | 4 | 6 | 7) || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ValidationError::new("", format!("{} is not a TERYT code (2, 4, 6 or 7 digits)", crate::quote(text))));
+            return Err(ValidationError::new(
+                "",
+                format!("{} is not a TERYT code (2, 4, 6 or 7 digits)", crate::quote(text)),
+            ));
         }
-        let digits: u32 = text.parse().map_err(|_| ValidationError::new("", format!("{} is not a number", crate::quote(text))))?;
+        let digits: u32 =
+            text.parse().map_err(|_| ValidationError::new("", format!("{} is not a number", crate::quote(text))))?;
         let voivodeship = digits / 10u32.pow(len as u32 - 2);
         if !(2..=32).contains(&voivodeship) || !voivodeship.is_multiple_of(2) {
             return Err(ValidationError::new(

@@ -23,8 +23,8 @@ pub use participant::{
 };
 pub use skills::{SkillClaim, SkillId, SkillLevel, SkillRelatedness, SkillRequirement};
 pub use vocab::{
-    AccommodationKind, PERSONAL_ACCOMMODATIONS,
-    Accommodation, AccommodationSet, ContractSet, ContractType, DisabilityCause, DisabilityDegree, Stage, UnitKind,
+    Accommodation, AccommodationKind, AccommodationSet, ContractSet, ContractType, DisabilityCause, DisabilityDegree,
+    PERSONAL_ACCOMMODATIONS, Stage, UnitKind,
 };
 
 /// Upper bound of weekly hours any record may state (12 h a day, 7 days a week); beyond it a

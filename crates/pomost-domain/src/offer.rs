@@ -270,7 +270,7 @@ mod tests {
             (|o| o.required_skills[0].weight = 0.0, "offer.required_skills[0].weight: 0 is not in (0, 10]"),
             (
                 |o| o.nice_to_have_skills = o.required_skills.clone(),
-                "offer.nice_to_have_skills[0].skill: pl:zielen is listed twice",
+                "offer.nice_to_have_skills[0].skill: \"pl:zielen\" is listed twice",
             ),
             (
                 |o| o.valid_until = date!(2026 - 10 - 01),

@@ -210,7 +210,7 @@ mod tests {
             (|p| p.max_commute_km = 500.0, "participant.max_commute_km: 500 is over 300"),
             (|p| p.coach_hours_per_week = -2.0, "participant.coach_hours_per_week: -2 is negative"),
             (|p| p.available_hours_per_week = 0.0, "participant.available_hours_per_week: must be more than 0"),
-            (|p| p.skills.push(p.skills[0].clone()), "participant.skills[1].skill: pl:sprzatanie is listed twice"),
+            (|p| p.skills.push(p.skills[0].clone()), "participant.skills[1].skill: \"pl:sprzatanie\" is listed twice"),
             (
                 |p| p.disability.causes.push(DisabilityCause::Motor),
                 "participant.disability.causes: cause symbols need a certificate degree",

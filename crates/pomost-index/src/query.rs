@@ -242,8 +242,7 @@ impl OfferIndex {
             )));
         }
         let offset = if query.after.is_some() { 0 } else { query.offset };
-        let (total, hits, next) =
-            ranked(&searcher, fields, &scored_by_text_only(clauses), offset, limit, query.after)?;
+        let (total, hits, next) = ranked(&searcher, fields, &scored_by_text_only(clauses), offset, limit, query.after)?;
         Ok(SearchPage { total, hits, next })
     }
 

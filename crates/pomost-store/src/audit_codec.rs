@@ -298,7 +298,11 @@ mod tests {
             offer: Some(OfferKey { source: "s".into(), external_id: "e".into() }),
             participant: None,
             request,
-            results: scores.iter().enumerate().map(|(i, score)| AuditResult { id: i.to_string(), score: *score }).collect(),
+            results: scores
+                .iter()
+                .enumerate()
+                .map(|(i, score)| AuditResult { id: i.to_string(), score: *score })
+                .collect(),
             policy_version: "v".into(),
         }
     }
@@ -335,7 +339,10 @@ mod tests {
     fn a_shortlist_of_fifty_is_small() {
         // Neighbouring scores of a top 50 differ by about a thousandth.
         let scores: Vec<f32> = (0..50).map(|i| 0.93 - i as f32 * 0.001).collect();
-        let entry = entry(serde_json::json!({ "offer_key": { "source": "s", "external_id": "e" }, "k": 50, "as_of": "2026-11-30" }), &scores);
+        let entry = entry(
+            serde_json::json!({ "offer_key": { "source": "s", "external_id": "e" }, "k": 50, "as_of": "2026-11-30" }),
+            &scores,
+        );
         let ids: Vec<i64> = (0..50).map(|i| 90_000 + i * 37).collect();
         let body = encode_body(&entry, &ids);
         assert!(body.len() < 300, "{} bytes", body.len());

@@ -287,11 +287,10 @@ impl AuditLog {
         let writer = lock(&self.writer);
         writer
             .connection
-            .execute("DELETE FROM entries WHERE at_ms < ?1 AND entry BETWEEN ?2 AND ?3", params![
-                cutoff_ms,
-                first as i64,
-                last as i64
-            ])
+            .execute(
+                "DELETE FROM entries WHERE at_ms < ?1 AND entry BETWEEN ?2 AND ?3",
+                params![cutoff_ms, first as i64, last as i64],
+            )
             .map_err(|error| self.refine(error.into()))?;
         Ok(Some(ArchiveFile { path, entries: entries.len() as u64, first_entry: first, last_entry: last, sha256 }))
     }
@@ -355,31 +354,31 @@ fn offer_name(key: &OfferKey) -> String {
 /// The dictionary number of a name, adding it inside the open transaction. New numbers go
 /// to `added`, and into the cache only after the commit.
 fn name(
-        names: &HashMap<(Kind, String), i64>,
-        transaction: &rusqlite::Transaction,
-        added: &mut HashMap<(Kind, String), i64>,
-        kind: Kind,
-        text: &str,
-    ) -> Result<i64, StoreError> {
-        let key = (kind, text.to_owned());
-        if let Some(id) = names.get(&key).or_else(|| added.get(&key)) {
-            return Ok(*id);
+    names: &HashMap<(Kind, String), i64>,
+    transaction: &rusqlite::Transaction,
+    added: &mut HashMap<(Kind, String), i64>,
+    kind: Kind,
+    text: &str,
+) -> Result<i64, StoreError> {
+    let key = (kind, text.to_owned());
+    if let Some(id) = names.get(&key).or_else(|| added.get(&key)) {
+        return Ok(*id);
+    }
+    let found: Option<i64> = transaction
+        .prepare_cached("SELECT id FROM names WHERE kind = ?1 AND text = ?2")?
+        .query_row(params![kind as i64, text], |row| row.get(0))
+        .optional()?;
+    let id = match found {
+        Some(id) => id,
+        None => {
+            transaction
+                .prepare_cached("INSERT INTO names (kind, text) VALUES (?1, ?2)")?
+                .execute(params![kind as i64, text])?;
+            transaction.last_insert_rowid()
         }
-        let found: Option<i64> = transaction
-            .prepare_cached("SELECT id FROM names WHERE kind = ?1 AND text = ?2")?
-            .query_row(params![kind as i64, text], |row| row.get(0))
-            .optional()?;
-        let id = match found {
-            Some(id) => id,
-            None => {
-                transaction
-                    .prepare_cached("INSERT INTO names (kind, text) VALUES (?1, ?2)")?
-                    .execute(params![kind as i64, text])?;
-                transaction.last_insert_rowid()
-            }
-        };
-        added.insert(key, id);
-        Ok(id)
+    };
+    added.insert(key, id);
+    Ok(id)
 }
 
 impl Writer {
@@ -390,8 +389,13 @@ impl Writer {
         let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut numbers = Vec::with_capacity(entries.len());
         for entry in entries {
-            let caller =
-                name(names, &transaction, &mut added, Kind::Caller, &format!("{}{SEPARATOR}{}", entry.caller.name, entry.caller.role))?;
+            let caller = name(
+                names,
+                &transaction,
+                &mut added,
+                Kind::Caller,
+                &format!("{}{SEPARATOR}{}", entry.caller.name, entry.caller.role),
+            )?;
             let offer = entry
                 .offer
                 .as_ref()
@@ -447,7 +451,9 @@ fn action_number(action: AuditAction) -> i64 {
 }
 
 fn action_of(number: i64) -> Option<AuditAction> {
-    [AuditAction::Shortlist, AuditAction::RecommendOffers, AuditAction::ExplainMatch].get(usize::try_from(number).ok()?).copied()
+    [AuditAction::Shortlist, AuditAction::RecommendOffers, AuditAction::ExplainMatch]
+        .get(usize::try_from(number).ok()?)
+        .copied()
 }
 
 /// A UUID's 16 bytes, if `text` is one in its hyphenated form.
@@ -481,13 +487,18 @@ impl NameCache {
             .prepare_cached("SELECT text FROM names WHERE id = ?1")?
             .query_row([id], |row| row.get(0))
             .optional()?;
-        let text = text.ok_or_else(|| StoreError::Damaged { what: "audit name".into(), detail: format!("{id} is missing") })?;
+        let text =
+            text.ok_or_else(|| StoreError::Damaged { what: "audit name".into(), detail: format!("{id} is missing") })?;
         self.0.insert(id, text.clone());
         Ok(text)
     }
 }
 
-fn read_entry(connection: &Connection, names: &mut NameCache, row: &rusqlite::Row) -> Result<(u64, AuditEntry), StoreError> {
+fn read_entry(
+    connection: &Connection,
+    names: &mut NameCache,
+    row: &rusqlite::Row,
+) -> Result<(u64, AuditEntry), StoreError> {
     let entry: i64 = row.get(0)?;
     let what = format!("audit entry {entry}");
     let damaged = |detail: String| StoreError::Damaged { what: what.clone(), detail };

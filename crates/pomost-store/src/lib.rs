@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditAction, AuditEntry, AuditQuery, AuditResult, Caller};
 pub use audit_log::{ARCHIVE_DIR, AUDIT_FILE, ArchiveFile, AuditLog, AuditStats};
-pub use gate::{CommitGate, with_commit_gate};
 pub use error::StoreError;
+pub use gate::{CommitGate, with_commit_gate};
 pub use sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore, Synchronous};
 
 /// What a write did.

@@ -282,9 +282,7 @@ pub(crate) fn open_connection(path: &Path, options: SqliteOptions) -> Result<Con
     if connection.is_readonly(rusqlite::MAIN_DB).map_err(|error| classify(path, error))? {
         return Err(StoreError::ReadOnly { path: path.to_owned() });
     }
-    connection
-        .busy_timeout(Duration::from_millis(options.busy_timeout_ms))
-        .map_err(|error| classify(path, error))?;
+    connection.busy_timeout(Duration::from_millis(options.busy_timeout_ms)).map_err(|error| classify(path, error))?;
     let mode: String = connection
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .map_err(|error| classify(path, error))?;

@@ -368,8 +368,8 @@ fn a_closed_commit_gate_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let person = synth().participant(2);
-    let error = pomost_store::with_commit_gate(std::sync::Arc::new(Closed), || store.upsert_participant(&person))
-        .unwrap_err();
+    let error =
+        pomost_store::with_commit_gate(std::sync::Arc::new(Closed), || store.upsert_participant(&person)).unwrap_err();
     assert!(matches!(error, StoreError::DeadlinePassed));
     assert_eq!(store.participant(&person.id).unwrap(), None);
     assert_eq!(store.last_seq().unwrap(), 0);
@@ -384,7 +384,9 @@ fn audit_group_commits_from_many_threads_lose_nothing() {
         .map(|thread| {
             let store = store.clone();
             std::thread::spawn(move || {
-                (0..50).map(|i| store.append_audit(&audit_entry(thread * 1000 + i, 5_000, 10)).unwrap()).collect::<Vec<_>>()
+                (0..50)
+                    .map(|i| store.append_audit(&audit_entry(thread * 1000 + i, 5_000, 10)).unwrap())
+                    .collect::<Vec<_>>()
             })
         })
         .collect();
