@@ -219,6 +219,20 @@ pub fn current_request_id() -> String {
     REQUEST_ID.try_with(|id| id.0.clone()).unwrap_or_else(|_| uuid::Uuid::now_v7().to_string())
 }
 
+/// When the current request arrived, ms since the epoch (the timestamp inside its UUIDv7
+/// id), or now outside a request.
+pub fn current_arrival_ms() -> i64 {
+    REQUEST_ID
+        .try_with(|id| uuid::Uuid::parse_str(&id.0).ok().and_then(|uuid| uuid.get_timestamp()))
+        .ok()
+        .flatten()
+        .map(|timestamp| {
+            let (seconds, nanos) = timestamp.to_unix();
+            seconds as i64 * 1_000 + i64::from(nanos / 1_000_000)
+        })
+        .unwrap_or_else(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 /// The current request's clock, if this task serves a request.
 pub fn current_clock() -> Option<Arc<RequestClock>> {
     CLOCK.try_with(Arc::clone).ok()

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use std::time::Instant;
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId, SkillRelatedness};
-use pomost_index::{IndexOptions, IndexOutcome, OfferIndex, SearchPage, SearchQuery};
+use pomost_index::{IndexOptions, OfferIndex, SearchPage, SearchQuery};
 use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
 use pomost_store::{AuditEntry, AuditQuery, ChangeKey, ChangeOp, SqliteStore, Store, WriteOutcome};
 use time::Date;
@@ -252,10 +252,8 @@ impl Engine {
         self.disk.before_write()?;
         let outcomes = self.disk.observe(self.store.upsert_offers(offers))?;
         for (offer, outcome) in offers.iter().zip(&outcomes) {
-            if let WriteOutcome::Written { seq } = outcome
-                && let IndexOutcome::Stale { indexed_version } = self.index.upsert(offer, *seq)?
-            {
-                tracing::warn!(offer = %offer.key, indexed_version, "index held a newer version than the store");
+            if let WriteOutcome::Written { seq } = outcome {
+                self.index.enqueue_upsert(offer, *seq)?;
             }
         }
         Ok(outcomes)
@@ -271,7 +269,7 @@ impl Engine {
         let _turn = self.write_turn();
         let seq = self.disk.observe(self.store.delete_offer(key))?;
         if let Some(seq) = seq {
-            self.index.delete(key, seq)?;
+            self.index.enqueue_delete(key, seq)?;
         }
         Ok(seq)
     }

@@ -147,6 +147,11 @@ fn the_readme_commands_work_against_the_demo() {
     assert!(text(&output).contains("3 rows, 2 written, 0 unchanged or stale, 1 rejected"), "{}", text(&output));
     assert!(text(&output).contains("line 3: participant.max_commute_km: 500 is over 300"), "{}", text(&output));
 
+    let output = server.run(&["audit", "size"]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("bytes per entry"), "{}", text(&output));
+    assert!(text(&output).contains("retention        none"), "{}", text(&output));
+
     let output = server.run(&["audit"]);
     assert!(output.status.success(), "{}", text(&output));
     let audit = String::from_utf8_lossy(&output.stdout);
@@ -154,4 +159,41 @@ fn the_readme_commands_work_against_the_demo() {
         audit.contains("shortlist") && audit.contains("explain_match") && audit.contains("recommend_offers"),
         "{audit}"
     );
+}
+
+#[test]
+fn check_names_each_damaged_record_and_exits_non_zero() {
+    use pomost_store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let synth = pomost_synth::Synth::new(5, time::OffsetDateTime::now_utc().date());
+    let mut person = synth.participant(5_000);
+    person.unit_id = "check-marker-unit-41".into();
+    {
+        let store = pomost_store::SqliteStore::open(dir.path(), pomost_store::SqliteOptions::default()).unwrap();
+        store.upsert_participant(&person).unwrap();
+        store.upsert_participants(&synth.participants(50).collect::<Vec<_>>()).unwrap();
+        store.upsert_offers(&synth.offers(20).collect::<Vec<_>>()).unwrap();
+    }
+    let data_dir = dir.path().to_str().unwrap();
+    let output = pomost(&["check", "--data-dir", data_dir]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("checked 71 records") && text(&output).contains("no damage"), "{}", text(&output));
+
+    let path = dir.path().join("pomost.sqlite3");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let marker = b"check-marker-unit-41";
+    let at = bytes.windows(marker.len()).position(|window| window == marker).unwrap();
+    bytes[at..at + marker.len()].copy_from_slice(b"check-marker-unit-99");
+    std::fs::write(&path, bytes).unwrap();
+    let output = pomost(&["check", "--data-dir", data_dir]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains(&format!("damaged: participant {}: checksum mismatch", person.id)),
+        "{}",
+        text(&output)
+    );
+    assert!(text(&output).contains("1 damaged"), "{}", text(&output));
+
+    let output = pomost(&["check", "--data-dir", dir.path().join("nothing-here").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
 }

@@ -48,10 +48,6 @@ fn offer_source(
     }
 }
 
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 #[tonic::async_trait]
 impl MatchingService for MatchingApi {
     async fn shortlist(&self, request: Request<ShortlistRequest>) -> Result<Response<ShortlistResponse>, Status> {
@@ -66,6 +62,7 @@ impl MatchingService for MatchingApi {
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
         let request_id = request_id();
+        let at_ms = crate::edge::current_arrival_ms();
         let audit_id = request_id.clone();
         let (offer_key, shortlist) = blocking_cancellable(move |cancel| {
             let mut request_json = source.audit_json();
@@ -75,7 +72,7 @@ impl MatchingService for MatchingApi {
             request_json["as_of"] = day.to_string().into();
             engine.audit(&AuditEntry {
                 request_id: audit_id,
-                at_ms: now_ms(),
+                at_ms,
                 caller: pomost_store::Caller { name: caller.name, role: caller.role.name().into() },
                 action: AuditAction::Shortlist,
                 offer: Some(offer.key.clone()),
@@ -128,12 +125,13 @@ impl MatchingService for MatchingApi {
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
         let request_id = request_id();
+        let at_ms = crate::edge::current_arrival_ms();
         let audit_id = request_id.clone();
         let recommendations = blocking(move || {
             let recommendations = engine.recommend(&id, k, &text, day)?;
             engine.audit(&AuditEntry {
                 request_id: audit_id,
-                at_ms: now_ms(),
+                at_ms,
                 caller: pomost_store::Caller { name: caller.name, role: caller.role.name().into() },
                 action: AuditAction::RecommendOffers,
                 offer: None,
@@ -181,6 +179,7 @@ impl MatchingService for MatchingApi {
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
         let request_id = request_id();
+        let at_ms = crate::edge::current_arrival_ms();
         let audit_id = request_id.clone();
         let explanation = blocking(move || {
             let mut request_json = source.audit_json();
@@ -189,7 +188,7 @@ impl MatchingService for MatchingApi {
             request_json["as_of"] = day.to_string().into();
             engine.audit(&AuditEntry {
                 request_id: audit_id,
-                at_ms: now_ms(),
+                at_ms,
                 caller: pomost_store::Caller { name: caller.name, role: caller.role.name().into() },
                 action: AuditAction::ExplainMatch,
                 offer: Some(offer.key.clone()),

@@ -66,7 +66,10 @@ async fn an_offer_pushed_is_searchable_shortlistable_and_audited() {
     assert_eq!(found.len(), 1, "the pushed offer becomes searchable");
     assert_eq!(found[0].offer.as_ref().unwrap().key, offer.key);
 
-    let list = server.matching().shortlist(shortlist_for(key(&offer), 10)).await.unwrap().into_inner();
+    let reply = server.matching().shortlist(shortlist_for(key(&offer), 10)).await.unwrap();
+    let header = reply.metadata().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+    let list = reply.into_inner();
+    assert_eq!(header, list.request_id, "the x-request-id header is the audit entry's id");
     assert_eq!(list.candidates.len(), 10);
     assert_eq!(list.pool_size, 300);
     assert_eq!(list.policy_version, "2026-11.1");
@@ -84,6 +87,8 @@ async fn an_offer_pushed_is_searchable_shortlistable_and_audited() {
 
     let audit = server.audit().list_audit(ListAuditRequest::default()).await.unwrap().into_inner();
     let entry = audit.entries.iter().find(|entry| entry.request_id == list.request_id).expect("audited");
+    let arrival = uuid::Uuid::parse_str(&list.request_id).unwrap().get_timestamp().unwrap().to_unix();
+    assert_eq!(entry.at_ms, arrival.0 as i64 * 1_000 + i64::from(arrival.1 / 1_000_000), "when the request arrived");
     assert_eq!(entry.action, "shortlist");
     assert_eq!(entry.caller_name, "dev");
     assert_eq!(entry.results.len(), 10);

@@ -44,6 +44,9 @@ pub struct SizeSample {
     pub at_seconds: f64,
     /// Bytes under the data directory.
     pub data_dir_bytes: u64,
+    /// Bytes of the audit log's own files (`audit.sqlite3*`; 0 where the audit lives in
+    /// the main database, as before it had its own file).
+    pub audit_bytes: u64,
 }
 
 /// What a soak measured.
@@ -69,6 +72,8 @@ pub struct SoakResult {
     pub samples: Vec<SizeSample>,
     /// Growth of the data directory, MB (10^6 bytes) per minute, first to last sample.
     pub growth_mb_per_minute: f64,
+    /// Growth of the audit log's files, MB per minute.
+    pub audit_growth_mb_per_minute: f64,
     /// Shortlists answered per second.
     pub shortlists_per_second: f64,
 }
@@ -77,9 +82,9 @@ impl SoakResult {
     /// A Markdown summary.
     pub fn markdown(&self) -> String {
         format!(
-            "| clients | seconds | writes/s | write p50 | write p99 | shortlists/s | shortlist p50 | shortlist p99 | data dir growth | errors |\n\
-             |---|---|---|---|---|---|---|---|---|---|\n\
-             | {} | {:.0} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.1} ms | {:.1} ms | {:.1} MB/min | {:?} |",
+            "| clients | seconds | writes/s | write p50 | write p99 | shortlists/s | shortlist p50 | shortlist p99 | data dir growth | audit growth | errors |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|\n\
+             | {} | {:.0} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.1} ms | {:.1} ms | {:.1} MB/min | {:.1} MB/min | {:?} |",
             self.concurrency,
             self.seconds,
             self.writes as f64 / self.seconds,
@@ -89,6 +94,7 @@ impl SoakResult {
             self.shortlist_latency.p50_ms,
             self.shortlist_latency.p99_ms,
             self.growth_mb_per_minute,
+            self.audit_growth_mb_per_minute,
             self.errors,
         )
     }
@@ -171,7 +177,15 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
     let mut samples = Vec::new();
     let sample = |samples: &mut Vec<SizeSample>| {
         if let Some(dir) = &data_dir {
-            samples.push(SizeSample { at_seconds: started.elapsed().as_secs_f64(), data_dir_bytes: size_of(dir) });
+            let audit_bytes = ["audit.sqlite3", "audit.sqlite3-wal"]
+                .iter()
+                .map(|name| std::fs::metadata(dir.join(name)).map(|metadata| metadata.len()).unwrap_or(0))
+                .sum();
+            samples.push(SizeSample {
+                at_seconds: started.elapsed().as_secs_f64(),
+                data_dir_bytes: size_of(dir),
+                audit_bytes,
+            });
         }
     };
     sample(&mut samples);
@@ -182,9 +196,10 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
         sample(&mut samples);
         if let Some(last) = samples.last() {
             eprintln!(
-                "{:>6.0} s  data dir {:>8.1} MB  writes {}  shortlists {}",
+                "{:>6.0} s  data dir {:>8.1} MB  audit {:>8.1} MB  writes {}  shortlists {}",
                 last.at_seconds,
                 last.data_dir_bytes as f64 / 1e6,
+                last.audit_bytes as f64 / 1e6,
                 writes.load(Ordering::Relaxed),
                 shortlists.load(Ordering::Relaxed)
             );
@@ -195,14 +210,14 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
     }
     let seconds = started.elapsed().as_secs_f64();
     server.stop();
-    let growth_mb_per_minute = match (samples.first(), samples.last()) {
+    let per_minute = |bytes: fn(&SizeSample) -> u64| match (samples.first(), samples.last()) {
         (Some(first), Some(last)) if last.at_seconds > first.at_seconds => {
-            (last.data_dir_bytes as f64 - first.data_dir_bytes as f64)
-                / 1e6
-                / ((last.at_seconds - first.at_seconds) / 60.0)
+            (bytes(last) as f64 - bytes(first) as f64) / 1e6 / ((last.at_seconds - first.at_seconds) / 60.0)
         }
         _ => 0.0,
     };
+    let growth_mb_per_minute = per_minute(|sample| sample.data_dir_bytes);
+    let audit_growth_mb_per_minute = per_minute(|sample| sample.audit_bytes);
     let shortlists = shortlists.load(Ordering::Relaxed);
     let result = SoakResult {
         commit: options.run.commit.clone(),
@@ -215,6 +230,7 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
         errors: errors.lock().await.clone(),
         samples,
         growth_mb_per_minute,
+        audit_growth_mb_per_minute,
         shortlists_per_second: shortlists as f64 / seconds,
     };
     Ok(result)

@@ -110,6 +110,19 @@ impl OfferIndex {
         self.writer.upsert(offer.clone(), seq)
     }
 
+    /// Queues an offer for indexing as of change `seq` and returns at once: the writer
+    /// thread may be in a commit, and a store write must not wait for it. Order with other
+    /// changes is kept; a stale version or a failure is logged by the writer.
+    pub fn enqueue_upsert(&self, offer: &Offer, seq: u64) -> Result<(), IndexError> {
+        offer.check().map_err(|error| IndexError::Invalid(error.to_string()))?;
+        self.writer.enqueue_upsert(offer.clone(), seq)
+    }
+
+    /// Queues the removal of an offer as of change `seq` and returns at once.
+    pub fn enqueue_delete(&self, key: &OfferKey, seq: u64) -> Result<(), IndexError> {
+        self.writer.enqueue_delete(key.clone(), seq)
+    }
+
     /// Removes an offer as of change `seq`; false if it was not indexed.
     pub fn delete(&self, key: &OfferKey, seq: u64) -> Result<bool, IndexError> {
         self.writer.delete(key.clone(), seq)

@@ -44,8 +44,8 @@ pub(crate) fn read_checkpoint(index: &Index) -> tantivy::Result<u64> {
 }
 
 enum Command {
-    Upsert(Box<Offer>, u64, Sender<Result<IndexOutcome, IndexError>>),
-    Delete(OfferKey, u64, Sender<Result<bool, IndexError>>),
+    Upsert(Box<Offer>, u64, Option<Sender<Result<IndexOutcome, IndexError>>>),
+    Delete(OfferKey, u64, Option<Sender<Result<bool, IndexError>>>),
     Advance(u64),
     PurgeExpired(i64),
     Flush(Sender<Result<u64, IndexError>>),
@@ -120,11 +120,21 @@ impl WriterHandle {
     }
 
     pub(crate) fn upsert(&self, offer: Offer, seq: u64) -> Result<IndexOutcome, IndexError> {
-        self.ask(|reply| Command::Upsert(Box::new(offer), seq, reply))
+        self.ask(|reply| Command::Upsert(Box::new(offer), seq, Some(reply)))
+    }
+
+    /// Queues an upsert without waiting for the writer thread (which may be committing).
+    pub(crate) fn enqueue_upsert(&self, offer: Offer, seq: u64) -> Result<(), IndexError> {
+        self.send(Command::Upsert(Box::new(offer), seq, None))
     }
 
     pub(crate) fn delete(&self, key: OfferKey, seq: u64) -> Result<bool, IndexError> {
-        self.ask(|reply| Command::Delete(key, seq, reply))
+        self.ask(|reply| Command::Delete(key, seq, Some(reply)))
+    }
+
+    /// Queues a delete without waiting for the writer thread.
+    pub(crate) fn enqueue_delete(&self, key: OfferKey, seq: u64) -> Result<(), IndexError> {
+        self.send(Command::Delete(key, seq, None))
     }
 
     pub(crate) fn advance(&self, seq: u64) -> Result<(), IndexError> {
@@ -189,10 +199,32 @@ impl WriterLoop {
     fn handle(&mut self, command: Command) {
         match command {
             Command::Upsert(offer, seq, reply) => {
-                let _ = reply.send(self.upsert(&offer, seq));
+                let outcome = self.upsert(&offer, seq);
+                match reply {
+                    Some(reply) => {
+                        let _ = reply.send(outcome);
+                    }
+                    None => match outcome {
+                        Ok(IndexOutcome::Stale { indexed_version }) => {
+                            tracing::warn!(offer = %offer.key, indexed_version, "index held a newer version than the store");
+                        }
+                        Err(error) => tracing::error!(offer = %offer.key, %error, "indexing an offer failed"),
+                        Ok(IndexOutcome::Applied) => {}
+                    },
+                }
             }
             Command::Delete(key, seq, reply) => {
-                let _ = reply.send(self.delete(&key, seq));
+                let outcome = self.delete(&key, seq);
+                match reply {
+                    Some(reply) => {
+                        let _ = reply.send(outcome);
+                    }
+                    None => {
+                        if let Err(error) = outcome {
+                            tracing::error!(offer = %key, %error, "removing an offer from the index failed");
+                        }
+                    }
+                }
             }
             Command::Advance(seq) => {
                 if seq > self.applied_seq {

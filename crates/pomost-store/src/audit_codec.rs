@@ -1,9 +1,11 @@
 //! The compact body of an audit row: the request's parameters and every returned id and
 //! score, exactly (scores are f32 bit patterns, not rounded).
 //!
-//! Layout (all integers LEB128 varints, signed ones zig-zag coded):
+//! Layout (integers LEB128 varints, signed ones zig-zag coded, "packed" = a bit width
+//! followed by every value in exactly that many bits):
 //! `version=1, flags, [k], [as_of − day of at_ms], [extra JSON length, bytes], count,
-//! id numbers…, first score bits, (previous bits − bits)…, CRC-32 (4 bytes, little end)`.
+//! smallest id number, packed sorted id differences, packed order (Lehmer code), first
+//! score bits, packed (previous bits − bits), CRC-32 (4 bytes, little end)`.
 //! Flags: 1 = `k` present, 2 = `as_of` present, 4 = other request fields as JSON. The
 //! request's `offer_key` is not repeated when it equals the row's offer. Shortlists are
 //! sorted by score, so consecutive bit patterns are close and their differences short.
@@ -127,15 +129,7 @@ pub(crate) fn encode_body(entry: &AuditEntry, ids: &[i64]) -> Vec<u8> {
         out.extend_from_slice(text.as_bytes());
     }
     put_ids(&mut out, ids);
-    let mut previous: Option<i64> = None;
-    for result in &entry.results {
-        let bits = i64::from(result.score.to_bits());
-        match previous {
-            None => put(&mut out, bits as u64),
-            Some(previous) => put(&mut out, zigzag(previous - bits)),
-        }
-        previous = Some(bits);
-    }
+    put_scores(&mut out, entry.results.iter().map(|result| result.score));
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
@@ -146,6 +140,61 @@ fn bits_below(bound: usize) -> u32 {
     if bound <= 1 { 0 } else { usize::BITS - (bound - 1).leading_zeros() }
 }
 
+/// Appends values in exactly `bits` bits each (little-endian bit order).
+struct BitWriter<'a> {
+    out: &'a mut Vec<u8>,
+    buffer: u64,
+    filled: u32,
+}
+
+impl<'a> BitWriter<'a> {
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        Self { out, buffer: 0, filled: 0 }
+    }
+
+    fn write(&mut self, value: u64, bits: u32) {
+        if bits == 0 {
+            return;
+        }
+        let mut value = value;
+        let mut left = bits;
+        while left > 0 {
+            let take = left.min(32);
+            let part = value & ((1u64 << take) - 1);
+            self.buffer |= part << self.filled;
+            self.filled += take;
+            value = if take == 64 { 0 } else { value >> take };
+            left -= take;
+            while self.filled >= 8 {
+                self.out.push(self.buffer as u8);
+                self.buffer >>= 8;
+                self.filled -= 8;
+            }
+        }
+    }
+
+    fn finish(self) {
+        if self.filled > 0 {
+            self.out.push(self.buffer as u8);
+        }
+    }
+}
+
+fn bit_length(value: u64) -> u32 {
+    u64::BITS - value.leading_zeros()
+}
+
+/// Writes `values` packed: their common bit width as one byte, then each in that width.
+fn put_packed(out: &mut Vec<u8>, values: &[u64]) {
+    let bits = values.iter().map(|value| bit_length(*value)).max().unwrap_or(0);
+    out.push(bits as u8);
+    let mut writer = BitWriter::new(out);
+    for value in values {
+        writer.write(*value, bits);
+    }
+    writer.finish();
+}
+
 /// Writes id numbers as their sorted differences plus the order they came in (a Lehmer
 /// code, each digit in as few bits as its range needs): names first seen together get
 /// neighbouring numbers, so the differences are short.
@@ -153,27 +202,33 @@ fn put_ids(out: &mut Vec<u8>, ids: &[i64]) {
     put(out, ids.len() as u64);
     let mut sorted: Vec<i64> = ids.to_vec();
     sorted.sort_unstable();
-    let mut previous = 0;
-    for id in &sorted {
-        put(out, (*id - previous) as u64);
-        previous = *id;
-    }
-    let (mut buffer, mut filled) = (0u64, 0u32);
+    let Some(first) = sorted.first().copied() else { return };
+    put(out, first as u64);
+    let gaps: Vec<u64> = sorted.windows(2).map(|pair| (pair[1] - pair[0]) as u64).collect();
+    put_packed(out, &gaps);
+    let mut writer = BitWriter::new(out);
     for id in ids {
         let bits = bits_below(sorted.len());
         let digit = sorted.binary_search(id).unwrap_or(0);
         sorted.remove(digit);
-        buffer |= (digit as u64) << filled;
-        filled += bits;
-        while filled >= 8 {
-            out.push(buffer as u8);
-            buffer >>= 8;
-            filled -= 8;
-        }
+        writer.write(digit as u64, bits);
     }
-    if filled > 0 {
-        out.push(buffer as u8);
-    }
+    writer.finish();
+}
+
+/// Writes scores: the first one's bits, whether they only go down (a ranking), then the
+/// packed differences down the list (plain when they only go down, zig-zag otherwise).
+fn put_scores(out: &mut Vec<u8>, scores: impl Iterator<Item = f32>) {
+    let bits: Vec<i64> = scores.map(|score| i64::from(score.to_bits())).collect();
+    let Some(first) = bits.first() else { return };
+    put(out, *first as u64);
+    let descending = bits.windows(2).all(|pair| pair[0] >= pair[1]);
+    out.push(u8::from(descending));
+    let differences: Vec<u64> = bits
+        .windows(2)
+        .map(|pair| if descending { (pair[0] - pair[1]) as u64 } else { zigzag(pair[0] - pair[1]) })
+        .collect();
+    put_packed(out, &differences);
 }
 
 struct Reader<'a> {
@@ -195,19 +250,47 @@ impl Reader<'_> {
         Err("number too long")
     }
 
+    /// Reads `count` values of `bits` bits each, starting at the next whole byte.
+    fn bits(&mut self, count: usize, bits: u32) -> Result<Vec<u64>, &'static str> {
+        let mut values = Vec::with_capacity(count);
+        let (mut buffer, mut filled) = (0u128, 0u32);
+        for _ in 0..count {
+            while filled < bits {
+                buffer |= u128::from(self.take(1)?[0]) << filled;
+                filled += 8;
+            }
+            values.push((buffer & ((1u128 << bits) - 1)) as u64);
+            buffer >>= bits;
+            filled -= bits;
+        }
+        Ok(values)
+    }
+
+    fn packed(&mut self, count: usize) -> Result<Vec<u64>, &'static str> {
+        let bits = u32::from(self.take(1)?[0]);
+        if bits > 64 {
+            return Err("bit width over 64");
+        }
+        self.bits(count, bits)
+    }
+
     fn ids(&mut self) -> Result<Vec<i64>, &'static str> {
         let count = usize::try_from(self.varint()?).map_err(|_| "count too large")?;
         if count > self.bytes.len() {
             return Err("count larger than the body");
         }
-        let mut sorted = Vec::with_capacity(count);
-        let mut previous = 0i64;
-        for _ in 0..count {
-            previous = previous.checked_add_unsigned(self.varint()?).ok_or("id number too large")?;
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let mut previous = i64::try_from(self.varint()?).map_err(|_| "id number too large")?;
+        let mut sorted = vec![previous];
+        for gap in self.packed(count - 1)? {
+            previous = previous.checked_add_unsigned(gap).ok_or("id number too large")?;
             sorted.push(previous);
         }
-        let (mut buffer, mut filled) = (0u64, 0u32);
         let mut ids = Vec::with_capacity(count);
+        // Each order digit is in its own width: read them one by one.
+        let (mut buffer, mut filled) = (0u64, 0u32);
         while !sorted.is_empty() {
             let bits = bits_below(sorted.len());
             while filled < bits {
@@ -223,6 +306,30 @@ impl Reader<'_> {
             ids.push(sorted.remove(digit));
         }
         Ok(ids)
+    }
+
+    fn scores(&mut self, count: usize) -> Result<Vec<f32>, &'static str> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let mut bits = i64::try_from(self.varint()?).map_err(|_| "score too large")?;
+        let mut scores = Vec::with_capacity(count);
+        scores.push(f32::from_bits(u32::try_from(bits).map_err(|_| "score out of range")?));
+        let descending = match self.take(1)?[0] {
+            0 => false,
+            1 => true,
+            _ => return Err("unknown score order"),
+        };
+        for difference in self.packed(count - 1)? {
+            let difference = if descending {
+                i64::try_from(difference).map_err(|_| "score difference too large")?
+            } else {
+                unzigzag(difference)
+            };
+            bits = bits.checked_sub(difference).ok_or("score out of range")?;
+            scores.push(f32::from_bits(u32::try_from(bits).map_err(|_| "score out of range")?));
+        }
+        Ok(scores)
     }
 
     fn take(&mut self, length: usize) -> Result<&[u8], &'static str> {
@@ -268,16 +375,7 @@ pub(crate) fn decode_body(bytes: &[u8], at_ms: i64, offer: Option<&OfferKey>) ->
     }
     let result_ids = reader.ids()?;
     let count = result_ids.len();
-    let mut scores = Vec::with_capacity(count);
-    let mut previous: Option<i64> = None;
-    for _ in 0..count {
-        let bits = match previous {
-            None => i64::try_from(reader.varint()?).map_err(|_| "score too large")?,
-            Some(previous) => previous - unzigzag(reader.varint()?),
-        };
-        scores.push(f32::from_bits(u32::try_from(bits).map_err(|_| "score out of range")?));
-        previous = Some(bits);
-    }
+    let scores = reader.scores(count)?;
     if reader.at != content.len() {
         return Err("trailing bytes");
     }
@@ -336,6 +434,35 @@ mod tests {
     }
 
     #[test]
+    fn random_bodies_round_trip_exactly() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..500 {
+            let count = (next() % 120) as usize;
+            let scores: Vec<f32> = (0..count).map(|_| f32::from_bits((next() % 0x7f80_0000) as u32)).collect();
+            let ids: Vec<i64> = (0..count).map(|_| (next() % 3_000_000) as i64).collect();
+            let request = serde_json::json!({ "k": next() % 1000, "as_of": "2026-01-31", "text": "ł" });
+            let entry = entry(request.clone(), &scores);
+            let body = encode_body(&entry, &ids);
+            let decoded = decode_body(&body, entry.at_ms, None).unwrap();
+            assert_eq!(decoded.result_ids, ids);
+            assert_eq!(
+                decoded.scores.iter().map(|s| s.to_bits()).collect::<Vec<_>>(),
+                scores.iter().map(|s| s.to_bits()).collect::<Vec<_>>()
+            );
+            assert_eq!(decoded.request, request);
+            for cut in [0, 1, body.len() / 2, body.len().saturating_sub(1)] {
+                assert!(decode_body(&body[..cut], entry.at_ms, None).is_err(), "a cut body never decodes");
+            }
+        }
+    }
+
+    #[test]
     fn a_shortlist_of_fifty_is_small() {
         // Neighbouring scores of a top 50 differ by about a thousandth.
         let scores: Vec<f32> = (0..50).map(|i| 0.93 - i as f32 * 0.001).collect();
@@ -345,6 +472,6 @@ mod tests {
         );
         let ids: Vec<i64> = (0..50).map(|i| 90_000 + i * 37).collect();
         let body = encode_body(&entry, &ids);
-        assert!(body.len() < 300, "{} bytes", body.len());
+        assert!(body.len() < 200, "{} bytes", body.len());
     }
 }

@@ -49,7 +49,6 @@ const SCHEMA: &str = "
         body BLOB NOT NULL
     );
     CREATE INDEX IF NOT EXISTS entries_at ON entries (at_ms);
-    CREATE INDEX IF NOT EXISTS entries_caller ON entries (caller, at_ms);
     CREATE INDEX IF NOT EXISTS entries_offer ON entries (offer, at_ms) WHERE offer IS NOT NULL;
 ";
 
@@ -413,6 +412,9 @@ impl Writer {
             }
             let body = encode_body(entry, &ids);
             let request_id: rusqlite::types::Value = match uuid_bytes(&entry.request_id) {
+                // A UUIDv7 taken when the request arrived carries `at_ms` in its first six
+                // bytes: keep only the other ten.
+                Some(bytes) if uuid_v7_ms(&bytes) == Some(entry.at_ms) => bytes[6..].to_vec().into(),
                 Some(bytes) => bytes.to_vec().into(),
                 None => entry.request_id.clone().into(),
             };
@@ -469,6 +471,16 @@ fn uuid_bytes(text: &str) -> Option<[u8; 16]> {
     (uuid_text(&bytes) == text).then_some(bytes)
 }
 
+/// The millisecond timestamp of a version-7 UUID.
+fn uuid_v7_ms(bytes: &[u8; 16]) -> Option<i64> {
+    if bytes[6] >> 4 != 7 {
+        return None;
+    }
+    let mut ms = [0u8; 8];
+    ms[2..].copy_from_slice(&bytes[..6]);
+    Some(i64::from_be_bytes(ms))
+}
+
 fn uuid_text(bytes: &[u8]) -> String {
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
@@ -505,6 +517,11 @@ fn read_entry(
     let at_ms: i64 = row.get(1)?;
     let request_id = match row.get_ref(2)? {
         ValueRef::Blob(bytes) if bytes.len() == 16 => uuid_text(bytes),
+        ValueRef::Blob(rest) if rest.len() == 10 => {
+            let mut bytes = at_ms.to_be_bytes()[2..].to_vec();
+            bytes.extend_from_slice(rest);
+            uuid_text(&bytes)
+        }
         ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
         _ => return Err(damaged("request id is neither a UUID nor text".into())),
     };
