@@ -138,6 +138,9 @@ pub struct IndexSettings {
     pub commit_interval_ms: u64,
     /// Most changes before a commit.
     pub commit_max_changes: usize,
+    /// Longest the index may stay behind the store before search and matching report
+    /// NOT_SERVING, ms.
+    pub max_lag_ms: u64,
 }
 
 /// Values given on the command line, which win over everything else.

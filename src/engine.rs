@@ -2,14 +2,14 @@
 //! pool and the offer index (derived copies), the policy, and start-up recovery. Every
 //! method blocks; the handlers call them on tokio's blocking pool.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId, SkillRelatedness};
 use pomost_index::{IndexOptions, OfferIndex, SearchPage, SearchQuery};
 use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
-use pomost_store::{AuditEntry, AuditQuery, ChangeKey, ChangeOp, SqliteStore, Store, WriteOutcome};
+use pomost_store::{AuditEntry, AuditQuery, ChangeKey, SqliteStore, Store, WriteOutcome};
 use time::Date;
 
 use crate::config::Settings;
@@ -28,10 +28,27 @@ pub struct Engine {
     writes: Mutex<()>,
     index: OfferIndex,
     policy: ScoringPolicy,
+    /// Index commit failures already answered with a replay.
+    index_failures_replayed: AtomicU64,
+    /// The store's last sequence when the index was first seen behind, and when.
+    index_target: Mutex<Option<(Instant, u64)>>,
 }
 
 /// A page of offers found: the total, the offers with their relevance, the next page's cursor.
 pub type FoundOffers = (u64, Vec<(Offer, f32)>, Option<pomost_index::SearchCursor>);
+
+/// How the offer index follows the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFollow {
+    /// Changes committed in the store and not yet durable in the index.
+    pub lag_changes: u64,
+    /// The index has been behind for longer than the bound.
+    pub lagging: bool,
+    /// Failed index commits since start.
+    pub failures: u64,
+    /// Why the last commit failed, while commits fail.
+    pub last_error: Option<String>,
+}
 
 /// A recommended offer with its explanation.
 pub struct Recommendation {
@@ -104,37 +121,83 @@ impl Engine {
         })?;
         pool.upsert_coaches(store.coaches()?)?;
         pool.shrink_to_fit();
-        let engine = Self { store, disk, pool: RwLock::new(pool), writes: Mutex::new(()), index, policy };
+        let engine = Self {
+            store,
+            disk,
+            pool: RwLock::new(pool),
+            writes: Mutex::new(()),
+            index,
+            policy,
+            index_failures_replayed: AtomicU64::new(0),
+            index_target: Mutex::new(None),
+        };
         engine.catch_up_index()?;
+        engine.flush_index()?;
         Ok(engine)
     }
 
-    /// Replays into the index every change after its checkpoint.
+    /// Replays into the index every change after its durable checkpoint, each offer as the
+    /// store holds it now (so a replay never resurrects a deleted offer or an old version).
+    /// Start-up recovery and recovery from a failed index commit are this same code. Each
+    /// batch holds the write turn, so live writes and the replay reach the index in commit
+    /// order.
     fn catch_up_index(&self) -> Result<(), ServiceError> {
         let mut after = self.index.checkpoint();
         loop {
+            let _turn = self.write_turn();
             let changes = self.store.changes_after(after, REPLAY_BATCH)?;
             let Some(last) = changes.last().map(|change| change.seq) else { break };
             for change in changes {
-                match (&change.key, change.op) {
-                    (ChangeKey::Offer(key), ChangeOp::Upsert) => match self.store.offer(key)? {
-                        Some(offer) => {
-                            self.index.upsert(&offer, change.seq)?;
-                        }
-                        None => {
-                            self.index.delete(key, change.seq)?;
-                        }
+                match &change.key {
+                    ChangeKey::Offer(key) => match self.store.offer(key)? {
+                        Some(offer) => self.index.enqueue_upsert(&offer, change.seq)?,
+                        None => self.index.enqueue_delete(key, change.seq)?,
                     },
-                    (ChangeKey::Offer(key), ChangeOp::Delete) => {
-                        self.index.delete(key, change.seq)?;
-                    }
                     _ => self.index.advance_to(change.seq)?,
                 }
             }
             after = last;
         }
-        self.index.flush()?;
         Ok(())
+    }
+
+    /// Keeps the index following the store (called every few hundred ms): replays after a
+    /// failed index commit, and says whether the index lags the store by more than
+    /// `max_lag` (a change committed that long ago is still not durable in the index).
+    pub fn tend_index(&self, max_lag: Duration) -> Result<IndexFollow, ServiceError> {
+        let health = self.index.commit_health();
+        let replayed = self.index_failures_replayed.swap(health.failures, Ordering::AcqRel);
+        if health.failures != replayed {
+            tracing::warn!(
+                failures = health.failures,
+                checkpoint = health.committed_seq,
+                "replaying changes into the index after a failed commit"
+            );
+            self.catch_up_index()?;
+        }
+        let last_seq = self.store.last_seq()?;
+        let checkpoint = self.index.checkpoint();
+        let mut target = self.index_target.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
+        let lagging = match *target {
+            Some((_, seq)) if checkpoint >= seq => {
+                *target = None;
+                false
+            }
+            Some((since, _)) => now.duration_since(since) > max_lag,
+            None => {
+                if checkpoint < last_seq {
+                    *target = Some((now, last_seq));
+                }
+                false
+            }
+        };
+        Ok(IndexFollow {
+            lag_changes: last_seq.saturating_sub(checkpoint),
+            lagging,
+            failures: health.failures,
+            last_error: health.last_error,
+        })
     }
 
     fn pool(&self) -> RwLockReadGuard<'_, ParticipantPool> {
@@ -159,8 +222,16 @@ impl Engine {
         self.pool().len()
     }
 
-    /// Commits pending index work (for shutdown).
+    /// Commits pending index work (for shutdown). A failed commit loses nothing (the store
+    /// has every change; the next start replays them), so it is logged, not returned.
     pub fn flush(&self) -> Result<(), ServiceError> {
+        if let Err(error) = self.index.flush() {
+            tracing::error!(%error, "index commit at shutdown failed; the next start replays from the checkpoint");
+        }
+        Ok(())
+    }
+
+    fn flush_index(&self) -> Result<(), ServiceError> {
         self.index.flush()?;
         Ok(())
     }

@@ -35,31 +35,82 @@ async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
-/// The services that write records: NOT_SERVING while the disk is full.
-const WRITE_SERVICES: [&str; 2] = ["pomost.v1.OfferService", "pomost.v1.ParticipantService"];
+/// How often the index is tended (replay after a failed commit, lag) and a full disk
+/// re-checked.
+const TEND_EVERY: Duration = Duration::from_millis(200);
 
-/// How often a full disk is re-checked for room.
-const DISK_RECHECK: Duration = Duration::from_secs(5);
+/// What health says per service, from the disk and the index.
+fn statuses(writes_ok: bool, index_ok: bool) -> [(&'static str, ServingStatus); 3] {
+    let status = |ok: bool| if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
+    [
+        // Writes offers and serves search.
+        ("pomost.v1.OfferService", status(writes_ok && index_ok)),
+        ("pomost.v1.ParticipantService", status(writes_ok)),
+        // RecommendOffers reads the index.
+        ("pomost.v1.MatchingService", status(index_ok)),
+    ]
+}
 
-/// Keeps the write services' health in step with the disk: NOT_SERVING while it is full.
-async fn follow_disk(engine: Arc<Engine>, reporter: HealthReporter) {
+/// Keeps health in step with the disk (write services NOT_SERVING while it is full) and
+/// with the index (search and matching NOT_SERVING while it lags the store past
+/// `index.max_lag_ms`), and replays changes into the index after a failed commit.
+async fn follow_health(engine: Arc<Engine>, reporter: HealthReporter, max_lag: Duration) {
     let mut writes_ok = engine.writes_ok();
-    let mut recheck = tokio::time::interval(DISK_RECHECK);
+    let mut tick = tokio::time::interval(TEND_EVERY);
+    let mut shown: Option<(bool, bool)> = None;
+    let mut index_ok = true;
+    let mut ticks = 0u32;
     loop {
         tokio::select! {
             changed = writes_ok.changed() => {
                 if changed.is_err() {
                     return;
                 }
-                let status = if *writes_ok.borrow_and_update() { ServingStatus::Serving } else { ServingStatus::NotServing };
-                for service in WRITE_SERVICES {
-                    reporter.set_service_status(service, status).await;
-                }
             }
-            _ = recheck.tick() => {
-                let engine = engine.clone();
-                let _ = tokio::task::spawn_blocking(move || engine.recheck_disk()).await;
+            _ = tick.tick() => {
+                ticks = ticks.wrapping_add(1);
+                index_ok = tend(&engine, max_lag, ticks.is_multiple_of(25)).await;
             }
+        }
+        let now = (*writes_ok.borrow_and_update(), index_ok);
+        if shown != Some(now) {
+            for (service, status) in statuses(now.0, now.1) {
+                reporter.set_service_status(service, status).await;
+            }
+            shown = Some(now);
+        }
+    }
+}
+
+/// One round of tending on the blocking pool; whether the index keeps up.
+async fn tend(engine: &Arc<Engine>, max_lag: Duration, recheck_disk: bool) -> bool {
+    let engine = engine.clone();
+    let tended = tokio::task::spawn_blocking(move || {
+        if recheck_disk {
+            engine.recheck_disk();
+        }
+        engine.tend_index(max_lag)
+    })
+    .await;
+    match tended {
+        Ok(Ok(follow)) => {
+            if follow.lagging {
+                tracing::warn!(
+                    lag_changes = follow.lag_changes,
+                    failures = follow.failures,
+                    last_error = ?follow.last_error,
+                    "the index lags the store"
+                );
+            }
+            !follow.lagging
+        }
+        Ok(Err(error)) => {
+            tracing::error!(%error, "tending the index failed");
+            true
+        }
+        Err(error) => {
+            tracing::error!(%error, "tending the index panicked");
+            true
         }
     }
 }
@@ -155,6 +206,7 @@ pub async fn run(
         let task = tokio::spawn(async move {
             let demo = settings.demo;
             let audit_settings = settings.audit;
+            let max_lag = Duration::from_millis(settings.index.max_lag_ms);
             let opened = tokio::task::spawn_blocking(move || {
                 let engine = Engine::open(&settings, policy, &relatedness)?;
                 if demo {
@@ -185,7 +237,7 @@ pub async fn run(
                     };
                     tokio::join!(
                         purge,
-                        follow_disk(engine.clone(), reporter.clone()),
+                        follow_health(engine.clone(), reporter.clone(), max_lag),
                         keep_audit_retention(engine.clone(), audit_settings)
                     );
                 }

@@ -8,6 +8,7 @@
 
 mod analysis;
 mod error;
+pub mod faults;
 mod query;
 mod schema;
 mod writer;
@@ -24,8 +25,8 @@ pub use analysis::{POLISH, light_stem, polish_analyzer};
 pub use error::IndexError;
 pub use query::{MAX_OFFSET, MAX_PAGE, OfferHit, SearchCursor, SearchPage, SearchQuery};
 use schema::OfferFields;
-pub use writer::IndexOutcome;
 use writer::WriterHandle;
+pub use writer::{CommitHealth, IndexOutcome};
 
 /// How the index commits and reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,7 @@ impl OfferIndex {
         let directory = MmapDirectory::open(dir)
             .map_err(|error| IndexError::Open { path: dir.to_owned(), detail: error.to_string() })?;
         let (schema, fields) = OfferFields::schema();
+        let directory = faults::FaultyDirectory::new(directory, dir);
         let index = Index::open_or_create(directory, schema).map_err(|error| IndexError::classify(dir, error))?;
         Self::start(index, Some(dir.to_owned()), fields, options)
     }
@@ -143,6 +145,13 @@ impl OfferIndex {
     /// checkpoint (last change sequence) committed.
     pub fn flush(&self) -> Result<u64, IndexError> {
         self.writer.flush()
+    }
+
+    /// How commits are doing: the durable checkpoint, failures so far, the last cause. When
+    /// `failures` grows, uncommitted changes were dropped: replay the store's changes after
+    /// `committed_seq`.
+    pub fn commit_health(&self) -> CommitHealth {
+        self.writer.health()
     }
 
     /// The change sequence of the last commit: replay the store's changes after it.

@@ -4,7 +4,8 @@
 //! right after, so a change is searchable within one commit interval.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -43,6 +44,10 @@ pub(crate) fn read_checkpoint(index: &Index) -> tantivy::Result<u64> {
     Ok(payload.and_then(|text| serde_json::from_str::<Checkpoint>(&text).ok()).map_or(0, |checkpoint| checkpoint.seq))
 }
 
+/// First wait before retrying a failed commit; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
 enum Command {
     Upsert(Box<Offer>, u64, Option<Sender<Result<IndexOutcome, IndexError>>>),
     Delete(OfferKey, u64, Option<Sender<Result<bool, IndexError>>>),
@@ -51,10 +56,27 @@ enum Command {
     Flush(Sender<Result<u64, IndexError>>),
 }
 
-/// Shared between the writer thread and waiters: the committed sequence.
+/// Shared between the writer thread and waiters: the committed sequence, and what went
+/// wrong with commits.
 struct Committed {
     seq: Mutex<u64>,
     changed: Condvar,
+    /// Failed commits so far; each one discarded the uncommitted changes, which the owner
+    /// must replay from the committed sequence.
+    failures: AtomicU64,
+    /// Why the last commit failed, while commits are failing.
+    last_error: Mutex<Option<String>>,
+}
+
+/// How the writer's commits are doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitHealth {
+    /// The last change sequence a commit made durable.
+    pub committed_seq: u64,
+    /// Failed commits since the index was opened.
+    pub failures: u64,
+    /// The cause of the last failure, while the last commit failed.
+    pub last_error: Option<String>,
 }
 
 /// The caller's side of the writer thread.
@@ -65,6 +87,11 @@ pub(crate) struct WriterHandle {
 }
 
 struct WriterLoop {
+    index: Index,
+    path: PathBuf,
+    /// When the next commit may be tried after a failure (backoff).
+    retry_at: Option<Instant>,
+    backoff: Duration,
     writer: IndexWriter,
     reader: IndexReader,
     fields: Arc<OfferFields>,
@@ -86,9 +113,18 @@ impl WriterHandle {
         path: &Path,
     ) -> Result<Self, IndexError> {
         let writer = index.writer(options.writer_memory_bytes).map_err(|error| IndexError::classify(path, error))?;
-        let committed = Arc::new(Committed { seq: Mutex::new(checkpoint), changed: Condvar::new() });
+        let committed = Arc::new(Committed {
+            seq: Mutex::new(checkpoint),
+            changed: Condvar::new(),
+            failures: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+        });
         let (sender, receiver) = mpsc::channel();
         let mut state = WriterLoop {
+            index: index.clone(),
+            path: path.to_owned(),
+            retry_at: None,
+            backoff: FIRST_BACKOFF,
             writer,
             reader,
             fields,
@@ -149,6 +185,14 @@ impl WriterHandle {
         self.ask(Command::Flush)
     }
 
+    pub(crate) fn health(&self) -> CommitHealth {
+        CommitHealth {
+            committed_seq: self.committed_seq(),
+            failures: self.committed.failures.load(Ordering::Acquire),
+            last_error: self.committed.last_error.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone(),
+        }
+    }
+
     pub(crate) fn committed_seq(&self) -> u64 {
         *self.committed.seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -177,9 +221,10 @@ impl Drop for WriterHandle {
 impl WriterLoop {
     fn run(&mut self, commands: Receiver<Command>) {
         loop {
-            let wait = match self.pending_since {
-                Some(since) => self.options.commit_interval.saturating_sub(since.elapsed()),
-                None => Duration::from_secs(3600),
+            let wait = match (self.pending_since, self.retry_at) {
+                (Some(_), Some(retry)) => retry.saturating_duration_since(Instant::now()),
+                (Some(since), None) => self.options.commit_interval.saturating_sub(since.elapsed()),
+                (None, _) => Duration::from_secs(3600),
             };
             match commands.recv_timeout(wait) {
                 Ok(command) => self.handle(command),
@@ -190,7 +235,9 @@ impl WriterLoop {
                 }
             }
             let due = self.pending_since.is_some_and(|since| since.elapsed() >= self.options.commit_interval);
-            if due || self.pending.len() >= self.options.commit_max_changes {
+            let backing_off = self.retry_at.is_some_and(|retry| Instant::now() < retry);
+            if !backing_off && (due || self.pending.len() >= self.options.commit_max_changes) {
+                // A failure is logged, counted and reported in `commit` itself.
                 let _ = self.commit();
             }
         }
@@ -200,6 +247,11 @@ impl WriterLoop {
         match command {
             Command::Upsert(offer, seq, reply) => {
                 let outcome = self.upsert(&offer, seq);
+                if let Err(error) = &outcome {
+                    // A writer that cannot take a document cannot be trusted with the
+                    // ones before it either: start over from the checkpoint.
+                    self.recover_from(error);
+                }
                 match reply {
                     Some(reply) => {
                         let _ = reply.send(outcome);
@@ -215,6 +267,9 @@ impl WriterLoop {
             }
             Command::Delete(key, seq, reply) => {
                 let outcome = self.delete(&key, seq);
+                if let Err(error) = &outcome {
+                    self.recover_from(error);
+                }
                 match reply {
                     Some(reply) => {
                         let _ = reply.send(outcome);
@@ -291,16 +346,57 @@ impl WriterLoop {
         self.pending_since.get_or_insert_with(Instant::now);
     }
 
+    fn try_commit(&mut self) -> Result<(), IndexError> {
+        let payload = serde_json::to_string(&Checkpoint { seq: self.applied_seq })
+            .map_err(|error| IndexError::WriterStopped(error.to_string()))?;
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// After a failed commit: drop everything uncommitted (the owner replays it from the
+    /// committed sequence), and wait longer before the next try.
+    fn recover_from(&mut self, error: &IndexError) {
+        let failures = self.committed.failures.fetch_add(1, Ordering::AcqRel) + 1;
+        tracing::error!(
+            path = %self.path.display(),
+            %error,
+            failures,
+            retry_in_ms = self.backoff.as_millis() as u64,
+            "index commit failed; uncommitted changes dropped, to be replayed from the last checkpoint"
+        );
+        *self.committed.last_error.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error.to_string());
+        if let Err(rollback) = self.writer.rollback() {
+            tracing::error!(%rollback, "index rollback failed; opening a new writer");
+            match self.index.writer(self.options.writer_memory_bytes) {
+                Ok(writer) => self.writer = writer,
+                Err(reopen) => tracing::error!(%reopen, "a new index writer could not be opened"),
+            }
+        }
+        self.pending.clear();
+        self.pending_since = None;
+        self.applied_seq = self.committed_seq();
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    }
+
+    fn committed_seq(&self) -> u64 {
+        *self.committed.seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn commit(&mut self) -> Result<u64, IndexError> {
         if self.pending_since.is_some() {
-            let payload = serde_json::to_string(&Checkpoint { seq: self.applied_seq })
-                .map_err(|error| IndexError::WriterStopped(error.to_string()))?;
-            let mut prepared = self.writer.prepare_commit()?;
-            prepared.set_payload(&payload);
-            prepared.commit()?;
-            self.reader.reload()?;
+            if let Err(error) = self.try_commit() {
+                self.recover_from(&error);
+                return Err(error);
+            }
             self.pending.clear();
             self.pending_since = None;
+            self.retry_at = None;
+            self.backoff = FIRST_BACKOFF;
+            *self.committed.last_error.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
         }
         let mut committed = self.committed.seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         *committed = self.applied_seq;
