@@ -7,31 +7,8 @@ use pomost_store::StoreError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-/// Everything a request can fail with.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    /// Bad input: the field path and the reason.
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    /// Unknown id.
-    #[error("{0}")]
-    NotFound(String),
-    /// A configured limit was exceeded.
-    #[error("{0}")]
-    Limit(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The index failed.
-    #[error(transparent)]
-    Index(#[from] IndexError),
-    /// Scoring refused.
-    #[error(transparent)]
-    Scoring(#[from] ScoringError),
-    /// A blocking task failed to finish.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
+/// The engine's error, as the service names it.
+pub use pomost_engine::EngineError as ServiceError;
 
 /// INVALID_ARGUMENT with the message `field: reason`, and the same as a
 /// google.rpc.BadRequest field violation for clients that read error details.
@@ -43,8 +20,9 @@ pub fn invalid_argument(error: &ValidationError) -> Status {
     )
 }
 
-impl From<ServiceError> for Status {
-    fn from(error: ServiceError) -> Status {
+/// The one mapping of an engine error to a gRPC status.
+pub fn status(error: ServiceError) -> Status {
+    {
         match error {
             ServiceError::Invalid(error) => invalid_argument(&error),
             ServiceError::NotFound(message) => Status::not_found(message),

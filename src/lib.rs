@@ -19,9 +19,7 @@ pub mod codec;
 pub mod config;
 pub mod convert;
 pub mod demo;
-pub mod disk;
 pub mod edge;
-pub mod engine;
 pub mod error;
 pub mod grpc;
 pub mod server;
@@ -31,16 +29,33 @@ use pomost_domain::SkillRelatedness;
 use pomost_scoring::ScoringPolicy;
 
 /// The skill relatedness table: the configured file, or the built-in vocabulary of
-/// reintegration work (the groups in `pomost-synth`).
+/// reintegration work (`pomost-taxonomy`).
 pub fn load_relatedness(settings: &config::Settings) -> Result<SkillRelatedness, String> {
     if settings.skills_path.as_os_str().is_empty() {
-        return Ok(pomost_synth::relatedness());
+        return Ok(pomost_taxonomy::relatedness());
     }
     let path = settings.skills_path.display();
     let text =
         std::fs::read_to_string(&settings.skills_path).map_err(|error| format!("skills_path {path}: {error}"))?;
     let table: SkillRelatedness = toml::from_str(&text).map_err(|error| format!("skills_path {path}: {error}"))?;
     table.validated().map_err(|error| format!("skills_path {path}: {error}"))
+}
+
+pub use pomost_engine as engine;
+
+/// The engine's options from the settings.
+pub fn engine_options(settings: &config::Settings) -> engine::EngineOptions {
+    engine::EngineOptions {
+        data_dir: settings.data_dir.clone(),
+        store: sqlite_options(settings),
+        index: pomost_index::IndexOptions {
+            commit_interval: std::time::Duration::from_millis(settings.index.commit_interval_ms),
+            commit_max_changes: settings.index.commit_max_changes,
+            ..pomost_index::IndexOptions::default()
+        },
+        reserve_bytes: settings.store.reserve_bytes,
+        full_check_at_start: settings.store.full_check_at_start,
+    }
 }
 
 /// The embedded store's options from the settings.

@@ -208,7 +208,7 @@ pub async fn run(
             let audit_settings = settings.audit;
             let max_lag = Duration::from_millis(settings.index.max_lag_ms);
             let opened = tokio::task::spawn_blocking(move || {
-                let engine = Engine::open(&settings, policy, &relatedness)?;
+                let engine = Engine::open(&crate::engine_options(&settings), policy, &relatedness)?;
                 if demo {
                     let outcome = crate::demo::seed(&engine, crate::grpc::today())?;
                     tracing::info!(?outcome, "demo dataset");

@@ -51,8 +51,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
         None => work(),
     });
     match task.await {
-        Ok(result) => result.map_err(Status::from),
-        Err(error) => Err(Status::from(ServiceError::Internal(error.to_string()))),
+        Ok(result) => result.map_err(crate::error::status),
+        Err(error) => Err(crate::error::status(ServiceError::Internal(error.to_string()))),
     }
 }
 
@@ -140,13 +140,13 @@ pub(crate) fn as_of(path: &str, text: &str) -> Result<Date, Status> {
     if text.is_empty() {
         Ok(today())
     } else {
-        parse_date(path, text).map_err(|error| Status::from(ServiceError::Invalid(error)))
+        parse_date(path, text).map_err(|error| crate::error::status(ServiceError::Invalid(error)))
     }
 }
 
 /// A validation error as a status.
 pub(crate) fn invalid(error: pomost_domain::ValidationError) -> Status {
-    Status::from(ServiceError::Invalid(error))
+    crate::error::status(ServiceError::Invalid(error))
 }
 
 /// `k` with its default, refused above the limit.

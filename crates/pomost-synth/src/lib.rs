@@ -6,7 +6,6 @@
 //! participants are the same whether you ask for n or for a million.
 
 mod places;
-mod skills;
 
 use pomost_domain::{
     Accommodation, AccommodationSet, CoachArea, CoachId, ContractSet, ContractType, Disability, DisabilityCause,
@@ -19,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration};
 
 pub use places::{POWIATS, Powiat, powiat_by_teryt};
-pub use skills::{SKILL_GROUPS, SkillGroup, relatedness, skill_id};
+pub use pomost_taxonomy::{SKILL_GROUPS, SkillGroup, relatedness, skill_id};
 
 const KIND_PARTICIPANT: u64 = 1;
 const KIND_COACH: u64 = 2;

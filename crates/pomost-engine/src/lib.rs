@@ -1,6 +1,13 @@
-//! The domain service behind the gRPC adapters: the store (source of truth), the scoring
-//! pool and the offer index (derived copies), the policy, and start-up recovery. Every
-//! method blocks; the handlers call them on tokio's blocking pool.
+//! The engine of Pomost, behind the gRPC adapters (and the CLI, the benchmark harness and
+//! the tests): the store (source of truth), the scoring pool and the offer index (read
+//! models derived from it), the policy, and start-up recovery. It knows nothing of gRPC.
+//! Every method blocks; the service calls them on tokio's blocking pool.
+
+mod disk;
+mod error;
+
+pub use disk::{DiskGuard, RESERVE_FILE};
+pub use error::EngineError;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -12,16 +19,13 @@ use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, Sho
 use pomost_store::{AuditEntry, AuditQuery, ChangeKey, SqliteStore, Store, WriteOutcome};
 use time::Date;
 
-use crate::config::Settings;
-use crate::error::ServiceError;
-
 /// Changes replayed into the index per batch during recovery.
 const REPLAY_BATCH: usize = 10_000;
 
 /// The state every request works on.
 pub struct Engine {
     store: Arc<dyn Store>,
-    disk: crate::disk::DiskGuard,
+    disk: DiskGuard,
     pool: RwLock<ParticipantPool>,
     /// Held across a store write and the matching update of the pool or index, so derived
     /// copies apply writes in the store's commit order (readers are never blocked by it).
@@ -36,6 +40,24 @@ pub struct Engine {
 
 /// A page of offers found: the total, the offers with their relevance, the next page's cursor.
 pub type FoundOffers = (u64, Vec<(Offer, f32)>, Option<pomost_index::SearchCursor>);
+
+/// The offer index's directory inside the data directory.
+pub const INDEX_DIR: &str = "offers-index";
+
+/// Where the engine keeps its data and how.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The data directory.
+    pub data_dir: std::path::PathBuf,
+    /// The embedded store's options.
+    pub store: pomost_store::SqliteOptions,
+    /// The offer index's options (its stage bridging comes from the policy).
+    pub index: IndexOptions,
+    /// Disk space set aside for the audit when the disk fills, bytes.
+    pub reserve_bytes: u64,
+    /// Run the full integrity check at start and refuse to start on damage.
+    pub full_check_at_start: bool,
+}
 
 /// How the offer index follows the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,21 +85,21 @@ impl Engine {
     /// loads participants and coaches into the pool and replays into the index every change
     /// after its checkpoint.
     pub fn open(
-        settings: &Settings,
+        options: &EngineOptions,
         policy: ScoringPolicy,
         relatedness: &SkillRelatedness,
-    ) -> Result<Self, ServiceError> {
+    ) -> Result<Self, EngineError> {
         let started = Instant::now();
-        let data_dir = &settings.data_dir;
-        let store = SqliteStore::open(data_dir, crate::sqlite_options(settings))?;
-        if settings.store.full_check_at_start {
+        let data_dir = &options.data_dir;
+        let store = SqliteStore::open(data_dir, options.store)?;
+        if options.full_check_at_start {
             let mut damaged = Vec::new();
             let counts = store.verify(&mut |damage| {
                 tracing::error!(what = %damage.what, detail = %damage.detail, "damaged stored item");
                 damaged.push(damage.what);
             })?;
             if counts.damaged > 0 {
-                return Err(ServiceError::Store(pomost_store::StoreError::Damaged {
+                return Err(EngineError::Store(pomost_store::StoreError::Damaged {
                     what: format!("{} item(s) in {}", counts.damaged, data_dir.display()),
                     detail: format!("first: {}", damaged.first().map_or("the database file", String::as_str)),
                 }));
@@ -85,15 +107,10 @@ impl Engine {
             tracing::info!(records = counts.records, audit_entries = counts.audit_entries, "full check: no damage");
         }
         let index = OfferIndex::open(
-            &data_dir.join("offers-index"),
-            IndexOptions {
-                commit_interval: std::time::Duration::from_millis(settings.index.commit_interval_ms),
-                commit_max_changes: settings.index.commit_max_changes,
-                adaptation_weeks_per_stage: policy.adaptation_weeks_per_stage,
-                ..IndexOptions::default()
-            },
+            &data_dir.join(INDEX_DIR),
+            IndexOptions { adaptation_weeks_per_stage: policy.adaptation_weeks_per_stage, ..options.index },
         )?;
-        let disk = crate::disk::DiskGuard::new(data_dir, settings.store.reserve_bytes);
+        let disk = DiskGuard::new(data_dir, options.reserve_bytes);
         let engine = Self::assemble(Arc::new(store), disk, index, policy, relatedness)?;
         tracing::info!(
             participants = engine.pool().len(),
@@ -107,11 +124,11 @@ impl Engine {
 
     fn assemble(
         store: Arc<dyn Store>,
-        disk: crate::disk::DiskGuard,
+        disk: DiskGuard,
         index: OfferIndex,
         policy: ScoringPolicy,
         relatedness: &SkillRelatedness,
-    ) -> Result<Self, ServiceError> {
+    ) -> Result<Self, EngineError> {
         let mut pool = ParticipantPool::new(relatedness)?;
         store.for_each_participant(&mut |participant| {
             if let Err(error) = pool.upsert_participant(participant) {
@@ -141,7 +158,7 @@ impl Engine {
     /// Start-up recovery and recovery from a failed index commit are this same code. Each
     /// batch holds the write turn, so live writes and the replay reach the index in commit
     /// order.
-    fn catch_up_index(&self) -> Result<(), ServiceError> {
+    fn catch_up_index(&self) -> Result<(), EngineError> {
         let mut after = self.index.checkpoint();
         loop {
             let _turn = self.write_turn();
@@ -164,7 +181,7 @@ impl Engine {
     /// Keeps the index following the store (called every few hundred ms): replays after a
     /// failed index commit, and says whether the index lags the store by more than
     /// `max_lag` (a change committed that long ago is still not durable in the index).
-    pub fn tend_index(&self, max_lag: Duration) -> Result<IndexFollow, ServiceError> {
+    pub fn tend_index(&self, max_lag: Duration) -> Result<IndexFollow, EngineError> {
         let health = self.index.commit_health();
         let replayed = self.index_failures_replayed.swap(health.failures, Ordering::AcqRel);
         if health.failures != replayed {
@@ -224,20 +241,20 @@ impl Engine {
 
     /// Commits pending index work (for shutdown). A failed commit loses nothing (the store
     /// has every change; the next start replays them), so it is logged, not returned.
-    pub fn flush(&self) -> Result<(), ServiceError> {
+    pub fn flush(&self) -> Result<(), EngineError> {
         if let Err(error) = self.index.flush() {
             tracing::error!(%error, "index commit at shutdown failed; the next start replays from the checkpoint");
         }
         Ok(())
     }
 
-    fn flush_index(&self) -> Result<(), ServiceError> {
+    fn flush_index(&self) -> Result<(), EngineError> {
         self.index.flush()?;
         Ok(())
     }
 
     /// Stores a participant, then updates the pool.
-    pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, ServiceError> {
+    pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, EngineError> {
         let _turn = self.write_turn();
         self.disk.before_write()?;
         let outcome = self.disk.observe(self.store.upsert_participant(&participant))?;
@@ -249,7 +266,7 @@ impl Engine {
     }
 
     /// Stores participants in one transaction, then updates the pool.
-    pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, ServiceError> {
+    pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, EngineError> {
         let _turn = self.write_turn();
         self.disk.before_write()?;
         let outcomes = self.disk.observe(self.store.upsert_participants(participants))?;
@@ -269,17 +286,17 @@ impl Engine {
     }
 
     /// Whether the store holds no change at all (a fresh data directory).
-    pub fn is_empty(&self) -> Result<bool, ServiceError> {
+    pub fn is_empty(&self) -> Result<bool, EngineError> {
         Ok(self.store.last_seq()? == 0)
     }
 
     /// A stored participant.
-    pub fn participant(&self, id: &ParticipantId) -> Result<Participant, ServiceError> {
-        self.store.participant(id)?.ok_or_else(|| ServiceError::NotFound(format!("participant {id} is not registered")))
+    pub fn participant(&self, id: &ParticipantId) -> Result<Participant, EngineError> {
+        self.store.participant(id)?.ok_or_else(|| EngineError::NotFound(format!("participant {id} is not registered")))
     }
 
     /// Erases a participant from the store and the pool.
-    pub fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, ServiceError> {
+    pub fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, EngineError> {
         let _turn = self.write_turn();
         let seq = self.disk.observe(self.store.delete_participant(id))?;
         self.pool_mut().remove_participant(id);
@@ -290,7 +307,7 @@ impl Engine {
     }
 
     /// Stores a job coach, then updates the pool.
-    pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, ServiceError> {
+    pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, EngineError> {
         let _turn = self.write_turn();
         self.disk.before_write()?;
         let outcome = self.disk.observe(self.store.upsert_coach(&coach))?;
@@ -302,12 +319,12 @@ impl Engine {
     }
 
     /// A stored job coach.
-    pub fn coach(&self, id: &CoachId) -> Result<JobCoach, ServiceError> {
-        self.store.coach(id)?.ok_or_else(|| ServiceError::NotFound(format!("job coach {id} is not registered")))
+    pub fn coach(&self, id: &CoachId) -> Result<JobCoach, EngineError> {
+        self.store.coach(id)?.ok_or_else(|| EngineError::NotFound(format!("job coach {id} is not registered")))
     }
 
     /// Deletes a job coach from the store and the pool.
-    pub fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, ServiceError> {
+    pub fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, EngineError> {
         let _turn = self.write_turn();
         let seq = self.disk.observe(self.store.delete_coach(id))?;
         self.pool_mut().remove_coach(id);
@@ -318,7 +335,7 @@ impl Engine {
     }
 
     /// Stores offers in one transaction and indexes the written ones.
-    pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, ServiceError> {
+    pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, EngineError> {
         let _turn = self.write_turn();
         self.disk.before_write()?;
         let outcomes = self.disk.observe(self.store.upsert_offers(offers))?;
@@ -331,12 +348,12 @@ impl Engine {
     }
 
     /// A stored offer.
-    pub fn offer(&self, key: &OfferKey) -> Result<Offer, ServiceError> {
-        self.store.offer(key)?.ok_or_else(|| ServiceError::NotFound(format!("offer {key} is not stored")))
+    pub fn offer(&self, key: &OfferKey) -> Result<Offer, EngineError> {
+        self.store.offer(key)?.ok_or_else(|| EngineError::NotFound(format!("offer {key} is not stored")))
     }
 
     /// Deletes an offer from the store and the index.
-    pub fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, ServiceError> {
+    pub fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, EngineError> {
         let _turn = self.write_turn();
         let seq = self.disk.observe(self.store.delete_offer(key))?;
         if let Some(seq) = seq {
@@ -346,7 +363,7 @@ impl Engine {
     }
 
     /// Searches offers and reads the hits from the store.
-    pub fn search_offers(&self, query: &SearchQuery) -> Result<FoundOffers, ServiceError> {
+    pub fn search_offers(&self, query: &SearchQuery) -> Result<FoundOffers, EngineError> {
         let SearchPage { total, hits, next } = self.index.search(query)?;
         let mut offers = Vec::with_capacity(hits.len());
         for hit in hits {
@@ -364,12 +381,12 @@ impl Engine {
         k: usize,
         today: Date,
         cancel: &AtomicBool,
-    ) -> Result<Shortlist, ServiceError> {
+    ) -> Result<Shortlist, EngineError> {
         Ok(self.pool().shortlist_until(&self.policy, &ShortlistRequest { offer, k, today }, cancel)?)
     }
 
     /// One participant explained against one offer.
-    pub fn explain(&self, id: &ParticipantId, offer: &Offer, today: Date) -> Result<Explanation, ServiceError> {
+    pub fn explain(&self, id: &ParticipantId, offer: &Offer, today: Date) -> Result<Explanation, EngineError> {
         Ok(self.pool().explain(&self.policy, id, offer, today)?)
     }
 
@@ -381,7 +398,7 @@ impl Engine {
         k: usize,
         text: &str,
         today: Date,
-    ) -> Result<Vec<Recommendation>, ServiceError> {
+    ) -> Result<Vec<Recommendation>, EngineError> {
         let participant = self.participant(id)?;
         let wanted = k.saturating_mul(5).max(50);
         let keys: Vec<OfferKey> = if text.trim().is_empty() {
@@ -410,7 +427,7 @@ impl Engine {
     }
 
     /// Appends an audit entry; returns once it is durable.
-    pub fn audit(&self, entry: &AuditEntry) -> Result<(), ServiceError> {
+    pub fn audit(&self, entry: &AuditEntry) -> Result<(), EngineError> {
         match self.store.append_audit(entry) {
             Err(error @ pomost_store::StoreError::DiskFull { .. }) => {
                 // The reserve goes to the audit: release it and try once more.
@@ -435,7 +452,7 @@ impl Engine {
     }
 
     /// The audit log's size and archives.
-    pub fn audit_stats(&self) -> Result<pomost_store::AuditStats, ServiceError> {
+    pub fn audit_stats(&self) -> Result<pomost_store::AuditStats, EngineError> {
         Ok(self.store.audit_stats()?)
     }
 
@@ -444,7 +461,7 @@ impl Engine {
         &self,
         retention_days: u32,
         now_ms: i64,
-    ) -> Result<Option<pomost_store::ArchiveFile>, ServiceError> {
+    ) -> Result<Option<pomost_store::ArchiveFile>, EngineError> {
         if retention_days == 0 {
             return Ok(None);
         }
@@ -464,12 +481,12 @@ impl Engine {
     }
 
     /// Lists audit entries.
-    pub fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, ServiceError> {
+    pub fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, EngineError> {
         Ok(self.store.list_audit(query)?)
     }
 
     /// Removes expired offers from the index.
-    pub fn purge_expired(&self, today: Date) -> Result<(), ServiceError> {
+    pub fn purge_expired(&self, today: Date) -> Result<(), EngineError> {
         self.index.purge_expired(today)?;
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! Skills typical of reintegration work, in groups that earn each other partial credit.
+//! Skills typical of reintegration work, in groups that earn each other partial credit:
+//! the default relatedness table of the service.
 
 use pomost_domain::{SkillId, SkillRelatedness};
 
@@ -15,7 +16,7 @@ pub struct SkillGroup {
     pub occupations: &'static [&'static str],
 }
 
-/// The skill groups of the synthetic world.
+/// The skill groups of reintegration work.
 pub const SKILL_GROUPS: &[SkillGroup] = &[
     SkillGroup {
         name: "green_areas",
@@ -85,7 +86,7 @@ pub const SKILL_GROUPS: &[SkillGroup] = &[
     },
 ];
 
-/// The relatedness table of the synthetic world: same group earns 0.5, plus a few explicit
+/// The default relatedness table: same group earns 0.5, plus a few explicit
 /// pairs across groups.
 pub fn relatedness() -> SkillRelatedness {
     let mut table = SkillRelatedness { group_similarity: 0.5, ..Default::default() };
