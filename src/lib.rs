@@ -54,6 +54,7 @@ pub fn engine_options(settings: &config::Settings) -> engine::EngineOptions {
             ..pomost_index::IndexOptions::default()
         },
         reserve_bytes: settings.store.reserve_bytes,
+        limits: engine::RankingLimits { max_k: settings.limits.max_k, ..engine::RankingLimits::default() },
         full_check_at_start: settings.store.full_check_at_start,
     }
 }

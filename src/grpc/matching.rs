@@ -1,10 +1,9 @@
-use pomost_domain::{Offer, ParticipantId, ValidationError};
-use pomost_store::{AuditAction, AuditEntry, AuditResult};
+use pomost_domain::{ParticipantId, ValidationError};
+use pomost_engine::{OfferRef, Requester};
 use tonic::{Request, Response, Status};
 
-use super::{Shared, as_of, blocking, blocking_cancellable, bounded_k, caller, invalid, request_id};
+use super::{Shared, as_of, blocking, blocking_cancellable, caller, invalid, request_id};
 use crate::convert;
-use crate::engine::Engine;
 use crate::proto::matching_service_server::MatchingService;
 use crate::proto::{
     Candidate, ExclusionCount, ExplainMatchRequest, ExplainMatchResponse, FailedConstraint, GetScoringPolicyRequest,
@@ -15,80 +14,41 @@ use crate::proto::{
 /// MatchingService over the engine; every ranking is audited before it is returned.
 pub struct MatchingApi(pub Shared);
 
-/// Where a request's offer comes from.
-enum OfferSource {
-    Stored(pomost_domain::OfferKey),
-    Inline(Box<Offer>),
-}
-
-impl OfferSource {
-    fn resolve(self, engine: &Engine) -> Result<Offer, crate::error::ServiceError> {
-        match self {
-            OfferSource::Stored(key) => engine.offer(&key),
-            OfferSource::Inline(offer) => Ok(*offer),
-        }
-    }
-
-    fn audit_json(&self) -> serde_json::Value {
-        match self {
-            OfferSource::Stored(key) => serde_json::json!({ "offer_key": key }),
-            OfferSource::Inline(offer) => serde_json::json!({ "inline_offer": offer }),
-        }
-    }
-}
-
-fn offer_source(
-    key: Option<crate::proto::OfferKey>,
-    inline: Option<crate::proto::Offer>,
-) -> Result<OfferSource, Status> {
+/// The offer a request names, stored or inline.
+fn offer_ref(key: Option<crate::proto::OfferKey>, inline: Option<crate::proto::Offer>) -> Result<OfferRef, Status> {
     match (key, inline) {
-        (Some(key), None) => Ok(OfferSource::Stored(convert::offer_key("offer_key", Some(key)).map_err(invalid)?)),
-        (None, Some(offer)) => Ok(OfferSource::Inline(Box::new(convert::offer(offer).map_err(invalid)?))),
+        (Some(key), None) => Ok(OfferRef::Stored(convert::offer_key("offer_key", Some(key)).map_err(invalid)?)),
+        (None, Some(offer)) => Ok(OfferRef::Inline(Box::new(convert::offer(offer).map_err(invalid)?))),
         _ => Err(invalid(ValidationError::new("offer", "give offer_key or inline_offer"))),
+    }
+}
+
+/// Who asks, for the engine's audit entry.
+fn requester<T>(request: &Request<T>) -> Requester {
+    let caller = caller(request);
+    Requester {
+        caller: pomost_store::Caller { name: caller.name, role: caller.role.name().into() },
+        request_id: request_id(),
+        at_ms: crate::edge::current_arrival_ms(),
     }
 }
 
 #[tonic::async_trait]
 impl MatchingService for MatchingApi {
     async fn shortlist(&self, request: Request<ShortlistRequest>) -> Result<Response<ShortlistResponse>, Status> {
-        let caller = caller(&request);
+        let who = requester(&request);
         let ShortlistRequest { offer, k, as_of: as_of_text } = request.into_inner();
-        let source = match offer {
-            Some(shortlist_request::Offer::OfferKey(key)) => offer_source(Some(key), None)?,
-            Some(shortlist_request::Offer::InlineOffer(offer)) => offer_source(None, Some(offer))?,
-            None => offer_source(None, None)?,
+        let offer = match offer {
+            Some(shortlist_request::Offer::OfferKey(key)) => offer_ref(Some(key), None)?,
+            Some(shortlist_request::Offer::InlineOffer(offer)) => offer_ref(None, Some(offer))?,
+            None => offer_ref(None, None)?,
         };
-        let k = bounded_k(k, 20, &self.0.limits)?;
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
-        let request_id = request_id();
-        let at_ms = crate::edge::current_arrival_ms();
-        let audit_id = request_id.clone();
-        let (offer_key, shortlist) = blocking_cancellable(move |cancel| {
-            let mut request_json = source.audit_json();
-            let offer = source.resolve(&engine)?;
-            let shortlist = engine.shortlist(&offer, k, day, cancel)?;
-            request_json["k"] = k.into();
-            request_json["as_of"] = day.to_string().into();
-            engine.audit(&AuditEntry {
-                request_id: audit_id,
-                at_ms,
-                caller: pomost_store::Caller { name: caller.name, role: caller.role.name().into() },
-                action: AuditAction::Shortlist,
-                offer: Some(offer.key.clone()),
-                participant: None,
-                request: request_json,
-                results: shortlist
-                    .candidates
-                    .iter()
-                    .map(|candidate| AuditResult { id: candidate.participant_id.to_string(), score: candidate.score })
-                    .collect(),
-                policy_version: shortlist.policy_version.clone(),
-            })?;
-            Ok((offer.key, shortlist))
-        })
-        .await?;
-        tracing::info!(offer = %offer_key, k, returned = shortlist.candidates.len(), %request_id, "shortlist");
+        let request_id = who.request_id.clone();
+        let (offer_key, shortlist) =
+            blocking_cancellable(move |cancel| engine.shortlist(&who, offer, k, day, cancel)).await?;
+        tracing::info!(offer = %offer_key, returned = shortlist.candidates.len(), %request_id, "shortlist");
         Ok(Response::new(ShortlistResponse {
             request_id,
             policy_version: shortlist.policy_version,
@@ -118,37 +78,13 @@ impl MatchingService for MatchingApi {
         &self,
         request: Request<RecommendOffersRequest>,
     ) -> Result<Response<RecommendOffersResponse>, Status> {
-        let caller = caller(&request);
+        let who = requester(&request);
         let RecommendOffersRequest { participant_id, k, text, as_of: as_of_text } = request.into_inner();
         let id = ParticipantId::new(participant_id).map_err(|error| invalid(error.under("participant_id")))?;
-        let k = bounded_k(k, 10, &self.0.limits)?;
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
-        let request_id = request_id();
-        let at_ms = crate::edge::current_arrival_ms();
-        let audit_id = request_id.clone();
-        let recommendations = blocking(move || {
-            let recommendations = engine.recommend(&id, k, &text, day)?;
-            engine.audit(&AuditEntry {
-                request_id: audit_id,
-                at_ms,
-                caller: pomost_store::Caller { name: caller.name, role: caller.role.name().into() },
-                action: AuditAction::RecommendOffers,
-                offer: None,
-                participant: Some(id),
-                request: serde_json::json!({ "k": k, "text": text, "as_of": day.to_string() }),
-                results: recommendations
-                    .iter()
-                    .map(|item| AuditResult {
-                        id: item.offer.key.to_string(),
-                        score: item.explanation.score.unwrap_or(0.0),
-                    })
-                    .collect(),
-                policy_version: engine.policy().version.clone(),
-            })?;
-            Ok(recommendations)
-        })
-        .await?;
+        let request_id = who.request_id.clone();
+        let recommendations = blocking(move || engine.recommend(&who, &id, k, &text, day)).await?;
         Ok(Response::new(RecommendOffersResponse {
             request_id,
             policy_version: self.0.engine()?.policy().version.clone(),
@@ -168,38 +104,18 @@ impl MatchingService for MatchingApi {
         &self,
         request: Request<ExplainMatchRequest>,
     ) -> Result<Response<ExplainMatchResponse>, Status> {
-        let caller = caller(&request);
+        let who = requester(&request);
         let ExplainMatchRequest { participant_id, offer, as_of: as_of_text } = request.into_inner();
         let id = ParticipantId::new(participant_id).map_err(|error| invalid(error.under("participant_id")))?;
-        let source = match offer {
-            Some(explain_match_request::Offer::OfferKey(key)) => offer_source(Some(key), None)?,
-            Some(explain_match_request::Offer::InlineOffer(offer)) => offer_source(None, Some(offer))?,
-            None => offer_source(None, None)?,
+        let offer = match offer {
+            Some(explain_match_request::Offer::OfferKey(key)) => offer_ref(Some(key), None)?,
+            Some(explain_match_request::Offer::InlineOffer(offer)) => offer_ref(None, Some(offer))?,
+            None => offer_ref(None, None)?,
         };
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
-        let request_id = request_id();
-        let at_ms = crate::edge::current_arrival_ms();
-        let audit_id = request_id.clone();
-        let explanation = blocking(move || {
-            let mut request_json = source.audit_json();
-            let offer = source.resolve(&engine)?;
-            let explanation = engine.explain(&id, &offer, day)?;
-            request_json["as_of"] = day.to_string().into();
-            engine.audit(&AuditEntry {
-                request_id: audit_id,
-                at_ms,
-                caller: pomost_store::Caller { name: caller.name, role: caller.role.name().into() },
-                action: AuditAction::ExplainMatch,
-                offer: Some(offer.key.clone()),
-                participant: Some(id.clone()),
-                request: request_json,
-                results: explanation.score.map(|score| AuditResult { id: id.to_string(), score }).into_iter().collect(),
-                policy_version: explanation.policy_version.clone(),
-            })?;
-            Ok(explanation)
-        })
-        .await?;
+        let request_id = who.request_id.clone();
+        let explanation = blocking(move || engine.explain(&who, &id, offer, day)).await?;
         Ok(Response::new(ExplainMatchResponse {
             request_id,
             policy_version: explanation.policy_version,

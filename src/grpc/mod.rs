@@ -149,18 +149,6 @@ pub(crate) fn invalid(error: pomost_domain::ValidationError) -> Status {
     crate::error::status(ServiceError::Invalid(error))
 }
 
-/// `k` with its default, refused above the limit.
-pub(crate) fn bounded_k(k: u32, default: usize, limits: &Limits) -> Result<usize, Status> {
-    let k = if k == 0 { default } else { k as usize };
-    if k > limits.max_k {
-        return Err(invalid(pomost_domain::ValidationError::new(
-            "k",
-            format!("{k} is over the bound of {}", limits.max_k),
-        )));
-    }
-    Ok(k)
-}
-
 /// The id of the request being served (the edge's, also in `x-request-id`).
 pub(crate) fn request_id() -> String {
     crate::edge::current_request_id()

@@ -5,9 +5,11 @@
 
 mod disk;
 mod error;
+mod ranking;
 
 pub use disk::{DiskGuard, RESERVE_FILE};
 pub use error::EngineError;
+pub use ranking::{OfferRef, RankingLimits, Requester};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -36,6 +38,7 @@ pub struct Engine {
     index_failures_replayed: AtomicU64,
     /// The store's last sequence when the index was first seen behind, and when.
     index_target: Mutex<Option<(Instant, u64)>>,
+    limits: RankingLimits,
 }
 
 /// A page of offers found: the total, the offers with their relevance, the next page's cursor.
@@ -55,6 +58,8 @@ pub struct EngineOptions {
     pub index: IndexOptions,
     /// Disk space set aside for the audit when the disk fills, bytes.
     pub reserve_bytes: u64,
+    /// Bounds of ranking requests.
+    pub limits: RankingLimits,
     /// Run the full integrity check at start and refuse to start on damage.
     pub full_check_at_start: bool,
 }
@@ -111,7 +116,8 @@ impl Engine {
             IndexOptions { adaptation_weeks_per_stage: policy.adaptation_weeks_per_stage, ..options.index },
         )?;
         let disk = DiskGuard::new(data_dir, options.reserve_bytes);
-        let engine = Self::assemble(Arc::new(store), disk, index, policy, relatedness)?;
+        let mut engine = Self::assemble(Arc::new(store), disk, index, policy, relatedness)?;
+        engine.limits = options.limits;
         tracing::info!(
             participants = engine.pool().len(),
             offers_indexed = engine.index.len(),
@@ -147,6 +153,7 @@ impl Engine {
             policy,
             index_failures_replayed: AtomicU64::new(0),
             index_target: Mutex::new(None),
+            limits: RankingLimits::default(),
         };
         engine.catch_up_index()?;
         engine.flush_index()?;
@@ -374,8 +381,9 @@ impl Engine {
         Ok((total as u64, offers, next))
     }
 
-    /// A shortlist for an offer; gives up when `cancel` is set.
-    pub fn shortlist(
+    /// A shortlist for an offer; gives up when `cancel` is set. Not audited: only the
+    /// ranking policy (`ranking.rs`) calls it.
+    fn rank_participants(
         &self,
         offer: &Offer,
         k: usize,
@@ -385,14 +393,14 @@ impl Engine {
         Ok(self.pool().shortlist_until(&self.policy, &ShortlistRequest { offer, k, today }, cancel)?)
     }
 
-    /// One participant explained against one offer.
-    pub fn explain(&self, id: &ParticipantId, offer: &Offer, today: Date) -> Result<Explanation, EngineError> {
+    /// One participant explained against one offer (not audited; see `ranking.rs`).
+    fn explain_pair(&self, id: &ParticipantId, offer: &Offer, today: Date) -> Result<Explanation, EngineError> {
         Ok(self.pool().explain(&self.policy, id, offer, today)?)
     }
 
     /// Offers for a participant: candidates from the index (reachable, lawful, by skills, or
     /// by `text`), re-ranked by the scoring crate; only eligible ones, best first.
-    pub fn recommend(
+    fn rank_offers(
         &self,
         id: &ParticipantId,
         k: usize,
@@ -427,7 +435,7 @@ impl Engine {
     }
 
     /// Appends an audit entry; returns once it is durable.
-    pub fn audit(&self, entry: &AuditEntry) -> Result<(), EngineError> {
+    fn audit(&self, entry: &AuditEntry) -> Result<(), EngineError> {
         match self.store.append_audit(entry) {
             Err(error @ pomost_store::StoreError::DiskFull { .. }) => {
                 // The reserve goes to the audit: release it and try once more.

@@ -1,0 +1,188 @@
+//! The ranking policy: every ranking request — Shortlist, RecommendOffers, ExplainMatch,
+//! and every one to come — goes through here, end to end: defaults and limits, the offer
+//! it is about, scoring, and the audit entry (one builder), written and durable before the
+//! result is returned. There is no public way to rank without an audit entry.
+
+use std::sync::atomic::AtomicBool;
+
+use pomost_domain::{Offer, OfferKey, ParticipantId, ValidationError};
+use pomost_scoring::{Explanation, Shortlist};
+use pomost_store::{AuditAction, AuditEntry, AuditResult, Caller};
+use time::Date;
+
+use crate::{Engine, EngineError, Recommendation};
+
+/// Who asks, for the audit: the API key's name and role, the request id the answer
+/// carries, and when the request arrived (ms since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requester {
+    /// Name and role of the caller.
+    pub caller: Caller,
+    /// The request id returned to the caller (and the audit entry's id).
+    pub request_id: String,
+    /// When the request arrived, ms since the epoch.
+    pub at_ms: i64,
+}
+
+/// The offer a ranking is about: stored, or given in the request.
+#[derive(Debug, Clone)]
+pub enum OfferRef {
+    /// A stored offer by its key.
+    Stored(OfferKey),
+    /// An offer given inline (not stored).
+    Inline(Box<Offer>),
+}
+
+/// Bounds of ranking requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankingLimits {
+    /// Largest `k`.
+    pub max_k: usize,
+    /// `k` of a shortlist when the request gives none.
+    pub default_shortlist_k: usize,
+    /// `k` of recommendations when the request gives none.
+    pub default_recommend_k: usize,
+}
+
+impl Default for RankingLimits {
+    fn default() -> Self {
+        Self { max_k: 500, default_shortlist_k: 20, default_recommend_k: 10 }
+    }
+}
+
+/// `k` with its default (for 0), refused above the bound.
+fn resolve_k(k: u32, default: usize, max: usize) -> Result<usize, EngineError> {
+    let k = if k == 0 { default } else { k as usize };
+    if k > max {
+        return Err(EngineError::Invalid(ValidationError::new("k", format!("{k} is over the bound of {max}"))));
+    }
+    Ok(k)
+}
+
+impl OfferRef {
+    fn audit_json(&self) -> serde_json::Value {
+        match self {
+            OfferRef::Stored(key) => serde_json::json!({ "offer_key": key }),
+            OfferRef::Inline(offer) => serde_json::json!({ "inline_offer": offer }),
+        }
+    }
+}
+
+/// The one audit entry builder.
+fn entry(
+    who: &Requester,
+    action: AuditAction,
+    offer: Option<OfferKey>,
+    participant: Option<ParticipantId>,
+    request: serde_json::Value,
+    results: Vec<AuditResult>,
+    policy_version: &str,
+) -> AuditEntry {
+    AuditEntry {
+        request_id: who.request_id.clone(),
+        at_ms: who.at_ms,
+        caller: who.caller.clone(),
+        action,
+        offer,
+        participant,
+        request,
+        results,
+        policy_version: policy_version.to_owned(),
+    }
+}
+
+impl Engine {
+    fn resolve(&self, offer: OfferRef) -> Result<Offer, EngineError> {
+        match offer {
+            OfferRef::Stored(key) => self.offer(&key),
+            OfferRef::Inline(offer) => Ok(*offer),
+        }
+    }
+
+    /// A ranked, explained shortlist of participants for an offer (with the offer's key),
+    /// audited before it is returned. `k` 0 means the default; `cancel` stops the scan
+    /// when nobody waits any more.
+    pub fn shortlist(
+        &self,
+        who: &Requester,
+        offer: OfferRef,
+        k: u32,
+        as_of: Date,
+        cancel: &AtomicBool,
+    ) -> Result<(OfferKey, Shortlist), EngineError> {
+        let k = resolve_k(k, self.limits.default_shortlist_k, self.limits.max_k)?;
+        let mut request = offer.audit_json();
+        let offer = self.resolve(offer)?;
+        let shortlist = self.rank_participants(&offer, k, as_of, cancel)?;
+        request["k"] = k.into();
+        request["as_of"] = as_of.to_string().into();
+        let results = shortlist
+            .candidates
+            .iter()
+            .map(|candidate| AuditResult { id: candidate.participant_id.to_string(), score: candidate.score })
+            .collect();
+        self.audit(&entry(
+            who,
+            AuditAction::Shortlist,
+            Some(offer.key.clone()),
+            None,
+            request,
+            results,
+            &shortlist.policy_version,
+        ))?;
+        Ok((offer.key, shortlist))
+    }
+
+    /// Offers recommended to a participant, best first, audited before they are returned.
+    pub fn recommend(
+        &self,
+        who: &Requester,
+        participant: &ParticipantId,
+        k: u32,
+        text: &str,
+        as_of: Date,
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        let k = resolve_k(k, self.limits.default_recommend_k, self.limits.max_k)?;
+        let recommendations = self.rank_offers(participant, k, text, as_of)?;
+        let results = recommendations
+            .iter()
+            .map(|item| AuditResult { id: item.offer.key.to_string(), score: item.explanation.score.unwrap_or(0.0) })
+            .collect();
+        self.audit(&entry(
+            who,
+            AuditAction::RecommendOffers,
+            None,
+            Some(participant.clone()),
+            serde_json::json!({ "k": k, "text": text, "as_of": as_of.to_string() }),
+            results,
+            &self.policy().version,
+        ))?;
+        Ok(recommendations)
+    }
+
+    /// One participant explained against one offer, audited before it is returned.
+    pub fn explain(
+        &self,
+        who: &Requester,
+        participant: &ParticipantId,
+        offer: OfferRef,
+        as_of: Date,
+    ) -> Result<Explanation, EngineError> {
+        let mut request = offer.audit_json();
+        let offer = self.resolve(offer)?;
+        let explanation = self.explain_pair(participant, &offer, as_of)?;
+        request["as_of"] = as_of.to_string().into();
+        let results =
+            explanation.score.map(|score| AuditResult { id: participant.to_string(), score }).into_iter().collect();
+        self.audit(&entry(
+            who,
+            AuditAction::ExplainMatch,
+            Some(offer.key.clone()),
+            Some(participant.clone()),
+            request,
+            results,
+            &explanation.policy_version,
+        ))?;
+        Ok(explanation)
+    }
+}

@@ -1,0 +1,75 @@
+//! Every ranking entry point of the engine writes its audit entry before it returns, with
+//! exactly the ids and scores it returns.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::sync::atomic::AtomicBool;
+
+use pomost_engine::{Engine, EngineOptions, OfferRef, RankingLimits, Requester};
+use pomost_store::{AuditAction, AuditQuery, Caller};
+use time::macros::date;
+
+fn engine(dir: &std::path::Path) -> Engine {
+    let options = EngineOptions {
+        data_dir: dir.to_owned(),
+        store: pomost_store::SqliteOptions { synchronous: pomost_store::Synchronous::Normal, ..Default::default() },
+        index: pomost_index::IndexOptions::default(),
+        reserve_bytes: 0,
+        limits: RankingLimits { max_k: 50, ..RankingLimits::default() },
+        full_check_at_start: false,
+    };
+    Engine::open(&options, pomost_scoring::ScoringPolicy::default(), &pomost_taxonomy::relatedness()).unwrap()
+}
+
+fn who(id: &str) -> Requester {
+    Requester {
+        caller: Caller { name: "pup".into(), role: "labour_office".into() },
+        request_id: id.into(),
+        at_ms: 1_764_000_000_000,
+    }
+}
+
+#[test]
+fn every_ranking_is_audited_with_what_it_returned() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    let today = date!(2026 - 11 - 24);
+    let synth = pomost_synth::Synth::new(4, today);
+    let people: Vec<_> = synth.participants(2_000).collect();
+    engine.upsert_participants(&people).unwrap();
+    let offer = synth.regional_offer();
+    engine.upsert_offers(std::slice::from_ref(&offer)).unwrap();
+    let audit = |id: &str| {
+        let entries = engine.list_audit(&AuditQuery { limit: 100, ..Default::default() }).unwrap();
+        entries.into_iter().map(|(_, entry)| entry).find(|entry| entry.request_id == id)
+    };
+
+    let (key, shortlist) =
+        engine.shortlist(&who("s-1"), OfferRef::Stored(offer.key.clone()), 10, today, &AtomicBool::new(false)).unwrap();
+    assert_eq!(key, offer.key);
+    let entry = audit("s-1").expect("the shortlist is audited");
+    assert_eq!(entry.action, AuditAction::Shortlist);
+    let returned: Vec<(String, f32)> =
+        shortlist.candidates.iter().map(|candidate| (candidate.participant_id.to_string(), candidate.score)).collect();
+    let audited: Vec<(String, f32)> = entry.results.iter().map(|result| (result.id.clone(), result.score)).collect();
+    assert_eq!(audited, returned);
+    assert_eq!(entry.request["k"], 10);
+
+    let person = &shortlist.candidates[0].participant_id;
+    let explanation = engine.explain(&who("e-1"), person, OfferRef::Inline(Box::new(offer.clone())), today).unwrap();
+    let entry = audit("e-1").expect("the explanation is audited");
+    assert_eq!(entry.action, AuditAction::ExplainMatch);
+    assert_eq!(entry.results[0].score, explanation.score.unwrap());
+    assert!(entry.request.get("inline_offer").is_some());
+
+    let recommendations = engine.recommend(&who("r-1"), person, 5, "", today).unwrap();
+    let entry = audit("r-1").expect("the recommendation is audited");
+    assert_eq!(entry.action, AuditAction::RecommendOffers);
+    assert_eq!(entry.results.len(), recommendations.len());
+
+    // Refused requests rank nothing and audit nothing.
+    let refused =
+        engine.shortlist(&who("s-2"), OfferRef::Stored(offer.key.clone()), 51, today, &AtomicBool::new(false));
+    assert!(matches!(refused, Err(pomost_engine::EngineError::Invalid(ref error)) if error.field == "k"));
+    assert!(audit("s-2").is_none());
+}
