@@ -46,14 +46,14 @@ fn statuses(writes_ok: bool, index_ok: bool) -> [(&'static str, ServingStatus); 
         // Writes offers and serves search.
         ("pomost.v1.OfferService", status(writes_ok && index_ok)),
         ("pomost.v1.ParticipantService", status(writes_ok)),
-        // RecommendOffers reads the index.
+        // Rankings read the pool and, for recommendations, the index.
         ("pomost.v1.MatchingService", status(index_ok)),
     ]
 }
 
 /// Keeps health in step with the disk (write services NOT_SERVING while it is full) and
-/// with the index (search and matching NOT_SERVING while it lags the store past
-/// `index.max_lag_ms`), and replays changes into the index after a failed commit.
+/// with the read models (search and matching NOT_SERVING while the pool or the index lags
+/// the store past `index.max_lag_ms`).
 async fn follow_health(engine: Arc<Engine>, reporter: HealthReporter, max_lag: Duration) {
     let mut writes_ok = engine.writes_ok();
     let mut tick = tokio::time::interval(TEND_EVERY);
@@ -82,34 +82,36 @@ async fn follow_health(engine: Arc<Engine>, reporter: HealthReporter, max_lag: D
     }
 }
 
-/// One round of tending on the blocking pool; whether the index keeps up.
+/// One round on the blocking pool: re-check a full disk now and then, and ask whether
+/// every read model keeps up with the store.
 async fn tend(engine: &Arc<Engine>, max_lag: Duration, recheck_disk: bool) -> bool {
     let engine = engine.clone();
     let tended = tokio::task::spawn_blocking(move || {
         if recheck_disk {
             engine.recheck_disk();
         }
-        engine.tend_index(max_lag)
+        engine.follow_status(max_lag)
     })
     .await;
     match tended {
-        Ok(Ok(follow)) => {
-            if follow.lagging {
+        Ok(Ok(models)) => {
+            for model in models.iter().filter(|model| model.lagging) {
                 tracing::warn!(
-                    lag_changes = follow.lag_changes,
-                    failures = follow.failures,
-                    last_error = ?follow.last_error,
-                    "the index lags the store"
+                    model = model.name,
+                    lag_changes = model.lag_changes,
+                    failures = model.failures,
+                    last_error = ?model.last_error,
+                    "a read model lags the store"
                 );
             }
-            !follow.lagging
+            models.iter().all(|model| !model.lagging)
         }
         Ok(Err(error)) => {
-            tracing::error!(%error, "tending the index failed");
+            tracing::error!(%error, "reading the read models' lag failed");
             true
         }
         Err(error) => {
-            tracing::error!(%error, "tending the index panicked");
+            tracing::error!(%error, "reading the read models' lag panicked");
             true
         }
     }

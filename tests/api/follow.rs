@@ -1,6 +1,7 @@
-//! The index follows the store through failures: commits of the offer index fail for a
-//! while (injected, as on a full disk), writes go on being acknowledged, and once the fault
-//! clears every acknowledged offer is searchable without a restart, and again after one.
+//! Read models follow the store through failures: commits of the offer index (or applies
+//! to the pool) fail for a while, injected; writes go on being acknowledged, health says
+//! the model lags, and once the fault clears every acknowledged record is back without a
+//! restart, and again after one.
 
 use std::time::{Duration, Instant};
 
@@ -77,5 +78,52 @@ async fn failed_index_commits_lose_no_acknowledged_offer() {
     pomost_index::faults::fail_commits(&index_dir, false);
     let server = TestServer::start(settings).await;
     wait_for("all offers after a restart", Duration::from_secs(10), async || searchable(&server).await == 230).await;
+    server.stop().await;
+}
+
+async fn pool_size(server: &TestServer, offer: &pomost::proto::OfferKey) -> u64 {
+    let request = pomost::proto::ShortlistRequest {
+        offer: Some(pomost::proto::shortlist_request::Offer::OfferKey(offer.clone())),
+        k: 1,
+        as_of: TODAY.into(),
+    };
+    server.matching().shortlist(request).await.unwrap().into_inner().pool_size
+}
+
+#[tokio::test]
+async fn failed_pool_applies_lose_no_acknowledged_participant() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = settings(dir.path());
+    settings.index.max_lag_ms = 300;
+    let server = TestServer::start(settings.clone()).await;
+    let people: Vec<_> =
+        crate::fixtures::krakow_participants(300).iter().map(pomost::convert::participant_to_wire).collect();
+    let offer = regional_offer();
+    let key = offer.key.clone().unwrap();
+    server.offers().upsert_offer(UpsertOfferRequest { offer: Some(offer) }).await.unwrap();
+    server.participants().upsert_participants(tokio_stream::iter(people[..200].to_vec())).await.unwrap();
+    assert_eq!(pool_size(&server, &key).await, 200);
+
+    pomost_engine::faults::fail_model(dir.path(), "pool", true);
+    let reply = server.participants().upsert_participants(tokio_stream::iter(people[200..].to_vec())).await.unwrap();
+    assert_eq!(reply.into_inner().written, 100, "acknowledged while the pool fails");
+    wait_for("health to say the pool lags", Duration::from_secs(10), async || {
+        matching_health(&server).await == ServingStatus::NotServing
+    })
+    .await;
+    assert_eq!(pool_size(&server, &key).await, 200, "the pool could not apply them yet");
+    pomost_engine::faults::fail_model(dir.path(), "pool", false);
+    let catch_up = wait_for("every acknowledged participant in the pool", Duration::from_secs(30), async || {
+        pool_size(&server, &key).await == 300
+    })
+    .await;
+    wait_for("health SERVING again", Duration::from_secs(10), async || {
+        matching_health(&server).await == ServingStatus::Serving
+    })
+    .await;
+    eprintln!("pool caught up {catch_up:?} after the fault cleared; participants missing: 0");
+    server.stop().await;
+    let server = TestServer::start(settings).await;
+    assert_eq!(pool_size(&server, &key).await, 300);
     server.stop().await;
 }

@@ -5,14 +5,20 @@
 
 mod disk;
 mod error;
+pub mod faults;
+mod follow;
+mod models;
 mod ranking;
 
 pub use disk::{DiskGuard, RESERVE_FILE};
 pub use error::EngineError;
+pub use follow::{Applied, Follower, ModelLag, ReadModel, Record};
+pub use models::{IndexModel, PoolModel};
 pub use ranking::{OfferRef, RankingLimits, Requester};
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId, SkillRelatedness};
@@ -21,28 +27,31 @@ use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, Sho
 use pomost_store::{AuditEntry, AuditQuery, ChangeKey, SqliteStore, Store, WriteOutcome};
 use time::Date;
 
-/// Changes replayed into the index per batch during recovery.
-const REPLAY_BATCH: usize = 10_000;
+/// How long a participant or coach write waits for the pool to apply it, so the next
+/// ranking sees it (read-your-writes); past it the write is still answered (it is stored,
+/// and the pool catches up).
+const POOL_WAIT: Duration = Duration::from_secs(2);
 
-/// The state every request works on.
+/// The state every request works on: the store, the read models following it, the policy.
 pub struct Engine {
     store: Arc<dyn Store>,
     disk: DiskGuard,
-    pool: RwLock<ParticipantPool>,
-    /// Held across a store write and the matching update of the pool or index, so derived
-    /// copies apply writes in the store's commit order (readers are never blocked by it).
-    writes: Mutex<()>,
-    index: OfferIndex,
+    pool: Arc<RwLock<ParticipantPool>>,
+    index: Arc<OfferIndex>,
+    follower: Arc<Follower>,
+    follower_thread: Mutex<Option<JoinHandle<()>>>,
     policy: ScoringPolicy,
-    /// Index commit failures already answered with a replay.
-    index_failures_replayed: AtomicU64,
-    /// The store's last sequence when the index was first seen behind, and when.
-    index_target: Mutex<Option<(Instant, u64)>>,
     limits: RankingLimits,
 }
 
-/// A page of offers found: the total, the offers with their relevance, the next page's cursor.
-pub type FoundOffers = (u64, Vec<(Offer, f32)>, Option<pomost_index::SearchCursor>);
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.follower.stop();
+        if let Some(thread) = self.follower_thread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
 
 /// The offer index's directory inside the data directory.
 pub const INDEX_DIR: &str = "offers-index";
@@ -64,18 +73,8 @@ pub struct EngineOptions {
     pub full_check_at_start: bool,
 }
 
-/// How the offer index follows the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexFollow {
-    /// Changes committed in the store and not yet durable in the index.
-    pub lag_changes: u64,
-    /// The index has been behind for longer than the bound.
-    pub lagging: bool,
-    /// Failed index commits since start.
-    pub failures: u64,
-    /// Why the last commit failed, while commits fail.
-    pub last_error: Option<String>,
-}
+/// A page of offers found: the total, the offers with their relevance, the next page's cursor.
+pub type FoundOffers = (u64, Vec<(Offer, f32)>, Option<pomost_index::SearchCursor>);
 
 /// A recommended offer with its explanation.
 pub struct Recommendation {
@@ -116,8 +115,7 @@ impl Engine {
             IndexOptions { adaptation_weeks_per_stage: policy.adaptation_weeks_per_stage, ..options.index },
         )?;
         let disk = DiskGuard::new(data_dir, options.reserve_bytes);
-        let mut engine = Self::assemble(Arc::new(store), disk, index, policy, relatedness)?;
-        engine.limits = options.limits;
+        let engine = Self::assemble(Arc::new(store), data_dir, disk, index, policy, options.limits, relatedness)?;
         tracing::info!(
             participants = engine.pool().len(),
             offers_indexed = engine.index.len(),
@@ -128,13 +126,21 @@ impl Engine {
         Ok(engine)
     }
 
+    /// Loads the pool from the store as of its last change, then lets the follower bring
+    /// every read model up to date (the same loop that applies live writes), commits the
+    /// index, and starts the follower thread.
     fn assemble(
         store: Arc<dyn Store>,
+        data_dir: &std::path::Path,
         disk: DiskGuard,
         index: OfferIndex,
         policy: ScoringPolicy,
+        limits: RankingLimits,
         relatedness: &SkillRelatedness,
     ) -> Result<Self, EngineError> {
+        // Everything up to `loaded` is in the scan; later changes the follower applies
+        // (applying one twice is harmless).
+        let loaded = store.last_seq()?;
         let mut pool = ParticipantPool::new(relatedness)?;
         store.for_each_participant(&mut |participant| {
             if let Err(error) = pool.upsert_participant(participant) {
@@ -144,96 +150,47 @@ impl Engine {
         })?;
         pool.upsert_coaches(store.coaches()?)?;
         pool.shrink_to_fit();
-        let engine = Self {
-            store,
-            disk,
-            pool: RwLock::new(pool),
-            writes: Mutex::new(()),
-            index,
-            policy,
-            index_failures_replayed: AtomicU64::new(0),
-            index_target: Mutex::new(None),
-            limits: RankingLimits::default(),
+        let pool = Arc::new(RwLock::new(pool));
+        let index = Arc::new(index);
+        let models: Vec<(Arc<dyn ReadModel>, u64)> = vec![
+            (Arc::new(PoolModel::new(pool.clone(), loaded)), loaded),
+            (Arc::new(IndexModel::new(index.clone())), index.checkpoint()),
+        ];
+        let follower = Arc::new(Follower::new(store.clone(), data_dir, models));
+        follower.catch_up()?;
+        index.flush()?;
+        let thread = {
+            let follower = follower.clone();
+            std::thread::Builder::new()
+                .name("change-follower".into())
+                .spawn(move || follower.run())
+                .map_err(|error| EngineError::Internal(format!("cannot start the change follower: {error}")))?
         };
-        engine.catch_up_index()?;
-        engine.flush_index()?;
-        Ok(engine)
+        Ok(Self { store, disk, pool, index, follower, follower_thread: Mutex::new(Some(thread)), policy, limits })
     }
 
-    /// Replays into the index every change after its durable checkpoint, each offer as the
-    /// store holds it now (so a replay never resurrects a deleted offer or an old version).
-    /// Start-up recovery and recovery from a failed index commit are this same code. Each
-    /// batch holds the write turn, so live writes and the replay reach the index in commit
-    /// order.
-    fn catch_up_index(&self) -> Result<(), EngineError> {
-        let mut after = self.index.checkpoint();
-        loop {
-            let _turn = self.write_turn();
-            let changes = self.store.changes_after(after, REPLAY_BATCH)?;
-            let Some(last) = changes.last().map(|change| change.seq) else { break };
-            for change in changes {
-                match &change.key {
-                    ChangeKey::Offer(key) => match self.store.offer(key)? {
-                        Some(offer) => self.index.enqueue_upsert(&offer, change.seq)?,
-                        None => self.index.enqueue_delete(key, change.seq)?,
-                    },
-                    _ => self.index.advance_to(change.seq)?,
-                }
-            }
-            after = last;
-        }
-        Ok(())
-    }
-
-    /// Keeps the index following the store (called every few hundred ms): replays after a
-    /// failed index commit, and says whether the index lags the store by more than
-    /// `max_lag` (a change committed that long ago is still not durable in the index).
-    pub fn tend_index(&self, max_lag: Duration) -> Result<IndexFollow, EngineError> {
-        let health = self.index.commit_health();
-        let replayed = self.index_failures_replayed.swap(health.failures, Ordering::AcqRel);
-        if health.failures != replayed {
-            tracing::warn!(
-                failures = health.failures,
-                checkpoint = health.committed_seq,
-                "replaying changes into the index after a failed commit"
-            );
-            self.catch_up_index()?;
-        }
-        let last_seq = self.store.last_seq()?;
-        let checkpoint = self.index.checkpoint();
-        let mut target = self.index_target.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = Instant::now();
-        let lagging = match *target {
-            Some((_, seq)) if checkpoint >= seq => {
-                *target = None;
-                false
-            }
-            Some((since, _)) => now.duration_since(since) > max_lag,
-            None => {
-                if checkpoint < last_seq {
-                    *target = Some((now, last_seq));
-                }
-                false
-            }
-        };
-        Ok(IndexFollow {
-            lag_changes: last_seq.saturating_sub(checkpoint),
-            lagging,
-            failures: health.failures,
-            last_error: health.last_error,
-        })
+    /// How each read model follows the store; a model is `lagging` when a change committed
+    /// `max_lag` ago is still not durable in it.
+    pub fn follow_status(&self, max_lag: Duration) -> Result<Vec<ModelLag>, EngineError> {
+        self.follower.lag(max_lag)
     }
 
     fn pool(&self) -> RwLockReadGuard<'_, ParticipantPool> {
         self.pool.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write_turn(&self) -> MutexGuard<'_, ()> {
-        self.writes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Hands the follower what a write committed, each record as written.
+    fn followed(&self, changes: Vec<Applied>) {
+        if !changes.is_empty() {
+            self.follower.written(changes);
+        }
     }
 
-    fn pool_mut(&self) -> RwLockWriteGuard<'_, ParticipantPool> {
-        self.pool.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Waits until the pool has applied `seq`, so the next ranking sees the write.
+    fn pool_sees(&self, seq: u64) {
+        if !self.follower.wait_applied("pool", seq, POOL_WAIT) {
+            tracing::warn!(seq, "the pool has not applied a write yet; rankings will see it once it does");
+        }
     }
 
     /// The scoring policy in force.
@@ -255,39 +212,33 @@ impl Engine {
         Ok(())
     }
 
-    fn flush_index(&self) -> Result<(), EngineError> {
-        self.index.flush()?;
-        Ok(())
-    }
-
-    /// Stores a participant, then updates the pool.
+    /// Stores a participant; returns once the pool has it.
     pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, EngineError> {
-        let _turn = self.write_turn();
         self.disk.before_write()?;
         let outcome = self.disk.observe(self.store.upsert_participant(&participant))?;
         if let WriteOutcome::Written { seq } = outcome {
-            self.pool_mut().upsert_participant(participant)?;
-            self.index.advance_to(seq)?;
+            let key = ChangeKey::Participant(participant.id.clone());
+            self.followed(vec![Applied { seq, key, record: Some(Record::Participant(participant)) }]);
+            self.pool_sees(seq);
         }
         Ok(outcome)
     }
 
-    /// Stores participants in one transaction, then updates the pool.
+    /// Stores participants in one transaction; returns once the pool has them.
     pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, EngineError> {
-        let _turn = self.write_turn();
         self.disk.before_write()?;
         let outcomes = self.disk.observe(self.store.upsert_participants(participants))?;
-        let mut pool = self.pool_mut();
-        let mut last = 0;
+        let mut changes = Vec::new();
         for (participant, outcome) in participants.iter().zip(&outcomes) {
             if let WriteOutcome::Written { seq } = outcome {
-                pool.upsert_participant(participant.clone())?;
-                last = *seq;
+                let key = ChangeKey::Participant(participant.id.clone());
+                changes.push(Applied { seq: *seq, key, record: Some(Record::Participant(participant.clone())) });
             }
         }
-        drop(pool);
-        if last > 0 {
-            self.index.advance_to(last)?;
+        let last = changes.last().map(|change| change.seq);
+        self.followed(changes);
+        if let Some(last) = last {
+            self.pool_sees(last);
         }
         Ok(outcomes)
     }
@@ -302,25 +253,24 @@ impl Engine {
         self.store.participant(id)?.ok_or_else(|| EngineError::NotFound(format!("participant {id} is not registered")))
     }
 
-    /// Erases a participant from the store and the pool.
+    /// Erases a participant from the store; returns once the pool no longer has them.
     pub fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, EngineError> {
-        let _turn = self.write_turn();
         let seq = self.disk.observe(self.store.delete_participant(id))?;
-        self.pool_mut().remove_participant(id);
         if let Some(seq) = seq {
-            self.index.advance_to(seq)?;
+            self.followed(vec![Applied { seq, key: ChangeKey::Participant(id.clone()), record: None }]);
+            self.pool_sees(seq);
         }
         Ok(seq)
     }
 
-    /// Stores a job coach, then updates the pool.
+    /// Stores a job coach; returns once the pool has them.
     pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, EngineError> {
-        let _turn = self.write_turn();
         self.disk.before_write()?;
         let outcome = self.disk.observe(self.store.upsert_coach(&coach))?;
         if let WriteOutcome::Written { seq } = outcome {
-            self.pool_mut().upsert_coach(coach)?;
-            self.index.advance_to(seq)?;
+            let key = ChangeKey::Coach(coach.id.clone());
+            self.followed(vec![Applied { seq, key, record: Some(Record::Coach(coach)) }]);
+            self.pool_sees(seq);
         }
         Ok(outcome)
     }
@@ -330,27 +280,33 @@ impl Engine {
         self.store.coach(id)?.ok_or_else(|| EngineError::NotFound(format!("job coach {id} is not registered")))
     }
 
-    /// Deletes a job coach from the store and the pool.
+    /// Deletes a job coach; returns once the pool no longer has them.
     pub fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, EngineError> {
-        let _turn = self.write_turn();
         let seq = self.disk.observe(self.store.delete_coach(id))?;
-        self.pool_mut().remove_coach(id);
         if let Some(seq) = seq {
-            self.index.advance_to(seq)?;
+            self.followed(vec![Applied { seq, key: ChangeKey::Coach(id.clone()), record: None }]);
+            self.pool_sees(seq);
         }
         Ok(seq)
     }
 
-    /// Stores offers in one transaction and indexes the written ones.
+    /// Stores offers in one transaction; the index follows within a commit interval.
     pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, EngineError> {
-        let _turn = self.write_turn();
         self.disk.before_write()?;
         let outcomes = self.disk.observe(self.store.upsert_offers(offers))?;
-        for (offer, outcome) in offers.iter().zip(&outcomes) {
-            if let WriteOutcome::Written { seq } = outcome {
-                self.index.enqueue_upsert(offer, *seq)?;
-            }
-        }
+        let changes = offers
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(offer, outcome)| match outcome {
+                WriteOutcome::Written { seq } => Some(Applied {
+                    seq: *seq,
+                    key: ChangeKey::Offer(offer.key.clone()),
+                    record: Some(Record::Offer(offer.clone())),
+                }),
+                _ => None,
+            })
+            .collect();
+        self.followed(changes);
         Ok(outcomes)
     }
 
@@ -359,12 +315,11 @@ impl Engine {
         self.store.offer(key)?.ok_or_else(|| EngineError::NotFound(format!("offer {key} is not stored")))
     }
 
-    /// Deletes an offer from the store and the index.
+    /// Deletes an offer; the index follows within a commit interval.
     pub fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, EngineError> {
-        let _turn = self.write_turn();
         let seq = self.disk.observe(self.store.delete_offer(key))?;
         if let Some(seq) = seq {
-            self.index.enqueue_delete(key, seq)?;
+            self.followed(vec![Applied { seq, key: ChangeKey::Offer(key.clone()), record: None }]);
         }
         Ok(seq)
     }

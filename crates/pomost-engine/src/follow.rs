@@ -1,0 +1,341 @@
+//! The spine: the store's change feed is the only way a change reaches a read model (the
+//! participant pool, the offer index, and every model to come). One follower thread reads
+//! the feed in sequence order and applies batches to each model through [`ReadModel`];
+//! each model reports the last sequence its own commit made durable, never more. A failed
+//! apply (or a model's failed background commit) is logged, counted, and retried with
+//! backoff from the model's durable sequence. Start-up recovery is the same loop run until
+//! it has caught up.
+//!
+//! Writes hand the follower the records they committed as hints, so live changes are
+//! applied without reading them back; a model replaying (after a failure or at start)
+//! reads each record from the store as it is now, which converges to the store's state.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use pomost_domain::{JobCoach, Offer, Participant};
+use pomost_store::{ChangeKey, Store};
+
+use crate::EngineError;
+
+/// Changes applied per batch.
+const BATCH: usize = 5_000;
+/// Hints kept at most; beyond, models read records from the store.
+const MAX_HINTS: usize = 200_000;
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// A record as a change left it.
+#[derive(Debug, Clone)]
+pub enum Record {
+    /// A participant.
+    Participant(Participant),
+    /// A job coach.
+    Coach(JobCoach),
+    /// A job offer.
+    Offer(Offer),
+}
+
+/// One change with its record (`None` when the record is gone).
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The change sequence number.
+    pub seq: u64,
+    /// What it touched.
+    pub key: ChangeKey,
+    /// The record as committed by that change or later; `None` once deleted.
+    pub record: Option<Record>,
+}
+
+/// A model derived from the store that follows its change feed.
+pub trait ReadModel: Send + Sync {
+    /// Name in logs and health.
+    fn name(&self) -> &'static str;
+    /// Applies a batch in sequence order. An error leaves the model to be replayed from
+    /// [`ReadModel::durable_seq`].
+    fn apply(&self, batch: &[Applied]) -> Result<(), EngineError>;
+    /// The last sequence this model's own commit made durable (in-memory models: applied).
+    fn durable_seq(&self) -> u64;
+    /// Failures the model found by itself (a failed background commit) since start; when
+    /// it grows, everything after `durable_seq` is replayed.
+    fn failures(&self) -> u64 {
+        0
+    }
+}
+
+/// What one model's following looks like now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelLag {
+    /// The model.
+    pub name: &'static str,
+    /// Changes committed in the store and not yet durable in the model.
+    pub lag_changes: u64,
+    /// Behind for longer than the bound.
+    pub lagging: bool,
+    /// Failed applies and commits since start.
+    pub failures: u64,
+    /// Why the last apply failed, while it fails.
+    pub last_error: Option<String>,
+}
+
+struct ModelState {
+    model: Arc<dyn ReadModel>,
+    applied: u64,
+    model_failures_seen: u64,
+    failures: u64,
+    last_error: Option<String>,
+    retry_at: Option<Instant>,
+    backoff: Duration,
+    /// The store's last sequence when the model was first seen behind, and when.
+    target: Option<(Instant, u64)>,
+}
+
+struct State {
+    models: Vec<ModelState>,
+    hints: BTreeMap<u64, Applied>,
+    /// The highest sequence a write has reported.
+    written: u64,
+}
+
+/// The follower (see the module documentation).
+pub struct Follower {
+    store: Arc<dyn Store>,
+    state: Mutex<State>,
+    wake: Condvar,
+    applied: Condvar,
+    stop: AtomicBool,
+    /// The data directory, naming this engine's injected faults (`crate::faults`).
+    data_dir: PathBuf,
+    generation: AtomicU64,
+}
+
+impl Follower {
+    /// A follower of `store` for `models`, each starting after the sequence it has.
+    pub fn new(store: Arc<dyn Store>, data_dir: &Path, models: Vec<(Arc<dyn ReadModel>, u64)>) -> Self {
+        let models = models
+            .into_iter()
+            .map(|(model, applied)| ModelState {
+                model_failures_seen: model.failures(),
+                model,
+                applied,
+                failures: 0,
+                last_error: None,
+                retry_at: None,
+                backoff: FIRST_BACKOFF,
+                target: None,
+            })
+            .collect();
+        Self {
+            store,
+            state: Mutex::new(State { models, hints: BTreeMap::new(), written: 0 }),
+            wake: Condvar::new(),
+            applied: Condvar::new(),
+            stop: AtomicBool::new(false),
+            data_dir: data_dir.to_owned(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A write committed these changes: keep them as hints and wake the follower.
+    pub fn written(&self, changes: Vec<Applied>) {
+        let mut state = self.lock();
+        for change in changes {
+            state.written = state.written.max(change.seq);
+            state.hints.insert(change.seq, change);
+        }
+        while state.hints.len() > MAX_HINTS {
+            state.hints.pop_first();
+        }
+        drop(state);
+        self.wake.notify_all();
+    }
+
+    /// Waits until `model` has applied `seq` (read-your-writes), at most `timeout`.
+    pub fn wait_applied(&self, model: &str, seq: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.lock();
+        loop {
+            let done = state.models.iter().find(|m| m.model.name() == model).is_none_or(|m| m.applied >= seq);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if done || left.is_zero() {
+                return done;
+            }
+            state = self.applied.wait_timeout(state, left).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
+        }
+    }
+
+    fn faulty(&self, model: &str) -> bool {
+        crate::faults::model_fails(&self.data_dir, model)
+    }
+
+    /// Applies what is due to every model once; whether every model has caught up with
+    /// `target` (the store's last sequence).
+    fn step(&self, target: u64) -> bool {
+        let mut caught_up = true;
+        let count = self.lock().models.len();
+        for index in 0..count {
+            // Decide under the lock, read and apply outside it, record under it again.
+            let (model, applied, due) = {
+                let mut state = self.lock();
+                let entry = &mut state.models[index];
+                let model_failures = entry.model.failures();
+                if model_failures != entry.model_failures_seen {
+                    entry.model_failures_seen = model_failures;
+                    entry.applied = entry.model.durable_seq();
+                    tracing::warn!(model = entry.model.name(), from = entry.applied, "replaying after a failed commit");
+                }
+                let due = entry.retry_at.is_none_or(|retry| Instant::now() >= retry);
+                (entry.model.clone(), entry.applied, due)
+            };
+            if applied >= target {
+                continue;
+            }
+            caught_up = false;
+            if !due {
+                continue;
+            }
+            let result = self.batch_after(applied, target).and_then(|batch| {
+                if self.faulty(model.name()) {
+                    return Err(EngineError::Internal(format!("injected failure of {}", model.name())));
+                }
+                let last = batch.last().map_or(applied, |change| change.seq);
+                model.apply(&batch).map(|()| last)
+            });
+            let mut state = self.lock();
+            let entry = &mut state.models[index];
+            match result {
+                Ok(last) => {
+                    entry.applied = last;
+                    entry.retry_at = None;
+                    entry.backoff = FIRST_BACKOFF;
+                    entry.last_error = None;
+                }
+                Err(error) => {
+                    entry.failures += 1;
+                    entry.applied = entry.model.durable_seq();
+                    entry.retry_at = Some(Instant::now() + entry.backoff);
+                    tracing::error!(
+                        model = entry.model.name(),
+                        %error,
+                        failures = entry.failures,
+                        replay_from = entry.applied,
+                        retry_in_ms = entry.backoff.as_millis() as u64,
+                        "applying changes to a read model failed"
+                    );
+                    entry.backoff = (entry.backoff * 2).min(MAX_BACKOFF);
+                    entry.last_error = Some(error.to_string());
+                }
+            }
+            let oldest = state.models.iter().map(|m| m.applied).min().unwrap_or(0);
+            while state.hints.first_key_value().is_some_and(|(seq, _)| *seq <= oldest) {
+                state.hints.pop_first();
+            }
+            drop(state);
+            self.applied.notify_all();
+        }
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        caught_up
+    }
+
+    /// The next batch after `after`: from the hints when they hold it whole, else read from
+    /// the store (each record as it is now).
+    fn batch_after(&self, after: u64, target: u64) -> Result<Vec<Applied>, EngineError> {
+        let end = target.min(after + BATCH as u64);
+        {
+            let state = self.lock();
+            let hinted: Vec<Applied> = state.hints.range(after + 1..=end).map(|(_, change)| change.clone()).collect();
+            if hinted.len() as u64 == end - after {
+                return Ok(hinted);
+            }
+        }
+        let changes = self.store.changes_after(after, BATCH)?;
+        let mut batch = Vec::with_capacity(changes.len());
+        for change in changes {
+            let record = match &change.key {
+                ChangeKey::Participant(id) => self.store.participant(id)?.map(Record::Participant),
+                ChangeKey::Coach(id) => self.store.coach(id)?.map(Record::Coach),
+                ChangeKey::Offer(key) => self.store.offer(key)?.map(Record::Offer),
+            };
+            batch.push(Applied { seq: change.seq, key: change.key, record });
+        }
+        Ok(batch)
+    }
+
+    /// Runs until every model has caught up with the store (start-up recovery).
+    pub fn catch_up(&self) -> Result<(), EngineError> {
+        let target = self.store.last_seq()?;
+        {
+            let mut state = self.lock();
+            state.written = state.written.max(target);
+        }
+        let started = Instant::now();
+        while !self.step(target) {
+            if started.elapsed() > Duration::from_secs(3_600) {
+                return Err(EngineError::Internal("read models did not catch up within an hour".into()));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(())
+    }
+
+    /// The follower thread's loop, until [`Follower::stop`].
+    pub fn run(&self) {
+        while !self.stop.load(Ordering::Acquire) {
+            let target = self.lock().written;
+            let caught_up = self.step(target);
+            let state = self.lock();
+            if state.written == target || !caught_up {
+                let wait = if caught_up { Duration::from_millis(500) } else { Duration::from_millis(20) };
+                drop(self.wake.wait_timeout(state, wait).unwrap_or_else(|poisoned| poisoned.into_inner()));
+            }
+        }
+    }
+
+    /// Ends [`Follower::run`].
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.wake.notify_all();
+    }
+
+    /// Each model's lag; `lagging` when a change the store held `max_lag` ago is still not
+    /// durable in it.
+    pub fn lag(&self, max_lag: Duration) -> Result<Vec<ModelLag>, EngineError> {
+        let last_seq = self.store.last_seq()?;
+        let now = Instant::now();
+        let mut state = self.lock();
+        Ok(state
+            .models
+            .iter_mut()
+            .map(|entry| {
+                let durable = entry.model.durable_seq();
+                let lagging = match entry.target {
+                    Some((_, seq)) if durable >= seq => {
+                        entry.target = None;
+                        false
+                    }
+                    Some((since, _)) => now.duration_since(since) > max_lag,
+                    None => {
+                        if durable < last_seq {
+                            entry.target = Some((now, last_seq));
+                        }
+                        false
+                    }
+                };
+                ModelLag {
+                    name: entry.model.name(),
+                    lag_changes: last_seq.saturating_sub(durable),
+                    lagging,
+                    failures: entry.failures + entry.model.failures(),
+                    last_error: entry.last_error.clone(),
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,111 @@
+//! The read models that follow the change feed today: the participant and coach pool (in
+//! memory; "durable" is what it has applied, rebuilt from the store at start) and the offer
+//! index (durable at its last successful commit, whose checkpoint it records).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use pomost_index::OfferIndex;
+use pomost_scoring::ParticipantPool;
+use pomost_store::ChangeKey;
+
+use crate::EngineError;
+use crate::follow::{Applied, ReadModel, Record};
+
+/// The scoring pool as a read model.
+pub struct PoolModel {
+    pool: Arc<RwLock<ParticipantPool>>,
+    applied: AtomicU64,
+}
+
+impl PoolModel {
+    /// The pool, loaded up to `applied`.
+    pub fn new(pool: Arc<RwLock<ParticipantPool>>, applied: u64) -> Self {
+        Self { pool, applied: AtomicU64::new(applied) }
+    }
+}
+
+impl ReadModel for PoolModel {
+    fn name(&self) -> &'static str {
+        "pool"
+    }
+
+    fn apply(&self, batch: &[Applied]) -> Result<(), EngineError> {
+        let mut pool = self.pool.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut coaches = Vec::new();
+        for change in batch {
+            match (&change.key, &change.record) {
+                (ChangeKey::Participant(_), Some(Record::Participant(participant))) => {
+                    if let Err(error) = pool.upsert_participant(participant.clone()) {
+                        // A stored record the pool cannot take is a bug or damage, not a
+                        // reason to stop following: it is named and skipped.
+                        tracing::error!(participant = %participant.id, %error, "participant not loaded into the pool");
+                    }
+                }
+                (ChangeKey::Participant(id), _) => {
+                    pool.remove_participant(id);
+                }
+                (ChangeKey::Coach(_), Some(Record::Coach(coach))) => coaches.push(coach.clone()),
+                (ChangeKey::Coach(id), _) => {
+                    if !coaches.is_empty() {
+                        pool.upsert_coaches(std::mem::take(&mut coaches))?;
+                    }
+                    pool.remove_coach(id);
+                }
+                (ChangeKey::Offer(_), _) => {}
+            }
+        }
+        if !coaches.is_empty() {
+            pool.upsert_coaches(coaches)?;
+        }
+        if let Some(last) = batch.last() {
+            self.applied.store(last.seq, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    fn durable_seq(&self) -> u64 {
+        self.applied.load(Ordering::Acquire)
+    }
+}
+
+/// The offer index as a read model: applying queues the changes to the index's writer
+/// thread, which commits them in groups; durable is its last committed checkpoint.
+pub struct IndexModel {
+    index: Arc<OfferIndex>,
+}
+
+impl IndexModel {
+    /// The index.
+    pub fn new(index: Arc<OfferIndex>) -> Self {
+        Self { index }
+    }
+}
+
+impl ReadModel for IndexModel {
+    fn name(&self) -> &'static str {
+        "index"
+    }
+
+    fn apply(&self, batch: &[Applied]) -> Result<(), EngineError> {
+        for change in batch {
+            match (&change.key, &change.record) {
+                (ChangeKey::Offer(_), Some(Record::Offer(offer))) => self.index.enqueue_upsert(offer, change.seq)?,
+                (ChangeKey::Offer(key), _) => self.index.enqueue_delete(key, change.seq)?,
+                _ => {}
+            }
+        }
+        if let Some(last) = batch.last() {
+            self.index.advance_to(last.seq)?;
+        }
+        Ok(())
+    }
+
+    fn durable_seq(&self) -> u64 {
+        self.index.checkpoint()
+    }
+
+    fn failures(&self) -> u64 {
+        self.index.commit_health().failures
+    }
+}
