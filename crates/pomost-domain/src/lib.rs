@@ -11,6 +11,7 @@ mod error;
 mod geo;
 mod offer;
 mod participant;
+pub mod rules;
 mod skills;
 mod vocab;
 

@@ -157,6 +157,20 @@ impl Follower {
         self.wake.notify_all();
     }
 
+    /// Waits until every model has applied `seq`, at most `timeout`.
+    pub fn wait_all_applied(&self, seq: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.lock();
+        loop {
+            let done = state.models.iter().all(|m| m.applied >= seq);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if done || left.is_zero() {
+                return done;
+            }
+            state = self.applied.wait_timeout(state, left).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
+        }
+    }
+
     /// Waits until `model` has applied `seq` (read-your-writes), at most `timeout`.
     pub fn wait_applied(&self, model: &str, seq: u64, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;

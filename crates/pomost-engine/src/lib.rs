@@ -203,6 +203,15 @@ impl Engine {
         self.pool().len()
     }
 
+    /// Waits until every read model has applied every change written so far, at most
+    /// `timeout`; whether they have.
+    pub fn wait_for_read_models(&self, timeout: Duration) -> bool {
+        match self.store.last_seq() {
+            Ok(last) => self.follower.wait_all_applied(last, timeout),
+            Err(_) => false,
+        }
+    }
+
     /// Commits pending index work (for shutdown). A failed commit loses nothing (the store
     /// has every change; the next start replays them), so it is logged, not returned.
     pub fn flush(&self) -> Result<(), EngineError> {

@@ -37,7 +37,8 @@ pub struct IndexOptions {
     pub commit_interval: Duration,
     /// Memory for tantivy's indexing buffers, bytes.
     pub writer_memory_bytes: usize,
-    /// Weeks of adaptation period that bridge one stage (the scoring policy's value).
+    /// Weeks of adaptation period that bridge one stage (the scoring policy's value, used
+    /// at query time; documents hold only the offer's facts).
     pub adaptation_weeks_per_stage: u8,
 }
 
@@ -59,6 +60,7 @@ pub struct OfferIndex {
     fields: Arc<OfferFields>,
     reader: IndexReader,
     writer: WriterHandle,
+    weeks_per_stage: u8,
 }
 
 impl OfferIndex {
@@ -71,8 +73,30 @@ impl OfferIndex {
             .map_err(|error| IndexError::Open { path: dir.to_owned(), detail: error.to_string() })?;
         let (schema, fields) = OfferFields::schema();
         let directory = faults::FaultyDirectory::new(directory, dir);
-        let index = Index::open_or_create(directory, schema).map_err(|error| IndexError::classify(dir, error))?;
+        let index = match Index::open_or_create(directory.clone(), schema.clone()) {
+            Ok(index) => index,
+            // An index written by an older build with another schema: it is derived data,
+            // so it is rebuilt (the engine replays every change into the empty index).
+            Err(tantivy::TantivyError::SchemaError(detail)) => {
+                tracing::warn!(dir = %dir.display(), %detail, "offer index has an older schema; rebuilding it from the store");
+                Self::empty_dir(dir)?;
+                Index::open_or_create(directory, schema).map_err(|error| IndexError::classify(dir, error))?
+            }
+            Err(error) => return Err(IndexError::classify(dir, error)),
+        };
         Self::start(index, Some(dir.to_owned()), fields, options)
+    }
+
+    fn empty_dir(dir: &Path) -> Result<(), IndexError> {
+        let open = |error: std::io::Error| IndexError::Open { path: dir.to_owned(), detail: error.to_string() };
+        for entry in std::fs::read_dir(dir).map_err(open)? {
+            let path = entry.map_err(open)?.path();
+            if path.file_name().is_some_and(|name| name == ".tantivy-writer.lock" || name == ".tantivy-meta.lock") {
+                continue;
+            }
+            if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) }.map_err(open)?;
+        }
+        Ok(())
     }
 
     /// An index in memory, for tests and demos.
@@ -97,7 +121,7 @@ impl OfferIndex {
             .map_err(|error| IndexError::classify(&where_, error))?;
         let fields = Arc::new(fields);
         let writer = WriterHandle::spawn(&index, reader.clone(), fields.clone(), options, checkpoint, &where_)?;
-        Ok(Self { path, fields, reader, writer })
+        Ok(Self { path, fields, reader, writer, weeks_per_stage: options.adaptation_weeks_per_stage })
     }
 
     /// The directory, if on disk.

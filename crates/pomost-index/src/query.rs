@@ -3,9 +3,7 @@
 
 use std::ops::Bound;
 
-use pomost_domain::{
-    AccommodationSet, ContractSet, DisabilityDegree, GeoPoint, OfferKey, Participant, Stage, TerytCode,
-};
+use pomost_domain::{AccommodationSet, ContractSet, GeoPoint, OfferKey, Participant, Stage, TerytCode, rules};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
@@ -229,10 +227,7 @@ impl OfferIndex {
             clauses.push((Occur::Must, term_u64(fields.accommodations, accommodation as u64)));
         }
         if let Some(stage) = query.stage {
-            clauses.push((
-                Occur::Must,
-                range_u64(fields.lowest_stage, Bound::Unbounded, Bound::Included(u64::from(stage.rank()))),
-            ));
+            clauses.push((Occur::Must, accepts_stage(fields, stage, self.weeks_per_stage)));
         }
         let limit = query.limit.min(MAX_PAGE);
         if query.offset > MAX_OFFSET {
@@ -260,10 +255,7 @@ impl OfferIndex {
         let searcher = self.reader.searcher();
         let fields = &self.fields;
         let mut clauses = open_filters(fields, today);
-        clauses.push((
-            Occur::Must,
-            range_u64(fields.lowest_stage, Bound::Unbounded, Bound::Included(u64::from(participant.stage.rank()))),
-        ));
+        clauses.push((Occur::Must, accepts_stage(fields, participant.stage, self.weeks_per_stage)));
         clauses.push((Occur::Must, reachable(fields, participant)));
         if let Some(limits) = legal_limits(fields, participant) {
             clauses.push((Occur::Must, limits));
@@ -320,16 +312,31 @@ fn reachable(fields: &OfferFields, participant: &Participant) -> Box<dyn Query> 
     Box::new(BooleanQuery::new(vec![(Occur::Should, term_u64(fields.remote, 1)), (Occur::Should, Box::new(nearby))]))
 }
 
-/// The legal working-time norms as a filter, or `None` when they do not apply to the person.
-fn legal_limits(fields: &OfferFields, participant: &Participant) -> Option<Box<dyn Query>> {
-    if participant.disability.working_time_exemption {
-        return None;
+/// Offers that accept a person at `stage`, by `pomost_domain::rules`: the stated minimum
+/// is met, or the adaptation period is long enough to bridge the difference.
+fn accepts_stage(fields: &OfferFields, stage: Stage, weeks_per_stage: u8) -> Box<dyn Query> {
+    let mut any_of: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Should, range_u64(fields.min_stage, Bound::Unbounded, Bound::Included(u64::from(stage.rank()))))];
+    for min_stage in Stage::ALL.into_iter().filter(|min_stage| min_stage.rank() > stage.rank()) {
+        let weeks = rules::adaptation_weeks_needed(min_stage, stage, weeks_per_stage);
+        let bridged = BooleanQuery::new(vec![
+            (Occur::Must, term_u64(fields.min_stage, u64::from(min_stage.rank()))),
+            (Occur::Must, range_u64(fields.adaptation_weeks, Bound::Included(u64::from(weeks)), Bound::Unbounded)),
+        ]);
+        any_of.push((Occur::Should, Box::new(bridged)));
     }
-    let (daily, weekly) = match participant.disability.degree {
-        DisabilityDegree::None => return None,
-        DisabilityDegree::Light => (8.0, 40.0),
-        DisabilityDegree::Moderate | DisabilityDegree::Severe => (7.0, 35.0),
-    };
+    Box::new(BooleanQuery::new(any_of))
+}
+
+/// The legal working-time norms (`pomost_domain::rules`) as a filter, or `None` when they
+/// do not bind the person; guarding work is exempt.
+fn legal_limits(fields: &OfferFields, participant: &Participant) -> Option<Box<dyn Query>> {
+    let norms = rules::working_time_norms_apply(
+        participant.disability.degree,
+        participant.disability.working_time_exemption,
+        false,
+    )?;
+    let (daily, weekly) = (f64::from(norms.daily_hours), f64::from(norms.weekly_hours));
     // Widening f32 hours to f64 is exact, so the comparison matches the scoring crate's.
     let within_norms = BooleanQuery::new(vec![
         (Occur::Must, range_f64(fields.weekly_hours, Bound::Unbounded, Bound::Included(weekly))),

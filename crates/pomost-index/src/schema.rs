@@ -28,7 +28,8 @@ pub(crate) struct OfferFields {
     pub(crate) remote: Field,
     pub(crate) lat: Field,
     pub(crate) lon: Field,
-    pub(crate) lowest_stage: Field,
+    pub(crate) min_stage: Field,
+    pub(crate) adaptation_weeks: Field,
     pub(crate) weekly_hours: Field,
     pub(crate) daily_hours: Field,
     pub(crate) night_work: Field,
@@ -64,7 +65,8 @@ impl OfferFields {
             remote: builder.add_u64_field("remote", filter.clone()),
             lat: builder.add_f64_field("lat", filter.clone()),
             lon: builder.add_f64_field("lon", filter.clone()),
-            lowest_stage: builder.add_u64_field("lowest_stage", filter.clone()),
+            min_stage: builder.add_u64_field("min_stage", filter.clone()),
+            adaptation_weeks: builder.add_u64_field("adaptation_weeks", filter.clone()),
             weekly_hours: builder.add_f64_field("weekly_hours", filter.clone()),
             daily_hours: builder.add_f64_field("daily_hours", filter.clone()),
             night_work: builder.add_u64_field("night_work", filter.clone()),
@@ -79,9 +81,9 @@ impl OfferFields {
         (builder.build(), fields)
     }
 
-    /// The document for an offer applied at change `seq`; `weeks_per_stage` turns the
-    /// adaptation period into stages bridged.
-    pub(crate) fn document(&self, offer: &Offer, seq: u64, weeks_per_stage: u8) -> TantivyDocument {
+    /// The document for an offer applied at change `seq`: facts only (the stated minimum
+    /// stage and the adaptation weeks, never what a policy derives from them).
+    pub(crate) fn document(&self, offer: &Offer, seq: u64) -> TantivyDocument {
         let mut document = TantivyDocument::default();
         document.add_text(self.key, key_text(&offer.key));
         document.add_text(self.source, &offer.key.source);
@@ -108,8 +110,8 @@ impl OfferFields {
             }
             Workplace::Remote => document.add_u64(self.remote, 1),
         }
-        let bridged = offer.adaptation_weeks / weeks_per_stage.max(1);
-        document.add_u64(self.lowest_stage, u64::from(offer.min_stage.rank().saturating_sub(bridged)));
+        document.add_u64(self.min_stage, u64::from(offer.min_stage.rank()));
+        document.add_u64(self.adaptation_weeks, u64::from(offer.adaptation_weeks));
         document.add_f64(self.weekly_hours, f64::from(offer.weekly_hours));
         document.add_f64(self.daily_hours, f64::from(offer.daily_hours));
         document.add_u64(self.night_work, u64::from(offer.night_work));

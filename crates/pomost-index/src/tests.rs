@@ -262,3 +262,40 @@ fn candidates_prefer_the_persons_skills() {
     assert_eq!(hits.iter().map(|hit| hit.key.external_id.as_str()).collect::<Vec<_>>(), ["cleaning", "sewing"]);
     assert!(hits[0].score > hits[1].score);
 }
+
+#[test]
+fn an_index_with_an_older_schema_is_rebuilt_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut builder = tantivy::schema::Schema::builder();
+        builder.add_u64_field("lowest_stage", tantivy::schema::INDEXED);
+        let old = tantivy::Index::create_in_dir(dir.path(), builder.build()).unwrap();
+        let mut writer: tantivy::IndexWriter = old.writer(15_000_000).unwrap();
+        writer.commit().unwrap();
+    }
+    let index = OfferIndex::open(dir.path(), IndexOptions::default()).unwrap();
+    assert_eq!(index.checkpoint(), 0, "replay from the first change");
+    index.upsert(&offer("a", "Sprzątanie"), 1).unwrap();
+    index.flush().unwrap();
+    assert_eq!(found(&index, &text("sprzątanie")), ["a"]);
+}
+
+#[test]
+fn stage_filters_follow_the_policy_at_query_time() {
+    let mut bridging = offer("bridging", "Praca");
+    bridging.min_stage = Stage::OpenMarket;
+    bridging.adaptation_weeks = 16;
+    for (weeks_per_stage, accepted) in [(8, true), (9, false)] {
+        let index = OfferIndex::in_memory(IndexOptions {
+            adaptation_weeks_per_stage: weeks_per_stage,
+            ..IndexOptions::default()
+        })
+        .unwrap();
+        index.upsert(&bridging, 1).unwrap();
+        index.flush().unwrap();
+        let mut query = text("");
+        // Two stages below the open market: 16 weeks bridge two stages at 8 a stage.
+        query.stage = Some(Stage::ShelteredEmployment);
+        assert_eq!(!found(&index, &query).is_empty(), accepted, "{weeks_per_stage} weeks a stage");
+    }
+}

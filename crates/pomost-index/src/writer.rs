@@ -326,7 +326,7 @@ impl WriterLoop {
             return Ok(IndexOutcome::Stale { indexed_version });
         }
         self.writer.delete_term(Term::from_field_text(self.fields.key, &key));
-        self.writer.add_document(self.fields.document(offer, seq, self.options.adaptation_weeks_per_stage))?;
+        self.writer.add_document(self.fields.document(offer, seq))?;
         self.pending.insert(key, Some(offer.version));
         self.note_applied(seq);
         Ok(IndexOutcome::Applied)

@@ -86,7 +86,6 @@ impl<'a> OfferContext<'a> {
                 .fold(0, |set, entry| set | entry.supported),
             None => coaches.coverable(),
         };
-        let bridged = offer.adaptation_weeks / policy.adaptation_weeks_per_stage;
         let requirements = compile_requirements(offer, policy);
         Self {
             offer,
@@ -97,7 +96,11 @@ impl<'a> OfferContext<'a> {
             legal_forbids: DisabilityDegree::ALL.map(|degree| !working_time_violations(degree, offer).is_empty()),
             provided: offer.accommodations_provided.as_u16(),
             min_stage: offer.min_stage.rank(),
-            lowest_stage: offer.min_stage.rank().saturating_sub(bridged),
+            lowest_stage: pomost_domain::rules::lowest_stage_accepted(
+                offer.min_stage,
+                offer.adaptation_weeks,
+                policy.adaptation_weeks_per_stage,
+            ),
             contract_bit: 1 << (offer.contract_type as u8),
             credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit),
             site_coaches,
@@ -120,50 +123,9 @@ fn compile_requirements(offer: &Offer, policy: &ScoringPolicy) -> Vec<Requiremen
         .collect()
 }
 
-/// Legal norms of working time for a certificate degree (Act of 27 August 1997, art. 15):
-/// hours a day and a week. `None` without a certificate.
-pub(crate) fn legal_limits(degree: DisabilityDegree) -> Option<(f32, f32)> {
-    match degree {
-        DisabilityDegree::None => None,
-        DisabilityDegree::Light => Some((8.0, 40.0)),
-        DisabilityDegree::Moderate | DisabilityDegree::Severe => Some((7.0, 35.0)),
-    }
-}
-
 /// Every way the offer breaks the legal working-time norms for a person with this degree
-/// and no physician's exemption, in words for the person. Empty when none apply (no
-/// certificate, or guarding work, to which art. 16 says the norms do not apply).
+/// and no physician's exemption, in words for the person (the rule itself lives in
+/// `pomost_domain::rules`). Empty when none apply.
 pub(crate) fn working_time_violations(degree: DisabilityDegree, offer: &Offer) -> Vec<String> {
-    let Some((daily_limit, weekly_limit)) = legal_limits(degree) else { return Vec::new() };
-    if offer.guarding_work {
-        return Vec::new();
-    }
-    let mut violations = Vec::new();
-    if offer.weekly_hours > weekly_limit {
-        violations.push(format!(
-            "offer needs {} h/week; the legal limit for this person is {weekly_limit} h/week",
-            offer.weekly_hours
-        ));
-    }
-    if offer.daily_hours > daily_limit {
-        violations.push(format!(
-            "offer needs {} h/day; the legal limit for this person is {daily_limit} h/day",
-            offer.daily_hours
-        ));
-    }
-    if offer.night_work {
-        violations.push(
-            "offer includes night work, which the law does not allow for a person with a disability certificate \
-             without a physician's consent"
-                .to_owned(),
-        );
-    }
-    if offer.overtime {
-        violations.push(
-            "offer includes overtime, which the law does not allow for a person with a disability certificate \
-             without a physician's consent"
-                .to_owned(),
-        );
-    }
-    violations
+    pomost_domain::rules::working_time_violations(degree, false, offer).iter().map(ToString::to_string).collect()
 }
