@@ -8,7 +8,7 @@ use config::{Config, Environment, File, FileFormat};
 use pomost_store::Synchronous;
 use serde::Deserialize;
 
-use crate::auth::Role;
+use crate::role::Role;
 
 /// The defaults compiled into the binary.
 pub const DEFAULT_CONFIG_TOML: &str = include_str!("../config/default.toml");

@@ -22,6 +22,7 @@ pub mod demo;
 pub mod edge;
 pub mod error;
 pub mod grpc;
+pub mod role;
 pub mod server;
 pub mod simulate;
 

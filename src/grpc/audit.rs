@@ -1,7 +1,7 @@
 use pomost_store::AuditQuery;
 use tonic::{Request, Response, Status};
 
-use super::{Shared, blocking, invalid};
+use super::support::{Shared, blocking, invalid};
 use crate::convert;
 use crate::proto::audit_service_server::AuditService;
 use crate::proto::{AuditEntry, AuditResult, AuditStats, GetAuditStatsRequest, ListAuditRequest, ListAuditResponse};

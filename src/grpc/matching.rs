@@ -2,7 +2,7 @@ use pomost_domain::{ParticipantId, ValidationError};
 use pomost_engine::{OfferRef, Requester};
 use tonic::{Request, Response, Status};
 
-use super::{Shared, as_of, blocking, blocking_cancellable, caller, invalid, request_id};
+use super::support::{Shared, as_of, blocking, blocking_cancellable, caller, invalid, request_id};
 use crate::convert;
 use crate::proto::matching_service_server::MatchingService;
 use crate::proto::{

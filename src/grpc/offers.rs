@@ -3,7 +3,7 @@ use pomost_index::SearchQuery;
 use pomost_store::WriteOutcome;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{Shared, Upload, as_of, blocking, invalid, written};
+use super::support::{Shared, Upload, as_of, blocking, invalid, written};
 use crate::convert;
 use crate::proto::offer_service_server::OfferService;
 use crate::proto::{

@@ -2,7 +2,7 @@ use pomost_domain::{CoachId, ParticipantId};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::offers::write_result;
-use super::{Shared, Upload, blocking, invalid, written};
+use super::support::{Shared, Upload, blocking, invalid, written};
 use crate::convert;
 use crate::proto::participant_service_server::ParticipantService;
 use crate::proto::{

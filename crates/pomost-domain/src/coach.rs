@@ -2,8 +2,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::ValidationError;
 use crate::error::{check_hours, check_id};
-use crate::{AccommodationSet, DisabilityCause, GeoPoint, Location, TerytCode, UnitKind, ValidationError};
+use crate::geo::{GeoPoint, Location, TerytCode};
+use crate::vocab::{AccommodationSet, DisabilityCause, UnitKind};
 
 /// Largest service radius a coach may state, km.
 pub const MAX_COACH_RADIUS_KM: f32 = 300.0;
@@ -117,7 +119,7 @@ impl JobCoach {
         check_id("unit_id", &self.unit_id)?;
         self.area.validate().map_err(|error| error.under("area"))?;
         for (index, accommodation) in self.accommodations_supported.iter().enumerate() {
-            if accommodation.kind() == crate::AccommodationKind::Workplace {
+            if accommodation.kind() == crate::vocab::AccommodationKind::Workplace {
                 return Err(ValidationError::new(
                     format!("accommodations_supported[{index}]"),
                     format!(

@@ -38,6 +38,10 @@ impl fmt::Display for ValidationError {
     }
 }
 
+/// Upper bound of weekly hours any record may state (12 h a day, 7 days a week); beyond it a
+/// value is a data-entry error, not a job.
+pub const MAX_WEEKLY_HOURS: f32 = 84.0;
+
 /// Longest piece of a client's input an error message quotes, in characters.
 pub const MAX_QUOTE_CHARS: usize = 64;
 

@@ -3,7 +3,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ValidationError;
+use crate::error::ValidationError;
 
 /// Mean Earth radius used for great-circle distances.
 const EARTH_RADIUS_KM: f64 = 6371.0088;
@@ -86,16 +86,17 @@ impl TerytCode {
         if !matches!(len, 2 | 4 | 6 | 7) || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ValidationError::new(
                 "",
-                format!("{} is not a TERYT code (2, 4, 6 or 7 digits)", crate::quote(text)),
+                format!("{} is not a TERYT code (2, 4, 6 or 7 digits)", crate::error::quote(text)),
             ));
         }
-        let digits: u32 =
-            text.parse().map_err(|_| ValidationError::new("", format!("{} is not a number", crate::quote(text))))?;
+        let digits: u32 = text
+            .parse()
+            .map_err(|_| ValidationError::new("", format!("{} is not a number", crate::error::quote(text))))?;
         let voivodeship = digits / 10u32.pow(len as u32 - 2);
         if !(2..=32).contains(&voivodeship) || !voivodeship.is_multiple_of(2) {
             return Err(ValidationError::new(
                 "",
-                format!("{} does not start with a voivodeship code (02, 04, …, 32)", crate::quote(text)),
+                format!("{} does not start with a voivodeship code (02, 04, …, 32)", crate::error::quote(text)),
             ));
         }
         Ok(Self { digits, len: len as u8 })

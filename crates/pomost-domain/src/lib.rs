@@ -16,7 +16,7 @@ mod skills;
 mod vocab;
 
 pub use coach::{CoachArea, CoachId, JobCoach, MAX_COACH_CAPACITY_HOURS, MAX_COACH_RADIUS_KM};
-pub use error::{MAX_QUOTE_CHARS, ValidationError, quote};
+pub use error::{MAX_QUOTE_CHARS, MAX_WEEKLY_HOURS, ValidationError, quote};
 pub use geo::{GeoPoint, Location, TerytCode};
 pub use offer::{Employer, MAX_ADAPTATION_WEEKS, MAX_OFFER_SKILLS, Offer, OfferKey, Workplace};
 pub use participant::{
@@ -27,7 +27,3 @@ pub use vocab::{
     Accommodation, AccommodationKind, AccommodationSet, ContractSet, ContractType, DisabilityCause, DisabilityDegree,
     PERSONAL_ACCOMMODATIONS, Stage, UnitKind,
 };
-
-/// Upper bound of weekly hours any record may state (12 h a day, 7 days a week); beyond it a
-/// value is a data-entry error, not a job.
-pub const MAX_WEEKLY_HOURS: f32 = 84.0;

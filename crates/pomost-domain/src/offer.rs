@@ -4,8 +4,11 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::error::{MAX_WEEKLY_HOURS, ValidationError};
 use crate::error::{check_hours, check_id};
-use crate::{AccommodationSet, ContractType, Location, MAX_WEEKLY_HOURS, SkillRequirement, Stage, ValidationError};
+use crate::geo::Location;
+use crate::skills::SkillRequirement;
+use crate::vocab::{AccommodationSet, ContractType, Stage};
 
 /// Most skills (must-have and nice-to-have together) one offer may list; keeps per-request
 /// scoring state on the stack.
@@ -132,7 +135,7 @@ impl Offer {
         if self.occupation_code.len() != 6 || !self.occupation_code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ValidationError::new(
                 "occupation_code",
-                format!("{} is not a 6-digit KZiS code", crate::quote(&self.occupation_code)),
+                format!("{} is not a 6-digit KZiS code", crate::error::quote(&self.occupation_code)),
             ));
         }
         self.validate_skills()?;
@@ -179,7 +182,7 @@ impl Offer {
                 if !seen.insert(&requirement.skill) {
                     return Err(ValidationError::new(
                         format!("{path}.skill"),
-                        format!("{} is listed twice", crate::quote(requirement.skill.as_str())),
+                        format!("{} is listed twice", crate::error::quote(requirement.skill.as_str())),
                     ));
                 }
             }
@@ -216,7 +219,8 @@ mod tests {
     use time::macros::date;
 
     use super::*;
-    use crate::{GeoPoint, SkillId, TerytCode};
+    use crate::geo::{GeoPoint, TerytCode};
+    use crate::skills::SkillId;
 
     fn offer() -> Offer {
         Offer {

@@ -4,11 +4,11 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::error::ValidationError;
 use crate::error::{check_hours, check_id};
-use crate::{
-    AccommodationSet, ContractSet, DisabilityCause, DisabilityDegree, Location, SkillClaim, Stage, UnitKind,
-    ValidationError,
-};
+use crate::geo::Location;
+use crate::skills::SkillClaim;
+use crate::vocab::{AccommodationSet, ContractSet, DisabilityCause, DisabilityDegree, Stage, UnitKind};
 
 /// Longest commute a participant may state, in kilometres.
 pub const MAX_COMMUTE_KM: f32 = 300.0;
@@ -138,7 +138,7 @@ impl Participant {
             if !seen.insert(&claim.skill) {
                 return Err(ValidationError::new(
                     format!("skills[{index}].skill"),
-                    format!("{} is listed twice", crate::quote(claim.skill.as_str())),
+                    format!("{} is listed twice", crate::error::quote(claim.skill.as_str())),
                 ));
             }
         }
@@ -154,7 +154,7 @@ impl Participant {
         }
         check_hours("coach_hours_per_week", self.coach_hours_per_week, MAX_COACH_HOURS)?;
         check_hours("max_commute_km", self.max_commute_km, MAX_COMMUTE_KM)?;
-        check_hours("available_hours_per_week", self.available_hours_per_week, crate::MAX_WEEKLY_HOURS)?;
+        check_hours("available_hours_per_week", self.available_hours_per_week, crate::error::MAX_WEEKLY_HOURS)?;
         if self.available_hours_per_week == 0.0 {
             return Err(ValidationError::new("available_hours_per_week", "must be more than 0"));
         }
@@ -172,7 +172,9 @@ mod tests {
     use time::macros::date;
 
     use super::*;
-    use crate::{Accommodation, GeoPoint, SkillId, SkillLevel, TerytCode};
+    use crate::geo::{GeoPoint, TerytCode};
+    use crate::skills::{SkillId, SkillLevel};
+    use crate::vocab::Accommodation;
 
     fn participant() -> Participant {
         Participant {

@@ -2,7 +2,8 @@
 //! the policy decides). The scoring crate, the offer index's queries and the explanations
 //! all ask these; none keeps a copy.
 
-use crate::{DisabilityDegree, Offer, Stage};
+use crate::offer::Offer;
+use crate::vocab::{DisabilityDegree, Stage};
 
 /// The legal working-time norms for a person with a disability certificate (Act of 27
 /// August 1997 on vocational and social rehabilitation, art. 15): at most these hours a

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ValidationError;
+use crate::error::ValidationError;
 
 /// Canonical skill id: an ESCO URI or a local code (`pl:sprzatanie`). Free-text labels from
 /// partners are normalised to these before they reach the domain.
@@ -25,7 +25,7 @@ impl SkillId {
             return Err(ValidationError::new("", "skill id is longer than 256 bytes"));
         }
         if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ValidationError::new("", format!("skill id {} contains whitespace", crate::quote(&id))));
+            return Err(ValidationError::new("", format!("skill id {} contains whitespace", crate::error::quote(&id))));
         }
         Ok(Self(id))
     }

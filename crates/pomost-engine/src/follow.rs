@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use pomost_domain::{JobCoach, Offer, Participant};
 use pomost_store::{ChangeKey, Store};
 
-use crate::EngineError;
+use crate::error::EngineError;
 
 /// Changes applied per batch.
 const BATCH: usize = 5_000;

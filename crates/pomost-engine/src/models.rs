@@ -9,7 +9,7 @@ use pomost_index::OfferIndex;
 use pomost_scoring::ParticipantPool;
 use pomost_store::ChangeKey;
 
-use crate::EngineError;
+use crate::error::EngineError;
 use crate::follow::{Applied, ReadModel, Record};
 
 /// The scoring pool as a read model.

@@ -12,8 +12,9 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 use time::Date;
 
+use crate::error::IndexError;
+use crate::index::OfferIndex;
 use crate::schema::OfferFields;
-use crate::{IndexError, OfferIndex};
 
 /// Largest page a search returns.
 pub const MAX_PAGE: usize = 1_000;

@@ -6,7 +6,11 @@ use pomost_domain::{
 use pomost_synth::Synth;
 use time::macros::date;
 
-use crate::{IndexError, IndexOptions, IndexOutcome, OfferIndex, SearchQuery};
+use crate::error::IndexError;
+use crate::index::OfferIndex;
+use crate::options::IndexOptions;
+use crate::query::SearchQuery;
+use crate::writer::IndexOutcome;
 
 const TODAY: time::Date = date!(2026 - 11 - 24);
 

@@ -18,8 +18,9 @@ use tantivy::query::{RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
 
+use crate::error::IndexError;
+use crate::options::IndexOptions;
 use crate::schema::{OfferFields, key_text};
-use crate::{IndexError, IndexOptions};
 
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

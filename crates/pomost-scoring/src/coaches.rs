@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use pomost_domain::{CoachId, JobCoach};
 
-use crate::ScoringError;
+use crate::error::ScoringError;
 use crate::grid::{Origin, cell_of, cells_within};
 use crate::record::{pack_teryt, packed_prefix};
 
@@ -181,4 +181,26 @@ impl CoachBook {
             }
         }
     }
+}
+
+/// How well a coach fits, in [0, 1]: half spare capacity after taking the person on, a
+/// quarter the share of still-open preferred accommodations the coach provides, a quarter
+/// closeness to the centre of the coach's area (0.5 for areas given by TERYT units only).
+/// With `hours` 0 and nothing open it is the best the coach can reach for anyone.
+#[inline]
+pub(crate) fn coach_quality(entry: &CoachEntry, hours: f32, preferred_open: u16, distance: Option<f32>) -> f32 {
+    let capacity = entry.coach.weekly_capacity_hours.max(f32::EPSILON);
+    let headroom = ((entry.free_hours() - hours) / capacity).clamp(0.0, 1.0);
+    let coverage = share(preferred_open & entry.supported, preferred_open);
+    let proximity = match distance {
+        Some(distance) => (1.0 - distance / entry.coach.area.radius_km.max(f32::EPSILON)).clamp(0.0, 1.0),
+        None => 0.5,
+    };
+    0.5 * headroom + 0.25 * coverage + 0.25 * proximity
+}
+
+/// Share of `of` that `met` holds, 1 when `of` is empty.
+#[inline]
+pub(crate) fn share(met: u16, of: u16) -> f32 {
+    if of == 0 { 1.0 } else { met.count_ones() as f32 / of.count_ones() as f32 }
 }

@@ -3,8 +3,7 @@
 use pomost_domain::{DisabilityDegree, Offer, Workplace};
 use time::Date;
 
-use crate::coaches::CoachBook;
-use crate::evaluate::coach_quality;
+use crate::coaches::{CoachBook, coach_quality};
 use crate::factors::Factor;
 use crate::grid::Origin;
 use crate::policy::ScoringPolicy;

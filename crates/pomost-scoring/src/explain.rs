@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::context::{OfferContext, working_time_violations};
+use crate::error::ScoringError;
 use crate::evaluate::{Evaluation, Mode, Support, best_credits, evaluate, factor_values, total};
 use crate::factors::{Factor, FactorScore};
+use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::reasons::ExclusionReason;
 use crate::record::{FLAG_EXEMPT, ParticipantRecord};
-use crate::{ScoringError, ScoringPolicy};
 
 /// A hard constraint a pair fails, with the words to show the person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,9 @@ use pomost_domain::{
 use time::Date;
 use time::macros::date;
 
-use crate::{Explanation, ParticipantPool, ScoringPolicy};
+use crate::explain::Explanation;
+use crate::policy::ScoringPolicy;
+use crate::pool::ParticipantPool;
 
 pub(crate) const TODAY: Date = date!(2026 - 11 - 24);
 

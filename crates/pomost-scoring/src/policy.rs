@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Factor, ScoringError};
+use crate::error::ScoringError;
+use crate::factors::Factor;
 
 /// Weight of each factor in the total score. A total lies in [0, sum of weights].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use pomost_domain::{Participant, TerytCode};
 
-use crate::ScoringError;
+use crate::error::ScoringError;
 use crate::skills::SkillBook;
 
 /// Skills kept inside the record; people with more keep all of theirs in the pool's

@@ -9,15 +9,16 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::context::OfferContext;
+use crate::error::ScoringError;
 use crate::evaluate::{Mode, Support, choose_coach, evaluate, factor_values, total};
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
 use crate::grid::cells_within;
+use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionCounts, ExclusionReason};
 use crate::record::ParticipantRecord;
 use crate::topk::{Ranked, TopK};
-use crate::{ScoringError, ScoringPolicy};
 
 /// What a labour office asks: the best `k` people for `offer`, as of `today` (which decides
 /// validity and waiting time, so the same request gives the same list).
@@ -207,9 +208,11 @@ mod tests {
     use pomost_domain::{ParticipantId, Workplace};
 
     use crate::fixtures::{TODAY, coach, krakow, offer, person, pool};
-    use crate::{ExclusionReason, ScoringPolicy, ShortlistRequest};
+    use crate::policy::ScoringPolicy;
+    use crate::reasons::ExclusionReason;
+    use crate::shortlist::ShortlistRequest;
 
-    fn ids(list: &crate::Shortlist) -> Vec<&str> {
+    fn ids(list: &crate::shortlist::Shortlist) -> Vec<&str> {
         list.candidates.iter().map(|candidate| candidate.participant_id.as_str()).collect()
     }
 
@@ -307,7 +310,7 @@ mod tests {
         let cancelled = std::sync::atomic::AtomicBool::new(true);
         assert_eq!(
             pool.shortlist_until(&ScoringPolicy::default(), &request, &cancelled),
-            Err(crate::ScoringError::Cancelled)
+            Err(crate::error::ScoringError::Cancelled)
         );
         let running = std::sync::atomic::AtomicBool::new(false);
         assert_eq!(pool.shortlist_until(&ScoringPolicy::default(), &request, &running).unwrap().candidates.len(), 2);

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use pomost_domain::{SkillId, SkillRelatedness};
 
-use crate::ScoringError;
+use crate::error::ScoringError;
 
 /// Most requirements an offer can have; matches the domain's limit so per-candidate state
 /// fits in a stack array.

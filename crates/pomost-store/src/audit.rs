@@ -1,3 +1,5 @@
+use std::path::PathBuf;
+
 use pomost_domain::{OfferKey, ParticipantId};
 use serde::{Deserialize, Serialize};
 
@@ -85,4 +87,41 @@ pub struct AuditQuery {
     pub after_entry: Option<u64>,
     /// At most this many entries.
     pub limit: usize,
+}
+
+/// The size of the audit log and its archives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditStats {
+    /// Entries in the log.
+    pub entries: u64,
+    /// Bytes of the log's files on disk (database, WAL, shared memory).
+    pub bytes_on_disk: u64,
+    /// Of those, bytes in free pages that new entries reuse.
+    pub free_bytes: u64,
+    /// Bytes of the pages holding entries, names and indexes (what the log's content
+    /// takes, WAL included, free pages not).
+    pub used_bytes: u64,
+    /// The oldest entry's time, ms since the epoch (0 for an empty log).
+    pub oldest_ms: i64,
+    /// The newest entry's time, ms since the epoch (0 for an empty log).
+    pub newest_ms: i64,
+    /// Archive files written so far.
+    pub archive_files: u64,
+    /// Their bytes.
+    pub archive_bytes: u64,
+}
+
+/// One archive written by [`AuditLog::archive_before`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveFile {
+    /// The gzip-compressed NDJSON file.
+    pub path: PathBuf,
+    /// Entries in it.
+    pub entries: u64,
+    /// First and last entry numbers.
+    pub first_entry: u64,
+    /// Last entry number.
+    pub last_entry: u64,
+    /// SHA-256 of the file, hex (also in the `.sha256` file beside it).
+    pub sha256: String,
 }

@@ -13,7 +13,7 @@
 use pomost_domain::OfferKey;
 use serde_json::{Map, Value};
 
-use crate::AuditEntry;
+use crate::audit::AuditEntry;
 
 const VERSION: u8 = 1;
 const HAS_K: u64 = 1;
@@ -385,7 +385,7 @@ pub(crate) fn decode_body(bytes: &[u8], at_ms: i64, offer: Option<&OfferKey>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AuditAction, AuditResult, Caller};
+    use crate::audit::{AuditAction, AuditResult, Caller};
 
     fn entry(request: Value, scores: &[f32]) -> AuditEntry {
         AuditEntry {

@@ -20,10 +20,11 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{AuditAction, AuditEntry, AuditQuery, Caller};
+use crate::audit::{ArchiveFile, AuditAction, AuditEntry, AuditQuery, AuditStats, Caller};
 use crate::audit_codec::{Body, decode_body, encode_body};
-use crate::sqlite::{SqliteOptions, classify, open_connection, refine};
-use crate::{Damage, StoreError, VerifyCounts};
+use crate::connection::{SqliteOptions, check_integrity, classify, open_connection, refine};
+use crate::error::StoreError;
+use crate::model::{Damage, VerifyCounts};
 
 /// The audit file inside the data directory.
 pub const AUDIT_FILE: &str = "audit.sqlite3";
@@ -67,43 +68,6 @@ enum Kind {
 
 const SEPARATOR: char = '\u{1f}';
 
-/// The size of the audit log and its archives.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuditStats {
-    /// Entries in the log.
-    pub entries: u64,
-    /// Bytes of the log's files on disk (database, WAL, shared memory).
-    pub bytes_on_disk: u64,
-    /// Of those, bytes in free pages that new entries reuse.
-    pub free_bytes: u64,
-    /// Bytes of the pages holding entries, names and indexes (what the log's content
-    /// takes, WAL included, free pages not).
-    pub used_bytes: u64,
-    /// The oldest entry's time, ms since the epoch (0 for an empty log).
-    pub oldest_ms: i64,
-    /// The newest entry's time, ms since the epoch (0 for an empty log).
-    pub newest_ms: i64,
-    /// Archive files written so far.
-    pub archive_files: u64,
-    /// Their bytes.
-    pub archive_bytes: u64,
-}
-
-/// One archive written by [`AuditLog::archive_before`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchiveFile {
-    /// The gzip-compressed NDJSON file.
-    pub path: PathBuf,
-    /// Entries in it.
-    pub entries: u64,
-    /// First and last entry numbers.
-    pub first_entry: u64,
-    /// Last entry number.
-    pub last_entry: u64,
-    /// SHA-256 of the file, hex (also in the `.sha256` file beside it).
-    pub sha256: String,
-}
-
 type Slot = Arc<Mutex<Option<Result<u64, StoreError>>>>;
 
 struct Writer {
@@ -131,7 +95,7 @@ impl AuditLog {
         let path = dir.join(AUDIT_FILE);
         let connection = open_connection(&path, options)?;
         if options.check_integrity {
-            crate::sqlite::check_integrity(&connection, &path)?;
+            check_integrity(&connection, &path)?;
         }
         connection.execute_batch(SCHEMA).map_err(|error| classify(&path, error))?;
         let reader = open_connection(&path, options)?;
@@ -546,7 +510,7 @@ fn read_entry(
         decode_body(&body, at_ms, offer.as_ref()).map_err(|detail| damaged(detail.to_owned()))?;
     let mut results = Vec::with_capacity(result_ids.len());
     for (id, score) in result_ids.into_iter().zip(scores) {
-        results.push(crate::AuditResult { id: names.get(connection, id)?, score });
+        results.push(crate::audit::AuditResult { id: names.get(connection, id)?, score });
     }
     Ok((
         entry as u64,

@@ -1,7 +1,7 @@
 //! The commit gate: a request whose deadline has passed must not be written. The service
 //! runs each write on a blocking thread inside [`with_commit_gate`]; right before a commit
 //! the store asks the gate, and a closed gate rolls the transaction back
-//! ([`crate::StoreError::DeadlinePassed`]). A thread-local keeps the store's interface free of
+//! ([`crate::error::StoreError::DeadlinePassed`]). A thread-local keeps the store's interface free of
 //! request plumbing, and a write outside any gate always commits.
 
 use std::cell::RefCell;

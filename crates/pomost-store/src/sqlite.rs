@@ -4,18 +4,18 @@
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId};
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::audit::{ArchiveFile, AuditStats};
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::audit_log::AuditLog;
-use crate::{
-    ArchiveFile, AuditStats, Change, ChangeKey, ChangeOp, Damage, Store, StoreError, VerifyCounts, WriteOutcome,
-};
+use crate::connection::{BUSY_ATTEMPTS, SqliteOptions, check_integrity, classify, open_connection, refine};
+use crate::error::StoreError;
+use crate::model::{Change, ChangeKey, ChangeOp, Damage, Store, VerifyCounts, WriteOutcome};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "pomost.sqlite3";
@@ -80,38 +80,6 @@ const RECORD_TABLES: [(&str, &str); 3] =
 /// The checksum stored beside a record's text.
 pub(crate) fn checksum(data: &str) -> i64 {
     i64::from(crc32fast::hash(data.as_bytes()))
-}
-
-/// How hard SQLite syncs a commit to disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Synchronous {
-    /// Survives a process crash; the last commits may be lost on power failure.
-    Normal,
-    /// Survives power failure too (fsync on every commit).
-    #[default]
-    Full,
-}
-
-/// Options of the embedded store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SqliteOptions {
-    /// Commit durability.
-    pub synchronous: Synchronous,
-    /// Run SQLite's quick integrity check on open (linear in the file size).
-    pub check_integrity: bool,
-    /// How long a write waits for a lock held by another process before it gives up
-    /// with [`StoreError::Busy`], ms (SQLite retries inside this bound).
-    pub busy_timeout_ms: u64,
-    /// Largest size the database file may reach, bytes (0: no cap). Past it writes fail
-    /// with [`StoreError::DiskFull`], exactly as on a full disk.
-    pub max_db_bytes: u64,
-}
-
-impl Default for SqliteOptions {
-    fn default() -> Self {
-        Self { synchronous: Synchronous::Full, check_integrity: true, busy_timeout_ms: 2_000, max_db_bytes: 0 }
-    }
 }
 
 /// The embedded store. One writer connection, one reader connection (WAL lets reads run
@@ -244,71 +212,6 @@ impl SqliteStore {
             }
         }
     }
-}
-
-/// Whole-transaction attempts on a busy database, each waiting up to the busy timeout.
-const BUSY_ATTEMPTS: u32 = 2;
-
-/// The error a caller can act on for SQLite's full-disk and busy codes.
-pub(crate) fn refine(error: StoreError, path: &Path, dir: &Path, busy_timeout_ms: u64) -> StoreError {
-    let StoreError::Database(inner) = &error else { return error };
-    match inner.sqlite_error_code() {
-        Some(ErrorCode::DiskFull) => StoreError::DiskFull { path: path.to_owned(), dir: dir.to_owned() },
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            StoreError::Busy { path: path.to_owned(), waited_ms: busy_timeout_ms }
-        }
-        Some(ErrorCode::SystemIoFailure) if inner.to_string().contains("No space") => {
-            StoreError::DiskFull { path: path.to_owned(), dir: dir.to_owned() }
-        }
-        _ => error,
-    }
-}
-
-pub(crate) fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
-    match error.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
-            StoreError::Corrupt { path: path.to_owned(), detail: error.to_string() }
-        }
-        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
-            StoreError::ReadOnly { path: path.to_owned() }
-        }
-        _ => StoreError::Open { path: path.to_owned(), detail: error.to_string() },
-    }
-}
-
-pub(crate) fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection, StoreError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let connection = Connection::open_with_flags(path, flags).map_err(|error| classify(path, error))?;
-    if connection.is_readonly(rusqlite::MAIN_DB).map_err(|error| classify(path, error))? {
-        return Err(StoreError::ReadOnly { path: path.to_owned() });
-    }
-    connection.busy_timeout(Duration::from_millis(options.busy_timeout_ms)).map_err(|error| classify(path, error))?;
-    let mode: String = connection
-        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-        .map_err(|error| classify(path, error))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Open {
-            path: path.to_owned(),
-            detail: format!("cannot switch to WAL mode (got {mode})"),
-        });
-    }
-    let synchronous = match options.synchronous {
-        Synchronous::Normal => "NORMAL",
-        Synchronous::Full => "FULL",
-    };
-    connection
-        .execute_batch(&format!("PRAGMA synchronous = {synchronous}; PRAGMA secure_delete = ON;"))
-        .map_err(|error| classify(path, error))?;
-    Ok(connection)
-}
-
-pub(crate) fn check_integrity(connection: &Connection, path: &Path) -> Result<(), StoreError> {
-    let verdict: String =
-        connection.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(|error| classify(path, error))?;
-    if verdict != "ok" {
-        return Err(StoreError::Corrupt { path: path.to_owned(), detail: verdict });
-    }
-    Ok(())
 }
 
 fn migrate(connection: &Connection, path: &Path) -> Result<(), StoreError> {

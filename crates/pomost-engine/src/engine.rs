@@ -1,0 +1,461 @@
+//! The engine itself: the store, the read models that follow it, the policy, and the
+//! record writes and reads the service calls (rankings are in `ranking.rs`).
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId, SkillRelatedness};
+use pomost_index::{IndexOptions, OfferIndex, SearchPage, SearchQuery};
+use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
+use pomost_store::{AuditEntry, AuditQuery, ChangeKey, SqliteStore, Store, WriteOutcome};
+
+use crate::disk::DiskGuard;
+use crate::error::EngineError;
+use crate::follow::{Applied, Follower, ModelLag, ReadModel, Record};
+use crate::models::{IndexModel, PoolModel};
+use crate::request::RankingLimits;
+use time::Date;
+
+/// How long a participant or coach write waits for the pool to apply it, so the next
+/// ranking sees it (read-your-writes); past it the write is still answered (it is stored,
+/// and the pool catches up).
+const POOL_WAIT: Duration = Duration::from_secs(2);
+
+/// The state every request works on: the store, the read models following it, the policy.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    disk: DiskGuard,
+    pool: Arc<RwLock<ParticipantPool>>,
+    index: Arc<OfferIndex>,
+    follower: Arc<Follower>,
+    follower_thread: Mutex<Option<JoinHandle<()>>>,
+    policy: ScoringPolicy,
+    pub(crate) limits: RankingLimits,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.follower.stop();
+        if let Some(thread) = self.follower_thread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The offer index's directory inside the data directory.
+pub const INDEX_DIR: &str = "offers-index";
+
+/// Where the engine keeps its data and how.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The data directory.
+    pub data_dir: std::path::PathBuf,
+    /// The embedded store's options.
+    pub store: pomost_store::SqliteOptions,
+    /// The offer index's options (its stage bridging comes from the policy).
+    pub index: IndexOptions,
+    /// Disk space set aside for the audit when the disk fills, bytes.
+    pub reserve_bytes: u64,
+    /// Bounds of ranking requests.
+    pub limits: RankingLimits,
+    /// Run the full integrity check at start and refuse to start on damage.
+    pub full_check_at_start: bool,
+}
+
+/// A page of offers found: the total, the offers with their relevance, the next page's cursor.
+pub type FoundOffers = (u64, Vec<(Offer, f32)>, Option<pomost_index::SearchCursor>);
+
+/// A recommended offer with its explanation.
+pub struct Recommendation {
+    /// The offer.
+    pub offer: Offer,
+    /// The explanation (eligible, with its score).
+    pub explanation: Explanation,
+}
+
+impl Engine {
+    /// Opens the store and index under the data directory and recovers the derived state:
+    /// loads participants and coaches into the pool and replays into the index every change
+    /// after its checkpoint.
+    pub fn open(
+        options: &EngineOptions,
+        policy: ScoringPolicy,
+        relatedness: &SkillRelatedness,
+    ) -> Result<Self, EngineError> {
+        let started = Instant::now();
+        let data_dir = &options.data_dir;
+        let store = SqliteStore::open(data_dir, options.store)?;
+        if options.full_check_at_start {
+            let mut damaged = Vec::new();
+            let counts = store.verify(&mut |damage| {
+                tracing::error!(what = %damage.what, detail = %damage.detail, "damaged stored item");
+                damaged.push(damage.what);
+            })?;
+            if counts.damaged > 0 {
+                return Err(EngineError::Store(pomost_store::StoreError::Damaged {
+                    what: format!("{} item(s) in {}", counts.damaged, data_dir.display()),
+                    detail: format!("first: {}", damaged.first().map_or("the database file", String::as_str)),
+                }));
+            }
+            tracing::info!(records = counts.records, audit_entries = counts.audit_entries, "full check: no damage");
+        }
+        let index = OfferIndex::open(
+            &data_dir.join(INDEX_DIR),
+            IndexOptions { adaptation_weeks_per_stage: policy.adaptation_weeks_per_stage, ..options.index },
+        )?;
+        let disk = DiskGuard::new(data_dir, options.reserve_bytes);
+        let engine = Self::assemble(Arc::new(store), data_dir, disk, index, policy, options.limits, relatedness)?;
+        tracing::info!(
+            participants = engine.pool().len(),
+            offers_indexed = engine.index.len(),
+            checkpoint = engine.index.checkpoint(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "recovered state from the store"
+        );
+        Ok(engine)
+    }
+
+    /// Loads the pool from the store as of its last change, then lets the follower bring
+    /// every read model up to date (the same loop that applies live writes), commits the
+    /// index, and starts the follower thread.
+    fn assemble(
+        store: Arc<dyn Store>,
+        data_dir: &std::path::Path,
+        disk: DiskGuard,
+        index: OfferIndex,
+        policy: ScoringPolicy,
+        limits: RankingLimits,
+        relatedness: &SkillRelatedness,
+    ) -> Result<Self, EngineError> {
+        // Everything up to `loaded` is in the scan; later changes the follower applies
+        // (applying one twice is harmless).
+        let loaded = store.last_seq()?;
+        let mut pool = ParticipantPool::new(relatedness)?;
+        store.for_each_participant(&mut |participant| {
+            if let Err(error) = pool.upsert_participant(participant) {
+                tracing::error!(%error, "stored participant not loaded into the pool");
+            }
+            Ok(())
+        })?;
+        pool.upsert_coaches(store.coaches()?)?;
+        pool.shrink_to_fit();
+        let pool = Arc::new(RwLock::new(pool));
+        let index = Arc::new(index);
+        let models: Vec<(Arc<dyn ReadModel>, u64)> = vec![
+            (Arc::new(PoolModel::new(pool.clone(), loaded)), loaded),
+            (Arc::new(IndexModel::new(index.clone())), index.checkpoint()),
+        ];
+        let follower = Arc::new(Follower::new(store.clone(), data_dir, models));
+        follower.catch_up()?;
+        index.flush()?;
+        let thread = {
+            let follower = follower.clone();
+            std::thread::Builder::new()
+                .name("change-follower".into())
+                .spawn(move || follower.run())
+                .map_err(|error| EngineError::Internal(format!("cannot start the change follower: {error}")))?
+        };
+        Ok(Self { store, disk, pool, index, follower, follower_thread: Mutex::new(Some(thread)), policy, limits })
+    }
+
+    /// How each read model follows the store; a model is `lagging` when a change committed
+    /// `max_lag` ago is still not durable in it.
+    pub fn follow_status(&self, max_lag: Duration) -> Result<Vec<ModelLag>, EngineError> {
+        self.follower.lag(max_lag)
+    }
+
+    fn pool(&self) -> RwLockReadGuard<'_, ParticipantPool> {
+        self.pool.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Hands the follower what a write committed, each record as written.
+    fn followed(&self, changes: Vec<Applied>) {
+        if !changes.is_empty() {
+            self.follower.written(changes);
+        }
+    }
+
+    /// Waits until the pool has applied `seq`, so the next ranking sees the write.
+    fn pool_sees(&self, seq: u64) {
+        if !self.follower.wait_applied("pool", seq, POOL_WAIT) {
+            tracing::warn!(seq, "the pool has not applied a write yet; rankings will see it once it does");
+        }
+    }
+
+    /// The scoring policy in force.
+    pub fn policy(&self) -> &ScoringPolicy {
+        &self.policy
+    }
+
+    /// Participants in the pool.
+    pub fn pool_size(&self) -> usize {
+        self.pool().len()
+    }
+
+    /// Waits until every read model has applied every change written so far, at most
+    /// `timeout`; whether they have.
+    pub fn wait_for_read_models(&self, timeout: Duration) -> bool {
+        match self.store.last_seq() {
+            Ok(last) => self.follower.wait_all_applied(last, timeout),
+            Err(_) => false,
+        }
+    }
+
+    /// Commits pending index work (for shutdown). A failed commit loses nothing (the store
+    /// has every change; the next start replays them), so it is logged, not returned.
+    pub fn flush(&self) -> Result<(), EngineError> {
+        if let Err(error) = self.index.flush() {
+            tracing::error!(%error, "index commit at shutdown failed; the next start replays from the checkpoint");
+        }
+        Ok(())
+    }
+
+    /// Stores a participant; returns once the pool has it.
+    pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, EngineError> {
+        self.disk.before_write()?;
+        let outcome = self.disk.observe(self.store.upsert_participant(&participant))?;
+        if let WriteOutcome::Written { seq } = outcome {
+            let key = ChangeKey::Participant(participant.id.clone());
+            self.followed(vec![Applied { seq, key, record: Some(Record::Participant(participant)) }]);
+            self.pool_sees(seq);
+        }
+        Ok(outcome)
+    }
+
+    /// Stores participants in one transaction; returns once the pool has them.
+    pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, EngineError> {
+        self.disk.before_write()?;
+        let outcomes = self.disk.observe(self.store.upsert_participants(participants))?;
+        let mut changes = Vec::new();
+        for (participant, outcome) in participants.iter().zip(&outcomes) {
+            if let WriteOutcome::Written { seq } = outcome {
+                let key = ChangeKey::Participant(participant.id.clone());
+                changes.push(Applied { seq: *seq, key, record: Some(Record::Participant(participant.clone())) });
+            }
+        }
+        let last = changes.last().map(|change| change.seq);
+        self.followed(changes);
+        if let Some(last) = last {
+            self.pool_sees(last);
+        }
+        Ok(outcomes)
+    }
+
+    /// Whether the store holds no change at all (a fresh data directory).
+    pub fn is_empty(&self) -> Result<bool, EngineError> {
+        Ok(self.store.last_seq()? == 0)
+    }
+
+    /// A stored participant.
+    pub fn participant(&self, id: &ParticipantId) -> Result<Participant, EngineError> {
+        self.store.participant(id)?.ok_or_else(|| EngineError::NotFound(format!("participant {id} is not registered")))
+    }
+
+    /// Erases a participant from the store; returns once the pool no longer has them.
+    pub fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, EngineError> {
+        let seq = self.disk.observe(self.store.delete_participant(id))?;
+        if let Some(seq) = seq {
+            self.followed(vec![Applied { seq, key: ChangeKey::Participant(id.clone()), record: None }]);
+            self.pool_sees(seq);
+        }
+        Ok(seq)
+    }
+
+    /// Stores a job coach; returns once the pool has them.
+    pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, EngineError> {
+        self.disk.before_write()?;
+        let outcome = self.disk.observe(self.store.upsert_coach(&coach))?;
+        if let WriteOutcome::Written { seq } = outcome {
+            let key = ChangeKey::Coach(coach.id.clone());
+            self.followed(vec![Applied { seq, key, record: Some(Record::Coach(coach)) }]);
+            self.pool_sees(seq);
+        }
+        Ok(outcome)
+    }
+
+    /// A stored job coach.
+    pub fn coach(&self, id: &CoachId) -> Result<JobCoach, EngineError> {
+        self.store.coach(id)?.ok_or_else(|| EngineError::NotFound(format!("job coach {id} is not registered")))
+    }
+
+    /// Deletes a job coach; returns once the pool no longer has them.
+    pub fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, EngineError> {
+        let seq = self.disk.observe(self.store.delete_coach(id))?;
+        if let Some(seq) = seq {
+            self.followed(vec![Applied { seq, key: ChangeKey::Coach(id.clone()), record: None }]);
+            self.pool_sees(seq);
+        }
+        Ok(seq)
+    }
+
+    /// Stores offers in one transaction; the index follows within a commit interval.
+    pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, EngineError> {
+        self.disk.before_write()?;
+        let outcomes = self.disk.observe(self.store.upsert_offers(offers))?;
+        let changes = offers
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(offer, outcome)| match outcome {
+                WriteOutcome::Written { seq } => Some(Applied {
+                    seq: *seq,
+                    key: ChangeKey::Offer(offer.key.clone()),
+                    record: Some(Record::Offer(offer.clone())),
+                }),
+                _ => None,
+            })
+            .collect();
+        self.followed(changes);
+        Ok(outcomes)
+    }
+
+    /// A stored offer.
+    pub fn offer(&self, key: &OfferKey) -> Result<Offer, EngineError> {
+        self.store.offer(key)?.ok_or_else(|| EngineError::NotFound(format!("offer {key} is not stored")))
+    }
+
+    /// Deletes an offer; the index follows within a commit interval.
+    pub fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, EngineError> {
+        let seq = self.disk.observe(self.store.delete_offer(key))?;
+        if let Some(seq) = seq {
+            self.followed(vec![Applied { seq, key: ChangeKey::Offer(key.clone()), record: None }]);
+        }
+        Ok(seq)
+    }
+
+    /// Searches offers and reads the hits from the store.
+    pub fn search_offers(&self, query: &SearchQuery) -> Result<FoundOffers, EngineError> {
+        let SearchPage { total, hits, next } = self.index.search(query)?;
+        let mut offers = Vec::with_capacity(hits.len());
+        for hit in hits {
+            if let Some(offer) = self.store.offer(&hit.key)? {
+                offers.push((offer, hit.score));
+            }
+        }
+        Ok((total as u64, offers, next))
+    }
+
+    /// A shortlist for an offer; gives up when `cancel` is set. Not audited: only the
+    /// ranking policy (`ranking.rs`) calls it.
+    pub(crate) fn rank_participants(
+        &self,
+        offer: &Offer,
+        k: usize,
+        today: Date,
+        cancel: &AtomicBool,
+    ) -> Result<Shortlist, EngineError> {
+        Ok(self.pool().shortlist_until(&self.policy, &ShortlistRequest { offer, k, today }, cancel)?)
+    }
+
+    /// One participant explained against one offer (not audited; see `ranking.rs`).
+    pub(crate) fn explain_pair(
+        &self,
+        id: &ParticipantId,
+        offer: &Offer,
+        today: Date,
+    ) -> Result<Explanation, EngineError> {
+        Ok(self.pool().explain(&self.policy, id, offer, today)?)
+    }
+
+    /// Offers for a participant: candidates from the index (reachable, lawful, by skills, or
+    /// by `text`), re-ranked by the scoring crate; only eligible ones, best first.
+    pub(crate) fn rank_offers(
+        &self,
+        id: &ParticipantId,
+        k: usize,
+        text: &str,
+        today: Date,
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        let participant = self.participant(id)?;
+        let wanted = k.saturating_mul(5).max(50);
+        let keys: Vec<OfferKey> = if text.trim().is_empty() {
+            self.index.candidates_for(&participant, wanted, today)?.into_iter().map(|hit| hit.key).collect()
+        } else {
+            let mut query = SearchQuery::text(text, today);
+            query.stage = Some(participant.stage);
+            query.limit = wanted;
+            self.index.search(&query)?.hits.into_iter().map(|hit| hit.key).collect()
+        };
+        let pool = self.pool();
+        let mut recommendations = Vec::new();
+        for key in keys {
+            let Some(offer) = self.store.offer(&key)? else { continue };
+            let explanation = pool.explain(&self.policy, id, &offer, today)?;
+            if explanation.score.is_some() {
+                recommendations.push(Recommendation { offer, explanation });
+            }
+        }
+        recommendations.sort_by(|a, b| {
+            let score = |recommendation: &Recommendation| recommendation.explanation.score.unwrap_or(0.0);
+            score(b).total_cmp(&score(a)).then_with(|| a.offer.key.cmp(&b.offer.key))
+        });
+        recommendations.truncate(k);
+        Ok(recommendations)
+    }
+
+    /// Appends an audit entry; returns once it is durable.
+    pub(crate) fn audit(&self, entry: &AuditEntry) -> Result<(), EngineError> {
+        match self.store.append_audit(entry) {
+            Err(error @ pomost_store::StoreError::DiskFull { .. }) => {
+                // The reserve goes to the audit: release it and try once more.
+                let _ = self.disk.observe::<()>(Err(error));
+                self.store.append_audit(entry)?;
+            }
+            other => {
+                other?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether record writes work, for health (false while the disk is full).
+    pub fn writes_ok(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.disk.subscribe()
+    }
+
+    /// Re-checks a full disk (called every few seconds by the server).
+    pub fn recheck_disk(&self) {
+        self.disk.recheck();
+    }
+
+    /// The audit log's size and archives.
+    pub fn audit_stats(&self) -> Result<pomost_store::AuditStats, EngineError> {
+        Ok(self.store.audit_stats()?)
+    }
+
+    /// Archives and removes audit entries older than `retention_days` (0: keep all).
+    pub fn apply_audit_retention(
+        &self,
+        retention_days: u32,
+        now_ms: i64,
+    ) -> Result<Option<pomost_store::ArchiveFile>, EngineError> {
+        if retention_days == 0 {
+            return Ok(None);
+        }
+        let cutoff = now_ms - i64::from(retention_days) * 86_400_000;
+        let archive = self.disk.observe(self.store.archive_audit_before(cutoff))?;
+        if let Some(archive) = &archive {
+            tracing::info!(
+                path = %archive.path.display(),
+                entries = archive.entries,
+                first = archive.first_entry,
+                last = archive.last_entry,
+                sha256 = %archive.sha256,
+                "audit entries past retention archived, then removed from the log"
+            );
+        }
+        Ok(archive)
+    }
+
+    /// Lists audit entries.
+    pub fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, EngineError> {
+        Ok(self.store.list_audit(query)?)
+    }
+
+    /// Removes expired offers from the index.
+    pub fn purge_expired(&self, today: Date) -> Result<(), EngineError> {
+        self.index.purge_expired(today)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,321 @@
+//! Tests of `evaluate.rs`, in their own file so the module they test and the fixtures
+//! they use never import each other.
+
+use pomost_domain::{Accommodation, ContractType, DisabilityCause, DisabilityDegree, SkillClaim, Stage, Workplace};
+use time::macros::date;
+
+use crate::explain::Explanation;
+use crate::factors::Factor;
+use crate::fixtures::{coach, explain_one, krakow, offer, person, skill};
+use crate::reasons::ExclusionReason;
+
+fn reasons(explanation: &Explanation) -> Vec<ExclusionReason> {
+    explanation.failed.iter().map(|failed| failed.reason).collect()
+}
+
+fn value(explanation: &Explanation, factor: Factor) -> f32 {
+    explanation.factors.iter().find(|score| score.factor == factor).map(|score| score.value).unwrap()
+}
+
+#[test]
+fn the_fixture_pair_is_eligible() {
+    let explanation = explain_one(person("a"), vec![], &offer());
+    assert!(explanation.failed.is_empty(), "{:?}", explanation.failed);
+    assert!(explanation.score.is_some());
+}
+
+#[test]
+fn no_consent_excludes() {
+    let mut someone = person("a");
+    someone.consent_to_matching = false;
+    let explanation = explain_one(someone, vec![], &offer());
+    assert_eq!(reasons(&explanation), [ExclusionReason::NoConsent]);
+    assert_eq!(explanation.score, None);
+}
+
+#[test]
+fn light_degree_excludes_night_work_unless_a_physician_consents() {
+    let mut someone = person("a");
+    someone.disability.degree = DisabilityDegree::Light;
+    someone.night_shifts_ok = true;
+    let mut night = offer();
+    night.night_work = true;
+    let explanation = explain_one(someone.clone(), vec![], &night);
+    assert_eq!(reasons(&explanation), [ExclusionReason::WorkingTimeLimit]);
+    assert!(explanation.failed[0].message.contains("night work"), "{}", explanation.failed[0].message);
+    someone.disability.working_time_exemption = true;
+    assert!(explain_one(someone, vec![], &night).failed.is_empty());
+}
+
+#[test]
+fn moderate_degree_excludes_forty_hours_but_light_does_not() {
+    let mut someone = person("a");
+    someone.disability.degree = DisabilityDegree::Moderate;
+    let explanation = explain_one(someone.clone(), vec![], &offer());
+    assert_eq!(reasons(&explanation), [ExclusionReason::WorkingTimeLimit, ExclusionReason::WorkingTimeLimit]);
+    assert_eq!(explanation.failed[0].message, "offer needs 40 h/week; the legal limit for this person is 35 h/week");
+    assert_eq!(explanation.failed[1].message, "offer needs 8 h/day; the legal limit for this person is 7 h/day");
+    someone.disability.degree = DisabilityDegree::Light;
+    assert!(explain_one(someone.clone(), vec![], &offer()).failed.is_empty());
+    let mut shorter = offer();
+    shorter.weekly_hours = 35.0;
+    shorter.daily_hours = 7.0;
+    someone.disability.degree = DisabilityDegree::Moderate;
+    assert!(explain_one(someone, vec![], &shorter).failed.is_empty());
+}
+
+#[test]
+fn light_degree_excludes_more_than_eight_hours_a_day() {
+    let mut someone = person("a");
+    someone.disability.degree = DisabilityDegree::Light;
+    let mut long_days = offer();
+    long_days.weekly_hours = 36.0;
+    long_days.daily_hours = 9.0;
+    let explanation = explain_one(someone, vec![], &long_days);
+    assert_eq!(explanation.failed.len(), 1);
+    assert_eq!(explanation.failed[0].message, "offer needs 9 h/day; the legal limit for this person is 8 h/day");
+}
+
+#[test]
+fn severe_degree_excludes_overtime_except_guarding_work() {
+    let mut someone = person("a");
+    someone.disability.degree = DisabilityDegree::Severe;
+    let mut overtime = offer();
+    overtime.weekly_hours = 35.0;
+    overtime.daily_hours = 7.0;
+    overtime.overtime = true;
+    let explanation = explain_one(someone.clone(), vec![], &overtime);
+    assert_eq!(reasons(&explanation), [ExclusionReason::WorkingTimeLimit]);
+    assert!(explanation.failed[0].message.contains("overtime"));
+    overtime.guarding_work = true;
+    assert!(explain_one(someone, vec![], &overtime).failed.is_empty());
+}
+
+#[test]
+fn night_work_needs_the_persons_acceptance() {
+    let mut night = offer();
+    night.night_work = true;
+    let explanation = explain_one(person("a"), vec![], &night);
+    assert_eq!(reasons(&explanation), [ExclusionReason::NightWorkNotAccepted]);
+}
+
+#[test]
+fn stage_below_minimum_is_bridged_by_adaptation_weeks() {
+    let mut someone = person("a");
+    someone.stage = Stage::VocationalTraining;
+    let mut demanding = offer();
+    demanding.min_stage = Stage::SupportedOpenMarket;
+    demanding.adaptation_weeks = 8;
+    let explanation = explain_one(someone.clone(), vec![], &demanding);
+    assert_eq!(reasons(&explanation), [ExclusionReason::StageTooLow]);
+    assert!(explanation.failed[0].message.contains("bridges 1 stage(s)"), "{}", explanation.failed[0].message);
+    demanding.adaptation_weeks = 16;
+    let bridged = explain_one(someone, vec![], &demanding);
+    assert!(bridged.failed.is_empty());
+    assert!((value(&bridged, Factor::Stage) - 0.3).abs() < 1e-6);
+}
+
+#[test]
+fn required_accommodation_needs_the_offer_or_a_coach() {
+    let mut deaf = person("a");
+    deaf.accommodations_required = Accommodation::PolishSignLanguage.into();
+    let explanation = explain_one(deaf.clone(), vec![], &offer());
+    assert_eq!(reasons(&explanation), [ExclusionReason::AccommodationNotCovered]);
+    assert!(explanation.failed[0].message.contains("Polish Sign Language"));
+
+    let with_coach = explain_one(deaf.clone(), vec![coach("c-1")], &offer());
+    assert!(with_coach.failed.is_empty());
+    assert_eq!(with_coach.suggested_coach.as_ref().map(|id| id.as_str()), Some("c-1"));
+
+    let mut no_sign_language = coach("c-1");
+    no_sign_language.accommodations_supported = Accommodation::EasyReadInstructions.into();
+    let explanation = explain_one(deaf.clone(), vec![no_sign_language], &offer());
+    assert_eq!(reasons(&explanation), [ExclusionReason::AccommodationNotCovered]);
+
+    let mut providing = offer();
+    providing.accommodations_provided = Accommodation::PolishSignLanguage.into();
+    let provided = explain_one(deaf, vec![], &providing);
+    assert!(provided.failed.is_empty());
+    assert_eq!(provided.suggested_coach, None);
+}
+
+#[test]
+fn coach_hours_need_free_capacity_or_a_mentor() {
+    let mut supported = person("a");
+    supported.coach_hours_per_week = 6.0;
+    assert_eq!(reasons(&explain_one(supported.clone(), vec![], &offer())), [ExclusionReason::NoJobCoach]);
+
+    let mut busy = coach("c-1");
+    busy.committed_hours = 16.0;
+    assert_eq!(reasons(&explain_one(supported.clone(), vec![busy], &offer())), [ExclusionReason::NoJobCoach]);
+
+    let mut far = coach("c-2");
+    far.area.teryt = vec![pomost_domain::TerytCode::parse("1465").unwrap()];
+    assert_eq!(reasons(&explain_one(supported.clone(), vec![far], &offer())), [ExclusionReason::NoJobCoach]);
+
+    let free = explain_one(supported.clone(), vec![coach("c-3")], &offer());
+    assert!(free.failed.is_empty());
+    assert_eq!(free.suggested_coach.as_ref().map(|id| id.as_str()), Some("c-3"));
+
+    let mut mentoring = offer();
+    mentoring.employer_mentor = true;
+    let mentored = explain_one(supported.clone(), vec![], &mentoring);
+    assert!(mentored.failed.is_empty());
+    assert!(mentored.employer_mentor);
+    assert_eq!(value(&mentored, Factor::Coach), 0.5);
+
+    let mut closed_door = offer();
+    closed_door.accepts_external_coach = false;
+    let explanation = explain_one(supported, vec![coach("c-3")], &closed_door);
+    assert_eq!(reasons(&explanation), [ExclusionReason::NoJobCoach]);
+    assert!(explanation.failed[0].message.contains("does not accept an external job coach"));
+}
+
+#[test]
+fn the_coach_with_the_most_spare_capacity_is_suggested() {
+    let mut supported = person("a");
+    supported.coach_hours_per_week = 4.0;
+    let capacities = [("c-a", 20.0, 14.0), ("c-b", 20.0, 2.0), ("c-c", 40.0, 30.0), ("c-d", 10.0, 7.0)];
+    let coaches: Vec<_> = capacities
+        .iter()
+        .map(|(id, capacity, committed)| {
+            let mut candidate = coach(id);
+            candidate.weekly_capacity_hours = *capacity;
+            candidate.committed_hours = *committed;
+            candidate
+        })
+        .collect();
+    let explanation = explain_one(supported.clone(), coaches.clone(), &offer());
+    assert_eq!(explanation.suggested_coach.as_ref().map(|id| id.as_str()), Some("c-b"));
+    let mut remote = offer();
+    remote.workplace = Workplace::Remote;
+    let explanation = explain_one(supported, coaches, &remote);
+    assert_eq!(explanation.suggested_coach.as_ref().map(|id| id.as_str()), Some("c-b"));
+}
+
+#[test]
+fn coach_radius_covers_the_workplace() {
+    let mut supported = person("a");
+    supported.coach_hours_per_week = 4.0;
+    let mut radius_coach = coach("c-1");
+    radius_coach.area.teryt.clear();
+    radius_coach.area.centre = Some(krakow(10.0).point);
+    radius_coach.area.radius_km = 15.0;
+    assert!(explain_one(supported.clone(), vec![radius_coach.clone()], &offer()).failed.is_empty());
+    radius_coach.area.radius_km = 5.0;
+    assert_eq!(reasons(&explain_one(supported, vec![radius_coach], &offer())), [ExclusionReason::NoJobCoach]);
+}
+
+#[test]
+fn commute_limit_excludes_except_remote_work() {
+    let mut far = offer();
+    far.workplace = Workplace::OnSite(krakow(30.0));
+    let explanation = explain_one(person("a"), vec![], &far);
+    assert_eq!(reasons(&explanation), [ExclusionReason::CommuteTooFar]);
+    assert!(
+        explanation.failed[0].message.starts_with("the workplace is 30.0 km from home"),
+        "{}",
+        explanation.failed[0].message
+    );
+    far.workplace = Workplace::Remote;
+    let remote = explain_one(person("a"), vec![], &far);
+    assert!(remote.failed.is_empty());
+    assert_eq!(value(&remote, Factor::Commute), 1.0);
+}
+
+#[test]
+fn closed_offers_exclude_everyone() {
+    let mut expired = offer();
+    expired.valid_until = date!(2026 - 11 - 20);
+    let explanation = explain_one(person("a"), vec![], &expired);
+    assert_eq!(reasons(&explanation), [ExclusionReason::OfferClosed]);
+    assert_eq!(explanation.failed[0].message, "the offer expired on 2026-11-20");
+    let mut filled = offer();
+    filled.positions = 0;
+    assert_eq!(explain_one(person("a"), vec![], &filled).failed[0].message, "the offer has no open positions");
+    let mut future = offer();
+    future.valid_from = date!(2026 - 12 - 01);
+    assert_eq!(explain_one(person("a"), vec![], &future).failed[0].message, "the offer opens on 2026-12-01");
+}
+
+#[test]
+fn explanation_lists_every_failed_constraint() {
+    let mut someone = person("a");
+    someone.consent_to_matching = false;
+    someone.disability.degree = DisabilityDegree::Moderate;
+    someone.stage = Stage::SocialActivation;
+    someone.coach_hours_per_week = 5.0;
+    let mut far = offer();
+    far.workplace = Workplace::OnSite(krakow(40.0));
+    far.weekly_hours = 38.0;
+    far.daily_hours = 7.0;
+    let found = reasons(&explain_one(someone, vec![], &far));
+    assert_eq!(
+        found,
+        [
+            ExclusionReason::CommuteTooFar,
+            ExclusionReason::NoConsent,
+            ExclusionReason::WorkingTimeLimit,
+            ExclusionReason::StageTooLow,
+            ExclusionReason::NoJobCoach
+        ]
+    );
+}
+
+#[test]
+fn skills_factor_gives_partial_credit() {
+    let full = explain_one(person("a"), vec![], &offer());
+    assert_eq!(value(&full, Factor::Skills), 1.0);
+
+    let mut related = person("a");
+    related.skills = vec![SkillClaim { skill: skill("laundry"), level: None }];
+    assert_eq!(value(&explain_one(related, vec![], &offer()), Factor::Skills), 0.5);
+
+    let mut unrelated = person("a");
+    unrelated.skills = vec![SkillClaim { skill: skill("welding"), level: None }];
+    assert_eq!(value(&explain_one(unrelated, vec![], &offer()), Factor::Skills), 0.0);
+
+    let mut wants_level_three = offer();
+    wants_level_three.required_skills[0].min_level = Some(pomost_domain::SkillLevel::new(3).unwrap());
+    let shortfall = value(&explain_one(person("a"), vec![], &wants_level_three), Factor::Skills);
+    assert!((shortfall - 2.0 / 3.0).abs() < 1e-6);
+
+    let mut with_nice = offer();
+    with_nice.nice_to_have_skills =
+        vec![pomost_domain::SkillRequirement { skill: skill("cooking"), min_level: None, weight: 1.0 }];
+    let must_only = value(&explain_one(person("a"), vec![], &with_nice), Factor::Skills);
+    assert!((must_only - 2.0 / 3.0).abs() < 1e-6, "must-have counts twice: {must_only}");
+}
+
+#[test]
+fn commute_factor_halves_at_the_policy_distance() {
+    let mut fifteen = offer();
+    fifteen.workplace = Workplace::OnSite(krakow(15.0));
+    let commute = value(&explain_one(person("a"), vec![], &fifteen), Factor::Commute);
+    assert!((commute - 0.5).abs() < 0.01, "{commute}");
+}
+
+#[test]
+fn accommodation_preferences_and_waiting_factors() {
+    let mut someone = person("a");
+    someone.accommodations_preferred = Accommodation::ExtraBreaks | Accommodation::QuietWorkspace;
+    someone.available_hours_per_week = 20.0;
+    someone.preferred_contracts = ContractType::SocialEmployment.into();
+    let mut providing = offer();
+    providing.accommodations_provided = Accommodation::ExtraBreaks.into();
+    let explanation = explain_one(someone, vec![], &providing);
+    assert_eq!(value(&explanation, Factor::Accommodations), 0.5);
+    assert_eq!(value(&explanation, Factor::Preferences), 0.25);
+    let waiting = value(&explanation, Factor::Waiting);
+    assert!((waiting - 0.5).abs() < 0.01, "a year of the 24 months: {waiting}");
+    assert_eq!(value(&explanation, Factor::Coach), 1.0);
+}
+
+#[test]
+fn cause_symbols_are_never_read() {
+    let mut with_causes = person("a");
+    with_causes.disability.degree = DisabilityDegree::Light;
+    let baseline = explain_one(with_causes.clone(), vec![], &offer());
+    with_causes.disability.causes = vec![DisabilityCause::Mental, DisabilityCause::HearingSpeech];
+    assert_eq!(explain_one(with_causes, vec![], &offer()), baseline);
+}

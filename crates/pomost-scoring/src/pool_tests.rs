@@ -1,0 +1,95 @@
+//! Tests of `pool.rs`, in their own file so the module they test and the fixtures
+//! they use never import each other.
+
+use pomost_domain::{ParticipantId, SkillClaim};
+
+use crate::fixtures::{TODAY, coach, krakow, offer, person, pool, skill};
+use crate::policy::ScoringPolicy;
+use crate::reasons::ExclusionReason;
+use crate::shortlist::ShortlistRequest;
+
+fn shortlist_ids(pool: &super::ParticipantPool) -> Vec<String> {
+    pool.shortlist(&ScoringPolicy::default(), &ShortlistRequest { offer: &offer(), k: 10, today: TODAY })
+        .unwrap()
+        .candidates
+        .into_iter()
+        .map(|candidate| candidate.participant_id.to_string())
+        .collect()
+}
+
+#[test]
+fn upsert_replaces_and_remove_erases() {
+    let mut pool = pool(vec![person("a"), person("b"), person("c")], vec![]);
+    assert_eq!(pool.len(), 3);
+    let mut moved = person("b");
+    moved.home = krakow(50.0);
+    pool.upsert_participant(moved).unwrap();
+    assert_eq!(pool.len(), 3);
+    assert_eq!(shortlist_ids(&pool), ["a", "c"]);
+    assert!(pool.remove_participant(&ParticipantId::new("a").unwrap()));
+    assert!(!pool.remove_participant(&ParticipantId::new("a").unwrap()));
+    assert_eq!(shortlist_ids(&pool), ["c"]);
+    assert!(!pool.contains(&ParticipantId::new("a").unwrap()));
+    pool.upsert_participant(person("d")).unwrap();
+    assert_eq!(shortlist_ids(&pool), ["c", "d"]);
+    assert_eq!(pool.len(), 3);
+}
+
+#[test]
+fn invalid_participant_leaves_the_pool_unchanged() {
+    let mut pool = pool(vec![person("a")], vec![]);
+    let mut broken = person("a");
+    broken.max_commute_km = 1000.0;
+    let error = pool.upsert_participant(broken).unwrap_err();
+    assert_eq!(error.to_string(), "participant.max_commute_km: 1000 is over 300");
+    assert_eq!(shortlist_ids(&pool), ["a"]);
+}
+
+#[test]
+fn many_skills_overflow_and_still_score() {
+    let mut skilled = person("a");
+    skilled.skills = (0..12).map(|index| SkillClaim { skill: skill(&format!("s{index}")), level: None }).collect();
+    skilled.skills.push(SkillClaim { skill: skill("cleaning"), level: None });
+    let mut pool = pool(vec![skilled], vec![]);
+    let explanation =
+        pool.explain(&ScoringPolicy::default(), &ParticipantId::new("a").unwrap(), &offer(), TODAY).unwrap();
+    assert_eq!(explanation.factors[0].value, 1.0);
+    pool.upsert_participant(person("a")).unwrap();
+    assert!(pool.overflow.is_empty(), "replacing drops the overflow entry");
+}
+
+#[test]
+fn coach_capacity_changes_in_place() {
+    let mut supported = person("a");
+    supported.coach_hours_per_week = 6.0;
+    let mut pool = pool(vec![supported], vec![coach("c-1")]);
+    assert_eq!(shortlist_ids(&pool), ["a"]);
+    let id = pomost_domain::CoachId::new("c-1").unwrap();
+    pool.set_coach_committed_hours(&id, 18.0).unwrap();
+    let list =
+        pool.shortlist(&ScoringPolicy::default(), &ShortlistRequest { offer: &offer(), k: 10, today: TODAY }).unwrap();
+    assert_eq!(list.excluded[ExclusionReason::NoJobCoach], 1);
+    assert!(pool.set_coach_committed_hours(&id, 25.0).is_err(), "over capacity");
+    pool.set_coach_committed_hours(&id, 0.0).unwrap();
+    assert_eq!(shortlist_ids(&pool), ["a"]);
+    assert!(pool.remove_coach(&id));
+    assert!(shortlist_ids(&pool).is_empty());
+}
+
+#[test]
+fn widest_commute_follows_inserts_and_removals() {
+    let mut long = person("long");
+    long.max_commute_km = 80.5;
+    let mut pool = pool(vec![person("a"), long], vec![]);
+    assert_eq!(pool.widest_commute_km(), 81.0);
+    pool.remove_participant(&ParticipantId::new("long").unwrap());
+    assert_eq!(pool.widest_commute_km(), 20.0);
+}
+
+#[test]
+fn stats_count_bytes() {
+    let pool = pool((0..100).map(|index| person(&format!("p{index}"))).collect(), vec![coach("c")]);
+    let stats = pool.stats();
+    assert_eq!((stats.participants, stats.coaches), (100, 1));
+    assert!(stats.bytes_excluding_strings >= 100 * size_of::<crate::record::ParticipantRecord>());
+}

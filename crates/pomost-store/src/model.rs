@@ -1,0 +1,137 @@
+//! The store's interface and the values it speaks in: write outcomes, the change feed's
+//! entries, and what a full check finds.
+
+use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{ArchiveFile, AuditEntry, AuditQuery, AuditStats};
+use crate::error::StoreError;
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WriteOutcome {
+    /// Committed with this change sequence number.
+    Written {
+        /// The change sequence number of the write.
+        seq: u64,
+    },
+    /// The same record was already stored; nothing changed.
+    Unchanged,
+    /// An offer with this or a newer version is already stored; nothing changed.
+    Stale {
+        /// The version already stored.
+        stored_version: u64,
+    },
+}
+
+/// Which record a change touched.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKey {
+    /// A participant.
+    Participant(ParticipantId),
+    /// A job coach.
+    Coach(CoachId),
+    /// A job offer.
+    Offer(OfferKey),
+}
+
+/// Whether a change stored or removed its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeOp {
+    /// The record was inserted or replaced; read its current state from the store.
+    Upsert,
+    /// The record was deleted.
+    Delete,
+}
+
+/// One entry of the change feed. It carries only the key: a consumer catching up reads the
+/// current record, so erased personal data never lingers in the feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Change sequence number, strictly increasing.
+    pub seq: u64,
+    /// Upsert or delete.
+    pub op: ChangeOp,
+    /// The record touched.
+    pub key: ChangeKey,
+}
+
+/// The store interface: every write is committed (with its change sequence number) before
+/// it returns, and a failed write changes nothing.
+pub trait Store: Send + Sync {
+    /// Inserts or replaces a participant (validated first).
+    fn upsert_participant(&self, participant: &Participant) -> Result<WriteOutcome, StoreError>;
+    /// Inserts or replaces participants in one transaction; all or nothing.
+    fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// A participant by id.
+    fn participant(&self, id: &ParticipantId) -> Result<Option<Participant>, StoreError>;
+    /// Erases a participant: the record is deleted (and its pages overwritten); the change
+    /// feed and the audit log keep only the pseudonymous id. `None` if unknown.
+    fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, StoreError>;
+    /// Calls `visit` with every participant, for start-up recovery.
+    fn for_each_participant(
+        &self,
+        visit: &mut dyn FnMut(Participant) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// Inserts or replaces a job coach (validated first).
+    fn upsert_coach(&self, coach: &JobCoach) -> Result<WriteOutcome, StoreError>;
+    /// A job coach by id.
+    fn coach(&self, id: &CoachId) -> Result<Option<JobCoach>, StoreError>;
+    /// Deletes a job coach. `None` if unknown.
+    fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, StoreError>;
+    /// Every job coach.
+    fn coaches(&self) -> Result<Vec<JobCoach>, StoreError>;
+
+    /// Inserts an offer or replaces an older version; an equal or older version is `Stale`.
+    fn upsert_offer(&self, offer: &Offer) -> Result<WriteOutcome, StoreError>;
+    /// Upserts offers in one transaction; all or nothing (stale ones are reported, not errors).
+    fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// An offer by key.
+    fn offer(&self, key: &OfferKey) -> Result<Option<Offer>, StoreError>;
+    /// Deletes an offer. `None` if unknown.
+    fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, StoreError>;
+
+    /// Changes with a sequence number above `after`, in order, at most `limit`.
+    fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError>;
+    /// The highest change sequence number committed (0 for an empty store).
+    fn last_seq(&self) -> Result<u64, StoreError>;
+
+    /// Appends an audit entry; returns its entry number.
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
+    /// Audit entries matching `query`, oldest first.
+    fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, StoreError>;
+    /// How large the audit log is, on disk and in entries, and what was archived.
+    fn audit_stats(&self) -> Result<AuditStats, StoreError>;
+    /// Exports every audit entry older than `cutoff_ms` to a compressed, checksummed
+    /// archive file, then removes them from the log; `None` when there was none.
+    fn archive_audit_before(&self, cutoff_ms: i64) -> Result<Option<ArchiveFile>, StoreError>;
+
+    /// Decodes and checks every stored record, change and audit entry, calling `report`
+    /// for each damaged one; the counts say what was read.
+    fn verify(&self, report: &mut dyn FnMut(Damage)) -> Result<VerifyCounts, StoreError>;
+}
+
+/// One damaged stored item, found by [`Store::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// Its key, e.g. `participant p-12` or `audit entry 7`.
+    pub what: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+/// What [`Store::verify`] read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyCounts {
+    /// Participants, coaches and offers read.
+    pub records: u64,
+    /// Change-feed entries read.
+    pub changes: u64,
+    /// Audit entries read.
+    pub audit_entries: u64,
+    /// Items found damaged.
+    pub damaged: u64,
+}

@@ -1,0 +1,176 @@
+//! What every gRPC adapter shares: the engine handle, running blocking work off the
+//! reactor with the request's deadline, reading bulk streams, and small conversions.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use time::{Date, OffsetDateTime};
+use tonic::Status;
+
+use crate::auth::{Caller, Role};
+use crate::config::Limits;
+use crate::convert::parse_date;
+use crate::engine::Engine;
+use crate::error::ServiceError;
+
+/// What every adapter holds.
+#[derive(Clone)]
+pub struct Shared {
+    /// The engine, once recovery has finished.
+    pub engine: Arc<OnceLock<Arc<Engine>>>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Audit retention in days (reported by GetAuditStats).
+    pub retention_days: u32,
+}
+
+impl Shared {
+    /// The engine, or UNAVAILABLE while the service is still recovering.
+    pub fn engine(&self) -> Result<Arc<Engine>, Status> {
+        self.engine.get().cloned().ok_or_else(|| Status::unavailable("recovering state from the store; retry shortly"))
+    }
+}
+
+/// Runs blocking engine work off the async reactor. Its commits ask the request's clock
+/// first, so a write whose deadline has passed is rolled back instead of applied.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, Status> {
+    let clock = crate::edge::current_clock();
+    let task = tokio::task::spawn_blocking(move || match clock {
+        Some(clock) => pomost_store::with_commit_gate(clock, work),
+        None => work(),
+    });
+    match task.await {
+        Ok(result) => result.map_err(crate::error::status),
+        Err(error) => Err(crate::error::status(ServiceError::Internal(error.to_string()))),
+    }
+}
+
+/// Sets its flag when dropped: tonic drops a handler's future when the deadline passes or
+/// the client goes away, and blocking work watching the flag then stops.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// [`blocking`] for work that can stop early: it receives a flag that is set once nobody
+/// waits for its answer any more.
+pub(crate) async fn blocking_cancellable<T: Send + 'static>(
+    work: impl FnOnce(&AtomicBool) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, Status> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let _cancel_on_drop = CancelOnDrop(flag.clone());
+    blocking(move || work(&flag)).await
+}
+
+/// A client-streamed upload, read and converted item by item.
+pub(crate) struct Upload<T> {
+    /// Items that converted, with their position in the stream.
+    pub(crate) accepted: Vec<(u32, T)>,
+    /// Items that did not, with their position and why.
+    pub(crate) rejected: Vec<(u32, pomost_domain::ValidationError)>,
+    /// Items in the stream.
+    pub(crate) count: u32,
+}
+
+impl<T> Upload<T> {
+    /// Reads `stream` to its end, converting each item; refuses more than `max` items.
+    pub(crate) async fn read<W>(
+        mut stream: tonic::Streaming<W>,
+        max: usize,
+        what: &str,
+        convert: impl Fn(W) -> Result<T, pomost_domain::ValidationError>,
+    ) -> Result<Self, Status> {
+        use tokio_stream::StreamExt;
+        let mut upload = Upload { accepted: Vec::new(), rejected: Vec::new(), count: 0 };
+        while let Some(message) = stream.next().await {
+            let position = upload.count;
+            let message = message.map_err(|status| {
+                Status::with_details(
+                    status.code(),
+                    format!("item {position}: {}", status.message()),
+                    status.details().to_vec().into(),
+                )
+            })?;
+            if upload.count as usize >= max {
+                return Err(Status::resource_exhausted(format!(
+                    "{what}: more than {max} items in one stream; split the upload"
+                )));
+            }
+            match convert(message) {
+                Ok(item) => upload.accepted.push((upload.count, item)),
+                Err(error) => upload.rejected.push((upload.count, error)),
+            }
+            upload.count += 1;
+        }
+        Ok(upload)
+    }
+}
+
+/// How many outcomes were committed writes.
+pub(crate) fn written(outcomes: &[pomost_store::WriteOutcome]) -> u32 {
+    outcomes.iter().filter(|outcome| matches!(outcome, pomost_store::WriteOutcome::Written { .. })).count() as u32
+}
+
+/// The caller the auth layer attached (dev mode and tests without the layer: "dev").
+pub(crate) fn caller<T>(request: &tonic::Request<T>) -> Caller {
+    request.extensions().get::<Caller>().cloned().unwrap_or(Caller { name: "dev".into(), role: Role::Admin })
+}
+
+/// Today in UTC.
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// The day a request is made for: its `as_of` or today.
+pub(crate) fn as_of(path: &str, text: &str) -> Result<Date, Status> {
+    if text.is_empty() {
+        Ok(today())
+    } else {
+        parse_date(path, text).map_err(|error| crate::error::status(ServiceError::Invalid(error)))
+    }
+}
+
+/// A validation error as a status.
+pub(crate) fn invalid(error: pomost_domain::ValidationError) -> Status {
+    crate::error::status(ServiceError::Invalid(error))
+}
+
+/// The id of the request being served (the edge's, also in `x-request-id`).
+pub(crate) fn request_id() -> String {
+    crate::edge::current_request_id()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::blocking_cancellable;
+
+    #[tokio::test]
+    async fn dropping_the_request_stops_the_blocking_work() {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let seen = stopped.clone();
+        let request = tokio::spawn(blocking_cancellable(move |cancel| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !cancel.load(Ordering::Relaxed) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            seen.store(cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+            Ok(())
+        }));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        request.abort();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !stopped.load(Ordering::Relaxed) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(stopped.load(Ordering::Relaxed), "the work saw the cancellation");
+    }
+}
