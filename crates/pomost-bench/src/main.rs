@@ -109,6 +109,34 @@ fn commit() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// Runs a measurement on a multi-threaded runtime, prints its summary and writes its JSON.
+fn measure<T: serde::Serialize>(
+    work: impl std::future::Future<Output = Result<T, String>>,
+    summary: impl Fn(&T) -> String,
+    out: &std::path::Path,
+) -> ExitCode {
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())
+        .and_then(|runtime| runtime.block_on(work));
+    let written = result.and_then(|result| {
+        println!("{}", summary(&result));
+        let json = serde_json::to_string_pretty(&result).map_err(|error| error.to_string())?;
+        std::fs::write(out, json).map_err(|error| format!("{}: {error}", out.display()))
+    });
+    match written {
+        Ok(()) => {
+            println!("wrote {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("pomost-bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run { quick, server, addr, participants, offers, coaches, seconds, concurrency, seed, out } => {
@@ -127,36 +155,7 @@ fn main() -> ExitCode {
                 seed,
                 commit: commit(),
             };
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("pomost-bench: {error}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(run::run(options)) {
-                Ok(result) => {
-                    println!("{}", result.markdown());
-                    match serde_json::to_string_pretty(&result).map(|json| std::fs::write(&out, json)) {
-                        Ok(Ok(())) => {
-                            println!("wrote {}", out.display());
-                            ExitCode::SUCCESS
-                        }
-                        Ok(Err(error)) => {
-                            eprintln!("pomost-bench: {}: {error}", out.display());
-                            ExitCode::FAILURE
-                        }
-                        Err(error) => {
-                            eprintln!("pomost-bench: {error}");
-                            ExitCode::FAILURE
-                        }
-                    }
-                }
-                Err(error) => {
-                    eprintln!("pomost-bench: {error}");
-                    ExitCode::FAILURE
-                }
-            }
+            measure(run::run(options), |result| result.markdown(), &out)
         }
         Command::Soak { server, participants, offers, coaches, concurrency, seconds, write_every, seed, out } => {
             let options = SoakOptions {
@@ -176,29 +175,7 @@ fn main() -> ExitCode {
                 write_every,
                 sample_seconds: 60.0,
             };
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("pomost-bench: {error}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(soak::soak(options)) {
-                Ok(result) => {
-                    println!("{}", result.markdown());
-                    match serde_json::to_string_pretty(&result).map(|json| std::fs::write(&out, json)) {
-                        Ok(Ok(())) => ExitCode::SUCCESS,
-                        _ => {
-                            eprintln!("pomost-bench: cannot write {}", out.display());
-                            ExitCode::FAILURE
-                        }
-                    }
-                }
-                Err(error) => {
-                    eprintln!("pomost-bench: {error}");
-                    ExitCode::FAILURE
-                }
-            }
+            measure(soak::soak(options), |result| result.markdown(), &out)
         }
         Command::Report { results, out } => {
             let mut runs: Vec<RunResult> = Vec::new();
