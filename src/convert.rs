@@ -230,6 +230,7 @@ pub fn offer(wire: proto::Offer) -> Result<Offer> {
         adaptation_weeks,
         employer_mentor,
         accepts_external_coach,
+        prefers_readiness,
     } = wire;
     let workplace = match workplace {
         Some(proto::offer::Workplace::OnSite(place)) => Workplace::OnSite(location("offer.on_site", Some(place))?),
@@ -264,6 +265,7 @@ pub fn offer(wire: proto::Offer) -> Result<Offer> {
         adaptation_weeks,
         employer_mentor,
         accepts_external_coach,
+        prefers_readiness,
     }
     .validated()
 }
@@ -298,6 +300,7 @@ pub fn offer_to_wire(offer: &Offer) -> proto::Offer {
         adaptation_weeks: u32::from(offer.adaptation_weeks),
         employer_mentor: offer.employer_mentor,
         accepts_external_coach: offer.accepts_external_coach,
+        prefers_readiness: offer.prefers_readiness,
     }
 }
 

@@ -166,6 +166,7 @@ pub fn showcase_offers(today: Date) -> Vec<Offer> {
         adaptation_weeks: 8,
         employer_mentor: true,
         accepts_external_coach: true,
+        prefers_readiness: false,
     };
     let night = Offer {
         key: OfferKey { source: "demo".into(), external_id: "magazyn-nocny".into() },
@@ -191,6 +192,7 @@ pub fn showcase_offers(today: Date) -> Vec<Offer> {
         adaptation_weeks: 0,
         employer_mentor: false,
         accepts_external_coach: true,
+        prefers_readiness: false,
     };
     vec![cooperative, night]
 }

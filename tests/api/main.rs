@@ -72,7 +72,7 @@ async fn an_offer_pushed_is_searchable_shortlistable_and_audited() {
     assert_eq!(header, list.request_id, "the x-request-id header is the audit entry's id");
     assert_eq!(list.candidates.len(), 10);
     assert_eq!(list.pool_size, 300);
-    assert_eq!(list.policy_version, "2026-11.1");
+    assert_eq!(list.policy_version, "2026-11.2");
     assert!(list.eligible >= 10);
     let excluded: u64 = list.exclusions.iter().map(|count| count.count).sum();
     assert_eq!(excluded + list.eligible, 300);
@@ -147,7 +147,7 @@ async fn explain_recommend_and_policy() {
     }
     let policy = server.matching().get_scoring_policy(GetScoringPolicyRequest {}).await.unwrap().into_inner();
     assert_eq!(policy.weights.len(), 7);
-    assert!(policy.toml.contains("version = \"2026-11.1\""));
+    assert!(policy.toml.contains("version = \"2026-11.2\""));
     server.stop().await;
 }
 

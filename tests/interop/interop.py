@@ -141,7 +141,7 @@ def main():
         check("ranked best first", ids == ["py-0", "py-1", "py-2"], ids)
         check("every factor explained", all(len(candidate.factors) == 7 for candidate in shortlist.candidates))
         check("audited with a request id", len(shortlist.request_id) == 36, shortlist.request_id)
-        check("policy named", shortlist.policy_version == "2026-11.1", shortlist.policy_version)
+        check("policy named", shortlist.policy_version == "2026-11.2", shortlist.policy_version)
     finally:
         server.terminate()
         try:

@@ -110,6 +110,10 @@ pub struct Offer {
     /// An external job coach may accompany the person at work.
     #[serde(default)]
     pub accepts_external_coach: bool,
+    /// The employer states a preference for people nearer the open market among the stages
+    /// it accepts. Without it every accepted stage ranks alike on the stage factor.
+    #[serde(default)]
+    pub prefers_readiness: bool,
 }
 
 impl Offer {
@@ -254,6 +258,7 @@ mod tests {
             adaptation_weeks: 0,
             employer_mentor: false,
             accepts_external_coach: true,
+            prefers_readiness: false,
         }
     }
 

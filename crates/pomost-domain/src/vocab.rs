@@ -192,6 +192,25 @@ pub enum Accommodation {
     JobSiteSupport,
 }
 
+impl Accommodation {
+    /// Every accommodation, in declaration order.
+    pub const ALL_KNOWN: [Accommodation; 13] = [
+        Accommodation::StepFreeAccess,
+        Accommodation::AdaptedWorkstation,
+        Accommodation::AccessibleToilet,
+        Accommodation::PolishSignLanguage,
+        Accommodation::AssistiveTechnology,
+        Accommodation::EasyReadInstructions,
+        Accommodation::QuietWorkspace,
+        Accommodation::ExtraBreaks,
+        Accommodation::FlexibleHours,
+        Accommodation::ReducedHours,
+        Accommodation::RemoteWork,
+        Accommodation::AccessibleTransport,
+        Accommodation::JobSiteSupport,
+    ];
+}
+
 /// Who can provide an accommodation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -201,6 +201,6 @@ pub(crate) fn coach_quality(entry: &CoachEntry, hours: f32, preferred_open: u16,
 
 /// Share of `of` that `met` holds, 1 when `of` is empty.
 #[inline]
-pub(crate) fn share(met: u16, of: u16) -> f32 {
+fn share(met: u16, of: u16) -> f32 {
     if of == 0 { 1.0 } else { met.count_ones() as f32 / of.count_ones() as f32 }
 }

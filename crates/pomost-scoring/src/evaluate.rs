@@ -2,7 +2,7 @@
 //! constraints fail, which coach to suggest, and each factor's value. Shortlists and
 //! explanations both call it, so they cannot disagree.
 
-use crate::coaches::{CoachEntry, coach_quality, share};
+use crate::coaches::{CoachEntry, coach_quality};
 use crate::context::OfferContext;
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
@@ -237,19 +237,18 @@ pub(crate) fn factor_values(
 ) -> [f32; Factor::ALL.len()] {
     let policy = context.policy;
     let skills = skills_value(record, context, pool);
-    let stage = if record.stage >= context.min_stage {
+    // Every accepted stage ranks alike unless the offer states a preference for readiness.
+    let stage = if record.stage >= context.min_stage || !context.offer.prefers_readiness {
         1.0
     } else {
         (1.0 - f32::from(context.min_stage - record.stage) * policy.stage_gap_penalty).max(0.0)
     };
-    let (coach, coach_supported) = match evaluation.support {
-        Support::NotNeeded => (1.0, 0),
-        Support::Mentor => (0.5, 0),
-        Support::Available => (1.0, u16::MAX),
-        Support::Coach { index, quality } => (0.5 + 0.5 * quality, pool.coaches.get(index).supported),
-    };
-    let preferred = record.accommodations_preferred;
-    let accommodations = share(preferred & (context.provided | coach_supported), preferred);
+    // Needs are neutral: a need that is met (by the offer, a coach with free capacity or an
+    // employer mentor) scores exactly as no need; an unmet hard need excludes the pair. So
+    // across eligible people these two factors are constant, and which coach is suggested
+    // (by quality) never moves a person's place.
+    let coach = if evaluation.reasons.contains(ExclusionReason::NoJobCoach) { 0.0 } else { 1.0 };
+    let accommodations = if evaluation.reasons.contains(ExclusionReason::AccommodationNotCovered) { 0.0 } else { 1.0 };
     let commute = match context.place {
         Some(_) => policy.commute_half_km / (policy.commute_half_km + evaluation.distance_km),
         None => 1.0,

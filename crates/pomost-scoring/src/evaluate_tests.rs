@@ -17,6 +17,10 @@ fn value(explanation: &Explanation, factor: Factor) -> f32 {
     explanation.factors.iter().find(|score| score.factor == factor).map(|score| score.value).unwrap()
 }
 
+fn detail(explanation: &Explanation, factor: Factor) -> String {
+    explanation.factors.iter().find(|score| score.factor == factor).map(|score| score.detail.clone()).unwrap()
+}
+
 #[test]
 fn the_fixture_pair_is_eligible() {
     let explanation = explain_one(person("a"), vec![], &offer());
@@ -110,9 +114,14 @@ fn stage_below_minimum_is_bridged_by_adaptation_weeks() {
     assert_eq!(reasons(&explanation), [ExclusionReason::StageTooLow]);
     assert!(explanation.failed[0].message.contains("bridges 1 stage(s)"), "{}", explanation.failed[0].message);
     demanding.adaptation_weeks = 16;
-    let bridged = explain_one(someone, vec![], &demanding);
+    let bridged = explain_one(someone.clone(), vec![], &demanding);
     assert!(bridged.failed.is_empty());
-    assert!((value(&bridged, Factor::Stage) - 0.3).abs() < 1e-6);
+    assert_eq!(value(&bridged, Factor::Stage), 1.0, "no stated preference: every accepted stage ranks alike");
+    assert!(detail(&bridged, Factor::Stage).contains("no preference for readiness"));
+    demanding.prefers_readiness = true;
+    let preferring = explain_one(someone, vec![], &demanding);
+    assert!((value(&preferring, Factor::Stage) - 0.3).abs() < 1e-6);
+    assert!(detail(&preferring, Factor::Stage).contains("prefers people nearer the open market"));
 }
 
 #[test]
@@ -162,7 +171,9 @@ fn coach_hours_need_free_capacity_or_a_mentor() {
     let mentored = explain_one(supported.clone(), vec![], &mentoring);
     assert!(mentored.failed.is_empty());
     assert!(mentored.employer_mentor);
-    assert_eq!(value(&mentored, Factor::Coach), 0.5);
+    assert_eq!(value(&mentored, Factor::Coach), 1.0, "a need met by a mentor scores as no need");
+    assert_eq!(value(&free, Factor::Coach), 1.0, "a need met by a coach scores as no need");
+    assert_eq!(mentored.score, explain_one(person("a"), vec![], &mentoring).score);
 
     let mut closed_door = offer();
     closed_door.accepts_external_coach = false;
@@ -304,7 +315,8 @@ fn accommodation_preferences_and_waiting_factors() {
     let mut providing = offer();
     providing.accommodations_provided = Accommodation::ExtraBreaks.into();
     let explanation = explain_one(someone, vec![], &providing);
-    assert_eq!(value(&explanation, Factor::Accommodations), 0.5);
+    assert_eq!(value(&explanation, Factor::Accommodations), 1.0, "a preference never changes a score");
+    assert!(detail(&explanation, Factor::Accommodations).contains("not met: quiet workspace"));
     assert_eq!(value(&explanation, Factor::Preferences), 0.25);
     let waiting = value(&explanation, Factor::Waiting);
     assert!((waiting - 0.5).abs() < 0.01, "a year of the 24 months: {waiting}");

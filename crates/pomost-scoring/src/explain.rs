@@ -261,18 +261,39 @@ fn factor_detail(
         Factor::Stage if record.stage >= context.min_stage => {
             format!("at or above the offer's minimum stage \"{}\"", stage_name(context.min_stage))
         }
-        Factor::Stage => format!(
-            "{} stage(s) below the offer's minimum \"{}\", bridged by its adaptation period",
+        Factor::Stage if offer.prefers_readiness => format!(
+            "{} stage(s) below the offer's minimum \"{}\", bridged by its adaptation period; the employer prefers \
+             people nearer the open market, so each bridged stage lowers this factor",
             context.min_stage - record.stage,
             stage_name(context.min_stage)
         ),
+        Factor::Stage => format!(
+            "{} stage(s) below the offer's minimum \"{}\", bridged by its adaptation period; the offer states no \
+             preference for readiness, so every accepted stage ranks alike",
+            context.min_stage - record.stage,
+            stage_name(context.min_stage)
+        ),
+        Factor::Coach if evaluation.reasons.contains(ExclusionReason::NoJobCoach) => {
+            "the job-coach need is not met here (see the failed constraint)".to_owned()
+        }
         Factor::Coach => match evaluation.support {
             Support::NotNeeded => "no job coach needed for this offer".to_owned(),
-            Support::Mentor => "the employer's mentor stands in for job-coach hours".to_owned(),
-            Support::Available => "a job coach with free capacity covers the workplace".to_owned(),
+            Support::Mentor => format!(
+                "the need for {} h/week of job-coach support is met by the employer's mentor; a met need scores as \
+                 no need",
+                record.coach_hours
+            ),
+            Support::Available => "the need for job-coach support is met by a coach with free capacity; a met need \
+                                   scores as no need"
+                .to_owned(),
             Support::Coach { index, quality } => {
                 let coach = &pool.coaches.get(index).coach;
-                format!("job coach {} has {} h/week free (match quality {quality:.2})", coach.id, coach.free_hours())
+                format!(
+                    "the need for job-coach support is met by job coach {} ({} h/week free, match quality \
+                     {quality:.2}, which chose the coach, not the person's place); a met need scores as no need",
+                    coach.id,
+                    coach.free_hours()
+                )
             }
         },
         Factor::Accommodations if record.accommodations_preferred == 0 => "no preferred accommodations".to_owned(),
@@ -283,11 +304,12 @@ fn factor_detail(
             };
             let met = record.accommodations_preferred & (context.provided | coach_supported);
             let unmet = record.accommodations_preferred & !met;
-            match (met, unmet) {
+            let said = match (met, unmet) {
                 (_, 0) => format!("all preferred accommodations met: {}", accommodation_names(met)),
                 (0, _) => format!("preferred accommodations not met: {}", accommodation_names(unmet)),
                 _ => format!("met: {}; not met: {}", accommodation_names(met), accommodation_names(unmet)),
-            }
+            };
+            format!("{said}; stating a need never changes a score (it may order offers for the person)")
         }
         Factor::Commute => match context.place {
             Some(_) => format!("{:.1} km from home (limit {} km)", evaluation.distance_km, record.max_commute_km),

@@ -73,6 +73,7 @@ pub(crate) fn offer() -> Offer {
         adaptation_weeks: 0,
         employer_mentor: false,
         accepts_external_coach: true,
+        prefers_readiness: false,
     }
 }
 

@@ -156,6 +156,47 @@ proptest! {
     }
 
     #[test]
+    fn a_need_never_lowers_a_score_it_is_met_or_it_excludes(
+        seed in 0u64..1000,
+        person_index in 0usize..300,
+        offer_index in 0usize..500,
+        need in 0usize..3,
+        which in 0usize..13,
+        hours in 1u8..12,
+    ) {
+        let mut people = krakow_world(seed, 300);
+        let offer = krakow_offer(seed, offer_index);
+        let policy = ScoringPolicy::default();
+        let before = build(people.clone(), seed).explain(&policy, &people[person_index].id, &offer, TODAY).unwrap();
+        let accommodation = Accommodation::ALL_KNOWN[which % Accommodation::ALL_KNOWN.len()];
+        let person = &mut people[person_index];
+        match need {
+            0 if !person.accommodations_required.contains(accommodation) => {
+                person.accommodations_preferred |= accommodation;
+            }
+            1 => {
+                person.accommodations_preferred.remove(accommodation);
+                person.accommodations_required |= accommodation;
+            }
+            _ => person.coach_hours_per_week = person.coach_hours_per_week.max(f32::from(hours)),
+        }
+        let after = build(people.clone(), seed).explain(&policy, &people[person_index].id, &offer, TODAY).unwrap();
+        match (before.score, after.score) {
+            (Some(before), Some(after)) => prop_assert_eq!(before, after, "a met need scored differently"),
+            (Some(_), None) => {
+                for failed in &after.failed {
+                    prop_assert!(
+                        matches!(failed.reason, ExclusionReason::NoJobCoach | ExclusionReason::AccommodationNotCovered),
+                        "an unmet need excluded for another reason: {:?}", failed.reason
+                    );
+                }
+            }
+            (None, Some(_)) => prop_assert!(false, "a need made an ineligible pair eligible"),
+            (None, None) => {}
+        }
+    }
+
+    #[test]
     fn k_beyond_the_eligible_pool_returns_everyone_eligible(seed in 0u64..1000, offer_index in 0usize..500) {
         let people = krakow_world(seed, 200);
         let offer = krakow_offer(seed, offer_index);
@@ -322,6 +363,7 @@ fn arbitrary_offer() -> impl Strategy<Value = Offer> {
                     adaptation_weeks: weeks,
                     employer_mentor: mentor,
                     accepts_external_coach: external,
+                    prefers_readiness: false,
                 }
             },
         )

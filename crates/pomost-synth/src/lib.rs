@@ -296,6 +296,7 @@ impl Synth {
             adaptation_weeks: *[0u8, 0, 8, 16].choose(rng).unwrap_or(&0),
             employer_mentor: rng.random_bool(0.3),
             accepts_external_coach: rng.random_bool(0.75),
+            prefers_readiness: false,
         }
     }
 }
