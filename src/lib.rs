@@ -21,6 +21,7 @@ pub mod convert;
 pub mod demo;
 pub mod edge;
 pub mod error;
+pub mod exposure;
 pub mod grpc;
 pub mod role;
 pub mod server;

@@ -132,6 +132,23 @@ enum Command {
 enum AuditCommand {
     /// The audit log's size on disk, its entries, retention and archives.
     Size,
+    /// Exposure audit, offline: rank every open offer of a data directory (service stopped)
+    /// or of the demo, and compare each group's share of ranking attention in the top 5 and
+    /// top 20 with its share of eligible people; ratios under 0.8 are flagged (exit 3).
+    Exposure {
+        /// Data directory to audit.
+        #[arg(long, conflicts_with = "demo")]
+        data_dir: Option<PathBuf>,
+        /// Audit the demo dataset (built in a temporary directory).
+        #[arg(long)]
+        demo: bool,
+        /// Day the offers must be open on (YYYY-MM-DD); today if omitted.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// A scoring policy TOML file; the built-in policy if omitted.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +181,16 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Simulate(args) => simulate(&args),
+        Command::Audit { what: Some(AuditCommand::Exposure { data_dir, demo, as_of, policy }), .. } => {
+            return match pomost::exposure::run(data_dir.as_deref(), demo, as_of.as_deref(), policy.as_deref()) {
+                Ok(false) => ExitCode::SUCCESS,
+                Ok(true) => ExitCode::from(3),
+                Err(message) => {
+                    eprintln!("pomost: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Check { data_dir } => {
             return match pomost::check::run(&data_dir, &mut std::io::stdout()) {
                 Ok(0) => ExitCode::SUCCESS,
@@ -213,6 +240,9 @@ fn run_client(connection: &Connection, command: Command) -> Result<(), CliError>
                 client::import_participants(&client, &file).await
             }
             Command::Audit { what: Some(AuditCommand::Size), .. } => client::audit_size(&client).await,
+            Command::Audit { what: Some(AuditCommand::Exposure { .. }), .. } => {
+                unreachable!("handled before connecting")
+            }
             Command::Audit { what: None, caller, offer, limit } => client::audit(&client, caller, offer, limit).await,
             Command::Serve { .. } | Command::HashKey { .. } | Command::Simulate(_) | Command::Check { .. } => {
                 unreachable!("handled before connecting")

@@ -197,3 +197,31 @@ fn check_names_each_damaged_record_and_exits_non_zero() {
     let output = pomost(&["check", "--data-dir", dir.path().join("nothing-here").to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
 }
+
+#[test]
+fn exposure_audit_prints_each_group_of_a_data_directory() {
+    use pomost_store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let synth = pomost_synth::Synth::new(8, today);
+    {
+        let store = pomost_store::SqliteStore::open(dir.path(), pomost_store::SqliteOptions::default()).unwrap();
+        store.upsert_participants(&synth.participants(2_000).collect::<Vec<_>>()).unwrap();
+        let offers: Vec<_> = synth.offers(30).filter(|offer| offer.is_open_on(today)).collect();
+        assert!(!offers.is_empty());
+        store.upsert_offers(&offers).unwrap();
+    }
+    let output = pomost(&["audit", "exposure", "--data-dir", dir.path().to_str().unwrap()]);
+    assert!(matches!(output.status.code(), Some(0 | 3)), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("exposure audit: "), "{stdout}");
+    assert!(stdout.contains("policy 2026-11.2"), "{stdout}");
+    for group in ["needs a job coach", "certificate: severe", "stage: social activation"] {
+        assert!(stdout.contains(group), "{group} missing: {stdout}");
+    }
+    // The audit is itself audited.
+    let store = pomost_store::SqliteStore::open(dir.path(), pomost_store::SqliteOptions::default()).unwrap();
+    let entries = store.list_audit(&pomost_store::AuditQuery { limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].1.action, pomost_store::AuditAction::ExposureAudit);
+}

@@ -248,6 +248,15 @@ impl Engine {
         Ok(self.store.last_seq()? == 0)
     }
 
+    /// Calls `visit` with every stored participant.
+    pub(crate) fn for_each_participant(&self, visit: &mut dyn FnMut(Participant)) -> Result<(), EngineError> {
+        self.store.for_each_participant(&mut |participant| {
+            visit(participant);
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     /// A stored participant.
     pub fn participant(&self, id: &ParticipantId) -> Result<Participant, EngineError> {
         self.store.participant(id)?.ok_or_else(|| EngineError::NotFound(format!("participant {id} is not registered")))

@@ -6,6 +6,7 @@
 mod disk;
 mod engine;
 mod error;
+mod exposure;
 pub mod faults;
 mod follow;
 mod models;
@@ -15,6 +16,7 @@ mod request;
 pub use disk::{DiskGuard, RESERVE_FILE};
 pub use engine::{Engine, EngineOptions, FoundOffers, INDEX_DIR, Recommendation};
 pub use error::EngineError;
+pub use exposure::{EXPOSURE_DEPTHS, ExposureReport, FLAG_BELOW, GroupExposure};
 pub use follow::{Applied, Follower, ModelLag, ReadModel, Record};
 pub use models::{IndexModel, PoolModel};
 pub use request::{OfferRef, RankingLimits, Requester};

@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_policies() {
-        let bad_weight = DEFAULT_POLICY_TOML.replace("skills = 0.50", "skills = -1.0");
+        let bad_weight = DEFAULT_POLICY_TOML.replace("skills = 0.40", "skills = -1.0");
         let error = ScoringPolicy::from_toml_str(&bad_weight).unwrap_err().to_string();
         assert!(error.contains("weights.skills"), "{error}");
         let unknown = format!("{DEFAULT_POLICY_TOML}\nsurprise = 1\n");

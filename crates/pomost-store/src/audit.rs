@@ -22,6 +22,8 @@ pub enum AuditAction {
     RecommendOffers,
     /// One participant explained against one offer.
     ExplainMatch,
+    /// An exposure audit: every open offer ranked to measure each group's exposure.
+    ExposureAudit,
 }
 
 impl AuditAction {
@@ -30,11 +32,12 @@ impl AuditAction {
             AuditAction::Shortlist => "shortlist",
             AuditAction::RecommendOffers => "recommend_offers",
             AuditAction::ExplainMatch => "explain_match",
+            AuditAction::ExposureAudit => "exposure_audit",
         }
     }
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
-        [AuditAction::Shortlist, AuditAction::RecommendOffers, AuditAction::ExplainMatch]
+        [AuditAction::Shortlist, AuditAction::RecommendOffers, AuditAction::ExplainMatch, AuditAction::ExposureAudit]
             .into_iter()
             .find(|action| action.name() == name)
     }

@@ -413,11 +413,12 @@ fn action_number(action: AuditAction) -> i64 {
         AuditAction::Shortlist => 0,
         AuditAction::RecommendOffers => 1,
         AuditAction::ExplainMatch => 2,
+        AuditAction::ExposureAudit => 3,
     }
 }
 
 fn action_of(number: i64) -> Option<AuditAction> {
-    [AuditAction::Shortlist, AuditAction::RecommendOffers, AuditAction::ExplainMatch]
+    [AuditAction::Shortlist, AuditAction::RecommendOffers, AuditAction::ExplainMatch, AuditAction::ExposureAudit]
         .get(usize::try_from(number).ok()?)
         .copied()
 }
