@@ -78,6 +78,9 @@ fn need_groups(person: &Participant) -> Vec<&'static str> {
     groups
 }
 
+/// A person's need-linked groups and their stage group.
+type PersonGroups = (Vec<String>, String);
+
 /// Sums for one kind of group.
 #[derive(Default)]
 struct Tally {
@@ -161,7 +164,7 @@ impl Engine {
     /// Runs the exposure audit over every open offer (see the module documentation) and
     /// records that it ran in the audit log.
     pub fn exposure_audit(&self, who: &Requester, as_of: Date) -> Result<ExposureReport, EngineError> {
-        let mut people: HashMap<ParticipantId, (Vec<String>, String)> = HashMap::new();
+        let mut people: HashMap<ParticipantId, PersonGroups> = HashMap::new();
         self.for_each_participant(&mut |person| {
             let groups = need_groups(&person).into_iter().map(str::to_owned).collect();
             people.insert(person.id.clone(), (groups, format!("stage: {}", person.stage.label())));
@@ -173,7 +176,7 @@ impl Engine {
         let cancel = AtomicBool::new(false);
         for offer in &offers {
             let list = self.rank_participants(offer, everyone, as_of, &cancel)?;
-            let groups_of = |pick: &dyn Fn(&(Vec<String>, String)) -> Vec<String>| -> Vec<Vec<String>> {
+            let groups_of = |pick: &dyn Fn(&PersonGroups) -> Vec<String>| -> Vec<Vec<String>> {
                 list.candidates
                     .iter()
                     .map(|candidate| people.get(&candidate.participant_id).map(pick).unwrap_or_default())
