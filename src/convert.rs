@@ -46,21 +46,8 @@ fn degree(path: &str, value: i32) -> Result<DisabilityDegree> {
         .ok_or_else(|| ValidationError::new(path, format!("{value} is not a degree")))
 }
 
-const ACCOMMODATIONS: [Accommodation; 13] = [
-    Accommodation::StepFreeAccess,
-    Accommodation::AdaptedWorkstation,
-    Accommodation::AccessibleToilet,
-    Accommodation::PolishSignLanguage,
-    Accommodation::AssistiveTechnology,
-    Accommodation::EasyReadInstructions,
-    Accommodation::QuietWorkspace,
-    Accommodation::ExtraBreaks,
-    Accommodation::FlexibleHours,
-    Accommodation::ReducedHours,
-    Accommodation::RemoteWork,
-    Accommodation::AccessibleTransport,
-    Accommodation::JobSiteSupport,
-];
+/// Wire numbers 1.. in `Accommodation::ALL_KNOWN` order.
+const ACCOMMODATIONS: [Accommodation; 13] = Accommodation::ALL_KNOWN;
 
 const CONTRACTS: [ContractType; 7] = [
     ContractType::EmploymentContract,

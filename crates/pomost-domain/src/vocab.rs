@@ -193,7 +193,8 @@ pub enum Accommodation {
 }
 
 impl Accommodation {
-    /// Every accommodation, in declaration order.
+    /// Every accommodation, in declaration order (also the order of the wire enum's numbers
+    /// 1.., so it never changes, only grows at the end).
     pub const ALL_KNOWN: [Accommodation; 13] = [
         Accommodation::StepFreeAccess,
         Accommodation::AdaptedWorkstation,
