@@ -28,7 +28,8 @@ use crate::error::ServiceError;
 const DEMO_PARTICIPANTS: usize = 20_000;
 const DEMO_COACHES: usize = 400;
 const DEMO_OFFERS: usize = 2_000;
-const DEMO_SEED: u64 = 2026;
+/// The seed of the demo's synthetic population.
+pub const DEMO_SEED: u64 = 2026;
 
 /// What seeding did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,10 +215,16 @@ pub fn showcase_coach() -> JobCoach {
 /// Writes the demo dataset through the engine (store, pool and index), unless the data
 /// directory already holds data.
 pub fn seed(engine: &Engine, today: Date) -> Result<DemoOutcome, ServiceError> {
+    seed_with(engine, today, DEMO_SEED)
+}
+
+/// [`seed`] with another synthetic population (the showcase cases stay the same), e.g. to
+/// see whether an audit's figure is the population's or the ranking's.
+pub fn seed_with(engine: &Engine, today: Date, population_seed: u64) -> Result<DemoOutcome, ServiceError> {
     if !engine.is_empty()? {
         return Ok(DemoOutcome::AlreadyHadData);
     }
-    let synth = Synth::new(DEMO_SEED, today);
+    let synth = Synth::new(population_seed, today);
     let mut people: Vec<Participant> = synth.participants(DEMO_PARTICIPANTS).collect();
     people.extend(showcase_participants(today));
     for batch in people.chunks(5_000) {

@@ -6,7 +6,12 @@ use std::path::Path;
 use pomost_engine::{EXPOSURE_DEPTHS, Engine, ExposureReport, FLAG_BELOW, Requester};
 
 /// Runs the audit and prints it; returns whether any group is flagged.
-pub fn run(data_dir: Option<&Path>, demo: bool, as_of: Option<&str>, policy: Option<&Path>) -> Result<bool, String> {
+pub fn run(
+    data_dir: Option<&Path>,
+    demo: Option<u64>,
+    as_of: Option<&str>,
+    policy: Option<&Path>,
+) -> Result<bool, String> {
     let as_of = match as_of {
         Some(text) => crate::convert::parse_date("as_of", text).map_err(|error| error.to_string())?,
         None => time::OffsetDateTime::now_utc().date(),
@@ -19,13 +24,13 @@ pub fn run(data_dir: Option<&Path>, demo: bool, as_of: Option<&str>, policy: Opt
         }
         None => pomost_scoring::ScoringPolicy::default(),
     };
-    let temporary = tempdir_for_demo(demo)?;
+    let temporary = tempdir_for_demo(demo.is_some())?;
     let dir = match (data_dir, &temporary) {
         (Some(dir), None) => dir.to_owned(),
         (None, Some(temporary)) => temporary.clone(),
         _ => return Err("give --data-dir DIR or --demo".into()),
     };
-    if !demo && !dir.join(pomost_store::DATABASE_FILE).exists() {
+    if demo.is_none() && !dir.join(pomost_store::DATABASE_FILE).exists() {
         return Err(format!("{} holds no Pomost database", dir.display()));
     }
     let settings = crate::config::Settings::load(
@@ -35,8 +40,8 @@ pub fn run(data_dir: Option<&Path>, demo: bool, as_of: Option<&str>, policy: Opt
     let mut options = crate::engine_options(&settings);
     options.reserve_bytes = 0;
     let engine = Engine::open(&options, policy, &pomost_taxonomy::relatedness()).map_err(|error| error.to_string())?;
-    if demo {
-        crate::demo::seed(&engine, as_of).map_err(|error| error.to_string())?;
+    if let Some(population_seed) = demo {
+        crate::demo::seed_with(&engine, as_of, population_seed).map_err(|error| error.to_string())?;
         engine.wait_for_read_models(std::time::Duration::from_secs(120));
         engine.flush().map_err(|error| error.to_string())?;
     }

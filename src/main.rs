@@ -142,6 +142,9 @@ enum AuditCommand {
         /// Audit the demo dataset (built in a temporary directory).
         #[arg(long)]
         demo: bool,
+        /// With --demo: another synthetic population (the demo's is 2026).
+        #[arg(long, requires = "demo")]
+        seed: Option<u64>,
         /// Day the offers must be open on (YYYY-MM-DD); today if omitted.
         #[arg(long)]
         as_of: Option<String>,
@@ -181,7 +184,8 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Simulate(args) => simulate(&args),
-        Command::Audit { what: Some(AuditCommand::Exposure { data_dir, demo, as_of, policy }), .. } => {
+        Command::Audit { what: Some(AuditCommand::Exposure { data_dir, demo, seed, as_of, policy }), .. } => {
+            let demo = demo.then(|| seed.unwrap_or(pomost::demo::DEMO_SEED));
             return match pomost::exposure::run(data_dir.as_deref(), demo, as_of.as_deref(), policy.as_deref()) {
                 Ok(false) => ExitCode::SUCCESS,
                 Ok(true) => ExitCode::from(3),

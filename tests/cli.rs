@@ -219,6 +219,8 @@ fn exposure_audit_prints_each_group_of_a_data_directory() {
     for group in ["needs a job coach", "certificate: severe", "stage: social activation"] {
         assert!(stdout.contains(group), "{group} missing: {stdout}");
     }
+    let output = pomost(&["audit", "exposure", "--seed", "3", "--data-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "a population seed goes with --demo only: {}", text(&output));
     // The audit is itself audited.
     let store = pomost_store::SqliteStore::open(dir.path(), pomost_store::SqliteOptions::default()).unwrap();
     let entries = store.list_audit(&pomost_store::AuditQuery { limit: 10, ..Default::default() }).unwrap();
