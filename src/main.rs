@@ -143,7 +143,7 @@ enum AuditCommand {
         #[arg(long)]
         demo: bool,
         /// With --demo: another synthetic population (the demo's is 2026).
-        #[arg(long, requires = "demo")]
+        #[arg(long)]
         seed: Option<u64>,
         /// Day the offers must be open on (YYYY-MM-DD); today if omitted.
         #[arg(long)]
@@ -185,6 +185,10 @@ fn main() -> ExitCode {
         }
         Command::Simulate(args) => simulate(&args),
         Command::Audit { what: Some(AuditCommand::Exposure { data_dir, demo, seed, as_of, policy }), .. } => {
+            if seed.is_some() && !demo {
+                eprintln!("pomost: --seed goes with --demo (it picks the demo's synthetic population)");
+                return ExitCode::from(2);
+            }
             let demo = demo.then(|| seed.unwrap_or(pomost::demo::DEMO_SEED));
             return match pomost::exposure::run(data_dir.as_deref(), demo, as_of.as_deref(), policy.as_deref()) {
                 Ok(false) => ExitCode::SUCCESS,
