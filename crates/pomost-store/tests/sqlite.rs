@@ -442,3 +442,66 @@ fn audit_entries_are_compact_and_archived_before_removal() {
     // Numbers are never reused after removal.
     assert_eq!(store.append_audit(&audit_entry(9, 9_000, 1)).unwrap(), 2_001);
 }
+
+#[test]
+fn a_version_1_database_is_upgraded_with_its_audit_moved_and_records_checksummed() {
+    let dir = tempfile::tempdir().unwrap();
+    let person = synth().participant(6);
+    {
+        // A data directory as schema version 1 left it: JSON audit rows in the main file,
+        // records without checksums.
+        let connection = rusqlite::Connection::open(dir.path().join("pomost.sqlite3")).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE participants (id TEXT PRIMARY KEY, data TEXT NOT NULL, updated_seq INTEGER NOT NULL);
+                 CREATE TABLE coaches (id TEXT PRIMARY KEY, data TEXT NOT NULL, updated_seq INTEGER NOT NULL);
+                 CREATE TABLE offers (source TEXT NOT NULL, external_id TEXT NOT NULL, version INTEGER NOT NULL,
+                     data TEXT NOT NULL, updated_seq INTEGER NOT NULL, PRIMARY KEY (source, external_id));
+                 CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, entity TEXT NOT NULL,
+                     entity_key TEXT NOT NULL, op TEXT NOT NULL);
+                 CREATE TABLE audit (entry INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL UNIQUE,
+                     at_ms INTEGER NOT NULL, caller_name TEXT NOT NULL, caller_role TEXT NOT NULL, action TEXT NOT NULL,
+                     offer_source TEXT, offer_external_id TEXT, participant_id TEXT, request TEXT NOT NULL,
+                     results TEXT NOT NULL, policy_version TEXT NOT NULL);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO participants (id, data, updated_seq) VALUES (?1, ?2, 1)",
+                rusqlite::params![person.id.as_str(), serde_json::to_string(&person).unwrap()],
+            )
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO changes (entity, entity_key, op) VALUES ('participant', ?1, 'upsert')",
+                [person.id.as_str()],
+            )
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO audit (request_id, at_ms, caller_name, caller_role, action, offer_source,
+                 offer_external_id, participant_id, request, results, policy_version)
+                 VALUES ('old-1', 5000, 'pup', 'labour_office', 'shortlist', 'board', 'a', NULL, '{\"k\":5}',
+                 '[{\"id\":\"p-1\",\"score\":0.75}]', '2026-11.1')",
+                [],
+            )
+            .unwrap();
+    }
+    let store = open(dir.path());
+    assert_eq!(store.participant(&person.id).unwrap(), Some(person));
+    let entries = store.list_audit(&AuditQuery { limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(entries.len(), 1);
+    let entry = &entries[0].1;
+    assert_eq!((entry.request_id.as_str(), entry.at_ms, entry.policy_version.as_str()), ("old-1", 5000, "2026-11.1"));
+    assert_eq!(entry.results, vec![AuditResult { id: "p-1".into(), score: 0.75 }]);
+    assert_eq!(entry.offer, Some(OfferKey { source: "board".into(), external_id: "a".into() }));
+    let mut damaged = Vec::new();
+    let counts = store.verify(&mut |damage| damaged.push(damage)).unwrap();
+    assert!(damaged.is_empty(), "{damaged:?}");
+    assert_eq!((counts.records, counts.audit_entries), (1, 1));
+    drop(store);
+    // Opening again moves nothing twice.
+    let store = open(dir.path());
+    assert_eq!(store.list_audit(&AuditQuery { limit: 10, ..Default::default() }).unwrap().len(), 1);
+}
