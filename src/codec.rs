@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder, Encoder};
+use tonic::codec::{Codec, DecodeBuf, Decoder};
 use tonic_prost::ProstCodec;
 
 use crate::bounds::Bounded;
@@ -56,14 +56,4 @@ impl<U: prost::Message + Default + Bounded> Decoder for BoundedDecoder<U> {
         crate::bounds::check(&message, "").map_err(|error| crate::error::invalid_argument(&error))?;
         Ok(Some(message))
     }
-}
-
-/// Keeps the encoder type nameable for the generated code.
-pub type BoundedEncoder<T> = <ProstCodec<T, ()> as Codec>::Encoder;
-
-#[allow(dead_code)]
-fn _encoder_is_prost<T: prost::Message + Send + 'static>(
-    encoder: BoundedEncoder<T>,
-) -> impl Encoder<Item = T, Error = Status> {
-    encoder
 }

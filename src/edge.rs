@@ -21,9 +21,10 @@ use std::time::{Duration, Instant};
 use http::HeaderValue;
 use tonic::{Code, Status};
 
-/// The id of the request being served (also in the response's `x-request-id` header).
+/// The id of the request being served (also in the response's `x-request-id` header) and
+/// when it arrived, ms since the epoch (the timestamp inside the UUIDv7 id).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
+pub struct RequestId(pub String, pub i64);
 
 const RUNNING: u8 = 0;
 const COMMITTING: u8 = 1;
@@ -149,7 +150,7 @@ where
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let started = Instant::now();
-        let id = RequestId(uuid::Uuid::now_v7().to_string());
+        let id = new_request_id();
         let budget =
             grpc_timeout(request.headers()).map_or(self.request_timeout, |client| client.min(self.request_timeout));
         let clock = Arc::new(RequestClock::new(Some(started + budget)));
@@ -219,18 +220,19 @@ pub fn current_request_id() -> String {
     REQUEST_ID.try_with(|id| id.0.clone()).unwrap_or_else(|_| uuid::Uuid::now_v7().to_string())
 }
 
-/// When the current request arrived, ms since the epoch (the timestamp inside its UUIDv7
-/// id), or now outside a request.
+/// When the current request arrived, ms since the epoch, or now outside a request.
 pub fn current_arrival_ms() -> i64 {
-    REQUEST_ID
-        .try_with(|id| uuid::Uuid::parse_str(&id.0).ok().and_then(|uuid| uuid.get_timestamp()))
-        .ok()
-        .flatten()
-        .map(|timestamp| {
-            let (seconds, nanos) = timestamp.to_unix();
-            seconds as i64 * 1_000 + i64::from(nanos / 1_000_000)
-        })
-        .unwrap_or_else(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64)
+    REQUEST_ID.try_with(|id| id.1).unwrap_or_else(|_| new_request_id().1)
+}
+
+/// A fresh time-ordered request id with its timestamp.
+fn new_request_id() -> RequestId {
+    let uuid = uuid::Uuid::now_v7();
+    let ms = uuid.get_timestamp().map_or(0, |timestamp| {
+        let (seconds, nanos) = timestamp.to_unix();
+        seconds as i64 * 1_000 + i64::from(nanos / 1_000_000)
+    });
+    RequestId(uuid.to_string(), ms)
 }
 
 /// The current request's clock, if this task serves a request.

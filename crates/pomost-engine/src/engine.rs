@@ -177,6 +177,14 @@ impl Engine {
         }
     }
 
+    /// Hands the follower one change to a participant or coach and waits until the pool
+    /// has it.
+    fn pool_follows(&self, change: Applied) {
+        let seq = change.seq;
+        self.followed(vec![change]);
+        self.pool_sees(seq);
+    }
+
     /// Waits until the pool has applied `seq`, so the next ranking sees the write.
     fn pool_sees(&self, seq: u64) {
         if !self.follower.wait_applied("pool", seq, POOL_WAIT) {
@@ -218,8 +226,7 @@ impl Engine {
         let outcome = self.disk.observe(self.store.upsert_participant(&participant))?;
         if let WriteOutcome::Written { seq } = outcome {
             let key = ChangeKey::Participant(participant.id.clone());
-            self.followed(vec![Applied { seq, key, record: Some(Record::Participant(participant)) }]);
-            self.pool_sees(seq);
+            self.pool_follows(Applied { seq, key, record: Some(Record::Participant(participant)) });
         }
         Ok(outcome)
     }
@@ -266,8 +273,7 @@ impl Engine {
     pub fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, EngineError> {
         let seq = self.disk.observe(self.store.delete_participant(id))?;
         if let Some(seq) = seq {
-            self.followed(vec![Applied { seq, key: ChangeKey::Participant(id.clone()), record: None }]);
-            self.pool_sees(seq);
+            self.pool_follows(Applied { seq, key: ChangeKey::Participant(id.clone()), record: None });
         }
         Ok(seq)
     }
@@ -278,8 +284,7 @@ impl Engine {
         let outcome = self.disk.observe(self.store.upsert_coach(&coach))?;
         if let WriteOutcome::Written { seq } = outcome {
             let key = ChangeKey::Coach(coach.id.clone());
-            self.followed(vec![Applied { seq, key, record: Some(Record::Coach(coach)) }]);
-            self.pool_sees(seq);
+            self.pool_follows(Applied { seq, key, record: Some(Record::Coach(coach)) });
         }
         Ok(outcome)
     }
@@ -293,8 +298,7 @@ impl Engine {
     pub fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, EngineError> {
         let seq = self.disk.observe(self.store.delete_coach(id))?;
         if let Some(seq) = seq {
-            self.followed(vec![Applied { seq, key: ChangeKey::Coach(id.clone()), record: None }]);
-            self.pool_sees(seq);
+            self.pool_follows(Applied { seq, key: ChangeKey::Coach(id.clone()), record: None });
         }
         Ok(seq)
     }

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -109,7 +109,6 @@ pub struct Follower {
     stop: AtomicBool,
     /// The data directory, naming this engine's injected faults (`crate::faults`).
     data_dir: PathBuf,
-    generation: AtomicU64,
 }
 
 impl Follower {
@@ -135,7 +134,6 @@ impl Follower {
             applied: Condvar::new(),
             stop: AtomicBool::new(false),
             data_dir: data_dir.to_owned(),
-            generation: AtomicU64::new(0),
         }
     }
 
@@ -254,7 +252,6 @@ impl Follower {
             drop(state);
             self.applied.notify_all();
         }
-        self.generation.fetch_add(1, Ordering::Relaxed);
         caught_up
     }
 

@@ -53,6 +53,9 @@ const SCHEMA: &str = "
     CREATE INDEX IF NOT EXISTS entries_offer ON entries (offer, at_ms) WHERE offer IS NOT NULL;
 ";
 
+/// The columns `read_entry` decodes, in its order.
+const ENTRY_COLUMNS: &str = "entry, at_ms, request_id, caller, action, offer, participant, policy, body";
+
 /// What a dictionary name stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
@@ -168,8 +171,7 @@ impl AuditLog {
             add("offer = (SELECT id FROM names WHERE kind = 1 AND text = ?)", offer_name(offer).into());
         }
         let sql = format!(
-            "SELECT entry, at_ms, request_id, caller, action, offer, participant, policy, body FROM entries
-             WHERE {} ORDER BY entry LIMIT {}",
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE {} ORDER BY entry LIMIT {}",
             conditions.join(" AND "),
             query.limit.min(10_000)
         );
@@ -261,10 +263,8 @@ impl AuditLog {
     fn list_before(&self, cutoff_ms: i64) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
         let connection = lock(&self.reader);
         let mut names = NameCache::default();
-        let mut statement = connection.prepare(
-            "SELECT entry, at_ms, request_id, caller, action, offer, participant, policy, body FROM entries
-             WHERE at_ms < ?1 ORDER BY entry LIMIT 1000000",
-        )?;
+        let mut statement = connection
+            .prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE at_ms < ?1 ORDER BY entry LIMIT 1000000"))?;
         let mut rows = statement.query([cutoff_ms])?;
         let mut entries = Vec::new();
         while let Some(row) = rows.next()? {
@@ -283,10 +283,7 @@ impl AuditLog {
             report(Damage { what: format!("audit file {}", self.path.display()), detail: verdict });
         }
         let mut names = NameCache::default();
-        let mut statement = connection.prepare(
-            "SELECT entry, at_ms, request_id, caller, action, offer, participant, policy, body FROM entries
-             ORDER BY entry",
-        )?;
+        let mut statement = connection.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY entry"))?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             counts.audit_entries += 1;
