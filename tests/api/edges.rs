@@ -298,6 +298,19 @@ async fn service_health(server: &TestServer, service: &str) -> ServingStatus {
         .status()
 }
 
+/// Health as soon as it shows `expected` (it is updated by a background task, so give it a
+/// moment), or what it shows after 5 s.
+async fn settled_health(server: &TestServer, service: &str, expected: ServingStatus) -> ServingStatus {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = service_health(server, service).await;
+        if status == expected || std::time::Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_full_database_refuses_writes_turns_write_health_off_and_keeps_shortlists() {
     let dir = tempfile::tempdir().unwrap();
@@ -322,9 +335,18 @@ async fn a_full_database_refuses_writes_turns_write_health_off_and_keeps_shortli
     };
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert!(status.message().contains(&dir.path().display().to_string()), "{}", status.message());
-    assert_eq!(service_health(&server, "pomost.v1.OfferService").await, ServingStatus::NotServing);
-    assert_eq!(service_health(&server, "pomost.v1.ParticipantService").await, ServingStatus::NotServing);
-    assert_eq!(service_health(&server, "pomost.v1.MatchingService").await, ServingStatus::Serving);
+    assert_eq!(
+        settled_health(&server, "pomost.v1.OfferService", ServingStatus::NotServing).await,
+        ServingStatus::NotServing
+    );
+    assert_eq!(
+        settled_health(&server, "pomost.v1.ParticipantService", ServingStatus::NotServing).await,
+        ServingStatus::NotServing
+    );
+    assert_eq!(
+        settled_health(&server, "pomost.v1.MatchingService", ServingStatus::Serving).await,
+        ServingStatus::Serving
+    );
     let request = ShortlistRequest {
         offer: Some(shortlist_request::Offer::OfferKey(stored[0].clone())),
         k: 10,
@@ -338,7 +360,7 @@ async fn a_full_database_refuses_writes_turns_write_health_off_and_keeps_shortli
     let mut offer = regional_offer();
     offer.key.as_mut().unwrap().external_id = "after-room".into();
     offers.upsert_offer(UpsertOfferRequest { offer: Some(offer) }).await.expect("writes work again with room");
-    assert_eq!(service_health(&server, "pomost.v1.OfferService").await, ServingStatus::Serving);
+    assert_eq!(settled_health(&server, "pomost.v1.OfferService", ServingStatus::Serving).await, ServingStatus::Serving);
     server.stop().await;
 }
 
