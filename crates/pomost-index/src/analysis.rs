@@ -1,97 +1,69 @@
-//! Polish text analysis: split on non-alphanumerics, lower-case, fold diacritics to ASCII
-//! (so "sprzatanie" meets "sprzątanie"), then strip inflectional endings with a light
-//! stemmer (so "sprzątania" and "sprzątaniem" meet "sprzątanie", "magazynie" meets
-//! "magazyn").
-//!
-//! Why our own stemmer: the Polish stemmer in `tantivy-stemmers` (Yarovoy's) over-stems
-//! common words into different stems ("sprzątanie" → "sprzat" but "sprzątania" → "sprz",
-//! "starszych" → "r"), so inflected forms often miss each other. A light stemmer that only
-//! removes case and number endings, keeping a stem of at least three letters, matches
-//! inflected forms of the job vocabulary reliably; its rules and their tests are below.
+//! Polish text analysis for the offer index: split into words, then each word becomes its
+//! Pomost term (folded to ASCII, then its lemma in the Morfologik dictionary, or its light
+//! stem when the dictionary does not know it; see `pomost-text`). So "pracownicy" meets
+//! "pracownik", "magazynierzy" meets "magazynier", "kelnerka" meets "kelner" and
+//! "sprzątania" meets "sprzątanie", typed with or without Polish letters.
 
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenFilter, TokenStream,
-    Tokenizer,
-};
+use pomost_text::{Lemmatizer, lemmatizer};
+use tantivy::tokenizer::{RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer};
 
-/// Name under which the analyzer is registered with the index.
-pub const POLISH: &str = "pl_light";
+/// Name under which the analyzer is registered with the index (a new name whenever the
+/// terms it makes change, so an older index is rebuilt).
+pub const POLISH: &str = "pl_morfologik";
 
 /// The analyzer for Polish job texts.
 pub fn polish_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(PolishLightStemmer)
-        .build()
+    TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(64)).filter(PolishTerms).build()
 }
 
-/// Endings removed by the stemmer, on ASCII-folded lower-case words, longest first: verbal
-/// nouns (-anie, -enie and their cases), noun and adjective case endings.
-const ENDINGS: &[&str] = &[
-    "aniami", "eniami", "aniach", "eniach", "osciami", "osciach", "aniem", "eniem", "aniom", "eniom", "owych", "owymi",
-    "owego", "owemu", "ania", "enia", "aniu", "eniu", "anie", "enie", "osci", "owej", "owym", "owa", "owe", "owi",
-    "ami", "ach", "ego", "emu", "ymi", "imi", "ych", "ich", "iem", "ow", "om", "ej", "ym", "im", "em", "ie", "ia",
-    "iu", "a", "e", "i", "o", "u", "y",
-];
-
-/// Shortest stem the stemmer leaves.
-const MIN_STEM: usize = 3;
-
-/// Strips the longest listed ending that leaves a stem of at least [`MIN_STEM`] letters.
-pub fn light_stem(word: &str) -> &str {
-    if !word.is_ascii() {
-        return word;
-    }
-    for ending in ENDINGS {
-        if word.len() >= ending.len() + MIN_STEM && word.ends_with(ending) {
-            return &word[..word.len() - ending.len()];
-        }
-    }
-    word
-}
-
-/// Token filter applying [`light_stem`].
+/// Token filter turning each word into its term.
 #[derive(Debug, Clone, Copy)]
-pub struct PolishLightStemmer;
+pub struct PolishTerms;
 
-impl TokenFilter for PolishLightStemmer {
-    type Tokenizer<T: Tokenizer> = PolishLightStemmerFilter<T>;
+impl TokenFilter for PolishTerms {
+    type Tokenizer<T: Tokenizer> = PolishTermsFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> Self::Tokenizer<T> {
-        PolishLightStemmerFilter { inner: tokenizer }
+        PolishTermsFilter { inner: tokenizer }
     }
 }
 
-/// The tokenizer a [`PolishLightStemmer`] wraps around.
+/// The tokenizer a [`PolishTerms`] wraps around.
 #[derive(Debug, Clone)]
-pub struct PolishLightStemmerFilter<T> {
+pub struct PolishTermsFilter<T> {
     inner: T,
 }
 
-impl<T: Tokenizer> Tokenizer for PolishLightStemmerFilter<T> {
-    type TokenStream<'a> = PolishLightStemmerStream<T::TokenStream<'a>>;
+impl<T: Tokenizer> Tokenizer for PolishTermsFilter<T> {
+    type TokenStream<'a> = PolishTermsStream<T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        PolishLightStemmerStream { tail: self.inner.token_stream(text) }
+        PolishTermsStream {
+            tail: self.inner.token_stream(text),
+            lemmas: lemmatizer(),
+            scratch: String::new(),
+            term: String::new(),
+        }
     }
 }
 
-/// The stream of stemmed tokens.
+/// The stream of terms.
 #[derive(Debug)]
-pub struct PolishLightStemmerStream<T> {
+pub struct PolishTermsStream<T> {
     tail: T,
+    lemmas: &'static Lemmatizer,
+    scratch: String,
+    term: String,
 }
 
-impl<T: TokenStream> TokenStream for PolishLightStemmerStream<T> {
+impl<T: TokenStream> TokenStream for PolishTermsStream<T> {
     fn advance(&mut self) -> bool {
         if !self.tail.advance() {
             return false;
         }
         let token = self.tail.token_mut();
-        let stemmed_len = light_stem(&token.text).len();
-        token.text.truncate(stemmed_len);
+        self.lemmas.term_into(&token.text, &mut self.scratch, &mut self.term);
+        std::mem::swap(&mut token.text, &mut self.term);
         true
     }
 
@@ -133,16 +105,15 @@ mod tests {
         same_term("terenów zielonych", "tereny zielone");
         same_term("kuchennej", "kuchenna");
         same_term("opieki", "opieka");
-        same_term("pranie", "prania");
-        same_term("pracownika", "pracownik");
+        same_term("pracownicy magazynu", "pracownik magazyn");
+        same_term("magazynierzy", "magazynier");
+        same_term("kelnerka", "kelnerów");
+        same_term("sprzedawczyni", "sprzedawcy");
     }
 
     #[test]
-    fn short_words_keep_their_ending() {
-        assert_eq!(light_stem("pomoc"), "pomoc");
-        assert_eq!(light_stem("dom"), "dom");
-        assert_eq!(light_stem("kasa"), "kas");
-        assert_eq!(light_stem("dane"), light_stem("danych"));
-        assert_eq!(terms("Łódź, ul. Żółta 5"), ["lodz", "ul", "zolt", "5"]);
+    fn unknown_words_are_stemmed_lightly() {
+        same_term("developera", "developer");
+        assert_eq!(terms("Łódź, ul. Żółta 5"), ["lodz", "ul", "zolty", "5"]);
     }
 }

@@ -15,7 +15,7 @@ mod query;
 mod schema;
 mod writer;
 
-pub use analysis::{POLISH, light_stem, polish_analyzer};
+pub use analysis::{POLISH, polish_analyzer};
 pub use error::IndexError;
 pub use index::OfferIndex;
 pub use options::IndexOptions;
