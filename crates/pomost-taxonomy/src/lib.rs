@@ -1,8 +1,87 @@
-//! The production vocabulary of Pomost: what the server ships and scores with. Today the
-//! skill groups of reintegration work (with their job titles and KZiS occupation codes)
-//! and the default skill relatedness table built from them; the synthetic-data crate draws
-//! its world from here, never the other way round.
+//! The vocabulary Pomost ships and speaks: KZiS 2023 occupations, ESCO skills in Polish
+//! linked to them, the job titles people use, and the occupation suggester learned from
+//! them and from hand-coded advertisements. Built by `scripts/build-taxonomy.py` and
+//! `pomost-bench occupations train`, embedded in the binary (never read from disk at run
+//! time); see `data/README.md` for sources and terms. Also the skill groups of reintegration
+//! work that the synthetic data and the default relatedness table use.
 
+mod esco;
+mod features;
+mod kzis;
+mod occupations;
 mod skills;
+mod texts;
 
-pub use skills::{SKILL_GROUPS, SkillGroup, relatedness, skill_id};
+pub use esco::{ImportCounts, ImportError, LABEL_ID_PREFIX, Skill, Skills, label_skill_id};
+pub use features::{FieldWeights, document_terms, text_terms};
+pub use kzis::{CodeKinship, Kzis, kinship};
+pub use occupations::{Example, ModelError, OccupationModel, ScoreParams, Suggestion, TrainParams};
+pub use skills::{LOCAL_SKILL_LABELS, SKILL_GROUPS, SkillGroup, local_label, relatedness, skill_id};
+pub use texts::{OccupationText, Source, VocabularyWeights, parse_texts, vocabulary_examples};
+
+use std::io::Read;
+use std::sync::OnceLock;
+
+/// The version of the shipped vocabulary: sources and the suggester's training. Reported by
+/// the API and recorded in every audit entry.
+pub const TAXONOMY_VERSION: &str = "kzis2023-esco1.1-pl.2026-11.1";
+
+static KZIS: &str = include_str!("../data/kzis.tsv");
+static TEXTS_GZ: &[u8] = include_bytes!("../data/occupation-texts.tsv.gz");
+static SKILLS_GZ: &[u8] = include_bytes!("../data/esco-skills.tsv.gz");
+
+fn gunzip(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    // The shipped files are written by the build script and checked by tests; a broken one
+    // is a build bug, not an input.
+    #[allow(clippy::expect_used)]
+    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).expect("shipped taxonomy file is valid gzip UTF-8");
+    text
+}
+
+/// The shipped KZiS classification.
+pub fn kzis() -> &'static Kzis {
+    static SHARED: OnceLock<Kzis> = OnceLock::new();
+    SHARED.get_or_init(|| Kzis::parse(KZIS))
+}
+
+/// The shipped occupation texts.
+pub fn occupation_texts() -> &'static [OccupationText] {
+    static SHARED: OnceLock<Vec<OccupationText>> = OnceLock::new();
+    SHARED.get_or_init(|| parse_texts(&gunzip(TEXTS_GZ)))
+}
+
+/// The shipped ESCO skills (label-derived ids) plus the local skills of reintegration work.
+pub fn shipped_skills() -> Skills {
+    let mut skills = Skills::parse_links(&gunzip(SKILLS_GZ));
+    for group in SKILL_GROUPS {
+        for id in group.skills {
+            skills.add_local(id, &local_label(id), group.occupations);
+        }
+    }
+    skills
+}
+
+#[cfg(test)]
+mod shipped_tests {
+    use super::*;
+
+    #[test]
+    fn shipped_vocabulary_is_complete() {
+        let kzis = kzis();
+        assert_eq!(kzis.occupations().len(), 2912);
+        assert_eq!(kzis.name("911207"), Some("Pracownik utrzymania czystości (sprzątaczka)"));
+        assert!(kzis.is_occupation("432103"));
+        assert!(!kzis.is_occupation("4321"));
+        assert!(!kzis.is_occupation("999999"));
+        let skills = shipped_skills();
+        let esco = skills.all().iter().filter(|skill| skill.id.starts_with(LABEL_ID_PREFIX)).count();
+        assert_eq!(esco, 7627, "every ESCO label has its own id");
+        assert!(occupation_texts().len() > 14_000);
+        for group in SKILL_GROUPS {
+            for code in group.occupations {
+                assert!(kzis.is_occupation(code), "{code}");
+            }
+        }
+    }
+}

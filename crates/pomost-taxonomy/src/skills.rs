@@ -86,6 +86,52 @@ pub const SKILL_GROUPS: &[SkillGroup] = &[
     },
 ];
 
+/// Polish labels of the local skills of reintegration work (ids `pl:…`, which predate the
+/// ESCO vocabulary and stay valid beside it).
+pub const LOCAL_SKILL_LABELS: &[(&str, &str)] = &[
+    ("pl:archiwizacja", "archiwizacja dokumentów"),
+    ("pl:asystencja-osobista", "asystencja osobista"),
+    ("pl:dezynfekcja", "dezynfekcja pomieszczeń"),
+    ("pl:dozor-obiektow", "dozór obiektów"),
+    ("pl:drobne-naprawy", "drobne naprawy"),
+    ("pl:gipsowanie", "gipsowanie"),
+    ("pl:glazurowanie", "układanie glazury"),
+    ("pl:haftowanie", "haftowanie"),
+    ("pl:kompletowanie-zamowien", "kompletowanie zamówień"),
+    ("pl:koszenie-trawnikow", "koszenie trawników"),
+    ("pl:krawiectwo-naprawy", "naprawy krawieckie"),
+    ("pl:malowanie-scian", "malowanie ścian"),
+    ("pl:montaz-prosty", "prosty montaż"),
+    ("pl:mycie-okien", "mycie okien"),
+    ("pl:nasadzenia", "nasadzenia roślin"),
+    ("pl:obsluga-biura", "obsługa biura"),
+    ("pl:obsluga-komputera", "obsługa komputera"),
+    ("pl:obsluga-kuchni", "obsługa kuchni"),
+    ("pl:obsluga-pralnicy", "obsługa pralnicy"),
+    ("pl:opieka-nad-osobami-starszymi", "opieka nad osobami starszymi"),
+    ("pl:pakowanie", "pakowanie"),
+    ("pl:pielegnacja-drzew", "pielęgnacja drzew"),
+    ("pl:polprodukty", "wytwarzanie półproduktów"),
+    ("pl:pomoc-domowa", "pomoc domowa"),
+    ("pl:portiernia", "obsługa portierni"),
+    ("pl:pranie", "pranie"),
+    ("pl:prasowanie", "prasowanie"),
+    ("pl:przygotowanie-posilkow", "przygotowanie posiłków"),
+    ("pl:sprzatanie-biur", "sprzątanie biur"),
+    ("pl:sprzatanie-obiektow", "sprzątanie obiektów"),
+    ("pl:szycie-maszynowe", "szycie maszynowe"),
+    ("pl:utrzymanie-zieleni", "utrzymanie terenów zielonych"),
+    ("pl:wozek-widlowy", "obsługa wózka widłowego"),
+    ("pl:wprowadzanie-danych", "wprowadzanie danych"),
+    ("pl:wypiek-pieczywa", "wypiek pieczywa"),
+    ("pl:zmywanie", "zmywanie naczyń"),
+];
+
+/// The label of a local skill id (the id itself when it has none).
+pub fn local_label(id: &str) -> String {
+    LOCAL_SKILL_LABELS.iter().find(|(known, _)| *known == id).map_or_else(|| id.to_owned(), |(_, label)| (*label).to_owned())
+}
+
 /// The default relatedness table: same group earns 0.5, plus a few explicit
 /// pairs across groups.
 pub fn relatedness() -> SkillRelatedness {
@@ -125,6 +171,9 @@ mod tests {
         for group in SKILL_GROUPS {
             for code in group.occupations {
                 assert_eq!(code.len(), 6);
+            }
+            for id in group.skills {
+                assert_ne!(local_label(id), *id, "{id} has a label");
             }
         }
     }

@@ -1,0 +1,131 @@
+//! KZiS 2023, the Polish classification of occupations and specialisations: every code (1
+//! to 6 digits) with its official name. A code's parents are its prefixes (1, 2, 3 and 4
+//! digits: major, sub-major, minor and unit group).
+
+use std::collections::BTreeMap;
+
+use pomost_text::fold;
+
+/// The classification.
+#[derive(Debug, Clone, Default)]
+pub struct Kzis {
+    names: BTreeMap<String, String>,
+    occupations: Vec<String>,
+}
+
+/// How close two occupation codes are in the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CodeKinship {
+    /// No common group of two digits or more.
+    Unrelated,
+    /// The same sub-major group (2 digits).
+    SubMajorGroup,
+    /// The same minor group (3 digits).
+    MinorGroup,
+    /// The same unit group (4 digits).
+    UnitGroup,
+    /// The same occupation.
+    Same,
+}
+
+/// How close `a` and `b` are.
+pub fn kinship(a: &str, b: &str) -> CodeKinship {
+    let common = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    match common {
+        6.. if a.len() == 6 && b.len() == 6 => CodeKinship::Same,
+        4.. => CodeKinship::UnitGroup,
+        3 => CodeKinship::MinorGroup,
+        2 => CodeKinship::SubMajorGroup,
+        _ => CodeKinship::Unrelated,
+    }
+}
+
+impl Kzis {
+    /// Parses `code<TAB>name` lines.
+    pub fn parse(text: &str) -> Self {
+        let names: BTreeMap<String, String> = text
+            .lines()
+            .filter_map(|line| line.split_once('\t'))
+            .filter(|(code, name)| !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty())
+            .map(|(code, name)| (code.to_owned(), name.to_owned()))
+            .collect();
+        let occupations = names.keys().filter(|code| code.len() == 6).cloned().collect();
+        Self { names, occupations }
+    }
+
+    /// The official name of any code.
+    pub fn name(&self, code: &str) -> Option<&str> {
+        self.names.get(code).map(String::as_str)
+    }
+
+    /// Whether `code` is a 6-digit occupation of the classification.
+    pub fn is_occupation(&self, code: &str) -> bool {
+        code.len() == 6 && self.names.contains_key(code)
+    }
+
+    /// Every 6-digit occupation code, in order.
+    pub fn occupations(&self) -> &[String] {
+        &self.occupations
+    }
+
+    /// How many codes of every level.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether the classification is empty (never for the shipped one).
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Up to `limit` occupations nearest to a code that is not one: those sharing the longest
+    /// prefix with it (its unit group, then minor group...), in code order.
+    pub fn nearest_occupations(&self, code: &str, limit: usize) -> Vec<(&str, &str)> {
+        let digits: String = code.chars().filter(char::is_ascii_digit).take(6).collect();
+        for prefix_len in (1..=digits.len().min(5)).rev() {
+            let prefix = &digits[..prefix_len];
+            let found: Vec<(&str, &str)> = self
+                .names
+                .range(prefix.to_owned()..)
+                .take_while(|(candidate, _)| candidate.starts_with(prefix))
+                .filter(|(candidate, _)| candidate.len() == 6)
+                .take(limit)
+                .map(|(code, name)| (code.as_str(), name.as_str()))
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
+    /// Occupations whose name contains every word of `query` (folded), for lookups by name.
+    pub fn find_by_name(&self, query: &str, limit: usize) -> Vec<(&str, &str)> {
+        let words: Vec<String> = query.split_whitespace().map(fold).collect();
+        self.occupations
+            .iter()
+            .filter_map(|code| self.names.get_key_value(code))
+            .filter(|(_, name)| {
+                let folded = fold(name);
+                words.iter().all(|word| folded.contains(word.as_str()))
+            })
+            .take(limit)
+            .map(|(code, name)| (code.as_str(), name.as_str()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinship_follows_prefixes() {
+        assert_eq!(kinship("911207", "911207"), CodeKinship::Same);
+        assert_eq!(kinship("911207", "911290"), CodeKinship::UnitGroup);
+        assert_eq!(kinship("911207", "912101"), CodeKinship::SubMajorGroup);
+        assert_eq!(kinship("911207", "913101"), CodeKinship::SubMajorGroup);
+        assert_eq!(kinship("911207", "911101"), CodeKinship::MinorGroup);
+        assert_eq!(kinship("911207", "432103"), CodeKinship::Unrelated);
+    }
+}
