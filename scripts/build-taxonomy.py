@@ -28,6 +28,13 @@ def clean(text):
     return re.sub(r"\s+", " ", text or "").strip()
 
 
+def occupation_name(text):
+    """The hierarchy file marks occupations taught in vocational schools with a trailing
+    capital S ("KucharzS"); the name is without it."""
+    text = clean(text)
+    return text[:-1] if re.search(r"[a-ząćęłńóśźż)]S$", text) else text
+
+
 def read_csv(name):
     with open(os.path.join(SRC, name), newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f, delimiter="\t" if name.endswith(".tsv") else ","))
@@ -36,7 +43,7 @@ def read_csv(name):
 def main():
     names = {}
     for row in read_csv("kzis-2023-hierarchy.tsv"):
-        code, name = row["class"].strip(), clean(row["name"])
+        code, name = row["class"].strip(), occupation_name(row["name"])
         if code.isdigit() and name:
             names[code] = name
     for row in read_csv("kzis-2023-occupations.csv"):

@@ -64,7 +64,7 @@ pub const SKILL_GROUPS: &[SkillGroup] = &[
         name: "sewing",
         skills: &["pl:szycie-maszynowe", "pl:krawiectwo-naprawy", "pl:haftowanie"],
         titles: &["Szwaczka", "Krawiec w pracowni społecznej"],
-        occupations: &["815302", "753105"],
+        occupations: &["815301", "753105"],
     },
     SkillGroup {
         name: "laundry",
@@ -76,13 +76,13 @@ pub const SKILL_GROUPS: &[SkillGroup] = &[
         name: "office",
         skills: &["pl:wprowadzanie-danych", "pl:obsluga-biura", "pl:archiwizacja", "pl:obsluga-komputera"],
         titles: &["Pracownik wsparcia biura", "Operator wprowadzania danych", "Archiwista pomocniczy"],
-        occupations: &["411001", "413201"],
+        occupations: &["411003", "413201"],
     },
     SkillGroup {
         name: "security",
         skills: &["pl:dozor-obiektow", "pl:portiernia"],
         titles: &["Dozorca", "Portier", "Pracownik ochrony mienia"],
-        occupations: &["541307", "962905"],
+        occupations: &["541307", "962902"],
     },
 ];
 
