@@ -88,6 +88,19 @@ enum Command {
         #[arg(long, default_value = "soak-result.json")]
         out: PathBuf,
     },
+    /// Occupation suggestion: measure on the held-out fifth of hand-coded advertisements,
+    /// tune on another fifth, or train the shipped model on all of them.
+    Occupations {
+        /// The hand-coded advertisements (code,title,description,portal).
+        #[arg(long, default_value = "../shared/taxonomy/job-ads-hand-coded.csv")]
+        ads: PathBuf,
+        /// What to do.
+        #[arg(value_enum, default_value_t = OccupationsMode::Eval)]
+        mode: OccupationsMode,
+        /// Where `train` writes the model.
+        #[arg(long, default_value = "crates/pomost-taxonomy/data/occupation-model.bin.gz")]
+        out: PathBuf,
+    },
     /// Turn results into docs/benchmarks/README.md with SVG charts.
     Report {
         /// Result files from `run`.
@@ -97,6 +110,44 @@ enum Command {
         #[arg(long, default_value = "docs/benchmarks")]
         out: PathBuf,
     },
+}
+
+/// What `occupations` does.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum OccupationsMode {
+    /// Train on four fifths, measure on the held-out fifth.
+    Eval,
+    /// Try settings on the tuning fifth.
+    Tune,
+    /// Train on every advertisement and write the shipped model.
+    Train,
+}
+
+fn occupations(ads: &std::path::Path, mode: OccupationsMode, out: &std::path::Path) -> Result<(), String> {
+    use pomost_bench::occupations as occ;
+    let ads = occ::read_ads(ads)?;
+    let settings = occ::Settings::default();
+    match mode {
+        OccupationsMode::Tune => occ::tune(&ads),
+        OccupationsMode::Eval => {
+            let fit: Vec<&occ::Ad> = ads.iter().filter(|ad| occ::fifth(ad) != 0).collect();
+            let test: Vec<&occ::Ad> = ads.iter().filter(|ad| occ::fifth(ad) == 0).collect();
+            let started = std::time::Instant::now();
+            let model = occ::train(&fit, &settings);
+            println!("trained on {} ads and the vocabulary in {:.1} s", fit.len(), started.elapsed().as_secs_f64());
+            println!("held-out {}", occ::summary(&occ::evaluate(&model, &test, settings.score)));
+        }
+        OccupationsMode::Train => {
+            let all: Vec<&occ::Ad> = ads.iter().collect();
+            let model = occ::train(&all, &settings);
+            let file = std::fs::File::create(out).map_err(|error| format!("{}: {error}", out.display()))?;
+            let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::best());
+            model.write(&mut gz).map_err(|error| error.to_string())?;
+            gz.finish().map_err(|error| error.to_string())?;
+            println!("wrote {} ({} occupations, trained on {} ads)", out.display(), model.codes().len(), all.len());
+        }
+    }
+    Ok(())
 }
 
 fn commit() -> String {
@@ -177,6 +228,13 @@ fn main() -> ExitCode {
             };
             measure(soak::soak(options), |result| result.markdown(), &out)
         }
+        Command::Occupations { ads, mode, out } => match occupations(&ads, mode, &out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("pomost-bench: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Report { results, out } => {
             let mut runs: Vec<RunResult> = Vec::new();
             for path in &results {

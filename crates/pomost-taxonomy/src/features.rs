@@ -78,7 +78,8 @@ mod tests {
 
     #[test]
     fn title_words_pairs_and_body_words_are_apart() {
-        let counts = document_terms("Pracownicy magazynu", "Magazyn, magazyn i pakowanie 24/7", FieldWeights::default());
+        let counts =
+            document_terms("Pracownicy magazynu", "Magazyn, magazyn i pakowanie 24/7", FieldWeights::default());
         assert_eq!(counts.terms.get("t|pracownik"), Some(&3.0));
         assert_eq!(counts.terms.get("p|pracownik_magazyn"), Some(&2.0));
         let magazyn = counts.terms["d|magazyn"];

@@ -29,6 +29,7 @@ pub const TAXONOMY_VERSION: &str = "kzis2023-esco1.1-pl.2026-11.1";
 static KZIS: &str = include_str!("../data/kzis.tsv");
 static TEXTS_GZ: &[u8] = include_bytes!("../data/occupation-texts.tsv.gz");
 static SKILLS_GZ: &[u8] = include_bytes!("../data/esco-skills.tsv.gz");
+static MODEL_GZ: &[u8] = include_bytes!("../data/occupation-model.bin.gz");
 
 fn gunzip(bytes: &[u8]) -> String {
     let mut text = String::new();
@@ -49,6 +50,16 @@ pub fn kzis() -> &'static Kzis {
 pub fn occupation_texts() -> &'static [OccupationText] {
     static SHARED: OnceLock<Vec<OccupationText>> = OnceLock::new();
     SHARED.get_or_init(|| parse_texts(&gunzip(TEXTS_GZ)))
+}
+
+/// The shipped occupation suggester.
+pub fn occupation_model() -> &'static OccupationModel {
+    static SHARED: OnceLock<OccupationModel> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        // Written by `pomost-bench occupations train` and read back by a test below.
+        #[allow(clippy::expect_used)]
+        OccupationModel::read(&mut flate2::read::GzDecoder::new(MODEL_GZ)).expect("shipped occupation model is valid")
+    })
 }
 
 /// The shipped ESCO skills (label-derived ids) plus the local skills of reintegration work.
@@ -78,6 +89,13 @@ mod shipped_tests {
         let esco = skills.all().iter().filter(|skill| skill.id.starts_with(LABEL_ID_PREFIX)).count();
         assert_eq!(esco, 7627, "every ESCO label has its own id");
         assert!(occupation_texts().len() > 14_000);
+        let model = occupation_model();
+        assert_eq!(model.codes().len(), 2912);
+        let best =
+            model.suggest("Magazynierzy", "kompletowanie zamówień, obsługa wózka widłowego", 5, ScoreParams::default());
+        assert_eq!(&best[0].code[..4], "4321", "{best:?}");
+        let best = model.suggest("Kelnerka", "obsługa gości restauracji", 5, ScoreParams::default());
+        assert_eq!(&best[0].code[..4], "5131", "{best:?}");
         for group in SKILL_GROUPS {
             for code in group.occupations {
                 assert!(kzis.is_occupation(code), "{code}");

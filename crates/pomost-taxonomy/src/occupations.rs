@@ -47,7 +47,7 @@ pub struct ScoreParams {
 
 impl Default for ScoreParams {
     fn default() -> Self {
-        Self { unit_group_boost: 0.3 }
+        Self { unit_group_boost: 0.15 }
     }
 }
 

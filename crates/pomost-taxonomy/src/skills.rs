@@ -129,7 +129,10 @@ pub const LOCAL_SKILL_LABELS: &[(&str, &str)] = &[
 
 /// The label of a local skill id (the id itself when it has none).
 pub fn local_label(id: &str) -> String {
-    LOCAL_SKILL_LABELS.iter().find(|(known, _)| *known == id).map_or_else(|| id.to_owned(), |(_, label)| (*label).to_owned())
+    LOCAL_SKILL_LABELS
+        .iter()
+        .find(|(known, _)| *known == id)
+        .map_or_else(|| id.to_owned(), |(_, label)| (*label).to_owned())
 }
 
 /// The default relatedness table: same group earns 0.5, plus a few explicit

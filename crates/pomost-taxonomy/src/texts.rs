@@ -82,12 +82,16 @@ pub struct VocabularyWeights {
 
 impl Default for VocabularyWeights {
     fn default() -> Self {
-        Self { name: 1.0, description: 0.5, unit: 0.3 }
+        Self { name: 1.0, description: 1.0, unit: 1.0 }
     }
 }
 
 /// The vocabulary as training examples for the occupations in `occupations`.
-pub fn vocabulary_examples(texts: &[OccupationText], occupations: &[String], weights: VocabularyWeights) -> Vec<Example> {
+pub fn vocabulary_examples(
+    texts: &[OccupationText],
+    occupations: &[String],
+    weights: VocabularyWeights,
+) -> Vec<Example> {
     let mut examples = Vec::new();
     for text in texts {
         let (title, description, weight) = match text.source {
@@ -99,7 +103,12 @@ pub fn vocabulary_examples(texts: &[OccupationText], occupations: &[String], wei
             examples.push(Example { code: text.code.clone(), title, description, weight });
         } else {
             for code in occupations.iter().filter(|code| code.starts_with(&text.code)) {
-                examples.push(Example { code: code.clone(), title: title.clone(), description: description.clone(), weight });
+                examples.push(Example {
+                    code: code.clone(),
+                    title: title.clone(),
+                    description: description.clone(),
+                    weight,
+                });
             }
         }
     }
