@@ -6,6 +6,7 @@
 //! work that the synthetic data and the default relatedness table use.
 
 mod esco;
+mod extract;
 mod features;
 mod kzis;
 mod occupations;
@@ -13,6 +14,7 @@ mod skills;
 mod texts;
 
 pub use esco::{ImportCounts, ImportError, LABEL_ID_PREFIX, Skill, Skills, label_skill_id};
+pub use extract::{FoundSkill, SkillExtractor};
 pub use features::{FieldWeights, document_terms, text_terms};
 pub use kzis::{CodeKinship, Kzis, kinship};
 pub use occupations::{Example, ModelError, OccupationModel, ScoreParams, Suggestion, TrainParams};

@@ -12,7 +12,8 @@
 //! - a feminine job title whose masculine counterpart is a personal masculine noun in the
 //!   dictionary ("kelnerka" → "kelner", "sprzedawczyni" → "sprzedawca", "pracownica" →
 //!   "pracownik") takes the masculine lemma, so either finds both;
-//! - forms are lower-cased and folded to ASCII, as the analyzer folds before it looks up.
+//! - keys are forms lower-cased as written, plus their ASCII-folded spelling where that is
+//!   not itself a word; lemmas are stored folded, as every Pomost term is.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::error::Error;
@@ -32,21 +33,22 @@ fn main() -> Result<(), Box<dyn Error>> {
     let canonical = feminine_to_masculine(&readings, &masculine);
     eprintln!("{} readings, {} feminine titles mapped to masculine", readings.len(), canonical.len());
 
-    // Best reading per folded form.
+    // Best reading per form as written (lower case), then per folded form for the forms
+    // whose folded spelling is not itself a word: "myć" keeps its own reading under its own
+    // key, and "sprzataczka" (typed without Polish letters) finds "sprzątaczka".
     let mut best: HashMap<String, (u8, String)> = HashMap::new();
     for reading in &readings {
-        let lemma = canonical.get(&reading.lemma).unwrap_or(&reading.lemma);
-        let form = fold(&reading.form);
-        let lemma = fold(lemma);
-        let candidate = (reading.rank, lemma);
-        match best.get_mut(&form) {
-            Some(current) if !better(&candidate, current, &form) => {}
-            Some(current) => *current = candidate,
-            None => {
-                best.insert(form, candidate);
-            }
+        let lemma = fold(canonical.get(&reading.lemma).unwrap_or(&reading.lemma));
+        offer(&mut best, reading.form.clone(), (reading.rank, lemma));
+    }
+    let mut folded: HashMap<String, (u8, String)> = HashMap::new();
+    for (form, reading) in &best {
+        let key = fold(form);
+        if key != *form && !best.contains_key(&key) {
+            offer(&mut folded, key, reading.clone());
         }
     }
+    best.extend(folded);
     // Each form stores how to turn it into its lemma: cut so many bytes off the end, then
     // append one of a short list of endings. Inflection repeats the same few thousand
     // pairs, so the values share as well as the keys do.
@@ -170,6 +172,17 @@ fn masculine_candidates(feminine: &str) -> Vec<String> {
         candidates.push(format!("{stem}ny"));
     }
     candidates
+}
+
+/// Keeps `candidate` for `form` if it is better than what is there.
+fn offer(best: &mut HashMap<String, (u8, String)>, form: String, candidate: (u8, String)) {
+    match best.get_mut(&form) {
+        Some(current) if !better(&candidate, current, &form) => {}
+        Some(current) => *current = candidate,
+        None => {
+            best.insert(form, candidate);
+        }
+    }
 }
 
 /// Whether `candidate` is a better reading than `current` for `form`.
