@@ -65,14 +65,23 @@ pub struct Offer {
     /// Description in Polish.
     #[serde(default)]
     pub description: String,
-    /// KZiS occupation code, 6 digits (first 4 are the ISCO-08 unit group).
+    /// KZiS occupation code, 6 digits (first 4 are the ISCO-08 unit group). Empty on input
+    /// asks Pomost to suggest one from the title and description.
     pub occupation_code: String,
+    /// The occupation code was suggested by Pomost from the offer's text, not given by the
+    /// partner (a partner-given code always wins).
+    #[serde(default)]
+    pub occupation_suggested: bool,
     /// Skills the job needs.
     #[serde(default)]
     pub required_skills: Vec<SkillRequirement>,
     /// Skills that help.
     #[serde(default)]
     pub nice_to_have_skills: Vec<SkillRequirement>,
+    /// The nice-to-have skills were found by Pomost in the offer's text because the partner
+    /// gave none (a partner-given skill list always wins).
+    #[serde(default)]
+    pub skills_suggested: bool,
     /// Where the work is done.
     pub workplace: Workplace,
     /// Hours a week.
@@ -136,7 +145,9 @@ impl Offer {
         if self.description.len() > 20_000 {
             return Err(ValidationError::new("description", "is longer than 20000 bytes"));
         }
-        if self.occupation_code.len() != 6 || !self.occupation_code.bytes().all(|b| b.is_ascii_digit()) {
+        if !self.occupation_code.is_empty()
+            && (self.occupation_code.len() != 6 || !self.occupation_code.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err(ValidationError::new(
                 "occupation_code",
                 format!("{} is not a 6-digit KZiS code", crate::error::quote(&self.occupation_code)),

@@ -79,24 +79,27 @@ impl Kzis {
     }
 
     /// Up to `limit` occupations nearest to a code that is not one: those sharing the longest
-    /// prefix with it (its unit group, then minor group...), in code order.
+    /// prefix with it (its unit group, then minor group...), in code order within a level.
     pub fn nearest_occupations(&self, code: &str, limit: usize) -> Vec<(&str, &str)> {
         let digits: String = code.chars().filter(char::is_ascii_digit).take(6).collect();
+        let mut found: Vec<(&str, &str)> = Vec::new();
         for prefix_len in (1..=digits.len().min(5)).rev() {
             let prefix = &digits[..prefix_len];
-            let found: Vec<(&str, &str)> = self
+            for (code, name) in self
                 .names
                 .range(prefix.to_owned()..)
                 .take_while(|(candidate, _)| candidate.starts_with(prefix))
                 .filter(|(candidate, _)| candidate.len() == 6)
-                .take(limit)
-                .map(|(code, name)| (code.as_str(), name.as_str()))
-                .collect();
-            if !found.is_empty() {
-                return found;
+            {
+                if found.len() == limit {
+                    return found;
+                }
+                if !found.iter().any(|(known, _)| *known == code.as_str()) {
+                    found.push((code.as_str(), name.as_str()));
+                }
             }
         }
-        Vec::new()
+        found
     }
 
     /// Occupations whose name contains every word of `query` (folded), for lookups by name.

@@ -11,7 +11,9 @@ mod features;
 mod kzis;
 mod occupations;
 mod skills;
+mod terms;
 mod texts;
+mod vocabulary;
 
 pub use esco::{ImportCounts, ImportError, LABEL_ID_PREFIX, Skill, Skills, label_skill_id};
 pub use extract::{FoundSkill, SkillExtractor};
@@ -19,7 +21,12 @@ pub use features::{FieldWeights, document_terms, text_terms};
 pub use kzis::{CodeKinship, Kzis, kinship};
 pub use occupations::{Example, ModelError, OccupationModel, ScoreParams, Suggestion, TrainParams};
 pub use skills::{LOCAL_SKILL_LABELS, SKILL_GROUPS, SkillGroup, local_label, relatedness, skill_id};
+pub use terms::{Term, TermIndex, TermKind};
 pub use texts::{OccupationText, Source, VocabularyWeights, parse_texts, vocabulary_examples};
+
+pub use vocabulary::{
+    OFFER_OCCUPATION_SUGGESTIONS, OFFER_SKILLS_FOUND, OccupationSuggestion, OfferSuggestions, Vocabulary,
+};
 
 use std::io::Read;
 use std::sync::OnceLock;
