@@ -16,6 +16,7 @@ const PROTOS: &[&str] = &[
     "proto/pomost/v1/participants.proto",
     "proto/pomost/v1/matching.proto",
     "proto/pomost/v1/audit.proto",
+    "proto/pomost/v1/vocabulary.proto",
 ];
 const BOUNDS: &str = "proto/bounds.toml";
 const PACKAGE: &str = "pomost.v1";

@@ -51,6 +51,10 @@ pub const ROLE_TABLE: &[(&str, &[Role])] = {
         ("/pomost.v1.MatchingService/GetScoringPolicy", ANY_KEY),
         ("/pomost.v1.AuditService/ListAudit", ADMIN),
         ("/pomost.v1.AuditService/GetAuditStats", ADMIN),
+        ("/pomost.v1.VocabularyService/SuggestOccupations", ANY_KEY),
+        ("/pomost.v1.VocabularyService/ExtractSkills", ANY_KEY),
+        ("/pomost.v1.VocabularyService/SuggestTerms", ANY_KEY),
+        ("/pomost.v1.VocabularyService/GetVocabulary", ANY_KEY),
     ]
 };
 

@@ -218,6 +218,9 @@ pub fn offer(wire: proto::Offer) -> Result<Offer> {
         employer_mentor,
         accepts_external_coach,
         prefers_readiness,
+        // Output only: Pomost decides what it suggested.
+        occupation_suggested: _,
+        skills_suggested: _,
     } = wire;
     let workplace = match workplace {
         Some(proto::offer::Workplace::OnSite(place)) => Workplace::OnSite(location("offer.on_site", Some(place))?),
@@ -235,8 +238,10 @@ pub fn offer(wire: proto::Offer) -> Result<Offer> {
         title,
         description,
         occupation_code,
+        occupation_suggested: false,
         required_skills: requirements("offer.required_skills", required_skills)?,
         nice_to_have_skills: requirements("offer.nice_to_have_skills", nice_to_have_skills)?,
+        skills_suggested: false,
         workplace,
         weekly_hours,
         daily_hours,
@@ -267,8 +272,10 @@ pub fn offer_to_wire(offer: &Offer) -> proto::Offer {
         title: offer.title.clone(),
         description: offer.description.clone(),
         occupation_code: offer.occupation_code.clone(),
+        occupation_suggested: offer.occupation_suggested,
         required_skills: requirements_to_wire(&offer.required_skills),
         nice_to_have_skills: requirements_to_wire(&offer.nice_to_have_skills),
+        skills_suggested: offer.skills_suggested,
         workplace: Some(match &offer.workplace {
             Workplace::OnSite(place) => proto::offer::Workplace::OnSite(location_to_wire(place)),
             Workplace::Remote => proto::offer::Workplace::Remote(true),
@@ -462,6 +469,23 @@ pub fn factor_to_wire(score: &pomost_scoring::FactorScore) -> proto::FactorScore
 /// The stage for a wire number, where 0 means "no filter".
 pub fn optional_stage(path: &str, value: i32) -> Result<Option<Stage>> {
     if value == 0 { Ok(None) } else { stage(path, value).map(Some) }
+}
+
+/// The wire form of a suggested occupation.
+pub fn occupation_suggestion(suggestion: pomost_taxonomy::OccupationSuggestion) -> proto::OccupationSuggestion {
+    proto::OccupationSuggestion { code: suggestion.code, label: suggestion.label, score: suggestion.score }
+}
+
+/// The wire form of a skill found in `text`.
+pub fn extracted_skill(skill: pomost_taxonomy::FoundSkill, text: &str) -> proto::ExtractedSkill {
+    let (start, end) = skill.span;
+    proto::ExtractedSkill {
+        matched: text.get(start..end).unwrap_or_default().to_owned(),
+        skill: skill.id,
+        label: skill.label,
+        start: start as u32,
+        end: end as u32,
+    }
 }
 
 #[cfg(test)]

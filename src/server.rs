@@ -16,17 +16,23 @@ use tonic_health::server::HealthReporter;
 use crate::auth::{Auth, AuthLayer};
 use crate::config::Settings;
 use crate::engine::Engine;
-use crate::grpc::{AuditApi, MatchingApi, OfferApi, ParticipantApi, Shared};
+use crate::grpc::{AuditApi, MatchingApi, OfferApi, ParticipantApi, Shared, VocabularyApi};
 use crate::proto::audit_service_server::AuditServiceServer;
 use crate::proto::matching_service_server::MatchingServiceServer;
 use crate::proto::offer_service_server::OfferServiceServer;
 use crate::proto::participant_service_server::ParticipantServiceServer;
+use crate::proto::vocabulary_service_server::VocabularyServiceServer;
 
 /// How often expired offers are purged from the index.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
-const SERVICES: [&str; 4] =
-    ["pomost.v1.OfferService", "pomost.v1.ParticipantService", "pomost.v1.MatchingService", "pomost.v1.AuditService"];
+const SERVICES: [&str; 5] = [
+    "pomost.v1.OfferService",
+    "pomost.v1.ParticipantService",
+    "pomost.v1.MatchingService",
+    "pomost.v1.AuditService",
+    "pomost.v1.VocabularyService",
+];
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
@@ -195,7 +201,14 @@ pub async fn run(
                 .max_encoding_message_size(max),
         )
         .add_service(
-            AuditServiceServer::new(AuditApi(shared)).max_decoding_message_size(max).max_encoding_message_size(max),
+            AuditServiceServer::new(AuditApi(shared.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            VocabularyServiceServer::new(VocabularyApi(shared))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
         );
 
     let address = listener.local_addr().map_err(|error| error.to_string())?;

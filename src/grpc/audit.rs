@@ -60,6 +60,7 @@ impl AuditService for AuditApi {
                         .map(|result| AuditResult { id: result.id, score: result.score })
                         .collect(),
                     policy_version: record.policy_version,
+                    vocabulary_version: record.vocabulary_version,
                 })
                 .collect(),
         }))

@@ -6,9 +6,11 @@ mod matching;
 mod offers;
 mod participants;
 mod support;
+mod vocabulary;
 
 pub use audit::AuditApi;
 pub use matching::MatchingApi;
 pub use offers::OfferApi;
 pub use participants::ParticipantApi;
 pub use support::{Shared, today};
+pub use vocabulary::VocabularyApi;

@@ -5,11 +5,13 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::support::{Shared, Upload, as_of, blocking, invalid, written};
 use crate::convert;
+use crate::error::ServiceError;
 use crate::proto::offer_service_server::OfferService;
 use crate::proto::{
     DeleteResult, ItemError, Offer, OfferHit, OfferKey, SearchOffersRequest, SearchOffersResponse, UpsertOfferRequest,
     UpsertOffersItem, UpsertOffersResponse, WriteResult,
 };
+use pomost_taxonomy::OfferSuggestions;
 
 /// OfferService over the engine.
 pub struct OfferApi(pub Shared);
@@ -17,11 +19,41 @@ pub struct OfferApi(pub Shared);
 /// The wire form of a write outcome.
 pub(crate) fn write_result(outcome: WriteOutcome) -> WriteResult {
     use crate::proto::WriteOutcome as Wire;
-    match outcome {
-        WriteOutcome::Written { seq } => WriteResult { outcome: Wire::Written as i32, seq, stored_version: 0 },
-        WriteOutcome::Unchanged => WriteResult { outcome: Wire::Unchanged as i32, seq: 0, stored_version: 0 },
-        WriteOutcome::Stale { stored_version } => WriteResult { outcome: Wire::Stale as i32, seq: 0, stored_version },
+    let (outcome, seq, stored_version) = match outcome {
+        WriteOutcome::Written { seq } => (Wire::Written, seq, 0),
+        WriteOutcome::Unchanged => (Wire::Unchanged, 0, 0),
+        WriteOutcome::Stale { stored_version } => (Wire::Stale, 0, stored_version),
+    };
+    WriteResult { outcome: outcome as i32, seq, stored_version, ..WriteResult::default() }
+}
+
+/// The wire form of an offer write with what Pomost filled in.
+fn offer_write_result(outcome: WriteOutcome, suggestions: OfferSuggestions, text: &str) -> WriteResult {
+    WriteResult {
+        suggested_occupations: suggestions.occupations.into_iter().map(convert::occupation_suggestion).collect(),
+        suggested_skills: suggestions.skills.into_iter().map(|skill| convert::extracted_skill(skill, text)).collect(),
+        ..write_result(outcome)
     }
+}
+
+/// Offers checked against the vocabulary and completed from their text, each with its
+/// position; those that fail are returned apart with the reason.
+type Prepared = (Vec<(u32, pomost_domain::Offer, OfferSuggestions)>, Vec<(u32, ValidationError)>);
+
+fn prepare(vocabulary: &pomost_taxonomy::Vocabulary, offers: Vec<(u32, pomost_domain::Offer)>) -> Prepared {
+    let (mut good, mut bad) = (Vec::with_capacity(offers.len()), Vec::new());
+    for (index, mut offer) in offers {
+        match vocabulary.prepare_offer(&mut offer) {
+            Ok(suggestions) => good.push((index, offer, suggestions)),
+            Err(error) => bad.push((index, error)),
+        }
+    }
+    (good, bad)
+}
+
+/// The text skills were found in (their spans point into it).
+fn offer_text(offer: &pomost_domain::Offer) -> String {
+    format!("{}\n{}", offer.title, offer.description)
 }
 
 fn request_offer(request: UpsertOfferRequest) -> Result<pomost_domain::Offer, ValidationError> {
@@ -34,8 +66,14 @@ impl OfferService for OfferApi {
     async fn upsert_offer(&self, request: Request<UpsertOfferRequest>) -> Result<Response<WriteResult>, Status> {
         let offer = request_offer(request.into_inner()).map_err(invalid)?;
         let engine = self.0.engine()?;
-        let outcomes = blocking(move || engine.upsert_offers(std::slice::from_ref(&offer))).await?;
-        Ok(Response::new(write_result(outcomes[0])))
+        let (outcome, suggestions, text) = blocking(move || {
+            let mut offer = offer;
+            let suggestions = engine.vocabulary().prepare_offer(&mut offer).map_err(ServiceError::Invalid)?;
+            let outcomes = engine.upsert_offers(std::slice::from_ref(&offer))?;
+            Ok((outcomes[0], suggestions, offer_text(&offer)))
+        })
+        .await?;
+        Ok(Response::new(offer_write_result(outcome, suggestions, &text)))
     }
 
     async fn upsert_offers(
@@ -43,13 +81,24 @@ impl OfferService for OfferApi {
         request: Request<Streaming<UpsertOfferRequest>>,
     ) -> Result<Response<UpsertOffersResponse>, Status> {
         let upload = Upload::read(request.into_inner(), self.0.limits.max_batch, "UpsertOffers", request_offer).await?;
-        let (positions, good): (Vec<u32>, Vec<_>) = upload.accepted.into_iter().unzip();
         let engine = self.0.engine()?;
-        let outcomes = blocking(move || engine.upsert_offers(&good)).await?;
+        let accepted = upload.accepted;
+        let (prepared, late, outcomes) = blocking(move || {
+            let (prepared, late) = prepare(engine.vocabulary(), accepted);
+            let offers: Vec<pomost_domain::Offer> = prepared.iter().map(|(_, offer, _)| offer.clone()).collect();
+            let outcomes = engine.upsert_offers(&offers)?;
+            let prepared: Vec<(u32, String, OfferSuggestions)> = prepared
+                .into_iter()
+                .map(|(index, offer, suggestions)| (index, offer_text(&offer), suggestions))
+                .collect();
+            Ok((prepared, late, outcomes))
+        })
+        .await?;
         let written = written(&outcomes);
-        let rejected = upload.rejected.len() as u32;
-        let mut items: Vec<UpsertOffersItem> = upload
-            .rejected
+        let mut rejected_items = upload.rejected;
+        rejected_items.extend(late);
+        let rejected = rejected_items.len() as u32;
+        let mut items: Vec<UpsertOffersItem> = rejected_items
             .into_iter()
             .map(|(index, error)| UpsertOffersItem {
                 index,
@@ -57,10 +106,8 @@ impl OfferService for OfferApi {
                 error: Some(ItemError { field: error.field, reason: error.reason }),
             })
             .collect();
-        items.extend(positions.into_iter().zip(outcomes).map(|(index, outcome)| UpsertOffersItem {
-            index,
-            result: Some(write_result(outcome)),
-            error: None,
+        items.extend(prepared.into_iter().zip(outcomes).map(|((index, text, suggestions), outcome)| {
+            UpsertOffersItem { index, result: Some(offer_write_result(outcome, suggestions, &text)), error: None }
         }));
         items.sort_by_key(|item| item.index);
         Ok(Response::new(UpsertOffersResponse {

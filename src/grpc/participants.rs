@@ -25,11 +25,21 @@ fn deleted(seq: Option<u64>) -> DeleteResult {
     DeleteResult { deleted: seq.is_some(), seq: seq.unwrap_or(0) }
 }
 
+/// A participant from the wire, valid and speaking the vocabulary (known skill ids).
+fn checked_participant(
+    engine: &crate::engine::Engine,
+    wire: Participant,
+) -> Result<pomost_domain::Participant, pomost_domain::ValidationError> {
+    let participant = convert::participant(wire)?;
+    engine.vocabulary().check_participant(&participant)?;
+    Ok(participant)
+}
+
 #[tonic::async_trait]
 impl ParticipantService for ParticipantApi {
     async fn upsert_participant(&self, request: Request<Participant>) -> Result<Response<WriteResult>, Status> {
-        let participant = convert::participant(request.into_inner()).map_err(invalid)?;
         let engine = self.0.engine()?;
+        let participant = checked_participant(&engine, request.into_inner()).map_err(invalid)?;
         let outcome = blocking(move || engine.upsert_participant(participant)).await?;
         Ok(Response::new(write_result(outcome)))
     }
@@ -38,11 +48,12 @@ impl ParticipantService for ParticipantApi {
         &self,
         request: Request<Streaming<Participant>>,
     ) -> Result<Response<UpsertParticipantsResponse>, Status> {
-        let upload =
-            Upload::read(request.into_inner(), self.0.limits.max_batch, "UpsertParticipants", convert::participant)
-                .await?;
-        let (positions, good): (Vec<u32>, Vec<_>) = upload.accepted.into_iter().unzip();
         let engine = self.0.engine()?;
+        let upload = Upload::read(request.into_inner(), self.0.limits.max_batch, "UpsertParticipants", |wire| {
+            checked_participant(&engine, wire)
+        })
+        .await?;
+        let (positions, good): (Vec<u32>, Vec<_>) = upload.accepted.into_iter().unzip();
         let outcomes = blocking(move || {
             let mut outcomes = Vec::with_capacity(good.len());
             for batch in good.chunks(5_000) {

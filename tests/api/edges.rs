@@ -448,6 +448,10 @@ fn documented(method: &str) -> &'static [Role] {
         | "/pomost.v1.MatchingService/RecommendOffers"
         | "/pomost.v1.MatchingService/ExplainMatch" => &[LabourOffice, Admin],
         "/pomost.v1.AuditService/ListAudit" | "/pomost.v1.AuditService/GetAuditStats" => &[Admin],
+        "/pomost.v1.VocabularyService/SuggestOccupations"
+        | "/pomost.v1.VocabularyService/ExtractSkills"
+        | "/pomost.v1.VocabularyService/SuggestTerms"
+        | "/pomost.v1.VocabularyService/GetVocabulary" => &[Partner, Unit, LabourOffice, Admin],
         // Not documented yet: nobody, admin included.
         _ => &[],
     }

@@ -102,6 +102,10 @@ impl TestServer {
     pub fn audit(&self) -> AuditServiceClient<Channel> {
         AuditServiceClient::new(self.channel.clone())
     }
+
+    pub fn vocabulary(&self) -> pomost::proto::vocabulary_service_client::VocabularyServiceClient<Channel> {
+        pomost::proto::vocabulary_service_client::VocabularyServiceClient::new(self.channel.clone())
+    }
 }
 
 /// Synthetic participants moved into Kraków, so the regional offer has candidates.

@@ -165,7 +165,7 @@ async fn bulk_upload_reports_each_item_and_keeps_the_good_ones() {
     assert_eq!(reply.items.len(), 6);
     let error = reply.items[2].error.as_ref().unwrap();
     assert_eq!((error.field.as_str(), error.reason.as_str()), ("offer.weekly_hours", "90 is over 84"));
-    assert_eq!(reply.items[5].result.unwrap().outcome(), WriteOutcome::Stale);
+    assert_eq!(reply.items[5].result.as_ref().unwrap().outcome(), WriteOutcome::Stale);
     let good = synth.offer(1);
     let fetched = server.offers().get_offer(convert::offer_key_to_wire(&good.key)).await.unwrap().into_inner();
     assert_eq!(convert::offer(fetched).unwrap(), good);
@@ -187,7 +187,7 @@ async fn bulk_registration_reports_each_participant() {
         (reply.items[3].error_field.as_str(), reply.items[3].error_reason.as_str()),
         ("participant.max_commute_km", "500 is over 300")
     );
-    assert_eq!(reply.items[6].result.unwrap().outcome(), WriteOutcome::Unchanged);
+    assert_eq!(reply.items[6].result.as_ref().unwrap().outcome(), WriteOutcome::Unchanged);
     let stored = server.participants().get_participant(ParticipantRef { id: people[5].id.to_string() }).await.unwrap();
     assert_eq!(convert::participant(stored.into_inner()).unwrap(), people[5]);
     let offer = regional_offer();
@@ -417,3 +417,4 @@ mod follow;
 mod raw;
 mod reflection;
 mod tls;
+mod vocabulary;

@@ -27,6 +27,7 @@ async fn reflection_lists_the_services() {
         "pomost.v1.ParticipantService",
         "pomost.v1.MatchingService",
         "pomost.v1.AuditService",
+        "pomost.v1.VocabularyService",
     ] {
         assert!(names.iter().any(|name| name == expected), "{expected} missing from {names:?}");
     }

@@ -245,12 +245,14 @@ mod tests {
             title: "Pracownik utrzymania terenów zielonych".into(),
             description: String::new(),
             occupation_code: "921401".into(),
+            occupation_suggested: false,
             required_skills: vec![SkillRequirement {
                 skill: SkillId::new("pl:zielen").unwrap(),
                 min_level: None,
                 weight: 1.0,
             }],
             nice_to_have_skills: vec![],
+            skills_suggested: false,
             workplace: Workplace::OnSite(Location {
                 teryt: TerytCode::parse("1261").unwrap(),
                 point: GeoPoint::new(50.06, 19.94).unwrap(),

@@ -10,6 +10,7 @@ use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, Participant
 use pomost_index::{IndexOptions, OfferIndex, SearchPage, SearchQuery};
 use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
 use pomost_store::{AuditEntry, AuditQuery, ChangeKey, SqliteStore, Store, WriteOutcome};
+use pomost_taxonomy::Vocabulary;
 
 use crate::disk::DiskGuard;
 use crate::error::EngineError;
@@ -32,6 +33,7 @@ pub struct Engine {
     follower: Arc<Follower>,
     follower_thread: Mutex<Option<JoinHandle<()>>>,
     policy: ScoringPolicy,
+    vocabulary: Arc<Vocabulary>,
     pub(crate) limits: RankingLimits,
 }
 
@@ -46,6 +48,40 @@ impl Drop for Engine {
 
 /// The offer index's directory inside the data directory.
 pub const INDEX_DIR: &str = "offers-index";
+/// An imported ESCO skills release inside the data directory (`pomost skills import`); the
+/// vocabulary merges it at start.
+pub const ESCO_IMPORT_FILE: &str = "vocabulary/esco-skills.csv";
+
+/// The vocabulary for a data directory: the shipped one, merged with an imported ESCO
+/// release where the operator imported one.
+pub fn load_vocabulary(data_dir: &std::path::Path) -> Result<Vocabulary, EngineError> {
+    let started = Instant::now();
+    let path = data_dir.join(ESCO_IMPORT_FILE);
+    let vocabulary = match std::fs::File::open(&path) {
+        Ok(file) => {
+            let (vocabulary, counts) = Vocabulary::with_esco_release(std::io::BufReader::new(file))
+                .map_err(|error| EngineError::Internal(format!("{}: {error}", path.display())))?;
+            tracing::info!(
+                rows = counts.rows,
+                matched = counts.matched,
+                added = counts.added,
+                "merged the imported ESCO release"
+            );
+            vocabulary
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vocabulary::shipped(),
+        Err(error) => return Err(EngineError::Internal(format!("{}: {error}", path.display()))),
+    };
+    pomost_taxonomy::occupation_model();
+    tracing::info!(
+        version = vocabulary.version(),
+        skills = vocabulary.skills().all().len(),
+        terms = vocabulary.term_count(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "vocabulary loaded"
+    );
+    Ok(vocabulary)
+}
 
 /// Where the engine keeps its data and how.
 #[derive(Debug, Clone)]
@@ -62,6 +98,15 @@ pub struct EngineOptions {
     pub limits: RankingLimits,
     /// Run the full integrity check at start and refuse to start on damage.
     pub full_check_at_start: bool,
+}
+
+/// What an engine is assembled from besides the store.
+struct Parts {
+    disk: DiskGuard,
+    index: OfferIndex,
+    policy: ScoringPolicy,
+    vocabulary: Arc<Vocabulary>,
+    limits: RankingLimits,
 }
 
 /// A page of offers found: the total, the offers with their relevance, the next page's cursor.
@@ -106,7 +151,11 @@ impl Engine {
             IndexOptions { adaptation_weeks_per_stage: policy.adaptation_weeks_per_stage, ..options.index },
         )?;
         let disk = DiskGuard::new(data_dir, options.reserve_bytes);
-        let engine = Self::assemble(Arc::new(store), data_dir, disk, index, policy, options.limits, relatedness)?;
+        let mut vocabulary = load_vocabulary(data_dir)?;
+        vocabulary.admit_skills(relatedness);
+        let vocabulary = Arc::new(vocabulary);
+        let parts = Parts { disk, index, policy, vocabulary, limits: options.limits };
+        let engine = Self::assemble(Arc::new(store), data_dir, parts, relatedness)?;
         tracing::info!(
             participants = engine.pool().len(),
             offers_indexed = engine.index.len(),
@@ -123,12 +172,10 @@ impl Engine {
     fn assemble(
         store: Arc<dyn Store>,
         data_dir: &std::path::Path,
-        disk: DiskGuard,
-        index: OfferIndex,
-        policy: ScoringPolicy,
-        limits: RankingLimits,
+        parts: Parts,
         relatedness: &SkillRelatedness,
     ) -> Result<Self, EngineError> {
+        let Parts { disk, index, policy, vocabulary, limits } = parts;
         // Everything up to `loaded` is in the scan; later changes the follower applies
         // (applying one twice is harmless).
         let loaded = store.last_seq()?;
@@ -157,7 +204,17 @@ impl Engine {
                 .spawn(move || follower.run())
                 .map_err(|error| EngineError::Internal(format!("cannot start the change follower: {error}")))?
         };
-        Ok(Self { store, disk, pool, index, follower, follower_thread: Mutex::new(Some(thread)), policy, limits })
+        Ok(Self {
+            store,
+            disk,
+            pool,
+            index,
+            follower,
+            follower_thread: Mutex::new(Some(thread)),
+            policy,
+            vocabulary,
+            limits,
+        })
     }
 
     /// How each read model follows the store; a model is `lagging` when a change committed
@@ -190,6 +247,11 @@ impl Engine {
         if !self.follower.wait_applied("pool", seq, POOL_WAIT) {
             tracing::warn!(seq, "the pool has not applied a write yet; rankings will see it once it does");
         }
+    }
+
+    /// The vocabulary writes are checked against and explanations are labelled with.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
     }
 
     /// The scoring policy in force.
@@ -408,7 +470,9 @@ impl Engine {
     }
 
     /// Appends an audit entry; returns once it is durable.
-    pub(crate) fn audit(&self, entry: &AuditEntry) -> Result<(), EngineError> {
+    pub(crate) fn audit(&self, mut entry: AuditEntry) -> Result<(), EngineError> {
+        entry.vocabulary_version = self.vocabulary.version().to_owned();
+        let entry = &entry;
         match self.store.append_audit(entry) {
             Err(error @ pomost_store::StoreError::DiskFull { .. }) => {
                 // The reserve goes to the audit: release it and try once more.

@@ -209,7 +209,7 @@ impl Engine {
             groups,
             policy_version: self.policy().version.clone(),
         };
-        self.audit(&AuditEntry {
+        self.audit(AuditEntry {
             request_id: who.request_id.clone(),
             at_ms: who.at_ms,
             caller: who.caller.clone(),
@@ -223,6 +223,7 @@ impl Engine {
             }),
             results: Vec::new(),
             policy_version: report.policy_version.clone(),
+            vocabulary_version: String::new(),
         })?;
         Ok(report)
     }

@@ -43,6 +43,7 @@ fn entry(
         request,
         results,
         policy_version: policy_version.to_owned(),
+        vocabulary_version: String::new(),
     }
 }
 
@@ -76,7 +77,7 @@ impl Engine {
             .iter()
             .map(|candidate| AuditResult { id: candidate.participant_id.to_string(), score: candidate.score })
             .collect();
-        self.audit(&entry(
+        self.audit(entry(
             who,
             AuditAction::Shortlist,
             Some(offer.key.clone()),
@@ -103,7 +104,7 @@ impl Engine {
             .iter()
             .map(|item| AuditResult { id: item.offer.key.to_string(), score: item.explanation.score.unwrap_or(0.0) })
             .collect();
-        self.audit(&entry(
+        self.audit(entry(
             who,
             AuditAction::RecommendOffers,
             None,
@@ -129,7 +130,7 @@ impl Engine {
         request["as_of"] = as_of.to_string().into();
         let results =
             explanation.score.map(|score| AuditResult { id: participant.to_string(), score }).into_iter().collect();
-        self.audit(&entry(
+        self.audit(entry(
             who,
             AuditAction::ExplainMatch,
             Some(offer.key.clone()),

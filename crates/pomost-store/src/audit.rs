@@ -73,6 +73,9 @@ pub struct AuditEntry {
     pub results: Vec<AuditResult>,
     /// Scoring policy version used.
     pub policy_version: String,
+    /// Vocabulary (taxonomy) version used; empty for entries written before it was kept.
+    #[serde(default)]
+    pub vocabulary_version: String,
 }
 
 /// Which audit entries to list.

@@ -402,6 +402,7 @@ mod tests {
                 .map(|(i, score)| AuditResult { id: i.to_string(), score: *score })
                 .collect(),
             policy_version: "v".into(),
+            vocabulary_version: String::new(),
         }
     }
 

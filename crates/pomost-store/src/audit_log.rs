@@ -53,8 +53,19 @@ const SCHEMA: &str = "
     CREATE INDEX IF NOT EXISTS entries_offer ON entries (offer, at_ms) WHERE offer IS NOT NULL;
 ";
 
+/// Audit files written before entries kept the vocabulary version gain its column (empty
+/// for their old entries).
+fn add_vocabulary_column(connection: &Connection) -> rusqlite::Result<()> {
+    let has_column =
+        connection.prepare("SELECT 1 FROM pragma_table_info('entries') WHERE name = 'vocabulary'")?.exists([])?;
+    if !has_column {
+        connection.execute_batch("ALTER TABLE entries ADD COLUMN vocabulary INTEGER")?;
+    }
+    Ok(())
+}
+
 /// The columns `read_entry` decodes, in its order.
-const ENTRY_COLUMNS: &str = "entry, at_ms, request_id, caller, action, offer, participant, policy, body";
+const ENTRY_COLUMNS: &str = "entry, at_ms, request_id, caller, action, offer, participant, policy, body, vocabulary";
 
 /// What a dictionary name stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,6 +78,8 @@ enum Kind {
     Caller = 2,
     /// A policy version.
     Policy = 3,
+    /// A vocabulary version.
+    Vocabulary = 4,
 }
 
 const SEPARATOR: char = '\u{1f}';
@@ -101,6 +114,7 @@ impl AuditLog {
             check_integrity(&connection, &path)?;
         }
         connection.execute_batch(SCHEMA).map_err(|error| classify(&path, error))?;
+        add_vocabulary_column(&connection).map_err(|error| classify(&path, error))?;
         let reader = open_connection(&path, options)?;
         Ok(Self {
             path,
@@ -367,6 +381,9 @@ impl Writer {
                 .map(|id| name(names, &transaction, &mut added, Kind::Id, id.as_str()))
                 .transpose()?;
             let policy = name(names, &transaction, &mut added, Kind::Policy, &entry.policy_version)?;
+            let vocabulary = (!entry.vocabulary_version.is_empty())
+                .then(|| name(names, &transaction, &mut added, Kind::Vocabulary, &entry.vocabulary_version))
+                .transpose()?;
             let mut ids = Vec::with_capacity(entry.results.len());
             for result in &entry.results {
                 ids.push(name(names, &transaction, &mut added, Kind::Id, &result.id)?);
@@ -381,8 +398,8 @@ impl Writer {
             };
             transaction
                 .prepare_cached(
-                    "INSERT INTO entries (at_ms, request_id, caller, action, offer, participant, policy, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO entries (at_ms, request_id, caller, action, offer, participant, policy, body, vocabulary)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?
                 .execute(params![
                     entry.at_ms,
@@ -392,7 +409,8 @@ impl Writer {
                     offer,
                     participant,
                     policy,
-                    body
+                    body,
+                    vocabulary
                 ])?;
             numbers.push(transaction.last_insert_rowid() as u64);
         }
@@ -503,6 +521,10 @@ fn read_entry(
         None => None,
     };
     let policy_version = names.get(connection, row.get(7)?)?;
+    let vocabulary_version = match row.get::<_, Option<i64>>(9)? {
+        Some(id) => names.get(connection, id)?,
+        None => String::new(),
+    };
     let body: Vec<u8> = row.get(8)?;
     let Body { request, result_ids, scores } =
         decode_body(&body, at_ms, offer.as_ref()).map_err(|detail| damaged(detail.to_owned()))?;
@@ -522,6 +544,7 @@ fn read_entry(
             request,
             results,
             policy_version,
+            vocabulary_version,
         },
     ))
 }
@@ -550,6 +573,7 @@ pub(crate) fn legacy_entries(connection: &Connection) -> Result<Vec<AuditEntry>,
             request: serde_json::from_str(&row.get::<_, String>(8)?).map_err(|error| bad(error.to_string()))?,
             results: serde_json::from_str(&row.get::<_, String>(9)?).map_err(|error| bad(error.to_string()))?,
             policy_version: row.get(10)?,
+            vocabulary_version: String::new(),
         });
     }
     Ok(entries)

@@ -143,6 +143,7 @@ fn erasure_leaves_only_the_pseudonymous_id() {
             request: serde_json::json!({"k": 10}),
             results: vec![AuditResult { id: id.to_string(), score: 0.9 }],
             policy_version: "v".into(),
+            vocabulary_version: "kzis2023-test".into(),
         })
         .unwrap();
     assert!(store.delete_participant(&id).unwrap().is_some());
@@ -185,6 +186,7 @@ fn audit_lists_by_time_caller_and_offer() {
                 request: serde_json::json!({"k": 5}),
                 results: vec![AuditResult { id: "p-1".into(), score: 0.5 }],
                 policy_version: "2026-11.1".into(),
+                vocabulary_version: String::new(),
             })
             .unwrap();
     }
@@ -272,6 +274,7 @@ fn audit_entry(index: usize, at_ms: i64, k: usize) -> AuditEntry {
             })
             .collect(),
         policy_version: "2026-11.1".into(),
+        vocabulary_version: "kzis2023-test".into(),
     }
 }
 

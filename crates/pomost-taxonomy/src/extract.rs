@@ -38,16 +38,15 @@ fn word_key(word: &str, scratch: &mut String, out: &mut String) -> Option<String
     if out.chars().count() < 2 || FUNCTION_WORDS.contains(&out.as_str()) {
         return None;
     }
-    let stem = VERBAL_ENDINGS
-        .iter()
-        .find_map(|ending| out.strip_suffix(ending).filter(|stem| stem.len() >= 2))
-        .unwrap_or(out);
+    let stem =
+        VERBAL_ENDINGS.iter().find_map(|ending| out.strip_suffix(ending).filter(|stem| stem.len() >= 2)).unwrap_or(out);
     Some(stem.chars().take(KEY_LETTERS).collect())
 }
 
 /// Endings of infinitives and verbal nouns (folded), longest first, cut before the key is
 /// taken so "myć" meets "mycie" and "kompletować" meets "kompletowanie".
-const VERBAL_ENDINGS: &[&str] = &["owanie", "ywanie", "iwanie", "anie", "enie", "owac", "ywac", "iwac", "cie", "ac", "ic", "yc", "ec", "c"];
+const VERBAL_ENDINGS: &[&str] =
+    &["owanie", "ywanie", "iwanie", "anie", "enie", "owac", "ywac", "iwac", "cie", "ac", "ic", "yc", "ec", "c"];
 
 struct Pattern {
     skill: usize,
@@ -156,7 +155,8 @@ mod tests {
             "432103\tobsługiwać wózek widłowy\n432103\tkompletowanie zamówień\n911207\tmyć okna\n432103\twózek\n",
         );
         let extractor = SkillExtractor::new(&skills);
-        let text = "Zakres obowiązków: obsługa wózków widłowych, kompletowanie zamówień klientów. Mile widziane mycie okien.";
+        let text =
+            "Zakres obowiązków: obsługa wózków widłowych, kompletowanie zamówień klientów. Mile widziane mycie okien.";
         let found = extractor.extract(&skills, text);
         let labels: Vec<&str> = found.iter().map(|skill| skill.label.as_str()).collect();
         assert_eq!(labels, ["obsługiwać wózek widłowy", "kompletowanie zamówień", "myć okna"]);

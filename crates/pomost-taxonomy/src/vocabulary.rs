@@ -2,7 +2,7 @@
 //! extracts, and what labels explanations show. One value per server, built at start from
 //! what the binary ships plus, where an operator imported one, a full ESCO release.
 
-use pomost_domain::{Offer, Participant, SkillId, SkillRequirement, ValidationError};
+use pomost_domain::{Offer, Participant, SkillId, SkillRelatedness, SkillRequirement, ValidationError};
 use pomost_text::fold;
 
 use crate::esco::{ImportCounts, ImportError, Skills};
@@ -63,22 +63,34 @@ impl Vocabulary {
 
     fn from_skills(skills: Skills, version: String) -> Self {
         let kzis = kzis();
-        let occupations = kzis
-            .occupations()
-            .iter()
-            .filter_map(|code| Some(Term { kind: TermKind::Occupation, id: code.clone(), label: kzis.name(code)?.to_owned() }));
+        let occupations = kzis.occupations().iter().filter_map(|code| {
+            Some(Term { kind: TermKind::Occupation, id: code.clone(), label: kzis.name(code)?.to_owned() })
+        });
         let titles = occupation_texts()
             .iter()
             .filter(|text| text.code.len() == 6 && text.source.is_name() && text.source != Source::Name)
             .map(|text| Term { kind: TermKind::JobTitle, id: text.code.clone(), label: text.text.clone() });
         let skill_terms = skills.all().iter().flat_map(|skill| {
-            std::iter::once(&skill.label)
-                .chain(&skill.alt_labels)
-                .map(|label| Term { kind: TermKind::Skill, id: skill.id.clone(), label: label.clone() })
+            std::iter::once(&skill.label).chain(&skill.alt_labels).map(|label| Term {
+                kind: TermKind::Skill,
+                id: skill.id.clone(),
+                label: label.clone(),
+            })
         });
         let terms = TermIndex::new(occupations.chain(titles).chain(skill_terms).collect::<Vec<_>>());
         let extractor = SkillExtractor::new(&skills);
         Self { version, skills, extractor, terms }
+    }
+
+    /// Admits the skill ids an operator's relatedness table names (their labels are the ids
+    /// until a vocabulary names them), so a configured table's skills can be used.
+    pub fn admit_skills(&mut self, relatedness: &SkillRelatedness) {
+        let ids = relatedness.groups.keys().chain(relatedness.pairs.iter().flat_map(|(a, b, _)| [a, b]));
+        for id in ids {
+            if self.skills.get(id.as_str()).is_none() {
+                self.skills.add_local(id.as_str(), id.as_str(), &[]);
+            }
+        }
     }
 
     /// Sources and training of this vocabulary; reported by the API, kept in the audit.
@@ -155,10 +167,7 @@ impl Vocabulary {
         }
         let nearest = self.nearest_skills(id.as_str(), 3);
         let hint = if nearest.is_empty() { String::new() } else { format!("; nearest: {}", nearest.join("; ")) };
-        Err(ValidationError::new(
-            field,
-            format!("{} is not a known skill id{hint}", pomost_domain::quote(id.as_str())),
-        ))
+        Err(ValidationError::new(field, format!("{} is not a known skill id{hint}", pomost_domain::quote(id.as_str()))))
     }
 
     /// Skills whose labels share the most words with the readable part of an unknown id
@@ -176,7 +185,8 @@ impl Vocabulary {
             .iter()
             .filter_map(|skill| {
                 let label = fold(&skill.label);
-                let shared = words.iter().filter(|w| label.split_whitespace().any(|l| l.starts_with(w.as_str()))).count();
+                let shared =
+                    words.iter().filter(|w| label.split_whitespace().any(|l| l.starts_with(w.as_str()))).count();
                 (shared > 0).then_some((shared, skill.label.len(), skill.id.as_str(), skill.label.as_str()))
             })
             .collect();
@@ -206,7 +216,9 @@ impl Vocabulary {
         } else {
             self.check_occupation("offer.occupation_code", &offer.occupation_code)?;
         }
-        for (list, name) in [(&offer.required_skills, "required_skills"), (&offer.nice_to_have_skills, "nice_to_have_skills")] {
+        for (list, name) in
+            [(&offer.required_skills, "required_skills"), (&offer.nice_to_have_skills, "nice_to_have_skills")]
+        {
             for (index, requirement) in list.iter().enumerate() {
                 self.check_skill(&format!("offer.{name}[{index}].skill"), &requirement.skill)?;
             }
@@ -246,7 +258,11 @@ mod tests {
         assert!(vocabulary.check_occupation("offer.occupation_code", "432103").is_ok());
         let error = vocabulary.check_occupation("offer.occupation_code", "432199").unwrap_err();
         assert_eq!(error.field, "offer.occupation_code");
-        assert!(error.reason.contains("\"432199\" is not a KZiS 2023 occupation code; nearest: 432190 "), "{}", error.reason);
+        assert!(
+            error.reason.contains("\"432199\" is not a KZiS 2023 occupation code; nearest: 432190 "),
+            "{}",
+            error.reason
+        );
         let skill = SkillId::new("x:lutowanie").unwrap();
         let error = vocabulary.check_skill("skills[0].skill", &skill).unwrap_err();
         assert!(error.reason.starts_with("\"x:lutowanie\" is not a known skill id; nearest: "), "{}", error.reason);
