@@ -15,6 +15,7 @@ use crate::proto::audit_service_client::AuditServiceClient;
 use crate::proto::matching_service_client::MatchingServiceClient;
 use crate::proto::offer_service_client::OfferServiceClient;
 use crate::proto::participant_service_client::ParticipantServiceClient;
+use crate::proto::vocabulary_service_client::VocabularyServiceClient;
 use crate::proto::{
     ExplainMatchRequest, FactorScore, ListAuditRequest, OfferKey, RecommendOffersRequest, ShortlistRequest,
     UpsertOfferRequest, explain_match_request, shortlist_request,
@@ -519,5 +520,49 @@ pub async fn audit(client: &Client, caller: String, offer: Option<String>, limit
         );
     }
     println!("{} entries", reply.entries.len());
+    Ok(())
+}
+
+/// `pomost occupations suggest`: the best occupations for a text, as a table.
+pub async fn suggest_occupations(client: &Client, text: String, k: u32) -> Result<(), CliError> {
+    let request = crate::proto::SuggestOccupationsRequest { text, k, title: String::new() };
+    let reply = VocabularyServiceClient::new(client.channel.clone())
+        .suggest_occupations(client.request(request))
+        .await?
+        .into_inner();
+    if reply.suggestions.is_empty() {
+        return Err(CliError::failed("no word of the text is in the vocabulary"));
+    }
+    println!("{:<8} {:>6}  occupation (KZiS 2023)", "code", "score");
+    for suggestion in reply.suggestions {
+        println!("{:<8} {:>6.3}  {}", suggestion.code, suggestion.score, suggestion.label);
+    }
+    println!("vocabulary {}", reply.vocabulary_version);
+    Ok(())
+}
+
+/// `pomost skills extract`: the skills a text file names, as a table.
+pub async fn extract_skills(client: &Client, file: &Path) -> Result<(), CliError> {
+    let text = if file == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|error| CliError::failed(format!("standard input: {error}")))?;
+        text
+    } else {
+        std::fs::read_to_string(file).map_err(|error| CliError::failed(format!("{}: {error}", file.display())))?
+    };
+    let request = crate::proto::ExtractSkillsRequest { text };
+    let reply = VocabularyServiceClient::new(client.channel.clone())
+        .extract_skills(client.request(request))
+        .await?
+        .into_inner();
+    println!("{:<22} {:<40} in the text", "skill", "label");
+    for skill in &reply.skills {
+        println!(
+            "{:<22} {:<40} \"{}\" (bytes {}..{})",
+            skill.skill, skill.label, skill.matched, skill.start, skill.end
+        );
+    }
+    println!("{} skills; vocabulary {}", reply.skills.len(), reply.vocabulary_version);
     Ok(())
 }

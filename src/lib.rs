@@ -26,6 +26,7 @@ pub mod grpc;
 pub mod role;
 pub mod server;
 pub mod simulate;
+pub mod vocabulary;
 
 use pomost_domain::SkillRelatedness;
 use pomost_scoring::ScoringPolicy;

@@ -97,6 +97,16 @@ enum Command {
         #[command(subcommand)]
         command: ParticipantsCommand,
     },
+    /// KZiS 2023 occupations.
+    Occupations {
+        #[command(subcommand)]
+        command: OccupationsCommand,
+    },
+    /// Skills (ESCO in Polish and the local skills of reintegration work).
+    Skills {
+        #[command(subcommand)]
+        command: SkillsCommand,
+    },
     /// Recent entries of the audit log (admin key); `audit size` for its size on disk.
     Audit {
         #[command(subcommand)]
@@ -126,6 +136,37 @@ enum Command {
     },
     /// Build a synthetic pool and print a shortlist with its explanation.
     Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum OccupationsCommand {
+    /// The occupations that best fit a text (an offer's title, then its description).
+    Suggest {
+        /// The text; its first line is read as the title when short.
+        text: String,
+        /// How many suggestions.
+        #[arg(long, default_value_t = 5)]
+        k: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SkillsCommand {
+    /// The skills a text file names, with where.
+    Extract {
+        /// A UTF-8 text file (e.g. a job advertisement); `-` reads standard input.
+        file: PathBuf,
+    },
+    /// Import a full ESCO release of the skills pillar (CSV with conceptUri, preferredLabel,
+    /// altLabels; Polish) into a data directory: skills gain their URIs as ids, new ones
+    /// are added. The service reads it at its next start.
+    Import {
+        /// The ESCO CSV file (e.g. skills_pl.csv).
+        file: PathBuf,
+        /// Data directory.
+        #[arg(long, default_value = "./data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +240,18 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Skills { command: SkillsCommand::Import { file, data_dir } } => {
+            return match pomost::vocabulary::import_esco(&file, &data_dir) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("pomost: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Check { data_dir } => {
             return match pomost::check::run(&data_dir, &mut std::io::stdout()) {
                 Ok(0) => ExitCode::SUCCESS,
@@ -248,6 +301,13 @@ fn run_client(connection: &Connection, command: Command) -> Result<(), CliError>
                 client::import_participants(&client, &file).await
             }
             Command::Audit { what: Some(AuditCommand::Size), .. } => client::audit_size(&client).await,
+            Command::Occupations { command: OccupationsCommand::Suggest { text, k } } => {
+                client::suggest_occupations(&client, text, k).await
+            }
+            Command::Skills { command: SkillsCommand::Extract { file } } => {
+                client::extract_skills(&client, &file).await
+            }
+            Command::Skills { command: SkillsCommand::Import { .. } } => unreachable!("handled before connecting"),
             Command::Audit { what: Some(AuditCommand::Exposure { .. }), .. } => {
                 unreachable!("handled before connecting")
             }

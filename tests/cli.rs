@@ -65,7 +65,11 @@ struct DemoServer {
 
 impl DemoServer {
     fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap())
+    }
+
+    /// The demo server on an existing data directory.
+    fn start_in(dir: tempfile::TempDir) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(env!("CARGO_BIN_EXE_pomost"))
             .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
@@ -147,6 +151,20 @@ fn the_readme_commands_work_against_the_demo() {
     assert!(text(&output).contains("3 rows, 2 written, 0 unchanged or stale, 1 rejected"), "{}", text(&output));
     assert!(text(&output).contains("line 3: participant.max_commute_km: 500 is over 300"), "{}", text(&output));
 
+    let output =
+        server.run(&["occupations", "suggest", "Magazynierka\nKompletowanie zamówień w magazynie, obsługa skanera"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.lines().nth(1).is_some_and(|line| line.starts_with("4321")), "{table}");
+    assert!(table.contains("Magazynier"), "{table}");
+
+    let ad = dir.path().join("ad.txt");
+    std::fs::write(&ad, "Pomoc kuchenna. Zmywanie naczyń, przygotowanie posiłków, utrzymanie porządku.").unwrap();
+    let output = server.run(&["skills", "extract", ad.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("pl:zmywanie"), "{}", text(&output));
+    assert!(text(&output).contains("\"Zmywanie naczyń\""), "{}", text(&output));
+
     let output = server.run(&["audit", "size"]);
     assert!(output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("bytes per entry"), "{}", text(&output));
@@ -226,4 +244,38 @@ fn exposure_audit_prints_each_group_of_a_data_directory() {
     let entries = store.list_audit(&pomost_store::AuditQuery { limit: 10, ..Default::default() }).unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].1.action, pomost_store::AuditAction::ExposureAudit);
+}
+
+#[test]
+fn an_imported_esco_release_gives_skills_their_uris() {
+    let dir = tempfile::tempdir().unwrap();
+    let release = dir.path().join("skills_pl.csv");
+    std::fs::write(
+        &release,
+        "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description\n\
+         KnowledgeSkillCompetence,http://data.europa.eu/esco/skill/test-1,skill/competence,sector-specific,\
+         lutować elementy elektroniczne,\"lutowanie elementów\nlutowanie płytek\",Łączenie elementów lutem.\n\
+         KnowledgeSkillCompetence,http://data.europa.eu/esco/skill/test-2,skill/competence,cross-sector,\
+         spawać światłowody w terenie,,\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let output = pomost(&["skills", "import", release.to_str().unwrap(), "--data-dir", data.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("imported 2 ESCO skills (1 matched shipped labels, 1 new)"), "{}", text(&output));
+    let output = pomost(&["skills", "import", "/nonexistent.csv", "--data-dir", data.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    std::fs::write(dir.path().join("bad.csv"), "uri,label\nx,y\n").unwrap();
+    let bad = dir.path().join("bad.csv");
+    let output = pomost(&["skills", "import", bad.to_str().unwrap(), "--data-dir", data.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("conceptUri"), "{}", text(&output));
+
+    let server = DemoServer::start_in(data);
+    let ad = dir.path().join("ad.txt");
+    std::fs::write(&ad, "Monter: lutowanie płytek drukowanych, spawanie światłowodów w terenie.").unwrap();
+    let output = server.run(&["skills", "extract", ad.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("http://data.europa.eu/esco/skill/test-1"), "{}", text(&output));
+    assert!(text(&output).contains("http://data.europa.eu/esco/skill/test-2"), "{}", text(&output));
 }

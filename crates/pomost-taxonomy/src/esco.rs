@@ -40,6 +40,14 @@ pub struct Skill {
     pub occupations: Vec<String>,
 }
 
+impl Skill {
+    /// The id Pomost answers with: the ESCO URI once a release gave one, else the
+    /// label-derived id (both are accepted on input).
+    pub fn canonical_id(&self) -> &str {
+        self.uri.as_deref().unwrap_or(&self.id)
+    }
+}
+
 /// The skill pillar Pomost knows.
 #[derive(Debug, Clone, Default)]
 pub struct Skills {

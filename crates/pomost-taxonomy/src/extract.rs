@@ -137,7 +137,7 @@ impl SkillExtractor {
         kept.sort_by_key(|&(first, last, _, skill)| (first, last, skill));
         kept.into_iter()
             .map(|(first, last, _, skill)| FoundSkill {
-                id: skills.all()[skill].id.clone(),
+                id: skills.all()[skill].canonical_id().to_owned(),
                 label: skills.all()[skill].label.clone(),
                 span: (tokens[first].1, tokens[last].2),
             })

@@ -73,7 +73,7 @@ impl Vocabulary {
         let skill_terms = skills.all().iter().flat_map(|skill| {
             std::iter::once(&skill.label).chain(&skill.alt_labels).map(|label| Term {
                 kind: TermKind::Skill,
-                id: skill.id.clone(),
+                id: skill.canonical_id().to_owned(),
                 label: label.clone(),
             })
         });
