@@ -3,8 +3,9 @@
 
 use pomost_domain::{
     Accommodation, AccommodationSet, CoachArea, CoachId, ContractSet, ContractType, Disability, DisabilityCause,
-    DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId, SkillClaim,
-    SkillId, SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, ValidationError, Workplace,
+    DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId,
+    PastOccupation, SkillClaim, SkillId, SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, ValidationError,
+    Workplace,
 };
 use time::Date;
 use time::macros::format_description;
@@ -332,6 +333,8 @@ pub fn participant(wire: proto::Participant) -> Result<Participant> {
         preferred_contracts,
         registered_since,
         consent_to_matching,
+        past_occupations,
+        wanted_occupations,
     } = wire;
     let proto::Disability { degree: wire_degree, cause_symbols, working_time_exemption } =
         disability.unwrap_or_default();
@@ -367,6 +370,11 @@ pub fn participant(wire: proto::Participant) -> Result<Participant> {
         preferred_contracts: contracts("participant.preferred_contracts", &preferred_contracts)?,
         registered_since: parse_date("participant.registered_since", &registered_since)?,
         consent_to_matching,
+        past_occupations: past_occupations
+            .into_iter()
+            .map(|proto::PastOccupation { code, years }| PastOccupation { code, years })
+            .collect(),
+        wanted_occupations,
     }
     .validated()
 }
@@ -401,6 +409,12 @@ pub fn participant_to_wire(participant: &Participant) -> proto::Participant {
         preferred_contracts: contracts_to_wire(participant.preferred_contracts),
         registered_since: format_date(participant.registered_since),
         consent_to_matching: participant.consent_to_matching,
+        past_occupations: participant
+            .past_occupations
+            .iter()
+            .map(|past| proto::PastOccupation { code: past.code.clone(), years: past.years })
+            .collect(),
+        wanted_occupations: participant.wanted_occupations.clone(),
     }
 }
 

@@ -86,6 +86,8 @@ fn person(identifier: &str, unit: UnitKind, today: Date) -> Participant {
         preferred_contracts: ContractSet::empty(),
         registered_since: today - Duration::days(200),
         consent_to_matching: true,
+        past_occupations: Vec::new(),
+        wanted_occupations: Vec::new(),
     }
 }
 

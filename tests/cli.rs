@@ -34,7 +34,7 @@ fn simulate_json_is_the_shortlist() {
     assert_eq!(shortlist["candidates"].as_array().map(Vec::len), Some(3));
     assert_eq!(shortlist["pool_size"], 5000);
     let factors = &shortlist["candidates"][0]["factors"];
-    assert_eq!(factors.as_array().map(Vec::len), Some(7));
+    assert_eq!(factors.as_array().map(Vec::len), Some(8));
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn exposure_audit_prints_each_group_of_a_data_directory() {
     assert!(matches!(output.status.code(), Some(0 | 3)), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.starts_with("exposure audit: "), "{stdout}");
-    assert!(stdout.contains("policy 2026-11.2"), "{stdout}");
+    assert!(stdout.contains("policy 2026-11.3"), "{stdout}");
     for group in ["needs a job coach", "certificate: severe", "stage: social activation"] {
         assert!(stdout.contains(group), "{group} missing: {stdout}");
     }

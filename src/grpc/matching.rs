@@ -146,6 +146,7 @@ impl MatchingService for MatchingApi {
                 .map(|factor| (factor.name().to_owned(), policy.weights.get(*factor)))
                 .collect(),
             toml: toml_of(policy),
+            vocabulary_version: engine.vocabulary().version().to_owned(),
         }))
     }
 }

@@ -72,7 +72,7 @@ async fn an_offer_pushed_is_searchable_shortlistable_and_audited() {
     assert_eq!(header, list.request_id, "the x-request-id header is the audit entry's id");
     assert_eq!(list.candidates.len(), 10);
     assert_eq!(list.pool_size, 300);
-    assert_eq!(list.policy_version, "2026-11.2");
+    assert_eq!(list.policy_version, "2026-11.3");
     assert!(list.eligible >= 10);
     let excluded: u64 = list.exclusions.iter().map(|count| count.count).sum();
     assert_eq!(excluded + list.eligible, 300);
@@ -80,7 +80,7 @@ async fn an_offer_pushed_is_searchable_shortlistable_and_audited() {
         assert!(pair[0].score >= pair[1].score);
     }
     let top = &list.candidates[0];
-    assert_eq!(top.factors.len(), 7);
+    assert_eq!(top.factors.len(), 8);
     let sum: f32 = top.factors.iter().map(|factor| factor.contribution).sum();
     assert!((sum - top.score).abs() < 1e-4);
     assert!(people.iter().any(|person| person.id.as_str() == top.participant_id));
@@ -129,7 +129,7 @@ async fn explain_recommend_and_policy() {
     let reasons: Vec<&str> = explanation.failed.iter().map(|failed| failed.reason.as_str()).collect();
     assert!(reasons.contains(&"working_time_limit"), "{reasons:?}");
     assert!(explanation.failed.iter().any(|failed| failed.message.contains("night work")));
-    assert_eq!(explanation.factors.len(), 7);
+    assert_eq!(explanation.factors.len(), 8);
 
     let recommendations = server
         .matching()
@@ -146,8 +146,8 @@ async fn explain_recommend_and_policy() {
         assert!(recommendation.score > 0.0);
     }
     let policy = server.matching().get_scoring_policy(GetScoringPolicyRequest {}).await.unwrap().into_inner();
-    assert_eq!(policy.weights.len(), 7);
-    assert!(policy.toml.contains("version = \"2026-11.2\""));
+    assert_eq!(policy.weights.len(), 8);
+    assert!(policy.toml.contains("version = \"2026-11.3\""));
     server.stop().await;
 }
 

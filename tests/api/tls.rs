@@ -46,7 +46,7 @@ async fn tls_serves_with_the_configured_certificate() {
     }
     assert!(serving);
     let policy = MatchingServiceClient::new(channel).get_scoring_policy(GetScoringPolicyRequest {}).await.unwrap();
-    assert_eq!(policy.into_inner().version, "2026-11.2");
+    assert_eq!(policy.into_inner().version, "2026-11.3");
 
     let plain = Channel::from_shared(format!("http://127.0.0.1:{port}")).unwrap().connect().await;
     if let Ok(plain) = plain {

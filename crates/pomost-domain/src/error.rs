@@ -68,6 +68,15 @@ pub(crate) fn check_hours(field: &str, hours: f32, max: f32) -> Result<(), Valid
     Ok(())
 }
 
+/// Checks the shape of a KZiS occupation code: 6 digits (whether the classification has it
+/// is the vocabulary's check).
+pub(crate) fn check_occupation_code(field: &str, code: &str) -> Result<(), ValidationError> {
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValidationError::new(field, format!("{} is not a 6-digit KZiS code", quote(code))));
+    }
+    Ok(())
+}
+
 /// Checks that an identifier is non-empty, short and printable.
 pub(crate) fn check_id(field: &str, id: &str) -> Result<(), ValidationError> {
     if id.is_empty() {

@@ -20,9 +20,10 @@ pub use error::{MAX_QUOTE_CHARS, MAX_WEEKLY_HOURS, ValidationError, quote};
 pub use geo::{GeoPoint, Location, TerytCode};
 pub use offer::{Employer, MAX_ADAPTATION_WEEKS, MAX_OFFER_SKILLS, Offer, OfferKey, Workplace};
 pub use participant::{
-    Disability, MAX_COACH_HOURS, MAX_COMMUTE_KM, MAX_PARTICIPANT_SKILLS, Participant, ParticipantId,
+    Disability, MAX_COACH_HOURS, MAX_COMMUTE_KM, MAX_OCCUPATION_YEARS, MAX_PARTICIPANT_OCCUPATIONS,
+    MAX_PARTICIPANT_SKILLS, Participant, ParticipantId, PastOccupation,
 };
-pub use skills::{SkillClaim, SkillId, SkillLevel, SkillRelatedness, SkillRequirement};
+pub use skills::{SkillClaim, SkillCluster, SkillId, SkillLevel, SkillRelatedness, SkillRequirement};
 pub use vocab::{
     Accommodation, AccommodationKind, AccommodationSet, ContractSet, ContractType, DisabilityCause, DisabilityDegree,
     PERSONAL_ACCOMMODATIONS, Stage, UnitKind,

@@ -145,13 +145,8 @@ impl Offer {
         if self.description.len() > 20_000 {
             return Err(ValidationError::new("description", "is longer than 20000 bytes"));
         }
-        if !self.occupation_code.is_empty()
-            && (self.occupation_code.len() != 6 || !self.occupation_code.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(ValidationError::new(
-                "occupation_code",
-                format!("{} is not a 6-digit KZiS code", crate::error::quote(&self.occupation_code)),
-            ));
+        if !self.occupation_code.is_empty() {
+            crate::error::check_occupation_code("occupation_code", &self.occupation_code)?;
         }
         self.validate_skills()?;
         check_hours("weekly_hours", self.weekly_hours, MAX_WEEKLY_HOURS)?;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::error::ValidationError;
-use crate::error::{check_hours, check_id};
+use crate::error::{check_hours, check_id, check_occupation_code};
 use crate::geo::Location;
 use crate::skills::SkillClaim;
 use crate::vocab::{AccommodationSet, ContractSet, DisabilityCause, DisabilityDegree, Stage, UnitKind};
@@ -116,6 +116,26 @@ pub struct Participant {
     pub registered_since: Date,
     /// Consent to being matched; without it the person is never ranked.
     pub consent_to_matching: bool,
+    /// Occupations the person has worked in (KZiS codes with years).
+    #[serde(default)]
+    pub past_occupations: Vec<PastOccupation>,
+    /// Occupations the person wants to work in (KZiS codes).
+    #[serde(default)]
+    pub wanted_occupations: Vec<String>,
+}
+
+/// Most past or wanted occupations a participant lists.
+pub const MAX_PARTICIPANT_OCCUPATIONS: usize = 10;
+/// Most years of work in one occupation.
+pub const MAX_OCCUPATION_YEARS: f32 = 60.0;
+
+/// An occupation a person worked in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PastOccupation {
+    /// KZiS occupation code, 6 digits.
+    pub code: String,
+    /// Years worked in it.
+    pub years: f32,
 }
 
 impl Participant {
@@ -152,11 +172,33 @@ impl Participant {
                 "repeats an accommodation that is already required",
             ));
         }
+        self.validate_occupations()?;
         check_hours("coach_hours_per_week", self.coach_hours_per_week, MAX_COACH_HOURS)?;
         check_hours("max_commute_km", self.max_commute_km, MAX_COMMUTE_KM)?;
         check_hours("available_hours_per_week", self.available_hours_per_week, crate::error::MAX_WEEKLY_HOURS)?;
         if self.available_hours_per_week == 0.0 {
             return Err(ValidationError::new("available_hours_per_week", "must be more than 0"));
+        }
+        Ok(())
+    }
+
+    fn validate_occupations(&self) -> Result<(), ValidationError> {
+        for (name, count) in
+            [("past_occupations", self.past_occupations.len()), ("wanted_occupations", self.wanted_occupations.len())]
+        {
+            if count > MAX_PARTICIPANT_OCCUPATIONS {
+                return Err(ValidationError::new(
+                    name,
+                    format!("{count} occupations is over {MAX_PARTICIPANT_OCCUPATIONS}"),
+                ));
+            }
+        }
+        for (index, past) in self.past_occupations.iter().enumerate() {
+            check_occupation_code(&format!("past_occupations[{index}].code"), &past.code)?;
+            check_hours(&format!("past_occupations[{index}].years"), past.years, MAX_OCCUPATION_YEARS)?;
+        }
+        for (index, code) in self.wanted_occupations.iter().enumerate() {
+            check_occupation_code(&format!("wanted_occupations[{index}]"), code)?;
         }
         Ok(())
     }
@@ -197,6 +239,8 @@ mod tests {
             preferred_contracts: ContractSet::empty(),
             registered_since: date!(2024 - 03 - 01),
             consent_to_matching: true,
+            past_occupations: Vec::new(),
+            wanted_occupations: Vec::new(),
         }
     }
 

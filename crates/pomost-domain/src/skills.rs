@@ -139,6 +139,21 @@ pub struct SkillRelatedness {
     /// Explicit symmetric pairs with a similarity in [0, 1].
     #[serde(default)]
     pub pairs: Vec<(SkillId, SkillId, f32)>,
+    /// Sets of skills that earn each other partial credit, a skill in any number of them:
+    /// e.g. the skills ESCO links to one occupation, or to one unit group.
+    #[serde(default)]
+    pub clusters: Vec<SkillCluster>,
+}
+
+/// Skills that earn each other a partial credit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkillCluster {
+    /// What binds them (e.g. `occupation 432103`).
+    pub name: String,
+    /// Credit in [0, 1] one member earns towards another.
+    pub similarity: f32,
+    /// The members.
+    pub skills: Vec<SkillId>,
 }
 
 impl SkillRelatedness {
@@ -146,6 +161,14 @@ impl SkillRelatedness {
     pub fn validated(self) -> Result<Self, ValidationError> {
         if !(0.0..=1.0).contains(&self.group_similarity) {
             return Err(ValidationError::new("relatedness.group_similarity", "must be in [0, 1]"));
+        }
+        for (index, cluster) in self.clusters.iter().enumerate() {
+            if !(0.0..=1.0).contains(&cluster.similarity) {
+                return Err(ValidationError::new(
+                    format!("relatedness.clusters[{index}].similarity"),
+                    "must be in [0, 1]",
+                ));
+            }
         }
         for (index, (_, _, similarity)) in self.pairs.iter().enumerate() {
             if !(0.0..=1.0).contains(similarity) {
@@ -159,7 +182,7 @@ impl SkillRelatedness {
     }
 
     /// Credit in [0, 1] that skill `have` earns towards skill `want`: 1 for the same skill,
-    /// then the best of an explicit pair and the shared group.
+    /// then the best of an explicit pair, the shared group and the shared clusters.
     pub fn similarity(&self, want: &SkillId, have: &SkillId) -> f32 {
         if want == have {
             return 1.0;
@@ -173,6 +196,11 @@ impl SkillRelatedness {
         for (a, b, similarity) in &self.pairs {
             if (a == want && b == have) || (a == have && b == want) {
                 best = best.max(*similarity);
+            }
+        }
+        for cluster in &self.clusters {
+            if cluster.similarity > best && cluster.skills.contains(want) && cluster.skills.contains(have) {
+                best = cluster.similarity;
             }
         }
         best

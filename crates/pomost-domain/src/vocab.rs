@@ -242,6 +242,25 @@ impl Accommodation {
         }
     }
 
+    /// The Polish term, for labels next to the English one.
+    pub fn label_pl(self) -> &'static str {
+        match self {
+            Accommodation::StepFreeAccess => "dostęp bez barier architektonicznych",
+            Accommodation::AdaptedWorkstation => "przystosowane stanowisko pracy",
+            Accommodation::AccessibleToilet => "dostępna toaleta",
+            Accommodation::PolishSignLanguage => "polski język migowy",
+            Accommodation::AssistiveTechnology => "technologie wspomagające",
+            Accommodation::EasyReadInstructions => "instrukcje w tekście łatwym do czytania",
+            Accommodation::QuietWorkspace => "ciche miejsce pracy",
+            Accommodation::ExtraBreaks => "dodatkowe przerwy",
+            Accommodation::FlexibleHours => "elastyczne godziny pracy",
+            Accommodation::ReducedHours => "skrócony czas pracy",
+            Accommodation::RemoteWork => "praca zdalna",
+            Accommodation::AccessibleTransport => "dostępny transport lub parking",
+            Accommodation::JobSiteSupport => "wsparcie i nadzór na stanowisku pracy",
+        }
+    }
+
     /// Who can provide it. A coach can sign, supervise or explain; only the workplace can
     /// be step-free, so a coach record never covers a workplace accommodation.
     pub fn kind(self) -> AccommodationKind {

@@ -45,6 +45,8 @@ pub(crate) struct OfferContext<'a> {
     /// Accommodations that some coach who could come can provide.
     pub(crate) coach_coverable: u16,
     pub(crate) today: i32,
+    /// The offer's KZiS code as a number (0 without one).
+    pub(crate) occupation: u32,
 }
 
 impl<'a> OfferContext<'a> {
@@ -105,6 +107,7 @@ impl<'a> OfferContext<'a> {
             site_coaches,
             coach_coverable,
             today: today.to_julian_day(),
+            occupation: offer.occupation_code.parse().unwrap_or(0),
         }
     }
 }

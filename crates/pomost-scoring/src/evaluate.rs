@@ -7,7 +7,7 @@ use crate::context::OfferContext;
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionReason, ReasonSet};
-use crate::record::{FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, ParticipantRecord};
+use crate::record::{FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, FLAG_OCCUPATIONS, OccupationClaim, ParticipantRecord};
 use crate::skills::MAX_REQUIREMENTS;
 
 /// How job-coach support would be secured for a placement.
@@ -262,7 +262,44 @@ pub(crate) fn factor_values(
     let preferences = 0.5 * hours_fit + 0.5 * contract_fit;
     let months_waiting = (context.today - record.registered_day) as f32 / 30.44;
     let waiting = (months_waiting / policy.waiting_full_months).clamp(0.0, 1.0);
-    [skills, stage, coach, accommodations, commute, preferences, waiting]
+    let occupation = if record.has(FLAG_OCCUPATIONS) { best_occupation(record, context, pool).1 } else { 0.0 };
+    [skills, occupation, stage, coach, accommodations, commute, preferences, waiting]
+}
+
+/// How many leading digits two 6-digit KZiS codes share.
+#[inline]
+pub(crate) fn shared_digits(a: u32, b: u32) -> u32 {
+    (0..=6).rev().find(|&digits| a / 10u32.pow(6 - digits) == b / 10u32.pow(6 - digits)).unwrap_or(0)
+}
+
+/// The person's occupation that earns the most credit towards the offer's, with the credit.
+#[inline]
+pub(crate) fn best_occupation(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+) -> (Option<OccupationClaim>, f32) {
+    let policy = context.policy;
+    if context.occupation == 0 {
+        return (None, 0.0);
+    }
+    let mut best = (None, 0.0f32);
+    for claim in pool.occupations(record.slot) {
+        let credit = match shared_digits(claim.code, context.occupation) {
+            6 => 1.0,
+            4 | 5 => policy.occupation_unit_group_credit,
+            3 => policy.occupation_minor_group_credit,
+            2 => policy.occupation_sub_major_group_credit,
+            _ => 0.0,
+        } * match claim.years {
+            Some(years) if years < 1.0 => policy.short_experience_share,
+            _ => 1.0,
+        };
+        if credit > best.1 {
+            best = (Some(*claim), credit);
+        }
+    }
+    best
 }
 
 #[inline]

@@ -8,12 +8,14 @@ use time::Date;
 
 use crate::context::{OfferContext, working_time_violations};
 use crate::error::ScoringError;
-use crate::evaluate::{Evaluation, Mode, Support, best_credits, evaluate, factor_values, total};
+use crate::evaluate::{
+    Evaluation, Mode, Support, best_credits, best_occupation, evaluate, factor_values, shared_digits, total,
+};
 use crate::factors::{Factor, FactorScore};
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::reasons::ExclusionReason;
-use crate::record::{FLAG_EXEMPT, ParticipantRecord};
+use crate::record::{FLAG_EXEMPT, FLAG_OCCUPATIONS, ParticipantRecord};
 
 /// A hard constraint a pair fails, with the words to show the person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,7 +195,10 @@ fn stage_message(record: &ParticipantRecord, context: &OfferContext) -> String {
 
 fn accommodation_names(bits: u16) -> String {
     let set: EnumSet<Accommodation> = EnumSet::from_u16_truncated(bits);
-    set.iter().map(Accommodation::label).collect::<Vec<_>>().join(", ")
+    set.iter()
+        .map(|accommodation| format!("{} ({})", accommodation.label(), accommodation.label_pl()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn accommodation_message(record: &ParticipantRecord, context: &OfferContext) -> String {
@@ -258,6 +263,7 @@ fn factor_detail(
     let offer = context.offer;
     match factor {
         Factor::Skills => skills_detail(record, context, pool),
+        Factor::Occupation => occupation_detail(record, context, pool),
         Factor::Stage if record.stage >= context.min_stage => {
             format!("at or above the offer's minimum stage \"{}\"", stage_name(context.min_stage))
         }
@@ -332,6 +338,48 @@ fn factor_detail(
     }
 }
 
+/// A KZiS code with its Polish name.
+fn occupation_named(code: &str) -> String {
+    match pomost_taxonomy::kzis().name(code) {
+        Some(name) => format!("{code} {name}"),
+        None => code.to_owned(),
+    }
+}
+
+fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> String {
+    let offer = &context.offer.occupation_code;
+    if context.occupation == 0 {
+        return "the offer has no occupation code".to_owned();
+    }
+    let offer_named = occupation_named(offer);
+    if record.flags & FLAG_OCCUPATIONS == 0 {
+        return format!("no wanted or past occupation stated; the offer's occupation is {offer_named}");
+    }
+    let (best, credit) = best_occupation(record, context, pool);
+    let Some(claim) = best else {
+        return format!("no wanted or past occupation shares even a sub-major group with the offer's {offer_named}");
+    };
+    let code = format!("{:06}", claim.code);
+    let which = match claim.years {
+        None => "wanted occupation".to_owned(),
+        Some(years) => format!("past occupation ({years} years)"),
+    };
+    let shared = shared_digits(claim.code, context.occupation);
+    let relation = match shared {
+        6 => "is the offer's occupation".to_owned(),
+        _ => {
+            let group = &offer[..(shared.min(4) as usize)];
+            let level = match group.len() {
+                4 => "unit group",
+                3 => "minor group",
+                _ => "sub-major group",
+            };
+            format!("shares the {level} {} with the offer's {offer_named}", occupation_named(group))
+        }
+    };
+    format!("{which} {}: {relation} (credit {credit:.2})", occupation_named(&code))
+}
+
 fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> String {
     let credits = &context.credits;
     if credits.requirements.is_empty() {
@@ -344,7 +392,10 @@ fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &Part
         .zip(best)
         .map(|(requirement, credit)| {
             let kind = if requirement.must { "must" } else { "nice" };
-            format!("{} ({kind}) {credit:.2}", requirement.skill)
+            match pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()) {
+                Some(label) => format!("{label} [{}] ({kind}) {credit:.2}", requirement.skill),
+                None => format!("{} ({kind}) {credit:.2}", requirement.skill),
+            }
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -7,6 +7,10 @@ pub enum Factor {
     /// Weighted coverage of must-have and nice-to-have skills, with partial credit for
     /// related skills and lower levels.
     Skills,
+    /// The person's wanted or past occupations against the offer's KZiS code: the same
+    /// occupation, then the same unit group, minor group or sub-major group, with
+    /// decreasing credit.
+    Occupation,
     /// The person's stage against the offer's minimum (1 at or above it).
     Stage,
     /// How well job-coach support is secured (1 when none is needed).
@@ -23,8 +27,9 @@ pub enum Factor {
 
 impl Factor {
     /// All factors in the order they are reported.
-    pub const ALL: [Factor; 7] = [
+    pub const ALL: [Factor; 8] = [
         Factor::Skills,
+        Factor::Occupation,
         Factor::Stage,
         Factor::Coach,
         Factor::Accommodations,
@@ -37,6 +42,7 @@ impl Factor {
     pub fn name(self) -> &'static str {
         match self {
             Factor::Skills => "skills",
+            Factor::Occupation => "occupation",
             Factor::Stage => "stage",
             Factor::Coach => "coach",
             Factor::Accommodations => "accommodations",

@@ -45,6 +45,8 @@ pub(crate) fn person(id: &str) -> Participant {
         preferred_contracts: ContractSet::empty(),
         registered_since: date!(2025 - 11 - 24),
         consent_to_matching: true,
+        past_occupations: Vec::new(),
+        wanted_occupations: Vec::new(),
     }
 }
 

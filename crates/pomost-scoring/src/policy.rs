@@ -11,6 +11,9 @@ use crate::factors::Factor;
 pub struct FactorWeights {
     /// Weighted coverage of the offer's skills.
     pub skills: f32,
+    /// Wanted or past occupation against the offer's (0 in policy files that predate it).
+    #[serde(default)]
+    pub occupation: f32,
     /// How well the person's stage fits the offer's minimum.
     pub stage: f32,
     /// How well job-coach support is secured.
@@ -30,6 +33,7 @@ impl FactorWeights {
     pub fn get(&self, factor: Factor) -> f32 {
         match factor {
             Factor::Skills => self.skills,
+            Factor::Occupation => self.occupation,
             Factor::Stage => self.stage,
             Factor::Coach => self.coach,
             Factor::Accommodations => self.accommodations,
@@ -70,6 +74,35 @@ pub struct ScoringPolicy {
     pub waiting_full_months: f32,
     /// Coach hours a week assumed when a coach is needed only to provide an accommodation.
     pub accommodation_support_hours: f32,
+    /// Occupation credit for the offer's unit group (4 digits) rather than its occupation.
+    #[serde(default = "default_unit_group_credit")]
+    pub occupation_unit_group_credit: f32,
+    /// Occupation credit for the offer's minor group (3 digits).
+    #[serde(default = "default_minor_group_credit")]
+    pub occupation_minor_group_credit: f32,
+    /// Occupation credit for the offer's sub-major group (2 digits).
+    #[serde(default = "default_sub_major_group_credit")]
+    pub occupation_sub_major_group_credit: f32,
+    /// Share of that credit a past occupation of less than a year earns (a wanted
+    /// occupation or a year or more earns all of it).
+    #[serde(default = "default_short_experience_share")]
+    pub short_experience_share: f32,
+}
+
+fn default_unit_group_credit() -> f32 {
+    0.6
+}
+
+fn default_minor_group_credit() -> f32 {
+    0.4
+}
+
+fn default_sub_major_group_credit() -> f32 {
+    0.2
+}
+
+fn default_short_experience_share() -> f32 {
+    0.75
 }
 
 /// The policy compiled into the binary, used when no file is configured.
@@ -127,6 +160,16 @@ impl ScoringPolicy {
         if !(0.0..=40.0).contains(&self.accommodation_support_hours) {
             return invalid("accommodation_support_hours", "must be in [0, 40]");
         }
+        for (field, value) in [
+            ("occupation_unit_group_credit", self.occupation_unit_group_credit),
+            ("occupation_minor_group_credit", self.occupation_minor_group_credit),
+            ("occupation_sub_major_group_credit", self.occupation_sub_major_group_credit),
+            ("short_experience_share", self.short_experience_share),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return invalid(field, "must be in [0, 1]");
+            }
+        }
         Ok(self)
     }
 }
@@ -144,7 +187,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_policies() {
-        let bad_weight = DEFAULT_POLICY_TOML.replace("skills = 0.40", "skills = -1.0");
+        let bad_weight = DEFAULT_POLICY_TOML.replace("skills = 0.35", "skills = -1.0");
         let error = ScoringPolicy::from_toml_str(&bad_weight).unwrap_err().to_string();
         assert!(error.contains("weights.skills"), "{error}");
         let unknown = format!("{DEFAULT_POLICY_TOML}\nsurprise = 1\n");

@@ -10,7 +10,7 @@ use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Participant, ParticipantI
 use crate::coaches::CoachBook;
 use crate::error::ScoringError;
 use crate::grid::{CELL_COUNT, cell_of};
-use crate::record::{OverflowSkills, ParticipantRecord};
+use crate::record::{OccupationClaim, OverflowSkills, ParticipantRecord, occupation_claims};
 use crate::skills::SkillBook;
 
 /// Where a slot's record lives.
@@ -35,6 +35,8 @@ pub struct ParticipantPool {
     hasher: DefaultHashBuilder,
     free_slots: Vec<u32>,
     overflow: HashMap<u32, OverflowSkills>,
+    /// Wanted and past occupations of the people who state any.
+    occupations: HashMap<u32, Box<[OccupationClaim]>>,
     pub(crate) skills: SkillBook,
     pub(crate) coaches: CoachBook,
     /// People per whole kilometre of commute limit (rounded up), to know the widest reach.
@@ -67,6 +69,7 @@ impl ParticipantPool {
             hasher: DefaultHashBuilder::default(),
             free_slots: Vec::new(),
             overflow: HashMap::new(),
+            occupations: HashMap::new(),
             skills: SkillBook::new(relatedness)?,
             coaches: CoachBook::default(),
             commute_histogram: vec![0; MAX_COMMUTE_KM as usize + 2],
@@ -99,6 +102,7 @@ impl ParticipantPool {
         let participant = participant.validated()?;
         // Build the record before touching the pool, so a refusal leaves it as it was.
         let (mut record, overflow) = ParticipantRecord::from_participant(&participant, 0, &mut self.skills)?;
+        let claims = occupation_claims(&participant);
         let slot = match self.slot_of(&participant.id) {
             Some(slot) => {
                 self.detach(slot);
@@ -107,6 +111,9 @@ impl ParticipantPool {
             None => self.new_slot(participant.id)?,
         };
         record.slot = slot;
+        if !claims.is_empty() {
+            self.occupations.insert(slot, claims);
+        }
         if let Some(skills) = overflow {
             self.overflow.insert(slot, skills);
         }
@@ -211,6 +218,10 @@ impl ParticipantPool {
         &self.cells[place.cell as usize][place.index as usize]
     }
 
+    pub(crate) fn occupations(&self, slot: u32) -> &[OccupationClaim] {
+        self.occupations.get(&slot).map(|claims| &claims[..]).unwrap_or_default()
+    }
+
     pub(crate) fn overflow_skills(&self, slot: u32) -> &[(u16, u8)] {
         self.overflow.get(&slot).map(|skills| &skills[..]).unwrap_or_default()
     }
@@ -275,6 +286,7 @@ impl ParticipantPool {
         self.places[slot as usize] = FREE;
         self.commute_histogram[commute_bucket(removed.max_commute_km)] -= 1;
         self.overflow.remove(&slot);
+        self.occupations.remove(&slot);
         self.len -= 1;
     }
 }

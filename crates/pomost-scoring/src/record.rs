@@ -15,6 +15,24 @@ pub(crate) type OverflowSkills = Box<[(u16, u8)]>;
 pub(crate) const FLAG_CONSENT: u8 = 1;
 pub(crate) const FLAG_NIGHT_OK: u8 = 2;
 pub(crate) const FLAG_EXEMPT: u8 = 4;
+/// The person states wanted or past occupations (kept in the pool's occupation table).
+pub(crate) const FLAG_OCCUPATIONS: u8 = 8;
+
+/// A wanted or past occupation, compiled: the KZiS code as a number and the share of its
+/// credit it earns (1, or the policy's share for less than a year of work).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct OccupationClaim {
+    pub(crate) code: u32,
+    /// Whole years of a past occupation; `None` for a wanted one.
+    pub(crate) years: Option<f32>,
+}
+
+/// The compiled occupations of a participant.
+pub(crate) fn occupation_claims(participant: &Participant) -> Box<[OccupationClaim]> {
+    let wanted = participant.wanted_occupations.iter().map(|code| (code, None));
+    let past = participant.past_occupations.iter().map(|past| (&past.code, Some(past.years)));
+    wanted.chain(past).filter_map(|(code, years)| Some(OccupationClaim { code: code.parse().ok()?, years })).collect()
+}
 
 /// Everything scoring reads about a participant, laid out for scanning (56 bytes). The
 /// certificate degree is here only for the legal working-time rule; cause symbols are not.
@@ -74,7 +92,11 @@ impl ParticipantRecord {
             degree: participant.disability.degree.code(),
             flags: flag(participant.consent_to_matching, FLAG_CONSENT)
                 | flag(participant.night_shifts_ok, FLAG_NIGHT_OK)
-                | flag(participant.disability.working_time_exemption, FLAG_EXEMPT),
+                | flag(participant.disability.working_time_exemption, FLAG_EXEMPT)
+                | flag(
+                    !participant.wanted_occupations.is_empty() || !participant.past_occupations.is_empty(),
+                    FLAG_OCCUPATIONS,
+                ),
             preferred_contracts: participant.preferred_contracts.as_u8(),
             skill_count: skills.len().min(usize::from(u8::MAX)) as u8,
             skill_levels: 0,

@@ -10,6 +10,10 @@ use crate::error::ScoringError;
 /// fits in a stack array.
 pub(crate) const MAX_REQUIREMENTS: usize = pomost_domain::MAX_OFFER_SKILLS;
 
+/// Most related skills kept per skill, so a request's credit table stays small (a generic
+/// ESCO skill shares an occupation with thousands of others).
+pub(crate) const MAX_NEIGHBOURS: usize = 256;
+
 /// Interns skill ids to 16-bit numbers and keeps, for each skill, its related skills with a
 /// similarity. Exists so compact records hold numbers and credit lookups are array reads.
 #[derive(Debug, Default)]
@@ -20,43 +24,67 @@ pub(crate) struct SkillBook {
 }
 
 impl SkillBook {
-    /// A book that knows every skill of the relatedness table and its neighbours.
+    /// A book that knows every skill of the relatedness table and its neighbours: the best
+    /// similarity of any shared group, explicit pair or cluster, at most
+    /// [`MAX_NEIGHBOURS`] per skill (the most similar, then the lowest numbers).
     pub(crate) fn new(relatedness: &SkillRelatedness) -> Result<Self, ScoringError> {
         let mut book = SkillBook::default();
-        let mut groups: HashMap<&str, Vec<u16>> = HashMap::new();
-        let mut grouped: Vec<(&SkillId, &String)> = relatedness.groups.iter().collect();
-        grouped.sort();
-        for (skill, group) in grouped {
-            let number = book.intern(skill)?;
-            groups.entry(group.as_str()).or_default().push(number);
+        // Every relation as a cluster of skill numbers with a similarity.
+        let mut clusters: Vec<(f32, Vec<u16>)> = Vec::new();
+        let mut add = |book: &mut SkillBook, members: &[&SkillId], similarity: f32| -> Result<(), ScoringError> {
+            let numbers = members.iter().map(|skill| book.intern(skill)).collect::<Result<Vec<u16>, _>>()?;
+            if similarity > 0.0 && numbers.len() > 1 {
+                clusters.push((similarity, numbers));
+            }
+            Ok(())
+        };
+        let mut groups: HashMap<&str, Vec<&SkillId>> = HashMap::new();
+        for (skill, group) in &relatedness.groups {
+            groups.entry(group.as_str()).or_default().push(skill);
         }
-        let mut group_members: Vec<&Vec<u16>> = groups.values().collect();
-        group_members.sort();
-        for members in group_members {
-            for &a in members {
-                for &b in members {
-                    if a != b && relatedness.group_similarity > 0.0 {
-                        book.add_neighbour(a, b, relatedness.group_similarity);
+        let mut groups: Vec<(&str, Vec<&SkillId>)> = groups.into_iter().collect();
+        groups.sort();
+        for (_, mut members) in groups {
+            members.sort();
+            add(&mut book, &members, relatedness.group_similarity)?;
+        }
+        for (a, b, similarity) in &relatedness.pairs {
+            add(&mut book, &[a, b], *similarity)?;
+        }
+        for cluster in &relatedness.clusters {
+            let members: Vec<&SkillId> = cluster.skills.iter().collect();
+            add(&mut book, &members, cluster.similarity)?;
+        }
+        // For each skill, the best similarity to every skill it shares a cluster with: one
+        // pass over its clusters with a scratch array, no global sort.
+        let mut member_of: Vec<Vec<u32>> = vec![Vec::new(); book.len()];
+        for (index, (_, members)) in clusters.iter().enumerate() {
+            for &member in members {
+                member_of[usize::from(member)].push(index as u32);
+            }
+        }
+        let mut best = vec![0.0f32; book.len()];
+        let mut touched: Vec<u16> = Vec::new();
+        for (skill, clusters_of) in member_of.iter().enumerate() {
+            for &cluster in clusters_of {
+                let (similarity, members) = &clusters[cluster as usize];
+                for &member in members {
+                    let slot = &mut best[usize::from(member)];
+                    if usize::from(member) != skill && *similarity > *slot {
+                        if *slot == 0.0 {
+                            touched.push(member);
+                        }
+                        *slot = *similarity;
                     }
                 }
             }
-        }
-        for (a, b, similarity) in &relatedness.pairs {
-            let (a, b) = (book.intern(a)?, book.intern(b)?);
-            if a != b && *similarity > 0.0 {
-                book.add_neighbour(a, b, *similarity);
-                book.add_neighbour(b, a, *similarity);
-            }
+            let mut neighbours: Vec<(u16, f32)> =
+                touched.drain(..).map(|member| (member, std::mem::take(&mut best[usize::from(member)]))).collect();
+            neighbours.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            neighbours.truncate(MAX_NEIGHBOURS);
+            book.neighbours[skill] = neighbours;
         }
         Ok(book)
-    }
-
-    fn add_neighbour(&mut self, of: u16, neighbour: u16, similarity: f32) {
-        let list = &mut self.neighbours[usize::from(of)];
-        match list.iter_mut().find(|(existing, _)| *existing == neighbour) {
-            Some(entry) => entry.1 = entry.1.max(similarity),
-            None => list.push((neighbour, similarity)),
-        }
     }
 
     /// The number of a skill, adding it if new.

@@ -308,6 +308,8 @@ fn arbitrary_participant() -> impl Strategy<Value = Participant> {
                     preferred_contracts: ContractSet::from_u8_truncated(contracts),
                     registered_since: TODAY - time::Duration::days(days - 1000),
                     consent_to_matching: consent,
+                    past_occupations: Vec::new(),
+                    wanted_occupations: Vec::new(),
                 }
             },
         )

@@ -9,8 +9,8 @@ mod places;
 
 use pomost_domain::{
     Accommodation, AccommodationSet, CoachArea, CoachId, ContractSet, ContractType, Disability, DisabilityCause,
-    DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId, SkillClaim,
-    SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, Workplace,
+    DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId,
+    PastOccupation, SkillClaim, SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, Workplace,
 };
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -23,6 +23,8 @@ pub use pomost_taxonomy::{SKILL_GROUPS, SkillGroup, relatedness, skill_id};
 const KIND_PARTICIPANT: u64 = 1;
 const KIND_COACH: u64 = 2;
 const KIND_OFFER: u64 = 3;
+/// A separate stream for work history, so adding it left every other drawn value as it was.
+const KIND_HISTORY: u64 = 4;
 
 /// The generator: a seed and the day the synthetic world is seen from.
 #[derive(Debug, Clone, Copy)]
@@ -90,11 +92,13 @@ impl Synth {
         let powiat = pick_powiat(&mut rng);
         let home = jittered(&mut rng, powiat, 0.12);
         let registered_since = self.today - Duration::days(rng.random_range(0..1500));
+        let skills = skills_for(&mut rng);
+        let (past_occupations, wanted_occupations) = history_for(&mut self.rng(KIND_HISTORY, index as u64), &skills);
         Participant {
             id: valid(ParticipantId::new(format!("p-{:x}-{index:07}", self.seed))),
             unit,
             unit_id: format!("{}-{}", unit_code(unit), powiat.teryt),
-            skills: skills_for(&mut rng),
+            skills,
             stage,
             disability,
             accommodations_required,
@@ -107,6 +111,8 @@ impl Synth {
             preferred_contracts: contract_preferences(&mut rng),
             registered_since,
             consent_to_matching: rng.random_bool(0.95),
+            past_occupations,
+            wanted_occupations,
         }
     }
 
@@ -446,6 +452,27 @@ fn accommodations_for(rng: &mut ChaCha8Rng, disability: &Disability) -> (Accommo
         }
     }
     (required, preferred - required)
+}
+
+/// Work history drawn the same way for everyone, whatever their stage or certificate: half
+/// the people worked in an occupation of their first skill's group (0.5 to 10 years), 60%
+/// name one they want (their group's, or another group's one time in four).
+fn history_for(rng: &mut ChaCha8Rng, skills: &[SkillClaim]) -> (Vec<PastOccupation>, Vec<String>) {
+    let own = skills
+        .first()
+        .and_then(|claim| SKILL_GROUPS.iter().find(|group| group.skills.contains(&claim.skill.as_str())))
+        .unwrap_or(&SKILL_GROUPS[0]);
+    let mut past = Vec::new();
+    if rng.random_bool(0.5) {
+        let code = own.occupations.choose(rng).unwrap_or(&own.occupations[0]);
+        past.push(PastOccupation { code: (*code).to_owned(), years: f32::from(rng.random_range(1u8..=20)) / 2.0 });
+    }
+    let mut wanted = Vec::new();
+    if rng.random_bool(0.6) {
+        let group = if rng.random_bool(0.75) { own } else { SKILL_GROUPS.choose(rng).unwrap_or(own) };
+        wanted.push((*group.occupations.choose(rng).unwrap_or(&group.occupations[0])).to_owned());
+    }
+    (past, wanted)
 }
 
 fn skills_for(rng: &mut ChaCha8Rng) -> Vec<SkillClaim> {

@@ -20,7 +20,7 @@ pub use extract::{FoundSkill, SkillExtractor};
 pub use features::{FieldWeights, document_terms, text_terms};
 pub use kzis::{CodeKinship, Kzis, kinship};
 pub use occupations::{Example, ModelError, OccupationModel, ScoreParams, Suggestion, TrainParams};
-pub use skills::{LOCAL_SKILL_LABELS, SKILL_GROUPS, SkillGroup, local_label, relatedness, skill_id};
+pub use skills::{LOCAL_SKILL_LABELS, SKILL_GROUPS, SkillGroup, local_label, local_relatedness, skill_id};
 pub use terms::{Term, TermIndex, TermKind};
 pub use texts::{OccupationText, Source, VocabularyWeights, parse_texts, vocabulary_examples};
 
@@ -29,6 +29,8 @@ pub use vocabulary::{
 };
 
 use std::io::Read;
+
+use pomost_domain::{SkillCluster, SkillId, SkillRelatedness};
 use std::sync::OnceLock;
 
 /// The version of the shipped vocabulary: sources and the suggester's training. Reported by
@@ -69,6 +71,61 @@ pub fn occupation_model() -> &'static OccupationModel {
         #[allow(clippy::expect_used)]
         OccupationModel::read(&mut flate2::read::GzDecoder::new(MODEL_GZ)).expect("shipped occupation model is valid")
     })
+}
+
+/// Credit a skill earns towards another that ESCO links to the same occupation.
+pub const SAME_OCCUPATION_SIMILARITY: f32 = 0.5;
+/// Credit a skill earns towards another linked to an occupation of the same unit group.
+pub const SAME_UNIT_GROUP_SIMILARITY: f32 = 0.3;
+
+/// The default relatedness table: the local skill groups, and the taxonomy's clusters:
+/// the skills of one occupation (ESCO links, and the local skills whose group names the
+/// occupation) earn each other [`SAME_OCCUPATION_SIMILARITY`], those of one unit group
+/// [`SAME_UNIT_GROUP_SIMILARITY`].
+pub fn relatedness() -> SkillRelatedness {
+    let mut table = local_relatedness();
+    let skills = shipped_skills();
+    let mut by_occupation: std::collections::BTreeMap<&str, Vec<SkillId>> = std::collections::BTreeMap::new();
+    for skill in skills.all() {
+        let Ok(id) = SkillId::new(&skill.id) else { continue };
+        for code in &skill.occupations {
+            by_occupation.entry(code.as_str()).or_default().push(id.clone());
+        }
+    }
+    let mut by_unit: std::collections::BTreeMap<&str, Vec<SkillId>> = std::collections::BTreeMap::new();
+    for (code, members) in &by_occupation {
+        by_unit.entry(&code[..4]).or_default().extend(members.iter().cloned());
+    }
+    for (code, members) in &by_occupation {
+        if members.len() > 1 {
+            table.clusters.push(SkillCluster {
+                name: format!("occupation {code}"),
+                similarity: SAME_OCCUPATION_SIMILARITY,
+                skills: members.clone(),
+            });
+        }
+    }
+    for (code, mut members) in by_unit {
+        members.sort();
+        members.dedup();
+        if members.len() > 1 {
+            table.clusters.push(SkillCluster {
+                name: format!("unit group {code}"),
+                similarity: SAME_UNIT_GROUP_SIMILARITY,
+                skills: members,
+            });
+        }
+    }
+    table
+}
+
+/// The Polish label of a shipped skill id (ESCO label-derived or local), for explanations.
+pub fn shipped_skill_label(id: &str) -> Option<&'static str> {
+    static LABELS: OnceLock<std::collections::HashMap<String, String>> = OnceLock::new();
+    LABELS
+        .get_or_init(|| shipped_skills().all().iter().map(|skill| (skill.id.clone(), skill.label.clone())).collect())
+        .get(id)
+        .map(String::as_str)
 }
 
 /// The shipped ESCO skills (label-derived ids) plus the local skills of reintegration work.

@@ -135,9 +135,9 @@ pub fn local_label(id: &str) -> String {
         .map_or_else(|| id.to_owned(), |(_, label)| (*label).to_owned())
 }
 
-/// The default relatedness table: same group earns 0.5, plus a few explicit
-/// pairs across groups.
-pub fn relatedness() -> SkillRelatedness {
+/// The relatedness of the local skills alone: same group earns 0.5, plus a few explicit
+/// pairs across groups ([`crate::relatedness`] adds the ESCO clusters).
+pub fn local_relatedness() -> SkillRelatedness {
     let mut table = SkillRelatedness { group_similarity: 0.5, ..Default::default() };
     for group in SKILL_GROUPS {
         for skill in group.skills {
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn table_is_valid() {
-        let table = relatedness().validated().unwrap();
+        let table = local_relatedness().validated().unwrap();
         assert_eq!(table.similarity(&skill_id("pl:pranie"), &skill_id("pl:prasowanie")), 0.5);
         for group in SKILL_GROUPS {
             for code in group.occupations {

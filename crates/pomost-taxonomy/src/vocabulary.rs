@@ -238,8 +238,14 @@ impl Vocabulary {
         Ok(suggestions)
     }
 
-    /// Checks a participant's skills against the vocabulary.
+    /// Checks a participant's skills and occupations against the vocabulary.
     pub fn check_participant(&self, participant: &Participant) -> Result<(), ValidationError> {
+        for (index, past) in participant.past_occupations.iter().enumerate() {
+            self.check_occupation(&format!("participant.past_occupations[{index}].code"), &past.code)?;
+        }
+        for (index, code) in participant.wanted_occupations.iter().enumerate() {
+            self.check_occupation(&format!("participant.wanted_occupations[{index}]"), code)?;
+        }
         for (index, claim) in participant.skills.iter().enumerate() {
             self.check_skill(&format!("participant.skills[{index}].skill"), &claim.skill)?;
         }
