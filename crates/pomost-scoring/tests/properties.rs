@@ -44,7 +44,9 @@ fn build(people: Vec<Participant>, seed: u64) -> ParticipantPool {
         coach.area = CoachArea { teryt: vec![TerytCode::parse("1261").unwrap()], centre: None, radius_km: 0.0 };
         coach
     });
-    ParticipantPool::build(&pomost_synth::relatedness(), people, coaches).unwrap()
+    // The synthetic world holds only the local skills: their table is all the relatedness it
+    // can use, and builds in microseconds (the ESCO clusters take half a second in debug).
+    ParticipantPool::build(&pomost_taxonomy::local_relatedness(), people, coaches).unwrap()
 }
 
 proptest! {
@@ -209,7 +211,7 @@ proptest! {
     fn any_valid_input_scores_without_panicking(people in prop::collection::vec(arbitrary_participant(), 1..30), offer in arbitrary_offer(), coaches in prop::collection::vec(arbitrary_coach(), 0..5), k in 0usize..50) {
         let people: Vec<Participant> = people.into_iter().filter_map(|person| person.validated().ok()).collect();
         let coaches: Vec<JobCoach> = coaches.into_iter().filter_map(|coach| coach.validated().ok()).collect();
-        let mut pool = ParticipantPool::new(&pomost_synth::relatedness()).unwrap();
+        let mut pool = ParticipantPool::new(&pomost_taxonomy::local_relatedness()).unwrap();
         for person in &people {
             let _ = pool.upsert_participant(person.clone());
         }
