@@ -144,6 +144,48 @@ async fn offers_are_checked_against_the_vocabulary_and_completed_from_their_text
         status.message()
     );
 
+    // Work history and wanted occupations: checked against KZiS, scored and explained with labels.
+    let mut person = pomost::convert::participant_to_wire(&crate::fixtures::krakow_participants(1)[0]);
+    person.wanted_occupations = vec!["911299".into()];
+    let status = server.participants().upsert_participant(person.clone()).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .starts_with("participant.wanted_occupations[0]: \"911299\" is not a KZiS 2023 occupation code"),
+        "{}",
+        status.message()
+    );
+    person.wanted_occupations = vec!["911290".into()];
+    person.past_occupations = vec![pomost::proto::PastOccupation { code: "432103".into(), years: 2.0 }];
+    server.participants().upsert_participant(person.clone()).await.unwrap();
+    let stored = server
+        .participants()
+        .get_participant(pomost::proto::ParticipantRef { id: person.id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stored.wanted_occupations, ["911290"]);
+    assert_eq!(stored.past_occupations[0].code, "432103");
+    let explanation = server
+        .matching()
+        .explain_match(pomost::proto::ExplainMatchRequest {
+            participant_id: person.id.clone(),
+            offer: Some(pomost::proto::explain_match_request::Offer::OfferKey(offer.key.clone().unwrap())),
+            as_of: crate::fixtures::TODAY.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let occupation =
+        explanation.factors.iter().find(|factor| factor.factor == "occupation").expect("occupation factor");
+    assert_eq!(occupation.value, 1.0, "{occupation:?}");
+    assert!(
+        occupation.detail.contains("wanted occupation 911290 Pozostałe pomoce i sprzątaczki"),
+        "{}",
+        occupation.detail
+    );
+
     // Rankings record the vocabulary version in the audit.
     server.matching().shortlist(crate::shortlist_for(offer.key.clone().unwrap(), 5)).await.unwrap();
     let entries = server.audit().list_audit(ListAuditRequest::default()).await.unwrap().into_inner().entries;

@@ -331,3 +331,37 @@ fn cause_symbols_are_never_read() {
     with_causes.disability.causes = vec![DisabilityCause::Mental, DisabilityCause::HearingSpeech];
     assert_eq!(explain_one(with_causes, vec![], &offer()), baseline);
 }
+
+#[test]
+fn occupation_fit_follows_the_kzis_hierarchy_and_names_the_occupations() {
+    // The fixture offer is 911207 (Pracownik utrzymania czystości).
+    let with = |wanted: &[&str], past: &[(&str, f32)]| {
+        let mut person = person("a");
+        person.wanted_occupations = wanted.iter().map(|code| (*code).to_owned()).collect();
+        person.past_occupations = past
+            .iter()
+            .map(|(code, years)| pomost_domain::PastOccupation { code: (*code).into(), years: *years })
+            .collect();
+        explain_one(person, vec![], &offer())
+    };
+    let none = with(&[], &[]);
+    assert_eq!(value(&none, Factor::Occupation), 0.0);
+    assert!(detail(&none, Factor::Occupation).contains("no wanted or past occupation stated"));
+    let same = with(&["911207"], &[]);
+    assert_eq!(value(&same, Factor::Occupation), 1.0);
+    assert!(
+        detail(&same, Factor::Occupation).contains("911207 Pracownik utrzymania czystości"),
+        "{}",
+        detail(&same, Factor::Occupation)
+    );
+    assert_eq!(value(&with(&[], &[("911290", 3.0)]), Factor::Occupation), 0.6);
+    let unit = detail(&with(&[], &[("911290", 3.0)]), Factor::Occupation);
+    assert!(unit.contains("past occupation (3 years)") && unit.contains("unit group 9112"), "{unit}");
+    assert!((value(&with(&[], &[("911290", 0.5)]), Factor::Occupation) - 0.45).abs() < 1e-6);
+    assert_eq!(value(&with(&["911101"], &[]), Factor::Occupation), 0.4, "minor group 911");
+    assert_eq!(value(&with(&["912101"], &[]), Factor::Occupation), 0.2, "sub-major group 91");
+    assert_eq!(value(&with(&["432103"], &[("911290", 2.0)]), Factor::Occupation), 0.6, "the best counts");
+    assert_eq!(value(&with(&["432103"], &[]), Factor::Occupation), 0.0);
+    // More fit never ranks lower: the total follows the factor.
+    assert!(same.score.unwrap() > none.score.unwrap());
+}
