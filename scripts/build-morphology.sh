@@ -30,4 +30,6 @@ javac -cp "$cp" Dump.java
 java -cp "$cp:." Dump polish.tsv
 cd "$root"
 cargo run --release -q -p pomost-text --bin build-lemmas -- "$work/polish.tsv" crates/pomost-text/data
+# KEEP_DUMP=FILE keeps the dump (for scripts/build-search-queries.py).
+if [ -n "${KEEP_DUMP:-}" ]; then cp "$work/polish.tsv" "$KEEP_DUMP"; fi
 ls -l crates/pomost-text/data

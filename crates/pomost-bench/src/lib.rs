@@ -7,4 +7,5 @@ pub mod quality;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod search_recall;
 pub mod soak;

@@ -101,6 +101,13 @@ enum Command {
         #[arg(long, default_value = "crates/pomost-taxonomy/data/occupation-model.bin.gz")]
         out: PathBuf,
     },
+    /// Offer search on inflected Polish queries: recall@10 and empty answers, with the
+    /// light stemmer (before) and the Morfologik lemmas (after).
+    SearchRecall {
+        /// The queries (code, form, query).
+        #[arg(long, default_value = "benches/data/inflected-queries.tsv")]
+        queries: PathBuf,
+    },
     /// Turn results into docs/benchmarks/README.md with SVG charts.
     Report {
         /// Result files from `run`.
@@ -235,6 +242,32 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::SearchRecall { queries } => {
+            let today = time::OffsetDateTime::now_utc().date();
+            let result = pomost_bench::search_recall::read_queries(&queries)
+                .and_then(|queries| pomost_bench::search_recall::measure(&queries, today));
+            match result {
+                Ok(rows) => {
+                    println!(
+                        "{:<28} {:<10} {:>7} {:>10} {:>9}",
+                        "analyzer", "form", "queries", "recall@10", "no result"
+                    );
+                    for (analyzer, form, recall) in rows {
+                        println!(
+                            "{analyzer:<28} {form:<10} {:>7} {:>9.1}% {:>8.1}%",
+                            recall.queries,
+                            recall.recall_at_10 * 100.0,
+                            recall.zero_results * 100.0
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("pomost-bench: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Report { results, out } => {
             let mut runs: Vec<RunResult> = Vec::new();
             for path in &results {

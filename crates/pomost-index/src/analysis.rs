@@ -5,6 +5,8 @@
 //! "sprzątania" meets "sprzątanie", typed with or without Polish letters.
 
 use pomost_text::{Lemmatizer, lemmatizer};
+
+use crate::options::TextAnalysis;
 use tantivy::tokenizer::{RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer};
 
 /// Name under which the analyzer is registered with the index (a new name whenever the
@@ -13,7 +15,70 @@ pub const POLISH: &str = "pl_morfologik";
 
 /// The analyzer for Polish job texts.
 pub fn polish_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(64)).filter(PolishTerms).build()
+    analyzer(TextAnalysis::Lemmas)
+}
+
+/// An analyzer of either kind.
+pub fn analyzer(analysis: TextAnalysis) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(64));
+    match analysis {
+        TextAnalysis::Lemmas => builder.filter(PolishTerms).build(),
+        TextAnalysis::LightStem => builder.filter(LightStem).build(),
+    }
+}
+
+/// Token filter of the light stemmer alone: fold, then strip endings.
+#[derive(Debug, Clone, Copy)]
+pub struct LightStem;
+
+impl TokenFilter for LightStem {
+    type Tokenizer<T: Tokenizer> = LightStemFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> Self::Tokenizer<T> {
+        LightStemFilter { inner: tokenizer }
+    }
+}
+
+/// The tokenizer a [`LightStem`] wraps around.
+#[derive(Debug, Clone)]
+pub struct LightStemFilter<T> {
+    inner: T,
+}
+
+impl<T: Tokenizer> Tokenizer for LightStemFilter<T> {
+    type TokenStream<'a> = LightStemStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        LightStemStream { tail: self.inner.token_stream(text), folded: String::new() }
+    }
+}
+
+/// The stream of light-stemmed tokens.
+#[derive(Debug)]
+pub struct LightStemStream<T> {
+    tail: T,
+    folded: String,
+}
+
+impl<T: TokenStream> TokenStream for LightStemStream<T> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        pomost_text::fold_into(&token.text, &mut self.folded);
+        token.text.clear();
+        token.text.push_str(pomost_text::light_stem(&self.folded));
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
 }
 
 /// Token filter turning each word into its term.

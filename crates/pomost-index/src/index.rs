@@ -9,10 +9,11 @@ use pomost_domain::{Offer, OfferKey};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
-use crate::analysis::{POLISH, polish_analyzer};
+use crate::analysis::{POLISH, analyzer};
 use crate::error::IndexError;
 use crate::faults;
 use crate::options::IndexOptions;
+use crate::options::TextAnalysis;
 use crate::schema::OfferFields;
 use crate::writer::{self, CommitHealth, IndexOutcome, WriterHandle};
 
@@ -75,7 +76,8 @@ impl OfferIndex {
         options: IndexOptions,
     ) -> Result<Self, IndexError> {
         let where_ = path.clone().unwrap_or_else(|| PathBuf::from("(memory)"));
-        index.tokenizers().register(POLISH, polish_analyzer());
+        let analysis = if path.is_some() { TextAnalysis::Lemmas } else { options.text_analysis };
+        index.tokenizers().register(POLISH, analyzer(analysis));
         let checkpoint = writer::read_checkpoint(&index).map_err(|error| IndexError::classify(&where_, error))?;
         let reader = index
             .reader_builder()

@@ -15,10 +15,10 @@ mod query;
 mod schema;
 mod writer;
 
-pub use analysis::{POLISH, polish_analyzer};
+pub use analysis::{POLISH, analyzer, polish_analyzer};
 pub use error::IndexError;
 pub use index::OfferIndex;
-pub use options::IndexOptions;
+pub use options::{IndexOptions, TextAnalysis};
 pub use query::{MAX_OFFSET, MAX_PAGE, OfferHit, SearchCursor, SearchPage, SearchQuery};
 pub use writer::{CommitHealth, IndexOutcome};
 

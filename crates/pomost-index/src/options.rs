@@ -14,6 +14,20 @@ pub struct IndexOptions {
     /// Weeks of adaptation period that bridge one stage (the scoring policy's value, used
     /// at query time; documents hold only the offer's facts).
     pub adaptation_weeks_per_stage: u8,
+    /// How text becomes terms. An index on disk always uses [`TextAnalysis::Lemmas`]
+    /// (`OfferIndex::open` ignores this); the light stemmer is kept for comparisons in
+    /// memory (`pomost-bench search-recall`).
+    pub text_analysis: TextAnalysis,
+}
+
+/// How text becomes terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextAnalysis {
+    /// Lemmas from the Morfologik dictionary, the light stemmer for unknown words.
+    #[default]
+    Lemmas,
+    /// The light stemmer alone (the analyzer before lemmas).
+    LightStem,
 }
 
 impl Default for IndexOptions {
@@ -23,6 +37,7 @@ impl Default for IndexOptions {
             commit_interval: Duration::from_millis(200),
             writer_memory_bytes: 128 * 1024 * 1024,
             adaptation_weeks_per_stage: 8,
+            text_analysis: TextAnalysis::Lemmas,
         }
     }
 }

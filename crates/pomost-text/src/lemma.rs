@@ -141,6 +141,7 @@ mod tests {
         same("zielonych", "zielony");
         same("zielona", "zielone");
         same("specjalistka", "specjalista");
+        same("kierowniczki", "kierowników");
         same("mycia", "mycie");
         same("sprzataczki", "sprzątaczka");
     }

@@ -153,6 +153,9 @@ fn masculine_candidates(feminine: &str) -> Vec<String> {
     if let Some(stem) = strip("yni").or_else(|| strip("ini")) {
         candidates.push(stem.to_string());
     }
+    if let Some(stem) = strip("iczka") {
+        candidates.push(format!("{stem}ik"));
+    }
     if let Some(stem) = strip("ica") {
         candidates.push(format!("{stem}ik"));
         candidates.push(format!("{stem}ic"));
