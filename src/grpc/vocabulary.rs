@@ -124,7 +124,9 @@ impl VocabularyService for VocabularyApi {
             version: vocabulary.version().to_owned(),
             occupations: kzis.occupations().len() as u32,
             skills: skills.all().len() as u32,
-            occupations_with_skills: kzis.occupations().iter().filter(|code| skills.has_occupation(code)).count()
+            occupations_with_skills: kzis.occupations().iter().filter(|code| skills.has_usable_skills(code)).count()
+                as u32,
+            occupations_with_linked_skills: kzis.occupations().iter().filter(|code| skills.has_occupation(code)).count()
                 as u32,
             terms: vocabulary.term_count() as u32,
             attribution: ATTRIBUTION.to_owned(),

@@ -58,7 +58,8 @@ async fn occupations_skills_and_terms_are_suggested_with_labels() {
 
     let info = vocabulary.get_vocabulary(GetVocabularyRequest {}).await.unwrap().into_inner();
     assert_eq!(info.occupations, 2912);
-    assert!(info.skills > 7_600 && info.occupations_with_skills >= 557, "{info:?}");
+    assert!(info.skills > 7_600 && info.occupations_with_linked_skills >= 557, "{info:?}");
+    assert!(info.occupations_with_skills > 2_800, "{info:?}");
     assert!(info.attribution.contains("ESCO"));
 
     let status = vocabulary

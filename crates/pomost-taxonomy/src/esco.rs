@@ -54,6 +54,8 @@ pub struct Skills {
     skills: Vec<Skill>,
     by_id: HashMap<String, usize>,
     by_occupation: HashMap<String, Vec<usize>>,
+    /// For occupations ESCO links no skill to: skills found in their official texts.
+    derived: HashMap<String, Vec<usize>>,
 }
 
 impl Skills {
@@ -98,14 +100,45 @@ impl Skills {
         self.by_id.get(id).map(|&index| &self.skills[index])
     }
 
-    /// Skills ESCO links to an occupation.
+    /// Skills of an occupation: those ESCO (or a local group) links to it, else those found
+    /// in its official description and its unit group's tasks.
     pub fn of_occupation(&self, code: &str) -> impl Iterator<Item = &Skill> {
-        self.by_occupation.get(code).into_iter().flatten().map(|&index| &self.skills[index])
+        self.by_occupation
+            .get(code)
+            .or_else(|| self.derived.get(code))
+            .into_iter()
+            .flatten()
+            .map(|&index| &self.skills[index])
     }
 
-    /// Whether any skill is linked to `code`.
+    /// Whether ESCO (or a local group) links any skill to `code`.
     pub fn has_occupation(&self, code: &str) -> bool {
         self.by_occupation.contains_key(code)
+    }
+
+    /// Whether `code` has skills at all, linked or found in its texts.
+    pub fn has_usable_skills(&self, code: &str) -> bool {
+        self.by_occupation.contains_key(code) || self.derived.contains_key(code)
+    }
+
+    /// Every occupation with skills and the skills, linked ones where there are any.
+    pub fn occupations(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &Skill>)> {
+        let linked = self.by_occupation.iter();
+        let derived = self.derived.iter().filter(|(code, _)| !self.by_occupation.contains_key(*code));
+        linked.chain(derived).map(|(code, members)| (code.as_str(), members.iter().map(|&index| &self.skills[index])))
+    }
+
+    /// Adds `code<TAB>skill id` lines of skills found in occupations' texts (the shipped
+    /// `derived-skills.tsv.gz`); unknown ids are skipped.
+    pub fn add_derived_links(&mut self, text: &str) {
+        for (code, id) in text.lines().filter_map(|line| line.split_once('\t')) {
+            if let Some(&index) = self.by_id.get(id) {
+                let members = self.derived.entry(code.to_owned()).or_default();
+                if !members.contains(&index) {
+                    members.push(index);
+                }
+            }
+        }
     }
 
     /// Adds a skill of Pomost's own (outside ESCO) under a fixed id.

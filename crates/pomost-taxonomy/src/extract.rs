@@ -1,8 +1,9 @@
 //! Skills found in free text: a skill label is found where all of its content words occur
 //! close together in the text, word forms compared by a key that survives Polish
 //! inflection and the verb/noun alternation of ESCO labels ("obsługiwać wózek widłowy"
-//! is found in "obsługa wózków widłowych"): the first six letters of the word's lemma,
-//! infinitive or verbal-noun ending cut.
+//! is found in "obsługa wózków widłowych"): the word's lemma with an infinitive or
+//! verbal-noun ending cut, or else a final vowel ("obsługa" and "obsługiwać" both give
+//! "obslug", while "informacja" and "informatyka" stay apart).
 
 use std::collections::HashMap;
 
@@ -10,8 +11,6 @@ use pomost_text::{lemmatizer, words};
 
 use crate::esco::Skills;
 
-/// Letters of a lemma that make its key.
-const KEY_LETTERS: usize = 6;
 /// Words that carry no skill on their own (folded).
 const FUNCTION_WORDS: &[&str] = &[
     "a", "i", "w", "we", "z", "ze", "na", "do", "od", "po", "o", "u", "oraz", "lub", "albo", "dla", "przy", "pod",
@@ -38,15 +37,20 @@ fn word_key(word: &str, scratch: &mut String, out: &mut String) -> Option<String
     if out.chars().count() < 2 || FUNCTION_WORDS.contains(&out.as_str()) {
         return None;
     }
-    let stem =
-        VERBAL_ENDINGS.iter().find_map(|ending| out.strip_suffix(ending).filter(|stem| stem.len() >= 2)).unwrap_or(out);
-    Some(stem.chars().take(KEY_LETTERS).collect())
+    let stem = VERBAL_ENDINGS
+        .iter()
+        .find_map(|ending| out.strip_suffix(ending).filter(|stem| stem.len() >= 2))
+        .or_else(|| out.strip_suffix(['a', 'e', 'o', 'y', 'i']).filter(|stem| stem.len() >= 4))
+        .unwrap_or(out);
+    Some(stem.to_owned())
 }
 
 /// Endings of infinitives and verbal nouns (folded), longest first, cut before the key is
 /// taken so "myć" meets "mycie" and "kompletować" meets "kompletowanie".
-const VERBAL_ENDINGS: &[&str] =
-    &["owanie", "ywanie", "iwanie", "anie", "enie", "owac", "ywac", "iwac", "cie", "ac", "ic", "yc", "ec", "c"];
+const VERBAL_ENDINGS: &[&str] = &[
+    "owanie", "ywanie", "iwanie", "awanie", "anie", "enie", "cie", "owac", "ywac", "iwac", "awac", "ac", "ic", "yc",
+    "ec", "c",
+];
 
 struct Pattern {
     skill: usize,

@@ -41,6 +41,7 @@ static KZIS: &str = include_str!("../data/kzis.tsv");
 static TEXTS_GZ: &[u8] = include_bytes!("../data/occupation-texts.tsv.gz");
 static SKILLS_GZ: &[u8] = include_bytes!("../data/esco-skills.tsv.gz");
 static MODEL_GZ: &[u8] = include_bytes!("../data/occupation-model.bin.gz");
+static DERIVED_GZ: &[u8] = include_bytes!("../data/derived-skills.tsv.gz");
 
 fn gunzip(bytes: &[u8]) -> String {
     let mut text = String::new();
@@ -86,11 +87,12 @@ pub fn relatedness() -> SkillRelatedness {
     let mut table = local_relatedness();
     let skills = shipped_skills();
     let mut by_occupation: std::collections::BTreeMap<&str, Vec<SkillId>> = std::collections::BTreeMap::new();
-    for skill in skills.all() {
-        let Ok(id) = SkillId::new(&skill.id) else { continue };
-        for code in &skill.occupations {
-            by_occupation.entry(code.as_str()).or_default().push(id.clone());
-        }
+    for (code, members) in skills.occupations() {
+        by_occupation.entry(code).or_default().extend(members.filter_map(|skill| SkillId::new(&skill.id).ok()));
+    }
+    for members in by_occupation.values_mut() {
+        members.sort();
+        members.dedup();
     }
     let mut by_unit: std::collections::BTreeMap<&str, Vec<SkillId>> = std::collections::BTreeMap::new();
     for (code, members) in &by_occupation {
@@ -136,6 +138,7 @@ pub fn shipped_skills() -> Skills {
             skills.add_local(id, &local_label(id), group.occupations);
         }
     }
+    skills.add_derived_links(&gunzip(DERIVED_GZ));
     skills
 }
 
