@@ -341,6 +341,23 @@ pub const CSV_COLUMNS: &[&str] = &[
     "consent_to_matching",
 ];
 
+/// Columns a participants CSV may add after [`CSV_COLUMNS`]: past occupations as
+/// `code=years` and wanted occupations as codes (KZiS 2023), `;`-separated.
+pub const CSV_OCCUPATION_COLUMNS: &[&str] = &["past_occupations", "wanted_occupations"];
+
+fn csv_past_occupations(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| match item.split_once('=') {
+            Some((code, years)) => {
+                Ok(serde_json::json!({ "code": code.trim(), "years": csv_number("past_occupations", years)? }))
+            }
+            None => Err(format!("past_occupations: {item:?} is not CODE=YEARS")),
+        })
+        .collect()
+}
+
 fn csv_list(text: &str) -> Vec<serde_json::Value> {
     text.split(';').map(str::trim).filter(|item| !item.is_empty()).map(serde_json::Value::from).collect()
 }
@@ -362,8 +379,10 @@ fn csv_number(column: &str, text: &str) -> Result<serde_json::Value, String> {
 
 /// One CSV row as a participant, through the domain's own JSON shape.
 fn participant_from_csv(row: &csv::StringRecord) -> Result<Participant, String> {
-    let field =
-        |name: &str| row.get(CSV_COLUMNS.iter().position(|column| column == &name).unwrap_or(usize::MAX)).unwrap_or("");
+    let field = |name: &str| {
+        let position = CSV_COLUMNS.iter().chain(CSV_OCCUPATION_COLUMNS).position(|column| column == &name);
+        row.get(position.unwrap_or(usize::MAX)).unwrap_or("")
+    };
     let skills: Vec<serde_json::Value> = field("skills")
         .split(';')
         .map(str::trim)
@@ -395,6 +414,8 @@ fn participant_from_csv(row: &csv::StringRecord) -> Result<Participant, String> 
         "preferred_contracts": csv_list(field("preferred_contracts")),
         "registered_since": field("registered_since"),
         "consent_to_matching": csv_bool("consent_to_matching", field("consent_to_matching"))?,
+        "past_occupations": csv_past_occupations(field("past_occupations"))?,
+        "wanted_occupations": csv_list(field("wanted_occupations")),
     });
     let participant: Participant = serde_json::from_value(value).map_err(|error| error.to_string())?;
     participant.validated().map_err(|error| error.to_string())
@@ -406,8 +427,14 @@ type ReadRows<T> = (Vec<(usize, T)>, Vec<Rejected>);
 fn read_participants_csv(text: &str) -> Result<ReadRows<Participant>, CliError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|error| CliError::failed(format!("CSV header: {error}")))?.clone();
-    if headers.iter().map(str::trim).collect::<Vec<_>>() != CSV_COLUMNS {
-        return Err(CliError::failed(format!("CSV header must be: {}", CSV_COLUMNS.join(","))));
+    let header: Vec<&str> = headers.iter().map(str::trim).collect();
+    let with_occupations: Vec<&str> = CSV_COLUMNS.iter().chain(CSV_OCCUPATION_COLUMNS).copied().collect();
+    if header != CSV_COLUMNS && header != with_occupations {
+        return Err(CliError::failed(format!(
+            "CSV header must be: {} (optionally followed by ,{})",
+            CSV_COLUMNS.join(","),
+            CSV_OCCUPATION_COLUMNS.join(",")
+        )));
     }
     let mut good = Vec::new();
     let mut rejected = Vec::new();

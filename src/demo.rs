@@ -15,8 +15,8 @@
 
 use pomost_domain::{
     Accommodation, AccommodationSet, CoachArea, CoachId, ContractSet, ContractType, Disability, DisabilityCause,
-    DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId, SkillClaim,
-    SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, Workplace,
+    DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId,
+    PastOccupation, SkillClaim, SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, Workplace,
 };
 use pomost_synth::{Synth, skill_id};
 use time::{Date, Duration};
@@ -107,6 +107,8 @@ pub fn showcase_participants(today: Date) -> Vec<Participant> {
     anna.coach_hours_per_week = 8.0;
     anna.available_hours_per_week = 30.0;
     anna.home = krakow(2.0, -3.0);
+    // Wants to work in green areas (KZiS 921401, pomocniczy robotnik konserwacji terenów zieleni).
+    anna.wanted_occupations = vec!["921401".into()];
 
     let mut marek = person("demo-gluchy-marek", UnitKind::Cis, today);
     marek.skills = vec![claim("pl:drobne-naprawy", 3), claim("pl:malowanie-scian", 2)];
@@ -128,6 +130,11 @@ pub fn showcase_participants(today: Date) -> Vec<Participant> {
     jan.max_commute_km = 25.0;
     jan.night_shifts_ok = true;
     jan.preferred_contracts = ContractType::EmploymentContract.into();
+    // Twenty years as a warehouseman (KZiS 432103 Magazynier), a year as an office cleaner.
+    jan.past_occupations = vec![
+        PastOccupation { code: "432103".into(), years: 20.0 },
+        PastOccupation { code: "911207".into(), years: 1.0 },
+    ];
 
     let mut ewa = person("demo-noc-ewa", UnitKind::Zaz, today);
     ewa.skills = vec![claim("pl:kompletowanie-zamowien", 3), claim("pl:pakowanie", 3)];
