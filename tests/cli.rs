@@ -158,12 +158,18 @@ fn the_readme_commands_work_against_the_demo() {
     assert!(table.lines().nth(1).is_some_and(|line| line.starts_with("4321")), "{table}");
     assert!(table.contains("Magazynier"), "{table}");
 
-    let ad = dir.path().join("ad.txt");
-    std::fs::write(&ad, "Pomoc kuchenna. Zmywanie naczyń, przygotowanie posiłków, utrzymanie porządku.").unwrap();
-    let output = server.run(&["skills", "extract", ad.to_str().unwrap()]);
+    let ad = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/ad.txt");
+    let output = server.run(&["skills", "extract", ad]);
     assert!(output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("pl:zmywanie"), "{}", text(&output));
-    assert!(text(&output).contains("\"Zmywanie naczyń\""), "{}", text(&output));
+    assert!(text(&output).contains("\"zmywanie naczyń\""), "{}", text(&output));
+    let output = server.run(&[
+        "occupations",
+        "suggest",
+        "Kelnerka\nObsługa gości restauracji, przyjmowanie zamówień, obsługa kasy fiskalnej",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).lines().nth(1).is_some_and(|line| line.starts_with("5131")), "{}", text(&output));
 
     let output = server.run(&["audit", "size"]);
     assert!(output.status.success(), "{}", text(&output));
