@@ -169,7 +169,11 @@ fn the_readme_commands_work_against_the_demo() {
         "Kelnerka\nObsługa gości restauracji, przyjmowanie zamówień, obsługa kasy fiskalnej",
     ]);
     assert!(output.status.success(), "{}", text(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).lines().nth(1).is_some_and(|line| line.starts_with("5131")), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).lines().nth(1).is_some_and(|line| line.starts_with("5131")),
+        "{}",
+        text(&output)
+    );
 
     let output = server.run(&["audit", "size"]);
     assert!(output.status.success(), "{}", text(&output));

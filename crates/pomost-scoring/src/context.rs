@@ -7,7 +7,7 @@ use crate::coaches::{CoachBook, coach_quality};
 use crate::factors::Factor;
 use crate::grid::Origin;
 use crate::policy::ScoringPolicy;
-use crate::record::pack_teryt;
+use crate::record::{occupation_codes, pack_teryt};
 use crate::skills::{Requirement, SkillBook, SkillCredits};
 
 /// The on-site workplace in the scan's units.
@@ -47,6 +47,9 @@ pub(crate) struct OfferContext<'a> {
     pub(crate) today: i32,
     /// The offer's KZiS code as a number (0 without one).
     pub(crate) occupation: u32,
+    /// Credit towards the offer's occupation of each KZiS occupation (by the index a record
+    /// packs); empty when the offer has no code.
+    pub(crate) occupation_credit: Vec<f32>,
 }
 
 impl<'a> OfferContext<'a> {
@@ -108,8 +111,33 @@ impl<'a> OfferContext<'a> {
             coach_coverable,
             today: today.to_julian_day(),
             occupation: offer.occupation_code.parse().unwrap_or(0),
+            occupation_credit: occupation_credits(offer.occupation_code.parse().unwrap_or(0), policy),
         }
     }
+}
+
+/// The credit every KZiS occupation earns towards `offer` (see [`occupation_credit`]).
+fn occupation_credits(offer: u32, policy: &ScoringPolicy) -> Vec<f32> {
+    if offer == 0 {
+        return Vec::new();
+    }
+    occupation_codes().iter().map(|&code| occupation_credit(code, offer, policy)).collect()
+}
+
+/// Credit of a person's occupation towards an offer's, by the KZiS level they share.
+pub(crate) fn occupation_credit(code: u32, offer: u32, policy: &ScoringPolicy) -> f32 {
+    match shared_digits(code, offer) {
+        6 => 1.0,
+        4 | 5 => policy.occupation_unit_group_credit,
+        3 => policy.occupation_minor_group_credit,
+        2 => policy.occupation_sub_major_group_credit,
+        _ => 0.0,
+    }
+}
+
+/// How many leading digits two 6-digit KZiS codes share.
+pub(crate) fn shared_digits(a: u32, b: u32) -> u32 {
+    (0..=6).rev().find(|&digits| a / 10u32.pow(6 - digits) == b / 10u32.pow(6 - digits)).unwrap_or(0)
 }
 
 fn compile_requirements(offer: &Offer, policy: &ScoringPolicy) -> Vec<Requirement> {

@@ -3,11 +3,11 @@
 //! explanations both call it, so they cannot disagree.
 
 use crate::coaches::{CoachEntry, coach_quality};
-use crate::context::OfferContext;
+use crate::context::{OfferContext, occupation_credit};
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionReason, ReasonSet};
-use crate::record::{FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, FLAG_OCCUPATIONS, OccupationClaim, ParticipantRecord};
+use crate::record::{FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord};
 use crate::skills::MAX_REQUIREMENTS;
 
 /// How job-coach support would be secured for a placement.
@@ -262,18 +262,32 @@ pub(crate) fn factor_values(
     let preferences = 0.5 * hours_fit + 0.5 * contract_fit;
     let months_waiting = (context.today - record.registered_day) as f32 / 30.44;
     let waiting = (months_waiting / policy.waiting_full_months).clamp(0.0, 1.0);
-    let occupation = if record.has(FLAG_OCCUPATIONS) { best_occupation(record, context, pool).1 } else { 0.0 };
+    let occupation = occupation_value(record, context, pool);
     [skills, occupation, stage, coach, accommodations, commute, preferences, waiting]
 }
 
-/// How many leading digits two 6-digit KZiS codes share.
+/// The occupation factor from the record's inline claims (the pool's table only for people
+/// with more than two).
 #[inline]
-pub(crate) fn shared_digits(a: u32, b: u32) -> u32 {
-    (0..=6).rev().find(|&digits| a / 10u32.pow(6 - digits) == b / 10u32.pow(6 - digits)).unwrap_or(0)
+fn occupation_value(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
+    if record.occupations == 0 || context.occupation_credit.is_empty() {
+        return 0.0;
+    }
+    if record.occupations & OCCUPATIONS_MORE != 0 {
+        return best_occupation(record, context, pool).1;
+    }
+    let claim = |packed: u32| {
+        let credit = context.occupation_credit.get((packed & 0xfff) as usize).copied().unwrap_or(0.0);
+        match packed >> 12 {
+            0 => 0.0,
+            3 => credit * context.policy.short_experience_share,
+            _ => credit,
+        }
+    };
+    claim(record.occupations & 0x3fff).max(claim((record.occupations >> 14) & 0x3fff))
 }
 
 /// The person's occupation that earns the most credit towards the offer's, with the credit.
-#[inline]
 pub(crate) fn best_occupation(
     record: &ParticipantRecord,
     context: &OfferContext,
@@ -285,16 +299,11 @@ pub(crate) fn best_occupation(
     }
     let mut best = (None, 0.0f32);
     for claim in pool.occupations(record.slot) {
-        let credit = match shared_digits(claim.code, context.occupation) {
-            6 => 1.0,
-            4 | 5 => policy.occupation_unit_group_credit,
-            3 => policy.occupation_minor_group_credit,
-            2 => policy.occupation_sub_major_group_credit,
-            _ => 0.0,
-        } * match claim.years {
-            Some(years) if years < 1.0 => policy.short_experience_share,
-            _ => 1.0,
-        };
+        let credit = occupation_credit(claim.code, context.occupation, policy)
+            * match claim.years {
+                Some(years) if years < 1.0 => policy.short_experience_share,
+                _ => 1.0,
+            };
         if credit > best.1 {
             best = (Some(*claim), credit);
         }

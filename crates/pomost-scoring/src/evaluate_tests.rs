@@ -362,6 +362,12 @@ fn occupation_fit_follows_the_kzis_hierarchy_and_names_the_occupations() {
     assert_eq!(value(&with(&["912101"], &[]), Factor::Occupation), 0.2, "sub-major group 91");
     assert_eq!(value(&with(&["432103"], &[("911290", 2.0)]), Factor::Occupation), 0.6, "the best counts");
     assert_eq!(value(&with(&["432103"], &[]), Factor::Occupation), 0.0);
+    assert_eq!(
+        value(&with(&["432103", "512001"], &[("911290", 2.0)]), Factor::Occupation),
+        0.6,
+        "a third claim counts"
+    );
+    assert_eq!(value(&with(&["432103", "512001"], &[("941201", 2.0), ("911207", 0.5)]), Factor::Occupation), 0.75);
     // More fit never ranks lower: the total follows the factor.
     assert!(same.score.unwrap() > none.score.unwrap());
 }

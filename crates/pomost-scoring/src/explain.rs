@@ -6,16 +6,14 @@ use pomost_domain::{Accommodation, CoachId, DisabilityDegree, Offer, OfferKey, P
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::context::{OfferContext, working_time_violations};
+use crate::context::{OfferContext, shared_digits, working_time_violations};
 use crate::error::ScoringError;
-use crate::evaluate::{
-    Evaluation, Mode, Support, best_credits, best_occupation, evaluate, factor_values, shared_digits, total,
-};
+use crate::evaluate::{Evaluation, Mode, Support, best_credits, best_occupation, evaluate, factor_values, total};
 use crate::factors::{Factor, FactorScore};
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::reasons::ExclusionReason;
-use crate::record::{FLAG_EXEMPT, FLAG_OCCUPATIONS, ParticipantRecord};
+use crate::record::{FLAG_EXEMPT, ParticipantRecord};
 
 /// A hard constraint a pair fails, with the words to show the person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -352,7 +350,7 @@ fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &
         return "the offer has no occupation code".to_owned();
     }
     let offer_named = occupation_named(offer);
-    if record.flags & FLAG_OCCUPATIONS == 0 {
+    if record.occupations == 0 {
         return format!("no wanted or past occupation stated; the offer's occupation is {offer_named}");
     }
     let (best, credit) = best_occupation(record, context, pool);

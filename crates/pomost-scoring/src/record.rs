@@ -15,8 +15,36 @@ pub(crate) type OverflowSkills = Box<[(u16, u8)]>;
 pub(crate) const FLAG_CONSENT: u8 = 1;
 pub(crate) const FLAG_NIGHT_OK: u8 = 2;
 pub(crate) const FLAG_EXEMPT: u8 = 4;
-/// The person states wanted or past occupations (kept in the pool's occupation table).
-pub(crate) const FLAG_OCCUPATIONS: u8 = 8;
+/// Set in [`ParticipantRecord::occupations`] when the person has more than the two claims
+/// held inline (all of them are in the pool's occupation table).
+pub(crate) const OCCUPATIONS_MORE: u32 = 1 << 28;
+
+/// The KZiS occupation codes as numbers, in order: a claim's 12-bit index points here.
+pub(crate) fn occupation_codes() -> &'static [u32] {
+    static CODES: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    CODES.get_or_init(|| pomost_taxonomy::kzis().occupations().iter().filter_map(|code| code.parse().ok()).collect())
+}
+
+/// A claim in 14 bits: the kind (1 wanted, 2 past for a year or more, 3 past for less) in
+/// bits 12–13 and the code's index in bits 0–11; 0 for a code outside KZiS 2023.
+fn pack_claim(claim: &OccupationClaim) -> u32 {
+    let Ok(index) = occupation_codes().binary_search(&claim.code) else { return 0 };
+    let kind = match claim.years {
+        None => 1,
+        Some(years) if years >= 1.0 => 2,
+        Some(_) => 3,
+    };
+    (kind << 12) | index as u32
+}
+
+/// The inline occupations of a record: the first two claims, and [`OCCUPATIONS_MORE`] when
+/// there are others.
+pub(crate) fn pack_occupations(claims: &[OccupationClaim]) -> u32 {
+    let packed: Vec<u32> = claims.iter().map(pack_claim).filter(|packed| *packed != 0).collect();
+    let first = packed.first().copied().unwrap_or(0);
+    let second = packed.get(1).copied().unwrap_or(0);
+    first | (second << 14) | if packed.len() > 2 { OCCUPATIONS_MORE } else { 0 }
+}
 
 /// A wanted or past occupation, compiled: the KZiS code as a number and the share of its
 /// credit it earns (1, or the policy's share for less than a year of work).
@@ -34,7 +62,7 @@ pub(crate) fn occupation_claims(participant: &Participant) -> Box<[OccupationCla
     wanted.chain(past).filter_map(|(code, years)| Some(OccupationClaim { code: code.parse().ok()?, years })).collect()
 }
 
-/// Everything scoring reads about a participant, laid out for scanning (56 bytes). The
+/// Everything scoring reads about a participant, laid out for scanning (64 bytes, one cache line). The
 /// certificate degree is here only for the legal working-time rule; cause symbols are not.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
@@ -60,6 +88,8 @@ pub(crate) struct ParticipantRecord {
     /// Two bits per inline skill: 0 unassessed, else the level.
     pub(crate) skill_levels: u16,
     pub(crate) skills: [u16; INLINE_SKILLS],
+    /// Wanted and past occupations, packed by [`pack_occupations`] (0: none).
+    pub(crate) occupations: u32,
 }
 
 const _: () = assert!(std::mem::size_of::<ParticipantRecord>() <= 64);
@@ -92,15 +122,12 @@ impl ParticipantRecord {
             degree: participant.disability.degree.code(),
             flags: flag(participant.consent_to_matching, FLAG_CONSENT)
                 | flag(participant.night_shifts_ok, FLAG_NIGHT_OK)
-                | flag(participant.disability.working_time_exemption, FLAG_EXEMPT)
-                | flag(
-                    !participant.wanted_occupations.is_empty() || !participant.past_occupations.is_empty(),
-                    FLAG_OCCUPATIONS,
-                ),
+                | flag(participant.disability.working_time_exemption, FLAG_EXEMPT),
             preferred_contracts: participant.preferred_contracts.as_u8(),
             skill_count: skills.len().min(usize::from(u8::MAX)) as u8,
             skill_levels: 0,
             skills: [0; INLINE_SKILLS],
+            occupations: pack_occupations(&occupation_claims(participant)),
         };
         if skills.len() > INLINE_SKILLS {
             return Ok((record, Some(skills.into_boxed_slice())));
