@@ -18,18 +18,10 @@ const ATTRIBUTION: &str = "KZiS 2023 (regulation of the minister responsible for
     collected by M. Beręsewicz and R. Pater, RepOD, doi:10.18150/SX0E7G (2024); Polish morphology: Morfologik \
     2.1 PoliMorf © 2016 Marcin Miłkowski, BSD licence";
 
-/// The title and description a suggestion reads: the caller's title, or a short first
-/// line of the text.
+/// The title and description a suggestion reads: the caller's title, or the one found in
+/// the text ([`pomost_taxonomy::split_title`]).
 fn title_and_description(title: &str, text: &str) -> (String, String) {
-    if !title.trim().is_empty() {
-        return (title.to_owned(), text.to_owned());
-    }
-    let text = text.trim();
-    match text.split_once('\n') {
-        Some((first, rest)) if first.chars().count() <= 200 => (first.to_owned(), rest.to_owned()),
-        None if text.chars().count() <= 200 => (text.to_owned(), String::new()),
-        _ => (String::new(), text.to_owned()),
-    }
+    if title.trim().is_empty() { pomost_taxonomy::split_title(text) } else { (title.to_owned(), text.to_owned()) }
 }
 
 fn wire_kind(kind: TermKind) -> crate::proto::TermKind {
@@ -146,7 +138,7 @@ mod tests {
         );
         assert_eq!(title_and_description("", "Kelnerka"), ("Kelnerka".into(), String::new()));
         let long = "słowo ".repeat(100);
-        assert_eq!(title_and_description("", &long), (String::new(), long.trim().to_owned()));
+        assert_eq!(title_and_description("", &long).1, long.trim());
         assert_eq!(title_and_description("Kucharz", "opis"), ("Kucharz".into(), "opis".into()));
     }
 }

@@ -142,7 +142,11 @@ fn occupations(ads: &std::path::Path, mode: OccupationsMode, out: &std::path::Pa
             let started = std::time::Instant::now();
             let model = occ::train(&fit, &settings);
             println!("trained on {} ads and the vocabulary in {:.1} s", fit.len(), started.elapsed().as_secs_f64());
-            println!("held-out {}", occ::summary(&occ::evaluate(&model, &test, settings.score)));
+            println!("held-out {}", occ::summary(&occ::evaluate(&model, &test, settings.score, false)));
+            println!(
+                "held-out, title and description sent as one line: {}",
+                occ::summary(&occ::evaluate(&model, &test, settings.score, true))
+            );
         }
         OccupationsMode::Train => {
             let all: Vec<&occ::Ad> = ads.iter().collect();

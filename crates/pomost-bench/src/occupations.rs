@@ -105,13 +105,19 @@ pub struct Accuracy {
     pub p99_ms: f64,
 }
 
-/// Measures `model` on `ads`.
-pub fn evaluate(model: &OccupationModel, ads: &[&Ad], score: ScoreParams) -> Accuracy {
+/// Measures `model` on `ads`; `untitled` sends each as one line (title and description
+/// joined by a space), as a client without a separate title would.
+pub fn evaluate(model: &OccupationModel, ads: &[&Ad], score: ScoreParams, untitled: bool) -> Accuracy {
     let (mut top1_6, mut top1_4, mut top5_6, mut top5_4) = (0usize, 0usize, 0usize, 0usize);
     let mut times = Vec::with_capacity(ads.len());
     for ad in ads {
         let started = Instant::now();
-        let suggestions = model.suggest(&ad.title, &ad.description, 5, score);
+        let suggestions = if untitled {
+            let (title, description) = pomost_taxonomy::split_title(&format!("{} {}", ad.title, ad.description));
+            model.suggest(&title, &description, 5, score)
+        } else {
+            model.suggest(&ad.title, &ad.description, 5, score)
+        };
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         let at =
             |n: usize, digits: usize| suggestions.iter().take(n).any(|s| s.code.get(..digits) == ad.code.get(..digits));
@@ -185,6 +191,6 @@ pub fn tune(ads: &[Ad]) {
     }
     for (name, settings) in grid {
         let model = train(&fit, &settings);
-        println!("{name:28} {}", summary(&evaluate(&model, &check, settings.score)));
+        println!("{name:28} {}", summary(&evaluate(&model, &check, settings.score, false)));
     }
 }

@@ -19,7 +19,7 @@ pub use esco::{ImportCounts, ImportError, LABEL_ID_PREFIX, Skill, Skills, label_
 pub use extract::{FoundSkill, SkillExtractor};
 pub use features::{FieldWeights, document_terms, text_terms};
 pub use kzis::{CodeKinship, Kzis, kinship};
-pub use occupations::{Example, ModelError, OccupationModel, ScoreParams, Suggestion, TrainParams};
+pub use occupations::{Example, ModelError, OccupationModel, ScoreParams, Suggestion, TrainParams, split_title};
 pub use skills::{LOCAL_SKILL_LABELS, SKILL_GROUPS, SkillGroup, local_label, local_relatedness, skill_id};
 pub use terms::{Term, TermIndex, TermKind};
 pub use texts::{OccupationText, Source, VocabularyWeights, parse_texts, vocabulary_examples};
