@@ -31,7 +31,7 @@ def check(name, condition, detail=""):
 
 def generate_stubs(out_dir):
     proto_dir = os.path.join(ROOT, "proto")
-    files = [os.path.join("pomost", "v1", name) for name in ("types.proto", "offers.proto", "participants.proto", "matching.proto")]
+    files = [os.path.join("pomost", "v1", name) for name in ("types.proto", "offers.proto", "participants.proto", "matching.proto", "vocabulary.proto")]
     code = protoc.main(["protoc", f"-I{proto_dir}", f"--python_out={out_dir}", f"--grpc_python_out={out_dir}", *files])
     if code != 0:
         raise SystemExit(f"grpc_tools.protoc failed with {code}")
@@ -63,7 +63,7 @@ def main():
     stubs = tempfile.mkdtemp(prefix="pomost-stubs-")
     generate_stubs(stubs)
     from pomost.v1 import matching_pb2, matching_pb2_grpc, offers_pb2, offers_pb2_grpc
-    from pomost.v1 import participants_pb2_grpc, types_pb2
+    from pomost.v1 import participants_pb2_grpc, types_pb2, vocabulary_pb2, vocabulary_pb2_grpc
 
     data_dir = tempfile.mkdtemp(prefix="pomost-interop-")
     port = free_port()
@@ -139,9 +139,18 @@ def main():
         check("shortlist returns three candidates", len(ids) == 3, ids)
         check("candidates are the registered people", all(identifier.startswith("py-") for identifier in ids), ids)
         check("ranked best first", ids == ["py-0", "py-1", "py-2"], ids)
-        check("every factor explained", all(len(candidate.factors) == 7 for candidate in shortlist.candidates))
+        check("every factor explained", all(len(candidate.factors) == 8 for candidate in shortlist.candidates))
         check("audited with a request id", len(shortlist.request_id) == 36, shortlist.request_id)
-        check("policy named", shortlist.policy_version == "2026-11.2", shortlist.policy_version)
+        check("policy named", shortlist.policy_version == "2026-11.3", shortlist.policy_version)
+
+        vocabulary = vocabulary_pb2_grpc.VocabularyServiceStub(channel)
+        suggested = vocabulary.SuggestOccupations(
+            vocabulary_pb2.SuggestOccupationsRequest(text="Kelnerka\nObsługa gości restauracji, przyjmowanie zamówień", k=3)
+        )
+        codes = [suggestion.code for suggestion in suggested.suggestions]
+        check("occupations suggested from Polish text", len(codes) == 3 and codes[0].startswith("5131"), codes)
+        terms = vocabulary.SuggestTerms(vocabulary_pb2.SuggestTermsRequest(prefix="magazy", k=5))
+        check("typeahead finds terms", any("agazyn" in term.label for term in terms.terms), [t.label for t in terms.terms])
     finally:
         server.terminate()
         try:
