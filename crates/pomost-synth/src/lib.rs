@@ -10,7 +10,7 @@ mod places;
 use pomost_domain::{
     Accommodation, AccommodationSet, CoachArea, CoachId, ContractSet, ContractType, Disability, DisabilityCause,
     DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId,
-    PastOccupation, SkillClaim, SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, Workplace,
+    PastOccupation, SkillClaim, SkillId, SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, Workplace,
 };
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -25,6 +25,40 @@ const KIND_COACH: u64 = 2;
 const KIND_OFFER: u64 = 3;
 /// A separate stream for work history, so adding it left every other drawn value as it was.
 const KIND_HISTORY: u64 = 4;
+/// A separate stream for the ESCO skills drawn from the taxonomy, for the same reason.
+const KIND_ESCO: u64 = 5;
+
+/// The ESCO skills (label-derived ids) the shipped taxonomy links to each occupation.
+fn esco_skills_of(code: &str) -> &'static [SkillId] {
+    static BY_OCCUPATION: std::sync::OnceLock<std::collections::HashMap<String, Vec<SkillId>>> =
+        std::sync::OnceLock::new();
+    BY_OCCUPATION
+        .get_or_init(|| {
+            let skills = pomost_taxonomy::shipped_skills();
+            let mut by_occupation: std::collections::HashMap<String, Vec<SkillId>> = std::collections::HashMap::new();
+            for skill in skills.all().iter().filter(|skill| skill.id.starts_with(pomost_taxonomy::LABEL_ID_PREFIX)) {
+                for code in &skill.occupations {
+                    if let Ok(id) = SkillId::new(&skill.id) {
+                        by_occupation.entry(code.clone()).or_default().push(id);
+                    }
+                }
+            }
+            for ids in by_occupation.values_mut() {
+                ids.sort();
+            }
+            by_occupation
+        })
+        .get(code)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Up to `most` distinct ESCO skills of an occupation.
+fn draw_esco(rng: &mut ChaCha8Rng, code: &str, most: usize) -> Vec<SkillId> {
+    let pool = esco_skills_of(code);
+    let mut drawn: Vec<SkillId> = pool.sample(rng, most.min(pool.len())).cloned().collect();
+    drawn.sort();
+    drawn
+}
 
 /// The generator: a seed and the day the synthetic world is seen from.
 #[derive(Debug, Clone, Copy)]
@@ -92,8 +126,19 @@ impl Synth {
         let powiat = pick_powiat(&mut rng);
         let home = jittered(&mut rng, powiat, 0.12);
         let registered_since = self.today - Duration::days(rng.random_range(0..1500));
-        let skills = skills_for(&mut rng);
+        let mut skills = skills_for(&mut rng);
         let (past_occupations, wanted_occupations) = history_for(&mut self.rng(KIND_HISTORY, index as u64), &skills);
+        // Half the people also hold one or two ESCO skills of an occupation of their own.
+        let mut esco = self.rng(KIND_ESCO, index as u64);
+        if esco.random_bool(0.5)
+            && let Some(code) = wanted_occupations.first().or(past_occupations.first().map(|past| &past.code))
+        {
+            let count = esco.random_range(1..=2);
+            for skill in draw_esco(&mut esco, code, count) {
+                let level = esco.random_bool(0.5).then(|| valid(SkillLevel::new(esco.random_range(1..=3))));
+                skills.push(SkillClaim { skill, level });
+            }
+        }
         Participant {
             id: valid(ParticipantId::new(format!("p-{:x}-{index:07}", self.seed))),
             unit,
@@ -181,6 +226,17 @@ impl Synth {
         };
         let mut offer = self.base_offer(&mut rng, index, group, workplace);
         offer.guarding_work = group.name == "security" && rng.random_bool(0.5);
+        // Half the offers also name an ESCO skill of their occupation as nice to have.
+        let mut esco = self.rng(KIND_ESCO, index as u64 | 1 << 63);
+        if esco.random_bool(0.5) {
+            offer.nice_to_have_skills.extend(
+                draw_esco(&mut esco, &offer.occupation_code, 1).into_iter().map(|skill| SkillRequirement {
+                    skill,
+                    min_level: None,
+                    weight: 1.0,
+                }),
+            );
+        }
         offer
     }
 
