@@ -7,7 +7,9 @@ use crate::context::{OfferContext, occupation_credit};
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionReason, ReasonSet};
-use crate::record::{FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord};
+use crate::record::{
+    ClaimKind, FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord,
+};
 use crate::skills::MAX_REQUIREMENTS;
 
 /// How job-coach support would be secured for a placement.
@@ -298,14 +300,11 @@ pub(crate) fn best_occupation(
         return (None, 0.0);
     }
     let mut best = (None, 0.0f32);
-    for claim in pool.occupations(record.slot) {
-        let credit = occupation_credit(claim.code, context.occupation, policy)
-            * match claim.years {
-                Some(years) if years < 1.0 => policy.short_experience_share,
-                _ => 1.0,
-            };
+    for claim in pool.occupations(record) {
+        let credit = occupation_credit(claim.code(), context.occupation, policy)
+            * if claim.kind == ClaimKind::Short { policy.short_experience_share } else { 1.0 };
         if credit > best.1 {
-            best = (Some(*claim), credit);
+            best = (Some(claim), credit);
         }
     }
     best

@@ -13,7 +13,7 @@ use crate::factors::{Factor, FactorScore};
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::reasons::ExclusionReason;
-use crate::record::{FLAG_EXEMPT, ParticipantRecord};
+use crate::record::{ClaimKind, FLAG_EXEMPT, ParticipantRecord};
 
 /// A hard constraint a pair fails, with the words to show the person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,12 +357,13 @@ fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &
     let Some(claim) = best else {
         return format!("no wanted or past occupation shares even a sub-major group with the offer's {offer_named}");
     };
-    let code = format!("{:06}", claim.code);
-    let which = match claim.years {
-        None => "wanted occupation".to_owned(),
-        Some(years) => format!("past occupation ({years} years)"),
+    let code = format!("{:06}", claim.code());
+    let which = match claim.kind {
+        ClaimKind::Wanted => "wanted occupation",
+        ClaimKind::Experienced => "past occupation (a year or more)",
+        ClaimKind::Short => "past occupation (under a year)",
     };
-    let shared = shared_digits(claim.code, context.occupation);
+    let shared = shared_digits(claim.code(), context.occupation);
     let relation = match shared {
         6 => "is the offer's occupation".to_owned(),
         _ => {

@@ -10,7 +10,9 @@ use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Participant, ParticipantI
 use crate::coaches::CoachBook;
 use crate::error::ScoringError;
 use crate::grid::{CELL_COUNT, cell_of};
-use crate::record::{OccupationClaim, OverflowSkills, ParticipantRecord, occupation_claims};
+use crate::record::{
+    OCCUPATIONS_MORE, OccupationClaim, OverflowSkills, ParticipantRecord, occupation_claims, unpack_claim,
+};
 use crate::skills::SkillBook;
 
 /// Where a slot's record lives.
@@ -35,7 +37,8 @@ pub struct ParticipantPool {
     hasher: DefaultHashBuilder,
     free_slots: Vec<u32>,
     overflow: HashMap<u32, OverflowSkills>,
-    /// Wanted and past occupations of the people who state any.
+    /// Every wanted and past occupation of the people with more than the two their record
+    /// holds.
     occupations: HashMap<u32, Box<[OccupationClaim]>>,
     pub(crate) skills: SkillBook,
     pub(crate) coaches: CoachBook,
@@ -111,8 +114,8 @@ impl ParticipantPool {
             None => self.new_slot(participant.id)?,
         };
         record.slot = slot;
-        if !claims.is_empty() {
-            self.occupations.insert(slot, claims);
+        if claims.len() > 2 {
+            self.occupations.insert(slot, claims.into_boxed_slice());
         }
         if let Some(skills) = overflow {
             self.overflow.insert(slot, skills);
@@ -180,7 +183,8 @@ impl ParticipantPool {
         let record_bytes: usize =
             self.cells.iter().map(|cell| cell.capacity() * size_of::<ParticipantRecord>()).sum::<usize>()
                 + self.cells.capacity() * size_of::<Vec<ParticipantRecord>>();
-        let overflow_bytes: usize = self.overflow.values().map(|skills| skills.len() * 4 + 24).sum();
+        let overflow_bytes: usize = self.overflow.values().map(|skills| skills.len() * 4 + 24).sum::<usize>()
+            + self.occupations.values().map(|claims| claims.len() * 4 + 24).sum::<usize>();
         let table_bytes = self.places.capacity() * size_of::<RecordPlace>()
             + self.ids.capacity() * size_of::<Option<ParticipantId>>()
             + self.by_id.capacity() * (size_of::<u32>() + 1)
@@ -218,8 +222,15 @@ impl ParticipantPool {
         &self.cells[place.cell as usize][place.index as usize]
     }
 
-    pub(crate) fn occupations(&self, slot: u32) -> &[OccupationClaim] {
-        self.occupations.get(&slot).map(|claims| &claims[..]).unwrap_or_default()
+    /// Every occupation claim of a record: inline, or all from the table when there are more.
+    pub(crate) fn occupations(&self, record: &ParticipantRecord) -> Vec<OccupationClaim> {
+        if record.occupations & OCCUPATIONS_MORE != 0 {
+            return self.occupations.get(&record.slot).map(|claims| claims.to_vec()).unwrap_or_default();
+        }
+        [record.occupations & 0x3fff, (record.occupations >> 14) & 0x3fff]
+            .into_iter()
+            .filter_map(unpack_claim)
+            .collect()
     }
 
     pub(crate) fn overflow_skills(&self, slot: u32) -> &[(u16, u8)] {

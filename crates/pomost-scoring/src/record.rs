@@ -26,40 +26,75 @@ pub(crate) fn occupation_codes() -> &'static [u32] {
 }
 
 /// A claim in 14 bits: the kind (1 wanted, 2 past for a year or more, 3 past for less) in
-/// bits 12–13 and the code's index in bits 0–11; 0 for a code outside KZiS 2023.
+/// bits 12–13 and the code's index in bits 0–11.
 fn pack_claim(claim: &OccupationClaim) -> u32 {
-    let Ok(index) = occupation_codes().binary_search(&claim.code) else { return 0 };
-    let kind = match claim.years {
-        None => 1,
-        Some(years) if years >= 1.0 => 2,
-        Some(_) => 3,
+    let kind = match claim.kind {
+        ClaimKind::Wanted => 1,
+        ClaimKind::Experienced => 2,
+        ClaimKind::Short => 3,
     };
-    (kind << 12) | index as u32
+    (kind << 12) | u32::from(claim.index)
+}
+
+/// The claim packed in 14 bits, if any.
+pub(crate) fn unpack_claim(packed: u32) -> Option<OccupationClaim> {
+    let kind = match (packed >> 12) & 3 {
+        1 => ClaimKind::Wanted,
+        2 => ClaimKind::Experienced,
+        3 => ClaimKind::Short,
+        _ => return None,
+    };
+    Some(OccupationClaim { index: (packed & 0xfff) as u16, kind })
 }
 
 /// The inline occupations of a record: the first two claims, and [`OCCUPATIONS_MORE`] when
-/// there are others.
+/// there are others (then all of them are in the pool's table).
 pub(crate) fn pack_occupations(claims: &[OccupationClaim]) -> u32 {
-    let packed: Vec<u32> = claims.iter().map(pack_claim).filter(|packed| *packed != 0).collect();
-    let first = packed.first().copied().unwrap_or(0);
-    let second = packed.get(1).copied().unwrap_or(0);
-    first | (second << 14) | if packed.len() > 2 { OCCUPATIONS_MORE } else { 0 }
+    let first = claims.first().map_or(0, pack_claim);
+    let second = claims.get(1).map_or(0, pack_claim);
+    first | (second << 14) | if claims.len() > 2 { OCCUPATIONS_MORE } else { 0 }
 }
 
-/// A wanted or past occupation, compiled: the KZiS code as a number and the share of its
-/// credit it earns (1, or the policy's share for less than a year of work).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What a claim says of the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClaimKind {
+    /// An occupation the person wants.
+    Wanted,
+    /// One they worked in for a year or more.
+    Experienced,
+    /// One they worked in for less than a year (earns the policy's share of its credit).
+    Short,
+}
+
+/// A wanted or past occupation, compiled: the index of its KZiS code in
+/// [`occupation_codes`] and what kind of claim it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OccupationClaim {
-    pub(crate) code: u32,
-    /// Whole years of a past occupation; `None` for a wanted one.
-    pub(crate) years: Option<f32>,
+    pub(crate) index: u16,
+    pub(crate) kind: ClaimKind,
 }
 
-/// The compiled occupations of a participant.
-pub(crate) fn occupation_claims(participant: &Participant) -> Box<[OccupationClaim]> {
-    let wanted = participant.wanted_occupations.iter().map(|code| (code, None));
-    let past = participant.past_occupations.iter().map(|past| (&past.code, Some(past.years)));
-    wanted.chain(past).filter_map(|(code, years)| Some(OccupationClaim { code: code.parse().ok()?, years })).collect()
+impl OccupationClaim {
+    /// The KZiS code as a number.
+    pub(crate) fn code(self) -> u32 {
+        occupation_codes().get(usize::from(self.index)).copied().unwrap_or(0)
+    }
+}
+
+/// The compiled occupations of a participant (codes outside KZiS 2023 are left out).
+pub(crate) fn occupation_claims(participant: &Participant) -> Vec<OccupationClaim> {
+    let wanted = participant.wanted_occupations.iter().map(|code| (code, ClaimKind::Wanted));
+    let past = participant
+        .past_occupations
+        .iter()
+        .map(|past| (&past.code, if past.years >= 1.0 { ClaimKind::Experienced } else { ClaimKind::Short }));
+    wanted
+        .chain(past)
+        .filter_map(|(code, kind)| {
+            let index = occupation_codes().binary_search(&code.parse().ok()?).ok()?;
+            Some(OccupationClaim { index: index as u16, kind })
+        })
+        .collect()
 }
 
 /// Everything scoring reads about a participant, laid out for scanning (64 bytes, one cache line). The
