@@ -41,6 +41,16 @@ pub struct Settings {
     pub index: IndexSettings,
     /// Audit log options.
     pub audit: AuditSettings,
+    /// Prometheus metrics.
+    pub metrics: MetricsSettings,
+}
+
+/// Prometheus metrics options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Address of the `/metrics` HTTP endpoint (e.g. `0.0.0.0:9464`); empty turns it off.
+    pub listen: String,
 }
 
 /// Logging options.

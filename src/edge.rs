@@ -109,17 +109,19 @@ fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
 }
 
 /// The tower layer (see the module documentation).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EdgeLayer {
     /// The server's own bound on a request.
     pub request_timeout: Duration,
+    /// Request counters and latency, when metrics are on.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl<S> tower::Layer<S> for EdgeLayer {
     type Service = EdgeService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        EdgeService { request_timeout: self.request_timeout, inner }
+        EdgeService { request_timeout: self.request_timeout, metrics: self.metrics.clone(), inner }
     }
 }
 
@@ -127,6 +129,7 @@ impl<S> tower::Layer<S> for EdgeLayer {
 #[derive(Debug, Clone)]
 pub struct EdgeService<S> {
     request_timeout: Duration,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
     inner: S,
 }
 
@@ -158,6 +161,8 @@ where
         request.extensions_mut().insert(id.clone());
         let inner = self.inner.call(request);
         let answer_by = started + budget.saturating_sub(margin(budget));
+        let metrics = self.metrics.clone();
+        let in_flight = metrics.as_ref().map(|metrics| metrics.begin());
         Box::pin(CLOCK.scope(
             clock.clone(),
             REQUEST_ID.scope(id.clone(), async move {
@@ -178,7 +183,20 @@ where
                         }
                     }
                 };
-                Ok(finish(response, &id, &path))
+                let response = finish(response, &id, &path);
+                if let Some(metrics) = &metrics {
+                    // Unary errors are trailers-only (the status is in the headers); an answer
+                    // with a body reports OK here even if its stream failed later.
+                    let code = response
+                        .headers()
+                        .get("grpc-status")
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(|text| text.parse::<i32>().ok())
+                        .map_or(Code::Ok, Code::from_i32);
+                    metrics.observe(&path, code, started.elapsed());
+                }
+                drop(in_flight);
+                Ok(response)
             }),
         ))
     }

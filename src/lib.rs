@@ -23,6 +23,7 @@ pub mod edge;
 pub mod error;
 pub mod exposure;
 pub mod grpc;
+pub mod metrics;
 pub mod role;
 pub mod server;
 pub mod simulate;

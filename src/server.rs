@@ -141,6 +141,25 @@ async fn keep_audit_retention(engine: Arc<Engine>, settings: crate::config::Audi
     }
 }
 
+/// Starts the metrics endpoint when `metrics.listen` is set.
+async fn start_metrics(
+    settings: &Settings,
+    engine: Arc<OnceLock<Arc<Engine>>>,
+) -> Result<Option<Arc<crate::metrics::Metrics>>, String> {
+    let listen = settings.metrics.listen.trim();
+    if listen.is_empty() {
+        return Ok(None);
+    }
+    let address: std::net::SocketAddr =
+        listen.parse().map_err(|error| format!("metrics.listen {listen:?}: {error}"))?;
+    let metrics = Arc::new(crate::metrics::Metrics::new(engine, Duration::from_millis(settings.index.max_lag_ms)));
+    let bound = crate::metrics::serve(address, metrics.clone())
+        .await
+        .map_err(|error| format!("metrics.listen {address}: {error}"))?;
+    tracing::info!(%bound, "metrics at http://{bound}/metrics");
+    Ok(Some(metrics))
+}
+
 /// Serves until `shutdown` resolves. Recovery runs after the listener is up, so health
 /// probes see NOT_SERVING (and API calls UNAVAILABLE) until it finishes.
 pub async fn run(
@@ -166,6 +185,7 @@ pub async fn run(
     let shared =
         Shared { engine: cell.clone(), limits: settings.limits, retention_days: settings.audit.retention_days };
     let max = settings.limits.max_message_bytes;
+    let metrics = start_metrics(&settings, cell.clone()).await?;
 
     // No tonic timeout: the edge layer answers DEADLINE_EXCEEDED itself, before tonic's
     // own timer (which says CANCELLED) would fire.
@@ -180,7 +200,10 @@ pub async fn run(
             .map_err(|error| format!("tls: {error}"))?;
     }
     let router = builder
-        .layer(crate::edge::EdgeLayer { request_timeout: Duration::from_millis(settings.limits.request_timeout_ms) })
+        .layer(crate::edge::EdgeLayer {
+            request_timeout: Duration::from_millis(settings.limits.request_timeout_ms),
+            metrics,
+        })
         .layer(AuthLayer::new(Arc::new(Auth::new(&settings.auth))))
         .add_service(health)
         .add_service(reflection)

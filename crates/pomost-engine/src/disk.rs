@@ -65,7 +65,7 @@ impl DiskGuard {
     }
 
     /// Free bytes for this user on the data directory's file system.
-    fn available_bytes(&self) -> Option<u64> {
+    pub fn available_bytes(&self) -> Option<u64> {
         let stat = rustix::fs::statvfs(&self.dir).ok()?;
         Some(stat.f_bavail.saturating_mul(stat.f_frsize))
     }

@@ -100,6 +100,21 @@ pub struct EngineOptions {
     pub full_check_at_start: bool,
 }
 
+/// What [`Engine::gauges`] reads.
+#[derive(Debug, Clone)]
+pub struct Gauges {
+    /// The scoring pool.
+    pub pool: pomost_scoring::PoolStats,
+    /// Offers in the search index.
+    pub offers_indexed: u64,
+    /// The audit log.
+    pub audit: pomost_store::AuditStats,
+    /// Free bytes on the data directory's file system, where it can be read.
+    pub disk_free_bytes: Option<u64>,
+    /// Each read model against the store.
+    pub models: Vec<ModelLag>,
+}
+
 /// What an engine is assembled from besides the store.
 struct Parts {
     disk: DiskGuard,
@@ -247,6 +262,18 @@ impl Engine {
         if !self.follower.wait_applied("pool", seq, POOL_WAIT) {
             tracing::warn!(seq, "the pool has not applied a write yet; rankings will see it once it does");
         }
+    }
+
+    /// What an operator watches, read in one go: pool and coach figures, offers indexed,
+    /// the audit log's size, free disk, and how each read model follows the store.
+    pub fn gauges(&self, max_lag: Duration) -> Result<Gauges, EngineError> {
+        Ok(Gauges {
+            pool: self.pool().stats(),
+            offers_indexed: self.index.len(),
+            audit: self.store.audit_stats()?,
+            disk_free_bytes: self.disk.available_bytes(),
+            models: self.follower.lag(max_lag)?,
+        })
     }
 
     /// The vocabulary writes are checked against and explanations are labelled with.

@@ -14,7 +14,9 @@ mod ranking;
 mod request;
 
 pub use disk::{DiskGuard, RESERVE_FILE};
-pub use engine::{ESCO_IMPORT_FILE, Engine, EngineOptions, FoundOffers, INDEX_DIR, Recommendation, load_vocabulary};
+pub use engine::{
+    ESCO_IMPORT_FILE, Engine, EngineOptions, FoundOffers, Gauges, INDEX_DIR, Recommendation, load_vocabulary,
+};
 pub use error::EngineError;
 pub use exposure::{EXPOSURE_DEPTHS, ExposureReport, FLAG_BELOW, GroupExposure};
 pub use follow::{Applied, Follower, ModelLag, ReadModel, Record};

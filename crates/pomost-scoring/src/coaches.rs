@@ -115,6 +115,16 @@ impl CoachBook {
         self.entries.len()
     }
 
+    /// Weekly hours over every coach: capacity, and committed to people already.
+    pub(crate) fn hours(&self) -> (f64, f64) {
+        self.entries.iter().fold((0.0, 0.0), |(capacity, committed), entry| {
+            (
+                capacity + f64::from(entry.coach.weekly_capacity_hours),
+                committed + f64::from(entry.coach.weekly_capacity_hours - entry.free_hours()),
+            )
+        })
+    }
+
     fn rebuild_place_index(&mut self) {
         self.by_teryt.clear();
         self.by_cell.clear();

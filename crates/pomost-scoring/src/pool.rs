@@ -48,7 +48,7 @@ pub struct ParticipantPool {
 }
 
 /// Sizes of the pool, for operators and benchmarks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PoolStats {
     /// Participants held.
     pub participants: usize,
@@ -59,6 +59,10 @@ pub struct PoolStats {
     /// Bytes held by records, the slot and id tables and the overflow skills, excluding the
     /// id strings' own heap bytes.
     pub bytes_excluding_strings: usize,
+    /// Weekly hours of every job coach together.
+    pub coach_capacity_hours: f64,
+    /// Of those, the hours already committed to people.
+    pub coach_committed_hours: f64,
 }
 
 impl ParticipantPool {
@@ -189,7 +193,10 @@ impl ParticipantPool {
             + self.ids.capacity() * size_of::<Option<ParticipantId>>()
             + self.by_id.capacity() * (size_of::<u32>() + 1)
             + self.free_slots.capacity() * 4;
+        let (coach_capacity_hours, coach_committed_hours) = self.coaches.hours();
         PoolStats {
+            coach_capacity_hours,
+            coach_committed_hours,
             participants: self.len,
             coaches: self.coaches.len(),
             skills: self.skills.len(),
