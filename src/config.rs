@@ -43,6 +43,21 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// Prometheus metrics.
     pub metrics: MetricsSettings,
+    /// Scheduled online backups.
+    pub backup: BackupSettings,
+}
+
+/// Scheduled online backups.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSettings {
+    /// Directory the service writes `pomost-backup-<unix time>.tar.gz` into; empty turns
+    /// scheduled backups off.
+    pub dir: std::path::PathBuf,
+    /// Minutes between backups (the first one this long after start).
+    pub every_minutes: u64,
+    /// Backups kept in `dir`; older ones are removed after a new one is written.
+    pub keep: usize,
 }
 
 /// Prometheus metrics options.

@@ -12,6 +12,7 @@ pub mod proto {
 }
 
 pub mod auth;
+pub mod backup;
 pub mod bounds;
 pub mod check;
 pub mod client;

@@ -141,6 +141,26 @@ async fn keep_audit_retention(engine: Arc<Engine>, settings: crate::config::Audi
     }
 }
 
+/// Takes a backup every `backup.every_minutes` into `backup.dir` (when set), keeping the
+/// newest `backup.keep`.
+async fn keep_backups(engine: Arc<Engine>, data_dir: std::path::PathBuf, settings: crate::config::BackupSettings) {
+    if settings.dir.as_os_str().is_empty() {
+        return;
+    }
+    let every = Duration::from_secs(settings.every_minutes.max(1) * 60);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        let (data_dir, dir, keep) = (data_dir.clone(), settings.dir.clone(), settings.keep);
+        let policy = engine.policy().version.clone();
+        match tokio::task::spawn_blocking(move || crate::backup::scheduled(&data_dir, &dir, keep, &policy)).await {
+            Ok(Ok(file)) => tracing::info!(file = %file.display(), "scheduled backup taken"),
+            Ok(Err(error)) => tracing::error!(%error, "scheduled backup failed"),
+            Err(error) => tracing::error!(%error, "scheduled backup task failed"),
+        }
+    }
+}
+
 /// Starts the metrics endpoint when `metrics.listen` is set.
 async fn start_metrics(
     settings: &Settings,
@@ -244,6 +264,8 @@ pub async fn run(
         let task = tokio::spawn(async move {
             let demo = settings.demo;
             let audit_settings = settings.audit;
+            let backup_settings = settings.backup.clone();
+            let data_dir = settings.data_dir.clone();
             let max_lag = Duration::from_millis(settings.index.max_lag_ms);
             let opened = tokio::task::spawn_blocking(move || {
                 let engine = Engine::open(&crate::engine_options(&settings), policy, &relatedness)?;
@@ -276,7 +298,8 @@ pub async fn run(
                     tokio::join!(
                         purge,
                         follow_health(engine.clone(), reporter.clone(), max_lag),
-                        keep_audit_retention(engine.clone(), audit_settings)
+                        keep_audit_retention(engine.clone(), audit_settings),
+                        keep_backups(engine.clone(), data_dir, backup_settings)
                     );
                 }
                 Ok(Err(error)) => {

@@ -412,6 +412,7 @@ async fn a_second_server_on_the_same_data_directory_refuses_to_start() {
 }
 
 mod auth;
+mod backup;
 mod edges;
 mod follow;
 mod metrics;

@@ -14,6 +14,7 @@ mod connection;
 mod error;
 mod gate;
 mod model;
+mod snapshot;
 mod sqlite;
 
 pub use audit::{ArchiveFile, AuditAction, AuditEntry, AuditQuery, AuditResult, AuditStats, Caller};
@@ -22,4 +23,5 @@ pub use connection::{SqliteOptions, Synchronous};
 pub use error::StoreError;
 pub use gate::{CommitGate, with_commit_gate};
 pub use model::{Change, ChangeKey, ChangeOp, Damage, Store, VerifyCounts, WriteOutcome};
+pub use snapshot::{Snapshot, snapshot};
 pub use sqlite::{DATABASE_FILE, SqliteStore};
