@@ -64,3 +64,76 @@ fn probes_ports_and_mounts_agree() {
     assert!(dockerfile.contains(r#"ENTRYPOINT ["/usr/local/bin/pomost", "serve"]"#));
     assert!(dockerfile.contains("COPY deploy/pomost.toml /etc/pomost/pomost.toml"));
 }
+
+/// Metric names the service exposes (tests/api/metrics.rs checks them on a live server).
+const EXPOSED: &[&str] = &[
+    "pomost_grpc_requests_total",
+    "pomost_grpc_request_duration_seconds_bucket",
+    "pomost_grpc_requests_in_flight",
+    "pomost_read_model_failures",
+    "pomost_state",
+    "up",
+];
+
+/// The metric names a PromQL expression reads.
+fn metrics_in(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut word = String::new();
+    for c in expr.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            if (word.starts_with("pomost_") || word == "up") && (c == '{' || c == '[' || c == ')' || c == ' ') {
+                names.push(word.clone());
+            }
+            word.clear();
+        }
+    }
+    names
+}
+
+#[test]
+fn monitoring_reads_only_metrics_the_service_exposes_and_the_manifests_carry_it() {
+    let dashboard: serde_json::Value = serde_json::from_str(&read("deploy/grafana/pomost-dashboard.json")).unwrap();
+    let panels = dashboard["panels"].as_array().unwrap();
+    assert!(panels.len() >= 10);
+    let alerts = read("deploy/prometheus/alerts.yml");
+    let mut expressions: Vec<String> = panels
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().unwrap().iter())
+        .map(|target| target["expr"].as_str().unwrap().to_owned())
+        .collect();
+    expressions.extend(alerts.lines().filter_map(|line| line.trim().strip_prefix("expr: ")).map(str::to_owned));
+    expressions.extend(
+        alerts.lines().filter(|line| line.contains("rate(") || line.contains("histogram_quantile")).map(str::to_owned),
+    );
+    for expr in &expressions {
+        for name in metrics_in(expr) {
+            assert!(EXPOSED.contains(&name.as_str()), "{name} in {expr:?} is not exposed");
+        }
+    }
+    let monitoring = read("deploy/kubernetes/monitoring.yaml");
+    assert_eq!(block(&monitoring, "pomost-alerts.yml").trim_end(), alerts.trim_end());
+    assert_eq!(
+        block(&monitoring, "pomost-dashboard.json").trim_end(),
+        read("deploy/grafana/pomost-dashboard.json").trim_end()
+    );
+    let deployment = read("deploy/kubernetes/deployment.yaml");
+    assert!(deployment.contains("prometheus.io/port: \"9464\"") && deployment.contains("containerPort: 9464"));
+    assert!(block(&read("deploy/kubernetes/configmap.yaml"), "pomost.toml").contains("listen = \"0.0.0.0:9464\""));
+
+    let prometheus_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/prometheus");
+    match std::process::Command::new("promtool")
+        .args(["check", "config", "prometheus.yml"])
+        .current_dir(&prometheus_dir)
+        .output()
+    {
+        Ok(output) => assert!(
+            output.status.success(),
+            "promtool check config failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(error) => eprintln!("SKIPPED promtool check config/rules: promtool is not installed ({error})"),
+    }
+}
