@@ -170,6 +170,7 @@ where
         match self.auth.check(request.uri().path(), request.headers()) {
             Ok(caller) => {
                 if let Some(caller) = caller {
+                    tracing::Span::current().record("role", caller.role.name());
                     request.extensions_mut().insert(caller);
                 }
                 Box::pin(self.inner.call(request))

@@ -45,6 +45,18 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Scheduled online backups.
     pub backup: BackupSettings,
+    /// OpenTelemetry traces.
+    pub traces: TracesSettings,
+}
+
+/// OpenTelemetry traces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracesSettings {
+    /// OTLP/gRPC collector, e.g. `http://127.0.0.1:4317`; empty turns traces off.
+    pub otlp_endpoint: String,
+    /// `service.name` of the spans.
+    pub service_name: String,
 }
 
 /// Scheduled online backups.
@@ -182,8 +194,23 @@ pub struct Overrides {
 }
 
 /// Top-level settings keys, as they appear after `POMOST_` in an environment variable.
-const ENV_KEYS: &[&str] =
-    &["LISTEN", "DATA_DIR", "POLICY_PATH", "LOG__", "AUTH__", "TLS__", "LIMITS__", "STORE__", "INDEX__", "AUDIT__"];
+const ENV_KEYS: &[&str] = &[
+    "LISTEN",
+    "DATA_DIR",
+    "POLICY_PATH",
+    "SKILLS_PATH",
+    "DEMO",
+    "LOG__",
+    "AUTH__",
+    "TLS__",
+    "LIMITS__",
+    "STORE__",
+    "INDEX__",
+    "AUDIT__",
+    "METRICS__",
+    "BACKUP__",
+    "TRACES__",
+];
 
 /// The `POMOST_*` variables that name a setting; others (`POMOST_CONFIG`, benchmark knobs)
 /// are left alone instead of failing the strict parse.
@@ -309,6 +336,9 @@ mod tests {
         let variables = [
             ("POMOST_LISTEN", "127.0.0.1:1"),
             ("POMOST_LIMITS__MAX_K", "9"),
+            ("POMOST_METRICS__LISTEN", "0.0.0.0:9464"),
+            ("POMOST_TRACES__OTLP_ENDPOINT", "http://collector:4317"),
+            ("POMOST_BACKUP__DIR", "/backups"),
             ("POMOST_CONFIG", "/etc/pomost.toml"),
             ("POMOST_BENCH_PARTICIPANTS", "10"),
             ("HOME", "/root"),
@@ -317,7 +347,16 @@ mod tests {
         let kept = settings_variables(variables.into_iter());
         let mut names: Vec<&String> = kept.keys().collect();
         names.sort();
-        assert_eq!(names, ["POMOST_LIMITS__MAX_K", "POMOST_LISTEN"]);
+        assert_eq!(
+            names,
+            [
+                "POMOST_BACKUP__DIR",
+                "POMOST_LIMITS__MAX_K",
+                "POMOST_LISTEN",
+                "POMOST_METRICS__LISTEN",
+                "POMOST_TRACES__OTLP_ENDPOINT"
+            ]
+        );
     }
 
     #[test]

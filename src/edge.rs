@@ -159,45 +159,66 @@ where
         let clock = Arc::new(RequestClock::new(Some(started + budget)));
         let path = request.uri().path().to_owned();
         request.extensions_mut().insert(id.clone());
-        let inner = self.inner.call(request);
+        // A trace span per request (disabled, and free, unless traces are exported).
+        let span = tracing::trace_span!(
+            target: crate::traces::TRACE_TARGET,
+            "request",
+            otel.name = %path,
+            request_id = %id.0,
+            role = tracing::field::Empty,
+            k = tracing::field::Empty,
+            pool = tracing::field::Empty,
+            results = tracing::field::Empty,
+            code = tracing::field::Empty,
+        );
+        let inner = {
+            let _inside = span.enter();
+            self.inner.call(request)
+        };
         let answer_by = started + budget.saturating_sub(margin(budget));
         let metrics = self.metrics.clone();
         let in_flight = metrics.as_ref().map(|metrics| metrics.begin());
-        Box::pin(CLOCK.scope(
-            clock.clone(),
-            REQUEST_ID.scope(id.clone(), async move {
-                let mut inner = std::pin::pin!(inner);
-                let response = tokio::select! {
-                    biased;
-                    response = &mut inner => response?,
-                    () = tokio::time::sleep_until(answer_by.into()) => {
-                        if clock.expire() {
-                            Status::deadline_exceeded(format!(
-                                "the deadline of {} ms passed before the request finished; a write was not applied",
-                                budget.as_millis()
-                            ))
-                            .into_http()
-                        } else {
-                            // A commit has begun: its truth is the answer.
-                            inner.await?
+        Box::pin(tracing::Instrument::instrument(
+            CLOCK.scope(
+                clock.clone(),
+                REQUEST_ID.scope(id.clone(), async move {
+                    let mut inner = std::pin::pin!(inner);
+                    let response = tokio::select! {
+                        biased;
+                        response = &mut inner => response?,
+                        () = tokio::time::sleep_until(answer_by.into()) => {
+                            if clock.expire() {
+                                Status::deadline_exceeded(format!(
+                                    "the deadline of {} ms passed before the request finished; a write was not applied",
+                                    budget.as_millis()
+                                ))
+                                .into_http()
+                            } else {
+                                // A commit has begun: its truth is the answer.
+                                inner.await?
+                            }
                         }
+                    };
+                    let response = finish(response, &id, &path);
+                    if let Some(metrics) = &metrics {
+                        // Unary errors are trailers-only (the status is in the headers); an answer
+                        // with a body reports OK here even if its stream failed later.
+                        let code = response
+                            .headers()
+                            .get("grpc-status")
+                            .and_then(|value| value.to_str().ok())
+                            .and_then(|text| text.parse::<i32>().ok())
+                            .map_or(Code::Ok, Code::from_i32);
+                        metrics.observe(&path, code, started.elapsed());
                     }
-                };
-                let response = finish(response, &id, &path);
-                if let Some(metrics) = &metrics {
-                    // Unary errors are trailers-only (the status is in the headers); an answer
-                    // with a body reports OK here even if its stream failed later.
-                    let code = response
-                        .headers()
-                        .get("grpc-status")
-                        .and_then(|value| value.to_str().ok())
-                        .and_then(|text| text.parse::<i32>().ok())
-                        .map_or(Code::Ok, Code::from_i32);
-                    metrics.observe(&path, code, started.elapsed());
-                }
-                drop(in_flight);
-                Ok(response)
-            }),
+                    drop(in_flight);
+                    if let Some(code) = response.headers().get("grpc-status").and_then(|value| value.to_str().ok()) {
+                        tracing::Span::current().record("code", code);
+                    }
+                    Ok(response)
+                }),
+            ),
+            span,
         ))
     }
 }

@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod role;
 pub mod server;
 pub mod simulate;
+pub mod traces;
 pub mod vocabulary;
 
 use pomost_domain::SkillRelatedness;

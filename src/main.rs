@@ -12,7 +12,6 @@ use clap::{Parser, Subcommand};
 use pomost::client::{self, CliError, Client, Connection};
 use pomost::config::{Overrides, Settings};
 use pomost::simulate::{SimulateArgs, simulate};
-use tracing_subscriber::EnvFilter;
 
 /// Pomost: ranked, explained shortlists of people in reintegration for job offers.
 #[derive(Debug, Parser)]
@@ -396,19 +395,23 @@ fn run_client(connection: &Connection, command: Command) -> Result<(), CliError>
 fn serve(config: Vec<PathBuf>, overrides: Overrides) -> Result<(), String> {
     let files: Vec<&std::path::Path> = config.iter().map(PathBuf::as_path).collect();
     let settings = Settings::load(&files, &overrides)?;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log.filter));
-    if settings.log.json {
-        tracing_subscriber::fmt().with_env_filter(filter).json().init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
     let runtime = tokio::runtime::Runtime::new().map_err(|error| error.to_string())?;
-    runtime.block_on(async move {
+    let tracing = {
+        let _inside = runtime.enter();
+        pomost::traces::init(&settings)?
+    };
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .map_err(|error| format!("cannot listen on {}: {error}", settings.listen))?;
         pomost::server::run(settings, listener, shutdown_signal()).await
-    })
+    });
+    {
+        // The exporter flushes on its own thread through the runtime's channel.
+        let _inside = runtime.enter();
+        drop(tracing);
+    }
+    served
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

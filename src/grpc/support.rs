@@ -37,9 +37,13 @@ pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, Status> {
     let clock = crate::edge::current_clock();
-    let task = tokio::task::spawn_blocking(move || match clock {
-        Some(clock) => pomost_store::with_commit_gate(clock, work),
-        None => work(),
+    let span = tracing::Span::current();
+    let task = tokio::task::spawn_blocking(move || {
+        let _inside = span.enter();
+        match clock {
+            Some(clock) => pomost_store::with_commit_gate(clock, work),
+            None => work(),
+        }
     });
     match task.await {
         Ok(result) => result.map_err(crate::error::status),

@@ -46,6 +46,9 @@ impl Drop for Engine {
     }
 }
 
+/// Target of the spans traces export (see the service's `traces` module).
+pub const TRACE_TARGET: &str = "pomost::trace";
+
 /// The offer index's directory inside the data directory.
 pub const INDEX_DIR: &str = "offers-index";
 /// An imported ESCO skills release inside the data directory (`pomost skills import`); the
@@ -312,7 +315,10 @@ impl Engine {
     /// Stores a participant; returns once the pool has it.
     pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, EngineError> {
         self.disk.before_write()?;
-        let outcome = self.disk.observe(self.store.upsert_participant(&participant))?;
+        let outcome = {
+            let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = 1).entered();
+            self.disk.observe(self.store.upsert_participant(&participant))?
+        };
         if let WriteOutcome::Written { seq } = outcome {
             let key = ChangeKey::Participant(participant.id.clone());
             self.pool_follows(Applied { seq, key, record: Some(Record::Participant(participant)) });
@@ -323,7 +329,11 @@ impl Engine {
     /// Stores participants in one transaction; returns once the pool has them.
     pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, EngineError> {
         self.disk.before_write()?;
-        let outcomes = self.disk.observe(self.store.upsert_participants(participants))?;
+        let outcomes = {
+            let _commit =
+                tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = participants.len()).entered();
+            self.disk.observe(self.store.upsert_participants(participants))?
+        };
         let mut changes = Vec::new();
         for (participant, outcome) in participants.iter().zip(&outcomes) {
             if let WriteOutcome::Written { seq } = outcome {
@@ -370,7 +380,10 @@ impl Engine {
     /// Stores a job coach; returns once the pool has them.
     pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, EngineError> {
         self.disk.before_write()?;
-        let outcome = self.disk.observe(self.store.upsert_coach(&coach))?;
+        let outcome = {
+            let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = 1).entered();
+            self.disk.observe(self.store.upsert_coach(&coach))?
+        };
         if let WriteOutcome::Written { seq } = outcome {
             let key = ChangeKey::Coach(coach.id.clone());
             self.pool_follows(Applied { seq, key, record: Some(Record::Coach(coach)) });
@@ -395,7 +408,10 @@ impl Engine {
     /// Stores offers in one transaction; the index follows within a commit interval.
     pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, EngineError> {
         self.disk.before_write()?;
-        let outcomes = self.disk.observe(self.store.upsert_offers(offers))?;
+        let outcomes = {
+            let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = offers.len()).entered();
+            self.disk.observe(self.store.upsert_offers(offers))?
+        };
         let changes = offers
             .iter()
             .zip(&outcomes)
@@ -428,7 +444,11 @@ impl Engine {
 
     /// Searches offers and reads the hits from the store.
     pub fn search_offers(&self, query: &SearchQuery) -> Result<FoundOffers, EngineError> {
-        let SearchPage { total, hits, next } = self.index.search(query)?;
+        let SearchPage { total, hits, next } = {
+            let _query = tracing::trace_span!(target: TRACE_TARGET, "index_query", limit = query.limit).entered();
+            self.index.search(query)?
+        };
+        tracing::Span::current().record("results", hits.len());
         let mut offers = Vec::with_capacity(hits.len());
         for hit in hits {
             if let Some(offer) = self.store.offer(&hit.key)? {
@@ -447,7 +467,15 @@ impl Engine {
         today: Date,
         cancel: &AtomicBool,
     ) -> Result<Shortlist, EngineError> {
-        Ok(self.pool().shortlist_until(&self.policy, &ShortlistRequest { offer, k, today }, cancel)?)
+        let scan = tracing::trace_span!(target: TRACE_TARGET, "scan", k, pool = tracing::field::Empty).entered();
+        let shortlist = self.pool().shortlist_until(&self.policy, &ShortlistRequest { offer, k, today }, cancel)?;
+        scan.record("pool", shortlist.pool_size);
+        drop(scan);
+        let request = tracing::Span::current();
+        request.record("k", k);
+        request.record("pool", shortlist.pool_size);
+        request.record("results", shortlist.candidates.len());
+        Ok(shortlist)
     }
 
     /// One participant explained against one offer (not audited; see `ranking.rs`).
@@ -477,6 +505,7 @@ impl Engine {
             let mut query = SearchQuery::text(text, today);
             query.stage = Some(participant.stage);
             query.limit = wanted;
+            let _query = tracing::trace_span!(target: TRACE_TARGET, "index_query", limit = query.limit).entered();
             self.index.search(&query)?.hits.into_iter().map(|hit| hit.key).collect()
         };
         let pool = self.pool();

@@ -15,7 +15,8 @@ mod request;
 
 pub use disk::{DiskGuard, RESERVE_FILE};
 pub use engine::{
-    ESCO_IMPORT_FILE, Engine, EngineOptions, FoundOffers, Gauges, INDEX_DIR, Recommendation, load_vocabulary,
+    ESCO_IMPORT_FILE, Engine, EngineOptions, FoundOffers, Gauges, INDEX_DIR, Recommendation, TRACE_TARGET,
+    load_vocabulary,
 };
 pub use error::EngineError;
 pub use exposure::{EXPOSURE_DEPTHS, ExposureReport, FLAG_BELOW, GroupExposure};
