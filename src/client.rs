@@ -139,6 +139,14 @@ pub async fn shortlist(client: &Client, offer: &str, k: u32, as_of: String, json
         "shortlist for {}/{} (policy {}, audit request {})",
         key.source, key.external_id, reply.policy_version, reply.request_id
     );
+    // The offer's occupation with its KZiS name (read with the same key; a caller whose role
+    // may not read offers just does not see this line).
+    if let Ok(offer) = OfferServiceClient::new(client.channel.clone()).get_offer(client.request(key.clone())).await {
+        let offer = offer.into_inner();
+        let name = pomost_taxonomy::kzis().name(&offer.occupation_code).unwrap_or("not in KZiS 2023");
+        let suggested = if offer.occupation_suggested { ", suggested by Pomost" } else { "" };
+        println!("offer: {} — occupation {} {name}{suggested}", offer.title, offer.occupation_code);
+    }
     println!("{:>3}  {:<22} {:>6}  {:<18} factors (value × weight)", "#", "participant", "score", "coach");
     for (rank, candidate) in reply.candidates.iter().enumerate() {
         let coach = if !candidate.suggested_coach_id.is_empty() {

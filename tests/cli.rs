@@ -107,6 +107,10 @@ fn the_readme_commands_work_against_the_demo() {
     assert!(output.status.success(), "{}", text(&output));
     let listing = String::from_utf8_lossy(&output.stdout);
     assert!(listing.contains("shortlist for demo/zielony-zakatek"), "{listing}");
+    assert!(
+        listing.contains("occupation 921401 Pomocniczy robotnik konserwacji terenów zieleni"),
+        "the offer's occupation with its KZiS name: {listing}"
+    );
     assert!(listing.contains("excluded, commute_too_far:"), "{listing}");
     assert!(listing.lines().filter(|line| line.contains("skills ")).count() == 20, "{listing}");
 
