@@ -43,6 +43,7 @@ pub const ROLE_TABLE: &[(&str, &[Role])] = {
         ("/pomost.v1.ParticipantService/GetParticipant", READ_PEOPLE),
         ("/pomost.v1.ParticipantService/DeleteParticipant", WRITE_PEOPLE),
         ("/pomost.v1.ParticipantService/UpsertJobCoach", WRITE_PEOPLE),
+        ("/pomost.v1.ParticipantService/UpsertJobCoaches", WRITE_PEOPLE),
         ("/pomost.v1.ParticipantService/GetJobCoach", READ_PEOPLE),
         ("/pomost.v1.ParticipantService/DeleteJobCoach", WRITE_PEOPLE),
         ("/pomost.v1.MatchingService/Shortlist", MATCH),

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pomost_domain::{Offer, Participant};
+use pomost_domain::{JobCoach, Offer, Participant};
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 
@@ -485,9 +485,9 @@ pub async fn import_participants(client: &Client, path: &Path) -> Result<(), Cli
         written += reply.written as usize;
         unchanged += reply.unchanged as usize;
         for item in reply.items {
-            if !item.error_field.is_empty() || !item.error_reason.is_empty() {
+            if let Some(error) = item.error {
                 let line = chunk.get(item.index as usize).map_or(0, |(line, _)| *line);
-                rejected.push(Rejected { line, reason: format!("{}: {}", item.error_field, item.error_reason) });
+                rejected.push(Rejected { line, reason: format!("{}: {}", error.field, error.reason) });
             }
         }
         bar.inc(chunk.len() as u64);
@@ -600,4 +600,95 @@ pub async fn extract_skills(client: &Client, file: &Path) -> Result<(), CliError
     }
     println!("{} skills; vocabulary {}", reply.skills.len(), reply.vocabulary_version);
     Ok(())
+}
+
+/// Columns of the job coaches CSV, in order. Lists are `;`-separated; an area is TERYT
+/// units (`area_teryt`), or a centre and a radius, or both.
+pub const COACH_CSV_COLUMNS: &[&str] = &[
+    "id",
+    "unit",
+    "unit_id",
+    "area_teryt",
+    "centre_lat",
+    "centre_lon",
+    "radius_km",
+    "specialisations",
+    "accommodations_supported",
+    "weekly_capacity_hours",
+    "committed_hours",
+];
+
+/// One CSV row as a job coach, through the domain's own JSON shape.
+fn coach_from_csv(row: &csv::StringRecord) -> Result<JobCoach, String> {
+    let field = |name: &str| {
+        row.get(COACH_CSV_COLUMNS.iter().position(|column| column == &name).unwrap_or(usize::MAX)).unwrap_or("").trim()
+    };
+    let centre = match (field("centre_lat"), field("centre_lon")) {
+        ("", "") => serde_json::Value::Null,
+        (lat, lon) => {
+            serde_json::json!({ "lat": csv_number("centre_lat", lat)?, "lon": csv_number("centre_lon", lon)? })
+        }
+    };
+    let or_zero = |name: &str| if field(name).is_empty() { "0" } else { field(name) };
+    let value = serde_json::json!({
+        "id": field("id"),
+        "unit": field("unit"),
+        "unit_id": field("unit_id"),
+        "area": { "teryt": csv_list(field("area_teryt")), "centre": centre, "radius_km": csv_number("radius_km", or_zero("radius_km"))? },
+        "specialisations": csv_list(field("specialisations")),
+        "accommodations_supported": csv_list(field("accommodations_supported")),
+        "weekly_capacity_hours": csv_number("weekly_capacity_hours", field("weekly_capacity_hours"))?,
+        "committed_hours": csv_number("committed_hours", or_zero("committed_hours"))?,
+    });
+    let coach: JobCoach = serde_json::from_value(value).map_err(|error| error.to_string())?;
+    coach.validated().map_err(|error| error.to_string())
+}
+
+/// `pomost coaches import FILE`: CSV (`.csv`, columns [`COACH_CSV_COLUMNS`]) or NDJSON, in
+/// bulk streams of 5,000.
+pub async fn import_coaches(client: &Client, path: &Path) -> Result<(), CliError> {
+    let text = read_file(path)?;
+    let is_csv = path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
+    let (records, mut rejected): (Vec<(usize, JobCoach)>, Vec<Rejected>) = if is_csv {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+        let headers = reader.headers().map_err(|error| CliError::failed(format!("CSV header: {error}")))?.clone();
+        if headers.iter().map(str::trim).collect::<Vec<_>>() != COACH_CSV_COLUMNS {
+            return Err(CliError::failed(format!("CSV header must be: {}", COACH_CSV_COLUMNS.join(","))));
+        }
+        let (mut good, mut bad) = (Vec::new(), Vec::new());
+        for (index, row) in reader.records().enumerate() {
+            match row.map_err(|error| error.to_string()).and_then(|row| coach_from_csv(&row)) {
+                Ok(coach) => good.push((index + 2, coach)),
+                Err(reason) => bad.push(Rejected { line: index + 2, reason }),
+            }
+        }
+        (good, bad)
+    } else {
+        let (records, mut bad) = read_json_records::<JobCoach>(&text);
+        let mut good = Vec::new();
+        for (line, coach) in records {
+            match coach.validated() {
+                Ok(coach) => good.push((line, coach)),
+                Err(error) => bad.push(Rejected { line, reason: error.to_string() }),
+            }
+        }
+        (good, bad)
+    };
+    let total = records.len() + rejected.len();
+    let (mut written, mut unchanged) = (0, 0);
+    let mut service = ParticipantServiceClient::new(client.channel.clone()).max_encoding_message_size(256 << 20);
+    for chunk in records.chunks(5_000) {
+        let items: Vec<crate::proto::JobCoach> = chunk.iter().map(|(_, coach)| convert::coach_to_wire(coach)).collect();
+        let reply = service.upsert_job_coaches(client.request(tokio_stream::iter(items))).await?.into_inner();
+        written += reply.written as usize;
+        unchanged += reply.unchanged as usize;
+        for item in reply.items {
+            if let Some(error) = item.error {
+                let line = chunk.get(item.index as usize).map_or(0, |(line, _)| *line);
+                rejected.push(Rejected { line, reason: format!("{}: {}", error.field, error.reason) });
+            }
+        }
+    }
+    rejected.sort_by_key(|row| row.line);
+    report(&format!("job coaches from {}", path.display()), total, written, unchanged, &rejected)
 }

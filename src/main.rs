@@ -96,6 +96,11 @@ enum Command {
         #[command(subcommand)]
         command: ParticipantsCommand,
     },
+    /// Job coaches.
+    Coaches {
+        #[command(subcommand)]
+        command: CoachesCommand,
+    },
     /// KZiS 2023 occupations.
     Occupations {
         #[command(subcommand)]
@@ -159,6 +164,16 @@ enum Command {
     },
     /// Build a synthetic pool and print a shortlist with its explanation.
     Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum CoachesCommand {
+    /// Register job coaches in bulk from CSV (`.csv`) or NDJSON (exit 3 when rows are
+    /// rejected, each named with its line).
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -369,6 +384,9 @@ fn run_client(connection: &Connection, command: Command) -> Result<(), CliError>
                 client::import_participants(&client, &file).await
             }
             Command::Audit { what: Some(AuditCommand::Size), .. } => client::audit_size(&client).await,
+            Command::Coaches { command: CoachesCommand::Import { file } } => {
+                client::import_coaches(&client, &file).await
+            }
             Command::Occupations { command: OccupationsCommand::Suggest { text, k } } => {
                 client::suggest_occupations(&client, text, k).await
             }

@@ -179,6 +179,12 @@ fn the_readme_commands_work_against_the_demo() {
         text(&output)
     );
 
+    let coaches = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/coaches.csv");
+    let output = server.run(&["coaches", "import", coaches]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(text(&output).contains("3 rows, 2 written, 0 unchanged or stale, 1 rejected"), "{}", text(&output));
+    assert!(text(&output).contains("line 3: "), "{}", text(&output));
+
     let output = server.run(&["audit", "size"]);
     assert!(output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("bytes per entry"), "{}", text(&output));

@@ -3,13 +3,13 @@ use pomost_index::SearchQuery;
 use pomost_store::WriteOutcome;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::support::{Shared, Upload, as_of, blocking, invalid, written};
+use super::support::{Shared, Upload, as_of, blocking, bulk_items, invalid, written};
 use crate::convert;
 use crate::error::ServiceError;
 use crate::proto::offer_service_server::OfferService;
 use crate::proto::{
-    DeleteResult, ItemError, Offer, OfferHit, OfferKey, SearchOffersRequest, SearchOffersResponse, UpsertOfferRequest,
-    UpsertOffersItem, UpsertOffersResponse, WriteResult,
+    DeleteResult, Offer, OfferHit, OfferKey, SearchOffersRequest, SearchOffersResponse, UpsertOfferRequest,
+    UpsertOffersResponse, WriteResult,
 };
 use pomost_taxonomy::OfferSuggestions;
 
@@ -98,18 +98,13 @@ impl OfferService for OfferApi {
         let mut rejected_items = upload.rejected;
         rejected_items.extend(late);
         let rejected = rejected_items.len() as u32;
-        let mut items: Vec<UpsertOffersItem> = rejected_items
-            .into_iter()
-            .map(|(index, error)| UpsertOffersItem {
-                index,
-                result: None,
-                error: Some(ItemError { field: error.field, reason: error.reason }),
-            })
-            .collect();
-        items.extend(prepared.into_iter().zip(outcomes).map(|((index, text, suggestions), outcome)| {
-            UpsertOffersItem { index, result: Some(offer_write_result(outcome, suggestions, &text)), error: None }
-        }));
-        items.sort_by_key(|item| item.index);
+        let items = bulk_items(
+            rejected_items,
+            prepared
+                .into_iter()
+                .zip(outcomes)
+                .map(|((index, text, suggestions), outcome)| (index, offer_write_result(outcome, suggestions, &text))),
+        );
         Ok(Response::new(UpsertOffersResponse {
             unchanged_or_stale: upload.count - written - rejected,
             written,

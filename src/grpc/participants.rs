@@ -2,11 +2,11 @@ use pomost_domain::{CoachId, ParticipantId};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::offers::write_result;
-use super::support::{Shared, Upload, blocking, invalid, written};
+use super::support::{Shared, Upload, blocking, bulk_items, invalid, written};
 use crate::convert;
 use crate::proto::participant_service_server::ParticipantService;
 use crate::proto::{
-    DeleteResult, JobCoach, JobCoachRef, Participant, ParticipantRef, UpsertParticipantsItem,
+    DeleteResult, JobCoach, JobCoachRef, Participant, ParticipantRef, UpsertJobCoachesResponse,
     UpsertParticipantsResponse, WriteResult,
 };
 
@@ -64,23 +64,10 @@ impl ParticipantService for ParticipantApi {
         .await?;
         let written = written(&outcomes);
         let rejected = upload.rejected.len() as u32;
-        let mut items: Vec<UpsertParticipantsItem> = upload
-            .rejected
-            .into_iter()
-            .map(|(index, error)| UpsertParticipantsItem {
-                index,
-                result: None,
-                error_field: error.field,
-                error_reason: error.reason,
-            })
-            .collect();
-        items.extend(positions.into_iter().zip(outcomes).map(|(index, outcome)| UpsertParticipantsItem {
-            index,
-            result: Some(write_result(outcome)),
-            error_field: String::new(),
-            error_reason: String::new(),
-        }));
-        items.sort_by_key(|item| item.index);
+        let items = bulk_items(
+            upload.rejected,
+            positions.into_iter().zip(outcomes).map(|(index, outcome)| (index, write_result(outcome))),
+        );
         Ok(Response::new(UpsertParticipantsResponse {
             unchanged: upload.count - written - rejected,
             written,
@@ -107,6 +94,29 @@ impl ParticipantService for ParticipantApi {
         let engine = self.0.engine()?;
         let outcome = blocking(move || engine.upsert_coach(coach)).await?;
         Ok(Response::new(write_result(outcome)))
+    }
+
+    async fn upsert_job_coaches(
+        &self,
+        request: Request<Streaming<JobCoach>>,
+    ) -> Result<Response<UpsertJobCoachesResponse>, Status> {
+        let upload =
+            Upload::read(request.into_inner(), self.0.limits.max_batch, "UpsertJobCoaches", convert::coach).await?;
+        let (positions, good): (Vec<u32>, Vec<_>) = upload.accepted.into_iter().unzip();
+        let engine = self.0.engine()?;
+        let outcomes = blocking(move || engine.upsert_coaches(&good)).await?;
+        let written = written(&outcomes);
+        let rejected = upload.rejected.len() as u32;
+        let items = bulk_items(
+            upload.rejected,
+            positions.into_iter().zip(outcomes).map(|(index, outcome)| (index, write_result(outcome))),
+        );
+        Ok(Response::new(UpsertJobCoachesResponse {
+            unchanged: upload.count - written - rejected,
+            written,
+            rejected,
+            items,
+        }))
     }
 
     async fn get_job_coach(&self, request: Request<JobCoachRef>) -> Result<Response<JobCoach>, Status> {

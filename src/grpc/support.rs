@@ -71,6 +71,27 @@ pub(crate) async fn blocking_cancellable<T: Send + 'static>(
     blocking(move || work(&flag)).await
 }
 
+/// The per-item results of a bulk stream, in stream order: the rejected items with their
+/// reason and the written ones with their result (one shape for offers, participants and
+/// job coaches).
+pub(crate) fn bulk_items(
+    rejected: Vec<(u32, pomost_domain::ValidationError)>,
+    results: impl IntoIterator<Item = (u32, crate::proto::WriteResult)>,
+) -> Vec<crate::proto::BulkItem> {
+    use crate::proto::{BulkItem, ItemError};
+    let mut items: Vec<BulkItem> = rejected
+        .into_iter()
+        .map(|(index, error)| BulkItem {
+            index,
+            result: None,
+            error: Some(ItemError { field: error.field, reason: error.reason }),
+        })
+        .collect();
+    items.extend(results.into_iter().map(|(index, result)| BulkItem { index, result: Some(result), error: None }));
+    items.sort_by_key(|item| item.index);
+    items
+}
+
 /// A client-streamed upload, read and converted item by item.
 pub(crate) struct Upload<T> {
     /// Items that converted, with their position in the stream.

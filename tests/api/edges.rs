@@ -226,12 +226,17 @@ async fn deadlines_answer_deadline_exceeded_and_a_late_write_is_not_applied() {
     let mut client = server.offers();
     let (mut applied, mut refused, mut client_gave_up) = (0, 0, 0);
     let mut refused_keys = Vec::new();
-    for attempt in 0..60 {
+    // At least 60 attempts, and on until some deadline was hit (a fast machine acknowledges
+    // most writes within 1–4 ms; half a millisecond then still expires on the server).
+    for attempt in 0..600 {
+        if attempt >= 60 && refused > 0 {
+            break;
+        }
         let mut offer = regional_offer();
         offer.key.as_mut().unwrap().external_id = format!("deadline-{attempt}");
         let key = offer.key.clone().unwrap();
         let mut request = tonic::Request::new(UpsertOfferRequest { offer: Some(offer) });
-        request.set_timeout(Duration::from_millis([1, 2, 4][attempt % 3]));
+        request.set_timeout(Duration::from_micros([1_000, 2_000, 4_000, 500][attempt % 4]));
         match client.upsert_offer(request).await {
             Ok(_) => {
                 applied += 1;
@@ -254,7 +259,7 @@ async fn deadlines_answer_deadline_exceeded_and_a_late_write_is_not_applied() {
         let status = client.get_offer(key.clone()).await.unwrap_err();
         assert_eq!(status.code(), Code::NotFound, "{key:?} was answered DEADLINE_EXCEEDED yet stored");
     }
-    eprintln!("1–4 ms deadlines: {applied} applied, {refused} refused, {client_gave_up} given up by the client");
+    eprintln!("0.5–4 ms deadlines: {applied} applied, {refused} refused, {client_gave_up} given up by the client");
     assert!(refused > 0, "no deadline was ever hit");
     server.stop().await;
 
@@ -442,6 +447,7 @@ fn documented(method: &str) -> &'static [Role] {
         | "/pomost.v1.ParticipantService/UpsertParticipants"
         | "/pomost.v1.ParticipantService/DeleteParticipant"
         | "/pomost.v1.ParticipantService/UpsertJobCoach"
+        | "/pomost.v1.ParticipantService/UpsertJobCoaches"
         | "/pomost.v1.ParticipantService/DeleteJobCoach" => &[Unit, Admin],
         "/pomost.v1.MatchingService/GetScoringPolicy" => &[Partner, Unit, LabourOffice, Admin],
         "/pomost.v1.MatchingService/Shortlist"

@@ -173,6 +173,27 @@ async fn bulk_upload_reports_each_item_and_keeps_the_good_ones() {
 }
 
 #[tokio::test]
+async fn bulk_registration_of_coaches_reports_each_and_the_pool_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(settings(dir.path())).await;
+    let synth = pomost_synth::Synth::new(5, fixtures::today());
+    let coaches: Vec<pomost_domain::JobCoach> = (0..6).map(|index| synth.coach(index)).collect();
+    let mut items: Vec<pomost::proto::JobCoach> = coaches.iter().map(convert::coach_to_wire).collect();
+    items[2].weekly_capacity_hours = 90.0;
+    items.push(items[0].clone());
+    let reply = server.participants().upsert_job_coaches(tokio_stream::iter(items)).await.unwrap().into_inner();
+    assert_eq!((reply.written, reply.unchanged, reply.rejected), (5, 1, 1));
+    assert_eq!(reply.items.len(), 7);
+    let error = reply.items[2].error.as_ref().unwrap();
+    assert!(error.field.starts_with("coach.weekly_capacity_hours"), "{error:?}");
+    assert_eq!(reply.items[6].result.as_ref().unwrap().outcome(), WriteOutcome::Unchanged);
+    let stored =
+        server.participants().get_job_coach(JobCoachRef { id: coaches[5].id.to_string() }).await.unwrap().into_inner();
+    assert_eq!(convert::coach(stored).unwrap(), coaches[5]);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn bulk_registration_reports_each_participant() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(settings(dir.path())).await;
@@ -183,10 +204,8 @@ async fn bulk_registration_reports_each_participant() {
     let reply = server.participants().upsert_participants(tokio_stream::iter(items)).await.unwrap().into_inner();
     assert_eq!((reply.written, reply.unchanged, reply.rejected), (5, 1, 1));
     assert_eq!(reply.items.len(), 7);
-    assert_eq!(
-        (reply.items[3].error_field.as_str(), reply.items[3].error_reason.as_str()),
-        ("participant.max_commute_km", "500 is over 300")
-    );
+    let error = reply.items[3].error.as_ref().unwrap();
+    assert_eq!((error.field.as_str(), error.reason.as_str()), ("participant.max_commute_km", "500 is over 300"));
     assert_eq!(reply.items[6].result.as_ref().unwrap().outcome(), WriteOutcome::Unchanged);
     let stored = server.participants().get_participant(ParticipantRef { id: people[5].id.to_string() }).await.unwrap();
     assert_eq!(convert::participant(stored.into_inner()).unwrap(), people[5]);

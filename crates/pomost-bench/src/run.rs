@@ -247,9 +247,19 @@ pub(crate) async fn load(
 ) -> Result<(), String> {
     let synth = Synth::new(options.seed, today);
     let mut participants = ParticipantServiceClient::new(channel.clone());
-    for coach in synth.coaches(options.coaches) {
-        participants.upsert_job_coach(convert::coach_to_wire(&coach)).await.map_err(|status| status.to_string())?;
+    let coaches: Vec<_> = synth.coaches(options.coaches).map(|coach| convert::coach_to_wire(&coach)).collect();
+    let started = std::time::Instant::now();
+    for chunk in coaches.chunks(5_000) {
+        let reply = participants
+            .upsert_job_coaches(tokio_stream::iter(chunk.to_vec()))
+            .await
+            .map_err(|status| status.to_string())?
+            .into_inner();
+        if reply.rejected > 0 {
+            return Err(format!("{} synthetic coaches rejected", reply.rejected));
+        }
     }
+    eprintln!("loaded {} job coaches in {:.3} s (bulk stream)", coaches.len(), started.elapsed().as_secs_f64());
     let total = options.participants + extra_people.len();
     let progress = bar(total, "participants");
     let mut bulk = ParticipantServiceClient::new(channel.clone()).max_encoding_message_size(256 << 20);

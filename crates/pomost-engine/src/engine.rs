@@ -391,6 +391,28 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// Stores many job coaches in one transaction; returns once the pool has them.
+    pub fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, EngineError> {
+        self.disk.before_write()?;
+        let outcomes = {
+            let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = coaches.len()).entered();
+            self.disk.observe(self.store.upsert_coaches(coaches))?
+        };
+        let mut changes = Vec::new();
+        for (coach, outcome) in coaches.iter().zip(&outcomes) {
+            if let WriteOutcome::Written { seq } = outcome {
+                let key = ChangeKey::Coach(coach.id.clone());
+                changes.push(Applied { seq: *seq, key, record: Some(Record::Coach(coach.clone())) });
+            }
+        }
+        let last = changes.last().map(|change| change.seq);
+        self.followed(changes);
+        if let Some(last) = last {
+            self.pool_sees(last);
+        }
+        Ok(outcomes)
+    }
+
     /// A stored job coach.
     pub fn coach(&self, id: &CoachId) -> Result<JobCoach, EngineError> {
         self.store.coach(id)?.ok_or_else(|| EngineError::NotFound(format!("job coach {id} is not registered")))

@@ -78,6 +78,8 @@ pub trait Store: Send + Sync {
 
     /// Inserts or replaces a job coach (validated first).
     fn upsert_coach(&self, coach: &JobCoach) -> Result<WriteOutcome, StoreError>;
+    /// Inserts or replaces many job coaches in one transaction (all validated first).
+    fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, StoreError>;
     /// A job coach by id.
     fn coach(&self, id: &CoachId) -> Result<Option<JobCoach>, StoreError>;
     /// Deletes a job coach. `None` if unknown.

@@ -449,6 +449,22 @@ impl Store for SqliteStore {
         })
     }
 
+    fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, StoreError> {
+        let encoded = coaches
+            .iter()
+            .map(|coach| {
+                let coach = coach.clone().validated()?;
+                Ok((encode(&coach)?, coach.id))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.write(|transaction| {
+            encoded
+                .iter()
+                .map(|(data, id)| upsert_by_id(transaction, "coaches", id.as_str(), data, ChangeKey::Coach(id.clone())))
+                .collect()
+        })
+    }
+
     fn coach(&self, id: &CoachId) -> Result<Option<JobCoach>, StoreError> {
         get_by_id(&self.reader(), "coaches", id.as_str())
     }
