@@ -134,6 +134,9 @@ pub struct Limits {
     pub max_batch: usize,
     /// Request deadline, ms.
     pub request_timeout_ms: u64,
+    /// Rankings and searches waiting for a worker before more are refused with
+    /// RESOURCE_EXHAUSTED.
+    pub ranking_queue: usize,
 }
 
 /// Store options.

@@ -202,8 +202,15 @@ pub async fn run(
         .build_v1alpha()
         .map_err(|error| format!("reflection: {error}"))?;
     let cell: Arc<OnceLock<Arc<Engine>>> = Arc::new(OnceLock::new());
-    let shared =
-        Shared { engine: cell.clone(), limits: settings.limits, retention_days: settings.audit.retention_days };
+    let shared = Shared {
+        engine: cell.clone(),
+        limits: settings.limits,
+        retention_days: settings.audit.retention_days,
+        ranking: Arc::new(crate::grpc::RankingPool::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            settings.limits.ranking_queue,
+        )),
+    };
     let max = settings.limits.max_message_bytes;
     let metrics = start_metrics(&settings, cell.clone()).await?;
 

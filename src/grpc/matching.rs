@@ -2,7 +2,7 @@ use pomost_domain::{ParticipantId, ValidationError};
 use pomost_engine::{OfferRef, Requester};
 use tonic::{Request, Response, Status};
 
-use super::support::{Shared, as_of, blocking, blocking_cancellable, caller, invalid, request_id};
+use super::support::{Shared, as_of, caller, invalid, request_id};
 use crate::convert;
 use crate::proto::matching_service_server::MatchingService;
 use crate::proto::{
@@ -47,7 +47,7 @@ impl MatchingService for MatchingApi {
         let engine = self.0.engine()?;
         let request_id = who.request_id.clone();
         let (offer_key, shortlist) =
-            blocking_cancellable(move |cancel| engine.shortlist(&who, offer, k, day, cancel)).await?;
+            self.0.ranked_cancellable(move |cancel| engine.shortlist(&who, offer, k, day, cancel)).await?;
         tracing::info!(offer = %offer_key, returned = shortlist.candidates.len(), %request_id, "shortlist");
         Ok(Response::new(ShortlistResponse {
             request_id,
@@ -84,7 +84,7 @@ impl MatchingService for MatchingApi {
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
         let request_id = who.request_id.clone();
-        let recommendations = blocking(move || engine.recommend(&who, &id, k, &text, day)).await?;
+        let recommendations = self.0.ranked(move || engine.recommend(&who, &id, k, &text, day)).await?;
         Ok(Response::new(RecommendOffersResponse {
             request_id,
             policy_version: self.0.engine()?.policy().version.clone(),
@@ -115,7 +115,7 @@ impl MatchingService for MatchingApi {
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
         let request_id = who.request_id.clone();
-        let explanation = blocking(move || engine.explain(&who, &id, offer, day)).await?;
+        let explanation = self.0.ranked(move || engine.explain(&who, &id, offer, day)).await?;
         Ok(Response::new(ExplainMatchResponse {
             request_id,
             policy_version: explanation.policy_version,

@@ -5,6 +5,7 @@ mod audit;
 mod matching;
 mod offers;
 mod participants;
+mod queue;
 mod support;
 mod vocabulary;
 
@@ -12,5 +13,6 @@ pub use audit::AuditApi;
 pub use matching::MatchingApi;
 pub use offers::OfferApi;
 pub use participants::ParticipantApi;
+pub use queue::RankingPool;
 pub use support::{Shared, today};
 pub use vocabulary::VocabularyApi;

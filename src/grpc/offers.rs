@@ -173,7 +173,7 @@ impl OfferService for OfferApi {
             })?);
         }
         let engine = self.0.engine()?;
-        let (total, offers, next) = blocking(move || engine.search_offers(&query)).await?;
+        let (total, offers, next) = self.0.ranked(move || engine.search_offers(&query)).await?;
         Ok(Response::new(SearchOffersResponse {
             next_cursor: next.map(|cursor| cursor.encode()).unwrap_or_default(),
             total,

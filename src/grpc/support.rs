@@ -22,6 +22,8 @@ pub struct Shared {
     pub limits: Limits,
     /// Audit retention in days (reported by GetAuditStats).
     pub retention_days: u32,
+    /// Where rankings and searches run, in order, with a bounded queue.
+    pub ranking: Arc<super::queue::RankingPool>,
 }
 
 impl Shared {
@@ -61,14 +63,24 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// [`blocking`] for work that can stop early: it receives a flag that is set once nobody
-/// waits for its answer any more.
-pub(crate) async fn blocking_cancellable<T: Send + 'static>(
-    work: impl FnOnce(&AtomicBool) -> Result<T, ServiceError> + Send + 'static,
-) -> Result<T, Status> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let _cancel_on_drop = CancelOnDrop(flag.clone());
-    blocking(move || work(&flag)).await
+impl Shared {
+    /// Runs a ranking or search on the ranking pool (bounded, first in first out).
+    pub(crate) async fn ranked<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+    ) -> Result<T, Status> {
+        self.ranking.run(work).await
+    }
+
+    /// [`Shared::ranked`] for work that can stop early once nobody waits for it.
+    pub(crate) async fn ranked_cancellable<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&AtomicBool) -> Result<T, ServiceError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let flag = Arc::new(AtomicBool::new(false));
+        let _cancel_on_drop = CancelOnDrop(flag.clone());
+        self.ranking.run(move || work(&flag)).await
+    }
 }
 
 /// The per-item results of a bulk stream, in stream order: the rejected items with their
@@ -176,20 +188,30 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
 
-    use super::blocking_cancellable;
+    use super::Shared;
 
     #[tokio::test]
-    async fn dropping_the_request_stops_the_blocking_work() {
+    async fn dropping_the_request_stops_the_ranking_work() {
+        let shared = Shared {
+            engine: Arc::new(std::sync::OnceLock::new()),
+            limits: crate::config::Settings::load(&[], &crate::config::Overrides::default()).unwrap().limits,
+            retention_days: 0,
+            ranking: Arc::new(super::super::queue::RankingPool::new(1, 4)),
+        };
         let stopped = Arc::new(AtomicBool::new(false));
         let seen = stopped.clone();
-        let request = tokio::spawn(blocking_cancellable(move |cancel| {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while !cancel.load(Ordering::Relaxed) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            seen.store(cancel.load(Ordering::Relaxed), Ordering::Relaxed);
-            Ok(())
-        }));
+        let request = tokio::spawn(async move {
+            shared
+                .ranked_cancellable(move |cancel| {
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    while !cancel.load(Ordering::Relaxed) && Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    seen.store(cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+                    Ok(())
+                })
+                .await
+        });
         tokio::time::sleep(Duration::from_millis(50)).await;
         request.abort();
         let deadline = Instant::now() + Duration::from_secs(5);
