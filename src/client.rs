@@ -294,15 +294,8 @@ fn read_file(path: &Path) -> Result<String, CliError> {
 
 /// `pomost offers push FILE`: JSON array or NDJSON of offers, sent through UpsertOffers.
 pub async fn push_offers(client: &Client, path: &Path) -> Result<(), CliError> {
-    let (records, mut rejected) = read_json_records::<Offer>(&read_file(path)?);
-    let total = records.len() + rejected.len();
-    let mut valid = Vec::new();
-    for (line, offer) in records {
-        match offer.validated() {
-            Ok(offer) => valid.push((line, offer)),
-            Err(error) => rejected.push(Rejected { line, reason: error.to_string() }),
-        }
-    }
+    let (valid, mut rejected) = validated_rows(read_json_records::<Offer>(&read_file(path)?), Offer::validated);
+    let total = valid.len() + rejected.len();
     let bar = progress(valid.len());
     let (mut written, mut unchanged) = (0, 0);
     let mut service = OfferServiceClient::new(client.channel.clone());
@@ -312,12 +305,7 @@ pub async fn push_offers(client: &Client, path: &Path) -> Result<(), CliError> {
         let reply = service.upsert_offers(client.request(tokio_stream::iter(items))).await?.into_inner();
         written += reply.written as usize;
         unchanged += reply.unchanged_or_stale as usize;
-        for item in reply.items {
-            if let Some(error) = item.error {
-                let line = chunk.get(item.index as usize).map_or(0, |(line, _)| *line);
-                rejected.push(Rejected { line, reason: format!("{}: {}", error.field, error.reason) });
-            }
-        }
+        note_rejected(reply.items, chunk, &mut rejected);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -432,28 +420,60 @@ fn participant_from_csv(row: &csv::StringRecord) -> Result<Participant, String> 
 /// Rows that parsed (with their line) and rows that did not.
 type ReadRows<T> = (Vec<(usize, T)>, Vec<Rejected>);
 
-fn read_participants_csv(text: &str) -> Result<ReadRows<Participant>, CliError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|error| CliError::failed(format!("CSV header: {error}")))?.clone();
-    let header: Vec<&str> = headers.iter().map(str::trim).collect();
-    let with_occupations: Vec<&str> = CSV_COLUMNS.iter().chain(CSV_OCCUPATION_COLUMNS).copied().collect();
-    if header != CSV_COLUMNS && header != with_occupations {
-        return Err(CliError::failed(format!(
-            "CSV header must be: {} (optionally followed by ,{})",
-            CSV_COLUMNS.join(","),
-            CSV_OCCUPATION_COLUMNS.join(",")
-        )));
+/// The rows that pass their own validation; the others join the rejected ones.
+fn validated_rows<T>(
+    (rows, mut rejected): ReadRows<T>,
+    validate: impl Fn(T) -> Result<T, pomost_domain::ValidationError>,
+) -> ReadRows<T> {
+    let mut valid = Vec::with_capacity(rows.len());
+    for (line, row) in rows {
+        match validate(row) {
+            Ok(row) => valid.push((line, row)),
+            Err(error) => rejected.push(Rejected { line, reason: error.to_string() }),
+        }
     }
-    let mut good = Vec::new();
-    let mut rejected = Vec::new();
+    (valid, rejected)
+}
+
+/// The rows of a CSV whose header is one of `headers` (else `usage` says what it must be),
+/// each turned into a record by `parse`.
+fn read_csv_rows<T>(
+    text: &str,
+    headers: &[&[&str]],
+    usage: &str,
+    parse: impl Fn(&csv::StringRecord) -> Result<T, String>,
+) -> Result<ReadRows<T>, CliError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let header = reader.headers().map_err(|error| CliError::failed(format!("CSV header: {error}")))?.clone();
+    let header: Vec<&str> = header.iter().map(str::trim).collect();
+    if !headers.iter().any(|accepted| header == *accepted) {
+        return Err(CliError::failed(format!("CSV header must be: {usage}")));
+    }
+    let (mut good, mut rejected) = (Vec::new(), Vec::new());
     for (index, row) in reader.records().enumerate() {
         let line = index + 2;
-        match row.map_err(|error| error.to_string()).and_then(|row| participant_from_csv(&row)) {
-            Ok(participant) => good.push((line, participant)),
+        match row.map_err(|error| error.to_string()).and_then(|row| parse(&row)) {
+            Ok(record) => good.push((line, record)),
             Err(reason) => rejected.push(Rejected { line, reason }),
         }
     }
     Ok((good, rejected))
+}
+
+/// Adds the items a bulk stream refused to `rejected`, each by the line it came from.
+fn note_rejected<T>(items: Vec<crate::proto::BulkItem>, chunk: &[(usize, T)], rejected: &mut Vec<Rejected>) {
+    for item in items {
+        if let Some(error) = item.error {
+            let line = chunk.get(item.index as usize).map_or(0, |(line, _)| *line);
+            rejected.push(Rejected { line, reason: format!("{}: {}", error.field, error.reason) });
+        }
+    }
+}
+
+fn read_participants_csv(text: &str) -> Result<ReadRows<Participant>, CliError> {
+    let with_occupations: Vec<&str> = CSV_COLUMNS.iter().chain(CSV_OCCUPATION_COLUMNS).copied().collect();
+    let usage = format!("{} (optionally followed by ,{})", CSV_COLUMNS.join(","), CSV_OCCUPATION_COLUMNS.join(","));
+    read_csv_rows(text, &[CSV_COLUMNS, &with_occupations], &usage, participant_from_csv)
 }
 
 /// `pomost participants import FILE`: CSV (`.csv`, columns [`CSV_COLUMNS`]) or NDJSON.
@@ -463,16 +483,7 @@ pub async fn import_participants(client: &Client, path: &Path) -> Result<(), Cli
     let (records, mut rejected) = if is_csv {
         read_participants_csv(&text)?
     } else {
-        let (records, rejected) = read_json_records::<Participant>(&text);
-        let mut valid = Vec::new();
-        let mut rejected = rejected;
-        for (line, participant) in records {
-            match participant.validated() {
-                Ok(participant) => valid.push((line, participant)),
-                Err(error) => rejected.push(Rejected { line, reason: error.to_string() }),
-            }
-        }
-        (valid, rejected)
+        validated_rows(read_json_records::<Participant>(&text), Participant::validated)
     };
     let total = records.len() + rejected.len();
     let bar = progress(records.len());
@@ -484,12 +495,7 @@ pub async fn import_participants(client: &Client, path: &Path) -> Result<(), Cli
         let reply = service.upsert_participants(client.request(tokio_stream::iter(items))).await?.into_inner();
         written += reply.written as usize;
         unchanged += reply.unchanged as usize;
-        for item in reply.items {
-            if let Some(error) = item.error {
-                let line = chunk.get(item.index as usize).map_or(0, |(line, _)| *line);
-                rejected.push(Rejected { line, reason: format!("{}: {}", error.field, error.reason) });
-            }
-        }
+        note_rejected(reply.items, chunk, &mut rejected);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -649,30 +655,10 @@ fn coach_from_csv(row: &csv::StringRecord) -> Result<JobCoach, String> {
 pub async fn import_coaches(client: &Client, path: &Path) -> Result<(), CliError> {
     let text = read_file(path)?;
     let is_csv = path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
-    let (records, mut rejected): (Vec<(usize, JobCoach)>, Vec<Rejected>) = if is_csv {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-        let headers = reader.headers().map_err(|error| CliError::failed(format!("CSV header: {error}")))?.clone();
-        if headers.iter().map(str::trim).collect::<Vec<_>>() != COACH_CSV_COLUMNS {
-            return Err(CliError::failed(format!("CSV header must be: {}", COACH_CSV_COLUMNS.join(","))));
-        }
-        let (mut good, mut bad) = (Vec::new(), Vec::new());
-        for (index, row) in reader.records().enumerate() {
-            match row.map_err(|error| error.to_string()).and_then(|row| coach_from_csv(&row)) {
-                Ok(coach) => good.push((index + 2, coach)),
-                Err(reason) => bad.push(Rejected { line: index + 2, reason }),
-            }
-        }
-        (good, bad)
+    let (records, mut rejected) = if is_csv {
+        read_csv_rows(&text, &[COACH_CSV_COLUMNS], &COACH_CSV_COLUMNS.join(","), coach_from_csv)?
     } else {
-        let (records, mut bad) = read_json_records::<JobCoach>(&text);
-        let mut good = Vec::new();
-        for (line, coach) in records {
-            match coach.validated() {
-                Ok(coach) => good.push((line, coach)),
-                Err(error) => bad.push(Rejected { line, reason: error.to_string() }),
-            }
-        }
-        (good, bad)
+        validated_rows(read_json_records::<JobCoach>(&text), JobCoach::validated)
     };
     let total = records.len() + rejected.len();
     let (mut written, mut unchanged) = (0, 0);
@@ -682,12 +668,7 @@ pub async fn import_coaches(client: &Client, path: &Path) -> Result<(), CliError
         let reply = service.upsert_job_coaches(client.request(tokio_stream::iter(items))).await?.into_inner();
         written += reply.written as usize;
         unchanged += reply.unchanged as usize;
-        for item in reply.items {
-            if let Some(error) = item.error {
-                let line = chunk.get(item.index as usize).map_or(0, |(line, _)| *line);
-                rejected.push(Rejected { line, reason: format!("{}: {}", error.field, error.reason) });
-            }
-        }
+        note_rejected(reply.items, chunk, &mut rejected);
     }
     rejected.sort_by_key(|row| row.line);
     report(&format!("job coaches from {}", path.display()), total, written, unchanged, &rejected)

@@ -103,6 +103,48 @@ pub struct EngineOptions {
     pub full_check_at_start: bool,
 }
 
+/// Whether a write waits for the pool to apply it before it is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// Rankings read the pool: wait, so the next one sees the write.
+    Pool,
+    /// The index follows on its own commit interval.
+    Background,
+}
+
+/// A record the store keeps and the read models follow.
+trait Stored: Clone {
+    fn key(&self) -> ChangeKey;
+    fn record(&self) -> Record;
+}
+
+impl Stored for Participant {
+    fn key(&self) -> ChangeKey {
+        ChangeKey::Participant(self.id.clone())
+    }
+    fn record(&self) -> Record {
+        Record::Participant(self.clone())
+    }
+}
+
+impl Stored for JobCoach {
+    fn key(&self) -> ChangeKey {
+        ChangeKey::Coach(self.id.clone())
+    }
+    fn record(&self) -> Record {
+        Record::Coach(self.clone())
+    }
+}
+
+impl Stored for Offer {
+    fn key(&self) -> ChangeKey {
+        ChangeKey::Offer(self.key.clone())
+    }
+    fn record(&self) -> Record {
+        Record::Offer(self.clone())
+    }
+}
+
 /// What [`Engine::gauges`] reads.
 #[derive(Debug, Clone)]
 pub struct Gauges {
@@ -260,6 +302,38 @@ impl Engine {
         self.pool_sees(seq);
     }
 
+    /// Commits a batch of records through `write` (refused up front on a full disk, traced as
+    /// one store commit) and hands what it wrote to the read models; with
+    /// [`Follow::Pool`] returns once the pool has it (read-your-writes for rankings).
+    fn write_records<T: Stored>(
+        &self,
+        records: &[T],
+        follow: Follow,
+        write: impl FnOnce(&[T]) -> Result<Vec<WriteOutcome>, pomost_store::StoreError>,
+    ) -> Result<Vec<WriteOutcome>, EngineError> {
+        self.disk.before_write()?;
+        let outcomes = {
+            let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = records.len()).entered();
+            self.disk.observe(write(records))?
+        };
+        let changes: Vec<Applied> = records
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(record, outcome)| match outcome {
+                WriteOutcome::Written { seq } => {
+                    Some(Applied { seq: *seq, key: record.key(), record: Some(record.record()) })
+                }
+                _ => None,
+            })
+            .collect();
+        let last = changes.last().map(|change| change.seq);
+        self.followed(changes);
+        if let (Follow::Pool, Some(last)) = (follow, last) {
+            self.pool_sees(last);
+        }
+        Ok(outcomes)
+    }
+
     /// Waits until the pool has applied `seq`, so the next ranking sees the write.
     fn pool_sees(&self, seq: u64) {
         if !self.follower.wait_applied("pool", seq, POOL_WAIT) {
@@ -312,41 +386,17 @@ impl Engine {
         Ok(())
     }
 
-    /// Stores a participant; returns once the pool has it.
+    /// Stores a participant; returns once the pool has them.
     pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, EngineError> {
-        self.disk.before_write()?;
-        let outcome = {
-            let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = 1).entered();
-            self.disk.observe(self.store.upsert_participant(&participant))?
-        };
-        if let WriteOutcome::Written { seq } = outcome {
-            let key = ChangeKey::Participant(participant.id.clone());
-            self.pool_follows(Applied { seq, key, record: Some(Record::Participant(participant)) });
-        }
-        Ok(outcome)
+        let outcomes = self.write_records(std::slice::from_ref(&participant), Follow::Pool, |batch| {
+            batch.iter().map(|participant| self.store.upsert_participant(participant)).collect()
+        })?;
+        Ok(outcomes[0])
     }
 
     /// Stores participants in one transaction; returns once the pool has them.
     pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, EngineError> {
-        self.disk.before_write()?;
-        let outcomes = {
-            let _commit =
-                tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = participants.len()).entered();
-            self.disk.observe(self.store.upsert_participants(participants))?
-        };
-        let mut changes = Vec::new();
-        for (participant, outcome) in participants.iter().zip(&outcomes) {
-            if let WriteOutcome::Written { seq } = outcome {
-                let key = ChangeKey::Participant(participant.id.clone());
-                changes.push(Applied { seq: *seq, key, record: Some(Record::Participant(participant.clone())) });
-            }
-        }
-        let last = changes.last().map(|change| change.seq);
-        self.followed(changes);
-        if let Some(last) = last {
-            self.pool_sees(last);
-        }
-        Ok(outcomes)
+        self.write_records(participants, Follow::Pool, |batch| self.store.upsert_participants(batch))
     }
 
     /// Whether the store holds no change at all (a fresh data directory).
@@ -379,38 +429,15 @@ impl Engine {
 
     /// Stores a job coach; returns once the pool has them.
     pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, EngineError> {
-        self.disk.before_write()?;
-        let outcome = {
-            let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = 1).entered();
-            self.disk.observe(self.store.upsert_coach(&coach))?
-        };
-        if let WriteOutcome::Written { seq } = outcome {
-            let key = ChangeKey::Coach(coach.id.clone());
-            self.pool_follows(Applied { seq, key, record: Some(Record::Coach(coach)) });
-        }
-        Ok(outcome)
+        let outcomes = self.write_records(std::slice::from_ref(&coach), Follow::Pool, |batch| {
+            batch.iter().map(|coach| self.store.upsert_coach(coach)).collect()
+        })?;
+        Ok(outcomes[0])
     }
 
     /// Stores many job coaches in one transaction; returns once the pool has them.
     pub fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, EngineError> {
-        self.disk.before_write()?;
-        let outcomes = {
-            let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = coaches.len()).entered();
-            self.disk.observe(self.store.upsert_coaches(coaches))?
-        };
-        let mut changes = Vec::new();
-        for (coach, outcome) in coaches.iter().zip(&outcomes) {
-            if let WriteOutcome::Written { seq } = outcome {
-                let key = ChangeKey::Coach(coach.id.clone());
-                changes.push(Applied { seq: *seq, key, record: Some(Record::Coach(coach.clone())) });
-            }
-        }
-        let last = changes.last().map(|change| change.seq);
-        self.followed(changes);
-        if let Some(last) = last {
-            self.pool_sees(last);
-        }
-        Ok(outcomes)
+        self.write_records(coaches, Follow::Pool, |batch| self.store.upsert_coaches(batch))
     }
 
     /// A stored job coach.
@@ -427,27 +454,10 @@ impl Engine {
         Ok(seq)
     }
 
-    /// Stores offers in one transaction; the index follows within a commit interval.
+    /// Stores offers (each only if newer than the stored version) in one transaction; the
+    /// index follows within a commit interval.
     pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, EngineError> {
-        self.disk.before_write()?;
-        let outcomes = {
-            let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = offers.len()).entered();
-            self.disk.observe(self.store.upsert_offers(offers))?
-        };
-        let changes = offers
-            .iter()
-            .zip(&outcomes)
-            .filter_map(|(offer, outcome)| match outcome {
-                WriteOutcome::Written { seq } => Some(Applied {
-                    seq: *seq,
-                    key: ChangeKey::Offer(offer.key.clone()),
-                    record: Some(Record::Offer(offer.clone())),
-                }),
-                _ => None,
-            })
-            .collect();
-        self.followed(changes);
-        Ok(outcomes)
+        self.write_records(offers, Follow::Background, |batch| self.store.upsert_offers(batch))
     }
 
     /// A stored offer.

@@ -20,76 +20,24 @@ pub fn polish_analyzer() -> TextAnalyzer {
 
 /// An analyzer of either kind.
 pub fn analyzer(analysis: TextAnalysis) -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(64));
-    match analysis {
-        TextAnalysis::Lemmas => builder.filter(PolishTerms).build(),
-        TextAnalysis::LightStem => builder.filter(LightStem).build(),
-    }
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(PolishTerms { analysis })
+        .build()
 }
 
-/// Token filter of the light stemmer alone: fold, then strip endings.
+/// Token filter turning each word into its term: its lemma (light stem when unknown), or
+/// with [`TextAnalysis::LightStem`] only the folded light stem.
 #[derive(Debug, Clone, Copy)]
-pub struct LightStem;
-
-impl TokenFilter for LightStem {
-    type Tokenizer<T: Tokenizer> = LightStemFilter<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> Self::Tokenizer<T> {
-        LightStemFilter { inner: tokenizer }
-    }
+pub struct PolishTerms {
+    analysis: TextAnalysis,
 }
-
-/// The tokenizer a [`LightStem`] wraps around.
-#[derive(Debug, Clone)]
-pub struct LightStemFilter<T> {
-    inner: T,
-}
-
-impl<T: Tokenizer> Tokenizer for LightStemFilter<T> {
-    type TokenStream<'a> = LightStemStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        LightStemStream { tail: self.inner.token_stream(text), folded: String::new() }
-    }
-}
-
-/// The stream of light-stemmed tokens.
-#[derive(Debug)]
-pub struct LightStemStream<T> {
-    tail: T,
-    folded: String,
-}
-
-impl<T: TokenStream> TokenStream for LightStemStream<T> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        pomost_text::fold_into(&token.text, &mut self.folded);
-        token.text.clear();
-        token.text.push_str(pomost_text::light_stem(&self.folded));
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
-    }
-}
-
-/// Token filter turning each word into its term.
-#[derive(Debug, Clone, Copy)]
-pub struct PolishTerms;
 
 impl TokenFilter for PolishTerms {
     type Tokenizer<T: Tokenizer> = PolishTermsFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> Self::Tokenizer<T> {
-        PolishTermsFilter { inner: tokenizer }
+        PolishTermsFilter { inner: tokenizer, analysis: self.analysis }
     }
 }
 
@@ -97,6 +45,7 @@ impl TokenFilter for PolishTerms {
 #[derive(Debug, Clone)]
 pub struct PolishTermsFilter<T> {
     inner: T,
+    analysis: TextAnalysis,
 }
 
 impl<T: Tokenizer> Tokenizer for PolishTermsFilter<T> {
@@ -105,6 +54,7 @@ impl<T: Tokenizer> Tokenizer for PolishTermsFilter<T> {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
         PolishTermsStream {
             tail: self.inner.token_stream(text),
+            analysis: self.analysis,
             lemmas: lemmatizer(),
             scratch: String::new(),
             term: String::new(),
@@ -116,6 +66,7 @@ impl<T: Tokenizer> Tokenizer for PolishTermsFilter<T> {
 #[derive(Debug)]
 pub struct PolishTermsStream<T> {
     tail: T,
+    analysis: TextAnalysis,
     lemmas: &'static Lemmatizer,
     scratch: String,
     term: String,
@@ -127,7 +78,14 @@ impl<T: TokenStream> TokenStream for PolishTermsStream<T> {
             return false;
         }
         let token = self.tail.token_mut();
-        self.lemmas.term_into(&token.text, &mut self.scratch, &mut self.term);
+        match self.analysis {
+            TextAnalysis::Lemmas => self.lemmas.term_into(&token.text, &mut self.scratch, &mut self.term),
+            TextAnalysis::LightStem => {
+                pomost_text::fold_into(&token.text, &mut self.scratch);
+                self.term.clear();
+                self.term.push_str(pomost_text::light_stem(&self.scratch));
+            }
+        }
         std::mem::swap(&mut token.text, &mut self.term);
         true
     }

@@ -100,17 +100,6 @@ impl Skills {
         self.by_id.get(id).map(|&index| &self.skills[index])
     }
 
-    /// Skills of an occupation: those ESCO (or a local group) links to it, else those found
-    /// in its official description and its unit group's tasks.
-    pub fn of_occupation(&self, code: &str) -> impl Iterator<Item = &Skill> {
-        self.by_occupation
-            .get(code)
-            .or_else(|| self.derived.get(code))
-            .into_iter()
-            .flatten()
-            .map(|&index| &self.skills[index])
-    }
-
     /// Whether ESCO (or a local group) links any skill to `code`.
     pub fn has_occupation(&self, code: &str) -> bool {
         self.by_occupation.contains_key(code)

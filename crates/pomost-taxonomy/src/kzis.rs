@@ -4,40 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use pomost_text::fold;
-
 /// The classification.
 #[derive(Debug, Clone, Default)]
 pub struct Kzis {
     names: BTreeMap<String, String>,
     occupations: Vec<String>,
-}
-
-/// How close two occupation codes are in the hierarchy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum CodeKinship {
-    /// No common group of two digits or more.
-    Unrelated,
-    /// The same sub-major group (2 digits).
-    SubMajorGroup,
-    /// The same minor group (3 digits).
-    MinorGroup,
-    /// The same unit group (4 digits).
-    UnitGroup,
-    /// The same occupation.
-    Same,
-}
-
-/// How close `a` and `b` are.
-pub fn kinship(a: &str, b: &str) -> CodeKinship {
-    let common = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-    match common {
-        6.. if a.len() == 6 && b.len() == 6 => CodeKinship::Same,
-        4.. => CodeKinship::UnitGroup,
-        3 => CodeKinship::MinorGroup,
-        2 => CodeKinship::SubMajorGroup,
-        _ => CodeKinship::Unrelated,
-    }
 }
 
 impl Kzis {
@@ -100,35 +71,5 @@ impl Kzis {
             }
         }
         found
-    }
-
-    /// Occupations whose name contains every word of `query` (folded), for lookups by name.
-    pub fn find_by_name(&self, query: &str, limit: usize) -> Vec<(&str, &str)> {
-        let words: Vec<String> = query.split_whitespace().map(fold).collect();
-        self.occupations
-            .iter()
-            .filter_map(|code| self.names.get_key_value(code))
-            .filter(|(_, name)| {
-                let folded = fold(name);
-                words.iter().all(|word| folded.contains(word.as_str()))
-            })
-            .take(limit)
-            .map(|(code, name)| (code.as_str(), name.as_str()))
-            .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kinship_follows_prefixes() {
-        assert_eq!(kinship("911207", "911207"), CodeKinship::Same);
-        assert_eq!(kinship("911207", "911290"), CodeKinship::UnitGroup);
-        assert_eq!(kinship("911207", "912101"), CodeKinship::SubMajorGroup);
-        assert_eq!(kinship("911207", "913101"), CodeKinship::SubMajorGroup);
-        assert_eq!(kinship("911207", "911101"), CodeKinship::MinorGroup);
-        assert_eq!(kinship("911207", "432103"), CodeKinship::Unrelated);
     }
 }

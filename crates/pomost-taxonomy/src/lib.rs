@@ -18,7 +18,7 @@ mod vocabulary;
 pub use esco::{ImportCounts, ImportError, LABEL_ID_PREFIX, Skill, Skills, label_skill_id};
 pub use extract::{FoundSkill, SkillExtractor};
 pub use features::{FieldWeights, document_terms, text_terms};
-pub use kzis::{CodeKinship, Kzis, kinship};
+pub use kzis::Kzis;
 pub use occupations::{Example, ModelError, OccupationModel, ScoreParams, Suggestion, TrainParams, split_title};
 pub use skills::{LOCAL_SKILL_LABELS, SKILL_GROUPS, SkillGroup, local_label, local_relatedness, skill_id};
 pub use terms::{Term, TermIndex, TermKind};
@@ -85,7 +85,7 @@ pub const SAME_UNIT_GROUP_SIMILARITY: f32 = 0.3;
 /// [`SAME_UNIT_GROUP_SIMILARITY`].
 pub fn relatedness() -> SkillRelatedness {
     let mut table = local_relatedness();
-    let skills = shipped_skills();
+    let skills = shipped();
     let mut by_occupation: std::collections::BTreeMap<&str, Vec<SkillId>> = std::collections::BTreeMap::new();
     for (code, members) in skills.occupations() {
         by_occupation.entry(code).or_default().extend(members.filter_map(|skill| SkillId::new(&skill.id).ok()));
@@ -123,23 +123,28 @@ pub fn relatedness() -> SkillRelatedness {
 
 /// The Polish label of a shipped skill id (ESCO label-derived or local), for explanations.
 pub fn shipped_skill_label(id: &str) -> Option<&'static str> {
-    static LABELS: OnceLock<std::collections::HashMap<String, String>> = OnceLock::new();
-    LABELS
-        .get_or_init(|| shipped_skills().all().iter().map(|skill| (skill.id.clone(), skill.label.clone())).collect())
-        .get(id)
-        .map(String::as_str)
+    shipped().get(id).map(|skill| skill.label.as_str())
 }
 
-/// The shipped ESCO skills (label-derived ids) plus the local skills of reintegration work.
-pub fn shipped_skills() -> Skills {
-    let mut skills = Skills::parse_links(&gunzip(SKILLS_GZ));
-    for group in SKILL_GROUPS {
-        for id in group.skills {
-            skills.add_local(id, &local_label(id), group.occupations);
+/// The shipped ESCO skills (label-derived ids) plus the local skills of reintegration work,
+/// parsed once per process.
+fn shipped() -> &'static Skills {
+    static SHARED: OnceLock<Skills> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let mut skills = Skills::parse_links(&gunzip(SKILLS_GZ));
+        for group in SKILL_GROUPS {
+            for id in group.skills {
+                skills.add_local(id, &local_label(id), group.occupations);
+            }
         }
-    }
-    skills.add_derived_links(&gunzip(DERIVED_GZ));
-    skills
+        skills.add_derived_links(&gunzip(DERIVED_GZ));
+        skills
+    })
+}
+
+/// A copy of the shipped skills, for a vocabulary to merge an imported release into.
+pub fn shipped_skills() -> Skills {
+    shipped().clone()
 }
 
 #[cfg(test)]

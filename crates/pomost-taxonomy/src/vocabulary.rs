@@ -113,11 +113,6 @@ impl Vocabulary {
         self.terms.len()
     }
 
-    /// The Polish label of an occupation code (any level).
-    pub fn occupation_label(&self, code: &str) -> Option<&'static str> {
-        kzis().name(code)
-    }
-
     /// The Polish label of a skill id.
     pub fn skill_label(&self, id: &str) -> Option<&str> {
         self.skills.get(id).map(|skill| skill.label.as_str())
