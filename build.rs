@@ -17,6 +17,7 @@ const PROTOS: &[&str] = &[
     "proto/pomost/v1/matching.proto",
     "proto/pomost/v1/audit.proto",
     "proto/pomost/v1/vocabulary.proto",
+    "proto/pomost/v1/placement.proto",
 ];
 const BOUNDS: &str = "proto/bounds.toml";
 const PACKAGE: &str = "pomost.v1";

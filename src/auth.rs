@@ -32,6 +32,9 @@ pub const ROLE_TABLE: &[(&str, &[Role])] = {
     const MATCH: &[Role] = &[LabourOffice, Admin];
     const ANY_KEY: &[Role] = &[Partner, Unit, LabourOffice, Admin];
     const ADMIN: &[Role] = &[Admin];
+    const REFER: &[Role] = &[Unit, LabourOffice, Admin];
+    // Employers' systems report their own decisions; the engine checks which moves.
+    const MOVE_REFERRAL: &[Role] = &[Partner, Unit, LabourOffice, Admin];
     &[
         ("/pomost.v1.OfferService/UpsertOffer", WRITE_OFFERS),
         ("/pomost.v1.OfferService/UpsertOffers", WRITE_OFFERS),
@@ -50,6 +53,13 @@ pub const ROLE_TABLE: &[(&str, &[Role])] = {
         ("/pomost.v1.MatchingService/RecommendOffers", MATCH),
         ("/pomost.v1.MatchingService/ExplainMatch", MATCH),
         ("/pomost.v1.MatchingService/GetScoringPolicy", ANY_KEY),
+        ("/pomost.v1.PlacementService/CreateReferral", REFER),
+        ("/pomost.v1.PlacementService/MoveReferral", MOVE_REFERRAL),
+        ("/pomost.v1.PlacementService/GetReferral", REFER),
+        ("/pomost.v1.PlacementService/ListReferrals", REFER),
+        ("/pomost.v1.PlacementService/RecordOutcome", REFER),
+        ("/pomost.v1.PlacementService/GetOutcomeStats", REFER),
+        ("/pomost.v1.PlacementService/WatchMatches", REFER),
         ("/pomost.v1.AuditService/ListAudit", ADMIN),
         ("/pomost.v1.AuditService/GetAuditStats", ADMIN),
         ("/pomost.v1.VocabularyService/SuggestOccupations", ANY_KEY),

@@ -41,6 +41,8 @@ pub struct Settings {
     pub index: IndexSettings,
     /// Audit log options.
     pub audit: AuditSettings,
+    /// The placement cycle.
+    pub placement: PlacementSettings,
     /// Prometheus metrics.
     pub metrics: MetricsSettings,
     /// Scheduled online backups.
@@ -170,6 +172,20 @@ pub struct AuditSettings {
     pub retention_check_minutes: u64,
 }
 
+/// The placement cycle (referrals, reservations, outcomes).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementSettings {
+    /// Weeks a hire keeps the coach's hours when the offer states no adaptation period.
+    pub default_adaptation_weeks: u32,
+    /// Days after which an untouched open referral expires.
+    pub referral_expiry_days: u32,
+    /// Smallest cell outcome statistics show.
+    pub min_cell_size: u32,
+    /// How often expiry runs, minutes.
+    pub sweep_minutes: u64,
+}
+
 /// Index options.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,6 +226,7 @@ const ENV_KEYS: &[&str] = &[
     "STORE__",
     "INDEX__",
     "AUDIT__",
+    "PLACEMENT__",
     "METRICS__",
     "BACKUP__",
     "TRACES__",

@@ -335,6 +335,7 @@ pub fn participant(wire: proto::Participant) -> Result<Participant> {
         consent_to_matching,
         past_occupations,
         wanted_occupations,
+        birth_year,
     } = wire;
     let proto::Disability { degree: wire_degree, cause_symbols, working_time_exemption } =
         disability.unwrap_or_default();
@@ -375,8 +376,26 @@ pub fn participant(wire: proto::Participant) -> Result<Participant> {
             .map(|proto::PastOccupation { code, years }| PastOccupation { code, years })
             .collect(),
         wanted_occupations,
+        birth_year: match birth_year {
+            0 => None,
+            year => Some(u16::try_from(year).map_err(|_| {
+                ValidationError::new("participant.birth_year", format!("{year} is not between 1900 and 2100"))
+            })?),
+        },
     }
     .validated()
+}
+
+/// The wire form of a shortlist candidate.
+pub fn candidate_to_wire(candidate: &pomost_scoring::Candidate) -> proto::Candidate {
+    proto::Candidate {
+        participant_id: candidate.participant_id.to_string(),
+        score: candidate.score,
+        factors: candidate.factors.iter().map(factor_to_wire).collect(),
+        suggested_coach_id: candidate.suggested_coach.as_ref().map(ToString::to_string).unwrap_or_default(),
+        employer_mentor: candidate.employer_mentor,
+        distance_km: candidate.distance_km.unwrap_or(0.0),
+    }
 }
 
 /// The wire form of a participant.
@@ -415,6 +434,7 @@ pub fn participant_to_wire(participant: &Participant) -> proto::Participant {
             .map(|past| proto::PastOccupation { code: past.code.clone(), years: past.years })
             .collect(),
         wanted_occupations: participant.wanted_occupations.clone(),
+        birth_year: participant.birth_year.map_or(0, u32::from),
     }
 }
 

@@ -88,6 +88,7 @@ fn person(identifier: &str, unit: UnitKind, today: Date) -> Participant {
         consent_to_matching: true,
         past_occupations: Vec::new(),
         wanted_occupations: Vec::new(),
+        birth_year: None,
     }
 }
 

@@ -26,6 +26,9 @@ pub fn status(error: ServiceError) -> Status {
         match error {
             ServiceError::Invalid(error) => invalid_argument(&error),
             ServiceError::NotFound(message) => Status::not_found(message),
+            ServiceError::Denied(message) => Status::permission_denied(message),
+            ServiceError::Store(StoreError::NotFound(message)) => Status::not_found(message),
+            ServiceError::Store(StoreError::Precondition(message)) => Status::failed_precondition(message),
             ServiceError::Limit(message) => Status::resource_exhausted(message),
             ServiceError::Store(StoreError::Invalid(error)) => invalid_argument(&error),
             ServiceError::Scoring(ScoringError::Invalid(error)) => invalid_argument(&error),

@@ -62,6 +62,11 @@ pub fn engine_options(settings: &config::Settings) -> engine::EngineOptions {
         reserve_bytes: settings.store.reserve_bytes,
         limits: engine::RankingLimits { max_k: settings.limits.max_k, ..engine::RankingLimits::default() },
         full_check_at_start: settings.store.full_check_at_start,
+        placement: engine::PlacementOptions {
+            default_adaptation_weeks: settings.placement.default_adaptation_weeks,
+            referral_expiry_days: settings.placement.referral_expiry_days.max(1),
+            min_cell_size: settings.placement.min_cell_size.max(1),
+        },
     }
 }
 

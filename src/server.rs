@@ -16,22 +16,24 @@ use tonic_health::server::HealthReporter;
 use crate::auth::{Auth, AuthLayer};
 use crate::config::Settings;
 use crate::engine::Engine;
-use crate::grpc::{AuditApi, MatchingApi, OfferApi, ParticipantApi, Shared, VocabularyApi};
+use crate::grpc::{AuditApi, MatchingApi, OfferApi, ParticipantApi, PlacementApi, Shared, VocabularyApi};
 use crate::proto::audit_service_server::AuditServiceServer;
 use crate::proto::matching_service_server::MatchingServiceServer;
 use crate::proto::offer_service_server::OfferServiceServer;
 use crate::proto::participant_service_server::ParticipantServiceServer;
+use crate::proto::placement_service_server::PlacementServiceServer;
 use crate::proto::vocabulary_service_server::VocabularyServiceServer;
 
 /// How often expired offers are purged from the index.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
-const SERVICES: [&str; 5] = [
+const SERVICES: [&str; 6] = [
     "pomost.v1.OfferService",
     "pomost.v1.ParticipantService",
     "pomost.v1.MatchingService",
     "pomost.v1.AuditService",
     "pomost.v1.VocabularyService",
+    "pomost.v1.PlacementService",
 ];
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -46,7 +48,7 @@ async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
 const TEND_EVERY: Duration = Duration::from_millis(200);
 
 /// What health says per service, from the disk and the index.
-fn statuses(writes_ok: bool, index_ok: bool) -> [(&'static str, ServingStatus); 3] {
+fn statuses(writes_ok: bool, index_ok: bool) -> [(&'static str, ServingStatus); 4] {
     let status = |ok: bool| if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
     [
         // Writes offers and serves search.
@@ -54,6 +56,8 @@ fn statuses(writes_ok: bool, index_ok: bool) -> [(&'static str, ServingStatus); 
         ("pomost.v1.ParticipantService", status(writes_ok)),
         // Rankings read the pool and, for recommendations, the index.
         ("pomost.v1.MatchingService", status(index_ok)),
+        // Referrals are writes; watches follow the index.
+        ("pomost.v1.PlacementService", status(writes_ok && index_ok)),
     ]
 }
 
@@ -119,6 +123,21 @@ async fn tend(engine: &Arc<Engine>, max_lag: Duration, recheck_disk: bool) -> bo
         Err(error) => {
             tracing::error!(%error, "reading the read models' lag panicked");
             true
+        }
+    }
+}
+
+/// Expires stale referrals and releases the coach hours of hires past their adaptation
+/// period, at start and then periodically.
+async fn sweep_referrals(engine: Arc<Engine>, minutes: u64) {
+    let mut every = tokio::time::interval(Duration::from_secs(minutes.max(1) * 60));
+    loop {
+        every.tick().await;
+        let engine = engine.clone();
+        match tokio::task::spawn_blocking(move || engine.sweep_referrals()).await {
+            Ok(Err(error)) => tracing::error!(%error, "referral sweep failed; it runs again later"),
+            Err(error) => tracing::error!(%error, "referral sweep task failed"),
+            Ok(Ok(_)) => {}
         }
     }
 }
@@ -202,7 +221,9 @@ pub async fn run(
         .build_v1alpha()
         .map_err(|error| format!("reflection: {error}"))?;
     let cell: Arc<OnceLock<Arc<Engine>>> = Arc::new(OnceLock::new());
+    let (stopping, stopping_seen) = tokio::sync::watch::channel(false);
     let shared = Shared {
+        stopping: stopping_seen,
         engine: cell.clone(),
         limits: settings.limits,
         retention_days: settings.audit.retention_days,
@@ -256,7 +277,12 @@ pub async fn run(
                 .max_encoding_message_size(max),
         )
         .add_service(
-            VocabularyServiceServer::new(VocabularyApi(shared))
+            VocabularyServiceServer::new(VocabularyApi(shared.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            PlacementServiceServer::new(PlacementApi(shared))
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         );
@@ -271,6 +297,7 @@ pub async fn run(
         let task = tokio::spawn(async move {
             let demo = settings.demo;
             let audit_settings = settings.audit;
+            let sweep_minutes = settings.placement.sweep_minutes;
             let backup_settings = settings.backup.clone();
             let data_dir = settings.data_dir.clone();
             let max_lag = Duration::from_millis(settings.index.max_lag_ms);
@@ -306,6 +333,7 @@ pub async fn run(
                         purge,
                         follow_health(engine.clone(), reporter.clone(), max_lag),
                         keep_audit_retention(engine.clone(), audit_settings),
+                        sweep_referrals(engine.clone(), sweep_minutes),
                         keep_backups(engine.clone(), data_dir, backup_settings)
                     );
                 }
@@ -330,6 +358,7 @@ pub async fn run(
             }
         }
         set_all(&reporter_for_shutdown, ServingStatus::NotServing).await;
+        let _ = stopping.send(true);
         tracing::info!("shutting down: draining requests");
     };
     // Small replies must not wait for delayed ACKs (a 40 ms stall per request otherwise).

@@ -1,12 +1,12 @@
 use pomost_domain::{ParticipantId, ValidationError};
-use pomost_engine::{OfferRef, Requester};
+use pomost_engine::OfferRef;
 use tonic::{Request, Response, Status};
 
-use super::support::{Shared, as_of, caller, invalid, request_id};
+use super::support::{Shared, as_of, invalid, requester};
 use crate::convert;
 use crate::proto::matching_service_server::MatchingService;
 use crate::proto::{
-    Candidate, ExclusionCount, ExplainMatchRequest, ExplainMatchResponse, FailedConstraint, GetScoringPolicyRequest,
+    ExclusionCount, ExplainMatchRequest, ExplainMatchResponse, FailedConstraint, GetScoringPolicyRequest,
     RecommendOffersRequest, RecommendOffersResponse, Recommendation, ScoringPolicy, ShortlistRequest,
     ShortlistResponse, explain_match_request, shortlist_request,
 };
@@ -20,16 +20,6 @@ fn offer_ref(key: Option<crate::proto::OfferKey>, inline: Option<crate::proto::O
         (Some(key), None) => Ok(OfferRef::Stored(convert::offer_key("offer_key", Some(key)).map_err(invalid)?)),
         (None, Some(offer)) => Ok(OfferRef::Inline(Box::new(convert::offer(offer).map_err(invalid)?))),
         _ => Err(invalid(ValidationError::new("offer", "give offer_key or inline_offer"))),
-    }
-}
-
-/// Who asks, for the engine's audit entry.
-fn requester<T>(request: &Request<T>) -> Requester {
-    let caller = caller(request);
-    Requester {
-        caller: pomost_store::Caller { name: caller.name, role: caller.role.name().into() },
-        request_id: request_id(),
-        at_ms: crate::edge::current_arrival_ms(),
     }
 }
 
@@ -52,18 +42,7 @@ impl MatchingService for MatchingApi {
         Ok(Response::new(ShortlistResponse {
             request_id,
             policy_version: shortlist.policy_version,
-            candidates: shortlist
-                .candidates
-                .iter()
-                .map(|candidate| Candidate {
-                    participant_id: candidate.participant_id.to_string(),
-                    score: candidate.score,
-                    factors: candidate.factors.iter().map(convert::factor_to_wire).collect(),
-                    suggested_coach_id: candidate.suggested_coach.as_ref().map(ToString::to_string).unwrap_or_default(),
-                    employer_mentor: candidate.employer_mentor,
-                    distance_km: candidate.distance_km.unwrap_or(0.0),
-                })
-                .collect(),
+            candidates: shortlist.candidates.iter().map(convert::candidate_to_wire).collect(),
             exclusions: shortlist
                 .excluded
                 .non_zero()

@@ -24,6 +24,9 @@ pub struct Shared {
     pub retention_days: u32,
     /// Where rankings and searches run, in order, with a bounded queue.
     pub ranking: Arc<super::queue::RankingPool>,
+    /// Turns true when the server begins to shut down, so long-lived streams (match
+    /// watches) end and graceful shutdown does not wait for them.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Shared {
@@ -158,6 +161,16 @@ pub(crate) fn caller<T>(request: &tonic::Request<T>) -> Caller {
     request.extensions().get::<Caller>().cloned().unwrap_or(Caller { name: "dev".into(), role: Role::Admin })
 }
 
+/// Who asks, for the engine's audit entries.
+pub(crate) fn requester<T>(request: &tonic::Request<T>) -> pomost_engine::Requester {
+    let caller = caller(request);
+    pomost_engine::Requester {
+        caller: pomost_store::Caller { name: caller.name, role: caller.role.name().into() },
+        request_id: request_id(),
+        at_ms: crate::edge::current_arrival_ms(),
+    }
+}
+
 /// Today in UTC.
 pub fn today() -> Date {
     OffsetDateTime::now_utc().date()
@@ -197,6 +210,7 @@ mod tests {
             limits: crate::config::Settings::load(&[], &crate::config::Overrides::default()).unwrap().limits,
             retention_days: 0,
             ranking: Arc::new(super::super::queue::RankingPool::new(1, 4)),
+            stopping: tokio::sync::watch::channel(false).1,
         };
         let stopped = Arc::new(AtomicBool::new(false));
         let seen = stopped.clone();

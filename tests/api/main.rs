@@ -435,6 +435,7 @@ mod backup;
 mod edges;
 mod follow;
 mod metrics;
+mod placement;
 mod raw;
 mod reflection;
 mod tls;

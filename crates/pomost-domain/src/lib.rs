@@ -11,6 +11,7 @@ mod error;
 mod geo;
 mod offer;
 mod participant;
+mod referral;
 pub mod rules;
 mod skills;
 mod vocab;
@@ -20,8 +21,13 @@ pub use error::{MAX_QUOTE_CHARS, MAX_WEEKLY_HOURS, ValidationError, quote};
 pub use geo::{GeoPoint, Location, TerytCode};
 pub use offer::{Employer, MAX_ADAPTATION_WEEKS, MAX_OFFER_SKILLS, Offer, OfferKey, Workplace};
 pub use participant::{
-    Disability, MAX_COACH_HOURS, MAX_COMMUTE_KM, MAX_OCCUPATION_YEARS, MAX_PARTICIPANT_OCCUPATIONS,
+    BIRTH_YEARS, Disability, MAX_COACH_HOURS, MAX_COMMUTE_KM, MAX_OCCUPATION_YEARS, MAX_PARTICIPANT_OCCUPATIONS,
     MAX_PARTICIPANT_SKILLS, Participant, ParticipantId, PastOccupation,
+};
+pub use referral::{
+    Actor, CHECK_MONTHS, DeclinedBy, EMPLOYER_DECLINE_REASONS, LEAVE_REASONS, OutcomeCheck, PERSON_DECLINE_REASONS,
+    Referral, ReferralEvent, ReferralGroup, ReferralState, Retention, Transition, TransitionError, WITHDRAW_REASONS,
+    check_outcome,
 };
 pub use skills::{SkillClaim, SkillCluster, SkillId, SkillLevel, SkillRelatedness, SkillRequirement};
 pub use vocab::{

@@ -122,7 +122,14 @@ pub struct Participant {
     /// Occupations the person wants to work in (KZiS codes).
     #[serde(default)]
     pub wanted_occupations: Vec<String>,
+    /// Year of birth, where the unit records it (only the year: enough for the 50+ group of
+    /// outcome and exposure statistics, never read by scoring).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_year: Option<u16>,
 }
+
+/// Earliest and latest year of birth a record may state.
+pub const BIRTH_YEARS: std::ops::RangeInclusive<u16> = 1900..=2100;
 
 /// Most past or wanted occupations a participant lists.
 pub const MAX_PARTICIPANT_OCCUPATIONS: usize = 10;
@@ -173,6 +180,11 @@ impl Participant {
             ));
         }
         self.validate_occupations()?;
+        if let Some(year) = self.birth_year
+            && !BIRTH_YEARS.contains(&year)
+        {
+            return Err(ValidationError::new("birth_year", format!("{year} is not between 1900 and 2100")));
+        }
         check_hours("coach_hours_per_week", self.coach_hours_per_week, MAX_COACH_HOURS)?;
         check_hours("max_commute_km", self.max_commute_km, MAX_COMMUTE_KM)?;
         check_hours("available_hours_per_week", self.available_hours_per_week, crate::error::MAX_WEEKLY_HOURS)?;
@@ -201,6 +213,16 @@ impl Participant {
             check_occupation_code(&format!("wanted_occupations[{index}]"), code)?;
         }
         Ok(())
+    }
+
+    /// Whether the person is 50 or older in `year` (false where no year of birth is recorded).
+    pub fn is_50_plus(&self, year: i32) -> bool {
+        self.birth_year.is_some_and(|born| year - i32::from(born) >= 50)
+    }
+
+    /// Whether the person has been registered for 12 months or more on `day`.
+    pub fn is_long_term(&self, day: Date) -> bool {
+        (day - self.registered_since).whole_days() >= 365
     }
 
     /// Whether the person holds a disability certificate of any degree.
@@ -241,6 +263,7 @@ mod tests {
             consent_to_matching: true,
             past_occupations: Vec::new(),
             wanted_occupations: Vec::new(),
+            birth_year: None,
         }
     }
 

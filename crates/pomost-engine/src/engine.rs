@@ -26,15 +26,16 @@ const POOL_WAIT: Duration = Duration::from_secs(2);
 
 /// The state every request works on: the store, the read models following it, the policy.
 pub struct Engine {
-    store: Arc<dyn Store>,
-    disk: DiskGuard,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) disk: DiskGuard,
     pool: Arc<RwLock<ParticipantPool>>,
-    index: Arc<OfferIndex>,
+    pub(crate) index: Arc<OfferIndex>,
     follower: Arc<Follower>,
     follower_thread: Mutex<Option<JoinHandle<()>>>,
     policy: ScoringPolicy,
     vocabulary: Arc<Vocabulary>,
     pub(crate) limits: RankingLimits,
+    pub(crate) placement: crate::placement::PlacementOptions,
 }
 
 impl Drop for Engine {
@@ -101,6 +102,8 @@ pub struct EngineOptions {
     pub limits: RankingLimits,
     /// Run the full integrity check at start and refuse to start on damage.
     pub full_check_at_start: bool,
+    /// Rules of the placement cycle.
+    pub placement: crate::placement::PlacementOptions,
 }
 
 /// Whether a write waits for the pool to apply it before it is answered.
@@ -167,6 +170,15 @@ struct Parts {
     policy: ScoringPolicy,
     vocabulary: Arc<Vocabulary>,
     limits: RankingLimits,
+    placement: crate::placement::PlacementOptions,
+}
+
+/// The offer as rankings see it: its positions less those hires made through Pomost took
+/// (an offer with none left is closed for shortlists and recommendations).
+pub(crate) fn with_open_positions(pool: &ParticipantPool, offer: &Offer) -> Offer {
+    let mut open = offer.clone();
+    open.positions = pool.open_positions(offer);
+    open
 }
 
 /// A page of offers found: the total, the offers with their relevance, the next page's cursor.
@@ -214,7 +226,7 @@ impl Engine {
         let mut vocabulary = load_vocabulary(data_dir)?;
         vocabulary.admit_skills(relatedness);
         let vocabulary = Arc::new(vocabulary);
-        let parts = Parts { disk, index, policy, vocabulary, limits: options.limits };
+        let parts = Parts { disk, index, policy, vocabulary, limits: options.limits, placement: options.placement };
         let engine = Self::assemble(Arc::new(store), data_dir, parts, relatedness)?;
         tracing::info!(
             participants = engine.pool().len(),
@@ -235,7 +247,7 @@ impl Engine {
         parts: Parts,
         relatedness: &SkillRelatedness,
     ) -> Result<Self, EngineError> {
-        let Parts { disk, index, policy, vocabulary, limits } = parts;
+        let Parts { disk, index, policy, vocabulary, limits, placement } = parts;
         // Everything up to `loaded` is in the scan; later changes the follower applies
         // (applying one twice is harmless).
         let loaded = store.last_seq()?;
@@ -247,6 +259,10 @@ impl Engine {
             Ok(())
         })?;
         pool.upsert_coaches(store.coaches()?)?;
+        store.for_each_referral(true, &mut |referral| {
+            pool.apply_referral(&referral);
+            Ok(())
+        })?;
         pool.shrink_to_fit();
         let pool = Arc::new(RwLock::new(pool));
         let index = Arc::new(index);
@@ -274,6 +290,7 @@ impl Engine {
             policy,
             vocabulary,
             limits,
+            placement,
         })
     }
 
@@ -283,12 +300,12 @@ impl Engine {
         self.follower.lag(max_lag)
     }
 
-    fn pool(&self) -> RwLockReadGuard<'_, ParticipantPool> {
+    pub(crate) fn pool(&self) -> RwLockReadGuard<'_, ParticipantPool> {
         self.pool.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Hands the follower what a write committed, each record as written.
-    fn followed(&self, changes: Vec<Applied>) {
+    pub(crate) fn followed(&self, changes: Vec<Applied>) {
         if !changes.is_empty() {
             self.follower.written(changes);
         }
@@ -335,7 +352,7 @@ impl Engine {
     }
 
     /// Waits until the pool has applied `seq`, so the next ranking sees the write.
-    fn pool_sees(&self, seq: u64) {
+    pub(crate) fn pool_sees(&self, seq: u64) {
         if !self.follower.wait_applied("pool", seq, POOL_WAIT) {
             tracing::warn!(seq, "the pool has not applied a write yet; rankings will see it once it does");
         }
@@ -418,13 +435,22 @@ impl Engine {
         self.store.participant(id)?.ok_or_else(|| EngineError::NotFound(format!("participant {id} is not registered")))
     }
 
-    /// Erases a participant from the store; returns once the pool no longer has them.
+    /// Erases a participant from the store (their referrals keep only pseudonymous counts);
+    /// returns once the pool no longer has them.
     pub fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, EngineError> {
-        let seq = self.disk.observe(self.store.delete_participant(id))?;
-        if let Some(seq) = seq {
-            self.pool_follows(Applied { seq, key: ChangeKey::Participant(id.clone()), record: None });
+        let stamp = crate::placement::system_stamp();
+        let Some((seq, referrals)) = self.disk.observe(self.store.delete_participant(id, &stamp))? else {
+            return Ok(None);
+        };
+        let mut changes = vec![Applied { seq, key: ChangeKey::Participant(id.clone()), record: None }];
+        for (seq, referral) in referrals {
+            let record = self.store.referral(&referral)?.map(Record::Referral);
+            changes.push(Applied { seq, key: ChangeKey::Referral(referral), record });
         }
-        Ok(seq)
+        let last = changes.iter().map(|change| change.seq).max().unwrap_or(seq);
+        self.followed(changes);
+        self.pool_sees(last);
+        Ok(Some(seq))
     }
 
     /// Stores a job coach; returns once the pool has them.
@@ -500,7 +526,10 @@ impl Engine {
         cancel: &AtomicBool,
     ) -> Result<Shortlist, EngineError> {
         let scan = tracing::trace_span!(target: TRACE_TARGET, "scan", k, pool = tracing::field::Empty).entered();
-        let shortlist = self.pool().shortlist_until(&self.policy, &ShortlistRequest { offer, k, today }, cancel)?;
+        let pool = self.pool();
+        let offer = &with_open_positions(&pool, offer);
+        let shortlist = pool.shortlist_until(&self.policy, &ShortlistRequest { offer, k, today }, cancel)?;
+        drop(pool);
         scan.record("pool", shortlist.pool_size);
         drop(scan);
         let request = tracing::Span::current();
@@ -517,7 +546,8 @@ impl Engine {
         offer: &Offer,
         today: Date,
     ) -> Result<Explanation, EngineError> {
-        Ok(self.pool().explain(&self.policy, id, offer, today)?)
+        let pool = self.pool();
+        Ok(pool.explain(&self.policy, id, &with_open_positions(&pool, offer), today)?)
     }
 
     /// Offers for a participant: candidates from the index (reachable, lawful, by skills, or
@@ -544,7 +574,7 @@ impl Engine {
         let mut recommendations = Vec::new();
         for key in keys {
             let Some(offer) = self.store.offer(&key)? else { continue };
-            let explanation = pool.explain(&self.policy, id, &offer, today)?;
+            let explanation = pool.explain(&self.policy, id, &with_open_positions(&pool, &offer), today)?;
             if explanation.score.is_some() {
                 recommendations.push(Recommendation { offer, explanation });
             }

@@ -15,6 +15,9 @@ pub enum EngineError {
     /// Unknown id.
     #[error("{0}")]
     NotFound(String),
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Denied(String),
     /// A configured limit was exceeded.
     #[error("{0}")]
     Limit(String),

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use pomost_domain::{JobCoach, Offer, Participant};
+use pomost_domain::{JobCoach, Offer, Participant, Referral};
 use pomost_store::{ChangeKey, Store};
 
 use crate::error::EngineError;
@@ -37,6 +37,8 @@ pub enum Record {
     Coach(JobCoach),
     /// A job offer.
     Offer(Offer),
+    /// A referral.
+    Referral(Referral),
 }
 
 /// One change with its record (`None` when the record is gone).
@@ -273,6 +275,7 @@ impl Follower {
                 ChangeKey::Participant(id) => self.store.participant(id)?.map(Record::Participant),
                 ChangeKey::Coach(id) => self.store.coach(id)?.map(Record::Coach),
                 ChangeKey::Offer(key) => self.store.offer(key)?.map(Record::Offer),
+                ChangeKey::Referral(id) => self.store.referral(id)?.map(Record::Referral),
             };
             batch.push(Applied { seq: change.seq, key: change.key, record });
         }

@@ -10,6 +10,8 @@ mod exposure;
 pub mod faults;
 mod follow;
 mod models;
+mod outcomes;
+mod placement;
 mod ranking;
 mod request;
 
@@ -22,4 +24,6 @@ pub use error::EngineError;
 pub use exposure::{EXPOSURE_DEPTHS, ExposureReport, FLAG_BELOW, GroupExposure};
 pub use follow::{Applied, Follower, ModelLag, ReadModel, Record};
 pub use models::{IndexModel, PoolModel};
+pub use outcomes::{OutcomeDimension, OutcomeRow, OutcomeStats, RetentionCell, outcome_stats};
+pub use placement::{MAX_REFERRALS_LISTED, OfferMatches, PlacementOptions, WatchRequest};
 pub use request::{OfferRef, RankingLimits, Requester};

@@ -52,7 +52,8 @@ impl ReadModel for PoolModel {
                     }
                     pool.remove_coach(id);
                 }
-                (ChangeKey::Offer(_), _) => {}
+                (ChangeKey::Referral(_), Some(Record::Referral(referral))) => pool.apply_referral(referral),
+                (ChangeKey::Offer(_) | ChangeKey::Referral(_), _) => {}
             }
         }
         if !coaches.is_empty() {

@@ -64,6 +64,7 @@ fn check(policy: ScoringPolicy, seed: u64) {
         reserve_bytes: 0,
         limits: RankingLimits { max_k: 500, ..RankingLimits::default() },
         full_check_at_start: false,
+        placement: Default::default(),
     };
     let engine = Engine::open(&options, policy.clone(), &pomost_taxonomy::relatedness()).unwrap();
     let (people, offers) = world(seed);

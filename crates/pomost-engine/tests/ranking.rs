@@ -17,6 +17,7 @@ fn engine(dir: &std::path::Path) -> Engine {
         reserve_bytes: 0,
         limits: RankingLimits { max_k: 50, ..RankingLimits::default() },
         full_check_at_start: false,
+        placement: Default::default(),
     };
     Engine::open(&options, pomost_scoring::ScoringPolicy::default(), &pomost_taxonomy::relatedness()).unwrap()
 }

@@ -15,6 +15,8 @@ pub(crate) struct CoachEntry {
     pub(crate) supported: u16,
     pub(crate) centre: Option<Origin>,
     pub(crate) teryt: Vec<u32>,
+    /// Weekly hours held by referrals (open ones, and hires in their adaptation period).
+    pub(crate) reserved: f32,
 }
 
 impl CoachEntry {
@@ -24,11 +26,13 @@ impl CoachEntry {
         // A stored record from before the split may list a workplace accommodation; it never
         // counts as covered by a person.
         let supported = (coach.accommodations_supported & pomost_domain::PERSONAL_ACCOMMODATIONS).as_u16();
-        Self { supported, centre, teryt, coach }
+        Self { supported, centre, teryt, coach, reserved: 0.0 }
     }
 
+    /// Hours the coach can still take on: capacity less what the unit committed and what
+    /// referrals reserved.
     pub(crate) fn free_hours(&self) -> f32 {
-        self.coach.free_hours()
+        (self.coach.free_hours() - self.reserved).max(0.0)
     }
 
     /// Whether the coach's area covers a place, and the distance from the area's centre
@@ -50,6 +54,8 @@ pub(crate) struct CoachBook {
     by_id: HashMap<CoachId, u32>,
     by_teryt: HashMap<u32, Vec<u32>>,
     by_cell: HashMap<u32, Vec<u32>>,
+    /// Referrals holding each coach's hours: (referral id, hours), by coach.
+    reservations: HashMap<CoachId, Vec<(String, f32)>>,
 }
 
 impl CoachBook {
@@ -69,13 +75,41 @@ impl CoachBook {
     }
 
     fn insert_entry(&mut self, coach: JobCoach) {
-        match self.by_id.get(&coach.id) {
-            Some(&index) => self.entries[index as usize] = CoachEntry::new(coach),
+        let mut entry = CoachEntry::new(coach);
+        entry.reserved = self.reserved_hours(&entry.coach.id);
+        match self.by_id.get(&entry.coach.id) {
+            Some(&index) => self.entries[index as usize] = entry,
             None => {
-                self.by_id.insert(coach.id.clone(), self.entries.len() as u32);
-                self.entries.push(CoachEntry::new(coach));
+                self.by_id.insert(entry.coach.id.clone(), self.entries.len() as u32);
+                self.entries.push(entry);
             }
         }
+    }
+
+    fn reserved_hours(&self, coach: &CoachId) -> f32 {
+        self.reservations.get(coach).map_or(0.0, |held| held.iter().map(|(_, hours)| hours).sum())
+    }
+
+    /// Sets what one referral holds of a coach (`hours` 0 releases it); a coach not
+    /// registered (yet) keeps the reservation for when they are.
+    pub(crate) fn reserve(&mut self, referral: &str, coach: &CoachId, hours: f32) {
+        let held = self.reservations.entry(coach.clone()).or_default();
+        held.retain(|(id, _)| id != referral);
+        if hours > 0.0 {
+            held.push((referral.to_owned(), hours));
+        }
+        if held.is_empty() {
+            self.reservations.remove(coach);
+        }
+        let total = self.reserved_hours(coach);
+        if let Some(&index) = self.by_id.get(coach) {
+            self.entries[index as usize].reserved = total;
+        }
+    }
+
+    /// The referrals holding a coach's hours, with their hours.
+    pub(crate) fn reservations_of(&self, coach: &CoachId) -> &[(String, f32)] {
+        self.reservations.get(coach).map_or(&[], Vec::as_slice)
     }
 
     pub(crate) fn remove(&mut self, id: &CoachId) -> bool {
@@ -120,7 +154,7 @@ impl CoachBook {
         self.entries.iter().fold((0.0, 0.0), |(capacity, committed), entry| {
             (
                 capacity + f64::from(entry.coach.weekly_capacity_hours),
-                committed + f64::from(entry.coach.weekly_capacity_hours - entry.free_hours()),
+                committed + f64::from(entry.coach.committed_hours + entry.reserved),
             )
         })
     }

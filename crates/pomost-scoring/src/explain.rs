@@ -114,7 +114,7 @@ impl ParticipantPool {
             participant_id: participant_id.clone(),
             offer: offer.key.clone(),
             policy_version: policy.version.clone(),
-            failed: failed_constraints(record, &context, &evaluation, today),
+            failed: failed_constraints(record, &context, self, &evaluation, today),
             score: evaluation.is_eligible().then(|| total(&values, &context.weights)),
             factors: describe_factors(record, &context, self, &evaluation, &values),
             suggested_coach: match evaluation.support {
@@ -129,6 +129,7 @@ impl ParticipantPool {
 fn failed_constraints(
     record: &ParticipantRecord,
     context: &OfferContext,
+    pool: &ParticipantPool,
     evaluation: &Evaluation,
     today: Date,
 ) -> Vec<FailedConstraint> {
@@ -155,7 +156,7 @@ fn failed_constraints(
             }
             ExclusionReason::StageTooLow => vec![stage_message(record, context)],
             ExclusionReason::AccommodationNotCovered => vec![accommodation_message(record, context)],
-            ExclusionReason::NoJobCoach => vec![coach_message(record, offer)],
+            ExclusionReason::NoJobCoach => vec![coach_message(record, context, pool)],
         };
         failed.extend(messages.into_iter().map(|message| FailedConstraint { reason, message }));
     }
@@ -213,11 +214,34 @@ fn accommodation_message(record: &ParticipantRecord, context: &OfferContext) -> 
     }
 }
 
-fn coach_message(record: &ParticipantRecord, offer: &Offer) -> String {
+fn coach_message(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> String {
+    let offer = context.offer;
     if offer.accepts_external_coach {
+        // Coaches who would have had the hours but for what referrals reserved.
+        let taken: Vec<String> = context
+            .site_coaches
+            .iter()
+            .map(|site| pool.coaches.get(site.index))
+            .filter(|entry| entry.reserved > 0.0 && entry.coach.free_hours() >= record.coach_hours)
+            .map(|entry| {
+                let held = pool.coaches.reservations_of(&entry.coach.id);
+                let list = held.iter().map(|(id, hours)| format!("{id} ({hours} h)")).collect::<Vec<_>>().join(", ");
+                format!(
+                    "job coach {} has {} h/week free after {} h reserved by referral(s) {list}",
+                    entry.coach.id,
+                    entry.free_hours(),
+                    entry.reserved
+                )
+            })
+            .collect();
+        let reserved = if taken.is_empty() {
+            String::new()
+        } else {
+            format!(" (reservations used the capacity: {})", taken.join("; "))
+        };
         format!(
             "the person needs {} h/week of job-coach support; no coach covering the workplace has that much free \
-             capacity, and the employer names no mentor",
+             capacity{reserved}, and the employer names no mentor",
             record.coach_hours
         )
     } else {
@@ -291,12 +315,18 @@ fn factor_detail(
                                    scores as no need"
                 .to_owned(),
             Support::Coach { index, quality } => {
-                let coach = &pool.coaches.get(index).coach;
+                let entry = pool.coaches.get(index);
+                let held = pool.coaches.reservations_of(&entry.coach.id);
+                let reserved = if held.is_empty() {
+                    String::new()
+                } else {
+                    format!(", after {} h reserved by {} referral(s)", entry.reserved, held.len())
+                };
                 format!(
-                    "the need for job-coach support is met by job coach {} ({} h/week free, match quality \
+                    "the need for job-coach support is met by job coach {} ({} h/week free{reserved}, match quality \
                      {quality:.2}, which chose the coach, not the person's place); a met need scores as no need",
-                    coach.id,
-                    coach.free_hours()
+                    entry.coach.id,
+                    entry.free_hours()
                 )
             }
         },

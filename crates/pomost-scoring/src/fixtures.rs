@@ -47,6 +47,7 @@ pub(crate) fn person(id: &str) -> Participant {
         consent_to_matching: true,
         past_occupations: Vec::new(),
         wanted_occupations: Vec::new(),
+        birth_year: None,
     }
 }
 

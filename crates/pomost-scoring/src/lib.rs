@@ -20,6 +20,7 @@ mod factors;
 #[cfg(test)]
 mod fixtures;
 mod grid;
+mod placements;
 mod policy;
 mod pool;
 mod reasons;

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Participant, ParticipantId, SkillRelatedness};
+use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Offer, Participant, ParticipantId, Referral, SkillRelatedness};
 
 use crate::coaches::CoachBook;
 use crate::error::ScoringError;
 use crate::grid::{CELL_COUNT, cell_of};
+use crate::placements::{Hires, UnitMembers};
 use crate::record::{
     OCCUPATIONS_MORE, OccupationClaim, OverflowSkills, ParticipantRecord, occupation_claims, unpack_claim,
 };
@@ -42,6 +43,10 @@ pub struct ParticipantPool {
     occupations: HashMap<u32, Box<[OccupationClaim]>>,
     pub(crate) skills: SkillBook,
     pub(crate) coaches: CoachBook,
+    /// Offer positions taken by hires.
+    pub(crate) hires: Hires,
+    /// Each unit's members.
+    pub(crate) units: UnitMembers,
     /// People per whole kilometre of commute limit (rounded up), to know the widest reach.
     commute_histogram: Vec<u32>,
     len: usize,
@@ -61,7 +66,7 @@ pub struct PoolStats {
     pub bytes_excluding_strings: usize,
     /// Weekly hours of every job coach together.
     pub coach_capacity_hours: f64,
-    /// Of those, the hours already committed to people.
+    /// Of those, the hours already committed to people or reserved by referrals.
     pub coach_committed_hours: f64,
 }
 
@@ -79,6 +84,8 @@ impl ParticipantPool {
             occupations: HashMap::new(),
             skills: SkillBook::new(relatedness)?,
             coaches: CoachBook::default(),
+            hires: Hires::default(),
+            units: UnitMembers::default(),
             commute_histogram: vec![0; MAX_COMMUTE_KM as usize + 2],
             len: 0,
         })
@@ -118,6 +125,7 @@ impl ParticipantPool {
             None => self.new_slot(participant.id)?,
         };
         record.slot = slot;
+        self.units.join(slot, &participant.unit_id);
         if claims.len() > 2 {
             self.occupations.insert(slot, claims.into_boxed_slice());
         }
@@ -132,6 +140,7 @@ impl ParticipantPool {
     pub fn remove_participant(&mut self, id: &ParticipantId) -> bool {
         let Some(slot) = self.slot_of(id) else { return false };
         self.detach(slot);
+        self.units.leave(slot);
         self.forget_slot(slot);
         true
     }
@@ -160,6 +169,31 @@ impl ParticipantPool {
     /// Records a coach's committed hours (a cheap in-place change).
     pub fn set_coach_committed_hours(&mut self, id: &CoachId, hours: f32) -> Result<(), ScoringError> {
         self.coaches.set_committed_hours(id, hours)
+    }
+
+    /// Applies what a referral holds now: its coach hours (released when it no longer
+    /// reserves them) and, for a hire, one of the offer's positions. Idempotent.
+    pub fn apply_referral(&mut self, referral: &Referral) {
+        if let Some(coach) = &referral.coach {
+            let hours = if referral.reserved { referral.coach_hours } else { 0.0 };
+            self.coaches.reserve(&referral.id, coach, hours);
+        }
+        self.hires.apply(referral);
+    }
+
+    /// The offer's positions not yet taken by hires made through Pomost.
+    pub fn open_positions(&self, offer: &Offer) -> u32 {
+        self.hires.open_positions(offer)
+    }
+
+    /// The referrals holding a coach's hours, with their hours.
+    pub fn coach_reservations(&self, coach: &CoachId) -> &[(String, f32)] {
+        self.coaches.reservations_of(coach)
+    }
+
+    /// Members of a unit in the pool.
+    pub fn unit_size(&self, unit_id: &str) -> usize {
+        self.units.of(unit_id).len()
     }
 
     /// A coach by id.
@@ -200,7 +234,7 @@ impl ParticipantPool {
             participants: self.len,
             coaches: self.coaches.len(),
             skills: self.skills.len(),
-            bytes_excluding_strings: record_bytes + overflow_bytes + table_bytes,
+            bytes_excluding_strings: record_bytes + overflow_bytes + table_bytes + self.units.bytes(),
         }
     }
 

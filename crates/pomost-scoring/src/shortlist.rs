@@ -155,32 +155,76 @@ impl ParticipantPool {
 
     fn scan_cell<'a>(&'a self, cell: u32, context: &OfferContext, mut accumulator: Accumulator<'a>) -> Accumulator<'a> {
         for record in &self.cells[cell as usize] {
-            let mut evaluation = evaluate(record, context, self, Mode::Scan);
-            if let Some(reason) = evaluation.reasons.first() {
-                accumulator.excluded[reason] += 1;
-                continue;
-            }
-            accumulator.eligible += 1;
-            // With the coach undecided this is an upper bound; most people never need more.
-            let mut score = total(&factor_values(record, context, self, &evaluation), &context.weights);
-            let threshold = accumulator.top.threshold();
-            if threshold.is_some_and(|threshold| score < threshold) {
-                continue;
-            }
-            if evaluation.support == Support::Available {
-                choose_coach(record, context, self, &mut evaluation);
-                score = total(&factor_values(record, context, self, &evaluation), &context.weights);
-                if threshold.is_some_and(|threshold| score < threshold) {
-                    continue;
-                }
-            }
-            accumulator.top.offer(Ranked {
-                score: OrderedFloat(score),
-                id: self.id_of_slot(record.slot),
-                slot: record.slot,
-            });
+            self.scan_record(record, context, &mut accumulator);
         }
         accumulator
+    }
+
+    #[inline]
+    fn scan_record<'a>(
+        &'a self,
+        record: &ParticipantRecord,
+        context: &OfferContext,
+        accumulator: &mut Accumulator<'a>,
+    ) {
+        let mut evaluation = evaluate(record, context, self, Mode::Scan);
+        if let Some(reason) = evaluation.reasons.first() {
+            accumulator.excluded[reason] += 1;
+            return;
+        }
+        accumulator.eligible += 1;
+        // With the coach undecided this is an upper bound; most people never need more.
+        let mut score = total(&factor_values(record, context, self, &evaluation), &context.weights);
+        let threshold = accumulator.top.threshold();
+        if threshold.is_some_and(|threshold| score < threshold) {
+            return;
+        }
+        if evaluation.support == Support::Available {
+            choose_coach(record, context, self, &mut evaluation);
+            score = total(&factor_values(record, context, self, &evaluation), &context.weights);
+            if threshold.is_some_and(|threshold| score < threshold) {
+                return;
+            }
+        }
+        accumulator.top.offer(Ranked {
+            score: OrderedFloat(score),
+            id: self.id_of_slot(record.slot),
+            slot: record.slot,
+        });
+    }
+
+    /// The top `k` of one unit's members for an offer (a unit watching for matches, a batch
+    /// over one unit's people): the same evaluation as [`ParticipantPool::shortlist`] over
+    /// the unit's members only; `pool_size` is the unit's size.
+    pub fn shortlist_of_unit(
+        &self,
+        policy: &ScoringPolicy,
+        request: &ShortlistRequest,
+        unit_id: &str,
+    ) -> Result<Shortlist, ScoringError> {
+        request.offer.check()?;
+        let context = OfferContext::new(request.offer, policy, &self.skills, &self.coaches, request.today);
+        let members = self.units.of(unit_id);
+        let mut result = Shortlist {
+            policy_version: policy.version.clone(),
+            candidates: Vec::new(),
+            excluded: ExclusionCounts::default(),
+            eligible: 0,
+            pool_size: members.len() as u64,
+        };
+        if context.closed {
+            result.excluded[ExclusionReason::OfferClosed] = members.len() as u64;
+            return Ok(result);
+        }
+        let mut accumulator = Accumulator::new(request.k);
+        for &slot in members {
+            self.scan_record(self.record_of_slot(slot), &context, &mut accumulator);
+        }
+        result.excluded = accumulator.excluded;
+        result.eligible = accumulator.eligible;
+        result.candidates =
+            accumulator.top.into_sorted().into_iter().map(|ranked| self.candidate(ranked, &context)).collect();
+        Ok(result)
     }
 
     fn candidate(&self, ranked: Ranked, context: &OfferContext) -> Candidate {

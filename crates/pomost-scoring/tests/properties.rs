@@ -312,6 +312,7 @@ fn arbitrary_participant() -> impl Strategy<Value = Participant> {
                     consent_to_matching: consent,
                     past_occupations: Vec::new(),
                     wanted_occupations: Vec::new(),
+                    birth_year: None,
                 }
             },
         )

@@ -24,22 +24,40 @@ pub enum AuditAction {
     ExplainMatch,
     /// An exposure audit: every open offer ranked to measure each group's exposure.
     ExposureAudit,
+    /// A referral made or moved along its path.
+    Referral,
+    /// A retention check recorded after a hire.
+    Outcome,
+    /// Matches of a new or changed offer pushed to a watching unit.
+    WatchMatches,
 }
 
 impl AuditAction {
+    /// Every action.
+    pub const ALL: [AuditAction; 7] = [
+        AuditAction::Shortlist,
+        AuditAction::RecommendOffers,
+        AuditAction::ExplainMatch,
+        AuditAction::ExposureAudit,
+        AuditAction::Referral,
+        AuditAction::Outcome,
+        AuditAction::WatchMatches,
+    ];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             AuditAction::Shortlist => "shortlist",
             AuditAction::RecommendOffers => "recommend_offers",
             AuditAction::ExplainMatch => "explain_match",
             AuditAction::ExposureAudit => "exposure_audit",
+            AuditAction::Referral => "referral",
+            AuditAction::Outcome => "outcome",
+            AuditAction::WatchMatches => "watch_matches",
         }
     }
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
-        [AuditAction::Shortlist, AuditAction::RecommendOffers, AuditAction::ExplainMatch, AuditAction::ExposureAudit]
-            .into_iter()
-            .find(|action| action.name() == name)
+        AuditAction::ALL.into_iter().find(|action| action.name() == name)
     }
 }
 

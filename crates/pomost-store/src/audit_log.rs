@@ -429,13 +429,14 @@ fn action_number(action: AuditAction) -> i64 {
         AuditAction::RecommendOffers => 1,
         AuditAction::ExplainMatch => 2,
         AuditAction::ExposureAudit => 3,
+        AuditAction::Referral => 4,
+        AuditAction::Outcome => 5,
+        AuditAction::WatchMatches => 6,
     }
 }
 
 fn action_of(number: i64) -> Option<AuditAction> {
-    [AuditAction::Shortlist, AuditAction::RecommendOffers, AuditAction::ExplainMatch, AuditAction::ExposureAudit]
-        .get(usize::try_from(number).ok()?)
-        .copied()
+    AuditAction::ALL.get(usize::try_from(number).ok()?).copied()
 }
 
 /// A UUID's 16 bytes, if `text` is one in its hyphenated form.

@@ -98,6 +98,13 @@ pub enum StoreError {
         /// Why.
         detail: String,
     },
+    /// The record a request names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request does not fit the stored state (a referral's state, a coach's free hours,
+    /// an offer's positions); the message names what stands in the way.
+    #[error("{0}")]
+    Precondition(String),
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),

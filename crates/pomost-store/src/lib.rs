@@ -14,6 +14,7 @@ mod connection;
 mod error;
 mod gate;
 mod model;
+mod referrals;
 mod snapshot;
 mod sqlite;
 
@@ -22,6 +23,7 @@ pub use audit_log::{ARCHIVE_DIR, AUDIT_FILE, AuditLog};
 pub use connection::{SqliteOptions, Synchronous};
 pub use error::StoreError;
 pub use gate::{CommitGate, with_commit_gate};
-pub use model::{Change, ChangeKey, ChangeOp, Damage, Store, VerifyCounts, WriteOutcome};
+pub use model::{Change, ChangeKey, ChangeOp, Damage, Erasure, Store, VerifyCounts, WriteOutcome};
+pub use referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
 pub use snapshot::{Snapshot, snapshot};
 pub use sqlite::{DATABASE_FILE, SqliteStore};

@@ -1,11 +1,12 @@
 //! The store's interface and the values it speaks in: write outcomes, the change feed's
 //! entries, and what a full check finds.
 
-use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId};
+use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, OutcomeCheck, Participant, ParticipantId, Referral};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{ArchiveFile, AuditEntry, AuditQuery, AuditStats};
 use crate::error::StoreError;
+use crate::referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
 
 /// What a write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +35,8 @@ pub enum ChangeKey {
     Coach(CoachId),
     /// A job offer.
     Offer(OfferKey),
+    /// A referral (its id).
+    Referral(String),
 }
 
 /// Whether a change stored or removed its record.
@@ -58,6 +61,10 @@ pub struct Change {
     pub key: ChangeKey,
 }
 
+/// What an erasure changed: the deletion's sequence, and the (sequence, referral id) of
+/// each referral it anonymised.
+pub type Erasure = (u64, Vec<(u64, String)>);
+
 /// The store interface: every write is committed (with its change sequence number) before
 /// it returns, and a failed write changes nothing.
 pub trait Store: Send + Sync {
@@ -68,8 +75,14 @@ pub trait Store: Send + Sync {
     /// A participant by id.
     fn participant(&self, id: &ParticipantId) -> Result<Option<Participant>, StoreError>;
     /// Erases a participant: the record is deleted (and its pages overwritten); the change
-    /// feed and the audit log keep only the pseudonymous id. `None` if unknown.
-    fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, StoreError>;
+    /// feed and the audit log keep only the pseudonymous id; their referrals lose the id and
+    /// groups (open ones are withdrawn). The sequence of the deletion and the (sequence,
+    /// referral id) of each referral changed; `None` if unknown.
+    fn delete_participant(
+        &self,
+        id: &ParticipantId,
+        stamp: &Stamp,
+    ) -> Result<Option<Erasure>, StoreError>;
     /// Calls `visit` with every participant, for start-up recovery.
     fn for_each_participant(
         &self,
@@ -93,8 +106,36 @@ pub trait Store: Send + Sync {
     fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, StoreError>;
     /// An offer by key.
     fn offer(&self, key: &OfferKey) -> Result<Option<Offer>, StoreError>;
+    /// An offer by key with the sequence of the change that last wrote it.
+    fn offer_with_seq(&self, key: &OfferKey) -> Result<Option<(Offer, u64)>, StoreError>;
     /// Deletes an offer. `None` if unknown.
     fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, StoreError>;
+
+    /// Makes a referral (proposed), reserving the named coach's hours; refused with
+    /// `Precondition` when the offer is closed or full, the coach lacks the hours, or the
+    /// person already has an open referral to the offer.
+    fn create_referral(&self, new: &NewReferral, stamp: &Stamp) -> Result<ReferralWrite, StoreError>;
+    /// Moves a referral along its path; `Precondition` names the current state when the
+    /// state machine (or a full offer) does not allow it.
+    fn transition_referral(&self, step: &ReferralMove, stamp: &Stamp) -> Result<ReferralWrite, StoreError>;
+    /// A referral with its history.
+    fn referral(&self, id: &str) -> Result<Option<Referral>, StoreError>;
+    /// Referrals matching `query` (without history).
+    fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError>;
+    /// Calls `visit` with every referral (without history); only those holding coach hours
+    /// or a position when `only_held`.
+    fn for_each_referral(
+        &self,
+        only_held: bool,
+        visit: &mut dyn FnMut(Referral) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// Expires open referrals untouched since `stale_before_ms` and releases the coach hours
+    /// of hires past their adaptation period; the (sequence, referral id) of each change.
+    fn sweep_referrals(&self, stale_before_ms: i64, stamp: &Stamp) -> Result<Vec<(u64, String)>, StoreError>;
+    /// Records or corrects a retention check of a hire once it is due.
+    fn record_outcome(&self, check: &OutcomeCheck, stamp: &Stamp) -> Result<OutcomeCheck, StoreError>;
+    /// Every retention check.
+    fn outcomes(&self) -> Result<Vec<OutcomeCheck>, StoreError>;
 
     /// Changes with a sequence number above `after`, in order, at most `limit`.
     fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError>;

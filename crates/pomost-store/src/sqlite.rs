@@ -5,7 +5,7 @@ use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId};
+use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, OutcomeCheck, Participant, ParticipantId, Referral};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,6 +16,7 @@ use crate::audit_log::AuditLog;
 use crate::connection::{BUSY_ATTEMPTS, SqliteOptions, check_integrity, classify, open_connection, refine};
 use crate::error::StoreError;
 use crate::model::{Change, ChangeKey, ChangeOp, Damage, Store, VerifyCounts, WriteOutcome};
+use crate::referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "pomost.sqlite3";
@@ -71,6 +72,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE participants ADD COLUMN checksum INTEGER;
     ALTER TABLE coaches ADD COLUMN checksum INTEGER;
     ALTER TABLE offers ADD COLUMN checksum INTEGER;",
+    // 3: referrals, their transitions, and retention checks after a hire.
+    crate::referrals::MIGRATION,
 ];
 
 /// The tables holding records, with their key columns.
@@ -262,7 +265,7 @@ fn backfill_checksums(connection: &Connection) -> Result<(), StoreError> {
 }
 
 /// The decoded record if its text still matches its checksum.
-fn verified<T: DeserializeOwned>(what: &str, data: &str, stored: Option<i64>) -> Result<T, StoreError> {
+pub(crate) fn verified<T: DeserializeOwned>(what: &str, data: &str, stored: Option<i64>) -> Result<T, StoreError> {
     if let Some(stored) = stored
         && stored != checksum(data)
     {
@@ -281,11 +284,12 @@ fn decode<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> 
     serde_json::from_str(text).map_err(|error| StoreError::Decode { what: what.to_owned(), detail: error.to_string() })
 }
 
-fn record_change(transaction: &Transaction, op: ChangeOp, key: &ChangeKey) -> Result<u64, StoreError> {
+pub(crate) fn record_change(transaction: &Transaction, op: ChangeOp, key: &ChangeKey) -> Result<u64, StoreError> {
     let (entity, entity_key) = match key {
         ChangeKey::Participant(id) => ("participant", id.to_string()),
         ChangeKey::Coach(id) => ("coach", id.to_string()),
         ChangeKey::Offer(key) => ("offer", encode(&(&key.source, &key.external_id))?),
+        ChangeKey::Referral(id) => ("referral", id.clone()),
     };
     let op = match op {
         ChangeOp::Upsert => "upsert",
@@ -308,6 +312,7 @@ fn parse_change(seq: i64, entity: &str, entity_key: String, op: &str) -> Result<
             let (source, external_id): (String, String) = decode(&format!("change {seq}"), &entity_key)?;
             ChangeKey::Offer(OfferKey { source, external_id })
         }
+        "referral" => ChangeKey::Referral(entity_key),
         other => return Err(bad(format!("unknown entity {other:?}"))),
     };
     let op = match op {
@@ -414,9 +419,17 @@ impl Store for SqliteStore {
         get_by_id(&self.reader(), "participants", id.as_str())
     }
 
-    fn delete_participant(&self, id: &ParticipantId) -> Result<Option<u64>, StoreError> {
+    fn delete_participant(
+        &self,
+        id: &ParticipantId,
+        stamp: &Stamp,
+    ) -> Result<Option<crate::model::Erasure>, StoreError> {
         let seq = self.write(|transaction| {
-            delete_by_id(transaction, "participants", id.as_str(), ChangeKey::Participant(id.clone()))
+            let Some(seq) = delete_by_id(transaction, "participants", id.as_str(), ChangeKey::Participant(id.clone()))?
+            else {
+                return Ok(None);
+            };
+            Ok(Some((seq, crate::referrals::erase_participant(transaction, id, stamp)?)))
         })?;
         if seq.is_some() {
             // Erasure: move the overwritten pages out of the WAL into the database file and
@@ -503,6 +516,15 @@ impl Store for SqliteStore {
         data.map(|(text, stored)| verified(&format!("offer {key}"), &text, stored)).transpose()
     }
 
+    fn offer_with_seq(&self, key: &OfferKey) -> Result<Option<(Offer, u64)>, StoreError> {
+        let connection = self.reader();
+        let data: Option<(String, Option<i64>, i64)> = connection
+            .prepare_cached("SELECT data, checksum, updated_seq FROM offers WHERE source = ?1 AND external_id = ?2")?
+            .query_row(params![key.source, key.external_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .optional()?;
+        data.map(|(text, stored, seq)| Ok((verified(&format!("offer {key}"), &text, stored)?, seq as u64))).transpose()
+    }
+
     fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, StoreError> {
         self.write(|transaction| {
             let deleted = transaction
@@ -513,6 +535,42 @@ impl Store for SqliteStore {
             }
             Ok(Some(record_change(transaction, ChangeOp::Delete, &ChangeKey::Offer(key.clone()))?))
         })
+    }
+
+    fn create_referral(&self, new: &NewReferral, stamp: &Stamp) -> Result<ReferralWrite, StoreError> {
+        self.write(|transaction| crate::referrals::create(transaction, new, stamp))
+    }
+
+    fn transition_referral(&self, step: &ReferralMove, stamp: &Stamp) -> Result<ReferralWrite, StoreError> {
+        self.write(|transaction| crate::referrals::transition(transaction, step, stamp))
+    }
+
+    fn referral(&self, id: &str) -> Result<Option<Referral>, StoreError> {
+        crate::referrals::get(&self.reader(), id, true)
+    }
+
+    fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError> {
+        crate::referrals::list(&self.reader(), query)
+    }
+
+    fn for_each_referral(
+        &self,
+        only_held: bool,
+        visit: &mut dyn FnMut(Referral) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        crate::referrals::for_each(&self.reader(), only_held, visit)
+    }
+
+    fn sweep_referrals(&self, stale_before_ms: i64, stamp: &Stamp) -> Result<Vec<(u64, String)>, StoreError> {
+        self.write(|transaction| crate::referrals::sweep(transaction, stale_before_ms, stamp))
+    }
+
+    fn record_outcome(&self, check: &OutcomeCheck, stamp: &Stamp) -> Result<OutcomeCheck, StoreError> {
+        self.write(|transaction| crate::referrals::record_outcome(transaction, check, stamp))
+    }
+
+    fn outcomes(&self) -> Result<Vec<OutcomeCheck>, StoreError> {
+        crate::referrals::outcomes(&self.reader())
     }
 
     fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use pomost_domain::{OfferKey, Participant, ParticipantId};
 use pomost_store::{
-    AuditAction, AuditEntry, AuditQuery, AuditResult, Caller, ChangeKey, ChangeOp, SqliteOptions, SqliteStore, Store,
-    StoreError, WriteOutcome,
+    AuditAction, AuditEntry, AuditQuery, AuditResult, Caller, ChangeKey, ChangeOp, SqliteOptions, SqliteStore, Stamp,
+    Store, StoreError, WriteOutcome,
 };
 use pomost_synth::Synth;
 use time::macros::date;
@@ -18,6 +18,10 @@ fn synth() -> Synth {
 
 fn open(dir: &Path) -> SqliteStore {
     SqliteStore::open(dir, SqliteOptions::default()).unwrap()
+}
+
+fn stamp(at_ms: i64) -> Stamp {
+    Stamp { caller: "test".into(), role: "unit".into(), at_ms, today: date!(2026 - 11 - 24) }
 }
 
 fn written(outcome: WriteOutcome) -> u64 {
@@ -108,7 +112,7 @@ fn change_feed_returns_exactly_the_later_changes_in_order() {
     store.upsert_participants(&people).unwrap();
     let offer = synth().offer(9);
     store.upsert_offer(&offer).unwrap();
-    store.delete_participant(&people[1].id).unwrap();
+    store.delete_participant(&people[1].id, &stamp(0)).unwrap();
     store.delete_offer(&offer.key).unwrap();
     let all = store.changes_after(0, 100).unwrap();
     assert_eq!(all.iter().map(|change| change.seq).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
@@ -146,7 +150,7 @@ fn erasure_leaves_only_the_pseudonymous_id() {
             vocabulary_version: "kzis2023-test".into(),
         })
         .unwrap();
-    assert!(store.delete_participant(&id).unwrap().is_some());
+    assert!(store.delete_participant(&id, &stamp(0)).unwrap().is_some());
     assert_eq!(store.participant(&id).unwrap(), None);
     drop(store);
     for file in std::fs::read_dir(dir.path()).unwrap() {
@@ -234,7 +238,7 @@ fn a_newer_schema_is_refused() {
     let raw = rusqlite_set_user_version(&dir.path().join("pomost.sqlite3"), 99);
     assert!(raw);
     let error = SqliteStore::open(dir.path(), SqliteOptions::default()).err().unwrap();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 2, .. }), "{error}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 3, .. }), "{error}");
     assert!(error.to_string().contains("upgrade pomost"));
 }
 
@@ -507,4 +511,77 @@ fn a_version_1_database_is_upgraded_with_its_audit_moved_and_records_checksummed
     // Opening again moves nothing twice.
     let store = open(dir.path());
     assert_eq!(store.list_audit(&AuditQuery { limit: 10, ..Default::default() }).unwrap().len(), 1);
+}
+
+#[test]
+fn referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed() {
+    use pomost_domain::{CoachId, ReferralState, Transition};
+    use pomost_store::{NewReferral, ReferralMove, ReferralQuery};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let mut person = synth().participant(1);
+    person.coach_hours_per_week = 6.0;
+    let mut coach = synth().coach(1);
+    coach.weekly_capacity_hours = 10.0;
+    coach.committed_hours = 2.0;
+    let mut offer = synth().offer(1);
+    offer.valid_from = date!(2026 - 11 - 01);
+    offer.valid_until = date!(2026 - 12 - 31);
+    offer.positions = 1;
+    store.upsert_participant(&person).unwrap();
+    store.upsert_coach(&coach).unwrap();
+    store.upsert_offer(&offer).unwrap();
+    let new = NewReferral {
+        participant: person.id.clone(),
+        offer: offer.key.clone(),
+        coach: Some(coach.id.clone()),
+        idempotency_key: None,
+    };
+    let made = store.create_referral(&new, &stamp(1_000)).unwrap();
+    assert!(made.referral.reserved && made.referral.group.is_some());
+    let change = store.changes_after(made.seq - 1, 10).unwrap();
+    assert_eq!(change[0].key, ChangeKey::Referral(made.referral.id.clone()));
+    // 2 committed + 6 reserved of 10: another 6-hour person does not fit.
+    let mut other = synth().participant(2);
+    other.coach_hours_per_week = 6.0;
+    store.upsert_participant(&other).unwrap();
+    let refused = store.create_referral(&NewReferral { participant: other.id.clone(), ..new.clone() }, &stamp(2_000));
+    assert!(matches!(refused, Err(StoreError::Precondition(message)) if message.contains("2.0 h/week free")));
+    assert!(matches!(
+        store.create_referral(
+            &NewReferral { participant: other.id.clone(), coach: Some(CoachId::new("nobody").unwrap()), ..new.clone() },
+            &stamp(2_000)
+        ),
+        Err(StoreError::NotFound(_))
+    ));
+
+    let stale = store.sweep_referrals(1_500, &stamp(3_000)).unwrap();
+    assert_eq!(stale.len(), 1, "untouched since 1,000: expired");
+    let expired = store.referral(&made.referral.id).unwrap().unwrap();
+    assert_eq!(expired.state, ReferralState::Expired);
+    assert!(!expired.reserved);
+    assert_eq!(expired.history.len(), 2);
+    assert!(
+        store.create_referral(&NewReferral { participant: other.id.clone(), ..new.clone() }, &stamp(4_000)).is_ok()
+    );
+    let sent = Transition { to: ReferralState::SentToEmployer, declined_by: None, reason: String::new() };
+    let step = ReferralMove {
+        id: made.referral.id.clone(),
+        transition: sent,
+        start_date: None,
+        idempotency_key: None,
+        default_adaptation_weeks: 12,
+    };
+    assert!(
+        matches!(store.transition_referral(&step, &stamp(5_000)), Err(StoreError::Precondition(message)) if message.contains("is expired"))
+    );
+    let open = store.referrals(&ReferralQuery { open_only: true, limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(open.len(), 1);
+    let reopened = open_again(dir.path(), store);
+    assert_eq!(reopened.referrals(&ReferralQuery { limit: 10, ..Default::default() }).unwrap().len(), 2);
+}
+
+fn open_again(dir: &Path, store: SqliteStore) -> SqliteStore {
+    drop(store);
+    open(dir)
 }

@@ -27,6 +27,8 @@ const KIND_OFFER: u64 = 3;
 const KIND_HISTORY: u64 = 4;
 /// A separate stream for the ESCO skills drawn from the taxonomy, for the same reason.
 const KIND_ESCO: u64 = 5;
+/// Years of birth: their own stream, so adding them changed no earlier draw.
+const KIND_BIRTH: u64 = 6;
 
 /// The ESCO skills (label-derived ids) the shipped taxonomy links to each occupation.
 fn esco_skills_of(code: &str) -> &'static [SkillId] {
@@ -158,7 +160,15 @@ impl Synth {
             consent_to_matching: rng.random_bool(0.95),
             past_occupations,
             wanted_occupations,
+            birth_year: self.birth_year(index),
         }
+    }
+
+    /// A year of birth for participant `index` (ages 18–64; one in ten not recorded).
+    fn birth_year(&self, index: usize) -> Option<u16> {
+        let mut rng = self.rng(KIND_BIRTH, index as u64);
+        let age = rng.random_range(18..=64);
+        rng.random_bool(0.9).then(|| (self.today.year() - age) as u16)
     }
 
     /// Job coach number `index`.
