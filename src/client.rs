@@ -81,7 +81,13 @@ impl Client {
         Ok(Self { channel, key })
     }
 
-    fn request<T>(&self, message: T) -> tonic::Request<T> {
+    /// The connection, for service clients of other modules.
+    pub(crate) fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    /// A request carrying the API key.
+    pub(crate) fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         if let Some(key) = &self.key {
             request.metadata_mut().insert("authorization", key.clone());

@@ -25,6 +25,7 @@ pub mod error;
 pub mod exposure;
 pub mod grpc;
 pub mod metrics;
+pub mod placement_cli;
 pub mod role;
 pub mod server;
 pub mod simulate;

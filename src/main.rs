@@ -1,6 +1,6 @@
 //! The `pomost` command: `serve` runs the gRPC service; the client commands (`shortlist`,
-//! `recommend`, `explain`, `offers push`, `participants import`, `audit`) call a running
-//! service; `hash-key` prints what to put in the configuration for an API key; `simulate`
+//! `recommend`, `explain`, `offers push`, `participants import`, `audit`, `refer`,
+//! `referrals`, `outcomes`, `watch`) call a running service; `hash-key` prints what to put in the configuration for an API key; `simulate`
 //! runs the ranking offline on synthetic data.
 //!
 //! Exit codes: 0 done, 1 failed, 2 wrong usage, 3 done with some rows rejected.
@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pomost::client::{self, CliError, Client, Connection};
 use pomost::config::{Overrides, Settings};
+use pomost::placement_cli;
 use pomost::simulate::{SimulateArgs, simulate};
 
 /// Pomost: ranked, explained shortlists of people in reintegration for job offers.
@@ -100,6 +101,69 @@ enum Command {
     Coaches {
         #[command(subcommand)]
         command: CoachesCommand,
+    },
+    /// Refer a participant to an offer (proposed), optionally with a job coach whose hours
+    /// the referral reserves.
+    Refer {
+        /// Participant id.
+        #[arg(long)]
+        participant: String,
+        /// The offer, as SOURCE/EXTERNAL_ID.
+        #[arg(long)]
+        offer: String,
+        /// Job coach to accompany the person (e.g. the shortlist's suggested coach).
+        #[arg(long)]
+        coach: Option<String>,
+        /// Repeating the command with the same key makes no second referral.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Open referrals as a table (state, days since the last move); `referrals move` moves one.
+    Referrals {
+        #[command(subcommand)]
+        what: Option<ReferralsCommand>,
+        /// Only this unit's.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Only for this offer, as SOURCE/EXTERNAL_ID.
+        #[arg(long)]
+        offer: Option<String>,
+        /// Only this participant's.
+        #[arg(long)]
+        participant: Option<String>,
+        /// Ended referrals too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Placement and retention rates as a table; `outcomes record` records a retention check.
+    Outcomes {
+        #[command(subcommand)]
+        what: Option<OutcomesCommand>,
+        /// Rows: offer, employer, unit, stage or group.
+        #[arg(long, default_value = "offer")]
+        by: String,
+        /// Only this unit's referrals.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Hide cells with fewer people (never below the service's minimum).
+        #[arg(long, default_value_t = 0)]
+        min_cell: u32,
+    },
+    /// New matches for a unit's people as offers arrive (runs until interrupted; resumes by
+    /// itself after a disconnect).
+    Watch {
+        /// The unit (or labour office) id.
+        #[arg(long)]
+        unit: String,
+        /// Only people scoring at least this.
+        #[arg(long, default_value_t = 0.0)]
+        min_score: f32,
+        /// At most this many people per offer.
+        #[arg(long, default_value_t = 10)]
+        k: u32,
+        /// Resume after this change sequence number (0: from now).
+        #[arg(long, default_value_t = 0)]
+        after: u64,
     },
     /// KZiS 2023 occupations.
     Occupations {
@@ -230,6 +294,46 @@ enum AuditCommand {
         /// A scoring policy TOML file; the built-in policy if omitted.
         #[arg(long)]
         policy: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReferralsCommand {
+    /// Move a referral: sent, interview, hired, declined (with --declined-by and --reason)
+    /// or withdrawn (with --reason).
+    Move {
+        /// The referral id (ref-N).
+        id: String,
+        /// Where to.
+        #[arg(long)]
+        to: String,
+        /// For declined: person or employer.
+        #[arg(long)]
+        declined_by: Option<String>,
+        /// Reason code (see the API's MoveReferralRequest for the lists).
+        #[arg(long)]
+        reason: Option<String>,
+        /// For hired: first day of work (YYYY-MM-DD).
+        #[arg(long)]
+        start_date: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutcomesCommand {
+    /// Record the 1-, 3- or 6-month retention check of a hire.
+    Record {
+        /// The hire's referral id.
+        id: String,
+        /// 1, 3 or 6.
+        #[arg(long)]
+        month: u32,
+        /// employed, left or unknown.
+        #[arg(long)]
+        retention: String,
+        /// For left: resigned, dismissed, contract_ended, health, moved, other.
+        #[arg(long)]
+        reason: Option<String>,
     },
 }
 
@@ -398,6 +502,25 @@ fn run_client(connection: &Connection, command: Command) -> Result<(), CliError>
                 unreachable!("handled before connecting")
             }
             Command::Audit { what: None, caller, offer, limit } => client::audit(&client, caller, offer, limit).await,
+            Command::Refer { participant, offer, coach, idempotency_key } => {
+                placement_cli::refer(&client, participant, &offer, coach, idempotency_key).await
+            }
+            Command::Referrals {
+                what: Some(ReferralsCommand::Move { id, to, declined_by, reason, start_date }),
+                ..
+            } => placement_cli::move_referral(&client, id, &to, declined_by, reason, start_date).await,
+            Command::Referrals { what: None, unit, offer, participant, all } => {
+                placement_cli::referrals(&client, unit, offer, participant, all).await
+            }
+            Command::Outcomes { what: Some(OutcomesCommand::Record { id, month, retention, reason }), .. } => {
+                placement_cli::record_outcome(&client, id, month, &retention, reason).await
+            }
+            Command::Outcomes { what: None, by, unit, min_cell } => {
+                placement_cli::outcomes(&client, &by, unit, min_cell).await
+            }
+            Command::Watch { unit, min_score, k, after } => {
+                placement_cli::watch(&client, unit, min_score, k, after).await
+            }
             Command::Serve { .. }
             | Command::HashKey { .. }
             | Command::Simulate(_)

@@ -299,3 +299,68 @@ fn an_imported_esco_release_gives_skills_their_uris() {
     assert!(text(&output).contains("http://data.europa.eu/esco/skill/test-1"), "{}", text(&output));
     assert!(text(&output).contains("http://data.europa.eu/esco/skill/test-2"), "{}", text(&output));
 }
+
+#[test]
+fn a_caseworker_refers_moves_lists_and_watches() {
+    let server = DemoServer::start();
+    let output = server.run(&[
+        "refer",
+        "--participant",
+        "demo-wtz-anna",
+        "--offer",
+        "demo/zielony-zakatek",
+        "--coach",
+        "demo-trener-pjm",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("ref-1 proposed, 8 h/week of demo-trener-pjm reserved"), "{}", text(&output));
+    let output = server.run(&["referrals", "move", "ref-1", "--to", "sent"]);
+    assert!(text(&output).contains("ref-1 sent_to_employer"), "{}", text(&output));
+    let output = server.run(&["referrals", "move", "ref-1", "--to", "proposed"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let output = server.run(&["referrals", "--unit", "demo-krakow"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.lines().any(|line| line.starts_with("ref-1")
+            && line.contains("sent_to_employer")
+            && line.contains("demo-wtz-anna")),
+        "{table}"
+    );
+    let output = server.run(&["outcomes", "--by", "unit"]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("demo-krakow") && text(&output).contains("not shown"), "{}", text(&output));
+
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_pomost"))
+        .env("POMOST_ADDR", &server.address)
+        .args(["watch", "--unit", "demo-krakow", "--k", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = received.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(started.starts_with("watching unit demo-krakow"), "{started}");
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/offers.ndjson");
+    assert!(server.run(&["offers", "push", examples]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|line: &String| line.starts_with('[') && line.contains("pup-krakow/")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match received.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no match pushed within 30 s: {seen:?}"),
+        }
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+}

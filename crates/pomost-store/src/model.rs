@@ -78,11 +78,7 @@ pub trait Store: Send + Sync {
     /// feed and the audit log keep only the pseudonymous id; their referrals lose the id and
     /// groups (open ones are withdrawn). The sequence of the deletion and the (sequence,
     /// referral id) of each referral changed; `None` if unknown.
-    fn delete_participant(
-        &self,
-        id: &ParticipantId,
-        stamp: &Stamp,
-    ) -> Result<Option<Erasure>, StoreError>;
+    fn delete_participant(&self, id: &ParticipantId, stamp: &Stamp) -> Result<Option<Erasure>, StoreError>;
     /// Calls `visit` with every participant, for start-up recovery.
     fn for_each_participant(
         &self,
