@@ -88,6 +88,43 @@ enum Command {
         #[arg(long, default_value = "soak-result.json")]
         out: PathBuf,
     },
+    /// The placement cycle: push-to-match latency at watching units, referral throughput,
+    /// and coach over-commitment in a simulated month with reservations off and on.
+    Placement {
+        /// The `pomost` binary to start (with a fresh data directory).
+        #[arg(long, default_value = "target/release/pomost")]
+        server: PathBuf,
+        /// Participants to load.
+        #[arg(long, default_value_t = 1_000_000)]
+        participants: usize,
+        /// Coaches to load.
+        #[arg(long, default_value_t = 5_000)]
+        coaches: usize,
+        /// Offers to load before measuring.
+        #[arg(long, default_value_t = 2_000)]
+        offers: usize,
+        /// Units holding a watch.
+        #[arg(long, default_value_t = 20)]
+        watchers: usize,
+        /// Offers pushed for the watch latency.
+        #[arg(long, default_value_t = 200)]
+        pushes: usize,
+        /// Referrals made and moved for the throughput.
+        #[arg(long, default_value_t = 5_000)]
+        referrals: usize,
+        /// Clients in flight for the throughput.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// New offers in the simulated month.
+        #[arg(long, default_value_t = 1_000)]
+        month_offers: usize,
+        /// Dataset seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to write the JSON result.
+        #[arg(long, default_value = "placement-result.json")]
+        out: PathBuf,
+    },
     /// Occupation suggestion: measure on the held-out fifth of hand-coded advertisements,
     /// tune on another fifth, or train the shipped model on all of them.
     Occupations {
@@ -238,6 +275,39 @@ fn main() -> ExitCode {
                 sample_seconds: 60.0,
             };
             measure(soak::soak(options), |result| result.markdown(), &out)
+        }
+        Command::Placement {
+            server,
+            participants,
+            coaches,
+            offers,
+            watchers,
+            pushes,
+            referrals,
+            concurrency,
+            month_offers,
+            seed,
+            out,
+        } => {
+            let options = pomost_bench::placement::PlacementOptions {
+                run: RunOptions {
+                    server: Some(server),
+                    addr: None,
+                    participants,
+                    offers,
+                    coaches,
+                    seconds: 0.0,
+                    concurrency: vec![concurrency],
+                    seed,
+                    commit: commit(),
+                },
+                watchers,
+                pushes,
+                referrals,
+                concurrency,
+                month_offers,
+            };
+            measure(pomost_bench::placement::measure(options), |result| result.markdown(), &out)
         }
         Command::Occupations { ads, mode, out } => match occupations(&ads, mode, &out) {
             Ok(()) => ExitCode::SUCCESS,
