@@ -458,6 +458,13 @@ fn documented(method: &str) -> &'static [Role] {
         | "/pomost.v1.VocabularyService/ExtractSkills"
         | "/pomost.v1.VocabularyService/SuggestTerms"
         | "/pomost.v1.VocabularyService/GetVocabulary" => &[Partner, Unit, LabourOffice, Admin],
+        "/pomost.v1.PlacementService/MoveReferral" => &[Partner, Unit, LabourOffice, Admin],
+        "/pomost.v1.PlacementService/CreateReferral"
+        | "/pomost.v1.PlacementService/GetReferral"
+        | "/pomost.v1.PlacementService/ListReferrals"
+        | "/pomost.v1.PlacementService/RecordOutcome"
+        | "/pomost.v1.PlacementService/GetOutcomeStats"
+        | "/pomost.v1.PlacementService/WatchMatches" => &[Unit, LabourOffice, Admin],
         // Not documented yet: nobody, admin included.
         _ => &[],
     }

@@ -83,7 +83,19 @@ pub async fn call(
     let result = if method.is_client_streaming() {
         grpc.client_streaming(with_key(tonic::Request::new(tokio_stream::iter(vec![body])), key), path, RawCodec).await
     } else if method.is_server_streaming() {
-        return (Err(Status::unimplemented("server streaming is not probed")), None);
+        // The stream's first message (or its status) is the answer; the stream is dropped.
+        match grpc.server_streaming(with_key(tonic::Request::new(body), key), path, RawCodec).await {
+            Ok(response) => {
+                let id =
+                    response.metadata().get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned);
+                let mut stream = response.into_inner();
+                let first = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
+                    .await
+                    .unwrap_or_else(|_| Err(Status::deadline_exceeded("no first message within 10 s")));
+                return (first.map(Option::unwrap_or_default), id);
+            }
+            Err(status) => Err(status),
+        }
     } else {
         grpc.unary(with_key(tonic::Request::new(body), key), path, RawCodec).await
     };

@@ -326,8 +326,11 @@ async fn month(
         let offer = offer_in(&synth, number, source, powiats[number % powiats.len()], today);
         push(channel, &offer).await?;
         let key = convert::offer_key_to_wire(&offer.key);
-        let request =
-            ShortlistRequest { offer: Some(shortlist_request::Offer::OfferKey(key.clone())), k: 1, as_of: String::new() };
+        let request = ShortlistRequest {
+            offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
+            k: 1,
+            as_of: String::new(),
+        };
         let Ok(list) = matching.shortlist(request).await else { continue };
         let Some(top) = list.into_inner().candidates.into_iter().next() else { continue };
         if top.suggested_coach_id.is_empty() {
@@ -371,8 +374,7 @@ pub async fn measure(options: PlacementOptions) -> Result<PlacementResult, Strin
     let units = busiest_units(&options.run, today, options.watchers);
     let (push_to_match, matches_received) = watch_latency(&channel, &options, &units, today).await?;
     eprintln!("push → match p50 {:.1} ms p99 {:.1} ms", push_to_match.p50_ms, push_to_match.p99_ms);
-    let (referrals_per_second, moves_per_second, move_latency) =
-        referral_throughput(&channel, &options, today).await?;
+    let (referrals_per_second, moves_per_second, move_latency) = referral_throughput(&channel, &options, today).await?;
     eprintln!("referrals {referrals_per_second:.0}/s, moves {moves_per_second:.0}/s");
     let synth = Synth::new(options.run.seed, today);
     let free_hours: HashMap<String, f32> =
