@@ -112,6 +112,98 @@ impl MatchingService for MatchingApi {
         }))
     }
 
+    async fn assign_batch(
+        &self,
+        request: Request<crate::proto::AssignBatchRequest>,
+    ) -> Result<Response<crate::proto::AssignBatchResponse>, Status> {
+        let who = requester(&request);
+        let crate::proto::AssignBatchRequest {
+            offer_keys,
+            unit_id,
+            candidates_per_position,
+            as_of: as_of_text,
+            propose_referrals,
+        } = request.into_inner();
+        let offers = offer_keys
+            .into_iter()
+            .enumerate()
+            .map(|(index, key)| convert::offer_key(&format!("offer_keys[{index}]"), Some(key)).map_err(invalid))
+            .collect::<Result<Vec<_>, _>>()?;
+        let today = as_of("as_of", &as_of_text)?;
+        let batch = pomost_engine::BatchRequest {
+            offers,
+            unit: (!unit_id.is_empty()).then_some(unit_id),
+            per_position: candidates_per_position as usize,
+            today,
+            // Leaves the rest of the request's deadline for the answer.
+            time_limit: std::time::Duration::from_millis(self.0.limits.request_timeout_ms.saturating_mul(2) / 3),
+        };
+        let engine = self.0.engine()?;
+        let request_id = who.request_id.clone();
+        let (answer, referrals) = self
+            .0
+            .ranked(move || {
+                let answer = engine.assign_batch(&who, &batch)?;
+                let mut referrals = Vec::new();
+                if propose_referrals {
+                    for pair in &answer.assigned {
+                        let new = pomost_store::NewReferral {
+                            participant: pair.candidate.participant_id.clone(),
+                            offer: pair.offer.clone(),
+                            coach: pair.candidate.suggested_coach.clone(),
+                            idempotency_key: Some(format!("{}:{}", who.request_id, pair.candidate.participant_id)),
+                        };
+                        referrals.push(match engine.create_referral(&who, &new, super::support::today()) {
+                            Ok(write) => Ok(write.referral.id),
+                            Err(error) => Err(error.to_string()),
+                        });
+                    }
+                }
+                Ok((answer, referrals))
+            })
+            .await?;
+        tracing::info!(
+            assigned = answer.assigned.len(),
+            left_out = answer.unassigned.len(),
+            optimal = answer.optimal,
+            %request_id,
+            "batch assignment"
+        );
+        Ok(Response::new(crate::proto::AssignBatchResponse {
+            request_id,
+            policy_version: answer.policy_version,
+            assignments: answer
+                .assigned
+                .iter()
+                .enumerate()
+                .map(|(index, pair)| {
+                    let referral = referrals.get(index);
+                    crate::proto::BatchPair {
+                        offer_key: Some(convert::offer_key_to_wire(&pair.offer)),
+                        candidate: Some(convert::candidate_to_wire(&pair.candidate)),
+                        referral_id: referral.and_then(|made| made.as_ref().ok()).cloned().unwrap_or_default(),
+                        referral_error: referral.and_then(|made| made.as_ref().err()).cloned().unwrap_or_default(),
+                    }
+                })
+                .collect(),
+            unassigned: answer
+                .unassigned
+                .into_iter()
+                .map(|left| crate::proto::LeftOut {
+                    participant_id: left.participant.to_string(),
+                    offers_eligible: left.offers_eligible as u32,
+                    reason: left.reason.into(),
+                    detail: left.detail,
+                })
+                .collect(),
+            total_score: answer.total_score,
+            optimal: answer.optimal,
+            components: answer.components as u32,
+            candidate_pairs: answer.candidate_pairs as u64,
+            closed_offers: answer.closed.iter().map(convert::offer_key_to_wire).collect(),
+        }))
+    }
+
     async fn get_scoring_policy(
         &self,
         _request: Request<GetScoringPolicyRequest>,

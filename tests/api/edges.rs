@@ -464,7 +464,8 @@ fn documented(method: &str) -> &'static [Role] {
         | "/pomost.v1.PlacementService/ListReferrals"
         | "/pomost.v1.PlacementService/RecordOutcome"
         | "/pomost.v1.PlacementService/GetOutcomeStats"
-        | "/pomost.v1.PlacementService/WatchMatches" => &[Unit, LabourOffice, Admin],
+        | "/pomost.v1.PlacementService/WatchMatches"
+        | "/pomost.v1.MatchingService/AssignBatch" => &[Unit, LabourOffice, Admin],
         // Not documented yet: nobody, admin included.
         _ => &[],
     }

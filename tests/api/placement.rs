@@ -507,3 +507,65 @@ async fn a_watch_pushes_new_matches_and_resumes_without_gap_or_duplicate() {
     assert!(audit.entries.iter().filter(|entry| entry.action == "watch_matches").count() >= 3);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_batch_assignment_keeps_positions_people_and_coach_hours_and_can_propose_referrals() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(settings(dir.path())).await;
+    let mut folk = people(5, 0.0);
+    for person in &mut folk[..3] {
+        person.coach_hours_per_week = 6.0;
+    }
+    let (first, second) = (offer("batch-a", 2), offer("batch-b", 2));
+    register(&server, &folk, &[first.clone(), second.clone()]).await;
+    server.participants().upsert_job_coach(coach("trener-b", 13.0)).await.unwrap();
+    let request = pomost::proto::AssignBatchRequest {
+        offer_keys: vec![first.key.clone().unwrap(), second.key.clone().unwrap()],
+        propose_referrals: true,
+        ..Default::default()
+    };
+    let answer = server.matching().assign_batch(request).await.unwrap().into_inner();
+    assert!(answer.optimal);
+    assert_eq!(answer.assignments.len(), 4, "four positions, five people: {answer:?}");
+    let mut per_offer = std::collections::HashMap::new();
+    let mut people_seen = HashSet::new();
+    let mut coach_hours = 0.0;
+    for pair in &answer.assignments {
+        *per_offer.entry(pair.offer_key.clone().unwrap().external_id).or_insert(0) += 1;
+        let candidate = pair.candidate.as_ref().unwrap();
+        assert!(people_seen.insert(candidate.participant_id.clone()), "one offer per person");
+        if candidate.suggested_coach_id == "trener-b" {
+            coach_hours += 6.0;
+        }
+        assert!(!pair.referral_id.is_empty(), "{}", pair.referral_error);
+    }
+    assert!(per_offer.values().all(|count| *count <= 2));
+    assert_eq!(coach_hours, 12.0, "two of the three 6-hour needs fit in 13 hours");
+    let total: f64 = answer.assignments.iter().map(|pair| f64::from(pair.candidate.as_ref().unwrap().score)).sum();
+    assert!((total - answer.total_score).abs() < 1e-4);
+    assert_eq!(answer.unassigned.len(), 1);
+    let left = &answer.unassigned[0];
+    assert!(left.reason == "coach_hours_taken" || left.reason == "positions_taken", "{left:?}");
+    assert!(!left.detail.is_empty() && left.offers_eligible == 2);
+
+    // The referrals hold the hours: the coach has 1 h left, so nobody else gets them now.
+    let key = first.key.clone().unwrap();
+    let explained = server.matching().explain_match(explain(&folk[0], &key)).await.unwrap().into_inner();
+    let held = placement(&server)
+        .list_referrals(ListReferralsRequest { open_only: true, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(held.referrals.len(), 4);
+    assert!(held.referrals.iter().filter(|referral| referral.reserved).count() == 2, "{explained:?}");
+    let audit = server.audit().list_audit(ListAuditRequest::default()).await.unwrap().into_inner();
+    assert_eq!(audit.entries.iter().filter(|entry| entry.action == "assign_batch").count(), 1);
+
+    let status = server
+        .matching()
+        .assign_batch(pomost::proto::AssignBatchRequest { candidates_per_position: 99, ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    server.stop().await;
+}

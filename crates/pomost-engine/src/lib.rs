@@ -3,6 +3,7 @@
 //! models derived from it), the policy, and start-up recovery. It knows nothing of gRPC.
 //! Every method blocks; the service calls them on tokio's blocking pool.
 
+mod assign;
 mod disk;
 mod engine;
 mod error;
@@ -15,6 +16,9 @@ mod placement;
 mod ranking;
 mod request;
 
+pub use assign::{
+    Assigned, BatchAssignment, BatchRequest, DEFAULT_PER_POSITION, MAX_BATCH_OFFERS, MAX_PER_POSITION, Unassigned,
+};
 pub use disk::{DiskGuard, RESERVE_FILE};
 pub use engine::{
     ESCO_IMPORT_FILE, Engine, EngineOptions, FoundOffers, Gauges, INDEX_DIR, Recommendation, TRACE_TARGET,

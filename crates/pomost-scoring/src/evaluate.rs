@@ -344,3 +344,36 @@ pub(crate) fn total(values: &[f32; Factor::ALL.len()], weights: &[f32; Factor::A
 #[cfg(test)]
 #[path = "evaluate_tests.rs"]
 mod tests;
+
+/// Every coach who could accompany the person at this offer now (the same test as the
+/// scan's: free hours, the uncovered required accommodations, an area covering the
+/// workplace, or the home for remote work), with the hours the person needs; `None` when
+/// the pair needs no coach (no need, or the employer's mentor) or is not eligible.
+pub(crate) fn coach_choices(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+) -> Option<(f32, Vec<u32>)> {
+    let evaluation = evaluate(record, context, pool, Mode::Scan);
+    if !evaluation.is_eligible() || evaluation.support != Support::Available {
+        return None;
+    }
+    let hours = coach_hours(record, context);
+    let uncovered = record.accommodations_required & !context.provided;
+    let mut found = Vec::new();
+    match context.place {
+        Some(_) => {
+            for site in &context.site_coaches {
+                if qualifies(pool.coaches.get(site.index), hours, uncovered) {
+                    found.push(site.index);
+                }
+            }
+        }
+        None => pool.coaches.for_each_covering(record.lat, record.lon, record.home_teryt, |index, _| {
+            if qualifies(pool.coaches.get(index), hours, uncovered) && !found.contains(&index) {
+                found.push(index);
+            }
+        }),
+    }
+    Some((hours, found))
+}

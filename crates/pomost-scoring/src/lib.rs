@@ -35,4 +35,4 @@ pub use factors::{Factor, FactorScore};
 pub use policy::{DEFAULT_POLICY_TOML, FactorWeights, ScoringPolicy};
 pub use pool::{ParticipantPool, PoolStats};
 pub use reasons::{ExclusionCounts, ExclusionReason};
-pub use shortlist::{Candidate, Shortlist, ShortlistRequest};
+pub use shortlist::{Candidate, CoachOptions, Shortlist, ShortlistRequest};

@@ -20,6 +20,10 @@ use crate::reasons::{ExclusionCounts, ExclusionReason};
 use crate::record::ParticipantRecord;
 use crate::topk::{Ranked, TopK};
 
+/// What a pair needs from a job coach for batch assignment: the weekly hours, and every
+/// coach (id, free hours now) who could give them at the workplace.
+pub type CoachOptions = (f32, Vec<(CoachId, f32)>);
+
 /// What a labour office asks: the best `k` people for `offer`, as of `today` (which decides
 /// validity and waiting time, so the same request gives the same list).
 #[derive(Debug, Clone, Copy)]
@@ -191,6 +195,36 @@ impl ParticipantPool {
             id: self.id_of_slot(record.slot),
             slot: record.slot,
         });
+    }
+
+    /// For each of `people` on `offer`: the weekly hours they need from a job coach and
+    /// every coach (id, free hours now) who could accompany them there; `None` for a person
+    /// who needs no coach there (no need, or the employer's mentor), is not eligible, or is
+    /// not in the pool. For batch assignment, which decides who gets which coach's hours.
+    pub fn coach_options(
+        &self,
+        policy: &ScoringPolicy,
+        offer: &Offer,
+        people: &[ParticipantId],
+        today: Date,
+    ) -> Result<Vec<Option<CoachOptions>>, ScoringError> {
+        offer.check()?;
+        let context = OfferContext::new(offer, policy, &self.skills, &self.coaches, today);
+        Ok(people
+            .iter()
+            .map(|id| {
+                let record = self.record_of(id)?;
+                let (hours, coaches) = crate::evaluate::coach_choices(record, &context, self)?;
+                let coaches = coaches
+                    .into_iter()
+                    .map(|index| {
+                        let entry = self.coaches.get(index);
+                        (entry.coach.id.clone(), entry.free_hours())
+                    })
+                    .collect();
+                Some((hours, coaches))
+            })
+            .collect())
     }
 
     /// The top `k` of one unit's members for an offer (a unit watching for matches, a batch

@@ -30,11 +30,13 @@ pub enum AuditAction {
     Outcome,
     /// Matches of a new or changed offer pushed to a watching unit.
     WatchMatches,
+    /// A batch assignment of many people to many offers.
+    AssignBatch,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 7] = [
+    pub const ALL: [AuditAction; 8] = [
         AuditAction::Shortlist,
         AuditAction::RecommendOffers,
         AuditAction::ExplainMatch,
@@ -42,6 +44,7 @@ impl AuditAction {
         AuditAction::Referral,
         AuditAction::Outcome,
         AuditAction::WatchMatches,
+        AuditAction::AssignBatch,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -53,6 +56,7 @@ impl AuditAction {
             AuditAction::Referral => "referral",
             AuditAction::Outcome => "outcome",
             AuditAction::WatchMatches => "watch_matches",
+            AuditAction::AssignBatch => "assign_batch",
         }
     }
 

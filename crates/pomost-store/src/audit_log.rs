@@ -432,6 +432,7 @@ fn action_number(action: AuditAction) -> i64 {
         AuditAction::Referral => 4,
         AuditAction::Outcome => 5,
         AuditAction::WatchMatches => 6,
+        AuditAction::AssignBatch => 7,
     }
 }
 

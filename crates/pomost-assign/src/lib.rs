@@ -1,0 +1,288 @@
+//! Exact batch assignment: given candidate pairs (a person, an offer, the pair's score, and
+//! which job coaches could accompany the person there for how many hours), choose the pairs
+//! that maximise the total score so that each offer gets at most its open positions, each
+//! person at most one offer, and each coach at most their free hours.
+//!
+//! Positions and one-offer-per-person alone are a transportation problem; the coaches' hours
+//! make it a mixed-integer programme (a person's hours are not divisible among coaches). It
+//! is solved exactly with branch and bound on the LP relaxation (the `microlp` crate), one
+//! connected component at a time: offers far apart share neither people nor coaches, so a
+//! country-wide batch falls apart into many small problems. Pure: no I/O, no clock but the
+//! optional time limit.
+
+use std::time::{Duration, Instant};
+
+use microlp::{ComparisonOp, OptimizationDirection, SolveOptions, SolveOutcome, TerminationReason, Variable};
+
+/// An offer in the batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OfferSlot {
+    /// Positions still open.
+    pub positions: u32,
+}
+
+/// What a pair needs from a job coach.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Support {
+    /// Nothing (no need, or the employer's mentor meets it).
+    None,
+    /// `hours` a week of one of `coaches` (indexes into [`Problem::coach_hours`]).
+    Coach {
+        /// Weekly hours the person needs.
+        hours: f64,
+        /// Coaches who could accompany the person at this workplace.
+        coaches: Vec<u32>,
+    },
+}
+
+/// A candidate pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    /// The person (any number the caller uses; equal numbers are one person).
+    pub person: u32,
+    /// Index into [`Problem::offers`].
+    pub offer: u32,
+    /// The pair's score (higher is better; non-negative).
+    pub score: f64,
+    /// What the pair needs from a coach.
+    pub support: Support,
+}
+
+/// The whole batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Problem {
+    /// The offers.
+    pub offers: Vec<OfferSlot>,
+    /// Each coach's free weekly hours.
+    pub coach_hours: Vec<f64>,
+    /// The candidate pairs.
+    pub pairs: Vec<Pair>,
+}
+
+/// A chosen pair (index into [`Problem::pairs`]) with the coach chosen for it.
+pub type Choice = (usize, Option<u32>);
+
+/// The chosen pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    /// Chosen pairs (index into [`Problem::pairs`]) with the coach chosen for them.
+    pub chosen: Vec<(usize, Option<u32>)>,
+    /// Sum of the chosen pairs' scores.
+    pub total: f64,
+    /// Every component was solved to proven optimality (false when the time limit cut a
+    /// search short; the best assignment found is returned).
+    pub optimal: bool,
+    /// Independent sub-problems solved.
+    pub components: usize,
+}
+
+/// Why a batch cannot be solved.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AssignError {
+    /// The input refers to something that is not there, or holds a bad number.
+    #[error("{0}")]
+    Invalid(String),
+    /// The solver failed (a bug or a numerically hopeless instance).
+    #[error("the solver failed: {0}")]
+    Solver(String),
+}
+
+fn check(problem: &Problem) -> Result<(), AssignError> {
+    let bad = |message: String| Err(AssignError::Invalid(message));
+    for (index, hours) in problem.coach_hours.iter().enumerate() {
+        if !hours.is_finite() || *hours < 0.0 {
+            return bad(format!("coach {index}: free hours {hours} is not a number of 0 or more"));
+        }
+    }
+    for (index, pair) in problem.pairs.iter().enumerate() {
+        if pair.offer as usize >= problem.offers.len() {
+            return bad(format!("pair {index}: offer {} is not in the batch", pair.offer));
+        }
+        if !pair.score.is_finite() || pair.score < 0.0 {
+            return bad(format!("pair {index}: score {} is not a number of 0 or more", pair.score));
+        }
+        if let Support::Coach { hours, coaches } = &pair.support {
+            if !hours.is_finite() || *hours < 0.0 {
+                return bad(format!("pair {index}: hours {hours} is not a number of 0 or more"));
+            }
+            if let Some(coach) = coaches.iter().find(|coach| **coach as usize >= problem.coach_hours.len()) {
+                return bad(format!("pair {index}: coach {coach} is not in the batch"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Union-find over people, offers and coaches, to split the batch into components.
+struct Components {
+    parent: Vec<usize>,
+}
+
+impl Components {
+    fn new(size: usize) -> Self {
+        Self { parent: (0..size).collect() }
+    }
+
+    fn find(&mut self, mut node: usize) -> usize {
+        while self.parent[node] != node {
+            self.parent[node] = self.parent[self.parent[node]];
+            node = self.parent[node];
+        }
+        node
+    }
+
+    fn join(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.parent[a.max(b)] = a.min(b);
+        }
+    }
+}
+
+/// Groups pair indexes by connected component (people, offers and coaches they share).
+fn components(problem: &Problem) -> Vec<Vec<usize>> {
+    let mut people: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    for pair in &problem.pairs {
+        let next = people.len();
+        people.entry(pair.person).or_insert(next);
+    }
+    let offers = problem.offers.len();
+    let coaches = problem.coach_hours.len();
+    let mut sets = Components::new(offers + coaches + people.len());
+    for pair in &problem.pairs {
+        let person = offers + coaches + people[&pair.person];
+        sets.join(person, pair.offer as usize);
+        if let Support::Coach { coaches: options, .. } = &pair.support {
+            for coach in options {
+                sets.join(person, offers + *coach as usize);
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for (index, pair) in problem.pairs.iter().enumerate() {
+        groups.entry(sets.find(pair.offer as usize)).or_default().push(index);
+    }
+    groups.into_values().collect()
+}
+
+/// Solves one component exactly (or as well as the time left allows).
+fn solve_component(
+    problem: &Problem,
+    pairs: &[usize],
+    deadline: Option<Instant>,
+) -> Result<(Vec<Choice>, bool), AssignError> {
+    let mut model = microlp::Problem::new(OptimizationDirection::Maximize);
+    let mut chosen: Vec<Variable> = Vec::with_capacity(pairs.len());
+    // (pair, coach, variable) for each way a coach-needing pair can be met.
+    let mut ways: Vec<(usize, u32, Variable)> = Vec::new();
+    let mut by_person: std::collections::BTreeMap<u32, Vec<Variable>> = Default::default();
+    let mut by_offer: std::collections::BTreeMap<u32, Vec<Variable>> = Default::default();
+    let mut by_coach: std::collections::BTreeMap<u32, Vec<(Variable, f64)>> = Default::default();
+    for &index in pairs {
+        let pair = &problem.pairs[index];
+        let variable = model.add_binary_var(pair.score);
+        chosen.push(variable);
+        by_person.entry(pair.person).or_default().push(variable);
+        by_offer.entry(pair.offer).or_default().push(variable);
+        if let Support::Coach { hours, coaches } = &pair.support {
+            let mut met = vec![(variable, -1.0)];
+            for &coach in coaches {
+                let way = model.add_binary_var(0.0);
+                ways.push((index, coach, way));
+                met.push((way, 1.0));
+                by_coach.entry(coach).or_default().push((way, *hours));
+            }
+            // Chosen exactly when one of its coaches is chosen for it.
+            model.add_constraint(met.as_slice(), ComparisonOp::Eq, 0.0);
+        }
+    }
+    for variables in by_person.values().filter(|variables| variables.len() > 1) {
+        let sum: Vec<(Variable, f64)> = variables.iter().map(|variable| (*variable, 1.0)).collect();
+        model.add_constraint(sum.as_slice(), ComparisonOp::Le, 1.0);
+    }
+    for (offer, variables) in &by_offer {
+        let positions = f64::from(problem.offers[*offer as usize].positions);
+        if (variables.len() as f64) > positions {
+            let sum: Vec<(Variable, f64)> = variables.iter().map(|variable| (*variable, 1.0)).collect();
+            model.add_constraint(sum.as_slice(), ComparisonOp::Le, positions);
+        }
+    }
+    for (coach, uses) in &by_coach {
+        let free = problem.coach_hours[*coach as usize];
+        if uses.iter().map(|(_, hours)| hours).sum::<f64>() > free {
+            model.add_constraint(uses.as_slice(), ComparisonOp::Le, free);
+        }
+    }
+    let mut options = SolveOptions::default();
+    options.time_limit = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+    let outcome = model.solve_with(options).map_err(|error| AssignError::Solver(error.to_string()))?;
+    let SolveOutcome::Solution(solution) = outcome else {
+        // Out of time before any assignment: nothing from this component.
+        return Ok((Vec::new(), false));
+    };
+    let optimal = solution.termination_reason() == TerminationReason::ProvenOptimal;
+    let mut picked = Vec::new();
+    for (position, &index) in pairs.iter().enumerate() {
+        if solution.var_value(chosen[position]) > 0.5 {
+            let coach = ways
+                .iter()
+                .find(|(pair, _, way)| *pair == index && solution.var_value(*way) > 0.5)
+                .map(|(_, coach, _)| *coach);
+            picked.push((index, coach));
+        }
+    }
+    Ok((picked, optimal))
+}
+
+/// The assignment of highest total score (see the crate documentation); with a time limit,
+/// the best found when it ran out, marked not optimal.
+pub fn solve(problem: &Problem, time_limit: Option<Duration>) -> Result<Assignment, AssignError> {
+    check(problem)?;
+    let deadline = time_limit.map(|limit| Instant::now() + limit);
+    let groups = components(problem);
+    let mut assignment = Assignment { chosen: Vec::new(), total: 0.0, optimal: true, components: groups.len() };
+    for group in &groups {
+        let (picked, optimal) = solve_component(problem, group, deadline)?;
+        assignment.optimal &= optimal;
+        assignment.total += picked.iter().map(|(index, _)| problem.pairs[*index].score).sum::<f64>();
+        assignment.chosen.extend(picked);
+    }
+    assignment.chosen.sort_unstable();
+    Ok(assignment)
+}
+
+/// Checks that an assignment keeps every position, person and coach bound; the first
+/// breach, in words (for tests and the service's own assertion).
+pub fn verify(problem: &Problem, chosen: &[(usize, Option<u32>)]) -> Result<(), String> {
+    let mut per_offer = vec![0u32; problem.offers.len()];
+    let mut per_coach = vec![0.0f64; problem.coach_hours.len()];
+    let mut people = std::collections::HashSet::new();
+    for &(index, coach) in chosen {
+        let pair = problem.pairs.get(index).ok_or(format!("pair {index} does not exist"))?;
+        if !people.insert(pair.person) {
+            return Err(format!("person {} is assigned twice", pair.person));
+        }
+        per_offer[pair.offer as usize] += 1;
+        match (&pair.support, coach) {
+            (Support::None, None) => {}
+            (Support::Coach { hours, coaches }, Some(coach)) if coaches.contains(&coach) => {
+                per_coach[coach as usize] += hours;
+            }
+            (support, coach) => return Err(format!("pair {index} needs {support:?} but got coach {coach:?}")),
+        }
+    }
+    for (offer, count) in per_offer.iter().enumerate() {
+        if *count > problem.offers[offer].positions {
+            return Err(format!("offer {offer}: {count} people for {} positions", problem.offers[offer].positions));
+        }
+    }
+    for (coach, hours) in per_coach.iter().enumerate() {
+        if *hours > problem.coach_hours[coach] + 1e-6 {
+            return Err(format!("coach {coach}: {hours} h for {} free", problem.coach_hours[coach]));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

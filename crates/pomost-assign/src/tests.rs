@@ -1,0 +1,121 @@
+//! The solver against brute-force enumeration (an independent, exact oracle) on random
+//! small instances, and the capacities of every answer.
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// The best total over every way to choose pairs and coaches (tiny instances only).
+fn brute_force(problem: &Problem) -> f64 {
+    fn walk(problem: &Problem, index: usize, chosen: &mut Vec<(usize, Option<u32>)>, best: &mut f64) {
+        if index == problem.pairs.len() {
+            if verify(problem, chosen).is_ok() {
+                let total: f64 = chosen.iter().map(|(pair, _)| problem.pairs[*pair].score).sum();
+                *best = best.max(total);
+            }
+            return;
+        }
+        walk(problem, index + 1, chosen, best);
+        let options: Vec<Option<u32>> = match &problem.pairs[index].support {
+            Support::None => vec![None],
+            Support::Coach { coaches, .. } => coaches.iter().map(|coach| Some(*coach)).collect(),
+        };
+        for option in options {
+            chosen.push((index, option));
+            walk(problem, index + 1, chosen, best);
+            chosen.pop();
+        }
+    }
+    let mut best = 0.0;
+    walk(problem, 0, &mut Vec::new(), &mut best);
+    best
+}
+
+fn instance() -> impl Strategy<Value = Problem> {
+    (1usize..=3, 1u32..=5, 0usize..=2).prop_flat_map(|(offers, people, coaches)| {
+        let offer_slots = proptest::collection::vec(0u32..=2, offers);
+        let hours = proptest::collection::vec(0u32..=12, coaches);
+        let pair = (
+            0..people,
+            0..offers as u32,
+            0u32..=100,
+            proptest::option::of((2u32..=8, proptest::collection::vec(0..coaches.max(1) as u32, 0..=2))),
+        );
+        let pairs = proptest::collection::vec(pair, 0..=8);
+        (offer_slots, hours, pairs).prop_map(move |(slots, hours, pairs)| {
+            let mut seen = std::collections::HashSet::new();
+            Problem {
+                offers: slots.into_iter().map(|positions| OfferSlot { positions }).collect(),
+                coach_hours: hours.into_iter().map(f64::from).collect(),
+                pairs: pairs
+                    .into_iter()
+                    .filter(|(person, offer, _, _)| seen.insert((*person, *offer)))
+                    .map(|(person, offer, score, need)| Pair {
+                        person,
+                        offer,
+                        score: f64::from(score) / 100.0,
+                        support: match need {
+                            Some((hours, mut options)) if coaches > 0 => {
+                                options.sort_unstable();
+                                options.dedup();
+                                Support::Coach { hours: f64::from(hours), coaches: options }
+                            }
+                            _ => Support::None,
+                        },
+                    })
+                    .collect(),
+            }
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn the_solver_finds_the_optimum_and_keeps_every_bound(problem in instance()) {
+        let assignment = solve(&problem, None).unwrap();
+        prop_assert!(assignment.optimal);
+        prop_assert!(verify(&problem, &assignment.chosen).is_ok(), "{:?}", verify(&problem, &assignment.chosen));
+        let best = brute_force(&problem);
+        prop_assert!((assignment.total - best).abs() < 1e-6, "solver {} vs brute force {best}", assignment.total);
+    }
+}
+
+#[test]
+fn a_coach_with_room_for_one_goes_to_the_better_total() {
+    // Two people each need 6 h of the one coach (8 h free); offer 0 has two positions.
+    let problem = Problem {
+        offers: vec![OfferSlot { positions: 2 }, OfferSlot { positions: 1 }],
+        coach_hours: vec![8.0],
+        pairs: vec![
+            Pair { person: 1, offer: 0, score: 0.9, support: Support::Coach { hours: 6.0, coaches: vec![0] } },
+            Pair { person: 2, offer: 0, score: 0.8, support: Support::Coach { hours: 6.0, coaches: vec![0] } },
+            Pair { person: 2, offer: 1, score: 0.5, support: Support::None },
+            Pair { person: 3, offer: 1, score: 0.4, support: Support::None },
+        ],
+    };
+    let assignment = solve(&problem, None).unwrap();
+    assert_eq!(assignment.chosen, vec![(0, Some(0)), (2, None)]);
+    assert!((assignment.total - 1.4).abs() < 1e-9);
+    assert_eq!(assignment.components, 1);
+}
+
+#[test]
+fn separate_regions_are_separate_components_and_bad_input_is_refused() {
+    let problem = Problem {
+        offers: vec![OfferSlot { positions: 1 }, OfferSlot { positions: 1 }],
+        coach_hours: vec![],
+        pairs: vec![
+            Pair { person: 1, offer: 0, score: 0.5, support: Support::None },
+            Pair { person: 2, offer: 1, score: 0.5, support: Support::None },
+        ],
+    };
+    assert_eq!(solve(&problem, None).unwrap().components, 2);
+    let mut bad = problem.clone();
+    bad.pairs[0].offer = 7;
+    assert!(matches!(solve(&bad, None), Err(AssignError::Invalid(_))));
+    bad.pairs[0].offer = 0;
+    bad.pairs[0].score = f64::NAN;
+    assert!(matches!(solve(&bad, None), Err(AssignError::Invalid(_))));
+}
