@@ -198,6 +198,7 @@ impl MatchingService for MatchingApi {
                 .collect(),
             total_score: answer.total_score,
             optimal: answer.optimal,
+            score_bound: answer.score_bound,
             components: answer.components as u32,
             candidate_pairs: answer.candidate_pairs as u64,
             closed_offers: answer.closed.iter().map(convert::offer_key_to_wire).collect(),

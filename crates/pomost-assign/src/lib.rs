@@ -4,13 +4,21 @@
 //! person at most one offer, and each coach at most their free hours.
 //!
 //! Positions and one-offer-per-person alone are a transportation problem; the coaches' hours
-//! make it a mixed-integer programme (a person's hours are not divisible among coaches). It
-//! is solved exactly with branch and bound on the LP relaxation (the `microlp` crate), one
-//! connected component at a time: offers far apart share neither people nor coaches, so a
-//! country-wide batch falls apart into many small problems. Pure: no I/O, no clock but the
-//! optional time limit.
+//! make it a mixed-integer programme (a person's hours are not divisible among coaches).
+//! The batch is split into connected components (offers far apart share neither people nor
+//! coaches). Each is first solved without the coaches' hours as a maximum-weight b-matching
+//! (min-cost flow: exact and fast); when the coaches can then be given out within their
+//! hours, that is the optimum. Only where they cannot is the component solved as a
+//! mixed-integer programme by branch and bound on the LP relaxation (the `microlp` crate),
+//! warm-started from the best repaired flow solution; if the time limit ends that search,
+//! the best solution found is returned with the flow optimum as an upper bound. Pure: no
+//! I/O, no clock but the optional time limit.
 
 use std::time::{Duration, Instant};
+
+mod flow;
+
+use std::collections::HashMap;
 
 use microlp::{ComparisonOp, OptimizationDirection, SolveOptions, SolveOutcome, TerminationReason, Variable};
 
@@ -59,6 +67,10 @@ pub struct Problem {
     pub pairs: Vec<Pair>,
 }
 
+/// Largest component (candidate pairs) solved by branch and bound when coaches' hours bind;
+/// beyond it the repaired flow solution is returned with its bound.
+pub const MAX_MIP_PAIRS: usize = 4_000;
+
 /// A chosen pair (index into [`Problem::pairs`]) with the coach chosen for it.
 pub type Choice = (usize, Option<u32>);
 
@@ -74,6 +86,9 @@ pub struct Assignment {
     pub optimal: bool,
     /// Independent sub-problems solved.
     pub components: usize,
+    /// An upper bound of the best total (the best total without the coaches' hours);
+    /// equal to `total` when no coach's hours bind.
+    pub bound: f64,
 }
 
 /// Why a batch cannot be solved.
@@ -165,12 +180,101 @@ fn components(problem: &Problem) -> Vec<Vec<usize>> {
     groups.into_values().collect()
 }
 
-/// Solves one component exactly (or as well as the time left allows).
+/// Gives each chosen coach-needing pair a coach with its hours left (fewest options first,
+/// then the coach with most hours left); the pairs that found none.
+fn give_coaches(problem: &Problem, chosen: &mut [Choice]) -> Vec<usize> {
+    let mut left: HashMap<u32, f64> = HashMap::new();
+    let mut order: Vec<usize> = (0..chosen.len())
+        .filter(|position| matches!(problem.pairs[chosen[*position].0].support, Support::Coach { .. }))
+        .collect();
+    order.sort_by_key(|position| match &problem.pairs[chosen[*position].0].support {
+        Support::Coach { coaches, .. } => (coaches.len(), chosen[*position].0),
+        Support::None => (0, 0),
+    });
+    let mut unplaced = Vec::new();
+    for position in order {
+        let index = chosen[position].0;
+        let Support::Coach { hours, coaches } = &problem.pairs[index].support else { continue };
+        let best = coaches
+            .iter()
+            .map(|coach| (*coach, *left.entry(*coach).or_insert(problem.coach_hours[*coach as usize])))
+            .filter(|(_, free)| *free + 1e-9 >= *hours)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        match best {
+            Some((coach, free)) => {
+                left.insert(coach, free - hours);
+                chosen[position].1 = Some(coach);
+            }
+            None => unplaced.push(index),
+        }
+    }
+    unplaced
+}
+
+fn total(problem: &Problem, chosen: &[Choice]) -> f64 {
+    chosen.iter().map(|(index, _)| problem.pairs[*index].score).sum()
+}
+
+/// The flow optimum without coach hours over `pairs`, as choices without coaches.
+fn flow_choices(problem: &Problem, pairs: &[usize]) -> Vec<Choice> {
+    let list: Vec<(u32, u32, f64)> =
+        pairs.iter().map(|index| &problem.pairs[*index]).map(|pair| (pair.person, pair.offer, pair.score)).collect();
+    let positions: Vec<u32> = problem.offers.iter().map(|offer| offer.positions).collect();
+    flow::max_weight_matching(&list, &positions).into_iter().map(|position| (pairs[position], None)).collect()
+}
+
+/// Solves one component: the flow optimum when the coaches fit it (proven optimal), else
+/// the MIP warm-started from the best repaired flow solution; with the component's bound.
 fn solve_component(
     problem: &Problem,
     pairs: &[usize],
     deadline: Option<Instant>,
-) -> Result<(Vec<Choice>, bool), AssignError> {
+) -> Result<(Vec<Choice>, bool, f64), AssignError> {
+    let mut chosen = flow_choices(problem, pairs);
+    let bound = total(problem, &chosen);
+    let mut unplaced = give_coaches(problem, &mut chosen);
+    if unplaced.is_empty() {
+        return Ok((chosen, true, bound));
+    }
+    // Repair: drop the pairs no coach could take and solve again, a few rounds; keep the
+    // best feasible solution as the MIP's warm start (and the answer if time runs out).
+    let mut allowed: Vec<usize> = pairs.to_vec();
+    let dropped: std::collections::HashSet<usize> = unplaced.iter().copied().collect();
+    let mut best: Vec<Choice> = chosen.iter().filter(|(index, _)| !dropped.contains(index)).copied().collect();
+    for _ in 0..5 {
+        let dropped: std::collections::HashSet<usize> = unplaced.iter().copied().collect();
+        allowed.retain(|index| !dropped.contains(index));
+        let mut next = flow_choices(problem, &allowed);
+        unplaced = give_coaches(problem, &mut next);
+        let dropped: std::collections::HashSet<usize> = unplaced.iter().copied().collect();
+        next.retain(|(index, _)| !dropped.contains(index));
+        if total(problem, &next) > total(problem, &best) {
+            best = next;
+        }
+        if unplaced.is_empty() {
+            break;
+        }
+    }
+    if pairs.len() > MAX_MIP_PAIRS {
+        // Too large for branch and bound within a request: the repaired flow solution, with
+        // the flow optimum as the bound the caller reports.
+        return Ok((best, false, bound));
+    }
+    let (found, optimal) = mip_component(problem, pairs, deadline, &best)?;
+    match found {
+        Some(found) if total(problem, &found) + 1e-9 >= total(problem, &best) => Ok((found, optimal, bound)),
+        _ => Ok((best, false, bound)),
+    }
+}
+
+/// Solves one component as a MIP, warm-started from `start`; the assignment found (none
+/// when time ran out first) and whether it is proven optimal.
+fn mip_component(
+    problem: &Problem,
+    pairs: &[usize],
+    deadline: Option<Instant>,
+    start: &[Choice],
+) -> Result<(Option<Vec<Choice>>, bool), AssignError> {
     let mut model = microlp::Problem::new(OptimizationDirection::Maximize);
     let mut chosen: Vec<Variable> = Vec::with_capacity(pairs.len());
     // (pair, coach, variable) for each way a coach-needing pair can be met.
@@ -215,10 +319,19 @@ fn solve_component(
     }
     let mut options = SolveOptions::default();
     options.time_limit = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+    let given: HashMap<usize, Option<u32>> = start.iter().copied().collect();
+    let mut warm = Vec::with_capacity(chosen.len() + ways.len());
+    for (position, index) in pairs.iter().enumerate() {
+        warm.push((chosen[position], if given.contains_key(index) { 1.0 } else { 0.0 }));
+    }
+    for (pair, coach, way) in &ways {
+        let on = given.get(pair).is_some_and(|given| *given == Some(*coach));
+        warm.push((*way, if on { 1.0 } else { 0.0 }));
+    }
+    options.warm_start = Some(warm);
     let outcome = model.solve_with(options).map_err(|error| AssignError::Solver(error.to_string()))?;
     let SolveOutcome::Solution(solution) = outcome else {
-        // Out of time before any assignment: nothing from this component.
-        return Ok((Vec::new(), false));
+        return Ok((None, false));
     };
     let optimal = solution.termination_reason() == TerminationReason::ProvenOptimal;
     let mut picked = Vec::new();
@@ -231,7 +344,7 @@ fn solve_component(
             picked.push((index, coach));
         }
     }
-    Ok((picked, optimal))
+    Ok((Some(picked), optimal))
 }
 
 /// The assignment of highest total score (see the crate documentation); with a time limit,
@@ -240,10 +353,12 @@ pub fn solve(problem: &Problem, time_limit: Option<Duration>) -> Result<Assignme
     check(problem)?;
     let deadline = time_limit.map(|limit| Instant::now() + limit);
     let groups = components(problem);
-    let mut assignment = Assignment { chosen: Vec::new(), total: 0.0, optimal: true, components: groups.len() };
+    let mut assignment =
+        Assignment { chosen: Vec::new(), total: 0.0, optimal: true, components: groups.len(), bound: 0.0 };
     for group in &groups {
-        let (picked, optimal) = solve_component(problem, group, deadline)?;
+        let (picked, optimal, bound) = solve_component(problem, group, deadline)?;
         assignment.optimal &= optimal;
+        assignment.bound += if optimal { total(problem, &picked) } else { bound };
         assignment.total += picked.iter().map(|(index, _)| problem.pairs[*index].score).sum::<f64>();
         assignment.chosen.extend(picked);
     }

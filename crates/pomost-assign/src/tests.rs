@@ -70,7 +70,7 @@ fn instance() -> impl Strategy<Value = Problem> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn the_solver_finds_the_optimum_and_keeps_every_bound(problem in instance()) {
@@ -118,4 +118,47 @@ fn separate_regions_are_separate_components_and_bad_input_is_refused() {
     bad.pairs[0].offer = 0;
     bad.pairs[0].score = f64::NAN;
     assert!(matches!(solve(&bad, None), Err(AssignError::Invalid(_))));
+}
+
+/// The optimum of a batch without coaches by the MIP solver alone (for checking the flow on
+/// instances too big to enumerate).
+fn mip_optimum(problem: &Problem) -> f64 {
+    let pairs: Vec<usize> = (0..problem.pairs.len()).collect();
+    let (found, optimal) = mip_component(problem, &pairs, None, &[]).unwrap();
+    assert!(optimal);
+    total(problem, &found.unwrap())
+}
+
+fn larger() -> impl Strategy<Value = Problem> {
+    (proptest::collection::vec(0u32..=4, 8), proptest::collection::vec((0u32..30, 0u32..8, 0u32..=1000), 0..=120))
+        .prop_map(|(slots, pairs)| {
+            let mut seen = std::collections::HashSet::new();
+            Problem {
+                offers: slots.into_iter().map(|positions| OfferSlot { positions }).collect(),
+                coach_hours: Vec::new(),
+                pairs: pairs
+                    .into_iter()
+                    .filter(|(person, offer, _)| seen.insert((*person, *offer)))
+                    .map(|(person, offer, score)| Pair {
+                        person,
+                        offer,
+                        score: f64::from(score) / 1000.0,
+                        support: Support::None,
+                    })
+                    .collect(),
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn the_flow_matches_the_mip_optimum_on_larger_batches(problem in larger()) {
+        let assignment = solve(&problem, None).unwrap();
+        prop_assert!(assignment.optimal);
+        prop_assert!(verify(&problem, &assignment.chosen).is_ok());
+        let best = mip_optimum(&problem);
+        prop_assert!((assignment.total - best).abs() < 1e-6, "flow {} vs MIP {best}", assignment.total);
+    }
 }

@@ -2,6 +2,7 @@
 //! run loads a seeded dataset through gRPC and measures every workload; a report turns
 //! results into Markdown with SVG charts. The `pomost-bench` binary is the command line.
 
+pub mod assign;
 pub mod occupations;
 pub mod placement;
 pub mod quality;

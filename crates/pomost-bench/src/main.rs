@@ -88,6 +88,38 @@ enum Command {
         #[arg(long, default_value = "soak-result.json")]
         out: PathBuf,
     },
+    /// AssignBatch on a loaded dataset against greedy one-offer-at-a-time shortlisting:
+    /// time, total score, people placed, coach hours over capacity.
+    Assign {
+        /// The `pomost` binary to start (with a fresh data directory).
+        #[arg(long, default_value = "target/release/pomost")]
+        server: PathBuf,
+        /// Participants to load.
+        #[arg(long, default_value_t = 100_000)]
+        participants: usize,
+        /// Offers to load (all of them form the batch).
+        #[arg(long, default_value_t = 2_000)]
+        offers: usize,
+        /// Coaches to load.
+        #[arg(long, default_value_t = 1_000)]
+        coaches: usize,
+        /// Candidates per open position.
+        #[arg(long, default_value_t = 5)]
+        per_position: u32,
+        /// Also solve with this many per position (the cost of the restriction).
+        #[arg(long)]
+        wide: Option<u32>,
+        /// Load into and measure a server already running at this address (with a fresh
+        /// data directory) instead of starting one.
+        #[arg(long)]
+        addr: Option<String>,
+        /// Dataset seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to write the JSON result.
+        #[arg(long, default_value = "assign-result.json")]
+        out: PathBuf,
+    },
     /// The placement cycle: push-to-match latency at watching units, referral throughput,
     /// and coach over-commitment in a simulated month with reservations off and on.
     Placement {
@@ -275,6 +307,24 @@ fn main() -> ExitCode {
                 sample_seconds: 60.0,
             };
             measure(soak::soak(options), |result| result.markdown(), &out)
+        }
+        Command::Assign { server, participants, offers, coaches, per_position, wide, addr, seed, out } => {
+            let options = pomost_bench::assign::AssignOptions {
+                run: RunOptions {
+                    server: if addr.is_some() { None } else { Some(server) },
+                    addr,
+                    participants,
+                    offers,
+                    coaches,
+                    seconds: 0.0,
+                    concurrency: vec![1],
+                    seed,
+                    commit: commit(),
+                },
+                per_position,
+                wide_per_position: wide,
+            };
+            measure(pomost_bench::assign::measure(options), |result| result.markdown(), &out)
         }
         Command::Placement {
             server,

@@ -73,6 +73,9 @@ pub struct BatchAssignment {
     pub total_score: f64,
     /// Proven optimal on the candidate graph.
     pub optimal: bool,
+    /// An upper bound of the best total on the candidate graph (equal to `total_score` when
+    /// optimal).
+    pub score_bound: f64,
     /// Independent sub-problems.
     pub components: usize,
     /// Candidate pairs considered.
@@ -177,9 +180,20 @@ impl Engine {
             }
             n => n,
         };
+        let started = std::time::Instant::now();
         let collected = self.collect_candidates(request, per_position)?;
+        let collected_ms = started.elapsed().as_millis() as u64;
         let solved = pomost_assign::solve(&collected.problem, Some(request.time_limit))
             .map_err(|error| EngineError::Internal(error.to_string()))?;
+        tracing::info!(
+            offers = request.offers.len(),
+            pairs = collected.problem.pairs.len(),
+            components = solved.components,
+            optimal = solved.optimal,
+            collected_ms,
+            solved_ms = started.elapsed().as_millis() as u64 - collected_ms,
+            "batch assignment solved"
+        );
         if let Err(breach) = pomost_assign::verify(&collected.problem, &solved.chosen) {
             return Err(EngineError::Internal(format!("batch assignment broke a bound: {breach}")));
         }
@@ -314,6 +328,7 @@ impl Engine {
             unassigned,
             total_score: solved.total,
             optimal: solved.optimal,
+            score_bound: solved.bound,
             components: solved.components,
             candidate_pairs: problem.pairs.len(),
             closed: collected.closed.clone(),
