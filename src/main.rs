@@ -149,6 +149,25 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         min_cell: u32,
     },
+    /// Many people on many offers at once (the exact batch assignment under positions and
+    /// job coaches' hours); prints each offer's people and who was left out and why.
+    Assign {
+        /// A file of SOURCE/EXTERNAL_ID lines.
+        #[arg(long, conflicts_with = "region")]
+        offers: Option<PathBuf>,
+        /// Every on-site offer open today in this TERYT region (2, 4, 6 or 7 digits).
+        #[arg(long)]
+        region: Option<String>,
+        /// Only this unit's people.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Candidates per open position (0: the service's 5).
+        #[arg(long, default_value_t = 0)]
+        per_position: u32,
+        /// Also make each assigned pair a proposed referral.
+        #[arg(long)]
+        propose: bool,
+    },
     /// New matches for a unit's people as offers arrive (runs until interrupted; resumes by
     /// itself after a disconnect).
     Watch {
@@ -517,6 +536,9 @@ fn run_client(connection: &Connection, command: Command) -> Result<(), CliError>
             }
             Command::Outcomes { what: None, by, unit, min_cell } => {
                 placement_cli::outcomes(&client, &by, unit, min_cell).await
+            }
+            Command::Assign { offers, region, unit, per_position, propose } => {
+                placement_cli::assign(&client, offers, region, unit, per_position, propose).await
             }
             Command::Watch { unit, min_score, k, after } => {
                 placement_cli::watch(&client, unit, min_score, k, after).await

@@ -302,3 +302,115 @@ pub async fn watch(client: &Client, unit: String, min_score: f32, k: u32, after:
         tokio::time::sleep(backoff).await;
     }
 }
+
+/// The offer keys of an `assign` batch: from a file (one SOURCE/EXTERNAL_ID per line, `#`
+/// comments) or every on-site offer open today in a TERYT region (searched page by page).
+async fn batch_offers(
+    client: &Client,
+    file: Option<&std::path::Path>,
+    region: Option<&str>,
+) -> Result<Vec<crate::proto::OfferKey>, CliError> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| CliError { code: 1, message: format!("{}: {error}", path.display()) })?;
+        return text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(parse_offer_key)
+            .collect();
+    }
+    let Some(region) = region else {
+        return Err(usage("give --offers FILE or --region TERYT".into()));
+    };
+    let mut offers = crate::proto::offer_service_client::OfferServiceClient::new(client.channel());
+    let mut keys = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let request = crate::proto::SearchOffersRequest {
+            region: region.to_owned(),
+            remote: 2,
+            limit: 1_000,
+            cursor: cursor.clone(),
+            ..Default::default()
+        };
+        let page = offers.search_offers(client.request(request)).await?.into_inner();
+        keys.extend(page.hits.into_iter().filter_map(|hit| hit.offer.and_then(|offer| offer.key)));
+        if page.next_cursor.is_empty() || keys.len() >= 5_000 {
+            break;
+        }
+        cursor = page.next_cursor;
+    }
+    keys.truncate(5_000);
+    Ok(keys)
+}
+
+/// `pomost assign`: many people on many offers at once; prints each offer's people with
+/// their coaches, then who was left out and why.
+pub async fn assign(
+    client: &Client,
+    file: Option<std::path::PathBuf>,
+    region: Option<String>,
+    unit: Option<String>,
+    per_position: u32,
+    propose: bool,
+) -> Result<(), CliError> {
+    let offer_keys = batch_offers(client, file.as_deref(), region.as_deref()).await?;
+    if offer_keys.is_empty() {
+        return Err(CliError { code: 1, message: "no open offers to assign".into() });
+    }
+    let request = crate::proto::AssignBatchRequest {
+        offer_keys,
+        unit_id: unit.unwrap_or_default(),
+        candidates_per_position: per_position,
+        as_of: String::new(),
+        propose_referrals: propose,
+    };
+    let answer = crate::proto::matching_service_client::MatchingServiceClient::new(client.channel())
+        .max_decoding_message_size(256 << 20)
+        .assign_batch(client.request(request))
+        .await?
+        .into_inner();
+    let mut current = String::new();
+    for pair in &answer.assignments {
+        let key = pair.offer_key.as_ref().map(|key| format!("{}/{}", key.source, key.external_id)).unwrap_or_default();
+        if key != current {
+            println!("{key}");
+            current = key;
+        }
+        let candidate = pair.candidate.clone().unwrap_or_default();
+        let coach = if candidate.suggested_coach_id.is_empty() {
+            String::new()
+        } else {
+            format!("  coach {}", candidate.suggested_coach_id)
+        };
+        let referral = match (pair.referral_id.is_empty(), pair.referral_error.is_empty()) {
+            (false, _) => format!("  {}", pair.referral_id),
+            (true, false) => format!("  (no referral: {})", pair.referral_error),
+            _ => String::new(),
+        };
+        println!("    {:<24} {:.3}{coach}{referral}", candidate.participant_id, candidate.score);
+    }
+    let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for left in &answer.unassigned {
+        *reasons.entry(left.reason.as_str()).or_default() += 1;
+    }
+    let quality = if answer.optimal {
+        "optimal".to_owned()
+    } else {
+        format!(
+            "within {:.3}% of the best possible",
+            (1.0 - answer.total_score / answer.score_bound.max(f64::EPSILON)) * 100.0
+        )
+    };
+    println!(
+        "{} people placed, total score {:.2} ({quality}); {} candidates left out: {:?}; {} offer(s) closed; audit {}",
+        answer.assignments.len(),
+        answer.total_score,
+        answer.unassigned.len(),
+        reasons,
+        answer.closed_offers.len(),
+        answer.request_id
+    );
+    Ok(())
+}

@@ -331,6 +331,15 @@ fn a_caseworker_refers_moves_lists_and_watches() {
     assert!(output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("demo-krakow") && text(&output).contains("not shown"), "{}", text(&output));
 
+    let output = server.run(&["assign", "--region", "1261"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let assigned = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        assigned.contains("people placed, total score")
+            && assigned.lines().any(|line| line.contains('/') && !line.starts_with(' ')),
+        "{assigned}"
+    );
+
     let mut watch = Command::new(env!("CARGO_BIN_EXE_pomost"))
         .env("POMOST_ADDR", &server.address)
         .args(["watch", "--unit", "demo-krakow", "--k", "3"])

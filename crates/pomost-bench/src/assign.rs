@@ -225,7 +225,7 @@ pub async fn measure(options: AssignOptions) -> Result<AssignResult, String> {
     let channel = connect(server.addr()).await?;
     load(&channel, &options.run, today, &[], &[]).await?;
     let synth = Synth::new(options.run.seed, today);
-    let offers: Vec<pomost_domain::Offer> = synth.clone().offers(options.run.offers).collect();
+    let offers: Vec<pomost_domain::Offer> = synth.offers(options.run.offers).collect();
     let keys: Vec<OfferKey> = offers.iter().map(|offer| convert::offer_key_to_wire(&offer.key)).collect();
     let positions: HashMap<OfferKey, u32> = offers
         .iter()
@@ -234,7 +234,7 @@ pub async fn measure(options: AssignOptions) -> Result<AssignResult, String> {
         })
         .collect();
     let free: HashMap<String, f32> =
-        synth.clone().coaches(options.run.coaches).map(|coach| (coach.id.to_string(), coach.free_hours())).collect();
+        synth.coaches(options.run.coaches).map(|coach| (coach.id.to_string(), coach.free_hours())).collect();
     let needs: HashMap<String, f32> = synth
         .participants(options.run.participants)
         .filter(|person| person.coach_hours_per_week > 0.0)

@@ -62,3 +62,45 @@ async fn a_tiny_run_measures_everything_and_reports() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_assign_run_places_people_within_every_coach_capacity() {
+    let data = tempfile::tempdir().unwrap();
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(data.path().to_owned()),
+        ..Overrides::default()
+    };
+    let mut settings = Settings::load(&[], &overrides).unwrap();
+    settings.store.synchronous = pomost_store::Synchronous::Normal;
+    let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(pomost::server::run(settings, listener, async {
+        let _ = stopped.await;
+    }));
+    let options = pomost_bench::assign::AssignOptions {
+        run: RunOptions {
+            addr: Some(format!("http://{address}")),
+            server: None,
+            participants: 3_000,
+            offers: 60,
+            coaches: 30,
+            seconds: 0.0,
+            concurrency: vec![1],
+            seed: 7,
+            commit: "test".into(),
+        },
+        per_position: 5,
+        wide_per_position: Some(20),
+    };
+    let result = pomost_bench::assign::measure(options).await.unwrap();
+    assert!(result.batch.people_placed > 0 && result.greedy.people_placed > 0);
+    assert_eq!(result.batch.coaches_over, 0, "{:?}", result.batch);
+    let (_, wide) = result.wide.as_ref().unwrap();
+    assert!(wide.total_score + 1e-6 >= result.batch.total_score, "more candidates never lower the optimum");
+    assert!(result.batch.total_score <= result.batch.bound + 1e-6);
+    assert!(result.markdown().contains("greedy shortlists"));
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
