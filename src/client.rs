@@ -344,8 +344,9 @@ pub const CSV_COLUMNS: &[&str] = &[
 ];
 
 /// Columns a participants CSV may add after [`CSV_COLUMNS`]: past occupations as
-/// `code=years` and wanted occupations as codes (KZiS 2023), `;`-separated.
-pub const CSV_OCCUPATION_COLUMNS: &[&str] = &["past_occupations", "wanted_occupations"];
+/// `code=years` and wanted occupations as codes (KZiS 2023), `;`-separated, and then the
+/// year of birth (empty when not recorded).
+pub const CSV_OCCUPATION_COLUMNS: &[&str] = &["past_occupations", "wanted_occupations", "birth_year"];
 
 fn csv_past_occupations(text: &str) -> Result<Vec<serde_json::Value>, String> {
     text.split(';')
@@ -418,6 +419,10 @@ fn participant_from_csv(row: &csv::StringRecord) -> Result<Participant, String> 
         "consent_to_matching": csv_bool("consent_to_matching", field("consent_to_matching"))?,
         "past_occupations": csv_past_occupations(field("past_occupations"))?,
         "wanted_occupations": csv_list(field("wanted_occupations")),
+        "birth_year": match field("birth_year").trim() {
+            "" => serde_json::Value::Null,
+            year => serde_json::Value::from(year.parse::<u16>().map_err(|_| format!("birth_year: {year:?} is not a year"))?),
+        },
     });
     let participant: Participant = serde_json::from_value(value).map_err(|error| error.to_string())?;
     participant.validated().map_err(|error| error.to_string())
@@ -477,9 +482,10 @@ fn note_rejected<T>(items: Vec<crate::proto::BulkItem>, chunk: &[(usize, T)], re
 }
 
 fn read_participants_csv(text: &str) -> Result<ReadRows<Participant>, CliError> {
-    let with_occupations: Vec<&str> = CSV_COLUMNS.iter().chain(CSV_OCCUPATION_COLUMNS).copied().collect();
+    let with_occupations: Vec<&str> = CSV_COLUMNS.iter().chain(&CSV_OCCUPATION_COLUMNS[..2]).copied().collect();
+    let with_birth_year: Vec<&str> = CSV_COLUMNS.iter().chain(CSV_OCCUPATION_COLUMNS).copied().collect();
     let usage = format!("{} (optionally followed by ,{})", CSV_COLUMNS.join(","), CSV_OCCUPATION_COLUMNS.join(","));
-    read_csv_rows(text, &[CSV_COLUMNS, &with_occupations], &usage, participant_from_csv)
+    read_csv_rows(text, &[CSV_COLUMNS, &with_occupations, &with_birth_year], &usage, participant_from_csv)
 }
 
 /// `pomost participants import FILE`: CSV (`.csv`, columns [`CSV_COLUMNS`]) or NDJSON.
@@ -678,4 +684,26 @@ pub async fn import_coaches(client: &Client, path: &Path) -> Result<(), CliError
     }
     rejected.sort_by_key(|row| row.line);
     report(&format!("job coaches from {}", path.display()), total, written, unchanged, &rejected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_participants_csv_reads_with_its_optional_columns() {
+        let text = include_str!("../docs/examples/participants.csv");
+        let (rows, rejected) = read_participants_csv(text).unwrap_or_else(|error| panic!("{}", error.message));
+        assert_eq!((rows.len(), rejected.len()), (2, 1), "the second row is invalid on purpose");
+        let ola = &rows[0].1;
+        assert_eq!(ola.birth_year, Some(1968));
+        assert_eq!(ola.wanted_occupations, ["911207"]);
+        let without: String = text
+            .lines()
+            .map(|line| line.rsplit_once(',').map_or(line, |(head, _)| head))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (rows, _) = read_participants_csv(&without).unwrap_or_else(|error| panic!("{}", error.message));
+        assert_eq!(rows[0].1.birth_year, None, "the column is optional");
+    }
 }
