@@ -569,3 +569,49 @@ async fn a_batch_assignment_keeps_positions_people_and_coach_hours_and_can_propo
     assert_eq!(status.code(), Code::InvalidArgument);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn reservations_survive_a_restart_and_an_ended_adaptation_period_releases_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut folk = people(3, 6.0);
+    folk[2].coach_hours_per_week = 8.0;
+    let job = offer("restart", 5);
+    let key = job.key.clone().unwrap();
+    let (open_id, hired_id) = {
+        let server = TestServer::start(settings(dir.path())).await;
+        register(&server, &folk, std::slice::from_ref(&job)).await;
+        server.participants().upsert_job_coach(coach("trener-r", 12.0)).await.unwrap();
+        let open = placement(&server).create_referral(refer(&folk[0], &job, "trener-r")).await.unwrap().into_inner();
+        let hired = placement(&server).create_referral(refer(&folk[1], &job, "trener-r")).await.unwrap().into_inner();
+        let hired_id = hired.referral.unwrap().id;
+        placement(&server).move_referral(step(&hired_id, ReferralState::SentToEmployer)).await.unwrap();
+        // Work started 100 days ago; the offer's 8-week adaptation period has ended.
+        let mut hire = step(&hired_id, ReferralState::Hired);
+        hire.start_date = convert::format_date(real_today() - time::Duration::days(100));
+        let moved = placement(&server).move_referral(hire).await.unwrap().into_inner().referral.unwrap();
+        assert!(!moved.reserved, "a hire whose adaptation period already ended holds no hours");
+        assert!(!server.matching().explain_match(explain(&folk[2], &key)).await.unwrap().into_inner().eligible);
+        server.stop().await;
+        (open.referral.unwrap().id, hired_id)
+    };
+    let server = TestServer::start(settings(dir.path())).await;
+    let explained = server.matching().explain_match(explain(&folk[2], &key)).await.unwrap().into_inner();
+    assert!(!explained.eligible, "the open referral still holds 6 of 12 hours after a restart: 6 < 8");
+    let failed = explained.failed.iter().find(|failed| failed.reason == "no_job_coach").unwrap();
+    assert!(failed.message.contains(&open_id), "{}", failed.message);
+    let hired = placement(&server).get_referral(ReferralRef { id: hired_id }).await.unwrap().into_inner();
+    assert_eq!(hired.state(), ReferralState::Hired);
+    // The hire took one of five positions.
+    let list = server
+        .matching()
+        .shortlist(ShortlistRequest {
+            offer: Some(shortlist_request::Offer::OfferKey(key)),
+            k: 1,
+            as_of: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(list.exclusions.iter().all(|count| count.reason != "offer_closed"));
+    server.stop().await;
+}
