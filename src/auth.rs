@@ -54,6 +54,7 @@ pub const ROLE_TABLE: &[(&str, &[Role])] = {
         ("/pomost.v1.MatchingService/ExplainMatch", MATCH),
         ("/pomost.v1.MatchingService/GetScoringPolicy", ANY_KEY),
         ("/pomost.v1.MatchingService/AssignBatch", REFER),
+        ("/pomost.v1.MatchingService/GetExposureReport", MATCH),
         ("/pomost.v1.PlacementService/CreateReferral", REFER),
         ("/pomost.v1.PlacementService/MoveReferral", MOVE_REFERRAL),
         ("/pomost.v1.PlacementService/GetReferral", REFER),

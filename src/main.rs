@@ -314,6 +314,23 @@ enum AuditCommand {
         #[arg(long)]
         policy: Option<PathBuf>,
     },
+    /// Exposure report of a running service, from its audit and referral records (no
+    /// re-ranking): each group's share of shortlist attention against its share of the
+    /// eligible pool, and of referrals and hires; under four fifths flagged (exit 3).
+    Report {
+        /// From this day (YYYY-MM-DD, UTC); no bound if omitted.
+        #[arg(long)]
+        from: Option<String>,
+        /// Before this day (YYYY-MM-DD, UTC); no bound if omitted.
+        #[arg(long)]
+        until: Option<String>,
+        /// Only offers in this TERYT unit.
+        #[arg(long, default_value = "")]
+        region: String,
+        /// Hide groups with fewer people (never below the service's minimum).
+        #[arg(long, default_value_t = 0)]
+        min_cell: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -507,6 +524,9 @@ fn run_client(connection: &Connection, command: Command) -> Result<(), CliError>
                 client::import_participants(&client, &file).await
             }
             Command::Audit { what: Some(AuditCommand::Size), .. } => client::audit_size(&client).await,
+            Command::Audit { what: Some(AuditCommand::Report { from, until, region, min_cell }), .. } => {
+                placement_cli::exposure_report(&client, from, until, region, min_cell).await
+            }
             Command::Coaches { command: CoachesCommand::Import { file } } => {
                 client::import_coaches(&client, &file).await
             }

@@ -414,3 +414,58 @@ pub async fn assign(
     );
     Ok(())
 }
+
+/// Milliseconds since the epoch at the start of a day given as YYYY-MM-DD.
+fn day_ms(flag: &str, text: Option<String>) -> Result<i64, CliError> {
+    let Some(text) = text else { return Ok(0) };
+    let day = crate::convert::parse_date(flag, &text).map_err(|error| usage(error.to_string()))?;
+    Ok(day.midnight().assume_utc().unix_timestamp() * 1_000)
+}
+
+/// `pomost audit report`: the exposure report as a table; exits 3 when a group is flagged.
+pub async fn exposure_report(
+    client: &Client,
+    from: Option<String>,
+    until: Option<String>,
+    region: String,
+    min_cell_size: u32,
+) -> Result<(), CliError> {
+    let request = crate::proto::GetExposureReportRequest {
+        from_ms: day_ms("--from", from)?,
+        until_ms: day_ms("--until", until)?,
+        region,
+        min_cell_size,
+    };
+    let report = crate::proto::matching_service_client::MatchingServiceClient::new(client.channel())
+        .get_exposure_report(client.request(request))
+        .await?
+        .into_inner();
+    println!("{:<30} {:>9} {:>9} {:>7} {:>10} {:>8}", "group", "pool", "attention", "ratio", "referrals", "hires");
+    let percent = |share: Option<f64>| share.map_or("-".to_owned(), |share| format!("{:.1}%", share * 100.0));
+    let mut flagged = 0;
+    for group in &report.groups {
+        if group.suppressed {
+            println!("{:<30} (fewer than {} people: not shown)", group.group, report.min_cell_size);
+            continue;
+        }
+        flagged += usize::from(group.flagged);
+        println!(
+            "{:<30} {:>9} {:>9} {:>7.2} {:>10} {:>8}{}",
+            group.group,
+            percent(Some(group.pool_share)),
+            percent(Some(group.exposure_share)),
+            group.ratio,
+            percent(group.referral_share),
+            percent(group.hire_share),
+            if group.flagged { "  FLAGGED (under 0.8)" } else { "" }
+        );
+    }
+    println!(
+        "{} shortlists ({} without group figures), {} referrals, {} hires",
+        report.shortlists, report.shortlists_without_groups, report.referrals, report.hires
+    );
+    if flagged > 0 {
+        return Err(CliError { code: 3, message: format!("{flagged} group(s) under four fifths of their pool share") });
+    }
+    Ok(())
+}

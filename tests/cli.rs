@@ -340,6 +340,11 @@ fn a_caseworker_refers_moves_lists_and_watches() {
         "{assigned}"
     );
 
+    let output = server.run(&["audit", "report", "--region", "12"]);
+    assert!(matches!(output.status.code(), Some(0 | 3)), "{}", text(&output));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("certificate: none") && report.contains("shortlists ("), "{report}");
+
     let mut watch = Command::new(env!("CARGO_BIN_EXE_pomost"))
         .env("POMOST_ADDR", &server.address)
         .args(["watch", "--unit", "demo-krakow", "--k", "3"])

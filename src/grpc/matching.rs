@@ -205,6 +205,42 @@ impl MatchingService for MatchingApi {
         }))
     }
 
+    async fn get_exposure_report(
+        &self,
+        request: Request<crate::proto::GetExposureReportRequest>,
+    ) -> Result<Response<crate::proto::ExposureReport>, Status> {
+        let crate::proto::GetExposureReportRequest { from_ms, until_ms, region, min_cell_size } = request.into_inner();
+        let region = if region.is_empty() {
+            None
+        } else {
+            Some(pomost_domain::TerytCode::parse(&region).map_err(|error| invalid(error.under("region")))?)
+        };
+        let query = pomost_engine::ExposureQuery { from_ms, until_ms, region, min_cell_size };
+        let engine = self.0.engine()?;
+        let report = super::support::blocking(move || engine.exposure_report(&query)).await?;
+        Ok(Response::new(crate::proto::ExposureReport {
+            shortlists: report.shortlists,
+            shortlists_without_groups: report.shortlists_without_groups,
+            referrals: report.referrals,
+            hires: report.hires,
+            min_cell_size: report.min_cell_size,
+            groups: report
+                .rows
+                .into_iter()
+                .map(|row| crate::proto::ExposureGroup {
+                    group: row.group.into(),
+                    suppressed: row.suppressed,
+                    pool_share: row.pool_share,
+                    exposure_share: row.exposure_share,
+                    ratio: row.ratio,
+                    flagged: row.flagged,
+                    referral_share: row.referral_share,
+                    hire_share: row.hire_share,
+                })
+                .collect(),
+        }))
+    }
+
     async fn get_scoring_policy(
         &self,
         _request: Request<GetScoringPolicyRequest>,

@@ -451,6 +451,7 @@ fn documented(method: &str) -> &'static [Role] {
         | "/pomost.v1.ParticipantService/DeleteJobCoach" => &[Unit, Admin],
         "/pomost.v1.MatchingService/GetScoringPolicy" => &[Partner, Unit, LabourOffice, Admin],
         "/pomost.v1.MatchingService/Shortlist"
+        | "/pomost.v1.MatchingService/GetExposureReport"
         | "/pomost.v1.MatchingService/RecommendOffers"
         | "/pomost.v1.MatchingService/ExplainMatch" => &[LabourOffice, Admin],
         "/pomost.v1.AuditService/ListAudit" | "/pomost.v1.AuditService/GetAuditStats" => &[Admin],

@@ -615,3 +615,57 @@ async fn reservations_survive_a_restart_and_an_ended_adaptation_period_releases_
     assert!(list.exclusions.iter().all(|count| count.reason != "offer_closed"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = settings(dir.path());
+    settings.placement.min_cell_size = 1;
+    let server = TestServer::start(settings).await;
+    let folk = krakow_participants(300);
+    let job = offer("exposure", 3);
+    register(&server, &folk, std::slice::from_ref(&job)).await;
+    let key = job.key.clone().unwrap();
+    for _ in 0..3 {
+        server
+            .matching()
+            .shortlist(ShortlistRequest {
+                offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
+                k: 20,
+                as_of: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+    let report = server
+        .matching()
+        .get_exposure_report(pomost::proto::GetExposureReportRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((report.shortlists, report.shortlists_without_groups), (3, 0));
+    assert_eq!(report.groups.len(), 11);
+    let degrees = &report.groups[..4];
+    let pool: f64 = degrees.iter().map(|group| group.pool_share).sum();
+    let attention: f64 = degrees.iter().map(|group| group.exposure_share).sum();
+    assert!((pool - 1.0).abs() < 1e-9 && (attention - 1.0).abs() < 1e-3, "{pool} {attention}");
+    for group in report.groups.iter().filter(|group| !group.suppressed && group.pool_share > 0.0) {
+        assert!((group.ratio - group.exposure_share / group.pool_share).abs() < 1e-9);
+        assert_eq!(group.flagged, group.ratio < 0.8, "{group:?}");
+    }
+    let elsewhere = server
+        .matching()
+        .get_exposure_report(pomost::proto::GetExposureReportRequest { region: "02".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(elsewhere.shortlists, 0, "the offer is in Kraków, not in Dolnośląskie");
+    let strict = server
+        .matching()
+        .get_exposure_report(pomost::proto::GetExposureReportRequest { min_cell_size: 100_000, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(strict.groups.iter().all(|group| group.suppressed && group.pool_share == 0.0));
+    server.stop().await;
+}

@@ -8,6 +8,7 @@ mod disk;
 mod engine;
 mod error;
 mod exposure;
+mod exposure_report;
 pub mod faults;
 mod follow;
 mod models;
@@ -26,6 +27,7 @@ pub use engine::{
 };
 pub use error::EngineError;
 pub use exposure::{EXPOSURE_DEPTHS, ExposureReport, FLAG_BELOW, GroupExposure};
+pub use exposure_report::{ExposureQuery, ExposureReportResult, ExposureRow, FOUR_FIFTHS};
 pub use follow::{Applied, Follower, ModelLag, ReadModel, Record};
 pub use models::{IndexModel, PoolModel};
 pub use outcomes::{OutcomeDimension, OutcomeRow, OutcomeStats, RetentionCell, outcome_stats};

@@ -72,6 +72,10 @@ impl Engine {
         let shortlist = self.rank_participants(&offer, k, as_of, cancel)?;
         request["k"] = k.into();
         request["as_of"] = as_of.to_string().into();
+        // Aggregates only (eligible people and attention per group), for the exposure report.
+        let rounded: Vec<f64> =
+            shortlist.groups.exposure.iter().map(|value| (value * 1000.0).round() / 1000.0).collect();
+        request["groups"] = serde_json::json!({ "eligible": shortlist.groups.eligible, "exposure": rounded });
         let results = shortlist
             .candidates
             .iter()

@@ -45,6 +45,8 @@ pub(crate) struct OfferContext<'a> {
     /// Accommodations that some coach who could come can provide.
     pub(crate) coach_coverable: u16,
     pub(crate) today: i32,
+    /// The calendar year of `today` (for the 50+ group of exposure counts).
+    pub(crate) year: i32,
     /// The offer's KZiS code as a number (0 without one).
     pub(crate) occupation: u32,
     /// Credit towards the offer's occupation of each KZiS occupation (by the index a record
@@ -110,6 +112,7 @@ impl<'a> OfferContext<'a> {
             site_coaches,
             coach_coverable,
             today: today.to_julian_day(),
+            year: today.year(),
             occupation: offer.occupation_code.parse().unwrap_or(0),
             occupation_credit: occupation_credits(offer.occupation_code.parse().unwrap_or(0), policy),
         }

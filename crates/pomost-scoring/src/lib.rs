@@ -20,6 +20,7 @@ mod factors;
 #[cfg(test)]
 mod fixtures;
 mod grid;
+mod groups;
 mod placements;
 mod policy;
 mod pool;
@@ -32,6 +33,7 @@ mod topk;
 pub use error::ScoringError;
 pub use explain::{AccommodationCover, CoveredBy, Explanation, FailedConstraint};
 pub use factors::{Factor, FactorScore};
+pub use groups::{GROUP_NAMES, GroupTally};
 pub use policy::{DEFAULT_POLICY_TOML, FactorWeights, ScoringPolicy};
 pub use pool::{ParticipantPool, PoolStats};
 pub use reasons::{ExclusionCounts, ExclusionReason};

@@ -66,6 +66,9 @@ pub struct Shortlist {
     pub eligible: u64,
     /// People in the pool when the list was made.
     pub pool_size: u64,
+    /// Eligible people and the list's attention per group (for the exposure report).
+    #[serde(default)]
+    pub groups: crate::groups::GroupTally,
 }
 
 /// Per-worker state of a scan.
@@ -73,17 +76,19 @@ struct Accumulator<'a> {
     top: TopK<'a>,
     excluded: ExclusionCounts,
     eligible: u64,
+    groups: crate::groups::GroupTally,
 }
 
 impl<'a> Accumulator<'a> {
     fn new(k: usize) -> Self {
-        Self { top: TopK::new(k), excluded: ExclusionCounts::default(), eligible: 0 }
+        Self { top: TopK::new(k), excluded: ExclusionCounts::default(), eligible: 0, groups: Default::default() }
     }
 
     fn merge(mut self, other: Accumulator<'a>) -> Self {
         self.top.merge(other.top);
         self.excluded.merge(&other.excluded);
         self.eligible += other.eligible;
+        self.groups.merge(&other.groups);
         self
     }
 }
@@ -112,6 +117,7 @@ impl ParticipantPool {
             excluded: ExclusionCounts::default(),
             eligible: 0,
             pool_size: self.len() as u64,
+            groups: Default::default(),
         };
         if context.closed {
             result.excluded[ExclusionReason::OfferClosed] = self.len() as u64;
@@ -140,8 +146,14 @@ impl ParticipantPool {
         // People in cells the scan never visited live beyond everyone's commute limit.
         result.excluded[ExclusionReason::CommuteTooFar] += self.len() as u64 - scanned;
         result.eligible = accumulator.eligible;
-        result.candidates =
-            accumulator.top.into_sorted().into_iter().map(|ranked| self.candidate(ranked, &context)).collect();
+        result.groups = accumulator.groups;
+        let ranked = accumulator.top.into_sorted();
+        for (place, entry) in ranked.iter().enumerate() {
+            let record = self.record_of_slot(entry.slot);
+            let groups = crate::groups::groups_of(record, self.birth_year(entry.slot), context.today, context.year);
+            result.groups.count_place(place + 1, groups);
+        }
+        result.candidates = ranked.into_iter().map(|ranked| self.candidate(ranked, &context)).collect();
         Ok(result)
     }
 
@@ -177,6 +189,12 @@ impl ParticipantPool {
             return;
         }
         accumulator.eligible += 1;
+        accumulator.groups.count_eligible(crate::groups::groups_of(
+            record,
+            self.birth_year(record.slot),
+            context.today,
+            context.year,
+        ));
         // With the coach undecided this is an upper bound; most people never need more.
         let mut score = total(&factor_values(record, context, self, &evaluation), &context.weights);
         let threshold = accumulator.top.threshold();
@@ -245,6 +263,7 @@ impl ParticipantPool {
             excluded: ExclusionCounts::default(),
             eligible: 0,
             pool_size: members.len() as u64,
+            groups: Default::default(),
         };
         if context.closed {
             result.excluded[ExclusionReason::OfferClosed] = members.len() as u64;
@@ -256,8 +275,14 @@ impl ParticipantPool {
         }
         result.excluded = accumulator.excluded;
         result.eligible = accumulator.eligible;
-        result.candidates =
-            accumulator.top.into_sorted().into_iter().map(|ranked| self.candidate(ranked, &context)).collect();
+        result.groups = accumulator.groups;
+        let ranked = accumulator.top.into_sorted();
+        for (place, entry) in ranked.iter().enumerate() {
+            let record = self.record_of_slot(entry.slot);
+            let groups = crate::groups::groups_of(record, self.birth_year(entry.slot), context.today, context.year);
+            result.groups.count_place(place + 1, groups);
+        }
+        result.candidates = ranked.into_iter().map(|ranked| self.candidate(ranked, &context)).collect();
         Ok(result)
     }
 
@@ -292,6 +317,23 @@ mod tests {
 
     fn ids(list: &crate::shortlist::Shortlist) -> Vec<&str> {
         list.candidates.iter().map(|candidate| candidate.participant_id.as_str()).collect()
+    }
+
+    #[test]
+    fn group_figures_count_every_eligible_person_and_weigh_each_place() {
+        let mut older = person("b-older");
+        older.birth_year = Some(1960);
+        older.disability.degree = pomost_domain::DisabilityDegree::Light;
+        let people = vec![person("a-young"), older, person("c-young")];
+        let list = pool(people, vec![])
+            .shortlist(&ScoringPolicy::default(), &ShortlistRequest { offer: &offer(), k: 2, today: TODAY })
+            .unwrap();
+        assert_eq!(list.groups.eligible_total, list.eligible);
+        assert_eq!(list.groups.eligible[..4].iter().sum::<u64>(), list.eligible, "degrees partition the eligible");
+        assert_eq!(list.groups.eligible[4], 1, "one person is 50 or older");
+        let weights = 1.0 + 1.0 / 3f64.log2();
+        assert!((list.groups.exposure_total - weights).abs() < 1e-9, "two places: 1 + 1/log2(3)");
+        assert!((list.groups.exposure[..4].iter().sum::<f64>() - weights).abs() < 1e-9);
     }
 
     #[test]

@@ -1,0 +1,222 @@
+//! The exposure report: for a period and a region, each group's share of position-weighted
+//! shortlist attention against its share of the eligible pool, and its share of referrals
+//! and hires. Computed from the audit entries (each shortlist's group aggregates, recorded
+//! when it was made) and the referral records; nothing is ranked again.
+
+use pomost_domain::{DisabilityDegree, Referral, ReferralState, Stage, TerytCode, Workplace};
+use pomost_scoring::GROUP_NAMES;
+use pomost_store::{AuditAction, AuditQuery};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+/// Share of attention under this fraction of the pool share is flagged (four fifths).
+pub const FOUR_FIFTHS: f64 = 0.8;
+
+/// What to report on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExposureQuery {
+    /// From this time, ms since the epoch (0: no bound).
+    pub from_ms: i64,
+    /// Before this time, ms since the epoch (0: no bound).
+    pub until_ms: i64,
+    /// Only offers whose workplace lies in this TERYT unit; `None` for every offer
+    /// (remote ones included).
+    pub region: Option<TerytCode>,
+    /// Suppress groups with fewer people than this (never below the configured minimum).
+    pub min_cell_size: u32,
+}
+
+/// One group's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExposureRow {
+    /// The group.
+    pub group: &'static str,
+    /// Too few people: every figure withheld.
+    pub suppressed: bool,
+    /// Share of the eligible pool (over all lists, each eligible person once per list).
+    pub pool_share: f64,
+    /// Share of position-weighted attention in the returned lists.
+    pub exposure_share: f64,
+    /// exposure_share / pool_share.
+    pub ratio: f64,
+    /// Under four fifths.
+    pub flagged: bool,
+    /// Share of the period's referrals (among referrals whose groups are kept); `None` when
+    /// fewer than the minimum of the group's people were referred.
+    pub referral_share: Option<f64>,
+    /// Share of the period's hires; `None` under the minimum.
+    pub hire_share: Option<f64>,
+}
+
+/// The report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExposureReportResult {
+    /// Shortlists counted.
+    pub shortlists: u64,
+    /// Shortlists in the period without group aggregates (made before they were recorded).
+    pub shortlists_without_groups: u64,
+    /// Referrals and hires counted.
+    pub referrals: u64,
+    /// Hires among them.
+    pub hires: u64,
+    /// The minimum group size applied.
+    pub min_cell_size: u32,
+    /// One row per group.
+    pub rows: Vec<ExposureRow>,
+}
+
+fn in_region(workplace: &Workplace, region: Option<TerytCode>) -> bool {
+    match (region, workplace) {
+        (None, _) => true,
+        (Some(region), Workplace::OnSite(location)) => location.teryt.to_string().starts_with(&region.to_string()),
+        (Some(_), Workplace::Remote) => false,
+    }
+}
+
+/// The groups (indexes into [`GROUP_NAMES`]) of a referral's person when referred.
+fn referral_groups(referral: &Referral) -> Vec<usize> {
+    let Some(group) = &referral.group else { return Vec::new() };
+    let mut groups = vec![match group.degree {
+        DisabilityDegree::None => 0,
+        DisabilityDegree::Light => 1,
+        DisabilityDegree::Moderate => 2,
+        DisabilityDegree::Severe => 3,
+    }];
+    if group.age_50_plus {
+        groups.push(4);
+    }
+    if group.long_term {
+        groups.push(5);
+    }
+    groups.push(6 + Stage::ALL.iter().position(|stage| *stage == group.stage).unwrap_or(0));
+    groups
+}
+
+impl Engine {
+    /// The exposure report (see the module documentation).
+    pub fn exposure_report(&self, query: &ExposureQuery) -> Result<ExposureReportResult, EngineError> {
+        let minimum = query.min_cell_size.max(self.placement_options().min_cell_size);
+        let (mut eligible, mut exposure) = ([0u64; 11], [0f64; 11]);
+        let (mut eligible_total, mut exposure_total) = (0u64, 0f64);
+        let (mut shortlists, mut without) = (0u64, 0u64);
+        let mut regions: std::collections::HashMap<pomost_domain::OfferKey, bool> = Default::default();
+        let mut after = None;
+        loop {
+            let page = self.list_audit(&AuditQuery {
+                from_ms: (query.from_ms > 0).then_some(query.from_ms),
+                until_ms: (query.until_ms > 0).then_some(query.until_ms),
+                after_entry: after,
+                limit: 10_000,
+                ..AuditQuery::default()
+            })?;
+            let Some((last, _)) = page.last() else { break };
+            after = Some(*last);
+            for (_, entry) in &page {
+                if entry.action != AuditAction::Shortlist {
+                    continue;
+                }
+                let Some(key) = &entry.offer else { continue };
+                let inside = match regions.get(key) {
+                    Some(inside) => *inside,
+                    None => {
+                        let inside =
+                            self.store.offer(key)?.is_some_and(|offer| in_region(&offer.workplace, query.region));
+                        regions.insert(key.clone(), inside);
+                        inside
+                    }
+                };
+                if !inside {
+                    continue;
+                }
+                shortlists += 1;
+                let groups = &entry.request["groups"];
+                let (Some(counts), Some(weights)) = (groups["eligible"].as_array(), groups["exposure"].as_array())
+                else {
+                    without += 1;
+                    continue;
+                };
+                for (group, value) in counts.iter().enumerate().take(11) {
+                    eligible[group] += value.as_u64().unwrap_or(0);
+                }
+                for (group, value) in weights.iter().enumerate().take(11) {
+                    exposure[group] += value.as_f64().unwrap_or(0.0);
+                }
+                // Certificate degrees partition the eligible, so their sums are the totals.
+                eligible_total += counts.iter().take(4).filter_map(serde_json::Value::as_u64).sum::<u64>();
+                exposure_total += weights.iter().take(4).filter_map(serde_json::Value::as_f64).sum::<f64>();
+            }
+        }
+        let (mut referred, mut hired) = ([0u64; 11], [0u64; 11]);
+        let (mut referrals, mut hires) = (0u64, 0u64);
+        self.store.for_each_referral(false, &mut |referral| {
+            let in_period =
+                referral.created_ms >= query.from_ms && (query.until_ms == 0 || referral.created_ms < query.until_ms);
+            if !in_period || referral.group.is_none() {
+                return Ok(());
+            }
+            let inside = match regions.get(&referral.offer) {
+                Some(inside) => *inside,
+                None => {
+                    self.store.offer(&referral.offer)?.is_some_and(|offer| in_region(&offer.workplace, query.region))
+                }
+            };
+            if !inside {
+                return Ok(());
+            }
+            referrals += 1;
+            let is_hire = referral.state == ReferralState::Hired;
+            hires += u64::from(is_hire);
+            for group in referral_groups(&referral) {
+                referred[group] += 1;
+                hired[group] += u64::from(is_hire);
+            }
+            Ok(())
+        })?;
+        let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
+        let rows = GROUP_NAMES
+            .iter()
+            .enumerate()
+            .map(|(group, name)| {
+                // Lists count a person once each; the size test asks for the eligible count of
+                // the average list, so a group seen in many lists is not mistaken for a large one.
+                let per_list = if shortlists > without { eligible[group] / (shortlists - without) } else { 0 };
+                let suppressed = per_list < u64::from(minimum);
+                if suppressed {
+                    return ExposureRow {
+                        group: name,
+                        suppressed: true,
+                        pool_share: 0.0,
+                        exposure_share: 0.0,
+                        ratio: 0.0,
+                        flagged: false,
+                        referral_share: None,
+                        hire_share: None,
+                    };
+                }
+                let pool_share = share(eligible[group] as f64, eligible_total as f64);
+                let exposure_share = share(exposure[group], exposure_total);
+                let ratio = share(exposure_share, pool_share);
+                ExposureRow {
+                    group: name,
+                    suppressed: false,
+                    pool_share,
+                    exposure_share,
+                    ratio,
+                    flagged: pool_share > 0.0 && ratio < FOUR_FIFTHS,
+                    referral_share: (referred[group] >= u64::from(minimum))
+                        .then(|| share(referred[group] as f64, referrals as f64)),
+                    hire_share: (hired[group] >= u64::from(minimum)).then(|| share(hired[group] as f64, hires as f64)),
+                }
+            })
+            .collect();
+        Ok(ExposureReportResult {
+            shortlists,
+            shortlists_without_groups: without,
+            referrals,
+            hires,
+            min_cell_size: minimum,
+            rows,
+        })
+    }
+}
