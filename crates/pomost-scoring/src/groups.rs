@@ -36,39 +36,36 @@ pub struct GroupTally {
     pub exposure_total: f64,
 }
 
-/// The groups a record belongs to, as indexes into [`GROUP_NAMES`].
+/// The groups a record belongs to, as indexes into [`GROUP_NAMES`] (`usize::MAX` for a
+/// group the person is not in).
 #[inline]
-pub(crate) fn groups_of(
-    record: &ParticipantRecord,
-    birth_year: u16,
-    today_julian: i32,
-    year: i32,
-) -> [Option<usize>; 4] {
-    let age_50 = birth_year != 0 && year - i32::from(birth_year) >= 50;
+pub(crate) fn groups_of(record: &ParticipantRecord, today_julian: i32, year: i32) -> [usize; 4] {
+    let age_50 = crate::record::is_50_plus(record.flags, year);
     let long_term = today_julian - record.registered_day >= 365;
     [
-        Some(usize::from(record.degree.min(3))),
-        age_50.then_some(4),
-        long_term.then_some(5),
-        Some(6 + usize::from(record.stage.min(4))),
+        usize::from(record.degree.min(3)),
+        if age_50 { 4 } else { usize::MAX },
+        if long_term { 5 } else { usize::MAX },
+        6 + usize::from(record.stage.min(4)),
     ]
 }
 
 impl GroupTally {
     /// Counts one eligible person.
     #[inline]
-    pub(crate) fn count_eligible(&mut self, groups: [Option<usize>; 4]) {
+    pub(crate) fn count_eligible(&mut self, record: &ParticipantRecord, today_julian: i32, year: i32) {
         self.eligible_total += 1;
-        for group in groups.into_iter().flatten() {
-            self.eligible[group] += 1;
-        }
+        self.eligible[usize::from(record.degree.min(3))] += 1;
+        self.eligible[6 + usize::from(record.stage.min(4))] += 1;
+        self.eligible[4] += u64::from(crate::record::is_50_plus(record.flags, year));
+        self.eligible[5] += u64::from(today_julian - record.registered_day >= 365);
     }
 
     /// Adds the attention of place `rank` (from 1) to the person's groups.
-    pub(crate) fn count_place(&mut self, rank: usize, groups: [Option<usize>; 4]) {
+    pub(crate) fn count_place(&mut self, rank: usize, groups: [usize; 4]) {
         let weight = 1.0 / (1.0 + rank as f64).log2();
         self.exposure_total += weight;
-        for group in groups.into_iter().flatten() {
+        for group in groups.into_iter().filter(|group| *group < GROUP_NAMES.len()) {
             self.exposure[group] += weight;
         }
     }

@@ -47,8 +47,6 @@ pub struct ParticipantPool {
     pub(crate) hires: Hires,
     /// Each unit's members.
     pub(crate) units: UnitMembers,
-    /// Year of birth by slot (0: not recorded), for the groups of exposure counts only.
-    birth_years: Vec<u16>,
     /// People per whole kilometre of commute limit (rounded up), to know the widest reach.
     commute_histogram: Vec<u32>,
     len: usize,
@@ -88,7 +86,6 @@ impl ParticipantPool {
             coaches: CoachBook::default(),
             hires: Hires::default(),
             units: UnitMembers::default(),
-            birth_years: Vec::new(),
             commute_histogram: vec![0; MAX_COMMUTE_KM as usize + 2],
             len: 0,
         })
@@ -129,10 +126,6 @@ impl ParticipantPool {
         };
         record.slot = slot;
         self.units.join(slot, &participant.unit_id);
-        if self.birth_years.len() <= slot as usize {
-            self.birth_years.resize(slot as usize + 1, 0);
-        }
-        self.birth_years[slot as usize] = participant.birth_year.unwrap_or(0);
         if claims.len() > 2 {
             self.occupations.insert(slot, claims.into_boxed_slice());
         }
@@ -196,12 +189,6 @@ impl ParticipantPool {
     /// The referrals holding a coach's hours, with their hours.
     pub fn coach_reservations(&self, coach: &CoachId) -> &[(String, f32)] {
         self.coaches.reservations_of(coach)
-    }
-
-    /// The year of birth held for a slot (0: not recorded).
-    #[inline]
-    pub(crate) fn birth_year(&self, slot: u32) -> u16 {
-        self.birth_years.get(slot as usize).copied().unwrap_or(0)
     }
 
     /// Members of a unit in the pool.

@@ -15,6 +15,26 @@ pub(crate) type OverflowSkills = Box<[(u16, u8)]>;
 pub(crate) const FLAG_CONSENT: u8 = 1;
 pub(crate) const FLAG_NIGHT_OK: u8 = 2;
 pub(crate) const FLAG_EXEMPT: u8 = 4;
+/// Bits 3–7 of the flags: the year the person turns 50, as an offset from
+/// [`TURNS_50_BASE`] (0 for earlier years, 31 for later ones or no recorded year of birth),
+/// so the scan counts the 50+ group without leaving the record.
+pub(crate) const TURNS_50_SHIFT: u8 = 3;
+/// The year offset 0 of [`TURNS_50_SHIFT`] stands for.
+pub(crate) const TURNS_50_BASE: i32 = 2020;
+
+/// The flag bits of the year a person turns 50.
+fn turns_50_bits(birth_year: Option<u16>) -> u8 {
+    let offset = birth_year.map_or(31, |year| (i32::from(year) + 50 - TURNS_50_BASE).clamp(0, 31));
+    (offset as u8) << TURNS_50_SHIFT
+}
+
+/// Whether the record's person is 50 or older in `year` (never without a recorded year of
+/// birth; exact for the years 2020 to 2050).
+#[inline]
+pub(crate) fn is_50_plus(flags: u8, year: i32) -> bool {
+    let offset = i32::from(flags >> TURNS_50_SHIFT);
+    offset < 31 && TURNS_50_BASE + offset <= year
+}
 /// Set in [`ParticipantRecord::occupations`] when the person has more than the two claims
 /// held inline (all of them are in the pool's occupation table).
 pub(crate) const OCCUPATIONS_MORE: u32 = 1 << 28;
@@ -157,7 +177,8 @@ impl ParticipantRecord {
             degree: participant.disability.degree.code(),
             flags: flag(participant.consent_to_matching, FLAG_CONSENT)
                 | flag(participant.night_shifts_ok, FLAG_NIGHT_OK)
-                | flag(participant.disability.working_time_exemption, FLAG_EXEMPT),
+                | flag(participant.disability.working_time_exemption, FLAG_EXEMPT)
+                | turns_50_bits(participant.birth_year),
             preferred_contracts: participant.preferred_contracts.as_u8(),
             skill_count: skills.len().min(usize::from(u8::MAX)) as u8,
             skill_levels: 0,

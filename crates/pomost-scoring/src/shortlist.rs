@@ -150,7 +150,7 @@ impl ParticipantPool {
         let ranked = accumulator.top.into_sorted();
         for (place, entry) in ranked.iter().enumerate() {
             let record = self.record_of_slot(entry.slot);
-            let groups = crate::groups::groups_of(record, self.birth_year(entry.slot), context.today, context.year);
+            let groups = crate::groups::groups_of(record, context.today, context.year);
             result.groups.count_place(place + 1, groups);
         }
         result.candidates = ranked.into_iter().map(|ranked| self.candidate(ranked, &context)).collect();
@@ -189,12 +189,7 @@ impl ParticipantPool {
             return;
         }
         accumulator.eligible += 1;
-        accumulator.groups.count_eligible(crate::groups::groups_of(
-            record,
-            self.birth_year(record.slot),
-            context.today,
-            context.year,
-        ));
+        accumulator.groups.count_eligible(record, context.today, context.year);
         // With the coach undecided this is an upper bound; most people never need more.
         let mut score = total(&factor_values(record, context, self, &evaluation), &context.weights);
         let threshold = accumulator.top.threshold();
@@ -279,7 +274,7 @@ impl ParticipantPool {
         let ranked = accumulator.top.into_sorted();
         for (place, entry) in ranked.iter().enumerate() {
             let record = self.record_of_slot(entry.slot);
-            let groups = crate::groups::groups_of(record, self.birth_year(entry.slot), context.today, context.year);
+            let groups = crate::groups::groups_of(record, context.today, context.year);
             result.groups.count_place(place + 1, groups);
         }
         result.candidates = ranked.into_iter().map(|ranked| self.candidate(ranked, &context)).collect();
