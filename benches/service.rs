@@ -128,6 +128,7 @@ async fn shortlist_load(channel: &Channel, offer: &pomost::proto::OfferKey, conc
                     offer: Some(shortlist_request::Offer::OfferKey(offer.clone())),
                     k: 50,
                     as_of: "2026-11-24".into(),
+                    ..Default::default()
                 };
                 let sent = Instant::now();
                 match client.shortlist(request).await {

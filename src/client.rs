@@ -117,7 +117,12 @@ fn factors_line(factors: &[FactorScore]) -> String {
 /// `pomost shortlist`: prints a table with the factor breakdown and the exclusion counts.
 pub async fn shortlist(client: &Client, offer: &str, k: u32, as_of: String, json: bool) -> Result<(), CliError> {
     let key = parse_offer_key(offer)?;
-    let request = ShortlistRequest { offer: Some(shortlist_request::Offer::OfferKey(key.clone())), k, as_of };
+    let request = ShortlistRequest {
+        offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
+        k,
+        as_of,
+        ..Default::default()
+    };
     let reply =
         MatchingServiceClient::new(client.channel.clone()).shortlist(client.request(request)).await?.into_inner();
     if json {

@@ -70,6 +70,7 @@ async fn a_shortlist_is_traced_with_its_request_id_and_its_scan() {
         })),
         k: 5,
         as_of: String::new(),
+        ..Default::default()
     };
     let deadline = Instant::now() + Duration::from_secs(120);
     let (request_id, shortlist) = loop {

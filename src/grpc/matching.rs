@@ -27,7 +27,8 @@ fn offer_ref(key: Option<crate::proto::OfferKey>, inline: Option<crate::proto::O
 impl MatchingService for MatchingApi {
     async fn shortlist(&self, request: Request<ShortlistRequest>) -> Result<Response<ShortlistResponse>, Status> {
         let who = requester(&request);
-        let ShortlistRequest { offer, k, as_of: as_of_text } = request.into_inner();
+        let ShortlistRequest { offer, k, as_of: as_of_text, representative, tolerance } = request.into_inner();
+        let representative = representative.then_some(if tolerance == 0.0 { 0.1 } else { tolerance });
         let offer = match offer {
             Some(shortlist_request::Offer::OfferKey(key)) => offer_ref(Some(key), None)?,
             Some(shortlist_request::Offer::InlineOffer(offer)) => offer_ref(None, Some(offer))?,
@@ -36,8 +37,10 @@ impl MatchingService for MatchingApi {
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
         let request_id = who.request_id.clone();
-        let (offer_key, shortlist) =
-            self.0.ranked_cancellable(move |cancel| engine.shortlist(&who, offer, k, day, cancel)).await?;
+        let (offer_key, shortlist, changes) = self
+            .0
+            .ranked_cancellable(move |cancel| engine.shortlist_with(&who, offer, k, day, representative, cancel))
+            .await?;
         tracing::info!(offer = %offer_key, returned = shortlist.candidates.len(), %request_id, "shortlist");
         Ok(Response::new(ShortlistResponse {
             request_id,
@@ -50,6 +53,15 @@ impl MatchingService for MatchingApi {
                 .collect(),
             eligible: shortlist.eligible,
             pool_size: shortlist.pool_size,
+            reranked: changes
+                .into_iter()
+                .map(|change| crate::proto::RerankChange {
+                    added_participant_id: change.added.to_string(),
+                    removed_participant_id: change.removed.to_string(),
+                    group: change.group,
+                    score_loss: change.score_loss,
+                })
+                .collect(),
         }))
     }
 

@@ -280,6 +280,7 @@ async fn deadlines_answer_deadline_exceeded_and_a_late_write_is_not_applied() {
             offer: Some(shortlist_request::Offer::OfferKey(offer.key.clone().unwrap())),
             k: 50,
             as_of: TODAY.into(),
+            ..Default::default()
         };
         match server.matching().shortlist(request).await {
             Ok(_) => {}
@@ -356,6 +357,7 @@ async fn a_full_database_refuses_writes_turns_write_health_off_and_keeps_shortli
         offer: Some(shortlist_request::Offer::OfferKey(stored[0].clone())),
         k: 10,
         as_of: TODAY.into(),
+        ..Default::default()
     };
     let list = server.matching().shortlist(request).await.expect("shortlists and their audit keep working");
     assert!(!list.into_inner().candidates.is_empty());

@@ -86,6 +86,7 @@ async fn pool_size(server: &TestServer, offer: &pomost::proto::OfferKey) -> u64 
         offer: Some(pomost::proto::shortlist_request::Offer::OfferKey(offer.clone())),
         k: 1,
         as_of: TODAY.into(),
+        ..Default::default()
     };
     server.matching().shortlist(request).await.unwrap().into_inner().pool_size
 }

@@ -18,7 +18,12 @@ fn key(offer: &pomost::proto::Offer) -> OfferKey {
 }
 
 fn shortlist_for(offer_key: OfferKey, k: u32) -> ShortlistRequest {
-    ShortlistRequest { offer: Some(shortlist_request::Offer::OfferKey(offer_key)), k, as_of: TODAY.into() }
+    ShortlistRequest {
+        offer: Some(shortlist_request::Offer::OfferKey(offer_key)),
+        k,
+        as_of: TODAY.into(),
+        ..Default::default()
+    }
 }
 
 async fn seed(server: &TestServer, people: usize) -> Vec<pomost_domain::Participant> {
@@ -250,8 +255,11 @@ async fn bad_input_unknown_ids_and_limits() {
     let status = server.matching().shortlist(shortlist_for(key(&offer), 100_000)).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(status.message(), "k: 100000 is over the bound of 500");
-    let status =
-        server.matching().shortlist(ShortlistRequest { offer: None, k: 5, as_of: String::new() }).await.unwrap_err();
+    let status = server
+        .matching()
+        .shortlist(ShortlistRequest { offer: None, k: 5, as_of: String::new(), ..Default::default() })
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     let status = server
         .matching()

@@ -37,6 +37,7 @@ async fn metrics_follow_real_requests_and_pass_promtool() {
         offer: Some(shortlist_request::Offer::OfferKey(offer.key.clone().unwrap())),
         k,
         as_of: TODAY.into(),
+        ..Default::default()
     };
     server.matching().shortlist(request(5)).await.unwrap();
     server.matching().shortlist(request(5)).await.unwrap();

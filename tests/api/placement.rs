@@ -254,6 +254,7 @@ async fn reservations_are_seen_at_once_and_the_last_coach_hours_go_to_one() {
             offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
             k: 10,
             as_of: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -306,6 +307,7 @@ async fn the_last_position_goes_to_one_hire_and_closes_the_offer() {
             offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
             k: 10,
             as_of: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -608,6 +610,7 @@ async fn reservations_survive_a_restart_and_an_ended_adaptation_period_releases_
             offer: Some(shortlist_request::Offer::OfferKey(key)),
             k: 1,
             as_of: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -633,6 +636,7 @@ async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
                 offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
                 k: 20,
                 as_of: String::new(),
+                ..Default::default()
             })
             .await
             .unwrap();
@@ -667,5 +671,43 @@ async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
         .unwrap()
         .into_inner();
     assert!(strict.groups.iter().all(|group| group.suppressed && group.pool_share == 0.0));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_representative_shortlist_says_which_places_it_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(settings(dir.path())).await;
+    let folk = krakow_participants(400);
+    let job = offer("representative", 3);
+    register(&server, &folk, std::slice::from_ref(&job)).await;
+    let key = job.key.clone().unwrap();
+    let ask = |representative: bool, tolerance: f32| ShortlistRequest {
+        offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
+        k: 20,
+        as_of: String::new(),
+        representative,
+        tolerance,
+    };
+    let plain = server.matching().shortlist(ask(false, 0.0)).await.unwrap().into_inner();
+    assert!(plain.reranked.is_empty());
+    let strict = server.matching().shortlist(ask(true, 0.0001)).await.unwrap().into_inner();
+    assert_eq!(strict.candidates.len(), plain.candidates.len());
+    assert!(!strict.reranked.is_empty(), "with almost no tolerance some group is short");
+    let total = |list: &pomost::proto::ShortlistResponse| list.candidates.iter().map(|c| c.score).sum::<f32>();
+    let loss: f32 = strict.reranked.iter().map(|change| change.score_loss).sum();
+    assert!((total(&plain) - total(&strict) - loss).abs() < 1e-3, "the losses add up to the difference");
+    for change in &strict.reranked {
+        assert!(change.score_loss >= 0.0 && !change.group.is_empty());
+        assert!(strict.candidates.iter().any(|c| c.participant_id == change.added_participant_id));
+        assert!(strict.candidates.iter().all(|c| c.participant_id != change.removed_participant_id));
+    }
+    assert!(strict.candidates.windows(2).all(|pair| pair[0].score >= pair[1].score));
+    let status = server.matching().shortlist(ask(true, 0.9)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("tolerance"), "{}", status.message());
+    let audit = server.audit().list_audit(ListAuditRequest::default()).await.unwrap().into_inner();
+    let last = audit.entries.iter().rev().find(|entry| entry.request_json.contains("representative")).unwrap();
+    assert!(last.request_json.contains("\"tolerance\""), "{}", last.request_json);
     server.stop().await;
 }

@@ -189,6 +189,7 @@ async fn greedy(
             offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
             k: (open * 5).min(500),
             as_of: String::new(),
+            ..Default::default()
         };
         let Ok(list) = matching.shortlist(request).await else { continue };
         let mut taken = 0;

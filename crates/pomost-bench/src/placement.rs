@@ -330,6 +330,7 @@ async fn month(
             offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
             k: 1,
             as_of: String::new(),
+            ..Default::default()
         };
         let Ok(list) = matching.shortlist(request).await else { continue };
         let Some(top) = list.into_inner().candidates.into_iter().next() else { continue };

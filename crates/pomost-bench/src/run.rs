@@ -389,6 +389,7 @@ async fn one_request(context: &Context, workload: Workload, worker: usize, round
         offer: Some(shortlist_request::Offer::OfferKey(key)),
         k: 50,
         as_of: as_of.clone(),
+        ..Default::default()
     };
     match workload {
         Workload::ShortlistRegional => {
@@ -524,6 +525,7 @@ async fn quality(context: &Context, truth: &[(OfferKey, Vec<String>)]) -> Qualit
             offer: Some(shortlist_request::Offer::OfferKey(key.clone())),
             k: 10,
             as_of: context.today.to_string(),
+            ..Default::default()
         };
         let ranked: Vec<String> = match matching.shortlist(request).await {
             Ok(reply) => reply.into_inner().candidates.into_iter().map(|candidate| candidate.participant_id).collect(),

@@ -155,6 +155,7 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
                         offer: Some(shortlist_request::Offer::OfferKey(key)),
                         k: 50,
                         as_of: context.today.to_string(),
+                        ..Default::default()
                     };
                     matching.shortlist(request).await.map(|_| ())
                 };

@@ -523,12 +523,17 @@ impl Engine {
         offer: &Offer,
         k: usize,
         today: Date,
+        representative: Option<f32>,
         cancel: &AtomicBool,
-    ) -> Result<Shortlist, EngineError> {
+    ) -> Result<(Shortlist, Vec<pomost_scoring::RerankChange>), EngineError> {
         let scan = tracing::trace_span!(target: TRACE_TARGET, "scan", k, pool = tracing::field::Empty).entered();
         let pool = self.pool();
         let offer = &with_open_positions(&pool, offer);
-        let shortlist = pool.shortlist_until(&self.policy, &ShortlistRequest { offer, k, today }, cancel)?;
+        let request = ShortlistRequest { offer, k, today };
+        let (shortlist, changes) = match representative {
+            Some(tolerance) => pool.representative_shortlist(&self.policy, &request, tolerance, cancel)?,
+            None => (pool.shortlist_until(&self.policy, &request, cancel)?, Vec::new()),
+        };
         drop(pool);
         scan.record("pool", shortlist.pool_size);
         drop(scan);
@@ -536,7 +541,7 @@ impl Engine {
         request.record("k", k);
         request.record("pool", shortlist.pool_size);
         request.record("results", shortlist.candidates.len());
-        Ok(shortlist)
+        Ok((shortlist, changes))
     }
 
     /// One participant explained against one offer (not audited; see `ranking.rs`).

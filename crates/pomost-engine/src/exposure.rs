@@ -175,7 +175,7 @@ impl Engine {
         let everyone = people.len().max(1);
         let cancel = AtomicBool::new(false);
         for offer in &offers {
-            let list = self.rank_participants(offer, everyone, as_of, &cancel)?;
+            let (list, _) = self.rank_participants(offer, everyone, as_of, None, &cancel)?;
             let groups_of = |pick: &dyn Fn(&PersonGroups) -> Vec<String>| -> Vec<Vec<String>> {
                 list.candidates
                     .iter()

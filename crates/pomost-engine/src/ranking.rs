@@ -66,12 +66,39 @@ impl Engine {
         as_of: Date,
         cancel: &AtomicBool,
     ) -> Result<(OfferKey, Shortlist), EngineError> {
+        let (key, shortlist, _) = self.shortlist_with(who, offer, k, as_of, None, cancel)?;
+        Ok((key, shortlist))
+    }
+
+    /// [`Engine::shortlist`], optionally re-ranked so each group's share of the list stays
+    /// within `representative` (a tolerance, 0 to 0.5) of its eligible share; the places the
+    /// re-ranking changed come back with the list and go into the audit entry.
+    pub fn shortlist_with(
+        &self,
+        who: &Requester,
+        offer: OfferRef,
+        k: u32,
+        as_of: Date,
+        representative: Option<f32>,
+        cancel: &AtomicBool,
+    ) -> Result<(OfferKey, Shortlist, Vec<pomost_scoring::RerankChange>), EngineError> {
         let k = resolve_k(k, self.limits.default_shortlist_k, self.limits.max_k)?;
+        if let Some(tolerance) = representative
+            && !(0.0..=pomost_scoring::MAX_TOLERANCE).contains(&tolerance)
+        {
+            return Err(EngineError::Invalid(ValidationError::new(
+                "tolerance",
+                format!("{tolerance} is not between 0 and {}", pomost_scoring::MAX_TOLERANCE),
+            )));
+        }
         let mut request = offer.audit_json();
         let offer = self.resolve(offer)?;
-        let shortlist = self.rank_participants(&offer, k, as_of, cancel)?;
+        let (shortlist, changes) = self.rank_participants(&offer, k, as_of, representative, cancel)?;
         request["k"] = k.into();
         request["as_of"] = as_of.to_string().into();
+        if let Some(tolerance) = representative {
+            request["representative"] = serde_json::json!({ "tolerance": tolerance, "changes": changes });
+        }
         // Aggregates only (eligible people and attention per group), for the exposure report.
         let rounded: Vec<f64> =
             shortlist.groups.exposure.iter().map(|value| (value * 1000.0).round() / 1000.0).collect();
@@ -90,7 +117,7 @@ impl Engine {
             results,
             &shortlist.policy_version,
         ))?;
-        Ok((offer.key, shortlist))
+        Ok((offer.key, shortlist, changes))
     }
 
     /// Offers recommended to a participant, best first, audited before they are returned.
