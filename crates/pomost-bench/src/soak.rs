@@ -76,6 +76,9 @@ pub struct SoakResult {
     pub audit_growth_mb_per_minute: f64,
     /// Shortlists answered per second.
     pub shortlists_per_second: f64,
+    /// Seconds the exposure report over the whole soak's audit took (after the load).
+    #[serde(default)]
+    pub exposure_report_seconds: f64,
 }
 
 impl SoakResult {
@@ -123,7 +126,7 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
     let mut server = start_server(&options.run)?;
     let channel = connect(server.addr()).await?;
     load(&channel, &options.run, today, &[], &[]).await?;
-    let context = Arc::new(context(channel, &options.run, today));
+    let context = Arc::new(context(channel.clone(), &options.run, today));
     let data_dir = server.data_dir().map(Path::to_owned);
     let (writes_hist, reads_hist) = (histogram(), histogram());
     let errors = Arc::new(Mutex::new(std::collections::BTreeMap::<String, u64>::new()));
@@ -210,6 +213,15 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
         let _ = worker.await;
     }
     let seconds = started.elapsed().as_secs_f64();
+    // The exposure report over everything the soak audited (read from the audit, no ranking).
+    let report_started = Instant::now();
+    let report = pomost::proto::matching_service_client::MatchingServiceClient::new(channel.clone())
+        .get_exposure_report(pomost::proto::GetExposureReportRequest::default())
+        .await
+        .map_err(|status| status.to_string())?
+        .into_inner();
+    let exposure_report_seconds = report_started.elapsed().as_secs_f64();
+    eprintln!("exposure report over {} shortlists: {exposure_report_seconds:.2} s", report.shortlists);
     server.stop();
     let per_minute = |bytes: fn(&SizeSample) -> u64| match (samples.first(), samples.last()) {
         (Some(first), Some(last)) if last.at_seconds > first.at_seconds => {
@@ -233,6 +245,7 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
         growth_mb_per_minute,
         audit_growth_mb_per_minute,
         shortlists_per_second: shortlists as f64 / seconds,
+        exposure_report_seconds,
     };
     Ok(result)
 }
