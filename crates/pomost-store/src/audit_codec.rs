@@ -6,7 +6,9 @@
 //! `version=1, flags, [k], [as_of − day of at_ms], [extra JSON length, bytes], count,
 //! smallest id number, packed sorted id differences, packed order (Lehmer code), first
 //! score bits, packed (previous bits − bits), CRC-32 (4 bytes, little end)`.
-//! Flags: 1 = `k` present, 2 = `as_of` present, 4 = other request fields as JSON. The
+//! Flags: 1 = `k` present, 2 = `as_of` present, 4 = other request fields as JSON, 8 = a
+//! shortlist's group figures (after the JSON: 11 eligible counts, then 11 attention values
+//! in thousandths, all varints). The
 //! request's `offer_key` is not repeated when it equals the row's offer. Shortlists are
 //! sorted by score, so consecutive bit patterns are close and their differences short.
 
@@ -19,6 +21,36 @@ const VERSION: u8 = 1;
 const HAS_K: u64 = 1;
 const HAS_AS_OF: u64 = 2;
 const HAS_EXTRA: u64 = 4;
+const HAS_GROUPS: u64 = 8;
+/// Groups in a shortlist's group figures.
+const GROUPS: usize = 11;
+
+/// A shortlist's group figures as varint-ready numbers, when they have the shape the
+/// ranking writes (11 counts, 11 attention values rounded to thousandths).
+fn compact_groups(groups: &Value) -> Option<Vec<u64>> {
+    let object = groups.as_object()?;
+    if object.len() != 2 {
+        return None;
+    }
+    let eligible = object.get("eligible")?.as_array()?;
+    let exposure = object.get("exposure")?.as_array()?;
+    if eligible.len() != GROUPS || exposure.len() != GROUPS {
+        return None;
+    }
+    let mut numbers = Vec::with_capacity(2 * GROUPS);
+    for value in eligible {
+        numbers.push(value.as_u64()?);
+    }
+    for value in exposure {
+        let value = value.as_f64()?;
+        let thousandths = (value * 1000.0).round();
+        if !(0.0..=1e15).contains(&thousandths) || thousandths / 1000.0 != value {
+            return None;
+        }
+        numbers.push(thousandths as u64);
+    }
+    Some(numbers)
+}
 const MS_PER_DAY: i64 = 86_400_000;
 
 /// A decoded body.
@@ -110,7 +142,12 @@ pub(crate) fn encode_body(entry: &AuditEntry, ids: &[i64]) -> Vec<u8> {
     if as_of.is_some() {
         request.remove("as_of");
     }
+    let groups = request.get("groups").and_then(compact_groups);
+    if groups.is_some() {
+        request.remove("groups");
+    }
     let mut flags = 0;
+    flags |= if groups.is_some() { HAS_GROUPS } else { 0 };
     flags |= if k.is_some() { HAS_K } else { 0 };
     flags |= if as_of.is_some() { HAS_AS_OF } else { 0 };
     flags |= if request.is_empty() { 0 } else { HAS_EXTRA };
@@ -127,6 +164,9 @@ pub(crate) fn encode_body(entry: &AuditEntry, ids: &[i64]) -> Vec<u8> {
         let text = Value::Object(request).to_string();
         put(&mut out, text.len() as u64);
         out.extend_from_slice(text.as_bytes());
+    }
+    for number in groups.iter().flatten() {
+        put(&mut out, *number);
     }
     put_ids(&mut out, ids);
     put_scores(&mut out, entry.results.iter().map(|result| result.score));
@@ -367,6 +407,17 @@ pub(crate) fn decode_body(bytes: &[u8], at_ms: i64, offer: Option<&OfferKey>) ->
         let Value::Object(extra) = extra else { return Err("request is not an object") };
         request.extend(extra);
     }
+    if flags & HAS_GROUPS != 0 {
+        let mut eligible = Vec::with_capacity(GROUPS);
+        for _ in 0..GROUPS {
+            eligible.push(Value::from(reader.varint()?));
+        }
+        let mut exposure = Vec::with_capacity(GROUPS);
+        for _ in 0..GROUPS {
+            exposure.push(Value::from(reader.varint()? as f64 / 1000.0));
+        }
+        request.insert("groups".into(), serde_json::json!({ "eligible": eligible, "exposure": exposure }));
+    }
     if let Some(offer) = offer
         && !request.contains_key("offer_key")
         && !request.contains_key("inline_offer")
@@ -404,6 +455,26 @@ mod tests {
             policy_version: "v".into(),
             vocabulary_version: String::new(),
         }
+    }
+
+    #[test]
+    fn group_figures_round_trip_in_a_few_bytes() {
+        let groups = serde_json::json!({
+            "eligible": [120, 3, 9, 1, 40, 77, 0, 5, 30, 60, 38],
+            "exposure": [2.131, 0.5, 0.0, 0.0, 1.262, 1.893, 0.0, 0.0, 0.631, 1.5, 1.0],
+        });
+        let request = serde_json::json!({ "k": 20, "as_of": "2025-11-30", "groups": groups });
+        let audited = entry(request.clone(), &[0.9, 0.8]);
+        let body = encode_body(&audited, &[4, 7]);
+        let decoded = decode_body(&body, audited.at_ms, audited.offer.as_ref()).unwrap();
+        assert_eq!(decoded.request["groups"], groups);
+        let as_json =
+            encode_body(&entry(serde_json::json!({ "k": 20, "note": groups.to_string() }), &[0.9, 0.8]), &[4, 7]);
+        assert!(body.len() * 2 < as_json.len(), "{} bytes against {} as JSON", body.len(), as_json.len());
+        // Figures of another shape stay JSON and come back unchanged.
+        let odd = serde_json::json!({ "k": 20, "groups": { "eligible": [1, 2] } });
+        let odd_body = encode_body(&entry(odd.clone(), &[0.5]), &[1]);
+        assert_eq!(decode_body(&odd_body, audited.at_ms, None).unwrap().request["groups"], odd["groups"]);
     }
 
     #[test]
