@@ -21,32 +21,19 @@ fn usage(message: String) -> CliError {
     CliError { code: 2, message }
 }
 
-fn state_name(state: ReferralState) -> &'static str {
-    match state {
-        ReferralState::Unspecified => "?",
-        ReferralState::Proposed => "proposed",
-        ReferralState::SentToEmployer => "sent_to_employer",
-        ReferralState::Interview => "interview",
-        ReferralState::Hired => "hired",
-        ReferralState::Declined => "declined",
-        ReferralState::Withdrawn => "withdrawn",
-        ReferralState::Expired => "expired",
-    }
+/// The state's name as the API documents it (`REFERRAL_STATE_SENT_TO_EMPLOYER` is
+/// `sent_to_employer`).
+fn state_name(state: ReferralState) -> String {
+    state.as_str_name().trim_start_matches("REFERRAL_STATE_").to_ascii_lowercase()
 }
 
-/// A referral state by its name (`sent` is short for `sent_to_employer`).
+/// A state a caseworker may move a referral to, by its name (`sent` is short for
+/// `sent_to_employer`).
 fn parse_state(text: &str) -> Result<ReferralState, CliError> {
     let wanted = if text == "sent" { "sent_to_employer" } else { text };
-    [
-        ReferralState::SentToEmployer,
-        ReferralState::Interview,
-        ReferralState::Hired,
-        ReferralState::Declined,
-        ReferralState::Withdrawn,
-    ]
-    .into_iter()
-    .find(|state| state_name(*state) == wanted)
-    .ok_or_else(|| usage(format!("--to {text:?}: one of sent, interview, hired, declined, withdrawn")))
+    ReferralState::from_str_name(&format!("REFERRAL_STATE_{}", wanted.to_ascii_uppercase()))
+        .filter(|state| !matches!(state, ReferralState::Unspecified | ReferralState::Proposed | ReferralState::Expired))
+        .ok_or_else(|| usage(format!("--to {text:?}: one of sent, interview, hired, declined, withdrawn")))
 }
 
 fn line(referral: &Referral, today_ms: i64) {

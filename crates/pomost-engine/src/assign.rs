@@ -9,7 +9,7 @@ use std::time::Duration;
 use pomost_assign::{OfferSlot, Pair, Problem, Support};
 use pomost_domain::{CoachId, OfferKey, ParticipantId, ValidationError};
 use pomost_scoring::{Candidate, ShortlistRequest};
-use pomost_store::{AuditAction, AuditEntry, AuditResult};
+use pomost_store::{AuditAction, AuditResult};
 use time::Date;
 
 use crate::engine::{Engine, with_open_positions};
@@ -206,14 +206,12 @@ impl Engine {
                 score: pair.candidate.score,
             })
             .collect();
-        self.audit(AuditEntry {
-            request_id: who.request_id.clone(),
-            at_ms: who.at_ms,
-            caller: who.caller.clone(),
-            action: AuditAction::AssignBatch,
-            offer: None,
-            participant: None,
-            request: serde_json::json!({
+        self.audit(crate::ranking::entry(
+            who,
+            AuditAction::AssignBatch,
+            None,
+            None,
+            serde_json::json!({
                 "offer_keys": request.offers,
                 "unit_id": request.unit,
                 "candidates_per_position": per_position,
@@ -222,9 +220,8 @@ impl Engine {
                 "total_score": answer.total_score,
             }),
             results,
-            policy_version: answer.policy_version.clone(),
-            vocabulary_version: String::new(),
-        })?;
+            &answer.policy_version,
+        ))?;
         Ok(answer)
     }
 

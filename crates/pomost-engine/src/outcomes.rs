@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use pomost_domain::{CHECK_MONTHS, DisabilityDegree, OutcomeCheck, Referral, ReferralState, Retention};
-use pomost_store::ReferralQuery;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -223,11 +222,6 @@ impl Engine {
         })?;
         let checks = self.store.outcomes()?;
         Ok(outcome_stats(&referrals, &checks, dimension, minimum))
-    }
-
-    /// Open referrals of a unit (or all), oldest first, for a caseworker's table.
-    pub fn open_referrals(&self, unit_id: Option<String>, limit: usize) -> Result<Vec<Referral>, EngineError> {
-        self.referrals(&ReferralQuery { unit_id, open_only: true, limit, ..Default::default() })
     }
 }
 

@@ -5,17 +5,17 @@
 
 use std::time::Duration;
 
-use pomost_domain::{Actor, OfferKey, OutcomeCheck, Referral, Transition, TransitionError, ValidationError};
+use pomost_domain::{Actor, OutcomeCheck, Referral, Transition, TransitionError, ValidationError};
 use pomost_scoring::{Candidate, ShortlistRequest};
 use pomost_store::{
-    AuditAction, AuditEntry, AuditResult, Caller, ChangeKey, NewReferral, ReferralMove, ReferralQuery, ReferralWrite,
-    Stamp,
+    AuditAction, AuditResult, Caller, ChangeKey, NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp,
 };
 use time::Date;
 
 use crate::engine::{Engine, with_open_positions};
 use crate::error::EngineError;
 use crate::follow::{Applied, Record};
+use crate::ranking::entry;
 use crate::request::Requester;
 
 /// Rules of the placement cycle an operator sets.
@@ -105,24 +105,23 @@ impl Engine {
         self.pool_sees(write.seq);
     }
 
+    /// Audits a referral move or a retention check of `referral`.
     fn audit_referral(
         &self,
         who: &Requester,
+        action: AuditAction,
         referral: &Referral,
         request: serde_json::Value,
     ) -> Result<(), EngineError> {
-        self.audit(AuditEntry {
-            request_id: who.request_id.clone(),
-            at_ms: who.at_ms,
-            caller: who.caller.clone(),
-            action: AuditAction::Referral,
-            offer: Some(referral.offer.clone()),
-            participant: referral.participant.clone(),
+        self.audit(entry(
+            who,
+            action,
+            Some(referral.offer.clone()),
+            referral.participant.clone(),
             request,
-            results: Vec::new(),
-            policy_version: self.policy().version.clone(),
-            vocabulary_version: String::new(),
-        })
+            Vec::new(),
+            &self.policy().version,
+        ))
     }
 
     /// Refers a person to an offer (proposed), reserving the named coach's hours; audited.
@@ -146,7 +145,7 @@ impl Engine {
                 "coach_id": new.coach.as_ref().map(|coach| coach.to_string()),
                 "idempotency_key": new.idempotency_key,
             });
-            self.audit_referral(who, &write.referral, request)?;
+            self.audit_referral(who, AuditAction::Referral, &write.referral, request)?;
         }
         Ok(write)
     }
@@ -196,7 +195,7 @@ impl Engine {
                 "start_date": start_date.map(|day| day.to_string()),
                 "idempotency_key": idempotency_key,
             });
-            self.audit_referral(who, &write.referral, request)?;
+            self.audit_referral(who, AuditAction::Referral, &write.referral, request)?;
         }
         Ok(write)
     }
@@ -237,18 +236,7 @@ impl Engine {
             "retention": check.retention.name(),
             "reason": check.reason,
         });
-        self.audit(AuditEntry {
-            request_id: who.request_id.clone(),
-            at_ms: who.at_ms,
-            caller: who.caller.clone(),
-            action: AuditAction::Outcome,
-            offer: Some(referral.offer.clone()),
-            participant: referral.participant.clone(),
-            request,
-            results: Vec::new(),
-            policy_version: self.policy().version.clone(),
-            vocabulary_version: String::new(),
-        })?;
+        self.audit_referral(who, AuditAction::Outcome, &referral, request)?;
         Ok(recorded)
     }
 
@@ -346,38 +334,31 @@ impl Engine {
         if candidates.is_empty() {
             return Ok(None);
         }
-        let request_id = format!("{}-{seq}", who.request_id);
-        self.audit(AuditEntry {
-            request_id: request_id.clone(),
-            at_ms: crate::placement::system_stamp().at_ms,
+        // Each push is its own audit entry: the watch's id with the change, pushed now.
+        let push = Requester {
+            request_id: format!("{}-{seq}", who.request_id),
+            at_ms: system_stamp().at_ms,
             caller: who.caller.clone(),
-            action: AuditAction::WatchMatches,
-            offer: Some(offer.key.clone()),
-            participant: None,
-            request: serde_json::json!({
+        };
+        let request_id = push.request_id.clone();
+        self.audit(entry(
+            &push,
+            AuditAction::WatchMatches,
+            Some(offer.key.clone()),
+            None,
+            serde_json::json!({
                 "unit_id": request.unit_id,
                 "min_score": request.min_score,
                 "k": request.k,
                 "seq": seq,
                 "as_of": today.to_string(),
             }),
-            results: candidates
+            candidates
                 .iter()
                 .map(|candidate| AuditResult { id: candidate.participant_id.to_string(), score: candidate.score })
                 .collect(),
-            policy_version: shortlist.policy_version.clone(),
-            vocabulary_version: String::new(),
-        })?;
+            &shortlist.policy_version,
+        ))?;
         Ok(Some(OfferMatches { seq, offer, candidates, request_id, policy_version: shortlist.policy_version }))
-    }
-
-    /// Members of a unit in the pool (to tell a watcher its unit is empty).
-    pub fn unit_size(&self, unit_id: &str) -> usize {
-        self.pool().unit_size(unit_id)
-    }
-
-    /// The referrals of an offer (for a caseworker's view of who was sent where).
-    pub fn offer_referrals(&self, key: &OfferKey) -> Result<Vec<Referral>, EngineError> {
-        self.referrals(&ReferralQuery { offer: Some(key.clone()), limit: MAX_REFERRALS_LISTED, ..Default::default() })
     }
 }

@@ -23,8 +23,8 @@ fn resolve_k(k: u32, default: usize, max: usize) -> Result<usize, EngineError> {
     Ok(k)
 }
 
-/// The one audit entry builder.
-fn entry(
+/// The one audit entry builder (rankings, referrals, outcomes, watches, batches).
+pub(crate) fn entry(
     who: &Requester,
     action: AuditAction,
     offer: Option<OfferKey>,

@@ -186,16 +186,6 @@ impl ParticipantPool {
         self.hires.open_positions(offer)
     }
 
-    /// The referrals holding a coach's hours, with their hours.
-    pub fn coach_reservations(&self, coach: &CoachId) -> &[(String, f32)] {
-        self.coaches.reservations_of(coach)
-    }
-
-    /// Members of a unit in the pool.
-    pub fn unit_size(&self, unit_id: &str) -> usize {
-        self.units.of(unit_id).len()
-    }
-
     /// A coach by id.
     pub fn coach(&self, id: &CoachId) -> Option<&JobCoach> {
         self.coaches.by_id(id)

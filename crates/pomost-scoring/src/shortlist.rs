@@ -71,6 +71,20 @@ pub struct Shortlist {
     pub groups: crate::groups::GroupTally,
 }
 
+/// The list of a closed offer: everyone excluded as `offer_closed`.
+fn closed_list(policy: &ScoringPolicy, pool_size: u64) -> Shortlist {
+    let mut excluded = ExclusionCounts::default();
+    excluded[ExclusionReason::OfferClosed] = pool_size;
+    Shortlist {
+        policy_version: policy.version.clone(),
+        candidates: Vec::new(),
+        excluded,
+        eligible: 0,
+        pool_size,
+        groups: Default::default(),
+    }
+}
+
 /// Per-worker state of a scan.
 struct Accumulator<'a> {
     top: TopK<'a>,
@@ -111,17 +125,8 @@ impl ParticipantPool {
     ) -> Result<Shortlist, ScoringError> {
         request.offer.check()?;
         let context = OfferContext::new(request.offer, policy, &self.skills, &self.coaches, request.today);
-        let mut result = Shortlist {
-            policy_version: policy.version.clone(),
-            candidates: Vec::new(),
-            excluded: ExclusionCounts::default(),
-            eligible: 0,
-            pool_size: self.len() as u64,
-            groups: Default::default(),
-        };
         if context.closed {
-            result.excluded[ExclusionReason::OfferClosed] = self.len() as u64;
-            return Ok(result);
+            return Ok(closed_list(policy, self.len() as u64));
         }
         let cells = self.cells_to_scan(&context);
         let scanned: u64 = cells.iter().map(|cell| self.cells[*cell as usize].len() as u64).sum();
@@ -142,19 +147,29 @@ impl ParticipantPool {
         if cancel.load(Ordering::Relaxed) {
             return Err(ScoringError::Cancelled);
         }
-        result.excluded = accumulator.excluded;
+        let mut result = self.finish(accumulator, &context, self.len() as u64);
         // People in cells the scan never visited live beyond everyone's commute limit.
         result.excluded[ExclusionReason::CommuteTooFar] += self.len() as u64 - scanned;
-        result.eligible = accumulator.eligible;
-        result.groups = accumulator.groups;
+        Ok(result)
+    }
+
+    /// The list a finished scan gives: counts, group figures (with each place's attention)
+    /// and the explained candidates.
+    fn finish(&self, accumulator: Accumulator, context: &OfferContext, pool_size: u64) -> Shortlist {
+        let mut groups = accumulator.groups;
         let ranked = accumulator.top.into_sorted();
         for (place, entry) in ranked.iter().enumerate() {
             let record = self.record_of_slot(entry.slot);
-            let groups = crate::groups::groups_of(record, context.today, context.year);
-            result.groups.count_place(place + 1, groups);
+            groups.count_place(place + 1, crate::groups::groups_of(record, context.today, context.year));
         }
-        result.candidates = ranked.into_iter().map(|ranked| self.candidate(ranked, &context)).collect();
-        Ok(result)
+        Shortlist {
+            policy_version: context.policy.version.clone(),
+            candidates: ranked.into_iter().map(|ranked| self.candidate(ranked, context)).collect(),
+            excluded: accumulator.excluded,
+            eligible: accumulator.eligible,
+            pool_size,
+            groups,
+        }
     }
 
     /// Cells that may hold someone who can reach the workplace; all non-empty cells for
@@ -252,33 +267,14 @@ impl ParticipantPool {
         request.offer.check()?;
         let context = OfferContext::new(request.offer, policy, &self.skills, &self.coaches, request.today);
         let members = self.units.of(unit_id);
-        let mut result = Shortlist {
-            policy_version: policy.version.clone(),
-            candidates: Vec::new(),
-            excluded: ExclusionCounts::default(),
-            eligible: 0,
-            pool_size: members.len() as u64,
-            groups: Default::default(),
-        };
         if context.closed {
-            result.excluded[ExclusionReason::OfferClosed] = members.len() as u64;
-            return Ok(result);
+            return Ok(closed_list(policy, members.len() as u64));
         }
         let mut accumulator = Accumulator::new(request.k);
         for &slot in members {
             self.scan_record(self.record_of_slot(slot), &context, &mut accumulator);
         }
-        result.excluded = accumulator.excluded;
-        result.eligible = accumulator.eligible;
-        result.groups = accumulator.groups;
-        let ranked = accumulator.top.into_sorted();
-        for (place, entry) in ranked.iter().enumerate() {
-            let record = self.record_of_slot(entry.slot);
-            let groups = crate::groups::groups_of(record, context.today, context.year);
-            result.groups.count_place(place + 1, groups);
-        }
-        result.candidates = ranked.into_iter().map(|ranked| self.candidate(ranked, &context)).collect();
-        Ok(result)
+        Ok(self.finish(accumulator, &context, members.len() as u64))
     }
 
     fn candidate(&self, ranked: Ranked, context: &OfferContext) -> Candidate {
