@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use pomost_domain::{CoachId, JobCoach};
 
 use crate::error::ScoringError;
-use crate::grid::{Origin, cell_of, cells_within};
+use crate::grid::{CELL_COUNT, Origin, cell_of, cells_within};
 use crate::record::{pack_teryt, packed_prefix};
 
 /// A coach as scoring reads it.
@@ -52,8 +52,11 @@ impl CoachEntry {
 pub(crate) struct CoachBook {
     entries: Vec<CoachEntry>,
     by_id: HashMap<CoachId, u32>,
-    by_teryt: HashMap<u32, Vec<u32>>,
-    by_cell: HashMap<u32, Vec<u32>>,
+    /// Coaches by the TERYT units they serve (a fast hash: the scan asks it per person).
+    by_teryt: hashbrown::HashMap<u32, Vec<u32>>,
+    /// Coaches whose radius reaches each grid cell, by cell number (empty until a coach
+    /// with a radius exists).
+    by_cell: Vec<Vec<u32>>,
     /// Referrals holding each coach's hours: (referral id, hours), by coach.
     reservations: HashMap<CoachId, Vec<(String, f32)>>,
 }
@@ -169,8 +172,11 @@ impl CoachBook {
             }
             if let Some(centre) = entry.centre {
                 cells_within(centre.lat, centre.lon, entry.coach.area.radius_km, &mut cells);
+                if self.by_cell.is_empty() {
+                    self.by_cell = vec![Vec::new(); CELL_COUNT];
+                }
                 for cell in &cells {
-                    self.by_cell.entry(*cell).or_default().push(index as u32);
+                    self.by_cell[*cell as usize].push(index as u32);
                 }
             }
         }
@@ -194,7 +200,7 @@ impl CoachBook {
             }
         }
         self.by_cell
-            .get(&(cell_of(lat, lon) as u32))
+            .get(cell_of(lat, lon))
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
@@ -219,7 +225,7 @@ impl CoachBook {
                 }
             }
         }
-        for &index in self.by_cell.get(&(cell_of(lat, lon) as u32)).map(Vec::as_slice).unwrap_or_default() {
+        for &index in self.by_cell.get(cell_of(lat, lon)).map(Vec::as_slice).unwrap_or_default() {
             if let Some(distance) = self.entries[index as usize].covers(lat, lon, packed_teryt) {
                 visit(index, distance);
             }

@@ -10,7 +10,7 @@ use time::Date;
 
 use crate::context::OfferContext;
 use crate::error::ScoringError;
-use crate::evaluate::{Mode, Support, choose_coach, evaluate, factor_values, total};
+use crate::evaluate::{Mode, Support, choose_coach, evaluate, factor_values, score_reaching};
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
 use crate::grid::cells_within;
@@ -198,26 +198,18 @@ impl ParticipantPool {
         context: &OfferContext,
         accumulator: &mut Accumulator<'a>,
     ) {
-        let mut evaluation = evaluate(record, context, self, Mode::Scan);
+        let evaluation = evaluate(record, context, self, Mode::Scan);
         if let Some(reason) = evaluation.reasons.first() {
             accumulator.excluded[reason] += 1;
             return;
         }
         accumulator.eligible += 1;
         accumulator.groups.count_eligible(record, context.today, context.year);
-        // With the coach undecided this is an upper bound; most people never need more.
-        let mut score = total(&factor_values(record, context, self, &evaluation), &context.weights);
-        let threshold = accumulator.top.threshold();
-        if threshold.is_some_and(|threshold| score < threshold) {
+        // The factors never depend on which coach comes (needs are neutral), so the coach is
+        // chosen only for the people who end on the list, when they are explained.
+        let Some(score) = score_reaching(record, context, self, &evaluation, accumulator.top.threshold()) else {
             return;
-        }
-        if evaluation.support == Support::Available {
-            choose_coach(record, context, self, &mut evaluation);
-            score = total(&factor_values(record, context, self, &evaluation), &context.weights);
-            if threshold.is_some_and(|threshold| score < threshold) {
-                return;
-            }
-        }
+        };
         accumulator.top.offer(Ranked {
             score: OrderedFloat(score),
             id: self.id_of_slot(record.slot),

@@ -135,6 +135,9 @@ pub(crate) struct SkillCredits {
     /// Per skill number: start << 8 | count into `entries`.
     spans: Vec<u32>,
     entries: Vec<(u8, f32)>,
+    /// Per skill number: the most coverage the skill alone could add (every requirement
+    /// it earns credit towards, at full level), for the scan's upper bound.
+    gains: Vec<f32>,
     pub(crate) requirements: Vec<Requirement>,
     pub(crate) weight_sum: f32,
     unassessed_level_credit: f32,
@@ -165,8 +168,37 @@ impl SkillCredits {
             let count = entries.len() as u32 - start;
             spans[usize::from(skill)] = (start << 8) | count;
         }
-        let weight_sum = requirements.iter().map(|requirement| requirement.weight).sum();
-        Self { spans, entries, requirements, weight_sum, unassessed_level_credit }
+        let weight_sum: f32 = requirements.iter().map(|requirement| requirement.weight).sum();
+        let mut gains = vec![0.0f32; spans.len()];
+        for (gain, &span) in gains.iter_mut().zip(&spans) {
+            let (start, count) = ((span >> 8) as usize, (span & 0xff) as usize);
+            *gain = entries[start..start + count]
+                .iter()
+                .map(|&(index, similarity)| requirements[usize::from(index)].weight * similarity.max(0.0))
+                .sum::<f32>()
+                / weight_sum.max(f32::MIN_POSITIVE);
+        }
+        Self { spans, entries, gains, requirements, weight_sum, unassessed_level_credit }
+    }
+
+    /// The most coverage one skill could add (see [`SkillCredits::coverage_bound`]).
+    #[inline]
+    pub(crate) fn gain_bound(&self, skill: u16) -> f32 {
+        self.gains.get(usize::from(skill)).copied().unwrap_or(0.0)
+    }
+
+    /// An upper bound of [`SkillCredits::coverage`] from the sum of a person's
+    /// [`SkillCredits::gain_bound`]s: coverage adds each requirement's best credit, which is
+    /// at most the sum over the person's skills; the margin covers float rounding.
+    #[inline]
+    pub(crate) fn coverage_bound(&self, gains: f32) -> f32 {
+        if self.weight_sum <= 0.0 {
+            return 1.0;
+        }
+        if gains <= 0.0 {
+            return 0.0;
+        }
+        (gains * 1.001 + 1e-6).min(1.0)
     }
 
     /// Raises `best[i]` to the credit that one skill (with level 0 for unassessed) earns
