@@ -3,6 +3,7 @@
 //! results into Markdown with SVG charts. The `pomost-bench` binary is the command line.
 
 pub mod assign;
+pub mod baseline;
 pub mod occupations;
 pub mod placement;
 pub mod quality;

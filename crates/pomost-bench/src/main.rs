@@ -120,6 +120,38 @@ enum Command {
         #[arg(long, default_value = "assign-result.json")]
         out: PathBuf,
     },
+    /// The same dataset in Pomost and in PostgreSQL with PostGIS, the same top-50 shortlists
+    /// asked of both, timed side by side (PostgreSQL started by benches/postgres/start.sh
+    /// unless --pg-url is given).
+    Baseline {
+        /// The `pomost` binary to start (with a fresh data directory).
+        #[arg(long, default_value = "target/release/pomost")]
+        server: PathBuf,
+        /// Participants to load into both.
+        #[arg(long, default_value_t = 1_000_000)]
+        participants: usize,
+        /// Offers to load into Pomost (the 50 regional offers are among the first 2,000).
+        #[arg(long, default_value_t = 2_000)]
+        offers: usize,
+        /// Coaches to load into both.
+        #[arg(long, default_value_t = 5_000)]
+        coaches: usize,
+        /// A PostgreSQL (with PostGIS available) to load into instead of starting one.
+        #[arg(long)]
+        pg_url: Option<String>,
+        /// Times each of the 50 regional offers is asked of each side.
+        #[arg(long, default_value_t = 2)]
+        regional_rounds: usize,
+        /// Times the national offer is asked of each side.
+        #[arg(long, default_value_t = 10)]
+        national_rounds: usize,
+        /// Dataset seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to write the JSON result.
+        #[arg(long, default_value = "baseline-result.json")]
+        out: PathBuf,
+    },
     /// The placement cycle: push-to-match latency at watching units, referral throughput,
     /// and coach over-commitment in a simulated month with reservations off and on.
     Placement {
@@ -325,6 +357,35 @@ fn main() -> ExitCode {
                 wide_per_position: wide,
             };
             measure(pomost_bench::assign::measure(options), |result| result.markdown(), &out)
+        }
+        Command::Baseline {
+            server,
+            participants,
+            offers,
+            coaches,
+            pg_url,
+            regional_rounds,
+            national_rounds,
+            seed,
+            out,
+        } => {
+            let options = pomost_bench::baseline::BaselineOptions {
+                run: RunOptions {
+                    server: Some(server),
+                    addr: None,
+                    participants,
+                    offers,
+                    coaches,
+                    seconds: 0.0,
+                    concurrency: vec![1],
+                    seed,
+                    commit: commit(),
+                },
+                pg_url,
+                regional_rounds,
+                national_rounds,
+            };
+            measure(pomost_bench::baseline::measure(options), |result| result.markdown(), &out)
         }
         Command::Placement {
             server,

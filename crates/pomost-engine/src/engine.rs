@@ -576,20 +576,24 @@ impl Engine {
             self.index.search(&query)?.hits.into_iter().map(|hit| hit.key).collect()
         };
         let pool = self.pool();
-        let mut recommendations = Vec::new();
+        // Score every candidate, explain only the k returned.
+        let mut scored = Vec::new();
         for key in keys {
             let Some(offer) = self.store.offer(&key)? else { continue };
-            let explanation = pool.explain(&self.policy, id, &with_open_positions(&pool, &offer), today)?;
-            if explanation.score.is_some() {
-                recommendations.push(Recommendation { offer, explanation });
+            let open = with_open_positions(&pool, &offer);
+            if let Some(score) = pool.score(&self.policy, id, &open, today)? {
+                scored.push((score, offer, open));
             }
         }
-        recommendations.sort_by(|a, b| {
-            let score = |recommendation: &Recommendation| recommendation.explanation.score.unwrap_or(0.0);
-            score(b).total_cmp(&score(a)).then_with(|| a.offer.key.cmp(&b.offer.key))
-        });
-        recommendations.truncate(k);
-        Ok(recommendations)
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
+        scored.truncate(k);
+        scored
+            .into_iter()
+            .map(|(_, offer, open)| {
+                let explanation = pool.explain(&self.policy, id, &open, today)?;
+                Ok(Recommendation { offer, explanation })
+            })
+            .collect()
     }
 
     /// Appends an audit entry; returns once it is durable.

@@ -149,11 +149,21 @@ impl<'a> OfferContext<'a> {
 }
 
 /// The credit every KZiS occupation earns towards `offer` (see [`occupation_credit`]).
+/// Only codes of the offer's sub-major group (its first two digits) earn any, and the codes
+/// are sorted, so they form one run: the rest stay 0 without being compared.
 fn occupation_credits(offer: u32, policy: &ScoringPolicy) -> Vec<f32> {
     if offer == 0 {
         return Vec::new();
     }
-    occupation_codes().iter().map(|&code| occupation_credit(code, offer, policy)).collect()
+    let codes = occupation_codes();
+    let group = offer / 10_000;
+    let start = codes.partition_point(|&code| code / 10_000 < group);
+    let end = start + codes[start..].partition_point(|&code| code / 10_000 == group);
+    let mut credits = vec![0.0; codes.len()];
+    for (credit, &code) in credits[start..end].iter_mut().zip(&codes[start..end]) {
+        *credit = occupation_credit(code, offer, policy);
+    }
+    credits
 }
 
 /// Credit of a person's occupation towards an offer's, by the KZiS level they share.
@@ -190,4 +200,20 @@ fn compile_requirements(offer: &Offer, policy: &ScoringPolicy) -> Vec<Requiremen
 /// `pomost_domain::rules`). Empty when none apply.
 pub(crate) fn working_time_violations(degree: DisabilityDegree, offer: &Offer) -> Vec<String> {
     pomost_domain::rules::working_time_violations(degree, false, offer).iter().map(ToString::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn occupation_credits_equal_the_credit_of_every_code() {
+        let policy = ScoringPolicy::default();
+        let codes = occupation_codes();
+        for offer in codes.iter().copied().step_by(7).chain([codes[0], codes[codes.len() - 1], 999_999, 100_000]) {
+            let naive: Vec<f32> = codes.iter().map(|&code| occupation_credit(code, offer, &policy)).collect();
+            assert_eq!(occupation_credits(offer, &policy), naive, "offer {offer}");
+        }
+        assert!(occupation_credits(0, &policy).is_empty());
+    }
 }

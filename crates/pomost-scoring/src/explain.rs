@@ -71,6 +71,28 @@ pub struct AccommodationCover {
 }
 
 impl ParticipantPool {
+    /// One participant's score for one offer, `None` when a hard constraint excludes them:
+    /// the score [`ParticipantPool::explain`] gives, bit for bit, without building the
+    /// explanation, so a caller ranking many offers for one person explains only those it
+    /// returns.
+    pub fn score(
+        &self,
+        policy: &ScoringPolicy,
+        participant_id: &ParticipantId,
+        offer: &Offer,
+        today: Date,
+    ) -> Result<Option<f32>, ScoringError> {
+        offer.check()?;
+        let record = self
+            .record_of(participant_id)
+            .ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
+        let context = OfferContext::new(offer, policy, &self.skills, &self.coaches, today);
+        let evaluation = evaluate(record, &context, self, Mode::Scan);
+        Ok(evaluation
+            .is_eligible()
+            .then(|| total(&factor_values(record, &context, self, &evaluation), &context.weights)))
+    }
+
     /// Explains one participant against one offer: the factor breakdown, and every hard
     /// constraint that fails (all of them, not only the first).
     pub fn explain(

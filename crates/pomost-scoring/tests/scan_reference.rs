@@ -25,6 +25,8 @@ fn reference(
     let mut excluded: HashMap<ExclusionReason, u64> = HashMap::new();
     for person in people {
         let explanation = pool.explain(policy, &person.id, offer, today).expect("known person, valid offer");
+        let score = pool.score(policy, &person.id, offer, today).expect("known person, valid offer");
+        assert_eq!(score.map(f32::to_bits), explanation.score.map(f32::to_bits), "score agrees with explain");
         match (explanation.score, explanation.failed.first()) {
             (Some(score), None) => scored.push((person.id.to_string(), score)),
             (None, Some(first)) => *excluded.entry(first.reason).or_default() += 1,
