@@ -6,7 +6,7 @@ use std::ops::Bound;
 use pomost_domain::{AccommodationSet, ContractSet, GeoPoint, OfferKey, Participant, Stage, TerytCode, rules};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
@@ -264,7 +264,10 @@ impl OfferIndex {
         if !participant.night_shifts_ok {
             clauses.push((Occur::Must, term_u64(fields.night_work, 0)));
         }
-        let mut relevance: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, Box::new(AllQuery))];
+        // The skills only rank: an optional clause beside the filters, so the filters drive
+        // the search and only their matches are scored (a union with AllQuery, as this was,
+        // made every search step through every offer).
+        let mut relevance: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for claim in &participant.skills {
             let exact = TermQuery::new(
                 Term::from_field_text(fields.skills, claim.skill.as_str()),
@@ -276,7 +279,9 @@ impl OfferIndex {
                 parser.parse_query_lenient(&claim.skill.as_str().replace([':', '-', '/', '_', '.'], " "));
             relevance.push((Occur::Should, words));
         }
-        clauses.push((Occur::Must, Box::new(Relevance(Box::new(BooleanQuery::new(relevance))))));
+        if !relevance.is_empty() {
+            clauses.push((Occur::Should, Box::new(Relevance(Box::new(BooleanQuery::new(relevance))))));
+        }
         let query = scored_by_text_only(clauses);
         // Over-fetch: the bounding box is a square, the commute a circle.
         let (_, hits) = ranked_with_places(&searcher, fields, &query, limit.saturating_mul(2).max(limit + 16))?;
@@ -303,6 +308,14 @@ fn reachable(fields: &OfferFields, participant: &Participant) -> Box<dyn Query> 
         (Occur::Must, term_u64(fields.remote, 0)),
         (
             Occur::Must,
+            cells_of_box(
+                fields,
+                (home.lat() - reach_lat, home.lat() + reach_lat),
+                (home.lon() - reach_lon, home.lon() + reach_lon),
+            ),
+        ),
+        (
+            Occur::Must,
             range_f64(fields.lat, Bound::Included(home.lat() - reach_lat), Bound::Included(home.lat() + reach_lat)),
         ),
         (
@@ -311,6 +324,24 @@ fn reachable(fields: &OfferFields, participant: &Participant) -> Box<dyn Query> 
         ),
     ]);
     Box::new(BooleanQuery::new(vec![(Occur::Should, term_u64(fields.remote, 1)), (Occur::Should, Box::new(nearby))]))
+}
+
+/// Offers whose workplace cell meets the box (a superset of the box: the coordinate ranges
+/// beside it decide). Found through the cells' postings, so a person's candidates cost what
+/// is near them, not a pass over every offer; a box too wide for a short list of cells
+/// (near the poles) falls back to matching every on-site offer.
+fn cells_of_box(fields: &OfferFields, lat: (f64, f64), lon: (f64, f64)) -> Box<dyn Query> {
+    const MOST_CELLS: u64 = 4_096;
+    let (row_low, col_low) = crate::schema::cell_row_col(lat.0, lon.0);
+    let (row_high, col_high) = crate::schema::cell_row_col(lat.1, lon.1);
+    if (row_high - row_low + 1).saturating_mul(col_high.saturating_sub(col_low) + 1) > MOST_CELLS || col_high < col_low
+    {
+        return Box::new(AllQuery);
+    }
+    let terms = (row_low..=row_high).flat_map(|row| {
+        (col_low..=col_high).map(move |col| Term::from_field_u64(fields.cell, crate::schema::cell_number(row, col)))
+    });
+    Box::new(TermSetQuery::new(terms))
 }
 
 /// Offers that accept a person at `stage`, by `pomost_domain::rules`: the stated minimum

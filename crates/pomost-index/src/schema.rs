@@ -12,6 +12,31 @@ use crate::analysis::POLISH;
 /// validated ids never contain).
 const KEY_SEPARATOR: char = '\u{1f}';
 
+/// Height of a [`place_cell`], degrees (about 11 km).
+pub(crate) const CELL_LAT: f64 = 0.1;
+/// Width of a [`place_cell`], degrees (about 10 km in Poland).
+pub(crate) const CELL_LON: f64 = 0.15;
+/// Cells in a row of the world grid.
+const CELL_COLUMNS: u64 = (360.0 / CELL_LON) as u64 + 1;
+
+/// The row and column of the world grid a point falls in.
+pub(crate) fn cell_row_col(lat: f64, lon: f64) -> (u64, u64) {
+    let row = ((lat + 90.0) / CELL_LAT).floor().max(0.0) as u64;
+    let col = (((lon + 180.0) / CELL_LON).floor().max(0.0) as u64).min(CELL_COLUMNS - 1);
+    (row, col)
+}
+
+/// The number of a row and column's cell.
+pub(crate) fn cell_number(row: u64, col: u64) -> u64 {
+    row * CELL_COLUMNS + col
+}
+
+/// The cell of a point on a fixed world grid of [`CELL_LAT`] × [`CELL_LON`] degrees.
+pub(crate) fn place_cell(lat: f64, lon: f64) -> u64 {
+    let (row, col) = cell_row_col(lat, lon);
+    cell_number(row, col)
+}
+
 /// Handles to every field of the offer schema.
 #[derive(Debug, Clone)]
 pub(crate) struct OfferFields {
@@ -28,6 +53,9 @@ pub(crate) struct OfferFields {
     pub(crate) remote: Field,
     pub(crate) lat: Field,
     pub(crate) lon: Field,
+    /// The workplace's cell of [`place_cell`]'s grid (on-site offers only): a term the
+    /// candidates of a person are found by, instead of scanning every offer's coordinates.
+    pub(crate) cell: Field,
     pub(crate) min_stage: Field,
     pub(crate) adaptation_weeks: Field,
     pub(crate) weekly_hours: Field,
@@ -65,6 +93,7 @@ impl OfferFields {
             remote: builder.add_u64_field("remote", filter.clone()),
             lat: builder.add_f64_field("lat", filter.clone()),
             lon: builder.add_f64_field("lon", filter.clone()),
+            cell: builder.add_u64_field("cell", INDEXED),
             min_stage: builder.add_u64_field("min_stage", filter.clone()),
             adaptation_weeks: builder.add_u64_field("adaptation_weeks", filter.clone()),
             weekly_hours: builder.add_f64_field("weekly_hours", filter.clone()),
@@ -107,6 +136,7 @@ impl OfferFields {
                 document.add_u64(self.remote, 0);
                 document.add_f64(self.lat, location.point.lat());
                 document.add_f64(self.lon, location.point.lon());
+                document.add_u64(self.cell, place_cell(location.point.lat(), location.point.lon()));
             }
             Workplace::Remote => document.add_u64(self.remote, 1),
         }

@@ -303,3 +303,38 @@ fn stage_filters_follow_the_policy_at_query_time() {
         assert_eq!(!found(&index, &query).is_empty(), accepted, "{weeks_per_stage} weeks a stage");
     }
 }
+
+#[test]
+fn candidates_are_every_offer_within_the_commute_and_no_other() {
+    // Offers on a lattice around Kraków, across many grid cells and their edges.
+    let mut offers = Vec::new();
+    for step_lat in -12..=12 {
+        for step_lon in -12..=12 {
+            let mut placed = offer(&format!("at-{step_lat}-{step_lon}"), "Praca");
+            let point =
+                GeoPoint::new(50.06 + f64::from(step_lat) * 0.043, 19.94 + f64::from(step_lon) * 0.061).unwrap();
+            placed.workplace = Workplace::OnSite(Location { teryt: TerytCode::parse("1261").unwrap(), point });
+            offers.push(placed);
+        }
+    }
+    let index = index_with(&offers);
+    for (commute, lat, lon) in [(20.0, 50.06, 19.94), (7.5, 50.11, 19.80), (45.0, 50.0, 20.2), (1.0, 50.06, 19.94)] {
+        let mut person = participant();
+        person.stage = Stage::OpenMarket;
+        person.max_commute_km = commute;
+        person.home.point = GeoPoint::new(lat, lon).unwrap();
+        let mut got: Vec<String> =
+            index.candidates_for(&person, 10_000, TODAY).unwrap().into_iter().map(|hit| hit.key.external_id).collect();
+        got.sort();
+        let mut expected: Vec<String> = offers
+            .iter()
+            .filter(|offer| {
+                offer.location().is_some_and(|place| place.point.distance_km(person.home.point) <= f64::from(commute))
+            })
+            .map(|offer| offer.key.external_id.clone())
+            .collect();
+        expected.sort();
+        assert_eq!(got, expected, "commute {commute} km from ({lat}, {lon})");
+        assert!(!expected.is_empty() || commute < 2.0);
+    }
+}
