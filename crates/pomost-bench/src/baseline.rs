@@ -161,7 +161,23 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Starts PostgreSQL with `benches/postgres/start.sh` in a temporary directory.
+/// The script that installs (when missing) and starts PostgreSQL with PostGIS.
+const START_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../benches/postgres/start.sh");
+
+/// Whether PostgreSQL and PostGIS are installed here (the start script would otherwise
+/// install them, which needs root and the package registry).
+pub fn postgres_installed() -> bool {
+    let found = |pattern: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("ls {pattern} >/dev/null 2>&1")])
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    found("/usr/lib/postgresql/*/bin/initdb") && found("/usr/share/postgresql/*/extension/postgis.control")
+}
+
+/// Starts PostgreSQL with `benches/postgres/start.sh` in a temporary directory on a free
+/// port.
 fn start_postgres() -> Result<(String, StartedPostgres), String> {
     let dir = tempfile::Builder::new()
         .prefix("pomost-pg")
@@ -170,8 +186,13 @@ fn start_postgres() -> Result<(String, StartedPostgres), String> {
         .keep()
         .display()
         .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map_err(|error| error.to_string())?
+        .port()
+        .to_string();
     let output = std::process::Command::new("bash")
-        .args(["benches/postgres/start.sh", &dir, "55433"])
+        .args([START_SCRIPT, &dir, &port])
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|error| format!("benches/postgres/start.sh: {error}"))?;

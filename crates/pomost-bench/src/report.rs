@@ -214,6 +214,19 @@ pub fn write(runs: &[RunResult], out: &Path) -> Result<(), Failure> {
          the planted in the top 10, nDCG@10 rewards them ranking first; a change that weighs skills \
          or levels worse lowers both."
     );
+    let others = [
+        ("baseline.md", "the same shortlists against PostgreSQL + PostGIS on the same data (`pomost-bench baseline`)"),
+        ("placement.md", "the placement cycle: push to match, referrals, coach hours (`pomost-bench placement`)"),
+        ("assign.md", "batch assignment against greedy shortlisting (`pomost-bench assign`)"),
+        ("exposure.md", "who the rankings pass over (`pomost audit exposure --demo`)"),
+    ];
+    let present: Vec<_> = others.iter().filter(|(file, _)| out.join(file).exists()).collect();
+    if !present.is_empty() {
+        let _ = writeln!(text, "\n## Other reports here\n");
+        for (file, what) in present {
+            let _ = writeln!(text, "- [{file}]({file}): {what}");
+        }
+    }
     std::fs::write(out.join("README.md"), text)?;
     Ok(())
 }

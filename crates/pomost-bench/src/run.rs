@@ -238,6 +238,18 @@ fn planted(today: Date) -> Planted {
     Planted { offers, truth, people }
 }
 
+/// Participants per bulk stream the harness sends.
+const BULK_STREAM: usize = 5_000;
+
+/// The result of a finished load task.
+fn joined(done: Option<Result<Result<(), String>, tokio::task::JoinError>>) -> Result<(), String> {
+    match done {
+        Some(Ok(result)) => result,
+        Some(Err(error)) => Err(format!("load task failed: {error}")),
+        None => Ok(()),
+    }
+}
+
 pub(crate) async fn load(
     channel: &Channel,
     options: &RunOptions,
@@ -261,24 +273,39 @@ pub(crate) async fn load(
     }
     eprintln!("loaded {} job coaches in {:.3} s (bulk stream)", coaches.len(), started.elapsed().as_secs_f64());
     let total = options.participants + extra_people.len();
+    let people_started = std::time::Instant::now();
     let progress = bar(total, "participants");
-    let mut bulk = ParticipantServiceClient::new(channel.clone()).max_encoding_message_size(256 << 20);
-    let mut batch = Vec::with_capacity(5_000);
-    let people = synth.participants(options.participants).chain(extra_people.iter().cloned());
-    for person in people {
+    // Two streams in flight, as an integrator loading a register would: the server checks
+    // one while it writes the other.
+    let bulk = ParticipantServiceClient::new(channel.clone()).max_encoding_message_size(256 << 20);
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut batch = Vec::with_capacity(BULK_STREAM);
+    let mut people = synth.participants(options.participants).chain(extra_people.iter().cloned()).peekable();
+    while let Some(person) = people.next() {
         batch.push(convert::participant_to_wire(&person));
-        if batch.len() == 5_000 {
-            let sent = batch.len() as u64;
-            bulk.upsert_participants(tokio_stream::iter(std::mem::take(&mut batch)))
-                .await
-                .map_err(|status| status.to_string())?;
-            progress.inc(sent);
+        if batch.len() == BULK_STREAM || people.peek().is_none() {
+            while in_flight.len() >= 2 {
+                joined(in_flight.join_next().await)?;
+            }
+            let mut client = bulk.clone();
+            let items = std::mem::take(&mut batch);
+            let progress = progress.clone();
+            in_flight.spawn(async move {
+                let sent = items.len() as u64;
+                client.upsert_participants(tokio_stream::iter(items)).await.map_err(|status| status.to_string())?;
+                progress.inc(sent);
+                Ok::<(), String>(())
+            });
         }
     }
-    if !batch.is_empty() {
-        bulk.upsert_participants(tokio_stream::iter(batch)).await.map_err(|status| status.to_string())?;
+    while let Some(done) = in_flight.join_next().await {
+        joined(Some(done))?;
     }
     progress.finish_and_clear();
+    eprintln!(
+        "loaded {total} participants in {:.1} s (bulk streams, two in flight)",
+        people_started.elapsed().as_secs_f64()
+    );
     let progress = bar(options.offers + extra_offers.len() + 2, "offers");
     let mut offers = OfferServiceClient::new(channel.clone()).max_encoding_message_size(256 << 20);
     let all: Vec<Offer> = synth
