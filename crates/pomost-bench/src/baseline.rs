@@ -29,7 +29,7 @@ use pomost::proto::{ShortlistRequest, shortlist_request};
 use pomost_domain::{DisabilityDegree, JobCoach, Offer, Participant, Workplace};
 use pomost_scoring::{Factor, ScoringPolicy};
 use pomost_synth::Synth;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, NoTls};
 
 use crate::run::{RunOptions, connect, load, start_server};
@@ -48,7 +48,7 @@ pub struct BaselineOptions {
 }
 
 /// Latencies of one kind of shortlist on one side, milliseconds.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
     /// Requests timed.
     pub requests: usize,
@@ -76,7 +76,7 @@ impl Timings {
 }
 
 /// One kind of offer, both sides.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SideBySide {
     /// Pomost through gRPC (one request in flight).
     pub pomost: Timings,
@@ -89,7 +89,7 @@ pub struct SideBySide {
 }
 
 /// The figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BaselineResult {
     /// Commit measured.
     pub commit: String,

@@ -211,7 +211,7 @@ enum Command {
     },
     /// Turn results into docs/benchmarks/README.md with SVG charts.
     Report {
-        /// Result files from `run`.
+        /// Result files from `run` (a `baseline` result gets its chart).
         #[arg(required = true)]
         results: Vec<PathBuf>,
         /// Output directory.
@@ -385,7 +385,19 @@ fn main() -> ExitCode {
                 regional_rounds,
                 national_rounds,
             };
-            measure(pomost_bench::baseline::measure(options), |result| result.markdown(), &out)
+            // The chart goes beside the JSON (baseline-1m.json → baseline-1m.svg).
+            let chart = out.with_extension("svg");
+            measure(
+                pomost_bench::baseline::measure(options),
+                |result| {
+                    match report::baseline_chart(result, &chart) {
+                        Ok(()) => println!("wrote {}", chart.display()),
+                        Err(error) => eprintln!("pomost-bench: {}: {error}", chart.display()),
+                    }
+                    result.markdown()
+                },
+                &out,
+            )
         }
         Command::Placement {
             server,
@@ -462,8 +474,18 @@ fn main() -> ExitCode {
                 {
                     Ok(run) => runs.push(run),
                     Err(error) => {
-                        eprintln!("pomost-bench: {}: {error}", path.display());
-                        return ExitCode::FAILURE;
+                        // A baseline result gets its chart beside the report.
+                        let baseline = std::fs::read_to_string(path).ok().and_then(|text| {
+                            serde_json::from_str::<pomost_bench::baseline::BaselineResult>(&text).ok()
+                        });
+                        let chart = out.join(path.with_extension("svg").file_name().unwrap_or_default());
+                        match baseline.map(|baseline| report::baseline_chart(&baseline, &chart)) {
+                            Some(Ok(())) => println!("wrote {}", chart.display()),
+                            _ => {
+                                eprintln!("pomost-bench: {}: {error}", path.display());
+                                return ExitCode::FAILURE;
+                            }
+                        }
                     }
                 }
             }

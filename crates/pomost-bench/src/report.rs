@@ -54,14 +54,7 @@ fn latency_chart(run: &RunResult, path: &Path) -> Result<(), Failure> {
     chart
         .configure_mesh()
         .x_labels(rows.len())
-        .x_label_formatter(&|x| {
-            let index = x.round();
-            if (x - index).abs() < 0.01 && index >= 0.0 {
-                rows.get(index as usize).map(|row| row.workload.clone()).unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| category_label(*x, |index| rows.get(index).map(|row| row.workload.clone())))
         .y_desc("ms")
         .draw()?;
     let series: [Percentile; 4] =
@@ -228,5 +221,57 @@ pub fn write(runs: &[RunResult], out: &Path) -> Result<(), Failure> {
         }
     }
     std::fs::write(out.join("README.md"), text)?;
+    Ok(())
+}
+
+/// The label at `x` on a chart whose categories sit at 0, 1, 2…: the category's name on its
+/// tick, nothing between ticks.
+fn category_label(x: f64, name: impl Fn(usize) -> Option<String>) -> String {
+    let index = x.round();
+    if (x - index).abs() < 0.01 && index >= 0.0 { name(index as usize).unwrap_or_default() } else { String::new() }
+}
+
+/// The baseline's medians as bars on a log scale: Pomost and PostgreSQL side by side for
+/// the regional and the national shortlist, each pair with its ratio.
+pub fn baseline_chart(result: &crate::baseline::BaselineResult, path: &Path) -> Result<(), Failure> {
+    let kinds = [("regional", &result.regional), ("national", &result.national)];
+    let top = kinds.iter().map(|(_, side)| side.postgres.p50_ms.max(side.pomost.p50_ms)).fold(1.0, f64::max) * 3.0;
+    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("Top-50 shortlist, {} participants: median ms (log scale)", result.participants),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5f64..(kinds.len() as f64 - 0.5), (0.1f64..top).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_labels(kinds.len())
+        .x_label_formatter(&|x| category_label(*x, |index| kinds.get(index).map(|(name, _)| (*name).to_owned())))
+        .y_desc("ms")
+        .draw()?;
+    let bars = [("Pomost (gRPC)", 0, -0.3), ("PostgreSQL + PostGIS", 1, 0.02)];
+    for (label, color_index, offset) in bars {
+        let color = COLORS[color_index];
+        chart
+            .draw_series(kinds.iter().enumerate().map(|(x, (_, side))| {
+                let value = if color_index == 0 { side.pomost.p50_ms } else { side.postgres.p50_ms };
+                Rectangle::new([(x as f64 + offset, 0.1), (x as f64 + offset + 0.28, value.max(0.1))], color.filled())
+            }))?
+            .label(label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
+    }
+    for (x, (_, side)) in kinds.iter().enumerate() {
+        chart.draw_series(std::iter::once(Text::new(
+            format!("{:.0}×", side.ratio_p50),
+            (x as f64 - 0.05, side.postgres.p50_ms * 1.4),
+            ("sans-serif", 16),
+        )))?;
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    root.present()?;
     Ok(())
 }
