@@ -69,18 +69,40 @@ pub(crate) fn cells_within(lat: f32, lon: f32, radius_km: f32, out: &mut Vec<u32
     let (col_lo, col_hi) = (col_of(lon - reach_lon), col_of(lon + reach_lon));
     for row in row_lo..=row_hi {
         for col in col_lo..=col_hi {
-            let cell_lat_lo = if row == 0 { f32::MIN } else { LAT_MIN + row as f32 * CELL_LAT };
-            let cell_lat_hi = if row == ROWS - 1 { f32::MAX } else { LAT_MIN + (row + 1) as f32 * CELL_LAT };
-            let cell_lon_lo = if col == 0 { f32::MIN } else { LON_MIN + col as f32 * CELL_LON };
-            let cell_lon_hi = if col == COLS - 1 { f32::MAX } else { LON_MIN + (col + 1) as f32 * CELL_LON };
-            let nearest_lat = lat.clamp(cell_lat_lo, cell_lat_hi);
-            let nearest_lon = lon.clamp(cell_lon_lo, cell_lon_hi);
             // Slack covers the projection's error at the cell's nearest point.
-            if origin.distance_km(nearest_lat, nearest_lon) <= radius_km * 1.01 + 1.0 {
+            if nearest_km(&origin, row * COLS + col) <= radius_km * 1.01 + 1.0 {
                 out.push((row * COLS + col) as u32);
             }
         }
     }
+}
+
+/// The distance from `origin` to the nearest point of `cell`, measured as
+/// [`Origin::distance_km`] measures (edge cells reach to infinity): no point of the cell is
+/// nearer, up to float rounding.
+pub(crate) fn nearest_km(origin: &Origin, cell: usize) -> f32 {
+    let (row, col) = (cell / COLS, cell % COLS);
+    let cell_lat_lo = if row == 0 { f32::MIN } else { LAT_MIN + row as f32 * CELL_LAT };
+    let cell_lat_hi = if row == ROWS - 1 { f32::MAX } else { LAT_MIN + (row + 1) as f32 * CELL_LAT };
+    let cell_lon_lo = if col == 0 { f32::MIN } else { LON_MIN + col as f32 * CELL_LON };
+    let cell_lon_hi = if col == COLS - 1 { f32::MAX } else { LON_MIN + (col + 1) as f32 * CELL_LON };
+    origin.distance_km(origin.lat.clamp(cell_lat_lo, cell_lat_hi), origin.lon.clamp(cell_lon_lo, cell_lon_hi))
+}
+
+/// Upper ends (km) of the commute-limit bands that split each cell's records: a regional scan
+/// passes over a band whose longest limit falls short of the cell.
+const COMMUTE_BANDS_KM: [f32; 7] = [5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0];
+
+/// Buckets per cell: one per commute band and one for longer limits.
+pub(crate) const BANDS: usize = COMMUTE_BANDS_KM.len() + 1;
+
+/// Number of buckets: every cell times every band.
+pub(crate) const BUCKET_COUNT: usize = CELL_COUNT * BANDS;
+
+/// The bucket of a record: its cell and its commute band.
+pub(crate) fn bucket_of(lat: f32, lon: f32, max_commute_km: f32) -> usize {
+    let band = COMMUTE_BANDS_KM.iter().position(|&upper| max_commute_km <= upper).unwrap_or(BANDS - 1);
+    cell_of(lat, lon) * BANDS + band
 }
 
 #[cfg(test)]
@@ -109,6 +131,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn no_point_of_a_cell_is_nearer_than_its_nearest_distance() {
+        let origin = Origin::new(50.06, 19.94);
+        for step_lat in -40..=40 {
+            for step_lon in -40..=40 {
+                let point = (50.06 + step_lat as f32 * 0.0173, 19.94 + step_lon as f32 * 0.0291);
+                let nearest = nearest_km(&origin, cell_of(point.0, point.1));
+                assert!(origin.distance_km(point.0, point.1) >= nearest - 1e-3, "{point:?}");
+            }
+        }
+        assert_eq!(nearest_km(&origin, cell_of(50.06, 19.94)), 0.0, "the origin's own cell");
+    }
+
+    #[test]
+    fn buckets_split_cells_by_commute_band() {
+        let cell = cell_of(50.06, 19.94);
+        assert_eq!(bucket_of(50.06, 19.94, 5.0), cell * BANDS);
+        assert_eq!(bucket_of(50.06, 19.94, 5.5), cell * BANDS + 1);
+        assert_eq!(bucket_of(50.06, 19.94, 100.0), cell * BANDS + BANDS - 1);
+        assert!(bucket_of(80.0, 80.0, 100.0) < BUCKET_COUNT);
     }
 
     #[test]

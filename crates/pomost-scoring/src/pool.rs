@@ -1,5 +1,5 @@
-//! The participant pool: compact records grouped by grid cell, an id table, skills and
-//! coaches. Inserts, updates and removals touch one cell; nothing is rebuilt.
+//! The participant pool: compact records grouped by grid cell and commute band, an id table, skills and
+//! coaches. Inserts, updates and removals touch one bucket; nothing is rebuilt.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -9,29 +9,35 @@ use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Offer, Participant, Parti
 
 use crate::coaches::CoachBook;
 use crate::error::ScoringError;
-use crate::grid::{CELL_COUNT, cell_of};
+use crate::grid::{BUCKET_COUNT, bucket_of};
 use crate::placements::{Hires, UnitMembers};
 use crate::record::{
     OCCUPATIONS_MORE, OccupationClaim, OverflowSkills, ParticipantRecord, occupation_claims, unpack_claim,
 };
 use crate::skills::SkillBook;
 
-/// Where a slot's record lives.
+/// Where a slot's record lives: its bucket (cell and commute band) and its index there.
 #[derive(Debug, Clone, Copy)]
 struct RecordPlace {
-    cell: u32,
+    bucket: u32,
     index: u32,
 }
 
-const FREE: RecordPlace = RecordPlace { cell: u32::MAX, index: u32::MAX };
+const FREE: RecordPlace = RecordPlace { bucket: u32::MAX, index: u32::MAX };
 
 /// Everyone who can be ranked, laid out for scanning.
 ///
 /// Exists so a shortlist over a million people reads a few megabytes of nearby records
-/// instead of walking domain objects: each participant is a 56-byte record stored in the
-/// vector of its grid cell; a slot number ties the record to its id.
+/// instead of walking domain objects: each participant is a 64-byte record stored in the
+/// vector of its grid cell and commute-limit band; a slot number ties the record to its id.
 pub struct ParticipantPool {
-    pub(crate) cells: Vec<Vec<ParticipantRecord>>,
+    /// Records by bucket: by grid cell, and within a cell by commute-limit band
+    /// (`grid::bucket_of`).
+    pub(crate) buckets: Vec<Vec<ParticipantRecord>>,
+    /// Per bucket, the longest commute limit any record put there had (never lowered by a
+    /// removal, so always an upper bound): a regional scan passes over a bucket that cannot
+    /// reach the workplace.
+    pub(crate) bucket_reach: Vec<f32>,
     places: Vec<RecordPlace>,
     ids: Vec<Option<ParticipantId>>,
     by_id: HashTable<u32>,
@@ -74,7 +80,8 @@ impl ParticipantPool {
     /// An empty pool that gives partial credit by `relatedness`.
     pub fn new(relatedness: &SkillRelatedness) -> Result<Self, ScoringError> {
         Ok(Self {
-            cells: vec![Vec::new(); CELL_COUNT],
+            buckets: vec![Vec::new(); BUCKET_COUNT],
+            bucket_reach: vec![0.0; BUCKET_COUNT],
             places: Vec::new(),
             ids: Vec::new(),
             by_id: HashTable::new(),
@@ -209,8 +216,8 @@ impl ParticipantPool {
     /// Sizes and memory, for operators and the benchmarks.
     pub fn stats(&self) -> PoolStats {
         let record_bytes: usize =
-            self.cells.iter().map(|cell| cell.capacity() * size_of::<ParticipantRecord>()).sum::<usize>()
-                + self.cells.capacity() * size_of::<Vec<ParticipantRecord>>();
+            self.buckets.iter().map(|bucket| bucket.capacity() * size_of::<ParticipantRecord>()).sum::<usize>()
+                + self.buckets.capacity() * (size_of::<Vec<ParticipantRecord>>() + size_of::<f32>());
         let overflow_bytes: usize = self.overflow.values().map(|skills| skills.len() * 4 + 24).sum::<usize>()
             + self.occupations.values().map(|claims| claims.len() * 4 + 24).sum::<usize>();
         let table_bytes = self.places.capacity() * size_of::<RecordPlace>()
@@ -230,8 +237,8 @@ impl ParticipantPool {
 
     /// Releases spare capacity after a bulk build.
     pub fn shrink_to_fit(&mut self) {
-        for cell in &mut self.cells {
-            cell.shrink_to_fit();
+        for bucket in &mut self.buckets {
+            bucket.shrink_to_fit();
         }
         self.places.shrink_to_fit();
         self.ids.shrink_to_fit();
@@ -250,7 +257,7 @@ impl ParticipantPool {
 
     pub(crate) fn record_of_slot(&self, slot: u32) -> &ParticipantRecord {
         let place = self.places[slot as usize];
-        &self.cells[place.cell as usize][place.index as usize]
+        &self.buckets[place.bucket as usize][place.index as usize]
     }
 
     /// Every occupation claim of a record: inline, or all from the table when there are more.
@@ -306,21 +313,23 @@ impl ParticipantPool {
     }
 
     fn attach(&mut self, record: ParticipantRecord) {
-        let cell = cell_of(record.lat, record.lon);
-        let records = &mut self.cells[cell];
-        self.places[record.slot as usize] = RecordPlace { cell: cell as u32, index: records.len() as u32 };
+        let bucket = bucket_of(record.lat, record.lon, record.max_commute_km);
+        let reach = &mut self.bucket_reach[bucket];
+        *reach = reach.max(record.max_commute_km);
+        let records = &mut self.buckets[bucket];
+        self.places[record.slot as usize] = RecordPlace { bucket: bucket as u32, index: records.len() as u32 };
         self.commute_histogram[commute_bucket(record.max_commute_km)] += 1;
         records.push(record);
         self.len += 1;
     }
 
-    /// Takes a slot's record out of its cell, keeping the slot and id.
+    /// Takes a slot's record out of its bucket, keeping the slot and id.
     fn detach(&mut self, slot: u32) {
         let place = self.places[slot as usize];
-        if place.cell == FREE.cell {
+        if place.bucket == FREE.bucket {
             return;
         }
-        let records = &mut self.cells[place.cell as usize];
+        let records = &mut self.buckets[place.bucket as usize];
         let removed = records.swap_remove(place.index as usize);
         if let Some(moved) = records.get(place.index as usize) {
             self.places[moved.slot as usize] = place;

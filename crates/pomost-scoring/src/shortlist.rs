@@ -1,4 +1,4 @@
-//! Top-k shortlists: scan the reachable cells in parallel, count exclusions, keep the best.
+//! Top-k shortlists: scan the reachable buckets in parallel, count exclusions, keep the best.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,7 +13,7 @@ use crate::error::ScoringError;
 use crate::evaluate::{Mode, Support, choose_coach, evaluate, factor_values, score_reaching};
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
-use crate::grid::cells_within;
+use crate::grid::{BANDS, cells_within, nearest_km};
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionCounts, ExclusionReason};
@@ -115,7 +115,7 @@ impl ParticipantPool {
     }
 
     /// [`ParticipantPool::shortlist`] that gives up with [`ScoringError::Cancelled`] soon after
-    /// `cancel` is set (checked before each grid cell), so a request whose caller went away
+    /// `cancel` is set (checked before each bucket of records), so a request whose caller went away
     /// or whose deadline passed stops using the cores.
     pub fn shortlist_until(
         &self,
@@ -128,18 +128,18 @@ impl ParticipantPool {
         if context.closed {
             return Ok(closed_list(policy, self.len() as u64));
         }
-        let cells = self.cells_to_scan(&context);
-        let scanned: u64 = cells.iter().map(|cell| self.cells[*cell as usize].len() as u64).sum();
-        let accumulator = cells
+        let buckets = self.buckets_to_scan(&context);
+        let scanned: u64 = buckets.iter().map(|bucket| self.buckets[*bucket as usize].len() as u64).sum();
+        let accumulator = buckets
             .par_iter()
             .with_min_len(4)
             .fold(
                 || Accumulator::new(request.k),
-                |accumulator, cell| {
+                |accumulator, bucket| {
                     if cancel.load(Ordering::Relaxed) {
                         accumulator
                     } else {
-                        self.scan_cell(*cell, &context, accumulator)
+                        self.scan_bucket(*bucket, &context, accumulator)
                     }
                 },
             )
@@ -148,7 +148,7 @@ impl ParticipantPool {
             return Err(ScoringError::Cancelled);
         }
         let mut result = self.finish(accumulator, &context, self.len() as u64);
-        // People in cells the scan never visited live beyond everyone's commute limit.
+        // People in buckets the scan never visited live beyond their commute limits.
         result.excluded[ExclusionReason::CommuteTooFar] += self.len() as u64 - scanned;
         Ok(result)
     }
@@ -172,20 +172,35 @@ impl ParticipantPool {
         }
     }
 
-    /// Cells that may hold someone who can reach the workplace; all non-empty cells for
-    /// remote work.
-    fn cells_to_scan(&self, context: &OfferContext) -> Vec<u32> {
-        let mut cells = Vec::new();
+    /// Buckets that may hold someone who can reach the workplace: in cells within the widest
+    /// commute, and only the commute bands whose longest limit reaches the cell's nearest
+    /// point (with a margin far above float rounding); every non-empty bucket for remote work.
+    fn buckets_to_scan(&self, context: &OfferContext) -> Vec<u32> {
+        let mut buckets = Vec::new();
         match context.place {
-            Some(place) => cells_within(place.origin.lat, place.origin.lon, self.widest_commute_km(), &mut cells),
-            None => cells.extend(0..self.cells.len() as u32),
+            Some(place) => {
+                let mut cells = Vec::new();
+                cells_within(place.origin.lat, place.origin.lon, self.widest_commute_km(), &mut cells);
+                for cell in cells {
+                    let nearest = nearest_km(&place.origin, cell as usize);
+                    let first = cell as usize * BANDS;
+                    buckets.extend((first..first + BANDS).filter(|&bucket| {
+                        !self.buckets[bucket].is_empty() && nearest <= self.bucket_reach[bucket] * 1.0001 + 0.01
+                    }));
+                }
+            }
+            None => buckets.extend((0..self.buckets.len()).filter(|&bucket| !self.buckets[bucket].is_empty())),
         }
-        cells.retain(|cell| !self.cells[*cell as usize].is_empty());
-        cells
+        buckets.into_iter().map(|bucket| bucket as u32).collect()
     }
 
-    fn scan_cell<'a>(&'a self, cell: u32, context: &OfferContext, mut accumulator: Accumulator<'a>) -> Accumulator<'a> {
-        for record in &self.cells[cell as usize] {
+    fn scan_bucket<'a>(
+        &'a self,
+        bucket: u32,
+        context: &OfferContext,
+        mut accumulator: Accumulator<'a>,
+    ) -> Accumulator<'a> {
+        for record in &self.buckets[bucket as usize] {
             self.scan_record(record, context, &mut accumulator);
         }
         accumulator
