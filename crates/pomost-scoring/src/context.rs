@@ -52,34 +52,6 @@ pub(crate) struct OfferContext<'a> {
     /// Credit towards the offer's occupation of each KZiS occupation (by the index a record
     /// packs); empty when the offer has no code.
     pub(crate) occupation_credit: Vec<f32>,
-    /// Constants of the scan's first score bound.
-    pub(crate) bound: BoundTerms,
-}
-
-/// What the scan's first score bound (`evaluate::quick_bound`) needs besides the weights,
-/// worked out once per request.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BoundTerms {
-    /// The weights of the factors an eligible pair has at most 1 of without reading the
-    /// record: skills, coach and accommodations.
-    pub(crate) fixed: f32,
-    pub(crate) commute_half_km: f32,
-    /// 1 / the offer's weekly hours.
-    pub(crate) per_weekly_hour: f32,
-    /// The waiting factor per day since registration.
-    pub(crate) per_waiting_day: f32,
-}
-
-impl BoundTerms {
-    fn new(offer: &Offer, policy: &ScoringPolicy) -> Self {
-        let weights = &policy.weights;
-        Self {
-            fixed: weights.get(Factor::Skills) + weights.get(Factor::Coach) + weights.get(Factor::Accommodations),
-            commute_half_km: policy.commute_half_km,
-            per_weekly_hour: 1.0 / offer.weekly_hours,
-            per_waiting_day: 1.0 / (30.44 * policy.waiting_full_months),
-        }
-    }
 }
 
 impl<'a> OfferContext<'a> {
@@ -143,7 +115,6 @@ impl<'a> OfferContext<'a> {
             year: today.year(),
             occupation: offer.occupation_code.parse().unwrap_or(0),
             occupation_credit: occupation_credits(offer.occupation_code.parse().unwrap_or(0), policy),
-            bound: BoundTerms::new(offer, policy),
         }
     }
 }

@@ -246,8 +246,8 @@ pub(crate) fn factor_values(
 const SKILLS: usize = Factor::Skills as usize;
 
 /// The score of an eligible pair if it can still reach `threshold`, else `None`: two
-/// cheap upper bounds first ([`quick_bound`]; then every factor but skills exact and skills
-/// at the sum of what each of the person's skills could earn), the exact skills factor last. The
+/// cheap upper bounds first (every factor but skills exact, skills at 1; then skills at the
+/// sum of what each of the person's skills could earn), the exact skills factor last. The
 /// exact score is [`total`] of [`factor_values`], bit for bit. A bound never falls below the
 /// exact score: each bound value is at least the exact one, weights are not negative, and
 /// rounded float sums and products are monotone, so a pair it turns away could not have
@@ -260,11 +260,12 @@ pub(crate) fn score_reaching(
     evaluation: &Evaluation,
     threshold: Option<f32>,
 ) -> Option<f32> {
-    if threshold.is_some_and(|threshold| quick_bound(record, context, pool, evaluation) < threshold) {
-        return None;
-    }
     let mut values = values_but_skills(record, context, pool, evaluation);
     if let Some(threshold) = threshold {
+        values[SKILLS] = 1.0;
+        if total(&values, &context.weights) < threshold {
+            return None;
+        }
         values[SKILLS] = skills_bound(record, context, pool);
         if total(&values, &context.weights) < threshold {
             return None;
@@ -273,44 +274,6 @@ pub(crate) fn score_reaching(
     values[SKILLS] = skills_value(record, context, pool);
     let score = total(&values, &context.weights);
     if threshold.is_some_and(|threshold| score < threshold) { None } else { Some(score) }
-}
-
-/// An upper bound of an eligible pair's score with skills at 1, in a few independent
-/// multiply-adds (no divisions, no chain of eight dependent additions): the scan's first
-/// filter. It uses reciprocals and another order of addition than [`total`], so it keeps a
-/// margin (1e-4 relative) far above the few ulps those can differ by.
-#[inline]
-fn quick_bound(
-    record: &ParticipantRecord,
-    context: &OfferContext,
-    pool: &ParticipantPool,
-    evaluation: &Evaluation,
-) -> f32 {
-    let terms = &context.bound;
-    let weights = &context.weights;
-    let stage = if record.stage >= context.min_stage || !context.offer.prefers_readiness {
-        1.0
-    } else {
-        (1.0 - f32::from(context.min_stage - record.stage) * context.policy.stage_gap_penalty).max(0.0)
-    };
-    let commute = match context.place {
-        Some(_) => terms.commute_half_km * (1.0 / (terms.commute_half_km + evaluation.distance_km)),
-        None => 1.0,
-    };
-    let hours_fit = (record.available_hours * terms.per_weekly_hour).min(1.0);
-    let contract_fit = if record.preferred_contracts == 0 || record.preferred_contracts & context.contract_bit != 0 {
-        1.0
-    } else {
-        0.0
-    };
-    let waiting = ((context.today - record.registered_day) as f32 * terms.per_waiting_day).clamp(0.0, 1.0);
-    let occupation = occupation_value(record, context, pool);
-    let first =
-        terms.fixed + weights[Factor::Occupation as usize] * occupation + weights[Factor::Stage as usize] * stage;
-    let second = weights[Factor::Commute as usize] * commute
-        + weights[Factor::Preferences as usize] * (0.5 * hours_fit + 0.5 * contract_fit)
-        + weights[Factor::Waiting as usize] * waiting;
-    (first + second) * 1.0001 + 1e-5
 }
 
 /// An upper bound of the skills factor that reads one number per skill of the person.
