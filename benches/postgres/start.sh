@@ -3,7 +3,7 @@
 # installs Debian's packages when missing (apt-get update first; needs root), creates a
 # cluster in DIR (default: a new temporary directory), starts it on PORT (default 55432)
 # on loopback, creates the database `pomost_baseline` with PostGIS, and prints its URL as
-# the last line. Stop it with: pg_ctl -D DIR/data stop (as the user that owns DIR).
+# the last line. Stop it (and remove DIR) with benches/postgres/stop.sh DIR.
 # Not needed by the tests.
 set -euo pipefail
 

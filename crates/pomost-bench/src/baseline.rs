@@ -136,33 +136,21 @@ impl BaselineResult {
     }
 }
 
-/// A PostgreSQL the run started, stopped when dropped.
+/// A PostgreSQL the run started (in this directory), stopped and removed when dropped.
 struct StartedPostgres {
-    data_dir: String,
+    dir: String,
 }
 
 impl Drop for StartedPostgres {
     fn drop(&mut self) {
-        let stop =
-            format!("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl -D {} -m fast stop", self.data_dir);
-        let as_owner = if running_as_root() { format!("runuser -u postgres -- sh -c '{stop}'") } else { stop };
-        let _ = std::process::Command::new("sh").args(["-c", &as_owner]).status();
-        if let Some(dir) = std::path::Path::new(&self.data_dir).parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        let _ = std::process::Command::new("bash").args([STOP_SCRIPT, &self.dir]).status();
     }
-}
-
-fn running_as_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// The script that installs (when missing) and starts PostgreSQL with PostGIS.
 const START_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../benches/postgres/start.sh");
+/// The script that stops it and removes its directory.
+const STOP_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../benches/postgres/stop.sh");
 
 /// Whether PostgreSQL and PostGIS are installed here (the start script would otherwise
 /// install them, which needs root and the package registry).
@@ -200,7 +188,7 @@ fn start_postgres() -> Result<(String, StartedPostgres), String> {
         return Err("benches/postgres/start.sh failed".into());
     }
     let url = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().trim().to_owned();
-    Ok((url, StartedPostgres { data_dir: format!("{dir}/data") }))
+    Ok((url, StartedPostgres { dir }))
 }
 
 const SCHEMA: &str = "

@@ -272,6 +272,29 @@ fn commit() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The dataset and server of a measurement that is not a timed workload run: the `pomost`
+/// binary to start (unless `addr` names a running server), the dataset's sizes
+/// (participants, offers, coaches), the concurrency it uses and the seed.
+fn one_measurement(
+    server: PathBuf,
+    addr: Option<String>,
+    (participants, offers, coaches): (usize, usize, usize),
+    concurrency: usize,
+    seed: u64,
+) -> RunOptions {
+    RunOptions {
+        server: if addr.is_some() { None } else { Some(server) },
+        addr,
+        participants,
+        offers,
+        coaches,
+        seconds: 0.0,
+        concurrency: vec![concurrency],
+        seed,
+        commit: commit(),
+    }
+}
+
 /// Runs a measurement on a multi-threaded runtime, prints its summary and writes its JSON.
 fn measure<T: serde::Serialize>(
     work: impl std::future::Future<Output = Result<T, String>>,
@@ -342,17 +365,7 @@ fn main() -> ExitCode {
         }
         Command::Assign { server, participants, offers, coaches, per_position, wide, addr, seed, out } => {
             let options = pomost_bench::assign::AssignOptions {
-                run: RunOptions {
-                    server: if addr.is_some() { None } else { Some(server) },
-                    addr,
-                    participants,
-                    offers,
-                    coaches,
-                    seconds: 0.0,
-                    concurrency: vec![1],
-                    seed,
-                    commit: commit(),
-                },
+                run: one_measurement(server, addr, (participants, offers, coaches), 1, seed),
                 per_position,
                 wide_per_position: wide,
             };
@@ -370,17 +383,7 @@ fn main() -> ExitCode {
             out,
         } => {
             let options = pomost_bench::baseline::BaselineOptions {
-                run: RunOptions {
-                    server: Some(server),
-                    addr: None,
-                    participants,
-                    offers,
-                    coaches,
-                    seconds: 0.0,
-                    concurrency: vec![1],
-                    seed,
-                    commit: commit(),
-                },
+                run: one_measurement(server, None, (participants, offers, coaches), 1, seed),
                 pg_url,
                 regional_rounds,
                 national_rounds,
@@ -413,17 +416,7 @@ fn main() -> ExitCode {
             out,
         } => {
             let options = pomost_bench::placement::PlacementOptions {
-                run: RunOptions {
-                    server: Some(server),
-                    addr: None,
-                    participants,
-                    offers,
-                    coaches,
-                    seconds: 0.0,
-                    concurrency: vec![concurrency],
-                    seed,
-                    commit: commit(),
-                },
+                run: one_measurement(server, None, (participants, offers, coaches), concurrency, seed),
                 watchers,
                 pushes,
                 referrals,

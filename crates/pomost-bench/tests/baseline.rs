@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use pomost::config::{Overrides, Settings};
+mod common;
+
+use common::in_process_server;
 use pomost_bench::baseline::{BaselineOptions, measure, postgres_installed};
 use pomost_bench::run::RunOptions;
 
@@ -18,20 +20,7 @@ async fn the_sql_baseline_answers_the_same_question() {
         );
         return;
     }
-    let data = tempfile::tempdir().unwrap();
-    let overrides = Overrides {
-        listen: Some("127.0.0.1:0".into()),
-        data_dir: Some(data.path().to_owned()),
-        ..Overrides::default()
-    };
-    let mut settings = Settings::load(&[], &overrides).unwrap();
-    settings.store.synchronous = pomost_store::Synchronous::Normal;
-    let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(pomost::server::run(settings, listener, async {
-        let _ = stopped.await;
-    }));
+    let (_data, address, stop, server) = in_process_server().await;
 
     let options = BaselineOptions {
         run: RunOptions {
