@@ -14,8 +14,10 @@ mod connection;
 mod error;
 mod gate;
 mod model;
+mod records;
 mod referrals;
 mod snapshot;
+mod sql;
 mod sqlite;
 
 pub use audit::{ArchiveFile, AuditAction, AuditEntry, AuditQuery, AuditResult, AuditStats, Caller};

@@ -6,17 +6,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, OutcomeCheck, Participant, ParticipantId, Referral};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use rusqlite::{Connection, params};
 
 use crate::audit::{ArchiveFile, AuditStats};
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::audit_log::AuditLog;
 use crate::connection::{BUSY_ATTEMPTS, SqliteOptions, check_integrity, classify, open_connection, refine};
 use crate::error::StoreError;
-use crate::model::{Change, ChangeKey, ChangeOp, Damage, Store, VerifyCounts, WriteOutcome};
+use crate::model::{Change, ChangeKey, Damage, Store, VerifyCounts, WriteOutcome};
+use crate::records::{self, RECORD_TABLES, checksum};
 use crate::referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
+use crate::sql::{Lite, Tx};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "pomost.sqlite3";
@@ -75,15 +75,6 @@ const MIGRATIONS: &[&str] = &[
     // 3: referrals, their transitions, and retention checks after a hire.
     crate::referrals::MIGRATION,
 ];
-
-/// The tables holding records, with their key columns.
-const RECORD_TABLES: [(&str, &str); 3] =
-    [("participants", "id"), ("coaches", "id"), ("offers", "source || '/' || external_id")];
-
-/// The checksum stored beside a record's text.
-pub(crate) fn checksum(data: &str) -> i64 {
-    i64::from(crc32fast::hash(data.as_bytes()))
-}
 
 /// The embedded store. One writer connection, one reader connection (WAL lets reads run
 /// beside a write), and the data directory's lock held for the store's lifetime.
@@ -191,14 +182,14 @@ impl SqliteStore {
     /// Runs `work` in one immediate transaction and commits it if the request's gate is
     /// still open. A lock held elsewhere is waited for (SQLite's busy handler, bounded by
     /// the busy timeout) and the whole transaction retried a few times before `Busy`.
-    fn write<T>(&self, mut work: impl FnMut(&Transaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn write<T>(&self, mut work: impl FnMut(&dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut connection = self.writer();
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = (|| {
                 let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let result = work(&transaction)?;
+                let result = work(&Lite(&transaction))?;
                 if !crate::gate::may_commit() {
                     return Err(StoreError::DeadlinePassed);
                 }
@@ -264,159 +255,19 @@ fn backfill_checksums(connection: &Connection) -> Result<(), StoreError> {
     }
 }
 
-/// The decoded record if its text still matches its checksum.
-pub(crate) fn verified<T: DeserializeOwned>(what: &str, data: &str, stored: Option<i64>) -> Result<T, StoreError> {
-    if let Some(stored) = stored
-        && stored != checksum(data)
-    {
-        return Err(StoreError::Damaged { what: what.to_owned(), detail: "checksum mismatch".into() });
-    }
-    serde_json::from_str(data)
-        .map_err(|error| StoreError::Damaged { what: what.to_owned(), detail: format!("cannot decode: {error}") })
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value)
-        .map_err(|error| StoreError::Decode { what: "record".into(), detail: error.to_string() })
-}
-
-fn decode<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|error| StoreError::Decode { what: what.to_owned(), detail: error.to_string() })
-}
-
-pub(crate) fn record_change(transaction: &Transaction, op: ChangeOp, key: &ChangeKey) -> Result<u64, StoreError> {
-    let (entity, entity_key) = match key {
-        ChangeKey::Participant(id) => ("participant", id.to_string()),
-        ChangeKey::Coach(id) => ("coach", id.to_string()),
-        ChangeKey::Offer(key) => ("offer", encode(&(&key.source, &key.external_id))?),
-        ChangeKey::Referral(id) => ("referral", id.clone()),
-    };
-    let op = match op {
-        ChangeOp::Upsert => "upsert",
-        ChangeOp::Delete => "delete",
-    };
-    transaction
-        .prepare_cached("INSERT INTO changes (entity, entity_key, op) VALUES (?1, ?2, ?3)")?
-        .execute(params![entity, entity_key, op])?;
-    Ok(transaction.last_insert_rowid() as u64)
-}
-
-fn parse_change(seq: i64, entity: &str, entity_key: String, op: &str) -> Result<Change, StoreError> {
-    let bad = |detail: String| StoreError::Decode { what: format!("change {seq}"), detail };
-    let key = match entity {
-        "participant" => {
-            ChangeKey::Participant(ParticipantId::new(entity_key).map_err(|error| bad(error.to_string()))?)
-        }
-        "coach" => ChangeKey::Coach(CoachId::new(entity_key).map_err(|error| bad(error.to_string()))?),
-        "offer" => {
-            let (source, external_id): (String, String) = decode(&format!("change {seq}"), &entity_key)?;
-            ChangeKey::Offer(OfferKey { source, external_id })
-        }
-        "referral" => ChangeKey::Referral(entity_key),
-        other => return Err(bad(format!("unknown entity {other:?}"))),
-    };
-    let op = match op {
-        "upsert" => ChangeOp::Upsert,
-        "delete" => ChangeOp::Delete,
-        other => return Err(bad(format!("unknown operation {other:?}"))),
-    };
-    Ok(Change { seq: seq as u64, op, key })
-}
-
-/// Writes a record keyed by one id into `table`, unless the same bytes are stored already.
-fn upsert_by_id(
-    transaction: &Transaction,
-    table: &str,
-    id: &str,
-    data: &str,
-    key: ChangeKey,
-) -> Result<WriteOutcome, StoreError> {
-    let stored: Option<String> = transaction
-        .prepare_cached(&format!("SELECT data FROM {table} WHERE id = ?1"))?
-        .query_row([id], |row| row.get(0))
-        .optional()?;
-    if stored.as_deref() == Some(data) {
-        return Ok(WriteOutcome::Unchanged);
-    }
-    let seq = record_change(transaction, ChangeOp::Upsert, &key)?;
-    transaction
-        .prepare_cached(&format!(
-            "INSERT INTO {table} (id, data, updated_seq, checksum) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE
-             SET data = excluded.data, updated_seq = excluded.updated_seq, checksum = excluded.checksum"
-        ))?
-        .execute(params![id, data, seq as i64, checksum(data)])?;
-    Ok(WriteOutcome::Written { seq })
-}
-
-fn delete_by_id(transaction: &Transaction, table: &str, id: &str, key: ChangeKey) -> Result<Option<u64>, StoreError> {
-    let deleted = transaction.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?.execute([id])?;
-    if deleted == 0 {
-        return Ok(None);
-    }
-    Ok(Some(record_change(transaction, ChangeOp::Delete, &key)?))
-}
-
-fn upsert_participant_in(transaction: &Transaction, participant: &Participant) -> Result<WriteOutcome, StoreError> {
-    let participant = participant.clone().validated()?;
-    let data = encode(&participant)?;
-    upsert_by_id(
-        transaction,
-        "participants",
-        participant.id.as_str(),
-        &data,
-        ChangeKey::Participant(participant.id.clone()),
-    )
-}
-
-fn upsert_offer_in(transaction: &Transaction, offer: &Offer) -> Result<WriteOutcome, StoreError> {
-    offer.check()?;
-    let stored: Option<i64> = transaction
-        .prepare_cached("SELECT version FROM offers WHERE source = ?1 AND external_id = ?2")?
-        .query_row(params![offer.key.source, offer.key.external_id], |row| row.get(0))
-        .optional()?;
-    if let Some(stored_version) = stored
-        && stored_version as u64 >= offer.version
-    {
-        return Ok(WriteOutcome::Stale { stored_version: stored_version as u64 });
-    }
-    let data = encode(offer)?;
-    let version = i64::try_from(offer.version)
-        .map_err(|_| StoreError::Invalid(pomost_domain::ValidationError::new("offer.version", "is over 2^63 - 1")))?;
-    let seq = record_change(transaction, ChangeOp::Upsert, &ChangeKey::Offer(offer.key.clone()))?;
-    transaction
-        .prepare_cached(
-            "INSERT INTO offers (source, external_id, version, data, updated_seq, checksum)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (source, external_id) DO UPDATE
-             SET version = excluded.version, data = excluded.data, updated_seq = excluded.updated_seq,
-                 checksum = excluded.checksum",
-        )?
-        .execute(params![offer.key.source, offer.key.external_id, version, &data, seq as i64, checksum(&data)])?;
-    Ok(WriteOutcome::Written { seq })
-}
-
-fn get_by_id<T: DeserializeOwned>(connection: &Connection, table: &str, id: &str) -> Result<Option<T>, StoreError> {
-    let data: Option<(String, Option<i64>)> = connection
-        .prepare_cached(&format!("SELECT data, checksum FROM {table} WHERE id = ?1"))?
-        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    data.map(|(text, stored)| verified(&format!("{table} {id}"), &text, stored)).transpose()
-}
-
 impl Store for SqliteStore {
     fn upsert_participant(&self, participant: &Participant) -> Result<WriteOutcome, StoreError> {
-        self.write(|transaction| upsert_participant_in(transaction, participant))
+        self.write(|tx| records::upsert_participant_in(tx, participant))
     }
 
     fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.write(|transaction| {
-            participants.iter().map(|participant| upsert_participant_in(transaction, participant)).collect()
+        self.write(|tx| {
+            participants.iter().map(|participant| records::upsert_participant_in(tx, participant)).collect()
         })
     }
 
     fn participant(&self, id: &ParticipantId) -> Result<Option<Participant>, StoreError> {
-        get_by_id(&self.reader(), "participants", id.as_str())
+        records::get_by_id(&Lite(&self.reader()), "participants", id.as_str())
     }
 
     fn delete_participant(
@@ -424,12 +275,12 @@ impl Store for SqliteStore {
         id: &ParticipantId,
         stamp: &Stamp,
     ) -> Result<Option<crate::model::Erasure>, StoreError> {
-        let seq = self.write(|transaction| {
-            let Some(seq) = delete_by_id(transaction, "participants", id.as_str(), ChangeKey::Participant(id.clone()))?
+        let seq = self.write(|tx| {
+            let Some(seq) = records::delete_by_id(tx, "participants", id.as_str(), ChangeKey::Participant(id.clone()))?
             else {
                 return Ok(None);
             };
-            Ok(Some((seq, crate::referrals::erase_participant(transaction, id, stamp)?)))
+            Ok(Some((seq, crate::referrals::erase_participant(tx, id, stamp)?)))
         })?;
         if seq.is_some() {
             // Erasure: move the overwritten pages out of the WAL into the database file and
@@ -443,114 +294,64 @@ impl Store for SqliteStore {
         &self,
         visit: &mut dyn FnMut(Participant) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let connection = self.reader();
-        let mut statement = connection.prepare("SELECT id, data, checksum FROM participants")?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let data: String = row.get(1)?;
-            visit(verified(&format!("participant {id}"), &data, row.get(2)?)?)?;
-        }
-        Ok(())
+        records::for_each_participant(&Lite(&self.reader()), visit)
     }
 
     fn upsert_coach(&self, coach: &JobCoach) -> Result<WriteOutcome, StoreError> {
-        let coach = coach.clone().validated()?;
-        let data = encode(&coach)?;
-        self.write(|transaction| {
-            upsert_by_id(transaction, "coaches", coach.id.as_str(), &data, ChangeKey::Coach(coach.id.clone()))
-        })
+        self.upsert_coaches(std::slice::from_ref(coach)).map(|mut outcomes| outcomes.remove(0))
     }
 
     fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, StoreError> {
-        let encoded = coaches
-            .iter()
-            .map(|coach| {
-                let coach = coach.clone().validated()?;
-                Ok((encode(&coach)?, coach.id))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        self.write(|transaction| {
-            encoded
-                .iter()
-                .map(|(data, id)| upsert_by_id(transaction, "coaches", id.as_str(), data, ChangeKey::Coach(id.clone())))
-                .collect()
-        })
+        let encoded = records::encode_coaches(coaches)?;
+        self.write(|tx| records::write_coaches(tx, &encoded))
     }
 
     fn coach(&self, id: &CoachId) -> Result<Option<JobCoach>, StoreError> {
-        get_by_id(&self.reader(), "coaches", id.as_str())
+        records::get_by_id(&Lite(&self.reader()), "coaches", id.as_str())
     }
 
     fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, StoreError> {
-        self.write(|transaction| delete_by_id(transaction, "coaches", id.as_str(), ChangeKey::Coach(id.clone())))
+        self.write(|tx| records::delete_by_id(tx, "coaches", id.as_str(), ChangeKey::Coach(id.clone())))
     }
 
     fn coaches(&self) -> Result<Vec<JobCoach>, StoreError> {
-        let connection = self.reader();
-        let mut statement = connection.prepare("SELECT id, data, checksum FROM coaches ORDER BY id")?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<i64>>(2)?))
-        })?;
-        rows.map(|row| {
-            let (id, data, stored) = row?;
-            verified(&format!("coach {id}"), &data, stored)
-        })
-        .collect()
+        records::coaches(&Lite(&self.reader()))
     }
 
     fn upsert_offer(&self, offer: &Offer) -> Result<WriteOutcome, StoreError> {
-        self.write(|transaction| upsert_offer_in(transaction, offer))
+        self.write(|tx| records::upsert_offer_in(tx, offer))
     }
 
     fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.write(|transaction| offers.iter().map(|offer| upsert_offer_in(transaction, offer)).collect())
+        self.write(|tx| offers.iter().map(|offer| records::upsert_offer_in(tx, offer)).collect())
     }
 
     fn offer(&self, key: &OfferKey) -> Result<Option<Offer>, StoreError> {
-        let connection = self.reader();
-        let data: Option<(String, Option<i64>)> = connection
-            .prepare_cached("SELECT data, checksum FROM offers WHERE source = ?1 AND external_id = ?2")?
-            .query_row(params![key.source, key.external_id], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        data.map(|(text, stored)| verified(&format!("offer {key}"), &text, stored)).transpose()
+        records::offer(&Lite(&self.reader()), key)
     }
 
     fn offer_with_seq(&self, key: &OfferKey) -> Result<Option<(Offer, u64)>, StoreError> {
-        let connection = self.reader();
-        let data: Option<(String, Option<i64>, i64)> = connection
-            .prepare_cached("SELECT data, checksum, updated_seq FROM offers WHERE source = ?1 AND external_id = ?2")?
-            .query_row(params![key.source, key.external_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .optional()?;
-        data.map(|(text, stored, seq)| Ok((verified(&format!("offer {key}"), &text, stored)?, seq as u64))).transpose()
+        records::offer_with_seq(&Lite(&self.reader()), key)
     }
 
     fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, StoreError> {
-        self.write(|transaction| {
-            let deleted = transaction
-                .prepare_cached("DELETE FROM offers WHERE source = ?1 AND external_id = ?2")?
-                .execute(params![key.source, key.external_id])?;
-            if deleted == 0 {
-                return Ok(None);
-            }
-            Ok(Some(record_change(transaction, ChangeOp::Delete, &ChangeKey::Offer(key.clone()))?))
-        })
+        self.write(|tx| records::delete_offer(tx, key))
     }
 
     fn create_referral(&self, new: &NewReferral, stamp: &Stamp) -> Result<ReferralWrite, StoreError> {
-        self.write(|transaction| crate::referrals::create(transaction, new, stamp))
+        self.write(|tx| crate::referrals::create(tx, new, stamp))
     }
 
     fn transition_referral(&self, step: &ReferralMove, stamp: &Stamp) -> Result<ReferralWrite, StoreError> {
-        self.write(|transaction| crate::referrals::transition(transaction, step, stamp))
+        self.write(|tx| crate::referrals::transition(tx, step, stamp))
     }
 
     fn referral(&self, id: &str) -> Result<Option<Referral>, StoreError> {
-        crate::referrals::get(&self.reader(), id, true)
+        crate::referrals::get(&Lite(&self.reader()), id, true)
     }
 
     fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError> {
-        crate::referrals::list(&self.reader(), query)
+        crate::referrals::list(&Lite(&self.reader()), query)
     }
 
     fn for_each_referral(
@@ -558,33 +359,23 @@ impl Store for SqliteStore {
         only_held: bool,
         visit: &mut dyn FnMut(Referral) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        crate::referrals::for_each(&self.reader(), only_held, visit)
+        crate::referrals::for_each(&Lite(&self.reader()), only_held, visit)
     }
 
     fn sweep_referrals(&self, stale_before_ms: i64, stamp: &Stamp) -> Result<Vec<(u64, String)>, StoreError> {
-        self.write(|transaction| crate::referrals::sweep(transaction, stale_before_ms, stamp))
+        self.write(|tx| crate::referrals::sweep(tx, stale_before_ms, stamp))
     }
 
     fn record_outcome(&self, check: &OutcomeCheck, stamp: &Stamp) -> Result<OutcomeCheck, StoreError> {
-        self.write(|transaction| crate::referrals::record_outcome(transaction, check, stamp))
+        self.write(|tx| crate::referrals::record_outcome(tx, check, stamp))
     }
 
     fn outcomes(&self) -> Result<Vec<OutcomeCheck>, StoreError> {
-        crate::referrals::outcomes(&self.reader())
+        crate::referrals::outcomes(&Lite(&self.reader()))
     }
 
     fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
-        let connection = self.reader();
-        let mut statement = connection
-            .prepare_cached("SELECT seq, entity, entity_key, op FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-        let rows = statement.query_map(params![after as i64, limit as i64], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
-        })?;
-        rows.map(|row| {
-            let (seq, entity, entity_key, op) = row?;
-            parse_change(seq, &entity, entity_key, &op)
-        })
-        .collect()
+        crate::sql::changes_after(&Lite(&self.reader()), after, limit)
     }
 
     fn last_seq(&self) -> Result<u64, StoreError> {
@@ -616,44 +407,7 @@ impl Store for SqliteStore {
             counts.damaged += 1;
             report(Damage { what: format!("database file {}", self.path.display()), detail: verdict });
         }
-        for (table, key) in RECORD_TABLES {
-            let mut statement = connection.prepare(&format!("SELECT {key}, data, checksum FROM {table}"))?;
-            let mut rows = statement.query([])?;
-            while let Some(row) = rows.next()? {
-                counts.records += 1;
-                let key: String = row.get(0)?;
-                let data: String = row.get(1)?;
-                let what = format!("{} {key}", &table[..table.len() - 1]);
-                let decoded = match table {
-                    "participants" => verified::<Participant>(&what, &data, row.get(2)?)
-                        .and_then(|record| record.validated().map(|_| ()).map_err(StoreError::from)),
-                    "coaches" => verified::<JobCoach>(&what, &data, row.get(2)?)
-                        .and_then(|record| record.validated().map(|_| ()).map_err(StoreError::from)),
-                    _ => verified::<Offer>(&what, &data, row.get(2)?)
-                        .and_then(|record| record.check().map_err(StoreError::from)),
-                };
-                if let Err(error) = decoded {
-                    counts.damaged += 1;
-                    let detail = match error {
-                        StoreError::Damaged { detail, .. } => detail,
-                        other => other.to_string(),
-                    };
-                    report(Damage { what, detail });
-                }
-            }
-        }
-        let mut statement = connection.prepare("SELECT seq, entity, entity_key, op FROM changes ORDER BY seq")?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            counts.changes += 1;
-            let seq: i64 = row.get(0)?;
-            if let Err(error) = parse_change(seq, &row.get::<_, String>(1)?, row.get(2)?, &row.get::<_, String>(3)?) {
-                counts.damaged += 1;
-                report(Damage { what: format!("change {seq}"), detail: error.to_string() });
-            }
-        }
-        drop(rows);
-        drop(statement);
+        records::verify(&Lite(&connection), &mut counts, report)?;
         drop(connection);
         let audit = self.audit.verify(report)?;
         counts.audit_entries = audit.audit_entries;

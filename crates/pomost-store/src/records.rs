@@ -1,0 +1,232 @@
+//! Participants, job coaches and offers as both backends store them: JSON text with a
+//! CRC-32 checksum beside it, the change sequence of the last write, and offers kept only
+//! when their version is newer than the stored one.
+
+use pomost_domain::{Offer, OfferKey, Participant};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::StoreError;
+use crate::model::{ChangeKey, ChangeOp, WriteOutcome};
+use crate::sql::{Tx, values};
+
+/// The tables holding records, with their key expressions.
+pub(crate) const RECORD_TABLES: [(&str, &str); 3] =
+    [("participants", "id"), ("coaches", "id"), ("offers", "source || '/' || external_id")];
+
+/// The checksum stored beside a record's text.
+pub(crate) fn checksum(data: &str) -> i64 {
+    i64::from(crc32fast::hash(data.as_bytes()))
+}
+
+/// The decoded record if its text still matches its checksum.
+pub(crate) fn verified<T: DeserializeOwned>(what: &str, data: &str, stored: Option<i64>) -> Result<T, StoreError> {
+    if let Some(stored) = stored
+        && stored != checksum(data)
+    {
+        return Err(StoreError::Damaged { what: what.to_owned(), detail: "checksum mismatch".into() });
+    }
+    serde_json::from_str(data)
+        .map_err(|error| StoreError::Damaged { what: what.to_owned(), detail: format!("cannot decode: {error}") })
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|error| StoreError::Decode { what: "record".into(), detail: error.to_string() })
+}
+
+/// Writes a record keyed by one id into `table`, unless the same bytes are stored already.
+pub(crate) fn upsert_by_id(
+    tx: &dyn Tx,
+    table: &str,
+    id: &str,
+    data: &str,
+    key: ChangeKey,
+) -> Result<WriteOutcome, StoreError> {
+    let stored = tx.row(&format!("SELECT data FROM {table} WHERE id = ?1"), values![id])?;
+    if stored.map(|row| row.text(0)).transpose()?.as_deref() == Some(data) {
+        return Ok(WriteOutcome::Unchanged);
+    }
+    let seq = tx.record_change(ChangeOp::Upsert, &key)?;
+    tx.execute(
+        &format!(
+            "INSERT INTO {table} (id, data, updated_seq, checksum) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE
+             SET data = excluded.data, updated_seq = excluded.updated_seq, checksum = excluded.checksum"
+        ),
+        values![id, data, seq as i64, checksum(data)],
+    )?;
+    Ok(WriteOutcome::Written { seq })
+}
+
+/// Deletes a record keyed by one id; the change's sequence, `None` if it was not there.
+pub(crate) fn delete_by_id(tx: &dyn Tx, table: &str, id: &str, key: ChangeKey) -> Result<Option<u64>, StoreError> {
+    if tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), values![id])? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(tx.record_change(ChangeOp::Delete, &key)?))
+}
+
+/// Validates and writes a participant.
+pub(crate) fn upsert_participant_in(tx: &dyn Tx, participant: &Participant) -> Result<WriteOutcome, StoreError> {
+    let participant = participant.clone().validated()?;
+    let data = encode(&participant)?;
+    upsert_by_id(tx, "participants", participant.id.as_str(), &data, ChangeKey::Participant(participant.id.clone()))
+}
+
+/// Checks and writes an offer unless an equal or newer version is stored.
+pub(crate) fn upsert_offer_in(tx: &dyn Tx, offer: &Offer) -> Result<WriteOutcome, StoreError> {
+    offer.check()?;
+    let stored = tx.row(
+        "SELECT version FROM offers WHERE source = ?1 AND external_id = ?2",
+        values![&offer.key.source, &offer.key.external_id],
+    )?;
+    if let Some(stored_version) = stored.map(|row| row.int(0)).transpose()?
+        && stored_version as u64 >= offer.version
+    {
+        return Ok(WriteOutcome::Stale { stored_version: stored_version as u64 });
+    }
+    let data = encode(offer)?;
+    let version = i64::try_from(offer.version)
+        .map_err(|_| StoreError::Invalid(pomost_domain::ValidationError::new("offer.version", "is over 2^63 - 1")))?;
+    let seq = tx.record_change(ChangeOp::Upsert, &ChangeKey::Offer(offer.key.clone()))?;
+    tx.execute(
+        "INSERT INTO offers (source, external_id, version, data, updated_seq, checksum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (source, external_id) DO UPDATE
+         SET version = excluded.version, data = excluded.data, updated_seq = excluded.updated_seq,
+             checksum = excluded.checksum",
+        values![&offer.key.source, &offer.key.external_id, version, data.as_str(), seq as i64, checksum(&data)],
+    )?;
+    Ok(WriteOutcome::Written { seq })
+}
+
+/// Reads a record's `data, checksum` with `sql` and decodes it if it is intact.
+pub(crate) fn load<T: DeserializeOwned>(
+    tx: &dyn Tx,
+    sql: &str,
+    key: &[crate::sql::Value],
+    what: &str,
+) -> Result<Option<T>, StoreError> {
+    tx.row(sql, key)?.map(|row| verified(what, &row.text(0)?, row.opt_int(1)?)).transpose()
+}
+
+/// A record keyed by one id.
+pub(crate) fn get_by_id<T: DeserializeOwned>(tx: &dyn Tx, table: &str, id: &str) -> Result<Option<T>, StoreError> {
+    load(tx, &format!("SELECT data, checksum FROM {table} WHERE id = ?1"), values![id], &format!("{table} {id}"))
+}
+
+/// An offer with the sequence of the change that last wrote it.
+pub(crate) fn offer_with_seq(tx: &dyn Tx, key: &OfferKey) -> Result<Option<(Offer, u64)>, StoreError> {
+    tx.row(
+        "SELECT data, checksum, updated_seq FROM offers WHERE source = ?1 AND external_id = ?2",
+        values![&key.source, &key.external_id],
+    )?
+    .map(|row| Ok((verified(&format!("offer {key}"), &row.text(0)?, row.opt_int(1)?)?, row.int(2)? as u64)))
+    .transpose()
+}
+
+/// An offer by key.
+pub(crate) fn offer(tx: &dyn Tx, key: &OfferKey) -> Result<Option<Offer>, StoreError> {
+    load(
+        tx,
+        "SELECT data, checksum FROM offers WHERE source = ?1 AND external_id = ?2",
+        values![&key.source, &key.external_id],
+        &format!("offer {key}"),
+    )
+}
+
+/// Deletes an offer; the change's sequence, `None` if it was not there.
+pub(crate) fn delete_offer(tx: &dyn Tx, key: &OfferKey) -> Result<Option<u64>, StoreError> {
+    if tx
+        .execute("DELETE FROM offers WHERE source = ?1 AND external_id = ?2", values![&key.source, &key.external_id])?
+        == 0
+    {
+        return Ok(None);
+    }
+    Ok(Some(tx.record_change(ChangeOp::Delete, &ChangeKey::Offer(key.clone()))?))
+}
+
+/// Calls `visit` with every participant, decoded and checked.
+pub(crate) fn for_each_participant(
+    tx: &dyn Tx,
+    visit: &mut dyn FnMut(Participant) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    tx.each_row("SELECT id, data, checksum FROM participants", &[], &mut |row| {
+        visit(verified(&format!("participant {}", row.text(0)?), &row.text(1)?, row.opt_int(2)?)?)
+    })
+}
+
+/// Every job coach, by id.
+pub(crate) fn coaches(tx: &dyn Tx) -> Result<Vec<pomost_domain::JobCoach>, StoreError> {
+    tx.rows("SELECT id, data, checksum FROM coaches ORDER BY id", &[])?
+        .into_iter()
+        .map(|row| verified(&format!("coach {}", row.text(0)?), &row.text(1)?, row.opt_int(2)?))
+        .collect()
+}
+
+/// Decodes and checks every record and change, reporting each damaged one.
+pub(crate) fn verify(
+    tx: &dyn Tx,
+    counts: &mut crate::model::VerifyCounts,
+    report: &mut dyn FnMut(crate::model::Damage),
+) -> Result<(), StoreError> {
+    for (table, key) in RECORD_TABLES {
+        tx.each_row(&format!("SELECT {key}, data, checksum FROM {table}"), &[], &mut |row| {
+            counts.records += 1;
+            let what = format!("{} {}", &table[..table.len() - 1], row.text(0)?);
+            let (data, stored) = (row.text(1)?, row.opt_int(2)?);
+            let decoded = match table {
+                "participants" => verified::<Participant>(&what, &data, stored)
+                    .and_then(|record| record.validated().map(|_| ()).map_err(StoreError::from)),
+                "coaches" => verified::<pomost_domain::JobCoach>(&what, &data, stored)
+                    .and_then(|record| record.validated().map(|_| ()).map_err(StoreError::from)),
+                _ => {
+                    verified::<Offer>(&what, &data, stored).and_then(|record| record.check().map_err(StoreError::from))
+                }
+            };
+            if let Err(error) = decoded {
+                counts.damaged += 1;
+                let detail = match error {
+                    StoreError::Damaged { detail, .. } => detail,
+                    other => other.to_string(),
+                };
+                report(crate::model::Damage { what, detail });
+            }
+            Ok(())
+        })?;
+    }
+    tx.each_row("SELECT seq, entity, entity_key, op FROM changes ORDER BY seq", &[], &mut |row| {
+        counts.changes += 1;
+        let seq = row.int(0)?;
+        if let Err(error) = crate::sql::parse_change(seq, &row.text(1)?, row.text(2)?, &row.text(3)?) {
+            counts.damaged += 1;
+            report(crate::model::Damage { what: format!("change {seq}"), detail: error.to_string() });
+        }
+        Ok(())
+    })
+}
+
+/// Validates and encodes job coaches before a transaction starts (all or nothing).
+pub(crate) fn encode_coaches(
+    coaches: &[pomost_domain::JobCoach],
+) -> Result<Vec<(String, pomost_domain::CoachId)>, StoreError> {
+    coaches
+        .iter()
+        .map(|coach| {
+            let coach = coach.clone().validated()?;
+            Ok((encode(&coach)?, coach.id))
+        })
+        .collect()
+}
+
+/// Writes encoded job coaches.
+pub(crate) fn write_coaches(
+    tx: &dyn Tx,
+    encoded: &[(String, pomost_domain::CoachId)],
+) -> Result<Vec<WriteOutcome>, StoreError> {
+    encoded
+        .iter()
+        .map(|(data, id)| upsert_by_id(tx, "coaches", id.as_str(), data, ChangeKey::Coach(id.clone())))
+        .collect()
+}
