@@ -4,7 +4,8 @@
 # cluster in DIR (default: a new temporary directory), starts it on PORT (default 55432)
 # on loopback, creates the database `pomost_baseline` with PostGIS, and prints its URL as
 # the last line. Stop it (and remove DIR) with benches/postgres/stop.sh DIR.
-# Not needed by the tests.
+# The tests of the PostgreSQL store use it too (pomost_store::throwaway), with
+# PG_SHARED_BUFFERS=128MB.
 set -euo pipefail
 
 dir="${1:-$(mktemp -d /tmp/pomost-pg.XXXXXX)}"
@@ -44,7 +45,7 @@ fi
 # set fits in shared buffers, both cores may work on one query; JIT off, because compiling
 # the shortlist query cost more (about 0.4 s) than it saved.
 run_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "-p $port -k $dir -c listen_addresses=127.0.0.1 \
-    -c shared_buffers=4GB -c effective_cache_size=12GB -c work_mem=256MB -c maintenance_work_mem=2GB \
+    -c shared_buffers=${PG_SHARED_BUFFERS:-4GB} -c effective_cache_size=12GB -c work_mem=256MB -c maintenance_work_mem=2GB \
     -c max_parallel_workers_per_gather=2 -c max_worker_processes=4 -c max_parallel_workers=2 \
     -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c jit=off" start >&2
 run_as "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -tA -c "select 1 from pg_database where datname = 'pomost_baseline'" \

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops a PostgreSQL that start.sh started in DIR and removes DIR.
+# Stops a PostgreSQL that start.sh started in DIR and removes DIR (keeps it with a second
+# argument `keep`, so start.sh can start the same cluster again).
 set -euo pipefail
 dir="$1"
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -8,4 +9,4 @@ if [[ "$(id -u)" == "0" ]]; then
 else
     "$bin/pg_ctl" -D "$dir/data" -m fast stop >&2 || true
 fi
-rm -rf "$dir"
+if [[ "${2:-}" != "keep" ]]; then rm -rf "$dir"; fi

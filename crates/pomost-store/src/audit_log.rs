@@ -237,32 +237,9 @@ impl AuditLog {
     /// Exports every entry older than `cutoff_ms` to an archive, syncs it, then deletes
     /// exactly the exported entries. A failure before the delete leaves the log whole.
     pub fn archive_before(&self, cutoff_ms: i64) -> Result<Option<ArchiveFile>, StoreError> {
-        let archive_dir = self.dir.join(ARCHIVE_DIR);
         let entries = self.list_before(cutoff_ms)?;
-        let (Some(first), Some(last)) = (entries.first().map(|(number, _)| *number), entries.last().map(|e| e.0))
-        else {
-            return Ok(None);
-        };
-        let name = format!("audit-{first:012}-{last:012}.ndjson.gz");
-        let path = archive_dir.join(&name);
-        let fail = |detail: String| StoreError::Archive { path: path.clone(), detail };
-        std::fs::create_dir_all(&archive_dir).map_err(|error| fail(error.to_string()))?;
-        let temporary = archive_dir.join(format!("{name}.partial"));
-        let bytes = {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            for (number, entry) in &entries {
-                let line = serde_json::json!({ "entry": number, "audit": entry });
-                serde_json::to_writer(&mut encoder, &line).map_err(|error| fail(error.to_string()))?;
-                encoder.write_all(b"\n").map_err(|error| fail(error.to_string()))?;
-            }
-            encoder.finish().map_err(|error| fail(error.to_string()))?
-        };
-        let sha256 = hex_digest(&bytes);
-        write_synced(&temporary, &bytes).map_err(|error| fail(error.to_string()))?;
-        std::fs::rename(&temporary, &path).map_err(|error| fail(error.to_string()))?;
-        write_synced(&archive_dir.join(format!("{name}.sha256")), format!("{sha256}  {name}\n").as_bytes())
-            .map_err(|error| fail(error.to_string()))?;
-        std::fs::File::open(&archive_dir).and_then(|dir| dir.sync_all()).map_err(|error| fail(error.to_string()))?;
+        let Some(archive) = write_archive(&self.dir.join(ARCHIVE_DIR), &entries)? else { return Ok(None) };
+        let (first, last) = (archive.first_entry, archive.last_entry);
         let writer = lock(&self.writer);
         writer
             .connection
@@ -271,7 +248,7 @@ impl AuditLog {
                 params![cutoff_ms, first as i64, last as i64],
             )
             .map_err(|error| self.refine(error.into()))?;
-        Ok(Some(ArchiveFile { path, entries: entries.len() as u64, first_entry: first, last_entry: last, sha256 }))
+        Ok(Some(archive))
     }
 
     fn list_before(&self, cutoff_ms: i64) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
@@ -579,4 +556,37 @@ pub(crate) fn legacy_entries(connection: &Connection) -> Result<Vec<AuditEntry>,
         });
     }
     Ok(entries)
+}
+
+/// Writes `entries` to a gzip-compressed NDJSON archive in `archive_dir` with a SHA-256
+/// sidecar, both synced; `None` when there is nothing to archive. The caller deletes the
+/// entries only after this returns.
+pub(crate) fn write_archive(
+    archive_dir: &Path,
+    entries: &[(u64, AuditEntry)],
+) -> Result<Option<ArchiveFile>, StoreError> {
+    let (Some(first), Some(last)) = (entries.first().map(|(number, _)| *number), entries.last().map(|e| e.0)) else {
+        return Ok(None);
+    };
+    let name = format!("audit-{first:012}-{last:012}.ndjson.gz");
+    let path = archive_dir.join(&name);
+    let fail = |detail: String| StoreError::Archive { path: path.clone(), detail };
+    std::fs::create_dir_all(archive_dir).map_err(|error| fail(error.to_string()))?;
+    let temporary = archive_dir.join(format!("{name}.partial"));
+    let bytes = {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for (number, entry) in entries {
+            let line = serde_json::json!({ "entry": number, "audit": entry });
+            serde_json::to_writer(&mut encoder, &line).map_err(|error| fail(error.to_string()))?;
+            encoder.write_all(b"\n").map_err(|error| fail(error.to_string()))?;
+        }
+        encoder.finish().map_err(|error| fail(error.to_string()))?
+    };
+    let sha256 = hex_digest(&bytes);
+    write_synced(&temporary, &bytes).map_err(|error| fail(error.to_string()))?;
+    std::fs::rename(&temporary, &path).map_err(|error| fail(error.to_string()))?;
+    write_synced(&archive_dir.join(format!("{name}.sha256")), format!("{sha256}  {name}\n").as_bytes())
+        .map_err(|error| fail(error.to_string()))?;
+    std::fs::File::open(archive_dir).and_then(|dir| dir.sync_all()).map_err(|error| fail(error.to_string()))?;
+    Ok(Some(ArchiveFile { path, entries: entries.len() as u64, first_entry: first, last_entry: last, sha256 }))
 }

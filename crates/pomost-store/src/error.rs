@@ -108,6 +108,16 @@ pub enum StoreError {
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The database server cannot be reached, or it dropped the connection: nothing was
+    /// written that was not reported written; worth a retry.
+    #[error("database unavailable ({0}); retry shortly")]
+    Unavailable(String),
+    /// The database server is out of disk or memory: nothing was written.
+    #[error("the database server is out of space ({0}); nothing was written")]
+    ServerFull(String),
+    /// Any other failure PostgreSQL reported.
+    #[error("database error: {0}")]
+    Postgres(String),
     /// A failure shared by every entry of one audit group commit.
     #[error("{0}")]
     Shared(String),

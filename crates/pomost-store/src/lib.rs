@@ -3,9 +3,10 @@
 //! of every shortlist and recommendation.
 //!
 //! [`Store`] is the interface the service uses; [`SqliteStore`] is its embedded default (a
-//! file in the data directory, WAL mode, versioned migrations). The trait speaks in domain
-//! types and plain numbers, so a PostgreSQL implementation can follow for replicas. All
-//! calls block: the async service runs them on its blocking pool.
+//! file in the data directory, WAL mode, versioned migrations); [`PgStore`] keeps the same
+//! in PostgreSQL for replicas sharing one database. Both run the same record and referral
+//! logic through a small SQL interface (`sql::Tx`). All calls block: the async service runs
+//! them on its blocking pool.
 
 mod audit;
 mod audit_codec;
@@ -14,11 +15,13 @@ mod connection;
 mod error;
 mod gate;
 mod model;
+mod postgres;
 mod records;
 mod referrals;
 mod snapshot;
 mod sql;
 mod sqlite;
+pub mod throwaway;
 
 pub use audit::{ArchiveFile, AuditAction, AuditEntry, AuditQuery, AuditResult, AuditStats, Caller};
 pub use audit_log::{ARCHIVE_DIR, AUDIT_FILE, AuditLog};
@@ -26,6 +29,7 @@ pub use connection::{SqliteOptions, Synchronous};
 pub use error::StoreError;
 pub use gate::{CommitGate, with_commit_gate};
 pub use model::{Change, ChangeKey, ChangeOp, Damage, Erasure, Store, VerifyCounts, WriteOutcome};
+pub use postgres::{CHANGE_CHANNEL, PgStore};
 pub use referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
 pub use snapshot::{Snapshot, snapshot};
 pub use sqlite::{DATABASE_FILE, SqliteStore};

@@ -148,6 +148,14 @@ pub trait Store: Send + Sync {
     /// archive file, then removes them from the log; `None` when there was none.
     fn archive_audit_before(&self, cutoff_ms: i64) -> Result<Option<ArchiveFile>, StoreError>;
 
+    /// Whether other processes write to this store too (replicas sharing one database). If
+    /// so, the store calls `wake` (from a thread of its own) when one of them commits, and
+    /// the caller also polls [`Store::last_seq`], since a wake-up can be lost. The embedded
+    /// store has one writer and returns false.
+    fn watch_other_writers(&self, _wake: std::sync::Arc<dyn Fn() + Send + Sync>) -> bool {
+        false
+    }
+
     /// Decodes and checks every stored record, change and audit entry, calling `report`
     /// for each damaged one; the counts say what was read.
     fn verify(&self, report: &mut dyn FnMut(Damage)) -> Result<VerifyCounts, StoreError>;

@@ -2,127 +2,45 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod contract;
+
+use contract::{stamp, synth};
+
 use std::path::Path;
 
-use pomost_domain::{OfferKey, Participant, ParticipantId};
+use pomost_domain::OfferKey;
 use pomost_store::{
-    AuditAction, AuditEntry, AuditQuery, AuditResult, Caller, ChangeKey, ChangeOp, SqliteOptions, SqliteStore, Stamp,
-    Store, StoreError, WriteOutcome,
+    AuditAction, AuditEntry, AuditQuery, AuditResult, Caller, SqliteOptions, SqliteStore, Store, StoreError,
 };
-use pomost_synth::Synth;
-use time::macros::date;
-
-fn synth() -> Synth {
-    Synth::new(3, date!(2026 - 11 - 24))
-}
 
 fn open(dir: &Path) -> SqliteStore {
     SqliteStore::open(dir, SqliteOptions::default()).unwrap()
 }
 
-fn stamp(at_ms: i64) -> Stamp {
-    Stamp { caller: "test".into(), role: "unit".into(), at_ms, today: date!(2026 - 11 - 24) }
-}
-
-fn written(outcome: WriteOutcome) -> u64 {
-    match outcome {
-        WriteOutcome::Written { seq } => seq,
-        other => panic!("expected a write, got {other:?}"),
-    }
+/// Runs a backend contract test on a store in a new temporary directory.
+fn on_sqlite(test: contract::ContractTest) {
+    let dir = tempfile::tempdir().unwrap();
+    test(&|| Box::new(open(dir.path())));
 }
 
 #[test]
 fn entities_round_trip_and_survive_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let participant = synth().participant(1);
-    let coach = synth().coach(1);
-    let offer = synth().offer(1);
-    {
-        let store = open(dir.path());
-        assert_eq!(written(store.upsert_participant(&participant).unwrap()), 1);
-        assert_eq!(written(store.upsert_coach(&coach).unwrap()), 2);
-        assert_eq!(written(store.upsert_offer(&offer).unwrap()), 3);
-    }
-    let store = open(dir.path());
-    assert_eq!(store.participant(&participant.id).unwrap(), Some(participant.clone()));
-    assert_eq!(store.coach(&coach.id).unwrap(), Some(coach.clone()));
-    assert_eq!(store.coaches().unwrap(), vec![coach]);
-    assert_eq!(store.offer(&offer.key).unwrap(), Some(offer));
-    assert_eq!(store.last_seq().unwrap(), 3);
-    let mut seen = Vec::new();
-    store
-        .for_each_participant(&mut |participant| {
-            seen.push(participant);
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(seen, vec![participant]);
-    assert_eq!(store.participant(&ParticipantId::new("nobody").unwrap()).unwrap(), None);
+    on_sqlite(contract::entities_round_trip_and_survive_reopening);
 }
 
 #[test]
 fn upserts_are_idempotent_and_offers_versioned() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let participant = synth().participant(2);
-    assert_eq!(written(store.upsert_participant(&participant).unwrap()), 1);
-    assert_eq!(store.upsert_participant(&participant).unwrap(), WriteOutcome::Unchanged);
-    let mut moved = participant.clone();
-    moved.max_commute_km = 3.0;
-    assert_eq!(written(store.upsert_participant(&moved).unwrap()), 2);
-
-    let mut offer = synth().offer(2);
-    offer.version = 5;
-    assert_eq!(written(store.upsert_offer(&offer).unwrap()), 3);
-    assert_eq!(store.upsert_offer(&offer).unwrap(), WriteOutcome::Stale { stored_version: 5 });
-    let mut older = offer.clone();
-    older.version = 4;
-    older.title = "Stara wersja".into();
-    assert_eq!(store.upsert_offer(&older).unwrap(), WriteOutcome::Stale { stored_version: 5 });
-    let mut newer = offer.clone();
-    newer.version = 6;
-    newer.positions = 9;
-    assert_eq!(written(store.upsert_offer(&newer).unwrap()), 4);
-    assert_eq!(store.offer(&offer.key).unwrap().unwrap().positions, 9);
-    assert_eq!(store.last_seq().unwrap(), 4);
+    on_sqlite(contract::upserts_are_idempotent_and_offers_versioned);
 }
 
 #[test]
 fn invalid_records_and_failed_batches_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let mut broken = synth().participant(3);
-    broken.available_hours_per_week = 0.0;
-    let error = store.upsert_participant(&broken).unwrap_err();
-    assert_eq!(error.to_string(), "participant.available_hours_per_week: must be more than 0");
-    let mut batch: Vec<Participant> = synth().participants(10).collect();
-    batch.push(broken);
-    assert!(store.upsert_participants(&batch).is_err());
-    assert_eq!(store.last_seq().unwrap(), 0);
-    assert_eq!(store.participant(&batch[0].id).unwrap(), None);
-    let good = store.upsert_participants(&batch[..10]).unwrap();
-    assert_eq!(good.iter().map(|outcome| written(*outcome)).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+    on_sqlite(contract::invalid_records_and_failed_batches_write_nothing);
 }
 
 #[test]
 fn change_feed_returns_exactly_the_later_changes_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let people: Vec<Participant> = synth().participants(5).collect();
-    store.upsert_participants(&people).unwrap();
-    let offer = synth().offer(9);
-    store.upsert_offer(&offer).unwrap();
-    store.delete_participant(&people[1].id, &stamp(0)).unwrap();
-    store.delete_offer(&offer.key).unwrap();
-    let all = store.changes_after(0, 100).unwrap();
-    assert_eq!(all.iter().map(|change| change.seq).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
-    assert_eq!(all[5].key, ChangeKey::Offer(offer.key.clone()));
-    assert_eq!((all[6].op, &all[6].key), (ChangeOp::Delete, &ChangeKey::Participant(people[1].id.clone())));
-    assert_eq!(all[7].op, ChangeOp::Delete);
-    let later = store.changes_after(5, 2).unwrap();
-    assert_eq!(later.iter().map(|change| change.seq).collect::<Vec<_>>(), vec![6, 7]);
-    assert!(store.changes_after(8, 10).unwrap().is_empty());
-    assert_eq!(store.delete_offer(&offer.key).unwrap(), None, "deleting twice is a no-op");
+    on_sqlite(contract::change_feed_returns_exactly_the_later_changes_in_order);
 }
 
 #[test]
@@ -172,44 +90,7 @@ fn erasure_leaves_only_the_pseudonymous_id() {
 
 #[test]
 fn audit_lists_by_time_caller_and_offer() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let offer_a = OfferKey { source: "board".into(), external_id: "a".into() };
-    let offer_b = OfferKey { source: "board".into(), external_id: "b".into() };
-    for (index, (caller, offer)) in
-        [("pup-krakow", &offer_a), ("pup-kielce", &offer_a), ("pup-krakow", &offer_b)].into_iter().enumerate()
-    {
-        store
-            .append_audit(&AuditEntry {
-                request_id: format!("r-{index}"),
-                at_ms: 1_000 * (index as i64 + 1),
-                caller: Caller { name: caller.into(), role: "labour_office".into() },
-                action: AuditAction::Shortlist,
-                offer: Some(offer.clone()),
-                participant: None,
-                request: serde_json::json!({"k": 5}),
-                results: vec![AuditResult { id: "p-1".into(), score: 0.5 }],
-                policy_version: "2026-11.1".into(),
-                vocabulary_version: String::new(),
-            })
-            .unwrap();
-    }
-    let ids = |query: AuditQuery| -> Vec<String> {
-        store
-            .list_audit(&AuditQuery { limit: 100, ..query })
-            .unwrap()
-            .into_iter()
-            .map(|(_, entry)| entry.request_id)
-            .collect()
-    };
-    assert_eq!(ids(AuditQuery::default()), ["r-0", "r-1", "r-2"]);
-    assert_eq!(ids(AuditQuery { caller: Some("pup-krakow".into()), ..Default::default() }), ["r-0", "r-2"]);
-    assert_eq!(ids(AuditQuery { offer: Some(offer_a), ..Default::default() }), ["r-0", "r-1"]);
-    assert_eq!(ids(AuditQuery { from_ms: Some(2_000), until_ms: Some(3_000), ..Default::default() }), ["r-1"]);
-    assert_eq!(ids(AuditQuery { after_entry: Some(2), ..Default::default() }), ["r-2"]);
-    let first = store.list_audit(&AuditQuery { limit: 1, ..Default::default() }).unwrap();
-    assert_eq!(first.len(), 1);
-    assert_eq!(first[0].1.results, vec![AuditResult { id: "p-1".into(), score: 0.5 }]);
+    on_sqlite(contract::audit_lists_by_time_caller_and_offer);
 }
 
 #[test]
@@ -515,73 +396,5 @@ fn a_version_1_database_is_upgraded_with_its_audit_moved_and_records_checksummed
 
 #[test]
 fn referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed() {
-    use pomost_domain::{CoachId, ReferralState, Transition};
-    use pomost_store::{NewReferral, ReferralMove, ReferralQuery};
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let mut person = synth().participant(1);
-    person.coach_hours_per_week = 6.0;
-    let mut coach = synth().coach(1);
-    coach.weekly_capacity_hours = 10.0;
-    coach.committed_hours = 2.0;
-    let mut offer = synth().offer(1);
-    offer.valid_from = date!(2026 - 11 - 01);
-    offer.valid_until = date!(2026 - 12 - 31);
-    offer.positions = 1;
-    store.upsert_participant(&person).unwrap();
-    store.upsert_coach(&coach).unwrap();
-    store.upsert_offer(&offer).unwrap();
-    let new = NewReferral {
-        participant: person.id.clone(),
-        offer: offer.key.clone(),
-        coach: Some(coach.id.clone()),
-        idempotency_key: None,
-    };
-    let made = store.create_referral(&new, &stamp(1_000)).unwrap();
-    assert!(made.referral.reserved && made.referral.group.is_some());
-    let change = store.changes_after(made.seq - 1, 10).unwrap();
-    assert_eq!(change[0].key, ChangeKey::Referral(made.referral.id.clone()));
-    // 2 committed + 6 reserved of 10: another 6-hour person does not fit.
-    let mut other = synth().participant(2);
-    other.coach_hours_per_week = 6.0;
-    store.upsert_participant(&other).unwrap();
-    let refused = store.create_referral(&NewReferral { participant: other.id.clone(), ..new.clone() }, &stamp(2_000));
-    assert!(matches!(refused, Err(StoreError::Precondition(message)) if message.contains("2.0 h/week free")));
-    assert!(matches!(
-        store.create_referral(
-            &NewReferral { participant: other.id.clone(), coach: Some(CoachId::new("nobody").unwrap()), ..new.clone() },
-            &stamp(2_000)
-        ),
-        Err(StoreError::NotFound(_))
-    ));
-
-    let stale = store.sweep_referrals(1_500, &stamp(3_000)).unwrap();
-    assert_eq!(stale.len(), 1, "untouched since 1,000: expired");
-    let expired = store.referral(&made.referral.id).unwrap().unwrap();
-    assert_eq!(expired.state, ReferralState::Expired);
-    assert!(!expired.reserved);
-    assert_eq!(expired.history.len(), 2);
-    assert!(
-        store.create_referral(&NewReferral { participant: other.id.clone(), ..new.clone() }, &stamp(4_000)).is_ok()
-    );
-    let sent = Transition { to: ReferralState::SentToEmployer, declined_by: None, reason: String::new() };
-    let step = ReferralMove {
-        id: made.referral.id.clone(),
-        transition: sent,
-        start_date: None,
-        idempotency_key: None,
-        default_adaptation_weeks: 12,
-    };
-    assert!(
-        matches!(store.transition_referral(&step, &stamp(5_000)), Err(StoreError::Precondition(message)) if message.contains("is expired"))
-    );
-    let open = store.referrals(&ReferralQuery { open_only: true, limit: 10, ..Default::default() }).unwrap();
-    assert_eq!(open.len(), 1);
-    let reopened = open_again(dir.path(), store);
-    assert_eq!(reopened.referrals(&ReferralQuery { limit: 10, ..Default::default() }).unwrap().len(), 2);
-}
-
-fn open_again(dir: &Path, store: SqliteStore) -> SqliteStore {
-    drop(store);
-    open(dir)
+    on_sqlite(contract::referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed);
 }

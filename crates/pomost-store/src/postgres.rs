@@ -1,0 +1,714 @@
+//! The store on PostgreSQL, for deployments with more than one Pomost replica: the same
+//! records, change feed, referrals and audit as the embedded store, in one database that
+//! any number of replicas share.
+//!
+//! - The change sequence is gapless and in commit order: every writing transaction first
+//!   locks the one row of `feed_head`, numbers its changes after it and moves it on, so
+//!   writers (from any replica) commit one after another, and a reader of `changes` never
+//!   sees seq 11 while seq 10 is still uncommitted. That same lock makes every
+//!   double-booking check (coach hours, offer positions, one open referral per person and
+//!   offer) run on the latest committed state: two replicas racing for the last slot give
+//!   one winner.
+//! - Each commit notifies `pomost_changes`, so other replicas' followers wake at once
+//!   ([`PgStore::watch_other_writers`]); they poll as well, in case a notification is lost.
+//! - Versioned migrations run at start under an advisory lock, so replicas starting
+//!   together migrate once.
+//! - The audit log is a table in the same database, numbered the same gapless way.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, OutcomeCheck, Participant, ParticipantId, Referral};
+use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::{IsNull, ToSql, Type};
+use postgres::{Client, NoTls, Statement};
+
+use crate::audit::{ArchiveFile, AuditEntry, AuditQuery, AuditStats};
+use crate::audit_log::{ARCHIVE_DIR, write_archive};
+use crate::error::StoreError;
+use crate::model::{Change, ChangeKey, ChangeOp, Damage, Erasure, Store, VerifyCounts, WriteOutcome};
+use crate::records::{self, checksum};
+use crate::referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
+use crate::sql::{Row, Tx, Value, change_columns, values};
+
+/// Schema migrations, applied in order; `pomost_schema.version` says how many ran.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE participants (
+        id TEXT PRIMARY KEY, data TEXT NOT NULL, updated_seq BIGINT NOT NULL, checksum BIGINT
+    );
+    CREATE TABLE coaches (
+        id TEXT PRIMARY KEY, data TEXT NOT NULL, updated_seq BIGINT NOT NULL, checksum BIGINT
+    );
+    CREATE TABLE offers (
+        source TEXT NOT NULL, external_id TEXT NOT NULL, version BIGINT NOT NULL, data TEXT NOT NULL,
+        updated_seq BIGINT NOT NULL, checksum BIGINT, PRIMARY KEY (source, external_id)
+    );
+    CREATE TABLE changes (
+        seq BIGINT PRIMARY KEY, entity TEXT NOT NULL, entity_key TEXT NOT NULL, op TEXT NOT NULL
+    );
+    CREATE TABLE feed_head (id INTEGER PRIMARY KEY CHECK (id = 1), last BIGINT NOT NULL);
+    INSERT INTO feed_head VALUES (1, 0);
+    CREATE TABLE referrals (
+        number BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, participant_id TEXT,
+        offer_source TEXT NOT NULL, offer_external_id TEXT NOT NULL, employer TEXT NOT NULL,
+        unit_id TEXT NOT NULL, coach_id TEXT, coach_hours DOUBLE PRECISION NOT NULL,
+        reserved BIGINT NOT NULL, state TEXT NOT NULL, declined_by TEXT, reason TEXT NOT NULL DEFAULT '',
+        start_date TEXT, reserved_until TEXT, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
+        stage BIGINT, degree BIGINT, age_50_plus BIGINT, long_term BIGINT
+    );
+    CREATE INDEX referrals_participant ON referrals (participant_id);
+    CREATE INDEX referrals_offer ON referrals (offer_source, offer_external_id, state);
+    CREATE INDEX referrals_coach ON referrals (coach_id, reserved);
+    CREATE INDEX referrals_unit ON referrals (unit_id, number);
+    CREATE INDEX referrals_state ON referrals (state, updated_ms);
+    CREATE TABLE referral_events (
+        event BIGSERIAL PRIMARY KEY, referral_id TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL,
+        at_ms BIGINT NOT NULL, caller TEXT NOT NULL, role TEXT NOT NULL, declined_by TEXT,
+        reason TEXT NOT NULL DEFAULT '', idempotency_key TEXT UNIQUE
+    );
+    CREATE INDEX referral_events_referral ON referral_events (referral_id, event);
+    CREATE TABLE outcomes (
+        referral_id TEXT NOT NULL, month BIGINT NOT NULL, retention TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '', recorded_ms BIGINT NOT NULL, caller TEXT NOT NULL,
+        PRIMARY KEY (referral_id, month)
+    );
+    CREATE TABLE audit (
+        entry BIGINT PRIMARY KEY, at_ms BIGINT NOT NULL, caller_name TEXT NOT NULL, offer TEXT,
+        body TEXT NOT NULL, checksum BIGINT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit (at_ms);
+    CREATE INDEX audit_caller ON audit (caller_name, entry);
+    CREATE INDEX audit_offer ON audit (offer, entry) WHERE offer IS NOT NULL;
+    CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), last BIGINT NOT NULL);
+    INSERT INTO audit_head VALUES (1, 0);"];
+
+/// The advisory lock migrations run under.
+const MIGRATION_LOCK: i64 = 0x706f_6d6f_7374;
+/// The channel commits notify.
+pub const CHANGE_CHANNEL: &str = "pomost_changes";
+/// Idle connections kept for reuse.
+const MAX_IDLE: usize = 16;
+
+/// One connection with the statements it has prepared.
+struct Connection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+/// The PostgreSQL store (see the module documentation).
+pub struct PgStore {
+    config: postgres::Config,
+    /// The URL without its password, for messages.
+    shown: String,
+    idle: Mutex<Vec<Connection>>,
+    archive_dir: PathBuf,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+    }
+}
+
+/// Turns a PostgreSQL error into the store's: a lost or refused connection (and a server
+/// shutting down) is `Unavailable`, a full disk `ServerFull`, the rest `Postgres`.
+fn classify(error: postgres::Error) -> StoreError {
+    let detail = error.as_db_error().map_or_else(|| error.to_string(), |db| db.message().to_owned());
+    match error.code() {
+        Some(code) if *code == SqlState::DISK_FULL || *code == SqlState::OUT_OF_MEMORY => {
+            StoreError::ServerFull(detail)
+        }
+        Some(code)
+            if code.code().starts_with("08")
+                || code.code().starts_with("57P")
+                || *code == SqlState::TOO_MANY_CONNECTIONS
+                || *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED
+                || *code == SqlState::READ_ONLY_SQL_TRANSACTION =>
+        {
+            StoreError::Unavailable(detail)
+        }
+        Some(_) => StoreError::Postgres(detail),
+        None => StoreError::Unavailable(detail),
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match (self, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::Int(value), &Type::INT4) => i32::try_from(*value)?.to_sql(ty, out),
+            (Value::Int(value), &Type::INT2) => i16::try_from(*value)?.to_sql(ty, out),
+            (Value::Int(value), &Type::FLOAT8) => (*value as f64).to_sql(ty, out),
+            (Value::Int(value), &Type::BOOL) => (*value != 0).to_sql(ty, out),
+            (Value::Int(value), _) => value.to_sql(ty, out),
+            (Value::Real(value), &Type::FLOAT4) => (*value as f32).to_sql(ty, out),
+            (Value::Real(value), _) => value.to_sql(ty, out),
+            (Value::Text(value), _) => value.as_str().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// A row as [`Value`]s, by each column's type.
+fn pg_row(row: &postgres::Row) -> Result<Row, StoreError> {
+    let decode = |error: postgres::Error| StoreError::Decode { what: "row".into(), detail: error.to_string() };
+    row.columns()
+        .iter()
+        .enumerate()
+        .map(|(index, column)| {
+            let value = match *column.type_() {
+                Type::INT8 => row.try_get::<_, Option<i64>>(index).map(|v| v.map(Value::Int)),
+                Type::INT4 => row.try_get::<_, Option<i32>>(index).map(|v| v.map(|v| Value::Int(v.into()))),
+                Type::INT2 => row.try_get::<_, Option<i16>>(index).map(|v| v.map(|v| Value::Int(v.into()))),
+                Type::BOOL => row.try_get::<_, Option<bool>>(index).map(|v| v.map(|v| Value::Int(v.into()))),
+                Type::FLOAT8 => row.try_get::<_, Option<f64>>(index).map(|v| v.map(Value::Real)),
+                Type::FLOAT4 => row.try_get::<_, Option<f32>>(index).map(|v| v.map(|v| Value::Real(v.into()))),
+                _ => row.try_get::<_, Option<String>>(index).map(|v| v.map(Value::Text)),
+            };
+            value.map(|value| value.unwrap_or(Value::Null)).map_err(decode)
+        })
+        .collect::<Result<_, _>>()
+        .map(Row)
+}
+
+/// `?N` placeholders as PostgreSQL's `$N` (the statements hold no `?` in literals).
+fn placeholders(sql: &str) -> String {
+    sql.replace('?', "$")
+}
+
+/// PostgreSQL's side of [`Tx`]: one transaction, the connection's prepared statements, and
+/// the next change sequence number while writing.
+struct PgTx<'a> {
+    transaction: RefCell<postgres::Transaction<'a>>,
+    statements: RefCell<&'a mut HashMap<String, Statement>>,
+    /// The feed head locked by this transaction (`None` for reads).
+    seq: Option<Cell<u64>>,
+}
+
+impl PgTx<'_> {
+    fn statement(&self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.transaction.borrow_mut().prepare(&placeholders(sql)).map_err(classify)?;
+        self.statements.borrow_mut().insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn each_row(
+        &self,
+        sql: &str,
+        params: &[Value],
+        visit: &mut dyn FnMut(Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let statement = self.statement(sql)?;
+        let mut transaction = self.transaction.borrow_mut();
+        let mut rows = transaction.query_raw(&statement, params.iter()).map_err(classify)?;
+        while let Some(row) = rows.next().map_err(classify)? {
+            visit(pg_row(&row)?)?;
+        }
+        Ok(())
+    }
+
+    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let statement = self.statement(sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|value| value as &(dyn ToSql + Sync)).collect();
+        self.transaction.borrow_mut().execute(&statement, &params).map_err(classify)
+    }
+
+    fn record_change(&self, op: ChangeOp, key: &ChangeKey) -> Result<u64, StoreError> {
+        let seq = self.seq.as_ref().ok_or_else(|| StoreError::Postgres("a change recorded outside a write".into()))?;
+        let next = seq.get() + 1;
+        let (entity, entity_key, op) = change_columns(op, key)?;
+        self.execute(
+            "INSERT INTO changes (seq, entity, entity_key, op) VALUES (?1, ?2, ?3, ?4)",
+            values![next as i64, entity, entity_key, op],
+        )?;
+        seq.set(next);
+        Ok(next)
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`), runs
+    /// the migrations it lacks, and keeps audit archives in `archive_dir`'s
+    /// `audit-archive`. Fails with `Unavailable` when the server cannot be reached.
+    pub fn open(url: &str, data_dir: &Path) -> Result<Self, StoreError> {
+        let mut config: postgres::Config = url.parse().map_err(|error: postgres::Error| StoreError::Open {
+            path: PathBuf::from("store.url"),
+            detail: format!("not a PostgreSQL URL: {error}"),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("pomost");
+        }
+        let shown = shown_url(&config);
+        let store = Self {
+            config,
+            shown,
+            idle: Mutex::new(Vec::new()),
+            archive_dir: data_dir.join(ARCHIVE_DIR),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database, without its password (for logs).
+    pub fn shown_url(&self) -> &str {
+        &self.shown
+    }
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let client = self.config.connect(NoTls).map_err(|error| match classify(error) {
+            StoreError::Unavailable(detail) => StoreError::Unavailable(format!("{}: {detail}", self.shown)),
+            other => other,
+        })?;
+        Ok(Connection { client, statements: HashMap::new() })
+    }
+
+    fn take(&self) -> Result<Connection, StoreError> {
+        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        match idle {
+            Some(connection) if !connection.client.is_closed() => Ok(connection),
+            _ => self.connect(),
+        }
+    }
+
+    fn give_back(&self, connection: Connection) {
+        if connection.client.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(connection);
+        }
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut connection = self.connect()?;
+        let mut transaction = connection.client.transaction().map_err(classify)?;
+        transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(classify)?;
+        transaction
+            .batch_execute("CREATE TABLE IF NOT EXISTS pomost_schema (version INTEGER NOT NULL)")
+            .map_err(classify)?;
+        let found: Option<i32> =
+            transaction.query_opt("SELECT version FROM pomost_schema", &[]).map_err(classify)?.map(|row| row.get(0));
+        let found = i64::from(found.unwrap_or(0));
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::NewerSchema { path: PathBuf::from(&self.shown), found, supported });
+        }
+        for migration in MIGRATIONS.iter().skip(found as usize) {
+            transaction.batch_execute(migration).map_err(classify)?;
+        }
+        transaction.execute("DELETE FROM pomost_schema", &[]).map_err(classify)?;
+        transaction.execute("INSERT INTO pomost_schema VALUES ($1)", &[&(supported as i32)]).map_err(classify)?;
+        transaction.commit().map_err(classify)?;
+        self.give_back(connection);
+        Ok(())
+    }
+
+    /// Runs `work` in one transaction that holds the feed head (see the module
+    /// documentation), moves the head on, notifies other replicas and commits, if the
+    /// request's gate is still open. A failure rolls everything back.
+    fn write<T>(&self, work: impl FnOnce(&dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut connection = self.take()?;
+        let result = (|| {
+            let Connection { client, statements } = &mut connection;
+            let mut transaction = client.transaction().map_err(classify)?;
+            let head: i64 = transaction
+                .query_one("SELECT last FROM feed_head WHERE id = 1 FOR UPDATE", &[])
+                .map_err(classify)?
+                .get(0);
+            let tx = PgTx {
+                transaction: RefCell::new(transaction),
+                statements: RefCell::new(statements),
+                seq: Some(Cell::new(head as u64)),
+            };
+            let result = work(&tx)?;
+            let last = tx.seq.as_ref().map_or(head as u64, Cell::get);
+            let mut transaction = tx.transaction.into_inner();
+            if last > head as u64 {
+                transaction
+                    .execute("UPDATE feed_head SET last = $1 WHERE id = 1", &[&(last as i64)])
+                    .map_err(classify)?;
+                transaction
+                    .execute("SELECT pg_notify($1, $2)", &[&CHANGE_CHANNEL, &last.to_string()])
+                    .map_err(classify)?;
+            }
+            if !crate::gate::may_commit() {
+                return Err(StoreError::DeadlinePassed);
+            }
+            transaction.commit().map_err(classify)?;
+            Ok(result)
+        })();
+        self.give_back(connection);
+        result
+    }
+
+    /// Runs `work` in one read-only transaction (one snapshot for all its statements).
+    fn read<T>(&self, work: impl FnOnce(&dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut connection = self.take()?;
+        let result = (|| {
+            let Connection { client, statements } = &mut connection;
+            let transaction = client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(classify)?;
+            let tx = PgTx { transaction: RefCell::new(transaction), statements: RefCell::new(statements), seq: None };
+            let result = work(&tx)?;
+            tx.transaction.into_inner().commit().map_err(classify)?;
+            Ok(result)
+        })();
+        self.give_back(connection);
+        result
+    }
+
+    /// Appends audit entries numbered after the audit head, in one transaction.
+    fn append_audit_entries(&self, entries: &[&AuditEntry]) -> Result<Vec<u64>, StoreError> {
+        let mut connection = self.take()?;
+        let result = (|| {
+            let mut transaction = connection.client.transaction().map_err(classify)?;
+            let head: i64 = transaction
+                .query_one(
+                    "UPDATE audit_head SET last = last + $1 WHERE id = 1 RETURNING last",
+                    &[&(entries.len() as i64)],
+                )
+                .map_err(classify)?
+                .get(0);
+            let first = head - entries.len() as i64 + 1;
+            let mut numbers = Vec::with_capacity(entries.len());
+            for (offset, entry) in entries.iter().enumerate() {
+                let number = first + offset as i64;
+                let body = records::encode(entry)?;
+                transaction
+                    .execute(
+                        "INSERT INTO audit (entry, at_ms, caller_name, offer, body, checksum) VALUES ($1, $2, $3, $4, $5, $6)",
+                        &[&number, &entry.at_ms, &entry.caller.name, &entry.offer.as_ref().map(offer_text), &body, &checksum(&body)],
+                    )
+                    .map_err(classify)?;
+                numbers.push(number as u64);
+            }
+            if !crate::gate::may_commit() {
+                return Err(StoreError::DeadlinePassed);
+            }
+            transaction.commit().map_err(classify)?;
+            Ok(numbers)
+        })();
+        self.give_back(connection);
+        result
+    }
+
+    /// Starts a thread that calls `wake` whenever another replica commits a change (on
+    /// `pomost_changes`), reconnecting after a lost connection, until the store is dropped.
+    fn listen(&self, wake: Arc<dyn Fn() + Send + Sync>) {
+        let (config, stop, shown) = (self.config.clone(), self.stop.clone(), self.shown.clone());
+        let spawned = std::thread::Builder::new().name("change-listener".into()).spawn(move || {
+            while !stop.load(Ordering::Acquire) {
+                let listened = config.connect(NoTls).and_then(|mut client| {
+                    client.batch_execute(&format!("LISTEN {CHANGE_CHANNEL}"))?;
+                    wake();
+                    let mut notifications = client.notifications();
+                    let mut iter = notifications.timeout_iter(Duration::from_millis(500));
+                    while !stop.load(Ordering::Acquire) {
+                        if iter.next()?.is_some() {
+                            wake();
+                        }
+                    }
+                    Ok(())
+                });
+                if let Err(error) = listened {
+                    tracing::warn!(database = %shown, %error, "listening for changes failed; polling until it reconnects");
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+        });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start the change listener; following by polling only");
+        }
+    }
+}
+
+fn shown_url(config: &postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|host| match host {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_default();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "postgres://{}@{host}:{port}/{}",
+        config.get_user().unwrap_or_default(),
+        config.get_dbname().unwrap_or_default()
+    )
+}
+
+fn offer_text(key: &OfferKey) -> String {
+    format!("{}\u{1f}{}", key.source, key.external_id)
+}
+
+fn audit_row(row: &postgres::Row) -> Result<(u64, AuditEntry), StoreError> {
+    let entry: i64 = row.get(0);
+    let body: String = row.get(1);
+    let stored: i64 = row.get(2);
+    Ok((entry as u64, records::verified(&format!("audit entry {entry}"), &body, Some(stored))?))
+}
+
+impl Store for PgStore {
+    fn upsert_participant(&self, participant: &Participant) -> Result<WriteOutcome, StoreError> {
+        self.write(|tx| records::upsert_participant_in(tx, participant))
+    }
+
+    fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, StoreError> {
+        self.write(|tx| {
+            participants.iter().map(|participant| records::upsert_participant_in(tx, participant)).collect()
+        })
+    }
+
+    fn participant(&self, id: &ParticipantId) -> Result<Option<Participant>, StoreError> {
+        self.read(|tx| records::get_by_id(tx, "participants", id.as_str()))
+    }
+
+    fn delete_participant(&self, id: &ParticipantId, stamp: &Stamp) -> Result<Option<Erasure>, StoreError> {
+        self.write(|tx| {
+            let Some(seq) = records::delete_by_id(tx, "participants", id.as_str(), ChangeKey::Participant(id.clone()))?
+            else {
+                return Ok(None);
+            };
+            Ok(Some((seq, crate::referrals::erase_participant(tx, id, stamp)?)))
+        })
+    }
+
+    fn for_each_participant(
+        &self,
+        visit: &mut dyn FnMut(Participant) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.read(|tx| records::for_each_participant(tx, visit))
+    }
+
+    fn upsert_coach(&self, coach: &JobCoach) -> Result<WriteOutcome, StoreError> {
+        self.upsert_coaches(std::slice::from_ref(coach)).map(|mut outcomes| outcomes.remove(0))
+    }
+
+    fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, StoreError> {
+        let encoded = records::encode_coaches(coaches)?;
+        self.write(|tx| records::write_coaches(tx, &encoded))
+    }
+
+    fn coach(&self, id: &CoachId) -> Result<Option<JobCoach>, StoreError> {
+        self.read(|tx| records::get_by_id(tx, "coaches", id.as_str()))
+    }
+
+    fn delete_coach(&self, id: &CoachId) -> Result<Option<u64>, StoreError> {
+        self.write(|tx| records::delete_by_id(tx, "coaches", id.as_str(), ChangeKey::Coach(id.clone())))
+    }
+
+    fn coaches(&self) -> Result<Vec<JobCoach>, StoreError> {
+        self.read(records::coaches)
+    }
+
+    fn upsert_offer(&self, offer: &Offer) -> Result<WriteOutcome, StoreError> {
+        self.write(|tx| records::upsert_offer_in(tx, offer))
+    }
+
+    fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, StoreError> {
+        self.write(|tx| offers.iter().map(|offer| records::upsert_offer_in(tx, offer)).collect())
+    }
+
+    fn offer(&self, key: &OfferKey) -> Result<Option<Offer>, StoreError> {
+        self.read(|tx| records::offer(tx, key))
+    }
+
+    fn offer_with_seq(&self, key: &OfferKey) -> Result<Option<(Offer, u64)>, StoreError> {
+        self.read(|tx| records::offer_with_seq(tx, key))
+    }
+
+    fn delete_offer(&self, key: &OfferKey) -> Result<Option<u64>, StoreError> {
+        self.write(|tx| records::delete_offer(tx, key))
+    }
+
+    fn create_referral(&self, new: &NewReferral, stamp: &Stamp) -> Result<ReferralWrite, StoreError> {
+        self.write(|tx| crate::referrals::create(tx, new, stamp))
+    }
+
+    fn transition_referral(&self, step: &ReferralMove, stamp: &Stamp) -> Result<ReferralWrite, StoreError> {
+        self.write(|tx| crate::referrals::transition(tx, step, stamp))
+    }
+
+    fn referral(&self, id: &str) -> Result<Option<Referral>, StoreError> {
+        self.read(|tx| crate::referrals::get(tx, id, true))
+    }
+
+    fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError> {
+        self.read(|tx| crate::referrals::list(tx, query))
+    }
+
+    fn for_each_referral(
+        &self,
+        only_held: bool,
+        visit: &mut dyn FnMut(Referral) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.read(|tx| crate::referrals::for_each(tx, only_held, visit))
+    }
+
+    fn sweep_referrals(&self, stale_before_ms: i64, stamp: &Stamp) -> Result<Vec<(u64, String)>, StoreError> {
+        self.write(|tx| crate::referrals::sweep(tx, stale_before_ms, stamp))
+    }
+
+    fn record_outcome(&self, check: &OutcomeCheck, stamp: &Stamp) -> Result<OutcomeCheck, StoreError> {
+        self.write(|tx| crate::referrals::record_outcome(tx, check, stamp))
+    }
+
+    fn outcomes(&self) -> Result<Vec<OutcomeCheck>, StoreError> {
+        self.read(crate::referrals::outcomes)
+    }
+
+    fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        self.read(|tx| crate::sql::changes_after(tx, after, limit))
+    }
+
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        self.read(|tx| {
+            let row = tx.row("SELECT last FROM feed_head WHERE id = 1", &[])?;
+            Ok(row.map(|row| row.int(0)).transpose()?.unwrap_or(0) as u64)
+        })
+    }
+
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        Ok(self.append_audit_entries(&[entry])?[0])
+    }
+
+    fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        let mut sql = "SELECT entry, body, checksum FROM audit WHERE entry > $1".to_owned();
+        let after = query.after_entry.unwrap_or(0) as i64;
+        let mut params: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(after)];
+        let mut add = |condition: &str, value: Box<dyn ToSql + Sync>| {
+            params.push(value);
+            sql.push_str(&format!(" AND {condition} ${}", params.len()));
+        };
+        if let Some(from) = query.from_ms {
+            add("at_ms >=", Box::new(from));
+        }
+        if let Some(until) = query.until_ms {
+            add("at_ms <", Box::new(until));
+        }
+        if let Some(caller) = &query.caller {
+            add("caller_name =", Box::new(caller.clone()));
+        }
+        if let Some(offer) = &query.offer {
+            add("offer =", Box::new(offer_text(offer)));
+        }
+        sql.push_str(&format!(" ORDER BY entry LIMIT {}", query.limit.min(10_000)));
+        let mut connection = self.take()?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(AsRef::as_ref).collect();
+        let rows = connection.client.query(&sql, &refs).map_err(classify);
+        self.give_back(connection);
+        rows?.iter().map(audit_row).collect()
+    }
+
+    fn audit_stats(&self) -> Result<AuditStats, StoreError> {
+        let mut connection = self.take()?;
+        let row = connection
+            .client
+            .query_one(
+                "SELECT count(*), COALESCE(min(at_ms), 0), COALESCE(max(at_ms), 0), pg_total_relation_size('audit')
+                 FROM audit",
+                &[],
+            )
+            .map_err(classify);
+        self.give_back(connection);
+        let row = row?;
+        let bytes = row.get::<_, i64>(3) as u64;
+        let mut stats = AuditStats {
+            entries: row.get::<_, i64>(0) as u64,
+            bytes_on_disk: bytes,
+            used_bytes: bytes,
+            oldest_ms: row.get(1),
+            newest_ms: row.get(2),
+            ..AuditStats::default()
+        };
+        if let Ok(archives) = std::fs::read_dir(&self.archive_dir) {
+            for archive in archives.flatten() {
+                if archive.file_name().to_string_lossy().ends_with(".ndjson.gz") {
+                    stats.archive_files += 1;
+                    stats.archive_bytes += archive.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    fn archive_audit_before(&self, cutoff_ms: i64) -> Result<Option<ArchiveFile>, StoreError> {
+        let mut connection = self.take()?;
+        let rows = connection
+            .client
+            .query(
+                "SELECT entry, body, checksum FROM audit WHERE at_ms < $1 ORDER BY entry LIMIT 1000000",
+                &[&cutoff_ms],
+            )
+            .map_err(classify);
+        let result = (|| {
+            let entries = rows?.iter().map(audit_row).collect::<Result<Vec<_>, _>>()?;
+            let Some(archive) = write_archive(&self.archive_dir, &entries)? else { return Ok(None) };
+            connection
+                .client
+                .execute(
+                    "DELETE FROM audit WHERE at_ms < $1 AND entry BETWEEN $2 AND $3",
+                    &[&cutoff_ms, &(archive.first_entry as i64), &(archive.last_entry as i64)],
+                )
+                .map_err(classify)?;
+            Ok(Some(archive))
+        })();
+        self.give_back(connection);
+        result
+    }
+
+    fn verify(&self, report: &mut dyn FnMut(Damage)) -> Result<VerifyCounts, StoreError> {
+        let mut counts = VerifyCounts::default();
+        self.read(|tx| {
+            records::verify(tx, &mut counts, report)?;
+            tx.each_row("SELECT entry, body, checksum FROM audit ORDER BY entry", &[], &mut |row| {
+                counts.audit_entries += 1;
+                let entry = row.int(0)?;
+                let what = format!("audit entry {entry}");
+                if let Err(error) = records::verified::<AuditEntry>(&what, &row.text(1)?, row.opt_int(2)?) {
+                    counts.damaged += 1;
+                    report(Damage { what, detail: error.to_string() });
+                }
+                Ok(())
+            })
+        })?;
+        Ok(counts)
+    }
+
+    fn watch_other_writers(&self, wake: Arc<dyn Fn() + Send + Sync>) -> bool {
+        self.listen(wake);
+        true
+    }
+}

@@ -1,0 +1,153 @@
+//! The PostgreSQL store against a real PostgreSQL (a throwaway cluster started from Debian's
+//! packages, which .ci/run installs): the same contract as the embedded store, and what
+//! only a shared database has to show (two stores racing on one database, an outage).
+//! One test function, so the cluster starts once and is always stopped.
+
+#![allow(clippy::unwrap_used)]
+
+mod contract;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use contract::{stamp, synth};
+use pomost_store::throwaway::{ThrowawayPostgres, postgres_installed};
+use pomost_store::{ChangeKey, NewReferral, PgStore, Store, StoreError, WriteOutcome};
+
+fn open(url: &str, dir: &std::path::Path) -> PgStore {
+    PgStore::open(url, dir).unwrap()
+}
+
+#[test]
+fn the_postgres_store_keeps_the_store_contract_and_serialises_replicas() {
+    if !postgres_installed() {
+        eprintln!(
+            "SKIPPED: PostgreSQL is not installed (apt-get install postgresql postgresql-15-postgis-3); \
+             the PostgreSQL store was not tested"
+        );
+        return;
+    }
+    let cluster = ThrowawayPostgres::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let contract: [(&str, contract::ContractTest); 6] = [
+        ("round_trip", contract::entities_round_trip_and_survive_reopening),
+        ("idempotent", contract::upserts_are_idempotent_and_offers_versioned),
+        ("invalid", contract::invalid_records_and_failed_batches_write_nothing),
+        ("feed", contract::change_feed_returns_exactly_the_later_changes_in_order),
+        ("audit", contract::audit_lists_by_time_caller_and_offer),
+        ("referrals", contract::referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed),
+    ];
+    for (name, test) in contract {
+        let url = cluster.database(name).unwrap();
+        eprintln!("contract: {name}");
+        test(&|| Box::new(open(&url, dir.path())));
+    }
+
+    let url = cluster.database("replicas").unwrap();
+    two_stores_racing_for_the_last_coach_hours_give_one_winner_and_a_gapless_feed(&url, dir.path());
+    a_stopped_server_gives_unavailable_and_the_store_recovers(&cluster, &url, dir.path());
+    a_newer_schema_is_refused(&cluster, dir.path());
+}
+
+/// Two stores on one database stand for two replicas: many threads on each try to book the
+/// same coach's last hours; exactly one wins, and the feed has no gap and no duplicate.
+fn two_stores_racing_for_the_last_coach_hours_give_one_winner_and_a_gapless_feed(url: &str, dir: &std::path::Path) {
+    let stores: Vec<Arc<dyn Store>> = vec![Arc::new(open(url, dir)), Arc::new(open(url, dir))];
+    let mut coach = synth().coach(1);
+    coach.weekly_capacity_hours = 8.0;
+    coach.committed_hours = 0.0;
+    stores[0].upsert_coach(&coach).unwrap();
+    let mut offer = synth().offer(1);
+    offer.valid_from = time::macros::date!(2026 - 11 - 01);
+    offer.valid_until = time::macros::date!(2026 - 12 - 31);
+    offer.positions = 50;
+    stores[1].upsert_offer(&offer).unwrap();
+    let people: Vec<_> = (0..16)
+        .map(|index| {
+            let mut person = synth().participant(100 + index);
+            person.coach_hours_per_week = 6.0;
+            person
+        })
+        .collect();
+    stores[0].upsert_participants(&people).unwrap();
+    let winners: Vec<bool> = std::thread::scope(|scope| {
+        let handles: Vec<_> = people
+            .iter()
+            .enumerate()
+            .map(|(index, person)| {
+                let store = stores[index % 2].clone();
+                let new = NewReferral {
+                    participant: person.id.clone(),
+                    offer: offer.key.clone(),
+                    coach: Some(coach.id.clone()),
+                    idempotency_key: None,
+                };
+                let coach_id = coach.id.clone();
+                scope.spawn(move || {
+                    // Each thread also writes records, so the feed is written from both stores.
+                    let mut moved = synth().coach(2 + index);
+                    moved.id = pomost_domain::CoachId::new(format!("{coach_id}-{index}")).unwrap();
+                    store.upsert_coach(&moved).unwrap();
+                    match store.create_referral(&new, &stamp(1_000)) {
+                        Ok(_) => true,
+                        Err(StoreError::Precondition(message)) => {
+                            assert!(message.contains("h/week free"), "{message}");
+                            false
+                        }
+                        Err(other) => panic!("unexpected error: {other}"),
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+    });
+    assert_eq!(winners.iter().filter(|won| **won).count(), 1, "6 of 8 free hours: one referral fits");
+    let last = stores[1].last_seq().unwrap();
+    let feed = stores[0].changes_after(0, 10_000).unwrap();
+    assert_eq!(feed.iter().map(|change| change.seq).collect::<Vec<_>>(), (1..=last).collect::<Vec<_>>());
+    let referrals = feed.iter().filter(|change| matches!(change.key, ChangeKey::Referral(_))).count();
+    assert_eq!(referrals, 1);
+    // 1 coach + 1 offer + 16 people + 16 coaches + 1 referral.
+    assert_eq!(last, 35);
+}
+
+/// With the server stopped, reads and writes fail as `Unavailable` (worth a retry) and write
+/// nothing; once it is back the same store works again without being reopened.
+fn a_stopped_server_gives_unavailable_and_the_store_recovers(
+    cluster: &ThrowawayPostgres,
+    url: &str,
+    dir: &std::path::Path,
+) {
+    let store = open(url, dir);
+    let before = store.last_seq().unwrap();
+    cluster.stop_server().unwrap();
+    let person = synth().participant(900);
+    assert!(matches!(store.upsert_participant(&person), Err(StoreError::Unavailable(_))));
+    assert!(matches!(store.participant(&person.id), Err(StoreError::Unavailable(_))));
+    assert!(matches!(PgStore::open(url, dir), Err(StoreError::Unavailable(_))));
+    cluster.start_server().unwrap();
+    let mut attempts = 0;
+    let outcome = loop {
+        match store.upsert_participant(&person) {
+            Err(StoreError::Unavailable(_)) if attempts < 50 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => break other.unwrap(),
+        }
+    };
+    assert_eq!(outcome, WriteOutcome::Written { seq: before + 1 }, "nothing half-written during the outage");
+    assert_eq!(store.participant(&person.id).unwrap(), Some(person));
+}
+
+fn a_newer_schema_is_refused(cluster: &ThrowawayPostgres, dir: &std::path::Path) {
+    let url = cluster.database("newer").unwrap();
+    drop(open(&url, dir));
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client.batch_execute("UPDATE pomost_schema SET version = 99").unwrap();
+    match PgStore::open(&url, dir) {
+        Err(error @ StoreError::NewerSchema { .. }) => assert!(error.to_string().contains("99"), "{error}"),
+        Err(other) => panic!("unexpected error: {other}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
