@@ -142,9 +142,12 @@ pub struct Limits {
 }
 
 /// Store options.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
+    /// A PostgreSQL URL (`postgres://user:password@host:5432/db`) to keep the record in a
+    /// database that several replicas share; empty for the embedded SQLite store.
+    pub url: String,
     /// Commit durability.
     pub synchronous: Synchronous,
     /// Quick integrity check at open.

@@ -9,6 +9,10 @@
 //!   store's commit gate asks [`RequestClock`]), so DEADLINE_EXCEEDED means "not applied".
 //! - A message over `limits.max_message_bytes` gives RESOURCE_EXHAUSTED (tonic says
 //!   OUT_OF_RANGE; Pomost itself never uses that code).
+//! - Read-your-writes across replicas: a request carrying `x-pomost-min-seq: N` (the `seq`
+//!   of a write answered by any replica) waits until this replica's read models have
+//!   applied change N, at most [`MIN_SEQ_WAIT`] (and never past the deadline); if they
+//!   have not, it is answered UNAVAILABLE, worth a retry here or at another replica.
 //! - Status messages are capped, so no client input can make a header stock clients refuse;
 //!   every INTERNAL is logged with the request id.
 
@@ -108,29 +112,71 @@ fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
     })
 }
 
+/// The header naming the change a request must see (read-your-writes).
+pub const MIN_SEQ_HEADER: &str = "x-pomost-min-seq";
+/// The longest a request waits for its `x-pomost-min-seq`.
+pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(2);
+
 /// The tower layer (see the module documentation).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EdgeLayer {
     /// The server's own bound on a request.
     pub request_timeout: Duration,
     /// Request counters and latency, when metrics are on.
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// The engine, once recovered (for `x-pomost-min-seq`).
+    pub engine: Arc<std::sync::OnceLock<Arc<crate::engine::Engine>>>,
 }
 
 impl<S> tower::Layer<S> for EdgeLayer {
     type Service = EdgeService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        EdgeService { request_timeout: self.request_timeout, metrics: self.metrics.clone(), inner }
+        EdgeService {
+            request_timeout: self.request_timeout,
+            metrics: self.metrics.clone(),
+            engine: self.engine.clone(),
+            inner,
+        }
     }
 }
 
 /// The service [`EdgeLayer`] wraps around the routes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EdgeService<S> {
     request_timeout: Duration,
     metrics: Option<Arc<crate::metrics::Metrics>>,
+    engine: Arc<std::sync::OnceLock<Arc<crate::engine::Engine>>>,
     inner: S,
+}
+
+/// The `x-pomost-min-seq` header: `Ok(0)` when absent, an error status when malformed.
+fn min_seq(headers: &http::HeaderMap) -> Result<u64, Status> {
+    let Some(value) = headers.get(MIN_SEQ_HEADER) else { return Ok(0) };
+    value.to_str().ok().and_then(|text| text.trim().parse().ok()).ok_or_else(|| {
+        Status::invalid_argument(format!("{MIN_SEQ_HEADER}: must be a change sequence number (a whole number)"))
+    })
+}
+
+/// Waits until the engine's read models have applied `seq`, at most until `until`.
+async fn wait_for_seq(
+    engine: &std::sync::OnceLock<Arc<crate::engine::Engine>>,
+    seq: u64,
+    until: Instant,
+) -> Result<(), Status> {
+    loop {
+        let applied = engine.get().map_or(0, |engine| engine.applied_seq());
+        if applied >= seq {
+            return Ok(());
+        }
+        if Instant::now() >= until {
+            return Err(Status::unavailable(format!(
+                "this replica has applied changes up to {applied}; the request needs change {seq} \
+                 ({MIN_SEQ_HEADER}); retry shortly or at another replica"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
@@ -158,6 +204,7 @@ where
             grpc_timeout(request.headers()).map_or(self.request_timeout, |client| client.min(self.request_timeout));
         let clock = Arc::new(RequestClock::new(Some(started + budget)));
         let path = request.uri().path().to_owned();
+        let wanted = min_seq(request.headers());
         request.extensions_mut().insert(id.clone());
         // A trace span per request (disabled, and free, unless traces are exported).
         let span = tracing::trace_span!(
@@ -176,14 +223,22 @@ where
             self.inner.call(request)
         };
         let answer_by = started + budget.saturating_sub(margin(budget));
+        let engine = self.engine.clone();
         let metrics = self.metrics.clone();
         let in_flight = metrics.as_ref().map(|metrics| metrics.begin());
         Box::pin(tracing::Instrument::instrument(
             CLOCK.scope(
                 clock.clone(),
                 REQUEST_ID.scope(id.clone(), async move {
+                    let seen = match wanted {
+                        Ok(0) => Ok(()),
+                        Ok(seq) => wait_for_seq(&engine, seq, answer_by.min(started + MIN_SEQ_WAIT)).await,
+                        Err(status) => Err(status),
+                    };
                     let mut inner = std::pin::pin!(inner);
-                    let response = tokio::select! {
+                    let response = if let Err(status) = seen {
+                        status.into_http()
+                    } else { tokio::select! {
                         biased;
                         response = &mut inner => response?,
                         () = tokio::time::sleep_until(answer_by.into()) => {
@@ -198,7 +253,7 @@ where
                                 inner.await?
                             }
                         }
-                    };
+                    }};
                     let response = finish(response, &id, &path);
                     if let Some(metrics) = &metrics {
                         // Unary errors are trailers-only (the status is in the headers); an answer

@@ -45,6 +45,8 @@ pub fn status(error: ServiceError) -> Status {
             ServiceError::Store(error @ StoreError::DeadlinePassed) => Status::deadline_exceeded(error.to_string()),
             ServiceError::Store(error @ StoreError::DiskFull { .. }) => Status::resource_exhausted(error.to_string()),
             ServiceError::Store(error @ StoreError::Busy { .. }) => Status::unavailable(error.to_string()),
+            ServiceError::Store(error @ StoreError::Unavailable(_)) => Status::unavailable(error.to_string()),
+            ServiceError::Store(error @ StoreError::ServerFull(_)) => Status::resource_exhausted(error.to_string()),
             ServiceError::Store(error @ StoreError::Damaged { .. }) => {
                 tracing::error!(error = %error, "damaged record");
                 Status::data_loss(error.to_string())

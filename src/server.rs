@@ -208,6 +208,11 @@ pub async fn run(
 ) -> Result<(), String> {
     let policy = crate::load_policy(&settings)?;
     let relatedness = crate::load_relatedness(&settings)?;
+    if !settings.store.url.trim().is_empty() && !settings.backup.dir.as_os_str().is_empty() {
+        return Err("configuration: backup.dir snapshots the embedded store; with store.url the record is in \
+                    PostgreSQL, whose own backups (pg_dump, base backups) keep it; unset backup.dir"
+            .into());
+    }
     let (reporter, health) = tonic_health::server::health_reporter();
     set_all(&reporter, ServingStatus::NotServing).await;
     // Both reflection versions: v1 for current tools, v1alpha for older ones (grpcurl's
@@ -251,6 +256,7 @@ pub async fn run(
         .layer(crate::edge::EdgeLayer {
             request_timeout: Duration::from_millis(settings.limits.request_timeout_ms),
             metrics,
+            engine: cell.clone(),
         })
         .layer(AuthLayer::new(Arc::new(Auth::new(&settings.auth))))
         .add_service(health)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId, SkillRelatedness};
 use pomost_index::{IndexOptions, OfferIndex, SearchPage, SearchQuery};
 use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
-use pomost_store::{AuditEntry, AuditQuery, ChangeKey, SqliteStore, Store, WriteOutcome};
+use pomost_store::{AuditEntry, AuditQuery, ChangeKey, PgStore, SqliteStore, Store, WriteOutcome};
 use pomost_taxonomy::Vocabulary;
 
 use crate::disk::DiskGuard;
@@ -94,6 +94,9 @@ pub struct EngineOptions {
     pub data_dir: std::path::PathBuf,
     /// The embedded store's options.
     pub store: pomost_store::SqliteOptions,
+    /// A PostgreSQL URL to keep the record in a database shared with other replicas; empty
+    /// for the embedded store in the data directory.
+    pub store_url: String,
     /// The offer index's options (its stage bridging comes from the policy).
     pub index: IndexOptions,
     /// Disk space set aside for the audit when the disk fills, bytes.
@@ -203,7 +206,13 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         let started = Instant::now();
         let data_dir = &options.data_dir;
-        let store = SqliteStore::open(data_dir, options.store)?;
+        let store: Arc<dyn Store> = if options.store_url.trim().is_empty() {
+            Arc::new(SqliteStore::open(data_dir, options.store)?)
+        } else {
+            let store = PgStore::open(options.store_url.trim(), data_dir)?;
+            tracing::info!(database = store.shown_url(), "the record is in PostgreSQL, shared with other replicas");
+            Arc::new(store)
+        };
         if options.full_check_at_start {
             let mut damaged = Vec::new();
             let counts = store.verify(&mut |damage| {
@@ -227,7 +236,7 @@ impl Engine {
         vocabulary.admit_skills(relatedness);
         let vocabulary = Arc::new(vocabulary);
         let parts = Parts { disk, index, policy, vocabulary, limits: options.limits, placement: options.placement };
-        let engine = Self::assemble(Arc::new(store), data_dir, parts, relatedness)?;
+        let engine = Self::assemble(store, data_dir, parts, relatedness)?;
         tracing::info!(
             participants = engine.pool().len(),
             offers_indexed = engine.index.len(),
@@ -271,6 +280,7 @@ impl Engine {
             (Arc::new(IndexModel::new(index.clone())), index.checkpoint()),
         ];
         let follower = Arc::new(Follower::new(store.clone(), data_dir, models));
+        follower.follow_other_writers();
         follower.catch_up()?;
         index.flush()?;
         let thread = {
@@ -383,6 +393,12 @@ impl Engine {
     /// Participants in the pool.
     pub fn pool_size(&self) -> usize {
         self.pool().len()
+    }
+
+    /// The change sequence every read model has applied (read-your-writes across replicas:
+    /// a read that must see change N waits until this reaches N).
+    pub fn applied_seq(&self) -> u64 {
+        self.follower.applied_by_all()
     }
 
     /// Waits until every read model has applied every change written so far, at most

@@ -27,6 +27,8 @@ const BATCH: usize = 5_000;
 const MAX_HINTS: usize = 200_000;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// With other writers, the longest the follower goes without reading the store's head.
+pub const SHARED_POLL: Duration = Duration::from_millis(250);
 
 /// A record as a change left it.
 #[derive(Debug, Clone)]
@@ -98,8 +100,10 @@ struct ModelState {
 struct State {
     models: Vec<ModelState>,
     hints: BTreeMap<u64, Applied>,
-    /// The highest sequence a write has reported.
+    /// The highest sequence a write has reported (or, with other writers, the store).
     written: u64,
+    /// Another process committed since the store's head was last read.
+    nudged: bool,
 }
 
 /// The follower (see the module documentation).
@@ -109,6 +113,9 @@ pub struct Follower {
     wake: Condvar,
     applied: Condvar,
     stop: AtomicBool,
+    /// Other processes (replicas on one database) write to the store too: read its head
+    /// each round and wake when they commit.
+    shared: AtomicBool,
     /// The data directory, naming this engine's injected faults (`crate::faults`).
     data_dir: PathBuf,
 }
@@ -131,16 +138,43 @@ impl Follower {
             .collect();
         Self {
             store,
-            state: Mutex::new(State { models, hints: BTreeMap::new(), written: 0 }),
+            state: Mutex::new(State { models, hints: BTreeMap::new(), written: 0, nudged: false }),
             wake: Condvar::new(),
             applied: Condvar::new(),
             stop: AtomicBool::new(false),
+            shared: AtomicBool::new(false),
             data_dir: data_dir.to_owned(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Follows commits made by other processes too, when the store has them: woken by the
+    /// store when one commits, and reading the store's head every round (at most
+    /// [`SHARED_POLL`] apart) in case a wake-up is lost.
+    pub fn follow_other_writers(self: &Arc<Self>) {
+        let follower = Arc::downgrade(self);
+        let shared = self.store.watch_other_writers(Arc::new(move || {
+            if let Some(follower) = follower.upgrade() {
+                follower.lock().nudged = true;
+                follower.wake.notify_all();
+            }
+        }));
+        self.shared.store(shared, Ordering::Release);
+    }
+
+    /// With other writers: raise `written` to the store's head.
+    fn read_store_head(&self) {
+        self.lock().nudged = false;
+        match self.store.last_seq() {
+            Ok(last) => {
+                let mut state = self.lock();
+                state.written = state.written.max(last);
+            }
+            Err(error) => tracing::warn!(%error, "reading the change feed's head failed; retrying"),
+        }
     }
 
     /// A write committed these changes: keep them as hints and wake the follower.
@@ -155,6 +189,12 @@ impl Follower {
         }
         drop(state);
         self.wake.notify_all();
+    }
+
+    /// The sequence every model has made visible (for the index: committed and searchable).
+    pub fn applied_by_all(&self) -> u64 {
+        let models: Vec<Arc<dyn ReadModel>> = self.lock().models.iter().map(|m| m.model.clone()).collect();
+        models.iter().map(|model| model.durable_seq()).min().unwrap_or(0)
     }
 
     /// Waits until every model has applied `seq`, at most `timeout`.
@@ -301,12 +341,17 @@ impl Follower {
 
     /// The follower thread's loop, until [`Follower::stop`].
     pub fn run(&self) {
+        let shared = self.shared.load(Ordering::Acquire);
+        let idle = if shared { SHARED_POLL } else { Duration::from_millis(500) };
         while !self.stop.load(Ordering::Acquire) {
+            if shared {
+                self.read_store_head();
+            }
             let target = self.lock().written;
             let caught_up = self.step(target);
             let state = self.lock();
-            if state.written == target || !caught_up {
-                let wait = if caught_up { Duration::from_millis(500) } else { Duration::from_millis(20) };
+            if (state.written == target && !state.nudged) || !caught_up {
+                let wait = if caught_up { idle } else { Duration::from_millis(20) };
                 drop(self.wake.wait_timeout(state, wait).unwrap_or_else(|poisoned| poisoned.into_inner()));
             }
         }

@@ -60,6 +60,7 @@ fn check(policy: ScoringPolicy, seed: u64) {
     let options = EngineOptions {
         data_dir: dir.path().to_owned(),
         store: pomost_store::SqliteOptions { synchronous: pomost_store::Synchronous::Normal, ..Default::default() },
+        store_url: String::new(),
         index: pomost_index::IndexOptions::default(),
         reserve_bytes: 0,
         limits: RankingLimits { max_k: 500, ..RankingLimits::default() },

@@ -13,6 +13,7 @@ fn engine(dir: &std::path::Path) -> Engine {
     let options = EngineOptions {
         data_dir: dir.to_owned(),
         store: pomost_store::SqliteOptions { synchronous: pomost_store::Synchronous::Normal, ..Default::default() },
+        store_url: String::new(),
         index: pomost_index::IndexOptions::default(),
         reserve_bytes: 0,
         limits: RankingLimits { max_k: 50, ..RankingLimits::default() },

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, OutcomeCheck, Participant, ParticipantId, Referral};
 use postgres::error::SqlState;
@@ -94,10 +94,15 @@ pub const CHANGE_CHANNEL: &str = "pomost_changes";
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 16;
 
+/// A connection idle this long is checked before it is reused.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 /// One connection with the statements it has prepared.
 struct Connection {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// When it was last given back.
+    idle_since: Instant,
 }
 
 /// The PostgreSQL store (see the module documentation).
@@ -284,21 +289,34 @@ impl PgStore {
             StoreError::Unavailable(detail) => StoreError::Unavailable(format!("{}: {detail}", self.shown)),
             other => other,
         })?;
-        Ok(Connection { client, statements: HashMap::new() })
+        Ok(Connection { client, statements: HashMap::new(), idle_since: Instant::now() })
     }
 
+    /// An idle connection that still works (checked when it sat idle a while: the server
+    /// may have closed it meanwhile), or a new one.
     fn take(&self) -> Result<Connection, StoreError> {
-        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
-        match idle {
-            Some(connection) if !connection.client.is_closed() => Ok(connection),
-            _ => self.connect(),
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+            let Some(mut connection) = idle else { return self.connect() };
+            if connection.client.is_closed() {
+                continue;
+            }
+            if connection.idle_since.elapsed() < CHECK_IDLE_AFTER
+                || connection.client.is_valid(Duration::from_secs(2)).is_ok()
+            {
+                return Ok(connection);
+            }
         }
     }
 
-    fn give_back(&self, connection: Connection) {
+    /// Keeps a working connection for reuse; after a lost connection, drops every idle one
+    /// too (a restarted server closed them all).
+    fn give_back(&self, mut connection: Connection) {
         if connection.client.is_closed() {
+            self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
             return;
         }
+        connection.idle_since = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push(connection);
@@ -335,7 +353,7 @@ impl PgStore {
     fn write<T>(&self, work: impl FnOnce(&dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut connection = self.take()?;
         let result = (|| {
-            let Connection { client, statements } = &mut connection;
+            let Connection { client, statements, .. } = &mut connection;
             let mut transaction = client.transaction().map_err(classify)?;
             let head: i64 = transaction
                 .query_one("SELECT last FROM feed_head WHERE id = 1 FOR UPDATE", &[])
@@ -371,7 +389,7 @@ impl PgStore {
     fn read<T>(&self, work: impl FnOnce(&dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut connection = self.take()?;
         let result = (|| {
-            let Connection { client, statements } = &mut connection;
+            let Connection { client, statements, .. } = &mut connection;
             let transaction = client
                 .build_transaction()
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
