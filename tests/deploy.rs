@@ -137,3 +137,36 @@ fn monitoring_reads_only_metrics_the_service_exposes_and_the_manifests_carry_it(
         Err(error) => eprintln!("SKIPPED promtool check config/rules: promtool is not installed ({error})"),
     }
 }
+
+#[test]
+fn replica_manifests_follow_one_database_and_stay_available() {
+    let deployment = read("deploy/kubernetes/replicas/deployment.yaml");
+    assert!(deployment.contains("replicas: 3") && deployment.contains("maxUnavailable: 0"));
+    // Readiness follows the change feed: MatchingService is NOT_SERVING while this replica lags.
+    assert!(deployment.contains("grpc:\n              port: 50051\n              service: pomost.v1.MatchingService"));
+    assert!(deployment.contains("name: POMOST_STORE__URL") && deployment.contains("name: pomost-postgres"));
+    assert!(read("deploy/kubernetes/replicas/postgres-secret.yaml").contains("name: pomost-postgres"));
+    let pdb = read("deploy/kubernetes/replicas/pdb.yaml");
+    assert!(pdb.contains("kind: PodDisruptionBudget") && pdb.contains("minAvailable: 2"));
+    assert!(
+        pdb.contains("app.kubernetes.io/name: pomost")
+            && read("deploy/kubernetes/service.yaml").contains("app.kubernetes.io/name: pomost")
+    );
+
+    // The variable the manifests set is the setting the service reads: the real binary
+    // tries that database (none listens on port 1) and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pomost"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("POMOST_STORE__URL", "postgres://pomost@127.0.0.1:1/pomost")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(said.contains("database unavailable") && said.contains("127.0.0.1:1/pomost"), "{said}");
+    let compose = read("deploy/compose/compose.yaml");
+    assert!(compose.contains("POMOST_STORE__URL: postgres://pomost:pomost@postgres:5432/pomost"));
+    assert!(compose.contains("pomost-a:") && compose.contains("pomost-b:"));
+}

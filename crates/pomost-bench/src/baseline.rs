@@ -28,6 +28,7 @@ use pomost::proto::matching_service_client::MatchingServiceClient;
 use pomost::proto::{ShortlistRequest, shortlist_request};
 use pomost_domain::{DisabilityDegree, JobCoach, Offer, Participant, Workplace};
 use pomost_scoring::{Factor, ScoringPolicy};
+use pomost_store::throwaway::ThrowawayPostgres;
 use pomost_synth::Synth;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, NoTls};
@@ -136,60 +137,9 @@ impl BaselineResult {
     }
 }
 
-/// A PostgreSQL the run started (in this directory), stopped and removed when dropped.
-struct StartedPostgres {
-    dir: String,
-}
-
-impl Drop for StartedPostgres {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("bash").args([STOP_SCRIPT, &self.dir]).status();
-    }
-}
-
-/// The script that installs (when missing) and starts PostgreSQL with PostGIS.
-const START_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../benches/postgres/start.sh");
-/// The script that stops it and removes its directory.
-const STOP_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../benches/postgres/stop.sh");
-
 /// Whether PostgreSQL and PostGIS are installed here (the start script would otherwise
 /// install them, which needs root and the package registry).
-pub fn postgres_installed() -> bool {
-    let found = |pattern: &str| {
-        std::process::Command::new("sh")
-            .args(["-c", &format!("ls {pattern} >/dev/null 2>&1")])
-            .status()
-            .is_ok_and(|status| status.success())
-    };
-    found("/usr/lib/postgresql/*/bin/initdb") && found("/usr/share/postgresql/*/extension/postgis.control")
-}
-
-/// Starts PostgreSQL with `benches/postgres/start.sh` in a temporary directory on a free
-/// port.
-fn start_postgres() -> Result<(String, StartedPostgres), String> {
-    let dir = tempfile::Builder::new()
-        .prefix("pomost-pg")
-        .tempdir()
-        .map_err(|error| error.to_string())?
-        .keep()
-        .display()
-        .to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map_err(|error| error.to_string())?
-        .port()
-        .to_string();
-    let output = std::process::Command::new("bash")
-        .args([START_SCRIPT, &dir, &port])
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|error| format!("benches/postgres/start.sh: {error}"))?;
-    if !output.status.success() {
-        return Err("benches/postgres/start.sh failed".into());
-    }
-    let url = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().trim().to_owned();
-    Ok((url, StartedPostgres { dir }))
-}
+pub use pomost_store::throwaway::postgres_installed;
 
 const SCHEMA: &str = "
 drop table if exists participant_skills, participant_occupations, participants, coach_areas, coaches;
@@ -546,8 +496,9 @@ pub async fn measure(options: BaselineOptions) -> Result<BaselineResult, String>
     let (url, _started) = match &options.pg_url {
         Some(url) => (url.clone(), None),
         None => {
-            let (url, started) = start_postgres()?;
-            (url, Some(started))
+            // Settings a DBA would give this machine (benches/postgres/start.sh).
+            let started = tokio::task::block_in_place(|| ThrowawayPostgres::start_with("4GB"))?;
+            (started.url("pomost_baseline"), Some(started))
         }
     };
     let (client, connection) = tokio_postgres::connect(&url, NoTls).await.map_err(|error| format!("{url}: {error}"))?;

@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod occupations;
 pub mod placement;
 pub mod quality;
+pub mod replicas;
 pub mod report;
 pub mod results;
 pub mod run;

@@ -152,6 +152,41 @@ enum Command {
         #[arg(long, default_value = "baseline-result.json")]
         out: PathBuf,
     },
+    /// Replicas on one PostgreSQL: shortlist and write throughput with one and two
+    /// replicas, write-to-visible latency across them, a replica's cold start (a throwaway
+    /// PostgreSQL is started by benches/postgres/start.sh unless --pg-url is given).
+    Replicas {
+        /// The `pomost` binary to start (each replica with a fresh data directory).
+        #[arg(long, default_value = "target/release/pomost")]
+        server: PathBuf,
+        /// Participants to load.
+        #[arg(long, default_value_t = 1_000_000)]
+        participants: usize,
+        /// Offers to load.
+        #[arg(long, default_value_t = 2_000)]
+        offers: usize,
+        /// Coaches to load.
+        #[arg(long, default_value_t = 5_000)]
+        coaches: usize,
+        /// Requests in flight in each step, over all replicas.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Seconds per step.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Write-to-visible samples.
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
+        /// An empty PostgreSQL database to use instead of starting one.
+        #[arg(long)]
+        pg_url: Option<String>,
+        /// Dataset seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to write the JSON result.
+        #[arg(long, default_value = "replicas-result.json")]
+        out: PathBuf,
+    },
     /// The placement cycle: push-to-match latency at watching units, referral throughput,
     /// and coach over-commitment in a simulated month with reservations off and on.
     Placement {
@@ -370,6 +405,23 @@ fn main() -> ExitCode {
                 wide_per_position: wide,
             };
             measure(pomost_bench::assign::measure(options), |result| result.markdown(), &out)
+        }
+        Command::Replicas {
+            server,
+            participants,
+            offers,
+            coaches,
+            concurrency,
+            seconds,
+            samples,
+            pg_url,
+            seed,
+            out,
+        } => {
+            let mut run = one_measurement(server, None, (participants, offers, coaches), concurrency, seed);
+            run.seconds = seconds;
+            let options = pomost_bench::replicas::ReplicaOptions { run, pg_url, samples };
+            measure(pomost_bench::replicas::measure(options), pomost_bench::replicas::ReplicaResult::markdown, &out)
         }
         Command::Baseline {
             server,

@@ -108,13 +108,23 @@ impl Drop for Server {
 }
 
 pub(crate) fn start_server(options: &RunOptions) -> Result<Server, String> {
+    start_server_on(options, None)
+}
+
+/// Starts the server with its record in the PostgreSQL at `store_url` (a replica), or in
+/// its own data directory when `None`.
+pub(crate) fn start_server_on(options: &RunOptions, store_url: Option<&str>) -> Result<Server, String> {
     if let Some(binary) = &options.server {
         let data = tempfile::tempdir().map_err(|error| error.to_string())?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .map_err(|error| error.to_string())?
             .port();
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        if let Some(url) = store_url {
+            command.env("POMOST_STORE__URL", url);
+        }
+        let child = command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(data.path())
             .env("RUST_LOG", "warn")
@@ -363,13 +373,15 @@ pub(crate) async fn load(
 
 /// The requests a workload sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Workload {
+pub(crate) enum Workload {
     ShortlistRegional,
     ShortlistNational,
     Recommend,
     Search,
     Mixed,
     Ingest,
+    /// One new offer per request (not in `ALL`: the replica measurement's write load).
+    UpsertOffer,
 }
 
 impl Workload {
@@ -390,6 +402,7 @@ impl Workload {
             Workload::Search => "search",
             Workload::Mixed => "mixed",
             Workload::Ingest => "ingest",
+            Workload::UpsertOffer => "upsert_offer",
         }
     }
 }
@@ -471,6 +484,10 @@ async fn one_request(context: &Context, workload: Workload, worker: usize, round
                 matching.shortlist(shortlist(key)).await.map(|_| 1)
             }
         }
+        Workload::UpsertOffer => {
+            let offer = fresh_offer(context);
+            offers.upsert_offer(UpsertOfferRequest { offer: Some(convert::offer_to_wire(&offer)) }).await.map(|_| 1)
+        }
         Workload::Ingest => {
             let items: Vec<UpsertOfferRequest> = (0..500)
                 .map(|_| UpsertOfferRequest { offer: Some(convert::offer_to_wire(&fresh_offer(context))) })
@@ -489,7 +506,12 @@ pub(crate) fn fresh_offer(context: &Context) -> Offer {
     offer
 }
 
-async fn run_workload(context: Arc<Context>, workload: Workload, concurrency: usize, seconds: f64) -> WorkloadResult {
+pub(crate) async fn run_workload(
+    context: Arc<Context>,
+    workload: Workload,
+    concurrency: usize,
+    seconds: f64,
+) -> WorkloadResult {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let histogram =
         Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap_or_else(|_| unreachable!())));
@@ -589,7 +611,7 @@ async fn quality(context: &Context, truth: &[(OfferKey, Vec<String>)]) -> Qualit
     }
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let memory = std::fs::read_to_string("/proc/meminfo")
         .ok()

@@ -60,9 +60,21 @@ pub trait ReadModel: Send + Sync {
     fn name(&self) -> &'static str;
     /// Applies a batch in sequence order. An error leaves the model to be replayed from
     /// [`ReadModel::durable_seq`].
-    fn apply(&self, batch: &[Applied]) -> Result<(), EngineError>;
+    /// `up_to` is the last sequence the batch covers: changes the model does not want (see
+    /// [`ReadModel::wants`]) are left out of it, so it may end earlier or be empty.
+    fn apply(&self, batch: &[Applied], up_to: u64) -> Result<(), EngineError>;
     /// The last sequence this model's own commit made durable (in-memory models: applied).
     fn durable_seq(&self) -> u64;
+    /// The sequence up to which this model answers reads as the store would (in-memory
+    /// models: applied; the index: searchable). Read-your-writes waits for it.
+    fn visible_seq(&self) -> u64 {
+        self.durable_seq()
+    }
+    /// Whether the model reads records under this key (others are passed over, their
+    /// records not read from the store).
+    fn wants(&self, _key: &ChangeKey) -> bool {
+        true
+    }
     /// Failures the model found by itself (a failed background commit) since start; when
     /// it grows, everything after `durable_seq` is replayed.
     fn failures(&self) -> u64 {
@@ -191,10 +203,11 @@ impl Follower {
         self.wake.notify_all();
     }
 
-    /// The sequence every model has made visible (for the index: committed and searchable).
+    /// The sequence every model answers reads up to (for the index: searchable).
     pub fn applied_by_all(&self) -> u64 {
-        let models: Vec<Arc<dyn ReadModel>> = self.lock().models.iter().map(|m| m.model.clone()).collect();
-        models.iter().map(|model| model.durable_seq()).min().unwrap_or(0)
+        let models: Vec<(Arc<dyn ReadModel>, u64)> =
+            self.lock().models.iter().map(|m| (m.model.clone(), m.applied)).collect();
+        models.iter().map(|(model, applied)| model.visible_seq().min(*applied)).min().unwrap_or(0)
     }
 
     /// Waits until every model has applied `seq`, at most `timeout`.
@@ -255,12 +268,11 @@ impl Follower {
             if !due {
                 continue;
             }
-            let result = self.batch_after(applied, target).and_then(|batch| {
+            let result = self.batch_after(model.as_ref(), applied, target).and_then(|(batch, last)| {
                 if self.faulty(model.name()) {
                     return Err(EngineError::Internal(format!("injected failure of {}", model.name())));
                 }
-                let last = batch.last().map_or(applied, |change| change.seq);
-                model.apply(&batch).map(|()| last)
+                model.apply(&batch, last).map(|()| last)
             });
             let mut state = self.lock();
             let entry = &mut state.models[index];
@@ -297,20 +309,22 @@ impl Follower {
         caught_up
     }
 
-    /// The next batch after `after`: from the hints when they hold it whole, else read from
-    /// the store (each record as it is now).
-    fn batch_after(&self, after: u64, target: u64) -> Result<Vec<Applied>, EngineError> {
+    /// The next batch after `after` and the last sequence it covers: from the hints when
+    /// they hold it whole, else read from the store (each record the model wants as it is
+    /// now; changes to records it does not want are passed over unread).
+    fn batch_after(&self, model: &dyn ReadModel, after: u64, target: u64) -> Result<(Vec<Applied>, u64), EngineError> {
         let end = target.min(after + BATCH as u64);
         {
             let state = self.lock();
             let hinted: Vec<Applied> = state.hints.range(after + 1..=end).map(|(_, change)| change.clone()).collect();
             if hinted.len() as u64 == end - after {
-                return Ok(hinted);
+                return Ok((hinted, end));
             }
         }
         let changes = self.store.changes_after(after, BATCH)?;
+        let covered = changes.last().map_or(after, |change| change.seq);
         let mut batch = Vec::with_capacity(changes.len());
-        for change in changes {
+        for change in changes.into_iter().filter(|change| model.wants(&change.key)) {
             let record = match &change.key {
                 ChangeKey::Participant(id) => self.store.participant(id)?.map(Record::Participant),
                 ChangeKey::Coach(id) => self.store.coach(id)?.map(Record::Coach),
@@ -319,7 +333,7 @@ impl Follower {
             };
             batch.push(Applied { seq: change.seq, key: change.key, record });
         }
-        Ok(batch)
+        Ok((batch, covered))
     }
 
     /// Runs until every model has caught up with the store (start-up recovery).

@@ -30,7 +30,7 @@ impl ReadModel for PoolModel {
         "pool"
     }
 
-    fn apply(&self, batch: &[Applied]) -> Result<(), EngineError> {
+    fn apply(&self, batch: &[Applied], up_to: u64) -> Result<(), EngineError> {
         let mut pool = self.pool.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut coaches = Vec::new();
         for change in batch {
@@ -59,14 +59,16 @@ impl ReadModel for PoolModel {
         if !coaches.is_empty() {
             pool.upsert_coaches(coaches)?;
         }
-        if let Some(last) = batch.last() {
-            self.applied.store(last.seq, Ordering::Release);
-        }
+        self.applied.fetch_max(up_to, Ordering::AcqRel);
         Ok(())
     }
 
     fn durable_seq(&self) -> u64 {
         self.applied.load(Ordering::Acquire)
+    }
+
+    fn wants(&self, key: &ChangeKey) -> bool {
+        !matches!(key, ChangeKey::Offer(_))
     }
 }
 
@@ -88,7 +90,7 @@ impl ReadModel for IndexModel {
         "index"
     }
 
-    fn apply(&self, batch: &[Applied]) -> Result<(), EngineError> {
+    fn apply(&self, batch: &[Applied], up_to: u64) -> Result<(), EngineError> {
         for change in batch {
             match (&change.key, &change.record) {
                 (ChangeKey::Offer(_), Some(Record::Offer(offer))) => self.index.enqueue_upsert(offer, change.seq)?,
@@ -96,14 +98,20 @@ impl ReadModel for IndexModel {
                 _ => {}
             }
         }
-        if let Some(last) = batch.last() {
-            self.index.advance_to(last.seq)?;
-        }
+        self.index.advance_to(up_to)?;
         Ok(())
     }
 
     fn durable_seq(&self) -> u64 {
         self.index.checkpoint()
+    }
+
+    fn visible_seq(&self) -> u64 {
+        self.index.visible_seq()
+    }
+
+    fn wants(&self, key: &ChangeKey) -> bool {
+        matches!(key, ChangeKey::Offer(_))
     }
 
     fn failures(&self) -> u64 {

@@ -148,6 +148,12 @@ impl OfferIndex {
         self.writer.committed_seq()
     }
 
+    /// Every offer change up to this sequence is searchable (at least the checkpoint; more
+    /// when later changes touched no offer). Read-your-writes waits for it.
+    pub fn visible_seq(&self) -> u64 {
+        self.writer.visible_seq()
+    }
+
     /// Waits until a commit covers change `seq` (or `timeout` passes); true if it did.
     pub fn wait_for(&self, seq: u64, timeout: Duration) -> bool {
         self.writer.wait_for(seq, timeout)

@@ -67,6 +67,9 @@ struct Committed {
     failures: AtomicU64,
     /// Why the last commit failed, while commits are failing.
     last_error: Mutex<Option<String>>,
+    /// Every offer change up to this sequence is searchable: the committed sequence, or
+    /// more when the changes after it touched no offer (nothing waits for a commit).
+    visible: AtomicU64,
 }
 
 /// How the writer's commits are doing.
@@ -101,6 +104,8 @@ struct WriterLoop {
     pending: HashMap<String, Option<u64>>,
     pending_since: Option<Instant>,
     applied_seq: u64,
+    /// Documents were added or deleted since the last commit.
+    dirty: bool,
     committed: Arc<Committed>,
 }
 
@@ -119,6 +124,7 @@ impl WriterHandle {
             changed: Condvar::new(),
             failures: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            visible: AtomicU64::new(checkpoint),
         });
         let (sender, receiver) = mpsc::channel();
         let mut state = WriterLoop {
@@ -133,6 +139,7 @@ impl WriterHandle {
             pending: HashMap::new(),
             pending_since: None,
             applied_seq: checkpoint,
+            dirty: false,
             committed: committed.clone(),
         };
         let thread = std::thread::Builder::new()
@@ -198,6 +205,10 @@ impl WriterHandle {
         *self.committed.seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    pub(crate) fn visible_seq(&self) -> u64 {
+        self.committed.visible.load(Ordering::Acquire).max(self.committed_seq())
+    }
+
     pub(crate) fn wait_for(&self, seq: u64, timeout: Duration) -> bool {
         let guard = self.committed.seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (guard, _) = self
@@ -245,6 +256,9 @@ impl WriterLoop {
     }
 
     fn handle(&mut self, command: Command) {
+        if matches!(command, Command::Upsert(..) | Command::Delete(..) | Command::PurgeExpired(_)) {
+            self.dirty = true;
+        }
         match command {
             Command::Upsert(offer, seq, reply) => {
                 let outcome = self.upsert(&offer, seq);
@@ -286,6 +300,10 @@ impl WriterLoop {
                 if seq > self.applied_seq {
                     self.applied_seq = seq;
                     self.pending_since.get_or_insert_with(Instant::now);
+                }
+                if !self.dirty {
+                    // Nothing uncommitted: every offer change up to `seq` is searchable now.
+                    self.committed.visible.fetch_max(seq, Ordering::AcqRel);
                 }
             }
             Command::PurgeExpired(today) => {
@@ -378,6 +396,7 @@ impl WriterLoop {
         }
         self.pending.clear();
         self.pending_since = None;
+        self.dirty = false;
         self.applied_seq = self.committed_seq();
         self.retry_at = Some(Instant::now() + self.backoff);
         self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
@@ -395,12 +414,14 @@ impl WriterLoop {
             }
             self.pending.clear();
             self.pending_since = None;
+            self.dirty = false;
             self.retry_at = None;
             self.backoff = FIRST_BACKOFF;
             *self.committed.last_error.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
         }
         let mut committed = self.committed.seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         *committed = self.applied_seq;
+        self.committed.visible.fetch_max(self.applied_seq, Ordering::AcqRel);
         self.committed.changed.notify_all();
         Ok(self.applied_seq)
     }

@@ -449,10 +449,11 @@ impl PgStore {
                 let listened = config.connect(NoTls).and_then(|mut client| {
                     client.batch_execute(&format!("LISTEN {CHANGE_CHANNEL}"))?;
                     wake();
-                    let mut notifications = client.notifications();
-                    let mut iter = notifications.timeout_iter(Duration::from_millis(500));
-                    while !stop.load(Ordering::Acquire) {
-                        if iter.next()?.is_some() {
+                    while !stop.load(Ordering::Acquire) && !client.is_closed() {
+                        // A new iterator each round: its timer starts when it is made (one
+                        // kept across rounds stays expired and would spin).
+                        let notified = client.notifications().timeout_iter(Duration::from_millis(500)).next()?;
+                        if notified.is_some() {
                             wake();
                         }
                     }

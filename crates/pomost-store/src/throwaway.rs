@@ -13,6 +13,7 @@ const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../benches/postgr
 pub struct ThrowawayPostgres {
     dir: PathBuf,
     port: u16,
+    shared_buffers: String,
 }
 
 /// Whether Debian's PostgreSQL (with PostGIS, which start.sh loads) is installed here.
@@ -34,14 +35,20 @@ fn run(mut command: Command) -> Result<String, String> {
 }
 
 impl ThrowawayPostgres {
-    /// Starts a cluster in a new temporary directory on a free port.
+    /// Starts a small cluster (128 MB of shared buffers) for tests.
     pub fn start() -> Result<Self, String> {
+        Self::start_with("128MB")
+    }
+
+    /// Starts a cluster in a new temporary directory on a free port with this much
+    /// shared memory for buffers (PostgreSQL's `shared_buffers`, e.g. "4GB").
+    pub fn start_with(shared_buffers: &str) -> Result<Self, String> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .map_err(|error| format!("no free port: {error}"))?
             .port();
         let dir = std::env::temp_dir().join(format!("pomost-pg-{}-{port}", std::process::id()));
-        let cluster = Self { dir, port };
+        let cluster = Self { dir, port, shared_buffers: shared_buffers.to_owned() };
         cluster.start_server()?;
         Ok(cluster)
     }
@@ -53,7 +60,7 @@ impl ThrowawayPostgres {
             .arg(Path::new(SCRIPTS).join("start.sh"))
             .arg(&self.dir)
             .arg(self.port.to_string())
-            .env("PG_SHARED_BUFFERS", "128MB");
+            .env("PG_SHARED_BUFFERS", &self.shared_buffers);
         run(command).map(|_| ())
     }
 
@@ -75,7 +82,12 @@ impl ThrowawayPostgres {
                 format!("{statement}: {detail}")
             })?;
         }
-        Ok(format!("postgres://postgres@127.0.0.1:{}/{name}", self.port))
+        Ok(self.url(name))
+    }
+
+    /// The URL of an existing database (start.sh creates `pomost_baseline`, with PostGIS).
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
     /// The server's port.
