@@ -91,6 +91,8 @@ const MIGRATIONS: &[&str] = &["
 const MIGRATION_LOCK: i64 = 0x706f_6d6f_7374;
 /// The channel commits notify.
 pub const CHANGE_CHANNEL: &str = "pomost_changes";
+/// Prepared statements kept per connection.
+const MAX_STATEMENTS: usize = 256;
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 16;
 
@@ -212,7 +214,12 @@ impl PgTx<'_> {
             return Ok(statement.clone());
         }
         let statement = self.transaction.borrow_mut().prepare(&placeholders(sql)).map_err(classify)?;
-        self.statements.borrow_mut().insert(sql.to_owned(), statement.clone());
+        let mut statements = self.statements.borrow_mut();
+        if statements.len() >= MAX_STATEMENTS {
+            // Multi-row statements come in many sizes; keep the cache bounded.
+            statements.clear();
+        }
+        statements.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
 }
@@ -249,6 +256,29 @@ impl Tx for PgTx<'_> {
         )?;
         seq.set(next);
         Ok(next)
+    }
+
+    fn record_changes(&self, changes: &[(ChangeOp, &ChangeKey)]) -> Result<Vec<u64>, StoreError> {
+        let seq = self.seq.as_ref().ok_or_else(|| StoreError::Postgres("changes recorded outside a write".into()))?;
+        let mut numbers = Vec::with_capacity(changes.len());
+        for chunk in changes.chunks(1_000) {
+            let mut params = Vec::with_capacity(chunk.len() * 4);
+            for (op, key) in chunk {
+                let (entity, entity_key, op) = change_columns(*op, key)?;
+                let next = seq.get() + numbers.len() as u64 + 1;
+                params.extend([Value::Int(next as i64), entity.into(), entity_key.into(), op.into()]);
+                numbers.push(next);
+            }
+            self.execute(
+                &format!(
+                    "INSERT INTO changes (seq, entity, entity_key, op) VALUES {}",
+                    crate::sql::placeholder_rows(chunk.len(), 4)
+                ),
+                &params,
+            )?;
+        }
+        seq.set(seq.get() + numbers.len() as u64);
+        Ok(numbers)
     }
 }
 
@@ -505,9 +535,16 @@ impl Store for PgStore {
     }
 
     fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.write(|tx| {
-            participants.iter().map(|participant| records::upsert_participant_in(tx, participant)).collect()
-        })
+        let encoded = participants
+            .iter()
+            .map(|participant| {
+                let participant = participant.clone().validated()?;
+                Ok((records::encode(&participant)?, participant.id))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let items: Vec<(&str, &str, ChangeKey)> =
+            encoded.iter().map(|(data, id)| (id.as_str(), data.as_str(), ChangeKey::Participant(id.clone()))).collect();
+        self.write(|tx| records::upsert_many_by_id(tx, "participants", &items))
     }
 
     fn participant(&self, id: &ParticipantId) -> Result<Option<Participant>, StoreError> {
@@ -537,7 +574,9 @@ impl Store for PgStore {
 
     fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, StoreError> {
         let encoded = records::encode_coaches(coaches)?;
-        self.write(|tx| records::write_coaches(tx, &encoded))
+        let items: Vec<(&str, &str, ChangeKey)> =
+            encoded.iter().map(|(data, id)| (id.as_str(), data.as_str(), ChangeKey::Coach(id.clone()))).collect();
+        self.write(|tx| records::upsert_many_by_id(tx, "coaches", &items))
     }
 
     fn coach(&self, id: &CoachId) -> Result<Option<JobCoach>, StoreError> {

@@ -59,6 +59,84 @@ pub(crate) fn upsert_by_id(
     Ok(WriteOutcome::Written { seq })
 }
 
+/// Records per statement in [`upsert_many_by_id`].
+const CHUNK: usize = 1_000;
+
+/// [`upsert_by_id`] for many records in few statements, for a backend where each statement
+/// is a round trip: per chunk, one read of the stored texts, the changes appended together
+/// (in input order, one per record whose text differs from the stored or an earlier one in
+/// the batch) and one multi-row write of each id's last text. Same outcomes as calling
+/// [`upsert_by_id`] for each record in order.
+pub(crate) fn upsert_many_by_id(
+    tx: &dyn Tx,
+    table: &str,
+    items: &[(&str, &str, ChangeKey)],
+) -> Result<Vec<WriteOutcome>, StoreError> {
+    let mut outcomes = Vec::with_capacity(items.len());
+    for chunk in items.chunks(CHUNK) {
+        let ids: Vec<crate::sql::Value> = chunk.iter().map(|(id, _, _)| (*id).into()).collect();
+        let mut latest: std::collections::HashMap<String, String> = tx
+            .rows(
+                &format!(
+                    "SELECT id, data FROM {table} WHERE id IN ({})",
+                    (1..=ids.len()).map(|index| format!("?{index}")).collect::<Vec<_>>().join(", ")
+                ),
+                &ids,
+            )?
+            .into_iter()
+            .map(|row| Ok((row.text(0)?, row.text(1)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let mut changed = Vec::new();
+        for (index, (id, data, _)) in chunk.iter().enumerate() {
+            if latest.get(*id).map(String::as_str) != Some(*data) {
+                latest.insert((*id).to_owned(), (*data).to_owned());
+                changed.push(index);
+            }
+        }
+        let keys: Vec<(ChangeOp, &ChangeKey)> =
+            changed.iter().map(|index| (ChangeOp::Upsert, &chunk[*index].2)).collect();
+        let seqs = tx.record_changes(&keys)?;
+        let mut seq_of = vec![None; chunk.len()];
+        for (index, seq) in changed.iter().zip(&seqs) {
+            seq_of[*index] = Some(*seq);
+        }
+        // Each id once, with its last text and the sequence of its last change.
+        let mut rows: Vec<(&str, &str, u64)> = Vec::new();
+        let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (index, (id, data, _)) in chunk.iter().enumerate() {
+            if let Some(seq) = seq_of[index] {
+                match position.get(id) {
+                    Some(at) => rows[*at] = (id, data, seq),
+                    None => {
+                        position.insert(id, rows.len());
+                        rows.push((id, data, seq));
+                    }
+                }
+            }
+        }
+        if !rows.is_empty() {
+            let params: Vec<crate::sql::Value> = rows
+                .iter()
+                .flat_map(|(id, data, seq)| [(*id).into(), (*data).into(), (*seq as i64).into(), checksum(data).into()])
+                .collect();
+            tx.execute(
+                &format!(
+                    "INSERT INTO {table} (id, data, updated_seq, checksum) VALUES {}
+                     ON CONFLICT (id) DO UPDATE
+                     SET data = excluded.data, updated_seq = excluded.updated_seq, checksum = excluded.checksum",
+                    crate::sql::placeholder_rows(rows.len(), 4)
+                ),
+                &params,
+            )?;
+        }
+        outcomes.extend(seq_of.into_iter().map(|seq| match seq {
+            Some(seq) => WriteOutcome::Written { seq },
+            None => WriteOutcome::Unchanged,
+        }));
+    }
+    Ok(outcomes)
+}
+
 /// Deletes a record keyed by one id; the change's sequence, `None` if it was not there.
 pub(crate) fn delete_by_id(tx: &dyn Tx, table: &str, id: &str, key: ChangeKey) -> Result<Option<u64>, StoreError> {
     if tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), values![id])? == 0 {

@@ -154,6 +154,12 @@ pub(crate) trait Tx {
     /// order). Only inside a writing transaction.
     fn record_change(&self, op: ChangeOp, key: &ChangeKey) -> Result<u64, StoreError>;
 
+    /// Appends many changes to the feed in order; their sequence numbers. The default
+    /// appends one at a time; a backend where each statement is a round trip batches them.
+    fn record_changes(&self, changes: &[(ChangeOp, &ChangeKey)]) -> Result<Vec<u64>, StoreError> {
+        changes.iter().map(|(op, key)| self.record_change(*op, key)).collect()
+    }
+
     /// Every row.
     fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let mut rows = Vec::new();
@@ -168,6 +174,18 @@ pub(crate) trait Tx {
     fn row(&self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
         Ok(self.rows(sql, params)?.into_iter().next())
     }
+}
+
+/// `count` groups of `width` numbered placeholders from `?1`: `(?1, ?2), (?3, ?4)` (for
+/// multi-row statements).
+pub(crate) fn placeholder_rows(count: usize, width: usize) -> String {
+    (0..count)
+        .map(|row| {
+            let cells: Vec<String> = (1..=width).map(|cell| format!("?{}", row * width + cell)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How a change is stored: its entity, key text and operation.

@@ -398,3 +398,8 @@ fn a_version_1_database_is_upgraded_with_its_audit_moved_and_records_checksummed
 fn referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed() {
     on_sqlite(contract::referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed);
 }
+
+#[test]
+fn batches_match_writing_one_at_a_time() {
+    on_sqlite(contract::batches_match_writing_one_at_a_time);
+}

@@ -233,3 +233,35 @@ pub fn referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed(open: Op
     };
     assert_eq!(reopened.referrals(&ReferralQuery { limit: 10, ..Default::default() }).unwrap().len(), 2);
 }
+
+/// A batch (over a thousand records, with repeats and records already stored) has the same
+/// outcomes and the same stored state as writing its records one at a time.
+pub fn batches_match_writing_one_at_a_time(open: Open) {
+    let store = open();
+    let people: Vec<Participant> = synth().participants(1_500).collect();
+    store.upsert_participants(&people[..700]).unwrap();
+    let mut batch: Vec<Participant> = people.clone();
+    let mut moved = people[3].clone();
+    moved.max_commute_km = 2.5;
+    batch.push(people[2].clone()); // a repeat, unchanged
+    batch.push(moved.clone()); // a repeat, changed: both written, the last one stays
+    let outcomes = store.upsert_participants(&batch).unwrap();
+    let first_seq = 701;
+    let mut expected = vec![WriteOutcome::Unchanged; 700];
+    expected.extend((0..800).map(|index| WriteOutcome::Written { seq: first_seq + index }));
+    expected.push(WriteOutcome::Unchanged);
+    expected.push(WriteOutcome::Written { seq: first_seq + 800 });
+    assert_eq!(outcomes, expected);
+    assert_eq!(store.participant(&moved.id).unwrap(), Some(moved.clone()));
+    assert_eq!(store.participant(&people[1_499].id).unwrap(), Some(people[1_499].clone()));
+    let feed = store.changes_after(700, 10_000).unwrap();
+    assert_eq!(feed.len(), 801);
+    assert_eq!(feed.last().unwrap().key, ChangeKey::Participant(moved.id.clone()));
+    assert_eq!(feed[0].key, ChangeKey::Participant(people[700].id.clone()));
+    assert_eq!(store.last_seq().unwrap(), 1_501);
+    let mut coaches: Vec<_> = (0..3).map(|index| synth().coach(index)).collect();
+    coaches.push(coaches[0].clone());
+    let written = store.upsert_coaches(&coaches).unwrap();
+    assert_eq!(written[3], WriteOutcome::Unchanged);
+    assert_eq!(store.coaches().unwrap().len(), 3);
+}
