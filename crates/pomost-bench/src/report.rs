@@ -209,6 +209,10 @@ pub fn write(runs: &[RunResult], out: &Path) -> Result<(), Failure> {
     );
     let others = [
         ("baseline.md", "the same shortlists against PostgreSQL + PostGIS on the same data (`pomost-bench baseline`)"),
+        (
+            "replicas.md",
+            "one and two replicas on one PostgreSQL: throughput, write-to-visible, cold start (`pomost-bench replicas`)",
+        ),
         ("placement.md", "the placement cycle: push to match, referrals, coach hours (`pomost-bench placement`)"),
         ("assign.md", "batch assignment against greedy shortlisting (`pomost-bench assign`)"),
         ("exposure.md", "who the rankings pass over (`pomost audit exposure --demo`)"),
