@@ -142,7 +142,14 @@ fn classify(error: postgres::Error) -> StoreError {
             StoreError::Unavailable(detail)
         }
         Some(_) => StoreError::Postgres(detail),
-        None => StoreError::Unavailable(detail),
+        // No SQLSTATE: the connection (refused, reset, timed out, closed) or this client.
+        None if error.is_closed()
+            || std::error::Error::source(&error).is_some_and(|source| source.is::<std::io::Error>())
+            || detail.contains("timeout") =>
+        {
+            StoreError::Unavailable(detail)
+        }
+        None => StoreError::Postgres(detail),
     }
 }
 
