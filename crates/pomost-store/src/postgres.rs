@@ -542,16 +542,8 @@ impl Store for PgStore {
     }
 
     fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, StoreError> {
-        let encoded = participants
-            .iter()
-            .map(|participant| {
-                let participant = participant.clone().validated()?;
-                Ok((records::encode(&participant)?, participant.id))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let items: Vec<(&str, &str, ChangeKey)> =
-            encoded.iter().map(|(data, id)| (id.as_str(), data.as_str(), ChangeKey::Participant(id.clone()))).collect();
-        self.write(|tx| records::upsert_many_by_id(tx, "participants", &items))
+        let encoded = records::encode_participants(participants)?;
+        self.write(|tx| records::write_encoded(tx, "participants", &encoded))
     }
 
     fn participant(&self, id: &ParticipantId) -> Result<Option<Participant>, StoreError> {
@@ -581,9 +573,7 @@ impl Store for PgStore {
 
     fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, StoreError> {
         let encoded = records::encode_coaches(coaches)?;
-        let items: Vec<(&str, &str, ChangeKey)> =
-            encoded.iter().map(|(data, id)| (id.as_str(), data.as_str(), ChangeKey::Coach(id.clone()))).collect();
-        self.write(|tx| records::upsert_many_by_id(tx, "coaches", &items))
+        self.write(|tx| records::write_encoded(tx, "coaches", &encoded))
     }
 
     fn coach(&self, id: &CoachId) -> Result<Option<JobCoach>, StoreError> {

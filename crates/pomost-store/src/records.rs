@@ -285,26 +285,35 @@ pub(crate) fn verify(
     })
 }
 
-/// Validates and encodes job coaches before a transaction starts (all or nothing).
-pub(crate) fn encode_coaches(
-    coaches: &[pomost_domain::JobCoach],
-) -> Result<Vec<(String, pomost_domain::CoachId)>, StoreError> {
-    coaches
+/// A record ready to write: its id, its text and its change key.
+pub(crate) type Encoded = (String, String, ChangeKey);
+
+/// Validates and encodes participants before a transaction starts (all or nothing).
+pub(crate) fn encode_participants(participants: &[Participant]) -> Result<Vec<Encoded>, StoreError> {
+    participants
         .iter()
-        .map(|coach| {
-            let coach = coach.clone().validated()?;
-            Ok((encode(&coach)?, coach.id))
+        .map(|participant| {
+            let participant = participant.clone().validated()?;
+            Ok((participant.id.to_string(), encode(&participant)?, ChangeKey::Participant(participant.id)))
         })
         .collect()
 }
 
-/// Writes encoded job coaches.
-pub(crate) fn write_coaches(
-    tx: &dyn Tx,
-    encoded: &[(String, pomost_domain::CoachId)],
-) -> Result<Vec<WriteOutcome>, StoreError> {
-    encoded
+/// Validates and encodes job coaches before a transaction starts (all or nothing).
+pub(crate) fn encode_coaches(coaches: &[pomost_domain::JobCoach]) -> Result<Vec<Encoded>, StoreError> {
+    coaches
         .iter()
-        .map(|(data, id)| upsert_by_id(tx, "coaches", id.as_str(), data, ChangeKey::Coach(id.clone())))
+        .map(|coach| {
+            let coach = coach.clone().validated()?;
+            Ok((coach.id.to_string(), encode(&coach)?, ChangeKey::Coach(coach.id)))
+        })
         .collect()
+}
+
+/// Writes encoded participants or coaches (from [`encode_participants`] or
+/// [`encode_coaches`]) into `table`, in batches.
+pub(crate) fn write_encoded(tx: &dyn Tx, table: &str, encoded: &[Encoded]) -> Result<Vec<WriteOutcome>, StoreError> {
+    let items: Vec<(&str, &str, ChangeKey)> =
+        encoded.iter().map(|(id, data, key)| (id.as_str(), data.as_str(), key.clone())).collect();
+    upsert_many_by_id(tx, table, &items)
 }

@@ -261,9 +261,8 @@ impl Store for SqliteStore {
     }
 
     fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.write(|tx| {
-            participants.iter().map(|participant| records::upsert_participant_in(tx, participant)).collect()
-        })
+        let encoded = records::encode_participants(participants)?;
+        self.write(|tx| records::write_encoded(tx, "participants", &encoded))
     }
 
     fn participant(&self, id: &ParticipantId) -> Result<Option<Participant>, StoreError> {
@@ -303,7 +302,7 @@ impl Store for SqliteStore {
 
     fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, StoreError> {
         let encoded = records::encode_coaches(coaches)?;
-        self.write(|tx| records::write_coaches(tx, &encoded))
+        self.write(|tx| records::write_encoded(tx, "coaches", &encoded))
     }
 
     fn coach(&self, id: &CoachId) -> Result<Option<JobCoach>, StoreError> {
