@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use pomost_domain::{JobCoach, Offer, Participant, Referral};
+use pomost_domain::{JobCoach, Offer, OfferKey, Participant, ParticipantId, Referral};
 use pomost_store::{ChangeKey, Store};
 
 use crate::error::EngineError;
@@ -323,12 +323,30 @@ impl Follower {
         }
         let changes = self.store.changes_after(after, BATCH)?;
         let covered = changes.last().map_or(after, |change| change.seq);
-        let mut batch = Vec::with_capacity(changes.len());
-        for change in changes.into_iter().filter(|change| model.wants(&change.key)) {
+        let wanted: Vec<_> = changes.into_iter().filter(|change| model.wants(&change.key)).collect();
+        // Participants and offers are read together (a batch of thousands while catching up).
+        let people: Vec<ParticipantId> = wanted
+            .iter()
+            .filter_map(|change| match &change.key {
+                ChangeKey::Participant(id) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        let offers: Vec<OfferKey> = wanted
+            .iter()
+            .filter_map(|change| match &change.key {
+                ChangeKey::Offer(key) => Some(key.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut people = self.store.participants_by_id(&people)?.into_iter();
+        let mut offers = self.store.offers_by_key(&offers)?.into_iter();
+        let mut batch = Vec::with_capacity(wanted.len());
+        for change in wanted {
             let record = match &change.key {
-                ChangeKey::Participant(id) => self.store.participant(id)?.map(Record::Participant),
+                ChangeKey::Participant(_) => people.next().flatten().map(Record::Participant),
                 ChangeKey::Coach(id) => self.store.coach(id)?.map(Record::Coach),
-                ChangeKey::Offer(key) => self.store.offer(key)?.map(Record::Offer),
+                ChangeKey::Offer(_) => offers.next().flatten().map(Record::Offer),
                 ChangeKey::Referral(id) => self.store.referral(id)?.map(Record::Referral),
             };
             batch.push(Applied { seq: change.seq, key: change.key, record });

@@ -85,6 +85,12 @@ pub trait Store: Send + Sync {
         visit: &mut dyn FnMut(Participant) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
 
+    /// Participants by id, in order (`None` for each one not stored): a read model
+    /// catching up reads thousands at once.
+    fn participants_by_id(&self, ids: &[ParticipantId]) -> Result<Vec<Option<Participant>>, StoreError> {
+        ids.iter().map(|id| self.participant(id)).collect()
+    }
+
     /// Inserts or replaces a job coach (validated first).
     fn upsert_coach(&self, coach: &JobCoach) -> Result<WriteOutcome, StoreError>;
     /// Inserts or replaces many job coaches in one transaction (all validated first).
@@ -102,6 +108,12 @@ pub trait Store: Send + Sync {
     fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, StoreError>;
     /// An offer by key.
     fn offer(&self, key: &OfferKey) -> Result<Option<Offer>, StoreError>;
+    /// Offers by key, in order (`None` for each one not stored), as
+    /// [`Store::participants_by_id`].
+    fn offers_by_key(&self, keys: &[OfferKey]) -> Result<Vec<Option<Offer>>, StoreError> {
+        keys.iter().map(|key| self.offer(key)).collect()
+    }
+
     /// An offer by key with the sequence of the change that last wrote it.
     fn offer_with_seq(&self, key: &OfferKey) -> Result<Option<(Offer, u64)>, StoreError>;
     /// Deletes an offer. `None` if unknown.

@@ -567,6 +567,14 @@ impl Store for PgStore {
         self.read(|tx| records::for_each_participant(tx, visit))
     }
 
+    fn participants_by_id(&self, ids: &[ParticipantId]) -> Result<Vec<Option<Participant>>, StoreError> {
+        self.read(|tx| records::participants_by_id(tx, ids))
+    }
+
+    fn offers_by_key(&self, keys: &[OfferKey]) -> Result<Vec<Option<Offer>>, StoreError> {
+        self.read(|tx| records::offers_by_key(tx, keys))
+    }
+
     fn upsert_coach(&self, coach: &JobCoach) -> Result<WriteOutcome, StoreError> {
         self.upsert_coaches(std::slice::from_ref(coach)).map(|mut outcomes| outcomes.remove(0))
     }
@@ -593,7 +601,7 @@ impl Store for PgStore {
     }
 
     fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.write(|tx| offers.iter().map(|offer| records::upsert_offer_in(tx, offer)).collect())
+        self.write(|tx| records::upsert_offers(tx, offers))
     }
 
     fn offer(&self, key: &OfferKey) -> Result<Option<Offer>, StoreError> {

@@ -322,7 +322,7 @@ impl Store for SqliteStore {
     }
 
     fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.write(|tx| offers.iter().map(|offer| records::upsert_offer_in(tx, offer)).collect())
+        self.write(|tx| records::upsert_offers(tx, offers))
     }
 
     fn offer(&self, key: &OfferKey) -> Result<Option<Offer>, StoreError> {

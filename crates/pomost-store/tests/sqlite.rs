@@ -403,3 +403,8 @@ fn referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed() {
 fn batches_match_writing_one_at_a_time() {
     on_sqlite(contract::batches_match_writing_one_at_a_time);
 }
+
+#[test]
+fn offer_batches_match_writing_one_at_a_time() {
+    on_sqlite(contract::offer_batches_match_writing_one_at_a_time);
+}

@@ -57,8 +57,17 @@ pub fn entities_round_trip_and_survive_reopening(open: Open) {
             Ok(())
         })
         .unwrap();
-    assert_eq!(seen, vec![participant]);
+    assert_eq!(seen, vec![participant.clone()]);
     assert_eq!(store.participant(&ParticipantId::new("nobody").unwrap()).unwrap(), None);
+    // Read many at once, in order, a missing one as None.
+    let nobody = ParticipantId::new("nobody").unwrap();
+    assert_eq!(
+        store.participants_by_id(&[nobody.clone(), participant.id.clone(), nobody]).unwrap(),
+        vec![None, Some(participant.clone()), None]
+    );
+    let missing = OfferKey { source: "board".into(), external_id: "gone".into() };
+    let offer = synth().offer(1);
+    assert_eq!(store.offers_by_key(&[offer.key.clone(), missing]).unwrap(), vec![Some(offer), None]);
 }
 
 /// See the test of the same name in each backend's tests.
@@ -264,4 +273,42 @@ pub fn batches_match_writing_one_at_a_time(open: Open) {
     let written = store.upsert_coaches(&coaches).unwrap();
     assert_eq!(written[3], WriteOutcome::Unchanged);
     assert_eq!(store.coaches().unwrap().len(), 3);
+}
+
+/// A batch of offers (over a thousand, with stored, stale and repeated ones) has the same
+/// outcomes and stored versions as writing them one at a time.
+pub fn offer_batches_match_writing_one_at_a_time(open: Open) {
+    let store = open();
+    let mut offers: Vec<_> = (0..1_200).map(|index| synth().offer(index)).collect();
+    for offer in &mut offers {
+        offer.version = 5;
+    }
+    store.upsert_offers(&offers[..600]).unwrap();
+    let mut batch = offers.clone();
+    let mut newer = offers[10].clone();
+    newer.version = 7;
+    newer.positions = 4;
+    let mut older = offers[700].clone();
+    older.version = 3;
+    batch[20].version = 9; // a stored offer, newer: written
+    batch.push(newer.clone()); // written after its first copy in this batch (stale, version 5)
+    batch.push(older); // older than its copy earlier in this batch
+    batch.push(offers[1_100].clone()); // the same version again: stale
+    let outcomes = store.upsert_offers(&batch).unwrap();
+    let mut expected = vec![WriteOutcome::Stale { stored_version: 5 }; 600];
+    expected[20] = WriteOutcome::Written { seq: 601 };
+    expected.extend((0..600).map(|index| WriteOutcome::Written { seq: 602 + index }));
+    expected.push(WriteOutcome::Written { seq: 1_202 });
+    expected.push(WriteOutcome::Stale { stored_version: 5 });
+    expected.push(WriteOutcome::Stale { stored_version: 5 });
+    assert_eq!(outcomes, expected);
+    assert_eq!(store.offer(&newer.key).unwrap(), Some(newer.clone()));
+    assert_eq!(store.offer(&offers[20].key).unwrap().unwrap().version, 9);
+    assert_eq!(store.offer_with_seq(&newer.key).unwrap().unwrap().1, 1_202);
+    assert_eq!(store.last_seq().unwrap(), 1_202);
+    let mut broken = offers[0].clone();
+    broken.weekly_hours = 0.0;
+    let before = store.last_seq().unwrap();
+    assert!(store.upsert_offers(&[offers[1_199].clone(), broken]).is_err());
+    assert_eq!(store.last_seq().unwrap(), before, "an invalid offer writes none of its batch");
 }
