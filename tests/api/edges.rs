@@ -577,3 +577,32 @@ async fn a_coach_covers_only_what_a_person_can_and_explanations_say_who_covers_w
     assert!(reply.failed.iter().any(|failed| failed.reason == "accommodation_not_covered"));
     server.stop().await;
 }
+
+/// `x-pomost-min-seq` on one process: a reached sequence is served at once, an offer's
+/// write is searchable when the header says so, a sequence no write made is UNAVAILABLE
+/// after the bounded wait, and a malformed one is INVALID_ARGUMENT.
+#[tokio::test]
+async fn a_minimum_sequence_is_waited_for_bounded_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(settings(dir.path())).await;
+    let mut offers = server.offers();
+    let mut offer = regional_offer();
+    offer.key.as_mut().unwrap().external_id = "min-seq".into();
+    let seq = offers.upsert_offer(UpsertOfferRequest { offer: Some(offer.clone()) }).await.unwrap().into_inner().seq;
+    let with = |value: &str| {
+        let mut request =
+            tonic::Request::new(SearchOffersRequest { open_on: TODAY.into(), limit: 50, ..Default::default() });
+        request.metadata_mut().insert(pomost::edge::MIN_SEQ_HEADER, value.parse().unwrap());
+        request
+    };
+    // The index commits on its interval; with the header the search waits for it.
+    let found = offers.search_offers(with(&seq.to_string())).await.unwrap().into_inner();
+    assert!(found.hits.iter().any(|hit| hit.offer.as_ref().and_then(|o| o.key.as_ref()) == offer.key.as_ref()));
+    let started = std::time::Instant::now();
+    let status = offers.search_offers(with(&(seq + 1_000).to_string())).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.message().contains(&format!("needs change {}", seq + 1_000)), "{}", status.message());
+    assert!(started.elapsed() >= pomost::edge::MIN_SEQ_WAIT && started.elapsed() < Duration::from_secs(10));
+    let status = offers.search_offers(with("soon")).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+}
