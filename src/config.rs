@@ -148,6 +148,9 @@ pub struct StoreSettings {
     /// A PostgreSQL URL (`postgres://user:password@host:5432/db`) to keep the record in a
     /// database that several replicas share; empty for the embedded SQLite store.
     pub url: String,
+    /// CA certificates (PEM) the database's certificate is checked against when the URL asks
+    /// for TLS (`sslmode=require`); empty for the operating system's roots.
+    pub ca_path: PathBuf,
     /// Commit durability.
     pub synchronous: Synchronous,
     /// Quick integrity check at open.

@@ -56,6 +56,7 @@ pub fn engine_options(settings: &config::Settings) -> engine::EngineOptions {
         data_dir: settings.data_dir.clone(),
         store: sqlite_options(settings),
         store_url: settings.store.url.clone(),
+        store_ca_path: settings.store.ca_path.clone(),
         index: pomost_index::IndexOptions {
             commit_interval: std::time::Duration::from_millis(settings.index.commit_interval_ms),
             commit_max_changes: settings.index.commit_max_changes,

@@ -44,7 +44,15 @@ fi
 # Settings an office's database administrator would give a 24 GiB, 2-core machine: the data
 # set fits in shared buffers, both cores may work on one query; JIT off, because compiling
 # the shortlist query cost more (about 0.4 s) than it saved.
-run_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "-p $port -k $dir -c listen_addresses=127.0.0.1 \
+# TLS when PG_SSL_DIR holds server.crt and server.key (the tests of TLS to the database).
+ssl=""
+if [[ -n "${PG_SSL_DIR:-}" ]]; then
+    install -m 600 "$PG_SSL_DIR/server.crt" "$dir/data/server.crt"
+    install -m 600 "$PG_SSL_DIR/server.key" "$dir/data/server.key"
+    if [[ "$(id -u)" == "0" ]]; then chown postgres "$dir/data/server.crt" "$dir/data/server.key"; fi
+    ssl="-c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
+fi
+run_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $ssl \
     -c shared_buffers=${PG_SHARED_BUFFERS:-4GB} -c effective_cache_size=12GB -c work_mem=256MB -c maintenance_work_mem=2GB \
     -c max_parallel_workers_per_gather=2 -c max_worker_processes=4 -c max_parallel_workers=2 \
     -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c jit=off" start >&2

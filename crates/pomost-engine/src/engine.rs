@@ -97,6 +97,9 @@ pub struct EngineOptions {
     /// A PostgreSQL URL to keep the record in a database shared with other replicas; empty
     /// for the embedded store in the data directory.
     pub store_url: String,
+    /// CA certificates (PEM) the database's TLS certificate is checked against; empty for
+    /// the system's roots.
+    pub store_ca_path: std::path::PathBuf,
     /// The offer index's options (its stage bridging comes from the policy).
     pub index: IndexOptions,
     /// Disk space set aside for the audit when the disk fills, bytes.
@@ -209,7 +212,8 @@ impl Engine {
         let store: Arc<dyn Store> = if options.store_url.trim().is_empty() {
             Arc::new(SqliteStore::open(data_dir, options.store)?)
         } else {
-            let store = PgStore::open(options.store_url.trim(), data_dir)?;
+            let ca = (!options.store_ca_path.as_os_str().is_empty()).then_some(options.store_ca_path.as_path());
+            let store = PgStore::open(options.store_url.trim(), ca, data_dir)?;
             tracing::info!(database = store.shown_url(), "the record is in PostgreSQL, shared with other replicas");
             Arc::new(store)
         };

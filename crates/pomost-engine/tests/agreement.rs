@@ -61,6 +61,7 @@ fn check(policy: ScoringPolicy, seed: u64) {
         data_dir: dir.path().to_owned(),
         store: pomost_store::SqliteOptions { synchronous: pomost_store::Synchronous::Normal, ..Default::default() },
         store_url: String::new(),
+        store_ca_path: Default::default(),
         index: pomost_index::IndexOptions::default(),
         reserve_bytes: 0,
         limits: RankingLimits { max_k: 500, ..RankingLimits::default() },

@@ -14,6 +14,7 @@ fn engine(dir: &std::path::Path) -> Engine {
         data_dir: dir.to_owned(),
         store: pomost_store::SqliteOptions { synchronous: pomost_store::Synchronous::Normal, ..Default::default() },
         store_url: String::new(),
+        store_ca_path: Default::default(),
         index: pomost_index::IndexOptions::default(),
         reserve_bytes: 0,
         limits: RankingLimits { max_k: 50, ..RankingLimits::default() },

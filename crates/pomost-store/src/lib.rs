@@ -15,6 +15,7 @@ mod connection;
 mod error;
 mod gate;
 mod model;
+mod pg_tls;
 mod postgres;
 mod records;
 mod referrals;

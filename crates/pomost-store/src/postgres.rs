@@ -26,7 +26,7 @@ use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, OutcomeCheck, Participan
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{IsNull, ToSql, Type};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
 use crate::audit::{ArchiveFile, AuditEntry, AuditQuery, AuditStats};
 use crate::audit_log::{ARCHIVE_DIR, write_archive};
@@ -110,6 +110,7 @@ struct Connection {
 /// The PostgreSQL store (see the module documentation).
 pub struct PgStore {
     config: postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     /// The URL without its password, for messages.
     shown: String,
     idle: Mutex<Vec<Connection>>,
@@ -126,7 +127,20 @@ impl Drop for PgStore {
 /// Turns a PostgreSQL error into the store's: a lost or refused connection (and a server
 /// shutting down) is `Unavailable`, a full disk `ServerFull`, the rest `Postgres`.
 fn classify(error: postgres::Error) -> StoreError {
-    let detail = error.as_db_error().map_or_else(|| error.to_string(), |db| db.message().to_owned());
+    let detail = error.as_db_error().map_or_else(
+        || {
+            // The cause of a connection failure is in the source chain (the TLS handshake's
+            // reason, the socket's error).
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            text
+        },
+        |db| db.message().to_owned(),
+    );
     match error.code() {
         Some(code) if *code == SqlState::DISK_FULL || *code == SqlState::OUT_OF_MEMORY => {
             StoreError::ServerFull(detail)
@@ -290,10 +304,11 @@ impl Tx for PgTx<'_> {
 }
 
 impl PgStore {
-    /// Connects to the database at `url` (`postgres://user:password@host:port/db`), runs
-    /// the migrations it lacks, and keeps audit archives in `archive_dir`'s
-    /// `audit-archive`. Fails with `Unavailable` when the server cannot be reached.
-    pub fn open(url: &str, data_dir: &Path) -> Result<Self, StoreError> {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, with
+    /// `?sslmode=require` for TLS, verified against `ca_path` or the system's roots), runs
+    /// the migrations it lacks, and keeps audit archives in `data_dir`'s `audit-archive`.
+    /// Fails with `Unavailable` when the server cannot be reached.
+    pub fn open(url: &str, ca_path: Option<&Path>, data_dir: &Path) -> Result<Self, StoreError> {
         let mut config: postgres::Config = url.parse().map_err(|error: postgres::Error| StoreError::Open {
             path: PathBuf::from("store.url"),
             detail: format!("not a PostgreSQL URL: {error}"),
@@ -307,6 +322,7 @@ impl PgStore {
         let shown = shown_url(&config);
         let store = Self {
             config,
+            tls: crate::pg_tls::connector(ca_path)?,
             shown,
             idle: Mutex::new(Vec::new()),
             archive_dir: data_dir.join(ARCHIVE_DIR),
@@ -322,7 +338,7 @@ impl PgStore {
     }
 
     fn connect(&self) -> Result<Connection, StoreError> {
-        let client = self.config.connect(NoTls).map_err(|error| match classify(error) {
+        let client = self.config.connect(self.tls.clone()).map_err(|error| match classify(error) {
             StoreError::Unavailable(detail) => StoreError::Unavailable(format!("{}: {detail}", self.shown)),
             other => other,
         })?;
@@ -480,10 +496,10 @@ impl PgStore {
     /// Starts a thread that calls `wake` whenever another replica commits a change (on
     /// `pomost_changes`), reconnecting after a lost connection, until the store is dropped.
     fn listen(&self, wake: Arc<dyn Fn() + Send + Sync>) {
-        let (config, stop, shown) = (self.config.clone(), self.stop.clone(), self.shown.clone());
+        let (config, tls, stop, shown) = (self.config.clone(), self.tls.clone(), self.stop.clone(), self.shown.clone());
         let spawned = std::thread::Builder::new().name("change-listener".into()).spawn(move || {
             while !stop.load(Ordering::Acquire) {
-                let listened = config.connect(NoTls).and_then(|mut client| {
+                let listened = config.connect(tls.clone()).and_then(|mut client| {
                     client.batch_execute(&format!("LISTEN {CHANGE_CHANNEL}"))?;
                     wake();
                     while !stop.load(Ordering::Acquire) && !client.is_closed() {

@@ -14,6 +14,8 @@ pub struct ThrowawayPostgres {
     dir: PathBuf,
     port: u16,
     shared_buffers: String,
+    /// A directory with `server.crt` and `server.key` when the server speaks TLS.
+    tls: Option<PathBuf>,
 }
 
 /// Whether Debian's PostgreSQL (with PostGIS, which start.sh loads) is installed here.
@@ -48,7 +50,7 @@ impl ThrowawayPostgres {
             .map_err(|error| format!("no free port: {error}"))?
             .port();
         let dir = std::env::temp_dir().join(format!("pomost-pg-{}-{port}", std::process::id()));
-        let cluster = Self { dir, port, shared_buffers: shared_buffers.to_owned() };
+        let cluster = Self { dir, port, shared_buffers: shared_buffers.to_owned(), tls: None };
         cluster.start_server()?;
         Ok(cluster)
     }
@@ -61,7 +63,22 @@ impl ThrowawayPostgres {
             .arg(&self.dir)
             .arg(self.port.to_string())
             .env("PG_SHARED_BUFFERS", &self.shared_buffers);
+        if let Some(tls) = &self.tls {
+            command.env("PG_SSL_DIR", tls);
+        }
         run(command).map(|_| ())
+    }
+
+    /// Restarts the server speaking TLS (as well as plain connections) with this
+    /// certificate and key (PEM).
+    pub fn restart_with_tls(&mut self, cert_pem: &str, key_pem: &str) -> Result<(), String> {
+        let tls = self.dir.with_extension("tls");
+        std::fs::create_dir_all(&tls).map_err(|error| error.to_string())?;
+        std::fs::write(tls.join("server.crt"), cert_pem).map_err(|error| error.to_string())?;
+        std::fs::write(tls.join("server.key"), key_pem).map_err(|error| error.to_string())?;
+        self.tls = Some(tls);
+        self.stop_server()?;
+        self.start_server()
     }
 
     /// Stops the server, keeping its data (to test an outage).
@@ -98,6 +115,9 @@ impl ThrowawayPostgres {
 
 impl Drop for ThrowawayPostgres {
     fn drop(&mut self) {
+        if let Some(tls) = &self.tls {
+            let _ = std::fs::remove_dir_all(tls);
+        }
         let mut command = Command::new("bash");
         command.arg(Path::new(SCRIPTS).join("stop.sh")).arg(&self.dir);
         let _ = command.output();

@@ -15,7 +15,7 @@ use pomost_store::throwaway::{ThrowawayPostgres, postgres_installed};
 use pomost_store::{ChangeKey, NewReferral, PgStore, Store, StoreError, WriteOutcome};
 
 fn open(url: &str, dir: &std::path::Path) -> PgStore {
-    PgStore::open(url, dir).unwrap()
+    PgStore::open(url, None, dir).unwrap()
 }
 
 #[test]
@@ -27,7 +27,7 @@ fn the_postgres_store_keeps_the_store_contract_and_serialises_replicas() {
         );
         return;
     }
-    let cluster = ThrowawayPostgres::start().unwrap();
+    let mut cluster = ThrowawayPostgres::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let contract: [(&str, contract::ContractTest); 8] = [
         ("round_trip", contract::entities_round_trip_and_survive_reopening),
@@ -49,6 +49,39 @@ fn the_postgres_store_keeps_the_store_contract_and_serialises_replicas() {
     two_stores_racing_for_the_last_coach_hours_give_one_winner_and_a_gapless_feed(&url, dir.path());
     a_stopped_server_gives_unavailable_and_the_store_recovers(&cluster, &url, dir.path());
     a_newer_schema_is_refused(&cluster, dir.path());
+    tls_is_used_when_asked_and_the_certificate_checked(&mut cluster, dir.path());
+}
+
+/// `sslmode=require` connects over TLS with the certificate checked against the CA file;
+/// a certificate from another CA is refused; `sslmode=disable` stays plain.
+fn tls_is_used_when_asked_and_the_certificate_checked(cluster: &mut ThrowawayPostgres, dir: &std::path::Path) {
+    let url = cluster.database("tls").unwrap();
+    let server = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    cluster.restart_with_tls(&server.cert.pem(), &server.signing_key.serialize_pem()).unwrap();
+    let ca = dir.join("database-ca.pem");
+    std::fs::write(&ca, server.cert.pem()).unwrap();
+    let secure = format!("{url}?sslmode=require");
+    let store = PgStore::open(&secure, Some(&ca), dir).unwrap();
+    let person = synth().participant(7);
+    store.upsert_participant(&person).unwrap();
+    assert_eq!(store.participant(&person.id).unwrap(), Some(person));
+    // The server really spoke TLS to that connection.
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let encrypted: i64 = admin
+        .query_one("SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND application_name = 'pomost'", &[])
+        .unwrap()
+        .get(0);
+    assert!(encrypted >= 1, "no TLS connection from the store");
+    let stranger = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let wrong = dir.join("other-ca.pem");
+    std::fs::write(&wrong, stranger.cert.pem()).unwrap();
+    match PgStore::open(&secure, Some(&wrong), dir) {
+        Err(error) => assert!(error.to_string().contains("certificate"), "{error}"),
+        Ok(_) => panic!("a certificate from another CA was accepted"),
+    }
+    let missing = dir.join("no-such-ca.pem");
+    assert!(matches!(PgStore::open(&secure, Some(&missing), dir), Err(StoreError::Open { .. })));
+    PgStore::open(&format!("{url}?sslmode=disable"), None, dir).unwrap();
 }
 
 /// Two stores on one database stand for two replicas: many threads on each try to book the
@@ -126,7 +159,7 @@ fn a_stopped_server_gives_unavailable_and_the_store_recovers(
     let person = synth().participant(900);
     assert!(matches!(store.upsert_participant(&person), Err(StoreError::Unavailable(_))));
     assert!(matches!(store.participant(&person.id), Err(StoreError::Unavailable(_))));
-    assert!(matches!(PgStore::open(url, dir), Err(StoreError::Unavailable(_))));
+    assert!(matches!(PgStore::open(url, None, dir), Err(StoreError::Unavailable(_))));
     cluster.start_server().unwrap();
     let mut attempts = 0;
     let outcome = loop {
@@ -147,7 +180,7 @@ fn a_newer_schema_is_refused(cluster: &ThrowawayPostgres, dir: &std::path::Path)
     drop(open(&url, dir));
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     client.batch_execute("UPDATE pomost_schema SET version = 99").unwrap();
-    match PgStore::open(&url, dir) {
+    match PgStore::open(&url, None, dir) {
         Err(error @ StoreError::NewerSchema { .. }) => assert!(error.to_string().contains("99"), "{error}"),
         Err(other) => panic!("unexpected error: {other}"),
         Ok(_) => panic!("a newer schema was opened"),
