@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use pomost_domain::{OfferKey, ParticipantId};
 use rusqlite::types::ValueRef;
@@ -24,6 +24,7 @@ use crate::audit::{ArchiveFile, AuditAction, AuditEntry, AuditQuery, AuditStats,
 use crate::audit_codec::{Body, decode_body, encode_body};
 use crate::connection::{SqliteOptions, check_integrity, classify, open_connection, refine};
 use crate::error::StoreError;
+use crate::group::GroupCommit;
 use crate::model::{Damage, VerifyCounts};
 
 /// The audit file inside the data directory.
@@ -84,8 +85,6 @@ enum Kind {
 
 const SEPARATOR: char = '\u{1f}';
 
-type Slot = Arc<Mutex<Option<Result<u64, StoreError>>>>;
-
 struct Writer {
     connection: Connection,
     names: HashMap<(Kind, String), i64>,
@@ -96,8 +95,7 @@ pub struct AuditLog {
     path: PathBuf,
     dir: PathBuf,
     busy_timeout_ms: u64,
-    queue: Mutex<Vec<(AuditEntry, Slot)>>,
-    writer: Mutex<Writer>,
+    writer: GroupCommit<AuditEntry, Writer>,
     reader: Mutex<Connection>,
 }
 
@@ -120,36 +118,19 @@ impl AuditLog {
             path,
             dir: dir.to_owned(),
             busy_timeout_ms: options.busy_timeout_ms,
-            queue: Mutex::new(Vec::new()),
-            writer: Mutex::new(Writer { connection, names: HashMap::new() }),
+            writer: GroupCommit::new(Writer { connection, names: HashMap::new() }),
             reader: Mutex::new(reader),
         })
     }
 
     /// Appends an entry and returns its number once it is durable (group commit).
     pub fn append(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
-        let slot: Slot = Arc::new(Mutex::new(None));
-        lock(&self.queue).push((entry.clone(), slot.clone()));
-        let mut writer = lock(&self.writer);
-        if let Some(result) = lock(&slot).take() {
-            return result;
-        }
-        let group = std::mem::take(&mut *lock(&self.queue));
-        let entries: Vec<&AuditEntry> = group.iter().map(|(entry, _)| entry).collect();
-        let result = writer.insert(&entries).map_err(|error| self.refine(error));
-        for (index, (_, waiter)) in group.iter().enumerate() {
-            *lock(waiter) = Some(match &result {
-                Ok(numbers) => Ok(numbers[index]),
-                Err(error) => Err(error.duplicate()),
-            });
-        }
-        drop(writer);
-        lock(&slot).take().unwrap_or_else(|| Err(StoreError::Shared("audit entry was not in its group".into())))
+        self.writer.submit(entry.clone(), |writer, entries| writer.insert(entries).map_err(|error| self.refine(error)))
     }
 
     /// Writes entries carried over from an older schema, keeping their order and times.
     pub(crate) fn import(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-        let mut writer = lock(&self.writer);
+        let mut writer = self.writer.writer();
         for chunk in entries.chunks(10_000) {
             let refs: Vec<&AuditEntry> = chunk.iter().collect();
             writer.insert(&refs).map_err(|error| self.refine(error))?;
@@ -240,7 +221,7 @@ impl AuditLog {
         let entries = self.list_before(cutoff_ms)?;
         let Some(archive) = write_archive(&self.dir.join(ARCHIVE_DIR), &entries)? else { return Ok(None) };
         let (first, last) = (archive.first_entry, archive.last_entry);
-        let writer = lock(&self.writer);
+        let writer = self.writer.writer();
         writer
             .connection
             .execute(

@@ -14,6 +14,7 @@ mod audit_log;
 mod connection;
 mod error;
 mod gate;
+mod group;
 mod model;
 mod pg_tls;
 mod postgres;

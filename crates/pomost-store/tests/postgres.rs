@@ -29,7 +29,7 @@ fn the_postgres_store_keeps_the_store_contract_and_serialises_replicas() {
     }
     let mut cluster = ThrowawayPostgres::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let contract: [(&str, contract::ContractTest); 8] = [
+    let contract: [(&str, contract::ContractTest); 9] = [
         ("round_trip", contract::entities_round_trip_and_survive_reopening),
         ("idempotent", contract::upserts_are_idempotent_and_offers_versioned),
         ("invalid", contract::invalid_records_and_failed_batches_write_nothing),
@@ -38,6 +38,7 @@ fn the_postgres_store_keeps_the_store_contract_and_serialises_replicas() {
         ("referrals", contract::referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed),
         ("batches", contract::batches_match_writing_one_at_a_time),
         ("offer_batches", contract::offer_batches_match_writing_one_at_a_time),
+        ("audit_groups", contract::audit_group_commits_from_many_threads_lose_nothing),
     ];
     for (name, test) in contract {
         let url = cluster.database(name).unwrap();

@@ -18,6 +18,36 @@ pub type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
 /// A contract test.
 pub type ContractTest = fn(Open);
 
+/// An audit entry of `k` results, numbered by `index`.
+pub fn audit_entry(index: usize, at_ms: i64, k: usize) -> AuditEntry {
+    AuditEntry {
+        request_id: uuid_like(index),
+        at_ms,
+        caller: Caller { name: "pup-krakow".into(), role: "labour_office".into() },
+        action: AuditAction::Shortlist,
+        offer: Some(OfferKey { source: "board".into(), external_id: format!("o-{}", index % 7) }),
+        participant: None,
+        request: serde_json::json!({
+            "offer_key": { "source": "board", "external_id": format!("o-{}", index % 7) },
+            "k": k,
+            "as_of": "2026-11-30"
+        }),
+        results: (0..k)
+            .map(|rank| AuditResult {
+                id: format!("p-2a-{:07}", (index * 7_919 + rank * 104_729) % 5_000),
+                score: 0.93 - rank as f32 * 0.0011 - (index % 13) as f32 * 0.0001,
+            })
+            .collect(),
+        policy_version: "2026-11.1".into(),
+        vocabulary_version: "kzis2023-test".into(),
+    }
+}
+
+/// A request id like the service's, from `index`.
+pub fn uuid_like(index: usize) -> String {
+    format!("0193a1b2-c3d4-7e5f-8a9b-{index:012x}")
+}
+
 pub fn synth() -> Synth {
     Synth::new(3, date!(2026 - 11 - 24))
 }
@@ -311,4 +341,29 @@ pub fn offer_batches_match_writing_one_at_a_time(open: Open) {
     let before = store.last_seq().unwrap();
     assert!(store.upsert_offers(&[offers[1_199].clone(), broken]).is_err());
     assert_eq!(store.last_seq().unwrap(), before, "an invalid offer writes none of its batch");
+}
+
+/// Eight threads appending audit entries at once: every entry kept, numbered once.
+pub fn audit_group_commits_from_many_threads_lose_nothing(open: Open) {
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::from(open());
+    let threads: Vec<_> = (0..8)
+        .map(|thread| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..50)
+                    .map(|i| store.append_audit(&audit_entry(thread * 1000 + i, 5_000, 10)).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut numbers: Vec<u64> = threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 400);
+    let listed = store.list_audit(&AuditQuery { limit: 1_000, ..Default::default() }).unwrap();
+    assert_eq!(listed.len(), 400);
+    for (_, entry) in &listed {
+        let index = usize::from_str_radix(entry.request_id.rsplit('-').next().unwrap(), 16).unwrap();
+        assert_eq!(entry, &audit_entry(index, 5_000, 10));
+    }
 }
