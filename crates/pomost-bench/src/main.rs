@@ -396,7 +396,21 @@ fn main() -> ExitCode {
                 write_every,
                 sample_seconds: 60.0,
             };
-            measure(soak::soak(options), |result| result.markdown(), &out)
+            // The exposure report's chart goes beside the JSON.
+            let chart = out.with_extension("svg");
+            measure(
+                soak::soak(options),
+                |result| {
+                    if !result.exposure.is_empty() {
+                        match report::exposure_chart(&result.exposure, &chart) {
+                            Ok(()) => println!("wrote {}", chart.display()),
+                            Err(error) => eprintln!("pomost-bench: {}: {error}", chart.display()),
+                        }
+                    }
+                    result.markdown()
+                },
+                &out,
+            )
         }
         Command::Assign { server, participants, offers, coaches, per_position, wide, addr, seed, out } => {
             let options = pomost_bench::assign::AssignOptions {

@@ -279,3 +279,38 @@ pub fn baseline_chart(result: &crate::baseline::BaselineResult, path: &Path) -> 
     root.present()?;
     Ok(())
 }
+
+/// The exposure report's chart: each group's ratio of exposure share to pool share, with
+/// the four-fifths line under which a group is flagged (suppressed groups left out).
+pub fn exposure_chart(groups: &[crate::soak::ExposureShare], path: &Path) -> Result<(), Failure> {
+    let shown: Vec<&crate::soak::ExposureShare> = groups.iter().filter(|group| !group.suppressed).collect();
+    let rows = shown.len().max(1) as f64;
+    let right = shown.iter().map(|group| group.ratio + 0.1).fold(1.4, f64::max);
+    let root = SVGBackend::new(path, (900, 120 + 28 * shown.len() as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Exposure share / eligible-pool share per group (flagged under 0.8)", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(330)
+        .build_cartesian_2d(0.0f64..right, -0.5f64..(rows - 0.5))?;
+    chart
+        .configure_mesh()
+        .y_labels(shown.len())
+        .y_label_formatter(&|y| {
+            category_label(*y, |index| {
+                shown.get(index).map(|group| format!("{} ({:.1}% of pool)", group.group, 100.0 * group.pool_share))
+            })
+        })
+        .x_desc("ratio")
+        .draw()?;
+    chart.draw_series(shown.iter().enumerate().map(|(y, group)| {
+        let color = if group.flagged { COLORS[1] } else { COLORS[0] };
+        Rectangle::new([(0.0, y as f64 - 0.35), (group.ratio.min(right), y as f64 + 0.35)], color.filled())
+    }))?;
+    for (x, style) in [(0.8, COLORS[1].stroke_width(2)), (1.0, BLACK.stroke_width(1))] {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(x, -0.5), (x, rows - 0.5)], style)))?;
+    }
+    root.present()?;
+    Ok(())
+}

@@ -79,6 +79,27 @@ pub struct SoakResult {
     /// Seconds the exposure report over the whole soak's audit took (after the load).
     #[serde(default)]
     pub exposure_report_seconds: f64,
+    /// That report's groups (for its chart).
+    #[serde(default)]
+    pub exposure: Vec<ExposureShare>,
+}
+
+/// One group of the exposure report: its share of the eligible pool and of the lists'
+/// position-weighted attention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExposureShare {
+    /// The group's name.
+    pub group: String,
+    /// Share of the eligible pool.
+    pub pool_share: f64,
+    /// Share of position-weighted attention.
+    pub exposure_share: f64,
+    /// exposure_share / pool_share.
+    pub ratio: f64,
+    /// Under four fifths.
+    pub flagged: bool,
+    /// Too few people: figures withheld.
+    pub suppressed: bool,
 }
 
 impl SoakResult {
@@ -246,6 +267,18 @@ pub async fn soak(options: SoakOptions) -> Result<SoakResult, String> {
         audit_growth_mb_per_minute,
         shortlists_per_second: shortlists as f64 / seconds,
         exposure_report_seconds,
+        exposure: report
+            .groups
+            .iter()
+            .map(|group| ExposureShare {
+                group: group.group.clone(),
+                pool_share: group.pool_share,
+                exposure_share: group.exposure_share,
+                ratio: group.ratio,
+                flagged: group.flagged,
+                suppressed: group.suppressed,
+            })
+            .collect(),
     };
     Ok(result)
 }
