@@ -80,3 +80,29 @@ async fn a_tiny_assign_run_places_people_within_every_coach_capacity() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+#[test]
+fn the_exposure_chart_names_each_shown_group_and_marks_the_flagged() {
+    use pomost_bench::soak::ExposureShare;
+    let group = |name: &str, ratio: f64, flagged: bool, suppressed: bool| ExposureShare {
+        group: name.into(),
+        pool_share: 0.2,
+        exposure_share: 0.2 * ratio,
+        ratio,
+        flagged,
+        suppressed,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exposure.svg");
+    let groups = [
+        group("certificate: severe", 1.05, false, false),
+        group("stage: social activation", 0.7, true, false),
+        group("too small to show", 0.1, true, true),
+    ];
+    pomost_bench::report::exposure_chart(&groups, &path).unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.contains("certificate: severe (20.0% of pool)") && svg.contains("stage: social activation"));
+    assert!(!svg.contains("too small to show"), "a suppressed group is not drawn");
+    // The flagged bar takes the second colour (the first is the unflagged one).
+    assert!(svg.matches("#FF7F0E").count() >= 2, "flagged bar and four-fifths line");
+}
