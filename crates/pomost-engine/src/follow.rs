@@ -28,7 +28,7 @@ const MAX_HINTS: usize = 200_000;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// With other writers, the longest the follower goes without reading the store's head.
-pub const SHARED_POLL: Duration = Duration::from_millis(250);
+const SHARED_POLL: Duration = Duration::from_millis(250);
 
 /// A record as a change left it.
 #[derive(Debug, Clone)]

@@ -175,14 +175,11 @@ impl ToSql for Value {
         ty: &Type,
         out: &mut postgres::types::private::BytesMut,
     ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        // The schema's columns are BIGINT, DOUBLE PRECISION and TEXT.
         match (self, ty) {
             (Value::Null, _) => Ok(IsNull::Yes),
-            (Value::Int(value), &Type::INT4) => i32::try_from(*value)?.to_sql(ty, out),
-            (Value::Int(value), &Type::INT2) => i16::try_from(*value)?.to_sql(ty, out),
             (Value::Int(value), &Type::FLOAT8) => (*value as f64).to_sql(ty, out),
-            (Value::Int(value), &Type::BOOL) => (*value != 0).to_sql(ty, out),
             (Value::Int(value), _) => value.to_sql(ty, out),
-            (Value::Real(value), &Type::FLOAT4) => (*value as f32).to_sql(ty, out),
             (Value::Real(value), _) => value.to_sql(ty, out),
             (Value::Text(value), _) => value.as_str().to_sql(ty, out),
         }
@@ -202,13 +199,10 @@ fn pg_row(row: &postgres::Row) -> Result<Row, StoreError> {
         .iter()
         .enumerate()
         .map(|(index, column)| {
+            // BIGINT (and count(*)), DOUBLE PRECISION, TEXT: what the schema holds.
             let value = match *column.type_() {
                 Type::INT8 => row.try_get::<_, Option<i64>>(index).map(|v| v.map(Value::Int)),
-                Type::INT4 => row.try_get::<_, Option<i32>>(index).map(|v| v.map(|v| Value::Int(v.into()))),
-                Type::INT2 => row.try_get::<_, Option<i16>>(index).map(|v| v.map(|v| Value::Int(v.into()))),
-                Type::BOOL => row.try_get::<_, Option<bool>>(index).map(|v| v.map(|v| Value::Int(v.into()))),
                 Type::FLOAT8 => row.try_get::<_, Option<f64>>(index).map(|v| v.map(Value::Real)),
-                Type::FLOAT4 => row.try_get::<_, Option<f32>>(index).map(|v| v.map(|v| Value::Real(v.into()))),
                 _ => row.try_get::<_, Option<String>>(index).map(|v| v.map(Value::Text)),
             };
             value.map(|value| value.unwrap_or(Value::Null)).map_err(decode)

@@ -59,6 +59,23 @@ pub(crate) fn upsert_by_id(
     Ok(WriteOutcome::Written { seq })
 }
 
+/// The last value written under each key, in the order the keys first appear: one row per
+/// key for a multi-row upsert (which may not touch a row twice).
+fn last_per_key<K: std::hash::Hash + Eq, V>(writes: impl Iterator<Item = (K, V)>) -> Vec<V> {
+    let mut rows: Vec<V> = Vec::new();
+    let mut position: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    for (key, value) in writes {
+        match position.get(&key) {
+            Some(at) => rows[*at] = value,
+            None => {
+                position.insert(key, rows.len());
+                rows.push(value);
+            }
+        }
+    }
+    rows
+}
+
 /// Records per statement in [`upsert_many_by_id`].
 const CHUNK: usize = 1_000;
 
@@ -101,19 +118,9 @@ pub(crate) fn upsert_many_by_id(
             seq_of[*index] = Some(*seq);
         }
         // Each id once, with its last text and the sequence of its last change.
-        let mut rows: Vec<(&str, &str, u64)> = Vec::new();
-        let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        for (index, (id, data, _)) in chunk.iter().enumerate() {
-            if let Some(seq) = seq_of[index] {
-                match position.get(id) {
-                    Some(at) => rows[*at] = (id, data, seq),
-                    None => {
-                        position.insert(id, rows.len());
-                        rows.push((id, data, seq));
-                    }
-                }
-            }
-        }
+        let rows = last_per_key(
+            chunk.iter().zip(&seq_of).filter_map(|((id, data, _), seq)| seq.map(|seq| (*id, (*id, *data, seq)))),
+        );
         if !rows.is_empty() {
             let params: Vec<crate::sql::Value> = rows
                 .iter()
@@ -232,20 +239,11 @@ pub(crate) fn upsert_offers(tx: &dyn Tx, offers: &[Offer]) -> Result<Vec<WriteOu
             written.iter().map(|index| ChangeKey::Offer(chunk[*index].0.key.clone())).collect();
         let changes: Vec<(ChangeOp, &ChangeKey)> = change_keys.iter().map(|key| (ChangeOp::Upsert, key)).collect();
         let seqs = tx.record_changes(&changes)?;
-        // Each key once: a later write in the batch has the newer version.
-        let mut rows: Vec<(usize, u64)> = Vec::new();
-        let mut position: std::collections::HashMap<&OfferKey, usize> = std::collections::HashMap::new();
-        for (index, seq) in written.iter().zip(seqs) {
-            chunk_outcomes[*index] = WriteOutcome::Written { seq };
-            let key = &chunk[*index].0.key;
-            match position.get(key) {
-                Some(at) => rows[*at] = (*index, seq),
-                None => {
-                    position.insert(key, rows.len());
-                    rows.push((*index, seq));
-                }
-            }
+        for (index, seq) in written.iter().zip(&seqs) {
+            chunk_outcomes[*index] = WriteOutcome::Written { seq: *seq };
         }
+        // Each key once: a later write in the batch has the newer version.
+        let rows = last_per_key(written.iter().zip(seqs).map(|(index, seq)| (&chunk[*index].0.key, (*index, seq))));
         if !rows.is_empty() {
             let params: Vec<crate::sql::Value> = rows
                 .iter()
