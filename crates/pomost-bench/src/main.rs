@@ -54,6 +54,10 @@ enum Command {
         /// Dataset seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Only these workloads, comma-separated (default: all): shortlist_regional,
+        /// shortlist_national, recommend, search, mixed, ingest.
+        #[arg(long, value_delimiter = ',')]
+        workloads: Vec<String>,
         /// Where to write the JSON result.
         #[arg(long, default_value = "bench-result.json")]
         out: PathBuf,
@@ -327,6 +331,7 @@ fn one_measurement(
         concurrency: vec![concurrency],
         seed,
         commit: commit(),
+        workloads: Vec::new(),
     }
 }
 
@@ -360,7 +365,19 @@ fn measure<T: serde::Serialize>(
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { quick, server, addr, participants, offers, coaches, seconds, concurrency, seed, out } => {
+        Command::Run {
+            quick,
+            server,
+            addr,
+            participants,
+            offers,
+            coaches,
+            seconds,
+            concurrency,
+            seed,
+            workloads,
+            out,
+        } => {
             let options = RunOptions {
                 server: if addr.is_some() { None } else { Some(server) },
                 addr,
@@ -375,6 +392,7 @@ fn main() -> ExitCode {
                 },
                 seed,
                 commit: commit(),
+                workloads,
             };
             measure(run::run(options), |result| result.markdown(), &out)
         }
@@ -390,6 +408,7 @@ fn main() -> ExitCode {
                     concurrency: vec![concurrency],
                     seed,
                     commit: commit(),
+                    workloads: Vec::new(),
                 },
                 concurrency,
                 seconds,

@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub seed: u64,
     /// Commit being measured.
     pub commit: String,
+    /// Only these workloads, by name (empty: all of them).
+    pub workloads: Vec<String>,
 }
 
 const PLANTED_OFFERS: usize = 20;
@@ -636,6 +638,9 @@ pub async fn run(options: RunOptions) -> Result<RunResult, String> {
     let quality = quality(&context, &truth).await;
     let mut workloads = Vec::new();
     for workload in Workload::ALL {
+        if !options.workloads.is_empty() && !options.workloads.iter().any(|name| name == workload.name()) {
+            continue;
+        }
         for &concurrency in &options.concurrency {
             let result = run_workload(context.clone(), workload, concurrency, options.seconds).await;
             eprintln!(

@@ -33,6 +33,7 @@ async fn the_sql_baseline_answers_the_same_question() {
             concurrency: vec![1],
             seed: 11,
             commit: "test".into(),
+            workloads: Vec::new(),
         },
         pg_url: None,
         regional_rounds: 1,

@@ -23,6 +23,7 @@ async fn a_tiny_run_measures_everything_and_reports() {
         concurrency: vec![1, 2],
         seed: 5,
         commit: "test".into(),
+        workloads: Vec::new(),
     };
     let result = run(options).await.unwrap();
     assert_eq!(result.workloads.len(), 12, "six workloads at two concurrency levels");
@@ -66,6 +67,7 @@ async fn a_tiny_assign_run_places_people_within_every_coach_capacity() {
             concurrency: vec![1],
             seed: 7,
             commit: "test".into(),
+            workloads: Vec::new(),
         },
         per_position: 5,
         wide_per_position: Some(20),

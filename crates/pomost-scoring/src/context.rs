@@ -71,12 +71,19 @@ impl<'a> OfferContext<'a> {
         };
         let mut site_coaches = Vec::new();
         if let (Some(place), true) = (place, offer.accepts_external_coach) {
+            let mut found: Vec<(u32, Option<f32>)> = Vec::new();
             coaches.for_each_covering(place.origin.lat, place.origin.lon, place.teryt, |index, distance| {
-                if !site_coaches.iter().any(|seen: &SiteCoach| seen.index == index) {
-                    let quality_bound = coach_quality(coaches.get(index), 0.0, 0, distance);
-                    site_coaches.push(SiteCoach { index, distance, quality_bound });
-                }
+                found.push((index, distance));
             });
+            // A coach met twice (by TERYT and by radius) counts once, as first met: a stable
+            // sort keeps that one first.
+            found.sort_by_key(|&(index, _)| index);
+            found.dedup_by_key(|&mut (index, _)| index);
+            site_coaches.extend(found.into_iter().map(|(index, distance)| SiteCoach {
+                index,
+                distance,
+                quality_bound: coach_quality(coaches.get(index), 0.0, 0, distance),
+            }));
             site_coaches.sort_by(|a, b| {
                 b.quality_bound
                     .total_cmp(&a.quality_bound)

@@ -246,8 +246,9 @@ pub(crate) fn factor_values(
 const SKILLS: usize = Factor::Skills as usize;
 
 /// The score of an eligible pair if it can still reach `threshold`, else `None`: two
-/// cheap upper bounds first (every factor but skills exact, skills at 1; then skills at the
-/// sum of what each of the person's skills could earn), the exact skills factor last. The
+/// cheap upper bounds first (skills at the sum of what each of the person's skills could
+/// earn and every other factor at 1; then every other factor exact), the exact skills
+/// factor last. The
 /// exact score is [`total`] of [`factor_values`], bit for bit. A bound never falls below the
 /// exact score: each bound value is at least the exact one, weights are not negative, and
 /// rounded float sums and products are monotone, so a pair it turns away could not have
@@ -260,13 +261,18 @@ pub(crate) fn score_reaching(
     evaluation: &Evaluation,
     threshold: Option<f32>,
 ) -> Option<f32> {
+    let skills_at_most = threshold.map(|threshold| {
+        let bound = skills_bound(record, context, pool);
+        let mut values = [1.0; Factor::ALL.len()];
+        values[SKILLS] = bound;
+        (threshold, bound, total(&values, &context.weights))
+    });
+    if skills_at_most.is_some_and(|(threshold, _, loose)| loose < threshold) {
+        return None;
+    }
     let mut values = values_but_skills(record, context, pool, evaluation);
-    if let Some(threshold) = threshold {
-        values[SKILLS] = 1.0;
-        if total(&values, &context.weights) < threshold {
-            return None;
-        }
-        values[SKILLS] = skills_bound(record, context, pool);
+    if let Some((threshold, bound, _)) = skills_at_most {
+        values[SKILLS] = bound;
         if total(&values, &context.weights) < threshold {
             return None;
         }

@@ -52,6 +52,12 @@ impl<'a> TopK<'a> {
         if self.heap.len() < self.k { None } else { self.heap.peek().map(|worst| worst.0.score.0) }
     }
 
+    /// Whether the list holds nobody whatever comes (k is 0): a scan then only counts.
+    #[inline]
+    pub(crate) fn keeps_nobody(&self) -> bool {
+        self.k == 0
+    }
+
     #[inline]
     pub(crate) fn offer(&mut self, candidate: Ranked<'a>) {
         if self.heap.len() < self.k {
