@@ -169,10 +169,19 @@ impl SkillCredits {
             spans[usize::from(skill)] = (start << 8) | count;
         }
         let weight_sum: f32 = requirements.iter().map(|requirement| requirement.weight).sum();
+        // Only skills some requirement credits earn a gain: visit those (found through the
+        // entries' runs), not every skill the book knows.
         let mut gains = vec![0.0f32; spans.len()];
-        for (gain, &span) in gains.iter_mut().zip(&spans) {
+        let credited = triples.iter().map(|&(skill, _, _)| skill);
+        let mut last = None;
+        for skill in credited {
+            if last == Some(skill) {
+                continue;
+            }
+            last = Some(skill);
+            let span = spans[usize::from(skill)];
             let (start, count) = ((span >> 8) as usize, (span & 0xff) as usize);
-            *gain = entries[start..start + count]
+            gains[usize::from(skill)] = entries[start..start + count]
                 .iter()
                 .map(|&(index, similarity)| requirements[usize::from(index)].weight * similarity.max(0.0))
                 .sum::<f32>()
