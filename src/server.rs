@@ -1,6 +1,7 @@
 //! The server: `run(settings, listener, shutdown)` so `main` passes a signal and tests pass a
 //! oneshot. Health answers NOT_SERVING until recovery has finished and again as soon as
-//! shutdown begins; then the server drains, the index commits and the store closes.
+//! shutdown begins; then the server drains, the index commits, the pool is left in a snapshot
+//! for the next start (embedded store) and the store closes.
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -377,10 +378,17 @@ pub async fn run(
     let served = router.serve_with_incoming_shutdown(incoming, stop).await;
     recovery.abort();
     if let Some(engine) = cell.get().cloned() {
-        tokio::task::spawn_blocking(move || engine.flush())
-            .await
-            .map_err(|error| error.to_string())?
-            .map_err(|error| error.to_string())?;
+        tokio::task::spawn_blocking(move || {
+            engine.flush()?;
+            // A snapshot that cannot be written costs the next start time, nothing else.
+            if let Err(error) = engine.save_pool_snapshot() {
+                tracing::warn!(%error, "no pool snapshot for the next start");
+            }
+            Ok::<_, pomost_engine::EngineError>(())
+        })
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| error.to_string())?;
     }
     if let Some(message) = failure.get() {
         return Err(message.clone());

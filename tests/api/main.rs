@@ -384,6 +384,89 @@ async fn a_restart_keeps_everything() {
     server.stop().await;
 }
 
+/// A clean shutdown leaves the pool in a snapshot the next start takes (and removes);
+/// what the store holds still decides: writes made while the service was stopped are
+/// applied on top, an erased person is in no later snapshot, and a snapshot from another
+/// data directory is not used.
+#[tokio::test]
+async fn a_clean_restart_takes_the_pool_snapshot_and_the_store_still_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join(pomost_engine::POOL_SNAPSHOT_FILE);
+    let offer = regional_offer();
+    let first;
+    {
+        let server = TestServer::start(settings(dir.path())).await;
+        seed(&server, 60).await;
+        server.offers().upsert_offer(UpsertOfferRequest { offer: Some(offer.clone()) }).await.unwrap();
+        first = server.matching().shortlist(shortlist_for(key(&offer), 100)).await.unwrap().into_inner();
+        assert!(!snapshot.exists(), "none while serving");
+        server.stop().await;
+    }
+    assert!(snapshot.exists(), "left by the clean shutdown");
+    // A write while the service is stopped: the snapshot does not hold it, the feed does.
+    let mut late = krakow_participants(61).pop().unwrap();
+    late.id = pomost_domain::ParticipantId::new("written-while-stopped").unwrap();
+    {
+        let store = pomost_store::SqliteStore::open(dir.path(), pomost_store::SqliteOptions::default()).unwrap();
+        pomost_store::Store::upsert_participant(&store, &late).unwrap();
+    }
+    let erased;
+    {
+        let server = TestServer::start(settings(dir.path())).await;
+        assert!(!snapshot.exists(), "taken at start");
+        let again = server.matching().shortlist(shortlist_for(key(&offer), 100)).await.unwrap().into_inner();
+        assert_eq!(again.pool_size, first.pool_size + 1);
+        let known: Vec<_> = first.candidates.iter().map(|candidate| &candidate.participant_id).collect();
+        let same: Vec<_> = again
+            .candidates
+            .iter()
+            .filter(|candidate| candidate.participant_id != late.id.as_str())
+            .map(|candidate| &candidate.participant_id)
+            .collect();
+        assert_eq!(same, known[..same.len()], "the same people in the same order");
+        let late_explained = server
+            .matching()
+            .explain_match(ExplainMatchRequest {
+                participant_id: late.id.to_string(),
+                offer: Some(explain_match_request::Offer::OfferKey(key(&offer))),
+                as_of: TODAY.into(),
+            })
+            .await;
+        assert!(late_explained.is_ok(), "{late_explained:?}");
+        erased = first.candidates[0].participant_id.clone();
+        server.participants().delete_participant(ParticipantRef { id: erased.clone() }).await.unwrap();
+        server.stop().await;
+    }
+    let bytes = std::fs::read(&snapshot).unwrap();
+    assert!(!bytes.windows(erased.len()).any(|window| window == erased.as_bytes()), "no trace of {erased}");
+    assert!(bytes.windows(late.id.as_str().len()).any(|window| window == late.id.as_str().as_bytes()));
+    {
+        let server = TestServer::start(settings(dir.path())).await;
+        let list = server.matching().shortlist(shortlist_for(key(&offer), 100)).await.unwrap().into_inner();
+        assert_eq!(list.pool_size, first.pool_size);
+        assert!(list.candidates.iter().all(|candidate| candidate.participant_id != erased));
+        server.stop().await;
+    }
+    // Another data directory, with more changes and other people, given this snapshot.
+    let other = tempfile::tempdir().unwrap();
+    {
+        let server = TestServer::start(settings(other.path())).await;
+        let mut client = server.participants();
+        for mut person in krakow_participants(90) {
+            person.id = pomost_domain::ParticipantId::new(format!("other-{}", person.id)).unwrap();
+            client.upsert_participant(convert::participant_to_wire(&person)).await.unwrap();
+        }
+        server.offers().upsert_offer(UpsertOfferRequest { offer: Some(offer.clone()) }).await.unwrap();
+        server.stop().await;
+    }
+    std::fs::copy(&snapshot, other.path().join(pomost_engine::POOL_SNAPSHOT_FILE)).unwrap();
+    let server = TestServer::start(settings(other.path())).await;
+    let list = server.matching().shortlist(shortlist_for(key(&offer), 100)).await.unwrap().into_inner();
+    assert_eq!(list.pool_size, 90, "the store's people, not the snapshot's");
+    assert!(list.candidates.iter().all(|candidate| candidate.participant_id.starts_with("other-")));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_configured_skill_table_gives_partial_credit() {
     let dir = tempfile::tempdir().unwrap();

@@ -32,6 +32,10 @@ pub struct Engine {
     pub(crate) index: Arc<OfferIndex>,
     follower: Arc<Follower>,
     follower_thread: Mutex<Option<JoinHandle<()>>>,
+    /// The pool as the change feed's read model (a shutdown snapshot reads it with its seq).
+    pool_model: Arc<PoolModel>,
+    /// Where a clean shutdown leaves the pool for the next start (embedded store only).
+    snapshot_path: Option<std::path::PathBuf>,
     policy: ScoringPolicy,
     vocabulary: Arc<Vocabulary>,
     pub(crate) limits: RankingLimits,
@@ -171,12 +175,43 @@ pub struct Gauges {
 
 /// What an engine is assembled from besides the store.
 struct Parts {
+    /// The pool read from a shutdown snapshot, with its change-feed position.
+    snapshot: Option<(ParticipantPool, u64)>,
+    /// The pool snapshot's path, for the embedded store.
+    snapshot_path: Option<std::path::PathBuf>,
     disk: DiskGuard,
     index: OfferIndex,
     policy: ScoringPolicy,
     vocabulary: Arc<Vocabulary>,
     limits: RankingLimits,
     placement: crate::placement::PlacementOptions,
+}
+
+/// Every stored participant in a new pool, with the change-feed position the pool then
+/// reflects: everything up to it is in the scan; later changes the follower applies
+/// (applying one twice is harmless).
+fn load_participants(store: &dyn Store, relatedness: &SkillRelatedness) -> Result<(ParticipantPool, u64), EngineError> {
+    let loaded = store.last_seq()?;
+    let mut pool = ParticipantPool::new(relatedness)?;
+    store.for_each_participant(&mut |participant| {
+        if let Err(error) = pool.upsert_participant(participant) {
+            tracing::error!(%error, "stored participant not loaded into the pool");
+        }
+        Ok(())
+    })?;
+    pool.shrink_to_fit();
+    Ok((pool, loaded))
+}
+
+/// Every job coach and the hours and positions open referrals hold, from the store.
+fn load_coaches_and_referrals(store: &dyn Store, pool: &RwLock<ParticipantPool>) -> Result<(), EngineError> {
+    let mut pool = pool.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    pool.upsert_coaches(store.coaches()?)?;
+    store.for_each_referral(true, &mut |referral| {
+        pool.apply_referral(&referral);
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// The offer as rankings see it: its positions less those hires made through Pomost took
@@ -209,7 +244,53 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         let started = Instant::now();
         let data_dir = &options.data_dir;
-        let store: Arc<dyn Store> = if options.store_url.trim().is_empty() {
+        let embedded = options.store_url.trim().is_empty();
+        let snapshot_path = embedded.then(|| data_dir.join(crate::pool_snapshot::POOL_SNAPSHOT_FILE));
+        std::thread::scope(|scope| {
+            // The pool snapshot and the vocabulary are read beside the store's opening (its
+            // integrity check reads the whole database file), each on a core of its own.
+            let snapshot =
+                snapshot_path.as_deref().map(|path| scope.spawn(move || crate::pool_snapshot::read(path, relatedness)));
+            let vocabulary = scope.spawn(|| {
+                let mut vocabulary = load_vocabulary(data_dir)?;
+                vocabulary.admit_skills(relatedness);
+                Ok::<_, EngineError>(Arc::new(vocabulary))
+            });
+            let opened = Self::open_parts(options, &policy, data_dir, embedded);
+            let snapshot = snapshot.and_then(|reading| reading.join().ok().flatten());
+            let vocabulary =
+                vocabulary.join().map_err(|_| EngineError::Internal("loading the vocabulary panicked".into()))??;
+            let (store, disk, index) = opened?;
+            let parts = Parts {
+                snapshot,
+                snapshot_path: snapshot_path.clone(),
+                disk,
+                index,
+                policy,
+                vocabulary,
+                limits: options.limits,
+                placement: options.placement,
+            };
+            let engine = Self::assemble(store, data_dir, parts, relatedness)?;
+            tracing::info!(
+                participants = engine.pool().len(),
+                offers_indexed = engine.index.len(),
+                checkpoint = engine.index.checkpoint(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "recovered state from the store"
+            );
+            Ok(engine)
+        })
+    }
+
+    /// The store, checked as configured, the disk guard and the index.
+    fn open_parts(
+        options: &EngineOptions,
+        policy: &ScoringPolicy,
+        data_dir: &std::path::Path,
+        embedded: bool,
+    ) -> Result<(Arc<dyn Store>, DiskGuard, OfferIndex), EngineError> {
+        let store: Arc<dyn Store> = if embedded {
             Arc::new(SqliteStore::open(data_dir, options.store)?)
         } else {
             let ca = (!options.store_ca_path.as_os_str().is_empty()).then_some(options.store_ca_path.as_path());
@@ -236,19 +317,7 @@ impl Engine {
             IndexOptions { adaptation_weeks_per_stage: policy.adaptation_weeks_per_stage, ..options.index },
         )?;
         let disk = DiskGuard::new(data_dir, options.reserve_bytes);
-        let mut vocabulary = load_vocabulary(data_dir)?;
-        vocabulary.admit_skills(relatedness);
-        let vocabulary = Arc::new(vocabulary);
-        let parts = Parts { disk, index, policy, vocabulary, limits: options.limits, placement: options.placement };
-        let engine = Self::assemble(store, data_dir, parts, relatedness)?;
-        tracing::info!(
-            participants = engine.pool().len(),
-            offers_indexed = engine.index.len(),
-            checkpoint = engine.index.checkpoint(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "recovered state from the store"
-        );
-        Ok(engine)
+        Ok((store, disk, index))
     }
 
     /// Loads the pool from the store as of its last change, then lets the follower bring
@@ -260,32 +329,38 @@ impl Engine {
         parts: Parts,
         relatedness: &SkillRelatedness,
     ) -> Result<Self, EngineError> {
-        let Parts { disk, index, policy, vocabulary, limits, placement } = parts;
-        // Everything up to `loaded` is in the scan; later changes the follower applies
-        // (applying one twice is harmless).
-        let loaded = store.last_seq()?;
-        let mut pool = ParticipantPool::new(relatedness)?;
-        store.for_each_participant(&mut |participant| {
-            if let Err(error) = pool.upsert_participant(participant) {
-                tracing::error!(%error, "stored participant not loaded into the pool");
-            }
-            Ok(())
-        })?;
-        pool.upsert_coaches(store.coaches()?)?;
-        store.for_each_referral(true, &mut |referral| {
-            pool.apply_referral(&referral);
-            Ok(())
-        })?;
-        pool.shrink_to_fit();
+        let Parts { snapshot, snapshot_path, disk, index, policy, vocabulary, limits, placement } = parts;
+        let snapshot = snapshot.and_then(|found| crate::pool_snapshot::usable(found, store.as_ref()));
+        let from_snapshot = snapshot.is_some();
+        let (pool, loaded) = match snapshot {
+            Some(found) => found,
+            None => load_participants(store.as_ref(), relatedness)?,
+        };
         let pool = Arc::new(RwLock::new(pool));
+        load_coaches_and_referrals(store.as_ref(), &pool)?;
         let index = Arc::new(index);
-        let models: Vec<(Arc<dyn ReadModel>, u64)> = vec![
-            (Arc::new(PoolModel::new(pool.clone(), loaded)), loaded),
-            (Arc::new(IndexModel::new(index.clone())), index.checkpoint()),
-        ];
+        let pool_model = Arc::new(PoolModel::new(pool.clone(), loaded));
+        let models: Vec<(Arc<dyn ReadModel>, u64)> =
+            vec![(pool_model.clone(), loaded), (Arc::new(IndexModel::new(index.clone())), index.checkpoint())];
         let follower = Arc::new(Follower::new(store.clone(), data_dir, models));
         follower.follow_other_writers();
         follower.catch_up()?;
+        if from_snapshot {
+            let (held, stored) = (pool.read().map_or(0, |pool| pool.len() as u64), store.participant_count()?);
+            if held == stored {
+                tracing::info!(participants = held, seq = loaded, "pool taken from its shutdown snapshot");
+            } else {
+                // Not the store it was written from: the store decides.
+                tracing::warn!(
+                    held,
+                    stored,
+                    "pool snapshot disagrees with the store; building the pool from the store"
+                );
+                let (fresh, _) = load_participants(store.as_ref(), relatedness)?;
+                *pool.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+                load_coaches_and_referrals(store.as_ref(), &pool)?;
+            }
+        }
         index.flush()?;
         let thread = {
             let follower = follower.clone();
@@ -301,6 +376,8 @@ impl Engine {
             index,
             follower,
             follower_thread: Mutex::new(Some(thread)),
+            pool_model,
+            snapshot_path,
             policy,
             vocabulary,
             limits,
@@ -412,6 +489,22 @@ impl Engine {
             Ok(last) => self.follower.wait_all_applied(last, timeout),
             Err(_) => false,
         }
+    }
+
+    /// Leaves the pool for the next start (embedded store; nothing otherwise), at the end of
+    /// a clean shutdown, when no write comes any more. The number of participants written.
+    pub fn save_pool_snapshot(&self) -> Result<Option<usize>, EngineError> {
+        let Some(path) = &self.snapshot_path else { return Ok(None) };
+        let started = Instant::now();
+        let (bytes, participants) = self.pool_model.snapshot();
+        crate::pool_snapshot::save(path, &bytes)?;
+        tracing::info!(
+            participants,
+            bytes = bytes.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "pool snapshot written for the next start"
+        );
+        Ok(Some(participants))
     }
 
     /// Commits pending index work (for shutdown). A failed commit loses nothing (the store

@@ -14,6 +14,7 @@ mod follow;
 mod models;
 mod outcomes;
 mod placement;
+mod pool_snapshot;
 mod ranking;
 mod request;
 
@@ -32,4 +33,5 @@ pub use follow::{Applied, Follower, ModelLag, ReadModel, Record};
 pub use models::{IndexModel, PoolModel};
 pub use outcomes::{OutcomeDimension, OutcomeRow, OutcomeStats, RetentionCell, outcome_stats};
 pub use placement::{MAX_REFERRALS_LISTED, OfferMatches, PlacementOptions, WatchRequest};
+pub use pool_snapshot::POOL_SNAPSHOT_FILE;
 pub use request::{OfferRef, RankingLimits, Requester};

@@ -25,6 +25,15 @@ impl PoolModel {
     }
 }
 
+impl PoolModel {
+    /// The pool's participants as snapshot bytes, with the number of them: read under the
+    /// pool's lock, beside the last change applied, so the bytes reflect exactly that seq.
+    pub fn snapshot(&self) -> (Vec<u8>, usize) {
+        let pool = self.pool.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        (pool.snapshot(self.applied.load(Ordering::Acquire)), pool.len())
+    }
+}
+
 impl ReadModel for PoolModel {
     fn name(&self) -> &'static str {
         "pool"

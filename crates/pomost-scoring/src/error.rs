@@ -22,6 +22,10 @@ pub enum ScoringError {
     /// The caller cancelled the request (deadline passed or client gone) before it finished.
     #[error("the request was cancelled before the shortlist was complete")]
     Cancelled,
+    /// A pool snapshot cannot be used (damaged, of another format, or written with another
+    /// skill relatedness or occupation list); the pool is then built from the store.
+    #[error("pool snapshot unusable: {0}")]
+    Snapshot(String),
     /// The pool cannot hold more participants.
     #[error("the pool already holds {0} participants, the most it can hold")]
     ParticipantCapacity(usize),

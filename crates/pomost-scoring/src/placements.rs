@@ -90,6 +90,20 @@ impl UnitMembers {
         *number = u32::MAX;
     }
 
+    /// Every unit's id, by unit number.
+    pub(crate) fn names(&self) -> Vec<&str> {
+        let mut names = vec![""; self.members.len()];
+        for (name, number) in &self.numbers {
+            names[*number as usize] = name;
+        }
+        names
+    }
+
+    /// The unit number of a slot (`u32::MAX` for a free slot).
+    pub(crate) fn unit_of(&self, slot: u32) -> u32 {
+        self.unit_of_slot.get(slot as usize).copied().unwrap_or(u32::MAX)
+    }
+
     /// The slots of a unit's members (none for an unknown unit).
     pub(crate) fn of(&self, unit: &str) -> &[u32] {
         self.numbers.get(unit).map_or(&[], |number| self.members[*number as usize].as_slice())

@@ -346,6 +346,9 @@ fn commute_bucket(km: f32) -> usize {
     (km.ceil().max(0.0) as usize).min(MAX_COMMUTE_KM as usize + 1)
 }
 
+#[path = "pool_snapshot.rs"]
+mod snapshot;
+
 #[cfg(test)]
 #[path = "pool_tests.rs"]
 mod tests;

@@ -47,7 +47,7 @@ pub(crate) fn occupation_codes() -> &'static [u32] {
 
 /// A claim in 14 bits: the kind (1 wanted, 2 past for a year or more, 3 past for less) in
 /// bits 12–13 and the code's index in bits 0–11.
-fn pack_claim(claim: &OccupationClaim) -> u32 {
+pub(crate) fn pack_claim(claim: &OccupationClaim) -> u32 {
     let kind = match claim.kind {
         ClaimKind::Wanted => 1,
         ClaimKind::Experienced => 2,

@@ -103,6 +103,11 @@ impl SkillBook {
     }
 
     /// The number of a known skill.
+    /// Every skill known, by number.
+    pub(crate) fn ids(&self) -> &[SkillId] {
+        &self.ids
+    }
+
     pub(crate) fn lookup(&self, skill: &SkillId) -> Option<u16> {
         self.by_id.get(skill).copied()
     }

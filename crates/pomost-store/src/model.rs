@@ -79,6 +79,8 @@ pub trait Store: Send + Sync {
     /// groups (open ones are withdrawn). The sequence of the deletion and the (sequence,
     /// referral id) of each referral changed; `None` if unknown.
     fn delete_participant(&self, id: &ParticipantId, stamp: &Stamp) -> Result<Option<Erasure>, StoreError>;
+    /// How many participants are stored (a start from a pool snapshot checks it has them all).
+    fn participant_count(&self) -> Result<u64, StoreError>;
     /// Calls `visit` with every participant, for start-up recovery.
     fn for_each_participant(
         &self,

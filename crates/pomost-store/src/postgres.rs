@@ -668,6 +668,13 @@ impl Store for PgStore {
         self.read(|tx| crate::sql::changes_after(tx, after, limit))
     }
 
+    fn participant_count(&self) -> Result<u64, StoreError> {
+        self.read(|tx| {
+            let row = tx.row("SELECT COUNT(*) FROM participants", &[])?;
+            Ok(row.map(|row| row.int(0)).transpose()?.unwrap_or(0) as u64)
+        })
+    }
+
     fn last_seq(&self) -> Result<u64, StoreError> {
         self.read(|tx| {
             let row = tx.row("SELECT last FROM feed_head WHERE id = 1", &[])?;

@@ -377,6 +377,11 @@ impl Store for SqliteStore {
         crate::sql::changes_after(&Lite(&self.reader()), after, limit)
     }
 
+    fn participant_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = self.reader().query_row("SELECT COUNT(*) FROM participants", [], |row| row.get(0))?;
+        Ok(count as u64)
+    }
+
     fn last_seq(&self) -> Result<u64, StoreError> {
         let seq: Option<i64> = self.reader().query_row("SELECT MAX(seq) FROM changes", [], |row| row.get(0))?;
         Ok(seq.unwrap_or(0) as u64)

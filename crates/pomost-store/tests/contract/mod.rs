@@ -80,6 +80,7 @@ pub fn entities_round_trip_and_survive_reopening(open: Open) {
     assert_eq!(store.coaches().unwrap(), vec![coach]);
     assert_eq!(store.offer(&offer.key).unwrap(), Some(offer));
     assert_eq!(store.last_seq().unwrap(), 3);
+    assert_eq!(store.participant_count().unwrap(), 1);
     let mut seen = Vec::new();
     store
         .for_each_participant(&mut |participant| {
@@ -137,6 +138,7 @@ pub fn invalid_records_and_failed_batches_write_nothing(open: Open) {
     batch.push(broken);
     assert!(store.upsert_participants(&batch).is_err());
     assert_eq!(store.last_seq().unwrap(), 0);
+    assert_eq!(store.participant_count().unwrap(), 0);
     assert_eq!(store.participant(&batch[0].id).unwrap(), None);
     let good = store.upsert_participants(&batch[..10]).unwrap();
     assert_eq!(good.iter().map(|outcome| written(*outcome)).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
