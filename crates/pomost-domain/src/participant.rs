@@ -148,8 +148,14 @@ pub struct PastOccupation {
 impl Participant {
     /// The record if every field is valid, else the first problem with its field path.
     pub fn validated(self) -> Result<Self, ValidationError> {
-        self.validate().map_err(|error| error.under("participant"))?;
+        self.check()?;
         Ok(self)
+    }
+
+    /// Checks every field without taking (or copying) the record; errors name
+    /// `participant.<field>`.
+    pub fn check(&self) -> Result<(), ValidationError> {
+        self.validate().map_err(|error| error.under("participant"))
     }
 
     fn validate(&self) -> Result<(), ValidationError> {

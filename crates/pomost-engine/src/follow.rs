@@ -62,7 +62,7 @@ pub trait ReadModel: Send + Sync {
     /// [`ReadModel::durable_seq`].
     /// `up_to` is the last sequence the batch covers: changes the model does not want (see
     /// [`ReadModel::wants`]) are left out of it, so it may end earlier or be empty.
-    fn apply(&self, batch: &[Applied], up_to: u64) -> Result<(), EngineError>;
+    fn apply(&self, batch: Vec<Applied>, up_to: u64) -> Result<(), EngineError>;
     /// The last sequence this model's own commit made durable (in-memory models: applied).
     fn durable_seq(&self) -> u64;
     /// The sequence up to which this model answers reads as the store would (in-memory
@@ -272,7 +272,7 @@ impl Follower {
                 if self.faulty(model.name()) {
                     return Err(EngineError::Internal(format!("injected failure of {}", model.name())));
                 }
-                model.apply(&batch, last).map(|()| last)
+                model.apply(batch, last).map(|()| last)
             });
             let mut state = self.lock();
             let entry = &mut state.models[index];
@@ -315,9 +315,18 @@ impl Follower {
     fn batch_after(&self, model: &dyn ReadModel, after: u64, target: u64) -> Result<(Vec<Applied>, u64), EngineError> {
         let end = target.min(after + BATCH as u64);
         {
+            // Every change of the range must be hinted; only those the model wants are
+            // copied (the index skips a batch of 5,000 participants without copying them).
             let state = self.lock();
-            let hinted: Vec<Applied> = state.hints.range(after + 1..=end).map(|(_, change)| change.clone()).collect();
-            if hinted.len() as u64 == end - after {
+            let mut hinted = Vec::new();
+            let mut covered = 0u64;
+            for (_, change) in state.hints.range(after + 1..=end) {
+                covered += 1;
+                if model.wants(&change.key) {
+                    hinted.push(change.clone());
+                }
+            }
+            if covered == end - after {
                 return Ok((hinted, end));
             }
         }

@@ -39,29 +39,29 @@ impl ReadModel for PoolModel {
         "pool"
     }
 
-    fn apply(&self, batch: &[Applied], up_to: u64) -> Result<(), EngineError> {
+    fn apply(&self, batch: Vec<Applied>, up_to: u64) -> Result<(), EngineError> {
         let mut pool = self.pool.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut coaches = Vec::new();
         for change in batch {
-            match (&change.key, &change.record) {
-                (ChangeKey::Participant(_), Some(Record::Participant(participant))) => {
-                    if let Err(error) = pool.upsert_participant(participant.clone()) {
+            match (&change.key, change.record) {
+                (ChangeKey::Participant(id), Some(Record::Participant(participant))) => {
+                    if let Err(error) = pool.upsert_participant(participant) {
                         // A stored record the pool cannot take is a bug or damage, not a
                         // reason to stop following: it is named and skipped.
-                        tracing::error!(participant = %participant.id, %error, "participant not loaded into the pool");
+                        tracing::error!(participant = %id, %error, "participant not loaded into the pool");
                     }
                 }
                 (ChangeKey::Participant(id), _) => {
                     pool.remove_participant(id);
                 }
-                (ChangeKey::Coach(_), Some(Record::Coach(coach))) => coaches.push(coach.clone()),
+                (ChangeKey::Coach(_), Some(Record::Coach(coach))) => coaches.push(coach),
                 (ChangeKey::Coach(id), _) => {
                     if !coaches.is_empty() {
                         pool.upsert_coaches(std::mem::take(&mut coaches))?;
                     }
                     pool.remove_coach(id);
                 }
-                (ChangeKey::Referral(_), Some(Record::Referral(referral))) => pool.apply_referral(referral),
+                (ChangeKey::Referral(_), Some(Record::Referral(referral))) => pool.apply_referral(&referral),
                 (ChangeKey::Offer(_) | ChangeKey::Referral(_), _) => {}
             }
         }
@@ -99,8 +99,8 @@ impl ReadModel for IndexModel {
         "index"
     }
 
-    fn apply(&self, batch: &[Applied], up_to: u64) -> Result<(), EngineError> {
-        for change in batch {
+    fn apply(&self, batch: Vec<Applied>, up_to: u64) -> Result<(), EngineError> {
+        for change in &batch {
             match (&change.key, &change.record) {
                 (ChangeKey::Offer(_), Some(Record::Offer(offer))) => self.index.enqueue_upsert(offer, change.seq)?,
                 (ChangeKey::Offer(key), _) => self.index.enqueue_delete(key, change.seq)?,

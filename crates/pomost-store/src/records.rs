@@ -430,8 +430,8 @@ pub(crate) fn encode_participants(participants: &[Participant]) -> Result<Vec<En
     participants
         .iter()
         .map(|participant| {
-            let participant = participant.clone().validated()?;
-            Ok((participant.id.to_string(), encode(&participant)?, ChangeKey::Participant(participant.id)))
+            participant.check()?;
+            Ok((participant.id.to_string(), encode(participant)?, ChangeKey::Participant(participant.id.clone())))
         })
         .collect()
 }

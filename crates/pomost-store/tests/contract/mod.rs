@@ -297,6 +297,12 @@ pub fn batches_match_writing_one_at_a_time(open: Open) {
     assert_eq!(store.participant(&people[1_499].id).unwrap(), Some(people[1_499].clone()));
     let feed = store.changes_after(700, 10_000).unwrap();
     assert_eq!(feed.len(), 801);
+    for (index, change) in feed.iter().take(800).enumerate() {
+        assert_eq!(
+            (change.seq, &change.key),
+            (first_seq + index as u64, &ChangeKey::Participant(people[700 + index].id.clone()))
+        );
+    }
     assert_eq!(feed.last().unwrap().key, ChangeKey::Participant(moved.id.clone()));
     assert_eq!(feed[0].key, ChangeKey::Participant(people[700].id.clone()));
     assert_eq!(store.last_seq().unwrap(), 1_501);
