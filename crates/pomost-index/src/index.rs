@@ -24,7 +24,6 @@ pub struct OfferIndex {
     pub(crate) fields: Arc<OfferFields>,
     pub(crate) reader: IndexReader,
     pub(crate) writer: WriterHandle,
-    pub(crate) weeks_per_stage: u8,
 }
 
 impl OfferIndex {
@@ -35,7 +34,7 @@ impl OfferIndex {
             .map_err(|error| IndexError::Open { path: dir.to_owned(), detail: error.to_string() })?;
         let directory = MmapDirectory::open(dir)
             .map_err(|error| IndexError::Open { path: dir.to_owned(), detail: error.to_string() })?;
-        let (schema, fields) = OfferFields::schema();
+        let (schema, fields) = OfferFields::schema(options.adaptation_weeks_per_stage);
         let directory = faults::FaultyDirectory::new(directory, dir);
         let index = match Index::open_or_create(directory.clone(), schema.clone()) {
             Ok(index) => index,
@@ -65,7 +64,7 @@ impl OfferIndex {
 
     /// An index in memory, for tests and demos.
     pub fn in_memory(options: IndexOptions) -> Result<Self, IndexError> {
-        let (schema, fields) = OfferFields::schema();
+        let (schema, fields) = OfferFields::schema(options.adaptation_weeks_per_stage);
         Self::start(Index::create_in_ram(schema), None, fields, options)
     }
 
@@ -86,7 +85,7 @@ impl OfferIndex {
             .map_err(|error| IndexError::classify(&where_, error))?;
         let fields = Arc::new(fields);
         let writer = WriterHandle::spawn(&index, reader.clone(), fields.clone(), options, checkpoint, &where_)?;
-        Ok(Self { path, fields, reader, writer, weeks_per_stage: options.adaptation_weeks_per_stage })
+        Ok(Self { path, fields, reader, writer })
     }
 
     /// The directory, if on disk.

@@ -228,7 +228,7 @@ impl OfferIndex {
             clauses.push((Occur::Must, term_u64(fields.accommodations, accommodation as u64)));
         }
         if let Some(stage) = query.stage {
-            clauses.push((Occur::Must, accepts_stage(fields, stage, self.weeks_per_stage)));
+            clauses.push((Occur::Must, accepts_stage(fields, stage)));
         }
         let limit = query.limit.min(MAX_PAGE);
         if query.offset > MAX_OFFSET {
@@ -256,7 +256,7 @@ impl OfferIndex {
         let searcher = self.reader.searcher();
         let fields = &self.fields;
         let mut clauses = open_filters(fields, today);
-        clauses.push((Occur::Must, accepts_stage(fields, participant.stage, self.weeks_per_stage)));
+        clauses.push((Occur::Must, accepts_stage(fields, participant.stage)));
         clauses.push((Occur::Must, reachable(fields, participant)));
         if let Some(limits) = legal_limits(fields, participant) {
             clauses.push((Occur::Must, limits));
@@ -353,41 +353,21 @@ fn cells_of_box(fields: &OfferFields, lat: (f64, f64), lon: (f64, f64)) -> Box<d
 }
 
 /// Offers that accept a person at `stage`, by `pomost_domain::rules`: the stated minimum
-/// is met, or the adaptation period is long enough to bridge the difference.
-fn accepts_stage(fields: &OfferFields, stage: Stage, weeks_per_stage: u8) -> Box<dyn Query> {
-    let mut any_of: Vec<(Occur, Box<dyn Query>)> =
-        vec![(Occur::Should, range_u64(fields.min_stage, Bound::Unbounded, Bound::Included(u64::from(stage.rank()))))];
-    for min_stage in Stage::ALL.into_iter().filter(|min_stage| min_stage.rank() > stage.rank()) {
-        let weeks = rules::adaptation_weeks_needed(min_stage, stage, weeks_per_stage);
-        let bridged = BooleanQuery::new(vec![
-            (Occur::Must, term_u64(fields.min_stage, u64::from(min_stage.rank()))),
-            (Occur::Must, range_u64(fields.adaptation_weeks, Bound::Included(u64::from(weeks)), Bound::Unbounded)),
-        ]);
-        any_of.push((Occur::Should, Box::new(bridged)));
-    }
-    Box::new(BooleanQuery::new(any_of))
+/// is met, or the adaptation period is long enough to bridge the difference (the lowest
+/// stage each offer accepts is computed when it is indexed).
+fn accepts_stage(fields: &OfferFields, stage: Stage) -> Box<dyn Query> {
+    range_u64(fields.lowest_stage, Bound::Unbounded, Bound::Included(u64::from(stage.rank())))
 }
 
 /// The legal working-time norms (`pomost_domain::rules`) as a filter, or `None` when they
-/// do not bind the person; guarding work is exempt.
+/// do not bind the person (an exemption, or a degree without norms); guarding work is exempt.
 fn legal_limits(fields: &OfferFields, participant: &Participant) -> Option<Box<dyn Query>> {
-    let norms = rules::working_time_norms_apply(
+    rules::working_time_norms_apply(
         participant.disability.degree,
         participant.disability.working_time_exemption,
         false,
     )?;
-    let (daily, weekly) = (f64::from(norms.daily_hours), f64::from(norms.weekly_hours));
-    // Widening f32 hours to f64 is exact, so the comparison matches the scoring crate's.
-    let within_norms = BooleanQuery::new(vec![
-        (Occur::Must, range_f64(fields.weekly_hours, Bound::Unbounded, Bound::Included(weekly))),
-        (Occur::Must, range_f64(fields.daily_hours, Bound::Unbounded, Bound::Included(daily))),
-        (Occur::Must, term_u64(fields.night_work, 0)),
-        (Occur::Must, term_u64(fields.overtime, 0)),
-    ]);
-    Some(Box::new(BooleanQuery::new(vec![
-        (Occur::Should, Box::new(within_norms)),
-        (Occur::Should, term_u64(fields.guarding_work, 1)),
-    ])))
+    Some(term_u64(fields.legal_for, u64::from(participant.disability.degree.code())))
 }
 
 /// Sort key: relevance, then the newest change.

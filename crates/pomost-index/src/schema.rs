@@ -1,6 +1,6 @@
 //! The offer schema and the mapping from a domain offer to a tantivy document.
 
-use pomost_domain::{Offer, OfferKey, Workplace};
+use pomost_domain::{DisabilityDegree, Offer, OfferKey, Workplace, rules};
 use tantivy::TantivyDocument;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -68,10 +68,19 @@ pub(crate) struct OfferFields {
     pub(crate) valid_from: Field,
     pub(crate) valid_until: Field,
     pub(crate) positions: Field,
+    /// The lowest stage the offer accepts (`rules::lowest_stage_accepted` with the
+    /// policy's weeks per stage), so a person's stage is one range, not a union of cases.
+    pub(crate) lowest_stage: Field,
+    /// Each certificate degree whose legal working-time norms the offer keeps (or that has
+    /// none), for people without an exemption: one term, not a union of conditions.
+    pub(crate) legal_for: Field,
+    /// The weeks per stage `lowest_stage` was computed with (in its field name, so another
+    /// setting is another schema and the index is rebuilt).
+    weeks_per_stage: u8,
 }
 
 impl OfferFields {
-    pub(crate) fn schema() -> (Schema, OfferFields) {
+    pub(crate) fn schema(weeks_per_stage: u8) -> (Schema, OfferFields) {
         let mut builder = Schema::builder();
         let text = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -106,6 +115,10 @@ impl OfferFields {
             valid_from: builder.add_i64_field("valid_from", filter.clone()),
             valid_until: builder.add_i64_field("valid_until", filter.clone()),
             positions: builder.add_u64_field("positions", filter.clone()),
+            lowest_stage: builder
+                .add_u64_field(&format!("lowest_stage_at_{weeks_per_stage}_weeks_per_stage"), filter.clone()),
+            legal_for: builder.add_u64_field("legal_for_degree", INDEXED),
+            weeks_per_stage,
         };
         (builder.build(), fields)
     }
@@ -154,6 +167,13 @@ impl OfferFields {
         document.add_i64(self.valid_from, i64::from(offer.valid_from.to_julian_day()));
         document.add_i64(self.valid_until, i64::from(offer.valid_until.to_julian_day()));
         document.add_u64(self.positions, u64::from(offer.positions));
+        let lowest = rules::lowest_stage_accepted(offer.min_stage, offer.adaptation_weeks, self.weeks_per_stage);
+        document.add_u64(self.lowest_stage, u64::from(lowest));
+        for degree in DisabilityDegree::ALL {
+            if rules::working_time_violations(degree, false, offer).is_empty() {
+                document.add_u64(self.legal_for, u64::from(degree.code()));
+            }
+        }
         document
     }
 }

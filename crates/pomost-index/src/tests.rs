@@ -285,7 +285,23 @@ fn an_index_with_an_older_schema_is_rebuilt_empty() {
 }
 
 #[test]
-fn stage_filters_follow_the_policy_at_query_time() {
+fn another_weeks_per_stage_rebuilds_the_index_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = |weeks| IndexOptions { adaptation_weeks_per_stage: weeks, ..IndexOptions::default() };
+    {
+        let index = OfferIndex::open(dir.path(), options(8)).unwrap();
+        index.upsert(&offer("a", "Sprzątanie"), 1).unwrap();
+        index.flush().unwrap();
+        assert_eq!(index.checkpoint(), 1);
+    }
+    assert_eq!(OfferIndex::open(dir.path(), options(8)).unwrap().checkpoint(), 1, "same policy: kept");
+    let index = OfferIndex::open(dir.path(), options(9)).unwrap();
+    assert_eq!(index.checkpoint(), 0, "the stages it stores were computed with 8 weeks: replay everything");
+    assert!(found(&index, &text("sprzątanie")).is_empty());
+}
+
+#[test]
+fn stage_filters_follow_the_policy() {
     let mut bridging = offer("bridging", "Praca");
     bridging.min_stage = Stage::OpenMarket;
     bridging.adaptation_weeks = 16;
