@@ -688,11 +688,11 @@ impl Engine {
             let _query = tracing::trace_span!(target: TRACE_TARGET, "index_query", limit = query.limit).entered();
             self.index.search(&query)?.hits.into_iter().map(|hit| hit.key).collect()
         };
+        // The candidates read in one statement; scored all, explained only the k returned.
+        let offers = self.store.offers_by_key(&keys)?;
         let pool = self.pool();
-        // Score every candidate, explain only the k returned.
         let mut scored = Vec::new();
-        for key in keys {
-            let Some(offer) = self.store.offer(&key)? else { continue };
+        for offer in offers.into_iter().flatten() {
             let open = with_open_positions(&pool, &offer);
             if let Some(score) = pool.score(&self.policy, id, &open, today)? {
                 scored.push((score, offer, open));

@@ -3,10 +3,10 @@
 
 use std::ops::Bound;
 
-use pomost_domain::{AccommodationSet, ContractSet, GeoPoint, OfferKey, Participant, SkillId, Stage, TerytCode, rules};
+use pomost_domain::{AccommodationSet, ContractSet, GeoPoint, OfferKey, Participant, Stage, TerytCode, rules};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
@@ -267,16 +267,16 @@ impl OfferIndex {
         // The skills only rank: an optional clause beside the filters, so the filters drive
         // the search and only their matches are scored (a union with AllQuery, as this was,
         // made every search step through every offer).
+        // Only the skills the offer lists earn credit in the score the candidates are ranked
+        // by next, so they are what finds them (words of a skill in a title earned none, and
+        // made every search step through every offer with a common word).
         let mut relevance: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for claim in &participant.skills {
             let exact = TermQuery::new(
                 Term::from_field_text(fields.skills, claim.skill.as_str()),
                 IndexRecordOption::WithFreqs,
             );
-            relevance.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), 2.0))));
-            let parser = QueryParser::for_index(searcher.index(), vec![fields.title, fields.skills_text]);
-            let (words, _errors) = parser.parse_query_lenient(&skill_words(&claim.skill));
-            relevance.push((Occur::Should, words));
+            relevance.push((Occur::Should, Box::new(exact)));
         }
         if !relevance.is_empty() {
             clauses.push((Occur::Should, Box::new(Relevance(Box::new(BooleanQuery::new(relevance))))));
@@ -296,15 +296,6 @@ impl OfferIndex {
             .take(limit)
             .collect())
     }
-}
-
-/// The words of a skill id that may appear in an offer's title: the name after the
-/// namespace (`pl:sprzatanie-biur` gives "sprzatanie biur"). The namespace itself is left
-/// out: "pl" or "esco" stands in every offer's skills and would make the relevance clause
-/// step through every open offer.
-fn skill_words(skill: &SkillId) -> String {
-    let name = skill.as_str().split_once(':').map_or(skill.as_str(), |(_, name)| name);
-    name.replace([':', '-', '/', '_', '.'], " ")
 }
 
 /// Remote offers, or on-site ones inside the bounding box of the person's commute circle.
@@ -445,17 +436,4 @@ fn hit(searcher: &Searcher, fields: &OfferFields, score: Score, address: DocAddr
         version: document.get_first(fields.version).and_then(|value| value.as_u64()).unwrap_or(0),
         score,
     })
-}
-
-#[cfg(test)]
-mod word_tests {
-    use pomost_domain::SkillId;
-
-    #[test]
-    fn a_skill_matches_titles_by_its_name_not_its_namespace() {
-        let words = |id: &str| super::skill_words(&SkillId::new(id).unwrap());
-        assert_eq!(words("pl:sprzatanie-biur"), "sprzatanie biur");
-        assert_eq!(words("esco-pl:0a1b2c3d4e5f"), "0a1b2c3d4e5f");
-        assert_eq!(words("forklift_driving"), "forklift driving");
-    }
 }

@@ -159,7 +159,9 @@ impl SkillCredits {
                 triples.push((neighbour, index as u8, similarity));
             }
         }
-        triples.sort_by_key(|&(skill, requirement, _)| (skill, requirement));
+        // (skill, requirement) pairs are unique (a requirement's skill is not its own
+        // neighbour), so an unstable sort gives the same order without a buffer.
+        triples.sort_unstable_by_key(|&(skill, requirement, _)| (skill, requirement));
         let mut spans = vec![0u32; book.len()];
         let mut entries = Vec::with_capacity(triples.len());
         let mut position = 0;

@@ -269,6 +269,14 @@ impl Store for SqliteStore {
         records::get_by_id(&Lite(&self.reader()), "participants", id.as_str())
     }
 
+    fn participants_by_id(&self, ids: &[ParticipantId]) -> Result<Vec<Option<Participant>>, StoreError> {
+        records::participants_by_id(&Lite(&self.reader()), ids)
+    }
+
+    fn offers_by_key(&self, keys: &[OfferKey]) -> Result<Vec<Option<Offer>>, StoreError> {
+        records::offers_by_key(&Lite(&self.reader()), keys)
+    }
+
     fn delete_participant(
         &self,
         id: &ParticipantId,
