@@ -55,11 +55,32 @@ pub(crate) struct OfferContext<'a> {
 }
 
 impl<'a> OfferContext<'a> {
+    /// The context for scoring someone who needs no job coach at this offer: no coach is
+    /// looked up (none could be asked for), everything else as [`OfferContext::new`].
+    pub(crate) fn without_coaches(
+        offer: &'a Offer,
+        policy: &'a ScoringPolicy,
+        skills: &SkillBook,
+        today: Date,
+    ) -> Self {
+        Self::with_coaches(offer, policy, skills, None, today)
+    }
+
     pub(crate) fn new(
         offer: &'a Offer,
         policy: &'a ScoringPolicy,
         skills: &SkillBook,
         coaches: &CoachBook,
+        today: Date,
+    ) -> Self {
+        Self::with_coaches(offer, policy, skills, Some(coaches), today)
+    }
+
+    fn with_coaches(
+        offer: &'a Offer,
+        policy: &'a ScoringPolicy,
+        skills: &SkillBook,
+        coaches: Option<&CoachBook>,
         today: Date,
     ) -> Self {
         let place = match &offer.workplace {
@@ -70,7 +91,7 @@ impl<'a> OfferContext<'a> {
             Workplace::Remote => None,
         };
         let mut site_coaches = Vec::new();
-        if let (Some(place), true) = (place, offer.accepts_external_coach) {
+        if let (Some(place), Some(coaches), true) = (place, coaches, offer.accepts_external_coach) {
             let mut found: Vec<(u32, Option<f32>)> = Vec::new();
             coaches.for_each_covering(place.origin.lat, place.origin.lon, place.teryt, |index, distance| {
                 found.push((index, distance));
@@ -90,14 +111,15 @@ impl<'a> OfferContext<'a> {
                     .then_with(|| coaches.get(a.index).coach.id.cmp(&coaches.get(b.index).coach.id))
             });
         }
-        let coach_coverable = match place {
+        let coach_coverable = match (place, coaches) {
+            (_, None) => 0,
             _ if !offer.accepts_external_coach => 0,
-            Some(_) => site_coaches
+            (Some(_), Some(coaches)) => site_coaches
                 .iter()
                 .map(|site| coaches.get(site.index))
                 .filter(|entry| entry.free_hours() > 0.0)
                 .fold(0, |set, entry| set | entry.supported),
-            None => coaches.coverable(),
+            (None, Some(coaches)) => coaches.coverable(),
         };
         let requirements = compile_requirements(offer, policy);
         Self {
