@@ -418,11 +418,18 @@ fn ranked_with_places(
     let top = TopDocs::with_limit(limit.max(1)).tweak_score(newest_on_ties());
     let (total, found) = searcher.search(query, &(Count, top))?;
     let mut hits = Vec::with_capacity(found.len());
+    // Each segment's coordinate columns opened once, not once per hit.
+    let mut columns = std::collections::HashMap::new();
     for ((score, _), address) in found {
-        let segment = searcher.segment_reader(address.segment_ord);
-        let lat = segment.fast_fields().f64("lat")?.first(address.doc_id);
-        let lon = segment.fast_fields().f64("lon")?.first(address.doc_id);
-        hits.push((hit(searcher, fields, score, address)?, lat.zip(lon)));
+        let (lat, lon) = match columns.entry(address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let segment = searcher.segment_reader(address.segment_ord);
+                entry.insert((segment.fast_fields().f64("lat")?, segment.fast_fields().f64("lon")?))
+            }
+        };
+        let place = lat.first(address.doc_id).zip(lon.first(address.doc_id));
+        hits.push((hit(searcher, fields, score, address)?, place));
     }
     Ok((total, hits))
 }

@@ -162,7 +162,10 @@ impl SkillCredits {
         // (skill, requirement) pairs are unique (a requirement's skill is not its own
         // neighbour), so an unstable sort gives the same order without a buffer.
         triples.sort_unstable_by_key(|&(skill, requirement, _)| (skill, requirement));
-        let mut spans = vec![0u32; book.len()];
+        // Only as long as the highest skill credited (a lookup past the end finds nothing),
+        // so scoring one pair does not clear a table of every skill the book knows.
+        let credited_len = triples.last().map_or(0, |&(skill, _, _)| usize::from(skill) + 1);
+        let mut spans = vec![0u32; credited_len];
         let mut entries = Vec::with_capacity(triples.len());
         let mut position = 0;
         while position < triples.len() {
