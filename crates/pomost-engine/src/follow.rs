@@ -334,20 +334,14 @@ impl Follower {
         let covered = changes.last().map_or(after, |change| change.seq);
         let wanted: Vec<_> = changes.into_iter().filter(|change| model.wants(&change.key)).collect();
         // Participants and offers are read together (a batch of thousands while catching up).
-        let people: Vec<ParticipantId> = wanted
-            .iter()
-            .filter_map(|change| match &change.key {
-                ChangeKey::Participant(id) => Some(id.clone()),
-                _ => None,
-            })
-            .collect();
-        let offers: Vec<OfferKey> = wanted
-            .iter()
-            .filter_map(|change| match &change.key {
-                ChangeKey::Offer(key) => Some(key.clone()),
-                _ => None,
-            })
-            .collect();
+        let (mut people, mut offers): (Vec<ParticipantId>, Vec<OfferKey>) = (Vec::new(), Vec::new());
+        for change in &wanted {
+            match &change.key {
+                ChangeKey::Participant(id) => people.push(id.clone()),
+                ChangeKey::Offer(key) => offers.push(key.clone()),
+                ChangeKey::Coach(_) | ChangeKey::Referral(_) => {}
+            }
+        }
         let mut people = self.store.participants_by_id(&people)?.into_iter();
         let mut offers = self.store.offers_by_key(&offers)?.into_iter();
         let mut batch = Vec::with_capacity(wanted.len());

@@ -56,13 +56,8 @@ pub(crate) struct OfferFields {
     /// The workplace's cell of [`place_cell`]'s grid (on-site offers only): a term the
     /// candidates of a person are found by, instead of scanning every offer's coordinates.
     pub(crate) cell: Field,
-    pub(crate) min_stage: Field,
-    pub(crate) adaptation_weeks: Field,
     pub(crate) weekly_hours: Field,
-    pub(crate) daily_hours: Field,
     pub(crate) night_work: Field,
-    pub(crate) overtime: Field,
-    pub(crate) guarding_work: Field,
     pub(crate) contract_type: Field,
     pub(crate) accommodations: Field,
     pub(crate) valid_from: Field,
@@ -103,13 +98,8 @@ impl OfferFields {
             lat: builder.add_f64_field("lat", filter.clone()),
             lon: builder.add_f64_field("lon", filter.clone()),
             cell: builder.add_u64_field("cell", INDEXED),
-            min_stage: builder.add_u64_field("min_stage", filter.clone()),
-            adaptation_weeks: builder.add_u64_field("adaptation_weeks", filter.clone()),
             weekly_hours: builder.add_f64_field("weekly_hours", filter.clone()),
-            daily_hours: builder.add_f64_field("daily_hours", filter.clone()),
             night_work: builder.add_u64_field("night_work", filter.clone()),
-            overtime: builder.add_u64_field("overtime", filter.clone()),
-            guarding_work: builder.add_u64_field("guarding_work", filter.clone()),
             contract_type: builder.add_u64_field("contract_type", filter.clone()),
             accommodations: builder.add_u64_field("accommodations", INDEXED),
             valid_from: builder.add_i64_field("valid_from", filter.clone()),
@@ -153,13 +143,8 @@ impl OfferFields {
             }
             Workplace::Remote => document.add_u64(self.remote, 1),
         }
-        document.add_u64(self.min_stage, u64::from(offer.min_stage.rank()));
-        document.add_u64(self.adaptation_weeks, u64::from(offer.adaptation_weeks));
         document.add_f64(self.weekly_hours, f64::from(offer.weekly_hours));
-        document.add_f64(self.daily_hours, f64::from(offer.daily_hours));
         document.add_u64(self.night_work, u64::from(offer.night_work));
-        document.add_u64(self.overtime, u64::from(offer.overtime));
-        document.add_u64(self.guarding_work, u64::from(offer.guarding_work));
         document.add_u64(self.contract_type, offer.contract_type as u64);
         for accommodation in offer.accommodations_provided {
             document.add_u64(self.accommodations, accommodation as u64);

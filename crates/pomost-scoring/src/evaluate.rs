@@ -90,11 +90,11 @@ pub(crate) fn evaluate(
     if record.stage < context.lowest_stage {
         fail!(ExclusionReason::StageTooLow);
     }
-    let uncovered = record.accommodations_required & !context.provided;
-    let needs_hours = record.coach_hours > 0.0;
-    if uncovered == 0 && !needs_hours {
+    if !record.needs_coach(context.provided) {
         return evaluation;
     }
+    let uncovered = record.accommodations_required & !context.provided;
+    let needs_hours = record.coach_hours > 0.0;
     let hours = coach_hours(record, context);
     let found = match mode {
         Mode::Scan => any_coach(record, context, pool, hours, uncovered).then_some(Support::Available),

@@ -88,9 +88,7 @@ impl ParticipantPool {
             .ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
         // A person who needs no coach at this offer is never checked against one: the
         // coaches near the workplace are not looked up for them.
-        let needs_coach =
-            record.coach_hours > 0.0 || record.accommodations_required & !offer.accommodations_provided.as_u16() != 0;
-        let context = if needs_coach {
+        let context = if record.needs_coach(offer.accommodations_provided.as_u16()) {
             OfferContext::new(offer, policy, &self.skills, &self.coaches, today)
         } else {
             OfferContext::without_coaches(offer, policy, &self.skills, today)

@@ -199,6 +199,13 @@ impl ParticipantRecord {
         self.flags & flag != 0
     }
 
+    /// Whether the person needs a job coach at a workplace that provides `provided`: coach
+    /// hours of their own, or a required accommodation the workplace does not provide.
+    #[inline]
+    pub(crate) fn needs_coach(&self, provided: u16) -> bool {
+        self.coach_hours > 0.0 || self.accommodations_required & !provided != 0
+    }
+
     /// Skills held inline, with levels; empty when they overflow.
     #[inline]
     pub(crate) fn inline_skills(&self) -> impl Iterator<Item = (u16, u8)> + '_ {
