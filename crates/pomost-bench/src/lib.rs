@@ -4,6 +4,7 @@
 
 pub mod assign;
 pub mod baseline;
+pub mod exposure_month;
 pub mod occupations;
 pub mod placement;
 pub mod quality;

@@ -92,6 +92,22 @@ enum Command {
         #[arg(long, default_value = "soak-result.json")]
         out: PathBuf,
     },
+    /// The exposure report over a month of audit: from the daily sums, with partial days,
+    /// and read from the entries only.
+    ExposureMonth {
+        /// The `pomost` binary to start.
+        #[arg(long, default_value = "target/release/pomost")]
+        server: PathBuf,
+        /// Shortlists audited a day.
+        #[arg(long, default_value_t = 20_000)]
+        lists_per_day: usize,
+        /// Days.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        /// Where to write the JSON result.
+        #[arg(long, default_value = "exposure-month.json")]
+        out: PathBuf,
+    },
     /// AssignBatch on a loaded dataset against greedy one-offer-at-a-time shortlisting:
     /// time, total score, people placed, coach hours over capacity.
     Assign {
@@ -428,6 +444,14 @@ fn main() -> ExitCode {
                     }
                     result.markdown()
                 },
+                &out,
+            )
+        }
+        Command::ExposureMonth { server, lists_per_day, days, out } => {
+            let options = pomost_bench::exposure_month::MonthOptions { server, lists_per_day, days, commit: commit() };
+            measure(
+                pomost_bench::exposure_month::measure(options),
+                pomost_bench::exposure_month::MonthResult::markdown,
                 &out,
             )
         }

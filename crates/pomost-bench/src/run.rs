@@ -71,6 +71,12 @@ impl Server {
         self._data.as_ref().map(tempfile::TempDir::path)
     }
 
+    /// Stops the server and hands over its data directory (to start another on it).
+    pub(crate) fn take_data(&mut self) -> Option<tempfile::TempDir> {
+        self.stop();
+        self._data.take()
+    }
+
     /// The gRPC address.
     pub(crate) fn addr(&self) -> &str {
         &self.addr
@@ -118,26 +124,36 @@ pub(crate) fn start_server(options: &RunOptions) -> Result<Server, String> {
 pub(crate) fn start_server_on(options: &RunOptions, store_url: Option<&str>) -> Result<Server, String> {
     if let Some(binary) = &options.server {
         let data = tempfile::tempdir().map_err(|error| error.to_string())?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map_err(|error| error.to_string())?
-            .port();
-        let mut command = Command::new(binary);
-        if let Some(url) = store_url {
-            command.env("POMOST_STORE__URL", url);
-        }
-        let child = command
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(data.path())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
-        return Ok(Server { child: Some(child), _data: Some(data), addr: format!("http://127.0.0.1:{port}") });
+        return spawn_server(binary, data, store_url);
     }
     let addr = options.addr.clone().unwrap_or_else(|| "http://127.0.0.1:50051".into());
     Ok(Server { child: None, _data: None, addr })
+}
+
+/// Starts `binary` on the data directory `data` (removed when the server is dropped), with
+/// its record in the PostgreSQL at `store_url` when given.
+pub(crate) fn spawn_server(
+    binary: &std::path::Path,
+    data: tempfile::TempDir,
+    store_url: Option<&str>,
+) -> Result<Server, String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map_err(|error| error.to_string())?
+        .port();
+    let mut command = Command::new(binary);
+    if let Some(url) = store_url {
+        command.env("POMOST_STORE__URL", url);
+    }
+    let child = command
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(data.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
+    Ok(Server { child: Some(child), _data: Some(data), addr: format!("http://127.0.0.1:{port}") })
 }
 
 pub(crate) async fn connect(addr: &str) -> Result<Channel, String> {

@@ -5,7 +5,7 @@
 
 use pomost_domain::{DisabilityDegree, Referral, ReferralState, Stage, TerytCode, Workplace};
 use pomost_scoring::GROUP_NAMES;
-use pomost_store::{AuditAction, AuditQuery};
+use pomost_store::{AuditAction, AuditQuery, DAY_MS, ListGroups};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -93,61 +93,132 @@ fn referral_groups(referral: &Referral) -> Vec<usize> {
     groups
 }
 
+/// Number of groups.
+const GROUPS: usize = GROUP_NAMES.len();
+
+/// Shortlist figures summed over the period.
+struct Sums {
+    eligible: [u64; GROUPS],
+    exposure: [f64; GROUPS],
+    /// Lists with figures.
+    lists: u64,
+    /// Lists made before figures were kept.
+    without: u64,
+}
+
+impl Sums {
+    fn add(&mut self, eligible: &[u64], exposure: &[f64]) {
+        for (sum, value) in self.eligible.iter_mut().zip(eligible) {
+            *sum += value;
+        }
+        for (sum, value) in self.exposure.iter_mut().zip(exposure) {
+            *sum += value;
+        }
+    }
+}
+
+/// Whether each offer's workplace lies in the region, as the offer is now (for entries and
+/// referrals that do not say where it was).
+type RegionCache = std::collections::HashMap<pomost_domain::OfferKey, bool>;
+
 impl Engine {
-    /// The exposure report (see the module documentation).
-    pub fn exposure_report(&self, query: &ExposureQuery) -> Result<ExposureReportResult, EngineError> {
-        let minimum = query.min_cell_size.max(self.placement_options().min_cell_size);
-        let (mut eligible, mut exposure) = ([0u64; 11], [0f64; 11]);
-        let (mut eligible_total, mut exposure_total) = (0u64, 0f64);
-        let (mut shortlists, mut without) = (0u64, 0u64);
-        let mut regions: std::collections::HashMap<pomost_domain::OfferKey, bool> = Default::default();
+    fn offer_in_region(
+        &self,
+        key: &pomost_domain::OfferKey,
+        region: Option<TerytCode>,
+        cache: &mut RegionCache,
+    ) -> Result<bool, pomost_store::StoreError> {
+        if let Some(inside) = cache.get(key) {
+            return Ok(*inside);
+        }
+        let inside = self.store.offer(key)?.is_some_and(|offer| in_region(&offer.workplace, region));
+        cache.insert(key.clone(), inside);
+        Ok(inside)
+    }
+
+    /// The period's shortlist figures: whole UTC days from the store's daily sums, the
+    /// period's partial first and last days and any day with unsummed entries from the
+    /// entries themselves.
+    fn shortlist_sums(&self, query: &ExposureQuery, cache: &mut RegionCache) -> Result<Sums, EngineError> {
+        let mut sums = Sums { eligible: [0; GROUPS], exposure: [0.0; GROUPS], lists: 0, without: 0 };
+        let prefix = query.region.map(|region| region.to_string());
+        let from_ms = query.from_ms.max(0);
+        let first_day = from_ms.div_euclid(DAY_MS) + i64::from(from_ms.rem_euclid(DAY_MS) > 0);
+        let end_day = if query.until_ms > 0 { query.until_ms.div_euclid(DAY_MS) } else { i64::MAX / DAY_MS };
+        let mut spans = Vec::new();
+        if first_day >= end_day {
+            spans.push((from_ms, query.until_ms));
+        } else {
+            if from_ms < first_day * DAY_MS {
+                spans.push((from_ms, first_day * DAY_MS));
+            }
+            let days = self.store.exposure_days(first_day, end_day, prefix.as_deref())?;
+            sums.lists += days.lists;
+            sums.add(&days.eligible, &days.exposure);
+            spans.extend(days.unsummed_days.iter().map(|day| (day * DAY_MS, (day + 1) * DAY_MS)));
+            if query.until_ms > end_day * DAY_MS {
+                spans.push((end_day * DAY_MS, query.until_ms));
+            }
+        }
+        for (from_ms, until_ms) in spans {
+            self.sum_entries(from_ms, until_ms, query.region, cache, &mut sums)?;
+        }
+        Ok(sums)
+    }
+
+    /// Adds the figures of the shortlist entries from `from_ms` until `until_ms` (0: no end).
+    fn sum_entries(
+        &self,
+        from_ms: i64,
+        until_ms: i64,
+        region: Option<TerytCode>,
+        cache: &mut RegionCache,
+        sums: &mut Sums,
+    ) -> Result<(), EngineError> {
+        let prefix = region.map(|region| region.to_string());
         let mut after = None;
         loop {
             let page = self.list_audit(&AuditQuery {
-                from_ms: (query.from_ms > 0).then_some(query.from_ms),
-                until_ms: (query.until_ms > 0).then_some(query.until_ms),
+                from_ms: (from_ms > 0).then_some(from_ms),
+                until_ms: (until_ms > 0).then_some(until_ms),
                 after_entry: after,
                 limit: 10_000,
                 ..AuditQuery::default()
             })?;
-            let Some((last, _)) = page.last() else { break };
+            let Some((last, _)) = page.last() else { return Ok(()) };
             after = Some(*last);
             for (_, entry) in &page {
                 if entry.action != AuditAction::Shortlist {
                     continue;
                 }
                 let Some(key) = &entry.offer else { continue };
-                let inside = match regions.get(key) {
-                    Some(inside) => *inside,
-                    None => {
-                        let inside =
-                            self.store.offer(key)?.is_some_and(|offer| in_region(&offer.workplace, query.region));
-                        regions.insert(key.clone(), inside);
-                        inside
+                let figures = ListGroups::of(entry);
+                let inside = match figures.as_ref().and_then(|figures| figures.in_region(prefix.as_deref())) {
+                    Some(inside) => inside,
+                    None => self.offer_in_region(key, region, cache)?,
+                };
+                match figures {
+                    _ if !inside => {}
+                    Some(figures) => {
+                        sums.lists += 1;
+                        sums.add(&figures.eligible, &figures.exposure);
                     }
-                };
-                if !inside {
-                    continue;
+                    None => sums.without += 1,
                 }
-                shortlists += 1;
-                let groups = &entry.request["groups"];
-                let (Some(counts), Some(weights)) = (groups["eligible"].as_array(), groups["exposure"].as_array())
-                else {
-                    without += 1;
-                    continue;
-                };
-                for (group, value) in counts.iter().enumerate().take(11) {
-                    eligible[group] += value.as_u64().unwrap_or(0);
-                }
-                for (group, value) in weights.iter().enumerate().take(11) {
-                    exposure[group] += value.as_f64().unwrap_or(0.0);
-                }
-                // Certificate degrees partition the eligible, so their sums are the totals.
-                eligible_total += counts.iter().take(4).filter_map(serde_json::Value::as_u64).sum::<u64>();
-                exposure_total += weights.iter().take(4).filter_map(serde_json::Value::as_f64).sum::<f64>();
             }
         }
-        let (mut referred, mut hired) = ([0u64; 11], [0u64; 11]);
+    }
+
+    /// The exposure report (see the module documentation).
+    pub fn exposure_report(&self, query: &ExposureQuery) -> Result<ExposureReportResult, EngineError> {
+        let minimum = query.min_cell_size.max(self.placement_options().min_cell_size);
+        let mut regions = RegionCache::default();
+        let Sums { eligible, exposure, lists, without } = self.shortlist_sums(query, &mut regions)?;
+        let shortlists = lists + without;
+        // Certificate degrees partition the eligible, so their sums are the totals.
+        let eligible_total: u64 = eligible[..4].iter().sum();
+        let exposure_total: f64 = exposure[..4].iter().sum();
+        let (mut referred, mut hired) = ([0u64; GROUPS], [0u64; GROUPS]);
         let (mut referrals, mut hires) = (0u64, 0u64);
         self.store.for_each_referral(false, &mut |referral| {
             let in_period =
@@ -155,12 +226,7 @@ impl Engine {
             if !in_period || referral.group.is_none() {
                 return Ok(());
             }
-            let inside = match regions.get(&referral.offer) {
-                Some(inside) => *inside,
-                None => {
-                    self.store.offer(&referral.offer)?.is_some_and(|offer| in_region(&offer.workplace, query.region))
-                }
-            };
+            let inside = self.offer_in_region(&referral.offer, query.region, &mut regions)?;
             if !inside {
                 return Ok(());
             }
@@ -180,7 +246,7 @@ impl Engine {
             .map(|(group, name)| {
                 // Lists count a person once each; the size test asks for the eligible count of
                 // the average list, so a group seen in many lists is not mistaken for a large one.
-                let per_list = if shortlists > without { eligible[group] / (shortlists - without) } else { 0 };
+                let per_list = eligible[group].checked_div(lists).unwrap_or(0);
                 let suppressed = per_list < u64::from(minimum);
                 if suppressed {
                     return ExposureRow {

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use pomost_domain::{Offer, OfferKey, ParticipantId, ValidationError};
 use pomost_scoring::{Explanation, Shortlist};
-use pomost_store::{AuditAction, AuditEntry, AuditResult};
+use pomost_store::{AuditAction, AuditEntry, AuditResult, ListGroups};
 use time::Date;
 
 use crate::engine::{Engine, Recommendation};
@@ -99,10 +99,18 @@ impl Engine {
         if let Some(tolerance) = representative {
             request["representative"] = serde_json::json!({ "tolerance": tolerance, "changes": changes });
         }
-        // Aggregates only (eligible people and attention per group), for the exposure report.
-        let rounded: Vec<f64> =
-            shortlist.groups.exposure.iter().map(|value| (value * 1000.0).round() / 1000.0).collect();
-        request["groups"] = serde_json::json!({ "eligible": shortlist.groups.eligible, "exposure": rounded });
+        // Aggregates only (eligible people and attention per group, and where the workplace
+        // is), for the exposure report.
+        let region = match &offer.workplace {
+            pomost_domain::Workplace::OnSite(location) => location.teryt.to_string(),
+            pomost_domain::Workplace::Remote => String::new(),
+        };
+        request["groups"] = ListGroups {
+            region: Some(region),
+            eligible: shortlist.groups.eligible.to_vec(),
+            exposure: shortlist.groups.exposure.to_vec(),
+        }
+        .to_json();
         let results = shortlist
             .candidates
             .iter()

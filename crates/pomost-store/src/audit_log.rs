@@ -24,6 +24,7 @@ use crate::audit::{ArchiveFile, AuditAction, AuditEntry, AuditQuery, AuditStats,
 use crate::audit_codec::{Body, decode_body, encode_body};
 use crate::connection::{SqliteOptions, check_integrity, classify, open_connection, refine};
 use crate::error::StoreError;
+use crate::exposure_days::{DAY_MS, ExposureDays, LISTS, UNSUMMED, add_row, day_sums};
 use crate::group::GroupCommit;
 use crate::model::{Damage, VerifyCounts};
 
@@ -61,6 +62,44 @@ fn add_vocabulary_column(connection: &Connection) -> rusqlite::Result<()> {
         connection.prepare("SELECT 1 FROM pragma_table_info('entries') WHERE name = 'vocabulary'")?.exists([])?;
     if !has_column {
         connection.execute_batch("ALTER TABLE entries ADD COLUMN vocabulary INTEGER")?;
+    }
+    Ok(())
+}
+
+/// The daily sums of shortlist figures (see [`crate::exposure_days`]). Created with a mark
+/// on every day that already has entries, in the same transaction, so those days are read
+/// entry by entry and never taken for empty.
+fn add_exposure_days(connection: &Connection) -> rusqlite::Result<()> {
+    let exists = connection.prepare("SELECT 1 FROM sqlite_master WHERE name = 'exposure_days'")?.exists([])?;
+    if !exists {
+        connection.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE exposure_days (
+                 day INTEGER NOT NULL,
+                 region TEXT NOT NULL,
+                 grp INTEGER NOT NULL,
+                 eligible INTEGER NOT NULL,
+                 exposure REAL NOT NULL,
+                 PRIMARY KEY (day, region, grp)
+             ) WITHOUT ROWID;
+             INSERT INTO exposure_days (day, region, grp, eligible, exposure)
+                 SELECT at_ms / {DAY_MS}, '', {UNSUMMED}, count(*), 0 FROM entries GROUP BY 1;
+             COMMIT;"
+        ))?;
+    }
+    Ok(())
+}
+
+/// Adds a batch's figures to the daily sums, inside its transaction.
+fn add_day_sums(transaction: &rusqlite::Transaction, entries: &[&AuditEntry]) -> rusqlite::Result<()> {
+    let mut statement = transaction.prepare_cached(
+        "INSERT INTO exposure_days (day, region, grp, eligible, exposure) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (day, region, grp) DO UPDATE SET
+             eligible = exposure_days.eligible + excluded.eligible,
+             exposure = exposure_days.exposure + excluded.exposure",
+    )?;
+    for ((day, region, group), (eligible, attention)) in day_sums(entries) {
+        statement.execute(params![day, region, group, eligible, attention])?;
     }
     Ok(())
 }
@@ -113,6 +152,7 @@ impl AuditLog {
         }
         connection.execute_batch(SCHEMA).map_err(|error| classify(&path, error))?;
         add_vocabulary_column(&connection).map_err(|error| classify(&path, error))?;
+        add_exposure_days(&connection).map_err(|error| classify(&path, error))?;
         let reader = open_connection(&path, options)?;
         Ok(Self {
             path,
@@ -179,6 +219,36 @@ impl AuditLog {
             entries.push(read_entry(&connection, &mut names, row)?);
         }
         Ok(entries)
+    }
+
+    /// The daily sums of shortlist figures for the UTC days `from_day..until_day`, for
+    /// workplaces whose TERYT code starts with `region` (`None`: every list, remote work
+    /// included); days with unsummed entries are left out and named.
+    pub fn exposure_days(
+        &self,
+        from_day: i64,
+        until_day: i64,
+        region: Option<&str>,
+    ) -> Result<ExposureDays, StoreError> {
+        let connection = lock(&self.reader);
+        let mut days = ExposureDays::default();
+        let mut statement = connection.prepare_cached(
+            "SELECT DISTINCT day FROM exposure_days WHERE day >= ?1 AND day < ?2 AND grp = ?3 ORDER BY day",
+        )?;
+        days.unsummed_days =
+            statement.query_map(params![from_day, until_day, UNSUMMED], |row| row.get(0))?.collect::<Result<_, _>>()?;
+        let mut statement = connection.prepare_cached(
+            "SELECT grp, sum(eligible), sum(exposure) FROM exposure_days
+             WHERE day >= ?1 AND day < ?2 AND grp >= ?3
+               AND day NOT IN (SELECT day FROM exposure_days WHERE day >= ?1 AND day < ?2 AND grp = ?4)
+               AND (?5 IS NULL OR (substr(region, 1, length(?5)) = ?5))
+             GROUP BY grp",
+        )?;
+        let mut rows = statement.query(params![from_day, until_day, LISTS, UNSUMMED, region])?;
+        while let Some(row) = rows.next()? {
+            add_row(&mut days, row.get(0)?, row.get(1)?, row.get(2)?);
+        }
+        Ok(days)
     }
 
     /// The log's size on disk and in entries, and its archives.
@@ -372,6 +442,7 @@ impl Writer {
                 ])?;
             numbers.push(transaction.last_insert_rowid() as u64);
         }
+        add_day_sums(&transaction, entries)?;
         transaction.commit()?;
         names.extend(added);
         if names.len() > 1_000_000 {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{ArchiveFile, AuditEntry, AuditQuery, AuditStats};
 use crate::error::StoreError;
+use crate::exposure_days::ExposureDays;
 use crate::referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
 
 /// What a write did.
@@ -156,6 +157,11 @@ pub trait Store: Send + Sync {
     fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
     /// Audit entries matching `query`, oldest first.
     fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, StoreError>;
+    /// The daily sums of shortlist figures for the UTC days `from_day..until_day` and
+    /// workplaces whose TERYT code starts with `region` (`None`: all, remote included), for
+    /// the exposure report. Days with entries that could not be summed are left out of the
+    /// sums and listed, for the report to read their entries. Kept when entries are archived.
+    fn exposure_days(&self, from_day: i64, until_day: i64, region: Option<&str>) -> Result<ExposureDays, StoreError>;
     /// How large the audit log is, on disk and in entries, and what was archived.
     fn audit_stats(&self) -> Result<AuditStats, StoreError>;
     /// Exports every audit entry older than `cutoff_ms` to a compressed, checksummed

@@ -31,13 +31,15 @@ use postgres::{Client, Statement};
 use crate::audit::{ArchiveFile, AuditEntry, AuditQuery, AuditStats};
 use crate::audit_log::{ARCHIVE_DIR, write_archive};
 use crate::error::StoreError;
+use crate::exposure_days::{ExposureDays, LISTS, UNSUMMED, add_row, day_sums};
 use crate::model::{Change, ChangeKey, ChangeOp, Damage, Erasure, Store, VerifyCounts, WriteOutcome};
 use crate::records::{self, checksum};
 use crate::referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
 use crate::sql::{Row, Tx, Value, change_columns, values};
 
 /// Schema migrations, applied in order; `pomost_schema.version` says how many ran.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE participants (
         id TEXT PRIMARY KEY, data TEXT NOT NULL, updated_seq BIGINT NOT NULL, checksum BIGINT
     );
@@ -85,7 +87,16 @@ const MIGRATIONS: &[&str] = &["
     CREATE INDEX audit_caller ON audit (caller_name, entry);
     CREATE INDEX audit_offer ON audit (offer, entry) WHERE offer IS NOT NULL;
     CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), last BIGINT NOT NULL);
-    INSERT INTO audit_head VALUES (1, 0);"];
+    INSERT INTO audit_head VALUES (1, 0);",
+    "
+    CREATE TABLE exposure_days (
+        day BIGINT NOT NULL, region TEXT NOT NULL, grp BIGINT NOT NULL,
+        eligible BIGINT NOT NULL, exposure DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (day, region, grp)
+    );
+    INSERT INTO exposure_days (day, region, grp, eligible, exposure)
+        SELECT at_ms / 86400000, '', -2, count(*), 0 FROM audit GROUP BY 1;",
+];
 
 /// The advisory lock migrations run under.
 const MIGRATION_LOCK: i64 = 0x706f_6d6f_7374;
@@ -480,6 +491,7 @@ impl PgStore {
                     .map_err(classify)?;
                 numbers.push(number as u64);
             }
+            add_day_sums(&mut transaction, entries)?;
             // No deadline gate: a group holds other requests' entries too (as in the
             // embedded audit log, an answered request's entry is always kept).
             transaction.commit().map_err(classify)?;
@@ -539,6 +551,34 @@ fn shown_url(config: &postgres::Config) -> String {
 
 fn offer_text(key: &OfferKey) -> String {
     format!("{}\u{1f}{}", key.source, key.external_id)
+}
+
+/// Adds a batch's figures to the daily sums, in one statement inside its transaction.
+fn add_day_sums(transaction: &mut postgres::Transaction, entries: &[&AuditEntry]) -> Result<(), StoreError> {
+    let sums = day_sums(entries);
+    if sums.is_empty() {
+        return Ok(());
+    }
+    let (mut days, mut regions, mut groups, mut eligible, mut attention) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((day, region, group), (people, weight)) in sums {
+        days.push(day);
+        regions.push(region);
+        groups.push(group);
+        eligible.push(people);
+        attention.push(weight);
+    }
+    transaction
+        .execute(
+            "INSERT INTO exposure_days (day, region, grp, eligible, exposure)
+             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::BIGINT[], $5::DOUBLE PRECISION[])
+             ON CONFLICT (day, region, grp) DO UPDATE SET
+                 eligible = exposure_days.eligible + excluded.eligible,
+                 exposure = exposure_days.exposure + excluded.exposure",
+            &[&days, &regions, &groups, &eligible, &attention],
+        )
+        .map_err(classify)?;
+    Ok(())
 }
 
 fn audit_row(row: &postgres::Row) -> Result<(u64, AuditEntry), StoreError> {
@@ -712,6 +752,40 @@ impl Store for PgStore {
         let rows = connection.client.query(&sql, &refs).map_err(classify);
         self.give_back(connection);
         rows?.iter().map(audit_row).collect()
+    }
+
+    fn exposure_days(&self, from_day: i64, until_day: i64, region: Option<&str>) -> Result<ExposureDays, StoreError> {
+        let mut connection = self.take()?;
+        let result = (|| {
+            let unsummed_days = connection
+                .client
+                .query(
+                    "SELECT DISTINCT day FROM exposure_days WHERE day >= $1 AND day < $2 AND grp = $3 ORDER BY day",
+                    &[&from_day, &until_day, &UNSUMMED],
+                )
+                .map_err(classify)?
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+            let mut days = ExposureDays { unsummed_days, ..ExposureDays::default() };
+            let rows = connection
+                .client
+                .query(
+                    "SELECT grp, sum(eligible)::BIGINT, sum(exposure) FROM exposure_days
+                     WHERE day >= $1 AND day < $2 AND grp >= $3
+                       AND day NOT IN (SELECT day FROM exposure_days WHERE day >= $1 AND day < $2 AND grp = $4)
+                       AND ($5::TEXT IS NULL OR substr(region, 1, length($5::TEXT)) = $5::TEXT)
+                     GROUP BY grp",
+                    &[&from_day, &until_day, &LISTS, &UNSUMMED, &region],
+                )
+                .map_err(classify)?;
+            for row in rows {
+                add_row(&mut days, row.get(0), row.get(1), row.get(2));
+            }
+            Ok(days)
+        })();
+        self.give_back(connection);
+        result
     }
 
     fn audit_stats(&self) -> Result<AuditStats, StoreError> {

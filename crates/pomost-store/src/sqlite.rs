@@ -13,6 +13,7 @@ use crate::audit::{AuditEntry, AuditQuery};
 use crate::audit_log::AuditLog;
 use crate::connection::{BUSY_ATTEMPTS, SqliteOptions, check_integrity, classify, open_connection, refine};
 use crate::error::StoreError;
+use crate::exposure_days::ExposureDays;
 use crate::model::{Change, ChangeKey, Damage, Store, VerifyCounts, WriteOutcome};
 use crate::records::{self, RECORD_TABLES, checksum};
 use crate::referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
@@ -401,6 +402,10 @@ impl Store for SqliteStore {
 
     fn list_audit(&self, query: &AuditQuery) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
         self.audit.list(query)
+    }
+
+    fn exposure_days(&self, from_day: i64, until_day: i64, region: Option<&str>) -> Result<ExposureDays, StoreError> {
+        self.audit.exposure_days(from_day, until_day, region)
     }
 
     fn audit_stats(&self) -> Result<AuditStats, StoreError> {

@@ -29,7 +29,7 @@ fn the_postgres_store_keeps_the_store_contract_and_serialises_replicas() {
     }
     let mut cluster = ThrowawayPostgres::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let contract: [(&str, contract::ContractTest); 9] = [
+    let contract: [(&str, contract::ContractTest); 10] = [
         ("round_trip", contract::entities_round_trip_and_survive_reopening),
         ("idempotent", contract::upserts_are_idempotent_and_offers_versioned),
         ("invalid", contract::invalid_records_and_failed_batches_write_nothing),
@@ -39,6 +39,7 @@ fn the_postgres_store_keeps_the_store_contract_and_serialises_replicas() {
         ("batches", contract::batches_match_writing_one_at_a_time),
         ("offer_batches", contract::offer_batches_match_writing_one_at_a_time),
         ("audit_groups", contract::audit_group_commits_from_many_threads_lose_nothing),
+        ("exposure_days", contract::exposure_days_sum_whole_days_by_unit_and_name_unsummed_ones),
     ];
     for (name, test) in contract {
         let url = cluster.database(name).unwrap();

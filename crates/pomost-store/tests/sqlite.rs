@@ -359,3 +359,38 @@ fn batches_match_writing_one_at_a_time() {
 fn offer_batches_match_writing_one_at_a_time() {
     on_sqlite(contract::offer_batches_match_writing_one_at_a_time);
 }
+
+#[test]
+fn exposure_days_sum_whole_days_by_unit_and_name_unsummed_ones() {
+    on_sqlite(contract::exposure_days_sum_whole_days_by_unit_and_name_unsummed_ones);
+}
+
+/// An audit log from before the daily sums: every day it already has entries on is marked
+/// unsummed when the table is added, so a report reads those days' entries.
+#[test]
+fn days_audited_before_the_sums_existed_are_read_entry_by_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = 20_000 * pomost_store::DAY_MS;
+    let store = open(dir.path());
+    let figures = pomost_store::ListGroups { region: Some("1261011".into()), eligible: vec![3], exposure: vec![1.0] };
+    let summed = |index: usize, at_ms: i64| AuditEntry {
+        request: serde_json::json!({ "groups": figures.to_json() }),
+        ..audit_entry(index, at_ms, 2)
+    };
+    for (index, at_ms) in [day + 5, day + 6, day + 3 * pomost_store::DAY_MS].into_iter().enumerate() {
+        store.append_audit(&summed(index, at_ms)).unwrap();
+    }
+    assert_eq!(store.exposure_days(0, 30_000, None).unwrap().lists, 3);
+    drop(store);
+    let audit = rusqlite::Connection::open(dir.path().join(pomost_store::AUDIT_FILE)).unwrap();
+    audit.execute_batch("DROP TABLE exposure_days").unwrap();
+    drop(audit);
+    let store = open(dir.path());
+    let days = store.exposure_days(0, 30_000, None).unwrap();
+    assert_eq!(days.unsummed_days, [20_000, 20_003]);
+    assert_eq!(days.lists, 0);
+    store.append_audit(&summed(9, day + 7)).unwrap();
+    store.append_audit(&summed(10, day + pomost_store::DAY_MS)).unwrap();
+    let days = store.exposure_days(0, 30_000, None).unwrap();
+    assert_eq!((days.unsummed_days.as_slice(), days.lists), ([20_000, 20_003].as_slice(), 1));
+}

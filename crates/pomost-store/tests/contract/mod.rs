@@ -375,3 +375,56 @@ pub fn audit_group_commits_from_many_threads_lose_nothing(open: Open) {
         assert_eq!(entry, &audit_entry(index, 5_000, 10));
     }
 }
+
+/// See the test of the same name in each backend's tests.
+pub fn exposure_days_sum_whole_days_by_unit_and_name_unsummed_ones(open: Open) {
+    use pomost_store::{DAY_MS, ListGroups};
+    let day = 20_000;
+    let figures = |region: Option<&str>, eligible: Vec<u64>, exposure: Vec<f64>| ListGroups {
+        region: region.map(str::to_owned),
+        eligible,
+        exposure,
+    };
+    let entry = |index: usize, at_ms: i64, groups: serde_json::Value| AuditEntry {
+        request: serde_json::json!({ "k": 5, "groups": groups }),
+        ..audit_entry(index, at_ms, 3)
+    };
+    let krakow = figures(Some("1261011"), vec![10, 2], vec![1.5, 0.25]);
+    let wroclaw = figures(Some("0264011"), vec![4, 0], vec![0.5, 0.0]);
+    let remote = figures(Some(""), vec![1, 1], vec![0.125, 0.125]);
+    let store = open();
+    let entries = [
+        entry(1, day * DAY_MS, krakow.to_json()),
+        entry(2, day * DAY_MS + 17, krakow.to_json()),
+        entry(3, (day + 1) * DAY_MS - 1, wroclaw.to_json()),
+        entry(4, (day + 1) * DAY_MS, remote.to_json()),
+        AuditEntry { action: AuditAction::RecommendOffers, ..entry(5, (day + 1) * DAY_MS, krakow.to_json()) },
+        entry(6, (day + 2) * DAY_MS + 5, krakow.to_json()),
+        entry(7, (day + 2) * DAY_MS + 6, figures(None, vec![9, 9], vec![1.0, 1.0]).to_json()),
+    ];
+    for entry in &entries {
+        store.append_audit(entry).unwrap();
+    }
+    let check = |store: &dyn Store| {
+        let all = store.exposure_days(day, day + 3, None).unwrap();
+        assert_eq!(all.unsummed_days, [day + 2], "a list that does not say where its workplace was");
+        assert_eq!(all.lists, 4, "{all:?}");
+        assert_eq!(all.eligible, [25, 5]);
+        assert_eq!(all.exposure, [3.625, 0.625]);
+        let lists =
+            |from: i64, until: i64, region: Option<&str>| store.exposure_days(from, until, region).unwrap().lists;
+        assert_eq!(lists(day, day + 3, Some("12")), 2);
+        assert_eq!(lists(day, day + 3, Some("1261011")), 2);
+        assert_eq!(lists(day, day + 3, Some("02")), 1);
+        assert_eq!(lists(day, day + 3, Some("14")), 0);
+        assert_eq!(lists(day + 1, day + 2, None), 1, "remote work counts everywhere");
+        assert_eq!(lists(day + 1, day + 2, Some("12")), 0, "and in no unit");
+        assert_eq!(lists(day + 3, day + 400, None), 0);
+        let only_day = store.exposure_days(day, day + 1, Some("12")).unwrap();
+        assert_eq!((only_day.lists, only_day.eligible.as_slice()), (2, [20, 4].as_slice()));
+        assert!(only_day.unsummed_days.is_empty());
+    };
+    check(store.as_ref());
+    drop(store);
+    check(open().as_ref());
+}
