@@ -349,9 +349,19 @@ pub const CSV_COLUMNS: &[&str] = &[
 ];
 
 /// Columns a participants CSV may add after [`CSV_COLUMNS`]: past occupations as
-/// `code=years` and wanted occupations as codes (KZiS 2023), `;`-separated, and then the
-/// year of birth (empty when not recorded).
-pub const CSV_OCCUPATION_COLUMNS: &[&str] = &["past_occupations", "wanted_occupations", "birth_year"];
+/// `code=years` and wanted occupations as codes (KZiS 2023), `;`-separated, then the year of
+/// birth, then the gender (`K` or `woman`, `M` or `man`); each empty when not recorded.
+pub const CSV_OCCUPATION_COLUMNS: &[&str] = &["past_occupations", "wanted_occupations", "birth_year", "gender"];
+
+/// A CSV gender cell: the register's K/M, or the API's words; empty when not recorded.
+fn csv_gender(text: &str) -> Result<serde_json::Value, String> {
+    match text.trim().to_lowercase().as_str() {
+        "" => Ok(serde_json::Value::Null),
+        "k" | "woman" | "kobieta" => Ok("woman".into()),
+        "m" | "man" | "mężczyzna" => Ok("man".into()),
+        other => Err(format!("gender: {other:?} is not K, M, woman or man (leave it empty when not recorded)")),
+    }
+}
 
 fn csv_past_occupations(text: &str) -> Result<Vec<serde_json::Value>, String> {
     text.split(';')
@@ -428,6 +438,7 @@ fn participant_from_csv(row: &csv::StringRecord) -> Result<Participant, String> 
             "" => serde_json::Value::Null,
             year => serde_json::Value::from(year.parse::<u16>().map_err(|_| format!("birth_year: {year:?} is not a year"))?),
         },
+        "gender": csv_gender(field("gender"))?,
     });
     let participant: Participant = serde_json::from_value(value).map_err(|error| error.to_string())?;
     participant.validated().map_err(|error| error.to_string())
@@ -488,9 +499,10 @@ fn note_rejected<T>(items: Vec<crate::proto::BulkItem>, chunk: &[(usize, T)], re
 
 fn read_participants_csv(text: &str) -> Result<ReadRows<Participant>, CliError> {
     let with_occupations: Vec<&str> = CSV_COLUMNS.iter().chain(&CSV_OCCUPATION_COLUMNS[..2]).copied().collect();
-    let with_birth_year: Vec<&str> = CSV_COLUMNS.iter().chain(CSV_OCCUPATION_COLUMNS).copied().collect();
+    let with_birth_year: Vec<&str> = CSV_COLUMNS.iter().chain(&CSV_OCCUPATION_COLUMNS[..3]).copied().collect();
+    let with_gender: Vec<&str> = CSV_COLUMNS.iter().chain(CSV_OCCUPATION_COLUMNS).copied().collect();
     let usage = format!("{} (optionally followed by ,{})", CSV_COLUMNS.join(","), CSV_OCCUPATION_COLUMNS.join(","));
-    read_csv_rows(text, &[CSV_COLUMNS, &with_occupations, &with_birth_year], &usage, participant_from_csv)
+    read_csv_rows(text, &[CSV_COLUMNS, &with_occupations, &with_birth_year, &with_gender], &usage, participant_from_csv)
 }
 
 /// `pomost participants import FILE`: CSV (`.csv`, columns [`CSV_COLUMNS`]) or NDJSON.
@@ -703,12 +715,25 @@ mod tests {
         let ola = &rows[0].1;
         assert_eq!(ola.birth_year, Some(1968));
         assert_eq!(ola.wanted_occupations, ["911207"]);
-        let without: String = text
-            .lines()
-            .map(|line| line.rsplit_once(',').map_or(line, |(head, _)| head))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let (rows, _) = read_participants_csv(&without).unwrap_or_else(|error| panic!("{}", error.message));
-        assert_eq!(rows[0].1.birth_year, None, "the column is optional");
+        assert_eq!(
+            (ola.gender, rows[1].1.gender),
+            (Some(pomost_domain::Gender::Woman), Some(pomost_domain::Gender::Man))
+        );
+        let without_last = |text: &str| -> String {
+            text.lines().map(|line| line.rsplit_once(',').map_or(line, |(head, _)| head)).collect::<Vec<_>>().join("\n")
+        };
+        let (rows, _) = read_participants_csv(&without_last(text)).unwrap_or_else(|error| panic!("{}", error.message));
+        assert_eq!((rows[0].1.gender, rows[0].1.birth_year), (None, Some(1968)), "the gender column is optional");
+        let (rows, _) = read_participants_csv(&without_last(&without_last(text)))
+            .unwrap_or_else(|error| panic!("{}", error.message));
+        assert_eq!(rows[0].1.birth_year, None, "so is the year of birth");
+    }
+
+    #[test]
+    fn a_gender_cell_takes_the_register_codes_and_refuses_anything_else() {
+        assert_eq!(csv_gender(" k ").unwrap(), "woman");
+        assert_eq!(csv_gender("Mężczyzna").unwrap(), "man");
+        assert_eq!(csv_gender("").unwrap(), serde_json::Value::Null);
+        assert!(csv_gender("x").unwrap_err().contains("gender"));
     }
 }

@@ -3,7 +3,7 @@
 
 use pomost_domain::{
     Accommodation, AccommodationSet, CoachArea, CoachId, ContractSet, ContractType, Disability, DisabilityCause,
-    DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId,
+    DisabilityDegree, Employer, Gender, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId,
     PastOccupation, SkillClaim, SkillId, SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, ValidationError,
     Workplace,
 };
@@ -45,6 +45,19 @@ fn degree(path: &str, value: i32) -> Result<DisabilityDegree> {
         .ok()
         .and_then(|degree| DisabilityDegree::from_code(degree as u8))
         .ok_or_else(|| ValidationError::new(path, format!("{value} is not a degree")))
+}
+
+fn gender(path: &str, value: i32) -> Result<Option<Gender>> {
+    match proto::Gender::try_from(value) {
+        Ok(proto::Gender::Unspecified) => Ok(None),
+        Ok(proto::Gender::Woman) => Ok(Some(Gender::Woman)),
+        Ok(proto::Gender::Man) => Ok(Some(Gender::Man)),
+        Err(_) => Err(ValidationError::new(path, format!("{value} is not a gender"))),
+    }
+}
+
+fn gender_to_wire(gender: Option<Gender>) -> i32 {
+    i32::from(Gender::code(gender))
 }
 
 /// Wire numbers 1.. in `Accommodation::ALL_KNOWN` order.
@@ -336,6 +349,7 @@ pub fn participant(wire: proto::Participant) -> Result<Participant> {
         past_occupations,
         wanted_occupations,
         birth_year,
+        gender: wire_gender,
     } = wire;
     let proto::Disability { degree: wire_degree, cause_symbols, working_time_exemption } =
         disability.unwrap_or_default();
@@ -382,6 +396,7 @@ pub fn participant(wire: proto::Participant) -> Result<Participant> {
                 ValidationError::new("participant.birth_year", format!("{year} is not between 1900 and 2100"))
             })?),
         },
+        gender: gender("participant.gender", wire_gender)?,
     }
     .validated()
 }
@@ -435,6 +450,7 @@ pub fn participant_to_wire(participant: &Participant) -> proto::Participant {
             .collect(),
         wanted_occupations: participant.wanted_occupations.clone(),
         birth_year: participant.birth_year.map_or(0, u32::from),
+        gender: gender_to_wire(participant.gender),
     }
 }
 

@@ -89,6 +89,7 @@ fn person(identifier: &str, unit: UnitKind, today: Date) -> Participant {
         past_occupations: Vec::new(),
         wanted_occupations: Vec::new(),
         birth_year: None,
+        gender: None,
     }
 }
 

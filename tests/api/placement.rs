@@ -627,7 +627,8 @@ async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
     let server = TestServer::start(settings).await;
     let folk = krakow_participants(300);
     let job = offer("exposure", 3);
-    register(&server, &folk, std::slice::from_ref(&job)).await;
+    let never_listed = offer("exposure-referred", 1);
+    register(&server, &folk, &[job.clone(), never_listed.clone()]).await;
     let key = job.key.clone().unwrap();
     for _ in 0..3 {
         server
@@ -648,7 +649,30 @@ async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
         .unwrap()
         .into_inner();
     assert_eq!((report.shortlists, report.shortlists_without_groups), (3, 0));
-    assert_eq!(report.groups.len(), 11);
+    assert_eq!(report.groups.len(), 13);
+    assert_eq!(report.referrals, 0);
+    // Gender, where recorded: kept with the person and counted in its two groups.
+    let woman = folk.iter().find(|person| person.gender == Some(pomost_domain::Gender::Woman)).unwrap();
+    // A referral to an offer no shortlist was made for (its place is looked up after the
+    // walk over referrals, which holds the store's reader).
+    PlacementServiceClient::new(server.channel.clone()).create_referral(refer(woman, &never_listed, "")).await.unwrap();
+    let report = server
+        .matching()
+        .get_exposure_report(pomost::proto::GetExposureReportRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(report.referrals, 1);
+    assert_eq!(report.groups[11].referral_share, Some(1.0), "the referred woman: {:?}", report.groups[11]);
+    let stored = server.participants().get_participant(ParticipantRef { id: woman.id.to_string() }).await.unwrap();
+    assert_eq!(stored.into_inner().gender(), pomost::proto::Gender::Woman);
+    let (women, men) = (&report.groups[11], &report.groups[12]);
+    assert_eq!((women.group.as_str(), men.group.as_str()), ("women (where recorded)", "men (where recorded)"));
+    assert!(
+        !women.suppressed && !men.suppressed && women.pool_share > 0.2 && men.pool_share > 0.2,
+        "{women:?} {men:?}"
+    );
+    assert!(women.pool_share + men.pool_share < 1.0, "some people have no recorded gender: {women:?} {men:?}");
     let degrees = &report.groups[..4];
     let pool: f64 = degrees.iter().map(|group| group.pool_share).sum();
     let attention: f64 = degrees.iter().map(|group| group.exposure_share).sum();

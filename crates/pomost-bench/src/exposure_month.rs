@@ -24,6 +24,8 @@ use crate::run::{connect, spawn_server};
 
 /// Gminas in Poland (TERYT, 2024): the most workplace units a month's lists can name.
 const UNITS: usize = 2_477;
+/// Groups a list keeps figures for.
+const GROUPS: usize = pomost_scoring::GROUP_NAMES.len();
 /// Results in each list.
 const RESULTS: usize = 50;
 /// Times each report is asked; the median is kept.
@@ -113,8 +115,8 @@ fn units() -> Vec<String> {
 /// One list's audit entry: figures of the size a regional list has.
 fn entry(index: usize, at_ms: i64, region: &str) -> AuditEntry {
     let spread = |group: usize| (index * 7_919 + group * 104_729) % 97;
-    let eligible: Vec<u64> = (0..11).map(|group| 200 + spread(group) as u64 * 13).collect();
-    let exposure: Vec<f64> = (0..11).map(|group| 0.5 + spread(group) as f64 / 40.0).collect();
+    let eligible: Vec<u64> = (0..GROUPS).map(|group| 200 + spread(group) as u64 * 13).collect();
+    let exposure: Vec<f64> = (0..GROUPS).map(|group| 0.5 + spread(group) as f64 / 40.0).collect();
     let figures = ListGroups { region: Some(region.to_owned()), eligible, exposure };
     AuditEntry {
         request_id: format!("bench-{index}"),

@@ -32,5 +32,5 @@ pub use referral::{
 pub use skills::{SkillClaim, SkillCluster, SkillId, SkillLevel, SkillRelatedness, SkillRequirement};
 pub use vocab::{
     Accommodation, AccommodationKind, AccommodationSet, ContractSet, ContractType, DisabilityCause, DisabilityDegree,
-    PERSONAL_ACCOMMODATIONS, Stage, UnitKind,
+    Gender, PERSONAL_ACCOMMODATIONS, Stage, UnitKind,
 };

@@ -8,7 +8,7 @@ use crate::error::ValidationError;
 use crate::error::{check_hours, check_id, check_occupation_code};
 use crate::geo::Location;
 use crate::skills::SkillClaim;
-use crate::vocab::{AccommodationSet, ContractSet, DisabilityCause, DisabilityDegree, Stage, UnitKind};
+use crate::vocab::{AccommodationSet, ContractSet, DisabilityCause, DisabilityDegree, Gender, Stage, UnitKind};
 
 /// Longest commute a participant may state, in kilometres.
 pub const MAX_COMMUTE_KM: f32 = 300.0;
@@ -126,6 +126,10 @@ pub struct Participant {
     /// outcome and exposure statistics, never read by scoring).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub birth_year: Option<u16>,
+    /// Gender, where the unit records it: read by outcome and exposure statistics (the
+    /// women and men groups), never by scoring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
 }
 
 /// Earliest and latest year of birth a record may state.
@@ -270,6 +274,7 @@ mod tests {
             past_occupations: Vec::new(),
             wanted_occupations: Vec::new(),
             birth_year: None,
+            gender: None,
         }
     }
 

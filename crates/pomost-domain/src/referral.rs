@@ -316,6 +316,9 @@ pub struct ReferralGroup {
     pub age_50_plus: bool,
     /// Registered 12 months or more.
     pub long_term: bool,
+    /// Gender, where recorded.
+    #[serde(default)]
+    pub gender: Option<crate::Gender>,
 }
 
 /// One recorded transition.

@@ -87,6 +87,34 @@ impl DisabilityDegree {
     }
 }
 
+/// Gender as the unit records it (płeć: K or M in a labour office's register), where it
+/// does. Only outcome and exposure statistics read it (are women passed over?); scoring
+/// never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    /// Kobieta.
+    Woman = 1,
+    /// Mężczyzna.
+    Man = 2,
+}
+
+impl Gender {
+    /// Compact code for the pool: 0 not recorded, 1 woman, 2 man.
+    pub fn code(gender: Option<Gender>) -> u8 {
+        gender.map_or(0, |gender| gender as u8)
+    }
+
+    /// The gender of a compact code (`None` for 0 and unknown codes).
+    pub fn from_code(code: u8) -> Option<Gender> {
+        match code {
+            1 => Some(Gender::Woman),
+            2 => Some(Gender::Man),
+            _ => None,
+        }
+    }
+}
+
 /// Cause symbol on the certificate (symbol przyczyny niepełnosprawności). Stored for the
 /// reintegration unit's own work; scoring never reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! and hires. Computed from the audit entries (each shortlist's group aggregates, recorded
 //! when it was made) and the referral records; nothing is ranked again.
 
-use pomost_domain::{DisabilityDegree, Referral, ReferralState, Stage, TerytCode, Workplace};
+use pomost_domain::{DisabilityDegree, Gender, Referral, ReferralState, Stage, TerytCode, Workplace};
 use pomost_scoring::GROUP_NAMES;
 use pomost_store::{AuditAction, AuditQuery, DAY_MS, ListGroups};
 
@@ -90,6 +90,11 @@ fn referral_groups(referral: &Referral) -> Vec<usize> {
         groups.push(5);
     }
     groups.push(6 + Stage::ALL.iter().position(|stage| *stage == group.stage).unwrap_or(0));
+    match group.gender {
+        Some(Gender::Woman) => groups.push(11),
+        Some(Gender::Man) => groups.push(12),
+        None => {}
+    }
     groups
 }
 
@@ -220,25 +225,32 @@ impl Engine {
         let exposure_total: f64 = exposure[..4].iter().sum();
         let (mut referred, mut hired) = ([0u64; GROUPS], [0u64; GROUPS]);
         let (mut referrals, mut hires) = (0u64, 0u64);
+        // The period's referrals first: the store reads them under its reader, so where each
+        // offer lies is looked up only after the walk.
+        let mut in_period = Vec::new();
         self.store.for_each_referral(false, &mut |referral| {
-            let in_period =
+            let made_in_period =
                 referral.created_ms >= query.from_ms && (query.until_ms == 0 || referral.created_ms < query.until_ms);
-            if !in_period || referral.group.is_none() {
-                return Ok(());
-            }
-            let inside = self.offer_in_region(&referral.offer, query.region, &mut regions)?;
-            if !inside {
-                return Ok(());
-            }
-            referrals += 1;
-            let is_hire = referral.state == ReferralState::Hired;
-            hires += u64::from(is_hire);
-            for group in referral_groups(&referral) {
-                referred[group] += 1;
-                hired[group] += u64::from(is_hire);
+            if made_in_period && referral.group.is_some() {
+                in_period.push((
+                    referral.offer.clone(),
+                    referral.state == ReferralState::Hired,
+                    referral_groups(&referral),
+                ));
             }
             Ok(())
         })?;
+        for (offer, is_hire, groups) in in_period {
+            if !self.offer_in_region(&offer, query.region, &mut regions)? {
+                continue;
+            }
+            referrals += 1;
+            hires += u64::from(is_hire);
+            for group in groups {
+                referred[group] += 1;
+                hired[group] += u64::from(is_hire);
+            }
+        }
         let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
         let rows = GROUP_NAMES
             .iter()

@@ -113,6 +113,11 @@ fn keys(referral: &Referral, dimension: OutcomeDimension) -> Vec<String> {
                 if group.long_term {
                     keys.push("registered 12+ months".to_owned());
                 }
+                match group.gender {
+                    Some(pomost_domain::Gender::Woman) => keys.push("women (where recorded)".to_owned()),
+                    Some(pomost_domain::Gender::Man) => keys.push("men (where recorded)".to_owned()),
+                    None => {}
+                }
                 keys
             }
         },
@@ -248,7 +253,13 @@ mod tests {
             reserved_until: None,
             created_ms: 0,
             updated_ms: 0,
-            group: Some(ReferralGroup { stage: Stage::OpenMarket, degree, age_50_plus: false, long_term: false }),
+            group: Some(ReferralGroup {
+                stage: Stage::OpenMarket,
+                degree,
+                age_50_plus: false,
+                long_term: false,
+                gender: None,
+            }),
             history: Vec::new(),
         }
     }

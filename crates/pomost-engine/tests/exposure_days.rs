@@ -10,6 +10,8 @@ use pomost_engine::{Engine, EngineOptions, ExposureQuery, ExposureReportResult, 
 use pomost_store::{AuditAction, AuditQuery, Caller, DAY_MS, ListGroups};
 use time::macros::date;
 
+const GROUPS: usize = pomost_scoring::GROUP_NAMES.len();
+
 fn open_engine(dir: &std::path::Path) -> Engine {
     let options = EngineOptions {
         data_dir: dir.to_owned(),
@@ -28,7 +30,7 @@ fn open_engine(dir: &std::path::Path) -> Engine {
 /// The report's shortlist figures computed straight from the audit entries.
 fn from_entries(engine: &Engine, offers: &[Offer], query: &ExposureQuery) -> (u64, Vec<(f64, f64)>) {
     let entries = engine.list_audit(&AuditQuery { limit: 10_000, ..Default::default() }).unwrap();
-    let (mut lists, mut eligible, mut exposure) = (0, [0u64; 11], [0f64; 11]);
+    let (mut lists, mut eligible, mut exposure) = (0, [0u64; GROUPS], [0f64; GROUPS]);
     for (_, entry) in entries.iter().filter(|(_, entry)| entry.action == AuditAction::Shortlist) {
         let in_period = entry.at_ms >= query.from_ms && (query.until_ms == 0 || entry.at_ms < query.until_ms);
         let offer = offers.iter().find(|offer| Some(&offer.key) == entry.offer.as_ref()).unwrap();
@@ -42,7 +44,7 @@ fn from_entries(engine: &Engine, offers: &[Offer], query: &ExposureQuery) -> (u6
         }
         let figures = ListGroups::of(entry).unwrap();
         lists += 1;
-        for group in 0..11 {
+        for group in 0..GROUPS {
             eligible[group] += figures.eligible[group];
             exposure[group] += figures.exposure[group];
         }

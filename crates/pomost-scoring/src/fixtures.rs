@@ -48,6 +48,7 @@ pub(crate) fn person(id: &str) -> Participant {
         past_occupations: Vec::new(),
         wanted_occupations: Vec::new(),
         birth_year: None,
+        gender: None,
     }
 }
 

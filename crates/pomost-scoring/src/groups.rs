@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::ParticipantRecord;
 
-/// The groups, in report order.
-pub const GROUP_NAMES: [&str; 11] = [
+/// The groups, in report order. Audit entries keep figures by position in this list, so
+/// groups are only ever added at its end.
+pub const GROUP_NAMES: [&str; 13] = [
     "certificate: none",
     "certificate: light",
     "certificate: moderate",
@@ -20,16 +21,34 @@ pub const GROUP_NAMES: [&str; 11] = [
     "stage: sheltered employment",
     "stage: supported open market",
     "stage: open market",
+    "women (where recorded)",
+    "men (where recorded)",
 ];
+
+/// Number of groups.
+const GROUPS: usize = GROUP_NAMES.len();
+
+/// The groups one person belongs to: indexes into [`GROUP_NAMES`], `usize::MAX` for each
+/// kind of group the person is in none of.
+pub(crate) type Memberships = [usize; 5];
+
+/// The group index of a record's gender code (1 woman, 2 man).
+fn gender_group(code: u8) -> usize {
+    match code {
+        1 => 11,
+        2 => 12,
+        _ => usize::MAX,
+    }
+}
 
 /// Per group: eligible people, and the returned list's attention (a place r weighs
 /// 1/log2(1 + r)).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupTally {
     /// Eligible people per group ([`GROUP_NAMES`] order).
-    pub eligible: [u64; 11],
+    pub eligible: [u64; GROUPS],
     /// Attention given to each group by the returned list.
-    pub exposure: [f64; 11],
+    pub exposure: [f64; GROUPS],
     /// Eligible people in all.
     pub eligible_total: u64,
     /// Attention of the whole list (the sum of its places' weights).
@@ -39,7 +58,7 @@ pub struct GroupTally {
 /// The groups a record belongs to, as indexes into [`GROUP_NAMES`] (`usize::MAX` for a
 /// group the person is not in).
 #[inline]
-pub(crate) fn groups_of(record: &ParticipantRecord, today_julian: i32, year: i32) -> [usize; 4] {
+pub(crate) fn groups_of(record: &ParticipantRecord, today_julian: i32, year: i32) -> Memberships {
     let age_50 = crate::record::is_50_plus(record.flags, year);
     let long_term = today_julian - record.registered_day >= 365;
     [
@@ -47,6 +66,7 @@ pub(crate) fn groups_of(record: &ParticipantRecord, today_julian: i32, year: i32
         if age_50 { 4 } else { usize::MAX },
         if long_term { 5 } else { usize::MAX },
         6 + usize::from(record.stage.min(4)),
+        gender_group(record.gender),
     ]
 }
 
@@ -59,10 +79,12 @@ impl GroupTally {
         self.eligible[6 + usize::from(record.stage.min(4))] += 1;
         self.eligible[4] += u64::from(crate::record::is_50_plus(record.flags, year));
         self.eligible[5] += u64::from(today_julian - record.registered_day >= 365);
+        self.eligible[11] += u64::from(record.gender == 1);
+        self.eligible[12] += u64::from(record.gender == 2);
     }
 
     /// Adds the attention of place `rank` (from 1) to the person's groups.
-    pub(crate) fn count_place(&mut self, rank: usize, groups: [usize; 4]) {
+    pub(crate) fn count_place(&mut self, rank: usize, groups: Memberships) {
         let weight = 1.0 / (1.0 + rank as f64).log2();
         self.exposure_total += weight;
         for group in groups.into_iter().filter(|group| *group < GROUP_NAMES.len()) {

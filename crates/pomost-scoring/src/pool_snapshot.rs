@@ -15,7 +15,7 @@ use crate::record::{OCCUPATIONS_MORE, ParticipantRecord, occupation_codes, pack_
 
 const MAGIC: &[u8; 8] = b"POMOSTPS";
 /// The layout version; a snapshot of another is not read.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// A fingerprint of the occupation list the records' claims index into (it is built into
 /// the binary; another build may hold another list).
@@ -75,6 +75,7 @@ impl ParticipantPool {
             record.flags,
             record.preferred_contracts,
             record.skill_count,
+            record.gender,
         ]);
         out.extend_from_slice(&record.skill_levels.to_le_bytes());
         for skill in record.skills {
@@ -168,6 +169,7 @@ impl ParticipantPool {
             flags: input.u8()?,
             preferred_contracts: input.u8()?,
             skill_count: input.u8()?,
+            gender: input.u8()?,
             skill_levels: input.u16()?,
             skills: [0; crate::record::INLINE_SKILLS],
             occupations: 0,

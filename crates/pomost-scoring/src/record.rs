@@ -140,6 +140,8 @@ pub(crate) struct ParticipantRecord {
     pub(crate) flags: u8,
     pub(crate) preferred_contracts: u8,
     pub(crate) skill_count: u8,
+    /// Gender code ([`pomost_domain::Gender::code`]), for the exposure groups only.
+    pub(crate) gender: u8,
     /// Two bits per inline skill: 0 unassessed, else the level.
     pub(crate) skill_levels: u16,
     pub(crate) skills: [u16; INLINE_SKILLS],
@@ -181,6 +183,7 @@ impl ParticipantRecord {
                 | turns_50_bits(participant.birth_year),
             preferred_contracts: participant.preferred_contracts.as_u8(),
             skill_count: skills.len().min(usize::from(u8::MAX)) as u8,
+            gender: pomost_domain::Gender::code(participant.gender),
             skill_levels: 0,
             skills: [0; INLINE_SKILLS],
             occupations: pack_occupations(&occupation_claims(participant)),

@@ -14,7 +14,7 @@ use pomost_domain::ParticipantId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScoringError;
-use crate::groups::{GROUP_NAMES, groups_of};
+use crate::groups::{GROUP_NAMES, Memberships, groups_of};
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::shortlist::{Shortlist, ShortlistRequest};
@@ -52,11 +52,11 @@ impl ParticipantPool {
         let mut list = self.shortlist_until(policy, &wide, cancel)?;
         let today = request.today.to_julian_day();
         let year = request.today.year();
-        let memberships: Vec<[usize; 4]> = list
+        let memberships: Vec<Memberships> = list
             .candidates
             .iter()
             .map(|candidate| {
-                self.record_of(&candidate.participant_id).map_or([usize::MAX; 4], |r| groups_of(r, today, year))
+                self.record_of(&candidate.participant_id).map_or([usize::MAX; 5], |r| groups_of(r, today, year))
             })
             .collect();
         let member = |index: usize, group: usize| memberships[index].contains(&group);

@@ -397,6 +397,28 @@ mod tests {
     }
 
     #[test]
+    fn gender_is_counted_for_the_groups_and_never_changes_a_score() {
+        use pomost_domain::Gender;
+        let recorded = |id: &str, gender: Option<Gender>| pomost_domain::Participant { gender, ..person(id) };
+        let people = vec![
+            recorded("a-woman", Some(Gender::Woman)),
+            recorded("b-man", Some(Gender::Man)),
+            recorded("c-unrecorded", None),
+            recorded("d-woman", Some(Gender::Woman)),
+        ];
+        let list = pool(people, vec![])
+            .shortlist(&ScoringPolicy::default(), &ShortlistRequest { offer: &offer(), k: 2, today: TODAY })
+            .unwrap();
+        assert_eq!(ids(&list), ["a-woman", "b-man"], "identical but for gender: ties go to the smaller id");
+        assert_eq!(list.candidates[0].score, list.candidates[1].score);
+        let (women, men) = (crate::GROUP_NAMES.len() - 2, crate::GROUP_NAMES.len() - 1);
+        assert_eq!(crate::GROUP_NAMES[women], "women (where recorded)");
+        assert_eq!((list.groups.eligible[women], list.groups.eligible[men]), (2, 1), "the unrecorded are in neither");
+        assert!((list.groups.exposure[women] - 1.0).abs() < 1e-9, "place 1 weighs 1");
+        assert!((list.groups.exposure[men] - 1.0 / 3f64.log2()).abs() < 1e-9, "place 2 weighs 1/log2(3)");
+    }
+
+    #[test]
     fn ranks_best_first_with_ties_to_the_smaller_id() {
         let mut near = person("b-near");
         near.home = krakow(1.0);

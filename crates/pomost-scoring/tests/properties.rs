@@ -132,6 +132,24 @@ proptest! {
     }
 
     #[test]
+    fn gender_and_year_of_birth_never_change_a_score_or_an_exclusion(seed in 0u64..1000, person_index in 0usize..300, offer_index in 0usize..500, gender in 0u8..3, birth_year in prop::option::of(1940u16..2008)) {
+        let people = krakow_world(seed, 300);
+        let offer = krakow_offer(seed, offer_index);
+        let mut changed = people[person_index].clone();
+        changed.gender = pomost_domain::Gender::from_code(gender);
+        changed.birth_year = birth_year;
+        let policy = ScoringPolicy::default();
+        let explain = |person: Participant| {
+            let id = person.id.clone();
+            build(vec![person], seed).explain(&policy, &id, &offer, TODAY).unwrap()
+        };
+        let (baseline, varied) = (explain(people[person_index].clone()), explain(changed));
+        prop_assert_eq!(&baseline.factors, &varied.factors);
+        prop_assert_eq!(&baseline.failed, &varied.failed);
+        prop_assert_eq!(baseline.score, varied.score);
+    }
+
+    #[test]
     fn degree_and_causes_never_change_a_score(seed in 0u64..1000, person_index in 0usize..300, offer_index in 0usize..500, degree in 0u8..4, causes in prop::collection::vec(0usize..12, 0..3)) {
         let people = krakow_world(seed, 300);
         let offer = krakow_offer(seed, offer_index);
@@ -313,6 +331,7 @@ fn arbitrary_participant() -> impl Strategy<Value = Participant> {
                     past_occupations: Vec::new(),
                     wanted_occupations: Vec::new(),
                     birth_year: None,
+                    gender: None,
                 }
             },
         )

@@ -238,15 +238,14 @@ impl AuditLog {
         days.unsummed_days =
             statement.query_map(params![from_day, until_day, UNSUMMED], |row| row.get(0))?.collect::<Result<_, _>>()?;
         let mut statement = connection.prepare_cached(
-            "SELECT grp, sum(eligible), sum(exposure) FROM exposure_days
-             WHERE day >= ?1 AND day < ?2 AND grp >= ?3
-               AND day NOT IN (SELECT day FROM exposure_days WHERE day >= ?1 AND day < ?2 AND grp = ?4)
-               AND (?5 IS NULL OR (substr(region, 1, length(?5)) = ?5))
-             GROUP BY grp",
+            "SELECT day, grp, eligible, exposure FROM exposure_days
+             WHERE day >= ?1 AND day < ?2 AND grp >= ?3 AND (?4 IS NULL OR substr(region, 1, length(?4)) = ?4)",
         )?;
-        let mut rows = statement.query(params![from_day, until_day, LISTS, UNSUMMED, region])?;
+        let mut rows = statement.query(params![from_day, until_day, LISTS, region])?;
         while let Some(row) = rows.next()? {
-            add_row(&mut days, row.get(0)?, row.get(1)?, row.get(2)?);
+            if days.unsummed_days.binary_search(&row.get(0)?).is_err() {
+                add_row(&mut days, row.get(1)?, row.get(2)?, row.get(3)?);
+            }
         }
         Ok(days)
     }

@@ -134,7 +134,8 @@ pub trait Store: Send + Sync {
     /// Referrals matching `query` (without history).
     fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError>;
     /// Calls `visit` with every referral (without history); only those holding coach hours
-    /// or a position when `only_held`.
+    /// or a position when `only_held`. The walk holds a reader, so `visit` must not call the
+    /// store (the embedded store has one reader: that call would wait for ever).
     fn for_each_referral(
         &self,
         only_held: bool,

@@ -95,7 +95,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (day, region, grp)
     );
     INSERT INTO exposure_days (day, region, grp, eligible, exposure)
-        SELECT at_ms / 86400000, '', -2, count(*), 0 FROM audit GROUP BY 1;",
+        SELECT at_ms / 86400000, '', -2, count(*), 0 FROM audit GROUP BY 1;
+    ALTER TABLE referrals ADD COLUMN gender BIGINT;",
 ];
 
 /// The advisory lock migrations run under.

@@ -135,9 +135,12 @@ pub(crate) const MIGRATION: &str = "CREATE TABLE referrals (
         PRIMARY KEY (referral_id, month)
     );";
 
+/// Adds the referred person's gender (where recorded) to the groups kept on a referral.
+pub(crate) const GENDER_MIGRATION: &str = "ALTER TABLE referrals ADD COLUMN gender INTEGER";
+
 const COLUMNS: &str = "id, participant_id, offer_source, offer_external_id, employer, unit_id, coach_id, coach_hours, \
                        reserved, state, declined_by, reason, start_date, reserved_until, created_ms, updated_ms, stage, \
-                       degree, age_50_plus, long_term";
+                       degree, age_50_plus, long_term, gender";
 
 fn precondition(message: String) -> StoreError {
     StoreError::Precondition(message)
@@ -169,6 +172,7 @@ fn read_row(row: &Row) -> Result<Referral, StoreError> {
             degree: DisabilityDegree::from_code(degree).ok_or_else(|| bad("referral degree", degree.to_string()))?,
             age_50_plus: row.opt_int(18)?.unwrap_or(0) != 0,
             long_term: row.opt_int(19)?.unwrap_or(0) != 0,
+            gender: small(row, 20)?.and_then(pomost_domain::Gender::from_code),
         }),
         _ => None,
     };
@@ -443,7 +447,7 @@ pub(crate) fn create(tx: &dyn Tx, new: &NewReferral, stamp: &Stamp) -> Result<Re
     tx.execute(
         &format!(
             "INSERT INTO referrals (number, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, '', \
-             NULL, NULL, ?12, ?12, ?13, ?14, ?15, ?16)"
+             NULL, NULL, ?12, ?12, ?13, ?14, ?15, ?16, ?17)"
         ),
         values![
             number,
@@ -462,6 +466,7 @@ pub(crate) fn create(tx: &dyn Tx, new: &NewReferral, stamp: &Stamp) -> Result<Re
             participant.disability.degree.code(),
             participant.is_50_plus(stamp.today.year()),
             participant.is_long_term(stamp.today),
+            participant.gender.map(|gender| pomost_domain::Gender::code(Some(gender))),
         ],
     )?;
     let created = Transition { to: ReferralState::Proposed, declined_by: None, reason: String::new() };
@@ -583,7 +588,7 @@ pub(crate) fn erase_participant(
         }
         tx.execute(
             "UPDATE referrals SET participant_id = NULL, stage = NULL, degree = NULL, age_50_plus = NULL,
-             long_term = NULL WHERE id = ?1",
+             long_term = NULL, gender = NULL WHERE id = ?1",
             values![id.as_str()],
         )?;
         changes.push((tx.record_change(ChangeOp::Upsert, &ChangeKey::Referral(id.clone()))?, id));

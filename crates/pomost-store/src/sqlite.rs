@@ -75,6 +75,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE offers ADD COLUMN checksum INTEGER;",
     // 3: referrals, their transitions, and retention checks after a hire.
     crate::referrals::MIGRATION,
+    // 4: the referred person's gender, where recorded, for outcome and exposure statistics.
+    crate::referrals::GENDER_MIGRATION,
 ];
 
 /// The embedded store. One writer connection, one reader connection (WAL lets reads run

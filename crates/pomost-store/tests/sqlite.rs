@@ -119,7 +119,7 @@ fn a_newer_schema_is_refused() {
     let raw = rusqlite_set_user_version(&dir.path().join("pomost.sqlite3"), 99);
     assert!(raw);
     let error = SqliteStore::open(dir.path(), SqliteOptions::default()).err().unwrap();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 3, .. }), "{error}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 4, .. }), "{error}");
     assert!(error.to_string().contains("upgrade pomost"));
 }
 
@@ -393,4 +393,30 @@ fn days_audited_before_the_sums_existed_are_read_entry_by_entry() {
     store.append_audit(&summed(10, day + pomost_store::DAY_MS)).unwrap();
     let days = store.exposure_days(0, 30_000, None).unwrap();
     assert_eq!((days.unsummed_days.as_slice(), days.lists), ([20_000, 20_003].as_slice(), 1));
+}
+
+/// A database from before referrals kept the person's gender gains the column; its
+/// referrals read as before, with no gender recorded.
+#[test]
+fn referrals_from_before_gender_was_kept_read_without_one() {
+    use pomost_store::NewReferral;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let person = synth().participant(1);
+    let mut offer = synth().offer(1);
+    offer.valid_from = time::macros::date!(2026 - 11 - 01);
+    offer.valid_until = time::macros::date!(2026 - 12 - 31);
+    store.upsert_participant(&person).unwrap();
+    store.upsert_offer(&offer).unwrap();
+    let new =
+        NewReferral { participant: person.id.clone(), offer: offer.key.clone(), coach: None, idempotency_key: None };
+    let id = store.create_referral(&new, &stamp(1_000)).unwrap().referral.id;
+    drop(store);
+    let database = rusqlite::Connection::open(dir.path().join("pomost.sqlite3")).unwrap();
+    database.execute_batch("ALTER TABLE referrals DROP COLUMN gender; PRAGMA user_version = 3;").unwrap();
+    drop(database);
+    let store = open(dir.path());
+    let referral = store.referral(&id).unwrap().unwrap();
+    let group = referral.group.expect("the groups kept before");
+    assert_eq!((group.stage, group.gender), (person.stage, None));
 }

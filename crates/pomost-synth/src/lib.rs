@@ -9,7 +9,7 @@ mod places;
 
 use pomost_domain::{
     Accommodation, AccommodationSet, CoachArea, CoachId, ContractSet, ContractType, Disability, DisabilityCause,
-    DisabilityDegree, Employer, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId,
+    DisabilityDegree, Employer, Gender, GeoPoint, JobCoach, Location, Offer, OfferKey, Participant, ParticipantId,
     PastOccupation, SkillClaim, SkillId, SkillLevel, SkillRequirement, Stage, TerytCode, UnitKind, Workplace,
 };
 use rand::seq::IndexedRandom;
@@ -29,6 +29,8 @@ const KIND_HISTORY: u64 = 4;
 const KIND_ESCO: u64 = 5;
 /// Years of birth: their own stream, so adding them changed no earlier draw.
 const KIND_BIRTH: u64 = 6;
+/// Stream of a participant's gender (drawn apart, so adding it moved no other value).
+const KIND_GENDER: u64 = 7;
 
 /// The ESCO skills (label-derived ids) the shipped taxonomy links to each occupation.
 fn esco_skills_of(code: &str) -> &'static [SkillId] {
@@ -161,7 +163,16 @@ impl Synth {
             past_occupations,
             wanted_occupations,
             birth_year: self.birth_year(index),
+            gender: self.gender(index),
         }
+    }
+
+    /// Gender of participant `index`, from its own stream (so no other drawn value moves):
+    /// a little over half women among those recorded (as among the registered unemployed),
+    /// one in ten not recorded.
+    fn gender(&self, index: usize) -> Option<Gender> {
+        let mut rng = self.rng(KIND_GENDER, index as u64);
+        rng.random_bool(0.9).then(|| if rng.random_bool(0.53) { Gender::Woman } else { Gender::Man })
     }
 
     /// A year of birth for participant `index` (ages 18–64; one in ten not recorded).

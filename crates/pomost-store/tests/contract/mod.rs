@@ -230,6 +230,8 @@ pub fn referrals_hold_coach_hours_expire_when_stale_and_follow_the_feed(open: Op
     };
     let made = store.create_referral(&new, &stamp(1_000)).unwrap();
     assert!(made.referral.reserved && made.referral.group.is_some());
+    assert!(person.gender.is_some(), "the synthetic person has a recorded gender");
+    assert_eq!(made.referral.group.as_ref().and_then(|group| group.gender), person.gender, "kept with the referral");
     let change = store.changes_after(made.seq - 1, 10).unwrap();
     assert_eq!(change[0].key, ChangeKey::Referral(made.referral.id.clone()));
     // 2 committed + 6 reserved of 10: another 6-hour person does not fit.
