@@ -2,22 +2,23 @@
 //! within a tolerance of its share of the eligible people, at the least loss of total
 //! score, and say which places changed and why. Off unless a request asks for it.
 //!
-//! Greedy by smallest loss: while some group has fewer members in the top k than its floor
-//! (eligible share minus the tolerance, times k), the best-scoring member of that group
-//! below the cut replaces the lowest-scoring person in the top k whose leaving keeps every
-//! group at or above its floor. Each swap is reported with the group it served and the
-//! score it cost.
+//! Each group may hold between (eligible share − tolerance) × k, rounded up, and (eligible
+//! share + tolerance) × k, rounded down, of the k places. The places are chosen from a
+//! ranking four times as deep, exactly (see [`crate::balance`]): fewest places by which
+//! groups miss those bounds, then the highest total score. Each change is reported as the
+//! person brought in, the person left out, the group it serves and the score it cost.
 
 use std::sync::atomic::AtomicBool;
 
 use pomost_domain::ParticipantId;
 use serde::{Deserialize, Serialize};
 
+use crate::balance::{Bounds, balanced_choice};
 use crate::error::ScoringError;
 use crate::groups::{GROUP_NAMES, Memberships, groups_of};
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
-use crate::shortlist::{Shortlist, ShortlistRequest};
+use crate::shortlist::{Candidate, Shortlist, ShortlistRequest};
 
 /// Candidates looked at below the cut, per place of the list.
 const DEPTH: usize = 4;
@@ -31,7 +32,9 @@ pub struct RerankChange {
     pub added: ParticipantId,
     /// The person they replaced.
     pub removed: ParticipantId,
-    /// The group whose share was short.
+    /// The group the change serves: one the person brought in belongs to that the plain
+    /// ranking left short of its share, else one the person left out belongs to that it gave
+    /// too many places.
     pub group: String,
     /// Score of the person removed minus score of the person added.
     pub score_loss: f32,
@@ -59,51 +62,20 @@ impl ParticipantPool {
                 self.record_of(&candidate.participant_id).map_or([usize::MAX; 5], |r| groups_of(r, today, year))
             })
             .collect();
-        let member = |index: usize, group: usize| memberships[index].contains(&group);
         let shown = k.min(list.candidates.len());
-        let floors: Vec<usize> = (0..GROUP_NAMES.len())
+        let bounds: Vec<Bounds> = (0..GROUP_NAMES.len())
             .map(|group| {
                 let share = list.groups.eligible[group] as f64 / list.groups.eligible_total.max(1) as f64;
-                let floor = ((share - f64::from(tolerance)) * shown as f64).ceil().max(0.0) as usize;
-                floor.min((0..list.candidates.len()).filter(|index| member(*index, group)).count())
+                let tolerance = f64::from(tolerance);
+                Bounds {
+                    floor: ((share - tolerance) * shown as f64).ceil().max(0.0) as usize,
+                    ceiling: ((share + tolerance) * shown as f64).floor().max(0.0) as usize,
+                }
             })
             .collect();
-        let mut chosen: Vec<bool> = (0..list.candidates.len()).map(|index| index < shown).collect();
-        let count =
-            |chosen: &[bool], group: usize| (0..chosen.len()).filter(|i| chosen[*i] && member(*i, group)).count();
-        let mut changes = Vec::new();
-        let mut stuck = vec![false; GROUP_NAMES.len()];
-        for _ in 0..shown.saturating_mul(GROUP_NAMES.len()) {
-            // The group furthest below its floor (ties to the report's order).
-            let short = (0..GROUP_NAMES.len())
-                .filter(|group| !stuck[*group] && count(&chosen, *group) < floors[*group])
-                .max_by_key(|group| (floors[*group] - count(&chosen, *group), usize::MAX - group));
-            let Some(group) = short else { break };
-            let incoming = (0..list.candidates.len()).find(|index| !chosen[*index] && member(*index, group));
-            // The lowest-scoring person whose leaving keeps every other group at its floor.
-            let outgoing = incoming.and_then(|incoming| {
-                (0..list.candidates.len()).rev().find(|index| {
-                    chosen[*index]
-                        && !member(*index, group)
-                        && memberships[*index]
-                            .iter()
-                            .filter(|other| **other < GROUP_NAMES.len())
-                            .all(|other| member(incoming, *other) || count(&chosen, *other) > floors[*other])
-                })
-            });
-            let (Some(incoming), Some(outgoing)) = (incoming, outgoing) else {
-                stuck[group] = true;
-                continue;
-            };
-            chosen[incoming] = true;
-            chosen[outgoing] = false;
-            changes.push(RerankChange {
-                added: list.candidates[incoming].participant_id.clone(),
-                removed: list.candidates[outgoing].participant_id.clone(),
-                group: GROUP_NAMES[group].to_owned(),
-                score_loss: list.candidates[outgoing].score - list.candidates[incoming].score,
-            });
-        }
+        let scores: Vec<f64> = list.candidates.iter().map(|candidate| f64::from(candidate.score)).collect();
+        let (chosen, _) = balanced_choice(&scores, &memberships, &bounds, shown);
+        let changes = describe_changes(&list.candidates, &memberships, &bounds, &chosen, shown);
         // Keep the chosen in score order, and count the attention the returned list gives.
         let kept: Vec<usize> = (0..list.candidates.len()).filter(|index| chosen[*index]).collect();
         list.groups.exposure = [0.0; GROUP_NAMES.len()];
@@ -121,6 +93,41 @@ impl ParticipantPool {
         list.candidates = candidates;
         Ok((list, changes))
     }
+}
+
+/// The places the choice changed: the people it brought in, best first, each paired with
+/// one it left out, lowest first, and the group the change serves (one the person brought
+/// in belongs to that the plain ranking left short, else one the person left out belongs to
+/// that it had too many of).
+fn describe_changes(
+    candidates: &[Candidate],
+    memberships: &[Memberships],
+    bounds: &[Bounds],
+    chosen: &[bool],
+    shown: usize,
+) -> Vec<RerankChange> {
+    let in_plain = |group: usize| (0..shown).filter(|index| memberships[*index].contains(&group)).count();
+    let counts: Vec<usize> = (0..bounds.len()).map(in_plain).collect();
+    let short = |group: &usize| *group < bounds.len() && counts[*group] < bounds[*group].floor;
+    let over = |group: &usize| *group < bounds.len() && counts[*group] > bounds[*group].ceiling;
+    let name = |group: Option<&usize>| group.map_or("the groups' bounds together", |group| GROUP_NAMES[*group]);
+    let added = (shown..candidates.len()).filter(|index| chosen[*index]);
+    let removed = (0..shown).rev().filter(|index| !chosen[*index]);
+    added
+        .zip(removed)
+        .map(|(added, removed)| {
+            let served = memberships[added]
+                .iter()
+                .find(|group| short(group))
+                .or_else(|| memberships[removed].iter().find(|group| over(group)));
+            RerankChange {
+                added: candidates[added].participant_id.clone(),
+                removed: candidates[removed].participant_id.clone(),
+                group: name(served).to_owned(),
+                score_loss: candidates[removed].score - candidates[added].score,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -163,5 +170,28 @@ mod tests {
         let (_, none) =
             pool.representative_shortlist(&ScoringPolicy::default(), &request, 0.5, &AtomicBool::new(false)).unwrap();
         assert!(none.is_empty(), "a loose tolerance changes nothing");
+    }
+
+    #[test]
+    fn a_group_over_its_share_gives_up_places_though_no_group_is_short() {
+        // Ten people; the two aged 50+ score highest. 50+ is 20% of the eligible, so with a
+        // tolerance of 0.1 it may hold at most 30% of 5 places, rounded down: one.
+        let people: Vec<_> = (0..10)
+            .map(|index| {
+                let mut someone = person(&format!("p-{index:02}"));
+                someone.home = krakow(index as f64 * 1.5);
+                someone.birth_year = (index < 2).then_some(1960);
+                someone
+            })
+            .collect();
+        let pool = pool(people, vec![]);
+        let request = ShortlistRequest { offer: &offer(), k: 5, today: TODAY };
+        let (list, changes) =
+            pool.representative_shortlist(&ScoringPolicy::default(), &request, 0.1, &AtomicBool::new(false)).unwrap();
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!((changes[0].added.as_str(), changes[0].removed.as_str()), ("p-05", "p-01"));
+        assert_eq!(changes[0].group, "age 50+", "the group that had too many places");
+        let ids: Vec<&str> = list.candidates.iter().map(|candidate| candidate.participant_id.as_str()).collect();
+        assert_eq!(ids, ["p-00", "p-02", "p-03", "p-04", "p-05"]);
     }
 }
