@@ -291,7 +291,14 @@ impl Engine {
         embedded: bool,
     ) -> Result<(Arc<dyn Store>, DiskGuard, OfferIndex), EngineError> {
         let store: Arc<dyn Store> = if embedded {
-            Arc::new(SqliteStore::open(data_dir, options.store)?)
+            let started = Instant::now();
+            let store = SqliteStore::open(data_dir, options.store)?;
+            tracing::info!(
+                checked = options.store.check_integrity,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "store opened"
+            );
+            Arc::new(store)
         } else {
             let ca = (!options.store_ca_path.as_os_str().is_empty()).then_some(options.store_ca_path.as_path());
             let store = PgStore::open(options.store_url.trim(), ca, data_dir)?;
@@ -312,10 +319,12 @@ impl Engine {
             }
             tracing::info!(records = counts.records, audit_entries = counts.audit_entries, "full check: no damage");
         }
+        let started = Instant::now();
         let index = OfferIndex::open(
             &data_dir.join(INDEX_DIR),
             IndexOptions { adaptation_weeks_per_stage: policy.adaptation_weeks_per_stage, ..options.index },
         )?;
+        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "offer index opened");
         let disk = DiskGuard::new(data_dir, options.reserve_bytes);
         Ok((store, disk, index))
     }

@@ -38,8 +38,16 @@ pub(crate) fn read(path: &Path, relatedness: &SkillRelatedness) -> Option<(Parti
         tracing::warn!(path = %path.display(), %error, "pool snapshot cannot be removed; building the pool from the store");
         return None;
     }
+    let started = std::time::Instant::now();
     match ParticipantPool::from_snapshot(relatedness, &bytes) {
-        Ok(found) => Some(found),
+        Ok(found) => {
+            tracing::info!(
+                bytes = bytes.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "pool snapshot read"
+            );
+            Some(found)
+        }
         Err(error) => {
             tracing::warn!(%error, "building the pool from the store");
             None

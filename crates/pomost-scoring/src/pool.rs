@@ -280,6 +280,37 @@ impl ParticipantPool {
         self.by_id.find(hash, |slot| self.ids[*slot as usize].as_ref() == Some(id)).copied()
     }
 
+    /// Rebuilds the id index from every slot's id, inserting in the order of the table's
+    /// buckets (a restore of a million ids would otherwise miss the cache on every insert).
+    pub(crate) fn index_ids(&mut self) {
+        let mut hashed: Vec<(u64, u32)> = self
+            .ids
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, id)| id.as_ref().map(|id| (self.hasher.hash_one(id), slot as u32)))
+            .collect();
+        self.by_id = HashTable::with_capacity(hashed.len());
+        // The table's bucket of a hash is its low bits; its bucket count is a power of two
+        // of at least 8/7 of the capacity.
+        let mask = (hashed.len() * 8 / 7).max(1).next_power_of_two() as u64 - 1;
+        hashed.sort_unstable_by_key(|(hash, _)| hash & mask);
+        let (ids, hasher) = (&self.ids, &self.hasher);
+        for (hash, slot) in hashed {
+            self.by_id.insert_unique(hash, slot, |slot| match &ids[*slot as usize] {
+                Some(id) => hasher.hash_one(id),
+                None => 0,
+            });
+        }
+    }
+
+    /// A slot for `id` without entering it in the id index (see [`Self::index_ids`]).
+    pub(crate) fn new_slot_unindexed(&mut self, id: ParticipantId) -> Result<u32, ScoringError> {
+        let slot = u32::try_from(self.ids.len()).map_err(|_| ScoringError::ParticipantCapacity(self.len))?;
+        self.ids.push(Some(id));
+        self.places.push(FREE);
+        Ok(slot)
+    }
+
     fn new_slot(&mut self, id: ParticipantId) -> Result<u32, ScoringError> {
         let hash = self.hasher.hash_one(&id);
         let slot = match self.free_slots.pop() {

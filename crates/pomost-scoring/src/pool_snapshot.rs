@@ -138,10 +138,10 @@ impl ParticipantPool {
         let count = usize::try_from(input.u64()?).map_err(|_| unusable("participant count"))?;
         pool.places.reserve(count);
         pool.ids.reserve(count);
-        pool.by_id.reserve(count, |_| 0);
         for _ in 0..count {
             pool.restore_participant(&mut input, &units)?;
         }
+        pool.index_ids();
         if !input.bytes.is_empty() {
             return Err(unusable("bytes after the last participant"));
         }
@@ -197,7 +197,7 @@ impl ParticipantPool {
         };
         // Ids are not checked for repeats (a probe per person): the writer holds each once,
         // the checksum guards the bytes, and the engine compares the count with the store's.
-        let slot = self.new_slot(id)?;
+        let slot = self.new_slot_unindexed(id)?;
         record.slot = slot;
         self.units.join(slot, unit);
         if let Some(skills) = overflow {

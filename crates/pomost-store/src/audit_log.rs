@@ -148,7 +148,7 @@ impl AuditLog {
         let path = dir.join(AUDIT_FILE);
         let connection = open_connection(&path, options)?;
         if options.check_integrity {
-            check_integrity(&connection, &path)?;
+            check_integrity(&connection, &path, options, &["entries", "names"])?;
         }
         connection.execute_batch(SCHEMA).map_err(|error| classify(&path, error))?;
         add_vocabulary_column(&connection).map_err(|error| classify(&path, error))?;

@@ -115,7 +115,7 @@ impl SqliteStore {
         let path = dir.join(DATABASE_FILE);
         let writer = open_connection(&path, options)?;
         if options.check_integrity {
-            check_integrity(&writer, &path)?;
+            check_integrity(&writer, &path, options, &["participants", "offers", "changes"])?;
         }
         migrate(&writer, &path)?;
         if options.max_db_bytes > 0 {
@@ -220,42 +220,40 @@ fn migrate(connection: &Connection, path: &Path) -> Result<(), StoreError> {
     }
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        connection.execute_batch(&format!("BEGIN; {migration}; PRAGMA user_version = {version}; COMMIT;")).map_err(
-            |error| {
-                let _ = connection.execute_batch("ROLLBACK");
-                classify(path, error)
-            },
-        )?;
+        let migrated = (|| {
+            connection.execute_batch(&format!("BEGIN; {migration};"))?;
+            if version == 2 {
+                backfill_checksums(connection)?;
+            }
+            connection.execute_batch(&format!("PRAGMA user_version = {version}; COMMIT;"))?;
+            Ok::<_, StoreError>(())
+        })();
+        if let Err(error) = migrated {
+            let _ = connection.execute_batch("ROLLBACK");
+            return Err(match error {
+                StoreError::Database(error) => classify(path, error),
+                other => other,
+            });
+        }
     }
-    backfill_checksums(connection).map_err(|error| match error {
-        StoreError::Database(error) => classify(path, error),
-        other => other,
-    })
+    Ok(())
 }
 
-/// Gives every record written before schema version 2 its checksum.
+/// Gives every record written before schema version 2 its checksum, inside the migration
+/// to version 2 (so a later start never has to look for records without one: that was a
+/// scan of every record at every start).
 fn backfill_checksums(connection: &Connection) -> Result<(), StoreError> {
-    connection.execute_batch("BEGIN")?;
-    let result = (|| {
-        for (table, _) in RECORD_TABLES {
-            let missing: Vec<(i64, String)> = connection
-                .prepare(&format!("SELECT rowid, data FROM {table} WHERE checksum IS NULL"))?
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            let mut update = connection.prepare(&format!("UPDATE {table} SET checksum = ?1 WHERE rowid = ?2"))?;
-            for (rowid, data) in missing {
-                update.execute(params![checksum(&data), rowid])?;
-            }
-        }
-        Ok::<_, StoreError>(())
-    })();
-    match result {
-        Ok(()) => Ok(connection.execute_batch("COMMIT")?),
-        Err(error) => {
-            let _ = connection.execute_batch("ROLLBACK");
-            Err(error)
+    for (table, _) in RECORD_TABLES {
+        let missing: Vec<(i64, String)> = connection
+            .prepare(&format!("SELECT rowid, data FROM {table} WHERE checksum IS NULL"))?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut update = connection.prepare(&format!("UPDATE {table} SET checksum = ?1 WHERE rowid = ?2"))?;
+        for (rowid, data) in missing {
+            update.execute(params![checksum(&data), rowid])?;
         }
     }
+    Ok(())
 }
 
 impl Store for SqliteStore {

@@ -420,3 +420,23 @@ fn referrals_from_before_gender_was_kept_read_without_one() {
     let group = referral.group.expect("the groups kept before");
     assert_eq!((group.stage, group.gender), (person.stage, None));
 }
+
+/// The check at open (two connections, table by table) finds a damaged page of a table.
+#[test]
+fn a_damaged_table_page_is_found_when_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let people: Vec<_> = synth().participants(3_000).collect();
+    store.upsert_participants(&people).unwrap();
+    drop(store);
+    let path = dir.path().join("pomost.sqlite3");
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 40 * 4096, "enough pages to damage one in the middle");
+    for byte in &mut bytes[20 * 4096..20 * 4096 + 64] {
+        *byte = 0xa5;
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let error = SqliteStore::open(dir.path(), SqliteOptions::default()).err().expect("a damaged page is found");
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
+    assert!(error.to_string().contains("pomost.sqlite3"), "{error}");
+}
