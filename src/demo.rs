@@ -243,7 +243,7 @@ pub fn seed_with(engine: &Engine, today: Date, population_seed: u64) -> Result<D
     let mut people: Vec<Participant> = synth.participants(DEMO_PARTICIPANTS).collect();
     people.extend(showcase_participants(today));
     for batch in people.chunks(5_000) {
-        engine.upsert_participants(batch)?;
+        engine.upsert_participants(batch.to_vec())?;
     }
     for coach in synth.coaches(DEMO_COACHES).chain(std::iter::once(showcase_coach())) {
         engine.upsert_coach(coach)?;

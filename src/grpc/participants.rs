@@ -56,10 +56,14 @@ impl ParticipantService for ParticipantApi {
         let (positions, good): (Vec<u32>, Vec<_>) = upload.accepted.into_iter().unzip();
         let outcomes = blocking(move || {
             let mut outcomes = Vec::with_capacity(good.len());
-            for batch in good.chunks(5_000) {
+            let mut people = good.into_iter();
+            loop {
+                let batch: Vec<_> = people.by_ref().take(5_000).collect();
+                if batch.is_empty() {
+                    return Ok(outcomes);
+                }
                 outcomes.extend(engine.upsert_participants(batch)?);
             }
-            Ok(outcomes)
         })
         .await?;
         let written = written(&outcomes);

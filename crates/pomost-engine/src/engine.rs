@@ -128,15 +128,15 @@ enum Follow {
 /// A record the store keeps and the read models follow.
 trait Stored: Clone {
     fn key(&self) -> ChangeKey;
-    fn record(&self) -> Record;
+    fn into_record(self) -> Record;
 }
 
 impl Stored for Participant {
     fn key(&self) -> ChangeKey {
         ChangeKey::Participant(self.id.clone())
     }
-    fn record(&self) -> Record {
-        Record::Participant(self.clone())
+    fn into_record(self) -> Record {
+        Record::Participant(self)
     }
 }
 
@@ -144,8 +144,8 @@ impl Stored for JobCoach {
     fn key(&self) -> ChangeKey {
         ChangeKey::Coach(self.id.clone())
     }
-    fn record(&self) -> Record {
-        Record::Coach(self.clone())
+    fn into_record(self) -> Record {
+        Record::Coach(self)
     }
 }
 
@@ -153,8 +153,8 @@ impl Stored for Offer {
     fn key(&self) -> ChangeKey {
         ChangeKey::Offer(self.key.clone())
     }
-    fn record(&self) -> Record {
-        Record::Offer(self.clone())
+    fn into_record(self) -> Record {
+        Record::Offer(self)
     }
 }
 
@@ -424,21 +424,22 @@ impl Engine {
     /// [`Follow::Pool`] returns once the pool has it (read-your-writes for rankings).
     fn write_records<T: Stored>(
         &self,
-        records: &[T],
+        records: Vec<T>,
         follow: Follow,
         write: impl FnOnce(&[T]) -> Result<Vec<WriteOutcome>, pomost_store::StoreError>,
     ) -> Result<Vec<WriteOutcome>, EngineError> {
         self.disk.before_write()?;
         let outcomes = {
             let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = records.len()).entered();
-            self.disk.observe(write(records))?
+            self.disk.observe(write(&records))?
         };
+        // The written records themselves go to the read models (moved, not copied).
         let changes: Vec<Applied> = records
-            .iter()
+            .into_iter()
             .zip(&outcomes)
             .filter_map(|(record, outcome)| match outcome {
                 WriteOutcome::Written { seq } => {
-                    Some(Applied { seq: *seq, key: record.key(), record: Some(record.record()) })
+                    Some(Applied { seq: *seq, key: record.key(), record: Some(record.into_record()) })
                 }
                 _ => None,
             })
@@ -527,14 +528,15 @@ impl Engine {
 
     /// Stores a participant; returns once the pool has them.
     pub fn upsert_participant(&self, participant: Participant) -> Result<WriteOutcome, EngineError> {
-        let outcomes = self.write_records(std::slice::from_ref(&participant), Follow::Pool, |batch| {
+        let outcomes = self.write_records(vec![participant], Follow::Pool, |batch| {
             batch.iter().map(|participant| self.store.upsert_participant(participant)).collect()
         })?;
         Ok(outcomes[0])
     }
 
-    /// Stores participants in one transaction; returns once the pool has them.
-    pub fn upsert_participants(&self, participants: &[Participant]) -> Result<Vec<WriteOutcome>, EngineError> {
+    /// Stores participants in one transaction; returns once the pool has them (which takes
+    /// them over: a bulk load copies no record).
+    pub fn upsert_participants(&self, participants: Vec<Participant>) -> Result<Vec<WriteOutcome>, EngineError> {
         self.write_records(participants, Follow::Pool, |batch| self.store.upsert_participants(batch))
     }
 
@@ -577,7 +579,7 @@ impl Engine {
 
     /// Stores a job coach; returns once the pool has them.
     pub fn upsert_coach(&self, coach: JobCoach) -> Result<WriteOutcome, EngineError> {
-        let outcomes = self.write_records(std::slice::from_ref(&coach), Follow::Pool, |batch| {
+        let outcomes = self.write_records(vec![coach], Follow::Pool, |batch| {
             batch.iter().map(|coach| self.store.upsert_coach(coach)).collect()
         })?;
         Ok(outcomes[0])
@@ -585,7 +587,7 @@ impl Engine {
 
     /// Stores many job coaches in one transaction; returns once the pool has them.
     pub fn upsert_coaches(&self, coaches: &[JobCoach]) -> Result<Vec<WriteOutcome>, EngineError> {
-        self.write_records(coaches, Follow::Pool, |batch| self.store.upsert_coaches(batch))
+        self.write_records(coaches.to_vec(), Follow::Pool, |batch| self.store.upsert_coaches(batch))
     }
 
     /// A stored job coach.
@@ -605,7 +607,7 @@ impl Engine {
     /// Stores offers (each only if newer than the stored version) in one transaction; the
     /// index follows within a commit interval.
     pub fn upsert_offers(&self, offers: &[Offer]) -> Result<Vec<WriteOutcome>, EngineError> {
-        self.write_records(offers, Follow::Background, |batch| self.store.upsert_offers(batch))
+        self.write_records(offers.to_vec(), Follow::Background, |batch| self.store.upsert_offers(batch))
     }
 
     /// A stored offer.

@@ -70,7 +70,7 @@ fn check(policy: ScoringPolicy, seed: u64) {
     };
     let engine = Engine::open(&options, policy.clone(), &pomost_taxonomy::relatedness()).unwrap();
     let (people, offers) = world(seed);
-    engine.upsert_participants(&people).unwrap();
+    engine.upsert_participants(people.clone()).unwrap();
     engine.upsert_offers(&offers).unwrap();
     assert!(engine.wait_for_read_models(std::time::Duration::from_secs(10)));
     engine.flush().unwrap();

@@ -79,7 +79,7 @@ fn the_report_from_daily_sums_equals_the_report_from_the_entries() {
     {
         let engine = open_engine(dir.path());
         engine
-            .upsert_participants(&pomost_synth::Synth::new(11, today).participants(3_000).collect::<Vec<_>>())
+            .upsert_participants(pomost_synth::Synth::new(11, today).participants(3_000).collect::<Vec<_>>())
             .unwrap();
         engine.upsert_offers(&offers).unwrap();
         // Lists every five hours for six days, each offer in turn.

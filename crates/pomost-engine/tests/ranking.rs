@@ -39,7 +39,7 @@ fn every_ranking_is_audited_with_what_it_returned() {
     let today = date!(2026 - 11 - 24);
     let synth = pomost_synth::Synth::new(4, today);
     let people: Vec<_> = synth.participants(2_000).collect();
-    engine.upsert_participants(&people).unwrap();
+    engine.upsert_participants(people.clone()).unwrap();
     let offer = synth.regional_offer();
     engine.upsert_offers(std::slice::from_ref(&offer)).unwrap();
     let audit = |id: &str| {

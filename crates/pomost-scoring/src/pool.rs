@@ -1,7 +1,7 @@
 //! The participant pool: compact records grouped by grid cell and commute band, an id table, skills and
 //! coaches. Inserts, updates and removals touch one bucket; nothing is rebuilt.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};

@@ -1,6 +1,6 @@
 //! Skill interning and the per-request table of partial credits.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use pomost_domain::{SkillId, SkillRelatedness};
 

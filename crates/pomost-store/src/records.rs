@@ -103,10 +103,13 @@ pub(crate) fn upsert_many_by_id(
                 latest.insert(row.text(0)?, data);
             }
         }
+        // The batch's own texts are compared by reference (an id may come twice).
+        let mut in_batch: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
         let mut changed = Vec::new();
         for (index, (id, data, _)) in chunk.iter().enumerate() {
-            if latest.get(*id).map(String::as_str) != Some(*data) {
-                latest.insert((*id).to_owned(), (*data).to_owned());
+            let previous = in_batch.get(id).copied().or_else(|| latest.get(*id).map(String::as_str));
+            if previous != Some(*data) {
+                in_batch.insert(id, data);
                 changed.push(index);
             }
         }
