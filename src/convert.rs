@@ -578,6 +578,21 @@ mod tests {
         assert_eq!(super::participant(person.clone()).unwrap_err().to_string(), "participant.stage: must name a stage");
         person.stage = 2;
         person.home.as_mut().unwrap().teryt = "99".into();
-        assert_eq!(super::participant(person).unwrap_err().field, "participant.home.teryt");
+        assert_eq!(super::participant(person.clone()).unwrap_err().field, "participant.home.teryt");
+        person.home.as_mut().unwrap().teryt = "1261".into();
+        person.gender = 7;
+        assert_eq!(
+            super::participant(person.clone()).unwrap_err().to_string(),
+            "participant.gender: 7 is not a gender"
+        );
+        person.gender = 0;
+        person.skills[0].level = 9;
+        assert_eq!(super::participant(person.clone()).unwrap_err().field, "participant.skills[0].level");
+        person.skills[0].level = 1;
+        person.skills[0].skill = String::new();
+        assert_eq!(super::participant(person.clone()).unwrap_err().field, "participant.skills[0].skill");
+        person.skills[0].skill = "pl:sprzatanie".into();
+        person.preferred_contracts = vec![1, 42];
+        assert_eq!(super::participant(person).unwrap_err().field, "participant.preferred_contracts[1]");
     }
 }

@@ -695,6 +695,15 @@ async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
         .unwrap()
         .into_inner();
     assert!(strict.groups.iter().all(|group| group.suppressed && group.pool_share == 0.0));
+    for (from_ms, until_ms, field) in [(-1, 0, "from_ms"), (0, -5, "until_ms"), (5_000, 5_000, "until_ms")] {
+        let status = server
+            .matching()
+            .get_exposure_report(pomost::proto::GetExposureReportRequest { from_ms, until_ms, ..Default::default() })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains(field), "{status:?}");
+    }
     server.stop().await;
 }
 

@@ -216,6 +216,17 @@ impl Engine {
 
     /// The exposure report (see the module documentation).
     pub fn exposure_report(&self, query: &ExposureQuery) -> Result<ExposureReportResult, EngineError> {
+        let invalid =
+            |field: &str, reason: &str| EngineError::Invalid(pomost_domain::ValidationError::new(field, reason));
+        if query.from_ms < 0 {
+            return Err(invalid("from_ms", "is before 1970 (0 means no bound)"));
+        }
+        if query.until_ms < 0 {
+            return Err(invalid("until_ms", "is before 1970 (0 means no bound)"));
+        }
+        if query.until_ms > 0 && query.until_ms <= query.from_ms {
+            return Err(invalid("until_ms", "is not after from_ms: the period is empty"));
+        }
         let minimum = query.min_cell_size.max(self.placement_options().min_cell_size);
         let mut regions = RegionCache::default();
         let Sums { eligible, exposure, lists, without } = self.shortlist_sums(query, &mut regions)?;
