@@ -619,6 +619,13 @@ async fn reservations_survive_a_restart_and_an_ended_adaptation_period_releases_
     server.stop().await;
 }
 
+async fn exposure(
+    server: &TestServer,
+    request: pomost::proto::GetExposureReportRequest,
+) -> pomost::proto::ExposureReport {
+    server.matching().get_exposure_report(request).await.unwrap().into_inner()
+}
+
 #[tokio::test]
 async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
     let dir = tempfile::tempdir().unwrap();
@@ -642,12 +649,7 @@ async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
             .await
             .unwrap();
     }
-    let report = server
-        .matching()
-        .get_exposure_report(pomost::proto::GetExposureReportRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let report = exposure(&server, pomost::proto::GetExposureReportRequest::default()).await;
     assert_eq!((report.shortlists, report.shortlists_without_groups), (3, 0));
     assert_eq!(report.groups.len(), 13);
     assert_eq!(report.referrals, 0);
@@ -656,12 +658,7 @@ async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
     // A referral to an offer no shortlist was made for (its place is looked up after the
     // walk over referrals, which holds the store's reader).
     PlacementServiceClient::new(server.channel.clone()).create_referral(refer(woman, &never_listed, "")).await.unwrap();
-    let report = server
-        .matching()
-        .get_exposure_report(pomost::proto::GetExposureReportRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let report = exposure(&server, pomost::proto::GetExposureReportRequest::default()).await;
     assert_eq!(report.referrals, 1);
     assert_eq!(report.groups[11].referral_share, Some(1.0), "the referred woman: {:?}", report.groups[11]);
     let stored = server.participants().get_participant(ParticipantRef { id: woman.id.to_string() }).await.unwrap();
@@ -681,19 +678,12 @@ async fn the_exposure_report_compares_attention_with_the_pool_from_the_audit() {
         assert!((group.ratio - group.exposure_share / group.pool_share).abs() < 1e-9);
         assert_eq!(group.flagged, group.ratio < 0.8, "{group:?}");
     }
-    let elsewhere = server
-        .matching()
-        .get_exposure_report(pomost::proto::GetExposureReportRequest { region: "02".into(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
+    let elsewhere =
+        exposure(&server, pomost::proto::GetExposureReportRequest { region: "02".into(), ..Default::default() }).await;
     assert_eq!(elsewhere.shortlists, 0, "the offer is in Kraków, not in Dolnośląskie");
-    let strict = server
-        .matching()
-        .get_exposure_report(pomost::proto::GetExposureReportRequest { min_cell_size: 100_000, ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
+    let strict =
+        exposure(&server, pomost::proto::GetExposureReportRequest { min_cell_size: 100_000, ..Default::default() })
+            .await;
     assert!(strict.groups.iter().all(|group| group.suppressed && group.pool_share == 0.0));
     for (from_ms, until_ms, field) in [(-1, 0, "from_ms"), (0, -5, "until_ms"), (5_000, 5_000, "until_ms")] {
         let status = server

@@ -3,9 +3,9 @@
 //! and hires. Computed from the audit entries (each shortlist's group aggregates, recorded
 //! when it was made) and the referral records; nothing is ranked again.
 
-use pomost_domain::{DisabilityDegree, Gender, Referral, ReferralState, Stage, TerytCode, Workplace};
-use pomost_scoring::GROUP_NAMES;
-use pomost_store::{AuditAction, AuditQuery, DAY_MS, ListGroups};
+use pomost_domain::{ReferralState, TerytCode};
+use pomost_scoring::{GROUP_NAMES, referral_groups};
+use pomost_store::{AuditAction, AuditQuery, DAY_MS, ListGroups, region_matches, workplace_region};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -66,38 +66,6 @@ pub struct ExposureReportResult {
     pub rows: Vec<ExposureRow>,
 }
 
-fn in_region(workplace: &Workplace, region: Option<TerytCode>) -> bool {
-    match (region, workplace) {
-        (None, _) => true,
-        (Some(region), Workplace::OnSite(location)) => location.teryt.to_string().starts_with(&region.to_string()),
-        (Some(_), Workplace::Remote) => false,
-    }
-}
-
-/// The groups (indexes into [`GROUP_NAMES`]) of a referral's person when referred.
-fn referral_groups(referral: &Referral) -> Vec<usize> {
-    let Some(group) = &referral.group else { return Vec::new() };
-    let mut groups = vec![match group.degree {
-        DisabilityDegree::None => 0,
-        DisabilityDegree::Light => 1,
-        DisabilityDegree::Moderate => 2,
-        DisabilityDegree::Severe => 3,
-    }];
-    if group.age_50_plus {
-        groups.push(4);
-    }
-    if group.long_term {
-        groups.push(5);
-    }
-    groups.push(6 + Stage::ALL.iter().position(|stage| *stage == group.stage).unwrap_or(0));
-    match group.gender {
-        Some(Gender::Woman) => groups.push(11),
-        Some(Gender::Man) => groups.push(12),
-        None => {}
-    }
-    groups
-}
-
 /// Number of groups.
 const GROUPS: usize = GROUP_NAMES.len();
 
@@ -130,13 +98,14 @@ impl Engine {
     fn offer_in_region(
         &self,
         key: &pomost_domain::OfferKey,
-        region: Option<TerytCode>,
+        region: Option<&str>,
         cache: &mut RegionCache,
     ) -> Result<bool, pomost_store::StoreError> {
         if let Some(inside) = cache.get(key) {
             return Ok(*inside);
         }
-        let inside = self.store.offer(key)?.is_some_and(|offer| in_region(&offer.workplace, region));
+        let inside =
+            self.store.offer(key)?.is_some_and(|offer| region_matches(&workplace_region(&offer.workplace), region));
         cache.insert(key.clone(), inside);
         Ok(inside)
     }
@@ -144,9 +113,13 @@ impl Engine {
     /// The period's shortlist figures: whole UTC days from the store's daily sums, the
     /// period's partial first and last days and any day with unsummed entries from the
     /// entries themselves.
-    fn shortlist_sums(&self, query: &ExposureQuery, cache: &mut RegionCache) -> Result<Sums, EngineError> {
+    fn shortlist_sums(
+        &self,
+        query: &ExposureQuery,
+        region: Option<&str>,
+        cache: &mut RegionCache,
+    ) -> Result<Sums, EngineError> {
         let mut sums = Sums { eligible: [0; GROUPS], exposure: [0.0; GROUPS], lists: 0, without: 0 };
-        let prefix = query.region.map(|region| region.to_string());
         let from_ms = query.from_ms.max(0);
         let first_day = from_ms.div_euclid(DAY_MS) + i64::from(from_ms.rem_euclid(DAY_MS) > 0);
         let end_day = if query.until_ms > 0 { query.until_ms.div_euclid(DAY_MS) } else { i64::MAX / DAY_MS };
@@ -157,7 +130,7 @@ impl Engine {
             if from_ms < first_day * DAY_MS {
                 spans.push((from_ms, first_day * DAY_MS));
             }
-            let days = self.store.exposure_days(first_day, end_day, prefix.as_deref())?;
+            let days = self.store.exposure_days(first_day, end_day, region)?;
             sums.lists += days.lists;
             sums.add(&days.eligible, &days.exposure);
             spans.extend(days.unsummed_days.iter().map(|day| (day * DAY_MS, (day + 1) * DAY_MS)));
@@ -166,7 +139,7 @@ impl Engine {
             }
         }
         for (from_ms, until_ms) in spans {
-            self.sum_entries(from_ms, until_ms, query.region, cache, &mut sums)?;
+            self.sum_entries(from_ms, until_ms, region, cache, &mut sums)?;
         }
         Ok(sums)
     }
@@ -176,11 +149,10 @@ impl Engine {
         &self,
         from_ms: i64,
         until_ms: i64,
-        region: Option<TerytCode>,
+        region: Option<&str>,
         cache: &mut RegionCache,
         sums: &mut Sums,
     ) -> Result<(), EngineError> {
-        let prefix = region.map(|region| region.to_string());
         let mut after = None;
         loop {
             let page = self.list_audit(&AuditQuery {
@@ -198,7 +170,7 @@ impl Engine {
                 }
                 let Some(key) = &entry.offer else { continue };
                 let figures = ListGroups::of(entry);
-                let inside = match figures.as_ref().and_then(|figures| figures.in_region(prefix.as_deref())) {
+                let inside = match figures.as_ref().and_then(|figures| figures.in_region(region)) {
                     Some(inside) => inside,
                     None => self.offer_in_region(key, region, cache)?,
                 };
@@ -229,7 +201,9 @@ impl Engine {
         }
         let minimum = query.min_cell_size.max(self.placement_options().min_cell_size);
         let mut regions = RegionCache::default();
-        let Sums { eligible, exposure, lists, without } = self.shortlist_sums(query, &mut regions)?;
+        let region = query.region.map(|region| region.to_string());
+        let region = region.as_deref();
+        let Sums { eligible, exposure, lists, without } = self.shortlist_sums(query, region, &mut regions)?;
         let shortlists = lists + without;
         // Certificate degrees partition the eligible, so their sums are the totals.
         let eligible_total: u64 = eligible[..4].iter().sum();
@@ -246,13 +220,13 @@ impl Engine {
                 in_period.push((
                     referral.offer.clone(),
                     referral.state == ReferralState::Hired,
-                    referral_groups(&referral),
+                    referral.group.as_ref().map(referral_groups).unwrap_or_default(),
                 ));
             }
             Ok(())
         })?;
         for (offer, is_hire, groups) in in_period {
-            if !self.offer_in_region(&offer, query.region, &mut regions)? {
+            if !self.offer_in_region(&offer, region, &mut regions)? {
                 continue;
             }
             referrals += 1;

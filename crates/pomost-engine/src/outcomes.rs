@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use pomost_domain::{CHECK_MONTHS, DisabilityDegree, OutcomeCheck, Referral, ReferralState, Retention};
+use pomost_domain::{CHECK_MONTHS, OutcomeCheck, Referral, ReferralState, Retention};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -99,27 +99,11 @@ fn keys(referral: &Referral, dimension: OutcomeDimension) -> Vec<String> {
         }
         OutcomeDimension::Group => match &referral.group {
             None => vec!["not recorded (erased)".to_owned()],
-            Some(group) => {
-                let degree = match group.degree {
-                    DisabilityDegree::None => "certificate: none",
-                    DisabilityDegree::Light => "certificate: light",
-                    DisabilityDegree::Moderate => "certificate: moderate",
-                    DisabilityDegree::Severe => "certificate: severe",
-                };
-                let mut keys = vec![degree.to_owned()];
-                if group.age_50_plus {
-                    keys.push("age 50+".to_owned());
-                }
-                if group.long_term {
-                    keys.push("registered 12+ months".to_owned());
-                }
-                match group.gender {
-                    Some(pomost_domain::Gender::Woman) => keys.push("women (where recorded)".to_owned()),
-                    Some(pomost_domain::Gender::Man) => keys.push("men (where recorded)".to_owned()),
-                    None => {}
-                }
-                keys
-            }
+            Some(group) => pomost_scoring::referral_groups(group)
+                .into_iter()
+                .filter(|group| !pomost_scoring::STAGE_GROUPS.contains(group))
+                .map(|group| pomost_scoring::GROUP_NAMES[group].to_owned())
+                .collect(),
         },
     }
 }
@@ -232,7 +216,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use pomost_domain::{OfferKey, ParticipantId, ReferralGroup, Stage};
+    use pomost_domain::{DisabilityDegree, OfferKey, ParticipantId, ReferralGroup, Stage};
 
     use super::*;
 

@@ -101,12 +101,8 @@ impl Engine {
         }
         // Aggregates only (eligible people and attention per group, and where the workplace
         // is), for the exposure report.
-        let region = match &offer.workplace {
-            pomost_domain::Workplace::OnSite(location) => location.teryt.to_string(),
-            pomost_domain::Workplace::Remote => String::new(),
-        };
         request["groups"] = ListGroups {
-            region: Some(region),
+            region: Some(pomost_store::workplace_region(&offer.workplace)),
             eligible: shortlist.groups.eligible.to_vec(),
             exposure: shortlist.groups.exposure.to_vec(),
         }

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 
@@ -58,15 +60,8 @@ fn world(seed: u64) -> (Vec<Participant>, Vec<Offer>) {
 fn check(policy: ScoringPolicy, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let options = EngineOptions {
-        data_dir: dir.path().to_owned(),
-        store: pomost_store::SqliteOptions { synchronous: pomost_store::Synchronous::Normal, ..Default::default() },
-        store_url: String::new(),
-        store_ca_path: Default::default(),
-        index: pomost_index::IndexOptions::default(),
-        reserve_bytes: 0,
         limits: RankingLimits { max_k: 500, ..RankingLimits::default() },
-        full_check_at_start: false,
-        placement: Default::default(),
+        ..common::test_options(dir.path())
     };
     let engine = Engine::open(&options, policy.clone(), &pomost_taxonomy::relatedness()).unwrap();
     let (people, offers) = world(seed);

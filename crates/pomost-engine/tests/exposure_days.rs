@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use std::sync::atomic::AtomicBool;
 
 use pomost_domain::{Offer, Workplace};
@@ -14,15 +16,8 @@ const GROUPS: usize = pomost_scoring::GROUP_NAMES.len();
 
 fn open_engine(dir: &std::path::Path) -> Engine {
     let options = EngineOptions {
-        data_dir: dir.to_owned(),
-        store: pomost_store::SqliteOptions { synchronous: pomost_store::Synchronous::Normal, ..Default::default() },
-        store_url: String::new(),
-        store_ca_path: Default::default(),
-        index: pomost_index::IndexOptions::default(),
-        reserve_bytes: 0,
-        limits: Default::default(),
-        full_check_at_start: false,
         placement: pomost_engine::PlacementOptions { min_cell_size: 1, ..Default::default() },
+        ..common::test_options(dir)
     };
     Engine::open(&options, pomost_scoring::ScoringPolicy::default(), &pomost_taxonomy::relatedness()).unwrap()
 }

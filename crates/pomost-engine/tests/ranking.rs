@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use std::sync::atomic::AtomicBool;
 
 use pomost_engine::{Engine, EngineOptions, OfferRef, RankingLimits, Requester};
@@ -10,17 +12,8 @@ use pomost_store::{AuditAction, AuditQuery, Caller};
 use time::macros::date;
 
 fn engine(dir: &std::path::Path) -> Engine {
-    let options = EngineOptions {
-        data_dir: dir.to_owned(),
-        store: pomost_store::SqliteOptions { synchronous: pomost_store::Synchronous::Normal, ..Default::default() },
-        store_url: String::new(),
-        store_ca_path: Default::default(),
-        index: pomost_index::IndexOptions::default(),
-        reserve_bytes: 0,
-        limits: RankingLimits { max_k: 50, ..RankingLimits::default() },
-        full_check_at_start: false,
-        placement: Default::default(),
-    };
+    let options =
+        EngineOptions { limits: RankingLimits { max_k: 50, ..RankingLimits::default() }, ..common::test_options(dir) };
     Engine::open(&options, pomost_scoring::ScoringPolicy::default(), &pomost_taxonomy::relatedness()).unwrap()
 }
 

@@ -3,6 +3,7 @@
 //! list gives each. Only these aggregates leave the scan (they go into the audit entry), so
 //! the report never re-ranks and the audit never holds a person's groups.
 
+use pomost_domain::{Gender, ReferralGroup};
 use serde::{Deserialize, Serialize};
 
 use crate::record::ParticipantRecord;
@@ -28,16 +29,34 @@ pub const GROUP_NAMES: [&str; 13] = [
 /// Number of groups.
 const GROUPS: usize = GROUP_NAMES.len();
 
+/// Where the stage groups sit in [`GROUP_NAMES`]: stage rank r is `STAGE_GROUPS.start + r`.
+pub const STAGE_GROUPS: std::ops::Range<usize> = 6..11;
+
+/// The groups (indexes into [`GROUP_NAMES`]) of a referred person as their referral keeps
+/// them, for the outcome and exposure statistics.
+pub fn referral_groups(group: &ReferralGroup) -> Vec<usize> {
+    let mut groups = vec![usize::from(group.degree.code().min(3))];
+    if group.age_50_plus {
+        groups.push(4);
+    }
+    if group.long_term {
+        groups.push(5);
+    }
+    groups.push(STAGE_GROUPS.start + usize::from(group.stage.rank()));
+    groups.extend(gender_group(Gender::code(group.gender)));
+    groups
+}
+
 /// The groups one person belongs to: indexes into [`GROUP_NAMES`], `usize::MAX` for each
 /// kind of group the person is in none of.
 pub(crate) type Memberships = [usize; 5];
 
-/// The group index of a record's gender code (1 woman, 2 man).
-fn gender_group(code: u8) -> usize {
+/// The group index of a gender code (1 woman, 2 man); `None` when not recorded.
+fn gender_group(code: u8) -> Option<usize> {
     match code {
-        1 => 11,
-        2 => 12,
-        _ => usize::MAX,
+        1 => Some(11),
+        2 => Some(12),
+        _ => None,
     }
 }
 
@@ -65,8 +84,8 @@ pub(crate) fn groups_of(record: &ParticipantRecord, today_julian: i32, year: i32
         usize::from(record.degree.min(3)),
         if age_50 { 4 } else { usize::MAX },
         if long_term { 5 } else { usize::MAX },
-        6 + usize::from(record.stage.min(4)),
-        gender_group(record.gender),
+        STAGE_GROUPS.start + usize::from(record.stage.min(4)),
+        gender_group(record.gender).unwrap_or(usize::MAX),
     ]
 }
 
@@ -76,7 +95,7 @@ impl GroupTally {
     pub(crate) fn count_eligible(&mut self, record: &ParticipantRecord, today_julian: i32, year: i32) {
         self.eligible_total += 1;
         self.eligible[usize::from(record.degree.min(3))] += 1;
-        self.eligible[6 + usize::from(record.stage.min(4))] += 1;
+        self.eligible[STAGE_GROUPS.start + usize::from(record.stage.min(4))] += 1;
         self.eligible[4] += u64::from(crate::record::is_50_plus(record.flags, year));
         self.eligible[5] += u64::from(today_julian - record.registered_day >= 365);
         self.eligible[11] += u64::from(record.gender == 1);

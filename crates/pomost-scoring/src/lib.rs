@@ -35,7 +35,7 @@ mod topk;
 pub use error::ScoringError;
 pub use explain::{AccommodationCover, CoveredBy, Explanation, FailedConstraint};
 pub use factors::{Factor, FactorScore};
-pub use groups::{GROUP_NAMES, GroupTally};
+pub use groups::{GROUP_NAMES, GroupTally, STAGE_GROUPS, referral_groups};
 pub use policy::{DEFAULT_POLICY_TOML, FactorWeights, ScoringPolicy};
 pub use pool::{ParticipantPool, PoolStats};
 pub use reasons::{ExclusionCounts, ExclusionReason};

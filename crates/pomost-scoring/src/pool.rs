@@ -318,12 +318,7 @@ impl ParticipantPool {
                 self.ids[slot as usize] = Some(id);
                 slot
             }
-            None => {
-                let slot = u32::try_from(self.ids.len()).map_err(|_| ScoringError::ParticipantCapacity(self.len))?;
-                self.ids.push(Some(id));
-                self.places.push(FREE);
-                slot
-            }
+            None => self.new_slot_unindexed(id)?,
         };
         let (ids, hasher) = (&self.ids, &self.hasher);
         self.by_id.insert_unique(hash, slot, |slot| match &ids[*slot as usize] {

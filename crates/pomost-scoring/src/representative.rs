@@ -140,20 +140,28 @@ mod tests {
     use crate::policy::ScoringPolicy;
     use crate::shortlist::ShortlistRequest;
 
-    #[test]
-    fn a_short_group_gets_its_floor_at_the_least_loss() {
-        // Ten people; the three with a certificate live furthest away (lowest scores).
-        let people: Vec<_> = (0..10)
+    /// Ten people p-00 … p-09, each living further away than the one before (so scoring
+    /// lower), changed by `adjust`.
+    fn ten_by_distance(adjust: impl Fn(usize, &mut pomost_domain::Participant)) -> crate::pool::ParticipantPool {
+        let people = (0..10)
             .map(|index| {
                 let mut someone = person(&format!("p-{index:02}"));
                 someone.home = krakow(index as f64 * 1.5);
-                if index >= 7 {
-                    someone.disability.degree = DisabilityDegree::Light;
-                }
+                adjust(index, &mut someone);
                 someone
             })
             .collect();
-        let pool = pool(people, vec![]);
+        pool(people, vec![])
+    }
+
+    #[test]
+    fn a_short_group_gets_its_floor_at_the_least_loss() {
+        // Ten people; the three with a certificate live furthest away (lowest scores).
+        let pool = ten_by_distance(|index, someone| {
+            if index >= 7 {
+                someone.disability.degree = DisabilityDegree::Light;
+            }
+        });
         let request = ShortlistRequest { offer: &offer(), k: 5, today: TODAY };
         let plain = pool.shortlist(&ScoringPolicy::default(), &request).unwrap();
         assert!(plain.candidates.iter().all(|candidate| candidate.participant_id.as_str() < "p-07"));
@@ -176,15 +184,7 @@ mod tests {
     fn a_group_over_its_share_gives_up_places_though_no_group_is_short() {
         // Ten people; the two aged 50+ score highest. 50+ is 20% of the eligible, so with a
         // tolerance of 0.1 it may hold at most 30% of 5 places, rounded down: one.
-        let people: Vec<_> = (0..10)
-            .map(|index| {
-                let mut someone = person(&format!("p-{index:02}"));
-                someone.home = krakow(index as f64 * 1.5);
-                someone.birth_year = (index < 2).then_some(1960);
-                someone
-            })
-            .collect();
-        let pool = pool(people, vec![]);
+        let pool = ten_by_distance(|index, someone| someone.birth_year = (index < 2).then_some(1960));
         let request = ShortlistRequest { offer: &offer(), k: 5, today: TODAY };
         let (list, changes) =
             pool.representative_shortlist(&ScoringPolicy::default(), &request, 0.1, &AtomicBool::new(false)).unwrap();

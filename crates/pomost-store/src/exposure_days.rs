@@ -13,6 +13,8 @@
 
 use std::collections::BTreeMap;
 
+use pomost_domain::Workplace;
+
 use crate::audit::{AuditAction, AuditEntry};
 
 /// Milliseconds in a UTC day: the unit the sums are kept in.
@@ -61,14 +63,27 @@ impl ListGroups {
         json
     }
 
-    /// Whether the list's workplace lies in `region` (a TERYT prefix; `None`: everywhere,
-    /// remote work included). `None` when the entry does not say where its workplace was.
+    /// Whether the list's workplace lies in `region` (see [`region_matches`]). `None` when
+    /// the entry does not say where its workplace was.
     pub fn in_region(&self, region: Option<&str>) -> Option<bool> {
-        let workplace = self.region.as_deref()?;
-        Some(match region {
-            None => true,
-            Some(prefix) => !workplace.is_empty() && workplace.starts_with(prefix),
-        })
+        Some(region_matches(self.region.as_deref()?, region))
+    }
+}
+
+/// The region a workplace counts under: its TERYT code, empty for remote work.
+pub fn workplace_region(workplace: &Workplace) -> String {
+    match workplace {
+        Workplace::OnSite(location) => location.teryt.to_string(),
+        Workplace::Remote => String::new(),
+    }
+}
+
+/// Whether a workplace region (see [`workplace_region`]) lies in `region`, a TERYT prefix;
+/// `None` is everywhere, remote work included, which lies in no unit.
+pub fn region_matches(workplace: &str, region: Option<&str>) -> bool {
+    match region {
+        None => true,
+        Some(prefix) => !workplace.is_empty() && workplace.starts_with(prefix),
     }
 }
 
@@ -87,7 +102,7 @@ pub struct ExposureDays {
 }
 
 /// The UTC day of a time in ms since the epoch.
-pub fn day_of(at_ms: i64) -> i64 {
+fn day_of(at_ms: i64) -> i64 {
     at_ms.div_euclid(DAY_MS)
 }
 

@@ -30,7 +30,7 @@ pub use audit::{ArchiveFile, AuditAction, AuditEntry, AuditQuery, AuditResult, A
 pub use audit_log::{ARCHIVE_DIR, AUDIT_FILE, AuditLog};
 pub use connection::{SqliteOptions, Synchronous};
 pub use error::StoreError;
-pub use exposure_days::{DAY_MS, ExposureDays, ListGroups, day_of};
+pub use exposure_days::{DAY_MS, ExposureDays, ListGroups, region_matches, workplace_region};
 pub use gate::{CommitGate, with_commit_gate};
 pub use model::{Change, ChangeKey, ChangeOp, Damage, Erasure, Store, VerifyCounts, WriteOutcome};
 pub use postgres::{CHANGE_CHANNEL, PgStore};
