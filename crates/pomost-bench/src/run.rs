@@ -367,21 +367,31 @@ pub(crate) async fn load(
         all.len(),
         offers_started.elapsed().as_secs_f64()
     );
-    // Wait until the last offer is searchable, so every workload sees the whole dataset.
-    let last = all.last().map(|offer| offer.key.clone());
+    // Wait until the last offer is searchable, so every workload sees the whole dataset: it
+    // is then the newest. On a server that already held this dataset nothing was changed,
+    // so the newest offer is another one and stays so: the wait ends when it has not moved
+    // for five seconds.
+    let last = all.last().map(|offer| convert::offer_key_to_wire(&offer.key));
     let deadline = Instant::now() + Duration::from_secs(120);
-    while let Some(key) = &last {
-        let found = offers
+    let mut newest = None;
+    let mut newest_since = Instant::now();
+    while last.is_some() {
+        let top = offers
             .search_offers(SearchOffersRequest { text: String::new(), limit: 1, ..Default::default() })
             .await
             .map_err(|status| status.to_string())?
             .into_inner()
             .hits
-            .iter()
-            .any(|hit| {
-                hit.offer.as_ref().and_then(|offer| offer.key.as_ref()) == Some(&convert::offer_key_to_wire(key))
-            });
-        if found || Instant::now() > deadline {
+            .into_iter()
+            .next()
+            .and_then(|hit| hit.offer.and_then(|offer| offer.key));
+        if top == last || Instant::now() > deadline {
+            break;
+        }
+        if top != newest {
+            newest = top;
+            newest_since = Instant::now();
+        } else if newest_since.elapsed() > Duration::from_secs(5) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -7,6 +7,7 @@
 //! its blocking pool. The writer runs on its own thread.
 
 mod analysis;
+mod candidates;
 mod error;
 pub mod faults;
 mod index;

@@ -3,11 +3,9 @@
 
 use std::ops::Bound;
 
-use pomost_domain::{AccommodationSet, ContractSet, GeoPoint, OfferKey, Participant, Stage, TerytCode, rules};
+use pomost_domain::{AccommodationSet, ContractSet, OfferKey, Stage, TerytCode};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
-};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 use time::Date;
@@ -118,28 +116,28 @@ pub struct SearchPage {
     pub next: Option<SearchCursor>,
 }
 
-fn term_u64(field: tantivy::schema::Field, value: u64) -> Box<dyn Query> {
+pub(crate) fn term_u64(field: tantivy::schema::Field, value: u64) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_u64(field, value), IndexRecordOption::Basic))
 }
 
-fn range_f64(field: tantivy::schema::Field, low: Bound<f64>, high: Bound<f64>) -> Box<dyn Query> {
+pub(crate) fn range_f64(field: tantivy::schema::Field, low: Bound<f64>, high: Bound<f64>) -> Box<dyn Query> {
     let term = |value: f64| Term::from_field_f64(field, value);
     Box::new(RangeQuery::new(low.map(term), high.map(term)))
 }
 
-fn range_u64(field: tantivy::schema::Field, low: Bound<u64>, high: Bound<u64>) -> Box<dyn Query> {
+pub(crate) fn range_u64(field: tantivy::schema::Field, low: Bound<u64>, high: Bound<u64>) -> Box<dyn Query> {
     let term = |value: u64| Term::from_field_u64(field, value);
     Box::new(RangeQuery::new(low.map(term), high.map(term)))
 }
 
-fn range_i64(field: tantivy::schema::Field, low: Bound<i64>, high: Bound<i64>) -> Box<dyn Query> {
+pub(crate) fn range_i64(field: tantivy::schema::Field, low: Bound<i64>, high: Bound<i64>) -> Box<dyn Query> {
     let term = |value: i64| Term::from_field_i64(field, value);
     Box::new(RangeQuery::new(low.map(term), high.map(term)))
 }
 
 /// Marks the one clause whose score ranks the results; every other clause is a filter.
 #[derive(Debug)]
-struct Relevance(Box<dyn Query>);
+pub(crate) struct Relevance(pub(crate) Box<dyn Query>);
 
 impl Clone for Relevance {
     fn clone(&self) -> Self {
@@ -162,7 +160,7 @@ impl Query for Relevance {
 
 /// A conjunction in which filters score 0, so only the text clause orders the results (a
 /// range filter may otherwise score differently from one segment to the next).
-fn scored_by_text_only(clauses: Vec<(Occur, Box<dyn Query>)>) -> BooleanQuery {
+pub(crate) fn scored_by_text_only(clauses: Vec<(Occur, Box<dyn Query>)>) -> BooleanQuery {
     BooleanQuery::new(
         clauses
             .into_iter()
@@ -178,7 +176,7 @@ fn scored_by_text_only(clauses: Vec<(Occur, Box<dyn Query>)>) -> BooleanQuery {
 }
 
 /// Filters every query shares: valid on the day and with an open position.
-fn open_filters(fields: &OfferFields, day: Date) -> Vec<(Occur, Box<dyn Query>)> {
+pub(crate) fn open_filters(fields: &OfferFields, day: Date) -> Vec<(Occur, Box<dyn Query>)> {
     let day = i64::from(day.to_julian_day());
     vec![
         (Occur::Must, range_i64(fields.valid_from, Bound::Unbounded, Bound::Included(day))),
@@ -241,134 +239,18 @@ impl OfferIndex {
         let (total, hits, next) = ranked(&searcher, fields, &scored_by_text_only(clauses), offset, limit, query.after)?;
         Ok(SearchPage { total, hits, next })
     }
-
-    /// Up to `limit` offers a participant can take up on `today`: open, on site within
-    /// their commute limit or remote, accepting their stage (after the adaptation period),
-    /// and within the legal working-time norms for their certificate unless a physician's
-    /// exemption or guarding work lifts them. Ranked by how well the offers' text and
-    /// skills match the person's skills; the scoring crate re-ranks them.
-    pub fn candidates_for(
-        &self,
-        participant: &Participant,
-        limit: usize,
-        today: Date,
-    ) -> Result<Vec<OfferHit>, IndexError> {
-        let searcher = self.reader.searcher();
-        let fields = &self.fields;
-        let mut clauses = open_filters(fields, today);
-        clauses.push((Occur::Must, accepts_stage(fields, participant.stage)));
-        clauses.push((Occur::Must, reachable(fields, participant)));
-        if let Some(limits) = legal_limits(fields, participant) {
-            clauses.push((Occur::Must, limits));
-        }
-        if !participant.night_shifts_ok {
-            clauses.push((Occur::Must, term_u64(fields.night_work, 0)));
-        }
-        // The skills only rank: an optional clause beside the filters, so the filters drive
-        // the search and only their matches are scored (a union with AllQuery, as this was,
-        // made every search step through every offer).
-        // Only the skills the offer lists earn credit in the score the candidates are ranked
-        // by next, so they are what finds them (words of a skill in a title earned none, and
-        // made every search step through every offer with a common word).
-        let mut relevance: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for claim in &participant.skills {
-            let exact = TermQuery::new(
-                Term::from_field_text(fields.skills, claim.skill.as_str()),
-                IndexRecordOption::WithFreqs,
-            );
-            relevance.push((Occur::Should, Box::new(exact)));
-        }
-        if !relevance.is_empty() {
-            clauses.push((Occur::Should, Box::new(Relevance(Box::new(BooleanQuery::new(relevance))))));
-        }
-        let query = scored_by_text_only(clauses);
-        // Over-fetch: the bounding box is a square, the commute a circle.
-        let (_, hits) = ranked_with_places(&searcher, fields, &query, limit.saturating_mul(2).max(limit + 16))?;
-        let home = participant.home.point;
-        Ok(hits
-            .into_iter()
-            .filter(|(_, place)| match place {
-                None => true,
-                Some((lat, lon)) => GeoPoint::new(*lat, *lon)
-                    .is_ok_and(|point| point.distance_km(home) <= f64::from(participant.max_commute_km)),
-            })
-            .map(|(hit, _)| hit)
-            .take(limit)
-            .collect())
-    }
-}
-
-/// Remote offers, or on-site ones inside the bounding box of the person's commute circle.
-fn reachable(fields: &OfferFields, participant: &Participant) -> Box<dyn Query> {
-    let home = participant.home.point;
-    let reach_lat = f64::from(participant.max_commute_km) / 111.195 + 0.01;
-    let reach_lon = reach_lat / home.lat().to_radians().cos().max(0.05);
-    let nearby = BooleanQuery::new(vec![
-        (Occur::Must, term_u64(fields.remote, 0)),
-        (
-            Occur::Must,
-            cells_of_box(
-                fields,
-                (home.lat() - reach_lat, home.lat() + reach_lat),
-                (home.lon() - reach_lon, home.lon() + reach_lon),
-            ),
-        ),
-        (
-            Occur::Must,
-            range_f64(fields.lat, Bound::Included(home.lat() - reach_lat), Bound::Included(home.lat() + reach_lat)),
-        ),
-        (
-            Occur::Must,
-            range_f64(fields.lon, Bound::Included(home.lon() - reach_lon), Bound::Included(home.lon() + reach_lon)),
-        ),
-    ]);
-    Box::new(BooleanQuery::new(vec![(Occur::Should, term_u64(fields.remote, 1)), (Occur::Should, Box::new(nearby))]))
-}
-
-/// Offers whose workplace cell meets the box (a superset of the box: the coordinate ranges
-/// beside it decide). Found through the cells' postings, so a person's candidates cost what
-/// is near them, not a pass over every offer; a box too wide for a short list of cells
-/// (near the poles) falls back to matching every on-site offer.
-fn cells_of_box(fields: &OfferFields, lat: (f64, f64), lon: (f64, f64)) -> Box<dyn Query> {
-    const MOST_CELLS: u64 = 4_096;
-    let (row_low, col_low) = crate::schema::cell_row_col(lat.0, lon.0);
-    let (row_high, col_high) = crate::schema::cell_row_col(lat.1, lon.1);
-    if (row_high - row_low + 1).saturating_mul(col_high.saturating_sub(col_low) + 1) > MOST_CELLS || col_high < col_low
-    {
-        return Box::new(AllQuery);
-    }
-    let terms = (row_low..=row_high).flat_map(|row| {
-        (col_low..=col_high).map(move |col| Term::from_field_u64(fields.cell, crate::schema::cell_number(row, col)))
-    });
-    Box::new(TermSetQuery::new(terms))
 }
 
 /// Offers that accept a person at `stage`, by `pomost_domain::rules`: the stated minimum
 /// is met, or the adaptation period is long enough to bridge the difference (the lowest
 /// stage each offer accepts is computed when it is indexed).
-fn accepts_stage(fields: &OfferFields, stage: Stage) -> Box<dyn Query> {
+pub(crate) fn accepts_stage(fields: &OfferFields, stage: Stage) -> Box<dyn Query> {
     range_u64(fields.lowest_stage, Bound::Unbounded, Bound::Included(u64::from(stage.rank())))
 }
 
-/// The legal working-time norms (`pomost_domain::rules`) as a filter, or `None` when they
-/// do not bind the person (an exemption, or a degree without norms); guarding work is exempt.
-fn legal_limits(fields: &OfferFields, participant: &Participant) -> Option<Box<dyn Query>> {
-    rules::working_time_norms_apply(
-        participant.disability.degree,
-        participant.disability.working_time_exemption,
-        false,
-    )?;
-    Some(term_u64(fields.legal_for, u64::from(participant.disability.degree.code())))
-}
-
-/// Sort key: relevance, then the newest change.
-fn newest_on_ties() -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> (Score, u64)> + Send + Sync + 'static {
-    after_cursor(None)
-}
-
-/// [`newest_on_ties`], with every hit at or before `after` sunk below all others (they are
+/// The search sort key (relevance, then the newest change), with every hit at or before `after` sunk below all others (they are
 /// dropped from the page), so a page starts right after the cursor.
-fn after_cursor(
+pub(crate) fn after_cursor(
     after: Option<SearchCursor>,
 ) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> (Score, u64)> + Send + Sync + 'static {
     move |segment: &SegmentReader| {
@@ -407,34 +289,12 @@ fn ranked(
     Ok((total, hits, next))
 }
 
-type Placed = (OfferHit, Option<(f64, f64)>);
-
-fn ranked_with_places(
+pub(crate) fn hit(
     searcher: &Searcher,
     fields: &OfferFields,
-    query: &dyn Query,
-    limit: usize,
-) -> Result<(usize, Vec<Placed>), IndexError> {
-    let top = TopDocs::with_limit(limit.max(1)).tweak_score(newest_on_ties());
-    let (total, found) = searcher.search(query, &(Count, top))?;
-    let mut hits = Vec::with_capacity(found.len());
-    // Each segment's coordinate columns opened once, not once per hit.
-    let mut columns = std::collections::HashMap::new();
-    for ((score, _), address) in found {
-        let (lat, lon) = match columns.entry(address.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let segment = searcher.segment_reader(address.segment_ord);
-                entry.insert((segment.fast_fields().f64("lat")?, segment.fast_fields().f64("lon")?))
-            }
-        };
-        let place = lat.first(address.doc_id).zip(lon.first(address.doc_id));
-        hits.push((hit(searcher, fields, score, address)?, place));
-    }
-    Ok((total, hits))
-}
-
-fn hit(searcher: &Searcher, fields: &OfferFields, score: Score, address: DocAddress) -> Result<OfferHit, IndexError> {
+    score: Score,
+    address: DocAddress,
+) -> Result<OfferHit, IndexError> {
     let document: TantivyDocument = searcher.doc(address)?;
     let text =
         |field| document.get_first(field).and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default();

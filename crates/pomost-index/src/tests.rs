@@ -354,3 +354,43 @@ fn candidates_are_every_offer_within_the_commute_and_no_other() {
         assert!(!expected.is_empty() || commute < 2.0);
     }
 }
+
+#[test]
+fn candidates_by_skills_equal_the_one_query_definition() {
+    // Several segments, deleted and replaced offers, every day-, stage-, legal- and
+    // night-dependent filter, people with few and many skills, short and long lists.
+    let synth = pomost_synth::Synth::new(5, TODAY);
+    let index = OfferIndex::in_memory(IndexOptions::default()).unwrap();
+    let mut seq = 0;
+    for batch in 0..4 {
+        for number in batch * 1_500..(batch + 1) * 1_500 {
+            seq += 1;
+            index.upsert(&synth.offer(number), seq).unwrap();
+        }
+        index.flush().unwrap();
+    }
+    for number in (0..6_000).step_by(7) {
+        seq += 1;
+        let offer = synth.offer(number);
+        if number % 2 == 0 {
+            index.delete(&offer.key, seq).unwrap();
+        } else {
+            let mut changed = offer;
+            changed.version += 1;
+            changed.positions = 0;
+            index.upsert(&changed, seq).unwrap();
+        }
+    }
+    index.flush().unwrap();
+    let mut compared = 0;
+    for number in 0..300 {
+        let person = synth.participant(number * 31);
+        for (limit, day) in [(10, TODAY), (50, TODAY), (200, TODAY + time::Duration::days(45))] {
+            let fast = index.candidates_for(&person, limit, day).unwrap();
+            let defined = index.candidates_by_one_query(&person, limit, day).unwrap();
+            assert_eq!(fast, defined, "person {} limit {limit} on {day}", person.id);
+            compared += fast.len();
+        }
+    }
+    assert!(compared > 10_000, "the lists compared are too short to mean anything: {compared}");
+}

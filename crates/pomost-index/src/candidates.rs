@@ -1,0 +1,398 @@
+//! The offers a participant can take up, for recommendations: open, on site within their
+//! commute or remote, accepting their stage, within the legal working-time norms of their
+//! certificate, without night work unless they take it; ranked by how well the skills an
+//! offer lists match theirs (BM25), newest first on ties.
+//!
+//! The list is, by definition, what one conjunction of those filters with the skills as an
+//! optional clause beside them returns ([`by_filters`]). It is found a faster way. Most
+//! people share a skill with more reachable offers than the list holds: then the skill terms
+//! alone drive the search by block-max WAND (blocks of offers whose best possible relevance
+//! cannot enter the list are skipped), and each offer met is checked against the filters
+//! from its fast fields ([`by_skills`]). When fewer offers share a skill, all of them are
+//! found that way, and the rest of the list is offers sharing none, which all score 0:
+//! the newest of those the filters pass. A test holds the two ways equal.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashSet};
+use std::ops::Bound;
+
+use pomost_domain::{GeoPoint, Participant, rules};
+use tantivy::collector::TopDocs;
+use tantivy::columnar::Column;
+use tantivy::postings::SegmentPostings;
+use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
+use time::Date;
+
+use crate::error::IndexError;
+use crate::index::OfferIndex;
+use crate::query::{
+    OfferHit, Relevance, accepts_stage, after_cursor, hit, open_filters, range_f64, scored_by_text_only, term_u64,
+};
+use crate::schema::OfferFields;
+
+/// An offer found: its relevance, where it is in the index, and its workplace's
+/// coordinates (none for remote work). Its key is read only if it makes the list.
+type Placed = (Score, DocAddress, Option<(f64, f64)>);
+
+impl OfferIndex {
+    /// Up to `limit` offers a participant can take up on `today`: open, on site within
+    /// their commute limit or remote, accepting their stage (after the adaptation period),
+    /// and within the legal working-time norms for their certificate unless a physician's
+    /// exemption or guarding work lifts them. Ranked by how well the offers' skills match
+    /// the person's skills; the scoring crate re-ranks them.
+    pub fn candidates_for(
+        &self,
+        participant: &Participant,
+        limit: usize,
+        today: Date,
+    ) -> Result<Vec<OfferHit>, IndexError> {
+        let searcher = self.reader.searcher();
+        let fields = &self.fields;
+        let wanted = Wanted::of(participant, today);
+        // Over-fetch: the bounding box is a square, the commute a circle.
+        let fetch = limit.saturating_mul(2).max(limit + 16);
+        let mut placed = by_skills(&searcher, fields, participant, &wanted, fetch)?;
+        if placed.len() < fetch {
+            // Every offer sharing a skill is in; the rest of the list is offers sharing none,
+            // which all score 0: the newest first.
+            let newest = by_filters(&searcher, fields, participant, &wanted, today, fetch, false)?;
+            let known: HashSet<DocAddress> = placed.iter().map(|(_, address, _)| *address).collect();
+            placed.extend(newest.into_iter().filter(|(_, address, _)| !known.contains(address)));
+            placed.truncate(fetch);
+        }
+        within_commute(&searcher, fields, participant, placed, limit)
+    }
+
+    /// [`OfferIndex::candidates_for`] by its definition, one conjunction of the filters with
+    /// the skills beside them, ranked by tantivy's collector: what the fast way must equal.
+    #[cfg(test)]
+    pub(crate) fn candidates_by_one_query(
+        &self,
+        participant: &Participant,
+        limit: usize,
+        today: Date,
+    ) -> Result<Vec<OfferHit>, IndexError> {
+        let searcher = self.reader.searcher();
+        let wanted = Wanted::of(participant, today);
+        let fetch = limit.saturating_mul(2).max(limit + 16);
+        let placed = by_filters(&searcher, &self.fields, participant, &wanted, today, fetch, true)?;
+        within_commute(&searcher, &self.fields, participant, placed, limit)
+    }
+}
+
+/// The first `limit` offers found that lie within the person's commute (the searches
+/// looked in its bounding box), with their keys.
+fn within_commute(
+    searcher: &Searcher,
+    fields: &OfferFields,
+    participant: &Participant,
+    placed: Vec<Placed>,
+    limit: usize,
+) -> Result<Vec<OfferHit>, IndexError> {
+    let home = participant.home.point;
+    placed
+        .into_iter()
+        .filter(|(_, _, place)| match place {
+            None => true,
+            Some((lat, lon)) => GeoPoint::new(*lat, *lon)
+                .is_ok_and(|point| point.distance_km(home) <= f64::from(participant.max_commute_km)),
+        })
+        .take(limit)
+        .map(|(score, address, _)| hit(searcher, fields, score, address))
+        .collect()
+}
+
+/// What an offer must be for a person on a day, in the terms the index holds.
+struct Wanted {
+    day: i64,
+    stage: u64,
+    /// The bounding box of the commute circle: latitudes, then longitudes.
+    lat: (f64, f64),
+    lon: (f64, f64),
+    /// The certificate degree whose working-time norms bind, if any.
+    legal_for: Option<u64>,
+    no_night_work: bool,
+}
+
+impl Wanted {
+    fn of(participant: &Participant, today: Date) -> Self {
+        let home = participant.home.point;
+        let reach_lat = f64::from(participant.max_commute_km) / 111.195 + 0.01;
+        let reach_lon = reach_lat / home.lat().to_radians().cos().max(0.05);
+        let legal_for = rules::working_time_norms_apply(
+            participant.disability.degree,
+            participant.disability.working_time_exemption,
+            false,
+        )
+        .map(|_| u64::from(participant.disability.degree.code()));
+        Self {
+            day: i64::from(today.to_julian_day()),
+            stage: u64::from(participant.stage.rank()),
+            lat: (home.lat() - reach_lat, home.lat() + reach_lat),
+            lon: (home.lon() - reach_lon, home.lon() + reach_lon),
+            legal_for,
+            no_night_work: !participant.night_shifts_ok,
+        }
+    }
+}
+
+/// One term query per skill the person claims: the relevance the candidates are ranked by.
+/// Only the skills the offer lists earn credit in the score the candidates are ranked by
+/// next, so they are what finds them (words of a skill in a title earn none).
+fn skill_relevance(fields: &OfferFields, participant: &Participant) -> Option<BooleanQuery> {
+    let terms: Vec<(Occur, Box<dyn Query>)> = participant
+        .skills
+        .iter()
+        .map(|claim| {
+            let term = Term::from_field_text(fields.skills, claim.skill.as_str());
+            (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
+        })
+        .collect();
+    (!terms.is_empty()).then(|| BooleanQuery::new(terms))
+}
+
+/// The fast way: the best `fetch` offers that pass the filters and share a skill with the
+/// person, best first (all of them when fewer share one).
+fn by_skills(
+    searcher: &Searcher,
+    fields: &OfferFields,
+    participant: &Participant,
+    wanted: &Wanted,
+    fetch: usize,
+) -> Result<Vec<Placed>, IndexError> {
+    let Some(relevance) = skill_relevance(fields, participant) else {
+        return Ok(Vec::new());
+    };
+    let weight = relevance.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let mut best = Best::new(fetch);
+    for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let mut filter = SegmentFilter::open(segment, fields, wanted)?;
+        let alive = segment.alive_bitset();
+        weight.for_each_pruning(best.threshold(), segment, &mut |doc, score| {
+            if alive.is_none_or(|alive| alive.is_alive(doc))
+                && let Some((seq, place)) = filter.admits(doc, wanted)
+            {
+                best.offer(Found { score, seq, address: DocAddress::new(segment_ord as u32, doc), place });
+            }
+            best.threshold()
+        })?;
+    }
+    let mut found: Vec<Found> = best.heap.into_iter().map(|kept| kept.0).collect();
+    found.sort_by(|a, b| b.cmp(a));
+    Ok(found.into_iter().map(|found| (found.score, found.address, found.place)).collect())
+}
+
+/// The definition: every filter a clause of one conjunction, and (`with_relevance`) the
+/// skills an optional clause beside them, so the filters drive the search and only their
+/// matches are scored. Without the skills every offer scores 0 and the newest come first:
+/// how the list is filled up when few offers share a skill.
+fn by_filters(
+    searcher: &Searcher,
+    fields: &OfferFields,
+    participant: &Participant,
+    wanted: &Wanted,
+    today: Date,
+    fetch: usize,
+    with_relevance: bool,
+) -> Result<Vec<Placed>, IndexError> {
+    let mut clauses = open_filters(fields, today);
+    clauses.push((Occur::Must, accepts_stage(fields, participant.stage)));
+    clauses.push((Occur::Must, reachable(fields, wanted)));
+    if let Some(degree) = wanted.legal_for {
+        clauses.push((Occur::Must, term_u64(fields.legal_for, degree)));
+    }
+    if wanted.no_night_work {
+        clauses.push((Occur::Must, term_u64(fields.night_work, 0)));
+    }
+    if let Some(relevance) = skill_relevance(fields, participant).filter(|_| with_relevance) {
+        clauses.push((Occur::Should, Box::new(Relevance(Box::new(relevance)))));
+    }
+    let query = scored_by_text_only(clauses);
+    let top = TopDocs::with_limit(fetch.max(1)).tweak_score(after_cursor(None));
+    let found = searcher.search(&query, &top)?;
+    let mut hits = Vec::with_capacity(found.len());
+    // Each segment's coordinate columns opened once, not once per hit.
+    let mut columns = std::collections::HashMap::new();
+    for ((score, _), address) in found {
+        let (lat, lon) = match columns.entry(address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let segment = searcher.segment_reader(address.segment_ord);
+                entry.insert((segment.fast_fields().f64("lat")?, segment.fast_fields().f64("lon")?))
+            }
+        };
+        let place = lat.first(address.doc_id).zip(lon.first(address.doc_id));
+        hits.push((score, address, place));
+    }
+    Ok(hits)
+}
+
+/// Remote offers, or on-site ones inside the bounding box of the person's commute circle.
+fn reachable(fields: &OfferFields, wanted: &Wanted) -> Box<dyn Query> {
+    let nearby = BooleanQuery::new(vec![
+        (Occur::Must, term_u64(fields.remote, 0)),
+        (Occur::Must, cells_of_box(fields, wanted.lat, wanted.lon)),
+        (Occur::Must, range_f64(fields.lat, Bound::Included(wanted.lat.0), Bound::Included(wanted.lat.1))),
+        (Occur::Must, range_f64(fields.lon, Bound::Included(wanted.lon.0), Bound::Included(wanted.lon.1))),
+    ]);
+    Box::new(BooleanQuery::new(vec![(Occur::Should, term_u64(fields.remote, 1)), (Occur::Should, Box::new(nearby))]))
+}
+
+/// Offers whose workplace cell meets the box (a superset of the box: the coordinate ranges
+/// beside it decide). Found through the cells' postings, so a person's candidates cost what
+/// is near them, not a pass over every offer; a box too wide for a short list of cells
+/// (near the poles) falls back to matching every on-site offer.
+fn cells_of_box(fields: &OfferFields, lat: (f64, f64), lon: (f64, f64)) -> Box<dyn Query> {
+    const MOST_CELLS: u64 = 4_096;
+    let (row_low, col_low) = crate::schema::cell_row_col(lat.0, lon.0);
+    let (row_high, col_high) = crate::schema::cell_row_col(lat.1, lon.1);
+    if (row_high - row_low + 1).saturating_mul(col_high.saturating_sub(col_low) + 1) > MOST_CELLS || col_high < col_low
+    {
+        return Box::new(AllQuery);
+    }
+    let terms = (row_low..=row_high).flat_map(|row| {
+        (col_low..=col_high).map(move |col| Term::from_field_u64(fields.cell, crate::schema::cell_number(row, col)))
+    });
+    Box::new(TermSetQuery::new(terms))
+}
+
+/// The filters of [`by_filters`], read per offer from one segment's fast fields (and the
+/// legal-norms postings), in the order offers are met.
+struct SegmentFilter {
+    remote: Column<u64>,
+    lat: Column<f64>,
+    lon: Column<f64>,
+    valid_from: Column<i64>,
+    valid_until: Column<i64>,
+    positions: Column<u64>,
+    lowest_stage: Column<u64>,
+    night_work: Column<u64>,
+    seq: Column<u64>,
+    /// The offers keeping the binding degree's norms; `None` inside when no offer does.
+    legal: Option<Option<SegmentPostings>>,
+}
+
+impl SegmentFilter {
+    fn open(segment: &SegmentReader, fields: &OfferFields, wanted: &Wanted) -> Result<Self, IndexError> {
+        let fast = segment.fast_fields();
+        let schema = segment.schema();
+        let legal = match wanted.legal_for {
+            None => None,
+            Some(degree) => Some(
+                segment
+                    .inverted_index(fields.legal_for)?
+                    .read_postings(&Term::from_field_u64(fields.legal_for, degree), IndexRecordOption::Basic)
+                    .map_err(tantivy::TantivyError::from)?,
+            ),
+        };
+        Ok(Self {
+            remote: fast.u64(schema.get_field_name(fields.remote))?,
+            lat: fast.f64(schema.get_field_name(fields.lat))?,
+            lon: fast.f64(schema.get_field_name(fields.lon))?,
+            valid_from: fast.i64(schema.get_field_name(fields.valid_from))?,
+            valid_until: fast.i64(schema.get_field_name(fields.valid_until))?,
+            positions: fast.u64(schema.get_field_name(fields.positions))?,
+            lowest_stage: fast.u64(schema.get_field_name(fields.lowest_stage))?,
+            night_work: fast.u64(schema.get_field_name(fields.night_work))?,
+            seq: fast.u64("seq")?,
+            legal,
+        })
+    }
+
+    /// The offer's change sequence and place if it passes every filter (offers must come in
+    /// increasing order within the segment).
+    fn admits(&mut self, doc: DocId, wanted: &Wanted) -> Option<(u64, Option<(f64, f64)>)> {
+        let open = self.valid_from.first(doc)? <= wanted.day
+            && self.valid_until.first(doc)? >= wanted.day
+            && self.positions.first(doc)? >= 1
+            && self.lowest_stage.first(doc)? <= wanted.stage
+            && !(wanted.no_night_work && self.night_work.first(doc)? != 0);
+        if !open {
+            return None;
+        }
+        let place = match self.remote.first(doc)? {
+            1 => None,
+            0 => {
+                let (lat, lon) = (self.lat.first(doc)?, self.lon.first(doc)?);
+                let inside =
+                    (wanted.lat.0..=wanted.lat.1).contains(&lat) && (wanted.lon.0..=wanted.lon.1).contains(&lon);
+                if !inside {
+                    return None;
+                }
+                Some((lat, lon))
+            }
+            _ => return None,
+        };
+        if let Some(legal) = &mut self.legal {
+            let postings = legal.as_mut()?;
+            if postings.doc() < doc {
+                postings.seek(doc);
+            }
+            if postings.doc() != doc {
+                return None;
+            }
+        }
+        Some((self.seq.first(doc)?, place))
+    }
+}
+
+/// An offer that passed the filters, ordered by relevance, then the newest change.
+struct Found {
+    score: Score,
+    seq: u64,
+    address: DocAddress,
+    place: Option<(f64, f64)>,
+}
+
+impl Ord for Found {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.score.total_cmp(&other.score).then(self.seq.cmp(&other.seq))
+    }
+}
+
+impl PartialOrd for Found {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Found {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Found {}
+
+/// The best `size` offers so far (a min-heap: its top is the one to beat).
+struct Best {
+    size: usize,
+    heap: BinaryHeap<std::cmp::Reverse<Found>>,
+}
+
+impl Best {
+    fn new(size: usize) -> Self {
+        Self { size: size.max(1), heap: BinaryHeap::with_capacity(size.max(1) + 1) }
+    }
+
+    fn offer(&mut self, found: Found) {
+        if self.heap.len() < self.size {
+            self.heap.push(std::cmp::Reverse(found));
+        } else if self.heap.peek().is_some_and(|worst| found > worst.0) {
+            self.heap.pop();
+            self.heap.push(std::cmp::Reverse(found));
+        }
+    }
+
+    /// The relevance an offer must exceed to be worth scoring: just under the worst kept,
+    /// so an offer of equal relevance and a newer change still comes in (block-max WAND
+    /// skips only what is strictly below, and its bounds are sums in another order).
+    fn threshold(&self) -> Score {
+        match self.heap.peek() {
+            Some(worst) if self.heap.len() >= self.size => worst.0.score - worst.0.score.abs() * 1e-4,
+            _ => Score::MIN,
+        }
+    }
+}
