@@ -55,17 +55,6 @@ pub(crate) struct OfferContext<'a> {
 }
 
 impl<'a> OfferContext<'a> {
-    /// The context for scoring someone who needs no job coach at this offer: no coach is
-    /// looked up (none could be asked for), everything else as [`OfferContext::new`].
-    pub(crate) fn without_coaches(
-        offer: &'a Offer,
-        policy: &'a ScoringPolicy,
-        skills: &SkillBook,
-        today: Date,
-    ) -> Self {
-        Self::with_coaches(offer, policy, skills, None, today)
-    }
-
     pub(crate) fn new(
         offer: &'a Offer,
         policy: &'a ScoringPolicy,
@@ -73,7 +62,23 @@ impl<'a> OfferContext<'a> {
         coaches: &CoachBook,
         today: Date,
     ) -> Self {
-        Self::with_coaches(offer, policy, skills, Some(coaches), today)
+        Self::with_coaches(offer, policy, skills, Some(coaches), today, None)
+    }
+
+    /// The context for scoring one person who claims the skills numbered `person_skills`
+    /// (`coaches` `None` when they need no coach here): skill credits are compiled for those
+    /// skills only, which is all that person's scoring reads. Compiling them for every
+    /// related skill was a tenth of a recommendation, which scores dozens of offers for one
+    /// person. Not for scans: [`OfferContext::new`].
+    pub(crate) fn for_person(
+        offer: &'a Offer,
+        policy: &'a ScoringPolicy,
+        skills: &SkillBook,
+        coaches: Option<&CoachBook>,
+        today: Date,
+        person_skills: &[u16],
+    ) -> Self {
+        Self::with_coaches(offer, policy, skills, coaches, today, Some(person_skills))
     }
 
     fn with_coaches(
@@ -82,6 +87,7 @@ impl<'a> OfferContext<'a> {
         skills: &SkillBook,
         coaches: Option<&CoachBook>,
         today: Date,
+        person_skills: Option<&[u16]>,
     ) -> Self {
         let place = match &offer.workplace {
             Workplace::OnSite(location) => Some(Place {
@@ -137,7 +143,7 @@ impl<'a> OfferContext<'a> {
                 policy.adaptation_weeks_per_stage,
             ),
             contract_bit: 1 << (offer.contract_type as u8),
-            credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit),
+            credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit, person_skills),
             site_coaches,
             coach_coverable,
             today: today.to_julian_day(),

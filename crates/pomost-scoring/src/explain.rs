@@ -88,11 +88,9 @@ impl ParticipantPool {
             .ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
         // A person who needs no coach at this offer is never checked against one: the
         // coaches near the workplace are not looked up for them.
-        let context = if record.needs_coach(offer.accommodations_provided.as_u16()) {
-            OfferContext::new(offer, policy, &self.skills, &self.coaches, today)
-        } else {
-            OfferContext::without_coaches(offer, policy, &self.skills, today)
-        };
+        let coaches = record.needs_coach(offer.accommodations_provided.as_u16()).then_some(&self.coaches);
+        let context =
+            OfferContext::for_person(offer, policy, &self.skills, coaches, today, &self.skill_numbers(record));
         let evaluation = evaluate(record, &context, self, Mode::Scan);
         Ok(evaluation
             .is_eligible()
@@ -112,7 +110,14 @@ impl ParticipantPool {
         let record = self
             .record_of(participant_id)
             .ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
-        let context = OfferContext::new(offer, policy, &self.skills, &self.coaches, today);
+        let context = OfferContext::for_person(
+            offer,
+            policy,
+            &self.skills,
+            Some(&self.coaches),
+            today,
+            &self.skill_numbers(record),
+        );
         let evaluation = evaluate(record, &context, self, Mode::Full);
         let values = factor_values(record, &context, self, &evaluation);
         let coach = match evaluation.support {

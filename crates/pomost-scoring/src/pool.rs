@@ -275,6 +275,15 @@ impl ParticipantPool {
         self.overflow.get(&slot).map(|skills| &skills[..]).unwrap_or_default()
     }
 
+    /// The numbers of the skills a record claims (inline or overflowing).
+    pub(crate) fn skill_numbers(&self, record: &ParticipantRecord) -> Vec<u16> {
+        if record.overflows() {
+            self.overflow_skills(record.slot).iter().map(|&(skill, _)| skill).collect()
+        } else {
+            record.inline_skills().map(|(skill, _)| skill).collect()
+        }
+    }
+
     fn slot_of(&self, id: &ParticipantId) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         self.by_id.find(hash, |slot| self.ids[*slot as usize].as_ref() == Some(id)).copied()

@@ -149,14 +149,27 @@ pub(crate) struct SkillCredits {
 }
 
 impl SkillCredits {
-    pub(crate) fn new(book: &SkillBook, requirements: Vec<Requirement>, unassessed_level_credit: f32) -> Self {
+    /// The credits towards `requirements`, for every skill, or only for the skills numbered
+    /// `only` (one person's: the others are never looked up for them, and the upper bounds
+    /// of [`SkillCredits::gain_bound`] are then of those skills alone).
+    pub(crate) fn new(
+        book: &SkillBook,
+        requirements: Vec<Requirement>,
+        unassessed_level_credit: f32,
+        only: Option<&[u16]>,
+    ) -> Self {
         debug_assert!(requirements.len() <= MAX_REQUIREMENTS);
+        let wanted = |skill: u16| only.is_none_or(|only| only.contains(&skill));
         let mut triples: Vec<(u16, u8, f32)> = Vec::new();
         for (index, requirement) in requirements.iter().enumerate() {
             let Some(number) = book.lookup(&requirement.skill) else { continue };
-            triples.push((number, index as u8, 1.0));
+            if wanted(number) {
+                triples.push((number, index as u8, 1.0));
+            }
             for &(neighbour, similarity) in book.neighbours(number) {
-                triples.push((neighbour, index as u8, similarity));
+                if wanted(neighbour) {
+                    triples.push((neighbour, index as u8, similarity));
+                }
             }
         }
         // (skill, requirement) pairs are unique (a requirement's skill is not its own
@@ -279,8 +292,8 @@ mod tests {
         let cooking = book.intern(&id("cooking")).unwrap();
         let cleaning = book.lookup(&id("cleaning")).unwrap();
         let laundry = book.lookup(&id("laundry")).unwrap();
-        let credits =
-            SkillCredits::new(&book, vec![requirement("cleaning", 2, 3.0), requirement("cooking", 0, 1.0)], 0.75);
+        let requirements = vec![requirement("cleaning", 2, 3.0), requirement("cooking", 0, 1.0)];
+        let credits = SkillCredits::new(&book, requirements.clone(), 0.75, None);
 
         let mut best = [0.0; MAX_REQUIREMENTS];
         credits.credit(laundry, 3, &mut best);
@@ -292,14 +305,26 @@ mod tests {
         credits.credit(cooking, 0, &mut best);
         assert_eq!(best[1], 1.0);
         assert!((credits.coverage(&best) - (3.0 * 0.75 + 1.0) / 4.0).abs() < 1e-6);
+
+        // Compiled for one person's skills: the same credits for those, none for others.
+        let person = SkillCredits::new(&book, requirements, 0.75, Some(&[laundry, cooking]));
+        for (skill, level) in [(laundry, 3), (cooking, 0)] {
+            let (mut all, mut theirs) = ([0.0; MAX_REQUIREMENTS], [0.0; MAX_REQUIREMENTS]);
+            credits.credit(skill, level, &mut all);
+            person.credit(skill, level, &mut theirs);
+            assert_eq!(all, theirs);
+        }
+        let mut none = [0.0; MAX_REQUIREMENTS];
+        person.credit(cleaning, 3, &mut none);
+        assert_eq!(none, [0.0; MAX_REQUIREMENTS], "not the person's skill: not compiled");
     }
 
     #[test]
     fn unknown_requirement_counts_against_coverage() {
         let book = SkillBook::new(&SkillRelatedness::default()).unwrap();
-        let credits = SkillCredits::new(&book, vec![requirement("welding", 0, 1.0)], 0.75);
+        let credits = SkillCredits::new(&book, vec![requirement("welding", 0, 1.0)], 0.75, None);
         assert_eq!(credits.coverage(&[0.0; MAX_REQUIREMENTS]), 0.0);
-        let empty = SkillCredits::new(&book, vec![], 0.75);
+        let empty = SkillCredits::new(&book, vec![], 0.75, None);
         assert_eq!(empty.coverage(&[0.0; MAX_REQUIREMENTS]), 1.0);
     }
 }
