@@ -194,7 +194,7 @@ fn load_participants(store: &dyn Store, relatedness: &SkillRelatedness) -> Resul
     let loaded = store.last_seq()?;
     let mut pool = ParticipantPool::new(relatedness)?;
     store.for_each_participant(&mut |participant| {
-        if let Err(error) = pool.upsert_participant(participant) {
+        if let Err(error) = pool.upsert_participant(&participant) {
             tracing::error!(%error, "stored participant not loaded into the pool");
         }
         Ok(())

@@ -62,7 +62,8 @@ pub trait ReadModel: Send + Sync {
     /// [`ReadModel::durable_seq`].
     /// `up_to` is the last sequence the batch covers: changes the model does not want (see
     /// [`ReadModel::wants`]) are left out of it, so it may end earlier or be empty.
-    fn apply(&self, batch: Vec<Applied>, up_to: u64) -> Result<(), EngineError>;
+    /// (Changes are shared with the hints and the other models, not copied for each.)
+    fn apply(&self, batch: Vec<Arc<Applied>>, up_to: u64) -> Result<(), EngineError>;
     /// The last sequence this model's own commit made durable (in-memory models: applied).
     fn durable_seq(&self) -> u64;
     /// The sequence up to which this model answers reads as the store would (in-memory
@@ -111,7 +112,7 @@ struct ModelState {
 
 struct State {
     models: Vec<ModelState>,
-    hints: BTreeMap<u64, Applied>,
+    hints: BTreeMap<u64, Arc<Applied>>,
     /// The highest sequence a write has reported (or, with other writers, the store).
     written: u64,
     /// Another process committed since the store's head was last read.
@@ -194,7 +195,7 @@ impl Follower {
         let mut state = self.lock();
         for change in changes {
             state.written = state.written.max(change.seq);
-            state.hints.insert(change.seq, change);
+            state.hints.insert(change.seq, Arc::new(change));
         }
         while state.hints.len() > MAX_HINTS {
             state.hints.pop_first();
@@ -312,18 +313,23 @@ impl Follower {
     /// The next batch after `after` and the last sequence it covers: from the hints when
     /// they hold it whole, else read from the store (each record the model wants as it is
     /// now; changes to records it does not want are passed over unread).
-    fn batch_after(&self, model: &dyn ReadModel, after: u64, target: u64) -> Result<(Vec<Applied>, u64), EngineError> {
+    fn batch_after(
+        &self,
+        model: &dyn ReadModel,
+        after: u64,
+        target: u64,
+    ) -> Result<(Vec<Arc<Applied>>, u64), EngineError> {
         let end = target.min(after + BATCH as u64);
         {
             // Every change of the range must be hinted; only those the model wants are
-            // copied (the index skips a batch of 5,000 participants without copying them).
+            // handed over (shared, not copied).
             let state = self.lock();
             let mut hinted = Vec::new();
             let mut covered = 0u64;
             for (_, change) in state.hints.range(after + 1..=end) {
                 covered += 1;
                 if model.wants(&change.key) {
-                    hinted.push(change.clone());
+                    hinted.push(Arc::clone(change));
                 }
             }
             if covered == end - after {
@@ -352,7 +358,7 @@ impl Follower {
                 ChangeKey::Offer(_) => offers.next().flatten().map(Record::Offer),
                 ChangeKey::Referral(id) => self.store.referral(id)?.map(Record::Referral),
             };
-            batch.push(Applied { seq: change.seq, key: change.key, record });
+            batch.push(Arc::new(Applied { seq: change.seq, key: change.key, record }));
         }
         Ok((batch, covered))
     }

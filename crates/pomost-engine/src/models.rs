@@ -39,11 +39,11 @@ impl ReadModel for PoolModel {
         "pool"
     }
 
-    fn apply(&self, batch: Vec<Applied>, up_to: u64) -> Result<(), EngineError> {
+    fn apply(&self, batch: Vec<Arc<Applied>>, up_to: u64) -> Result<(), EngineError> {
         let mut pool = self.pool.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut coaches = Vec::new();
-        for change in batch {
-            match (&change.key, change.record) {
+        for change in &batch {
+            match (&change.key, &change.record) {
                 (ChangeKey::Participant(id), Some(Record::Participant(participant))) => {
                     if let Err(error) = pool.upsert_participant(participant) {
                         // A stored record the pool cannot take is a bug or damage, not a
@@ -54,14 +54,14 @@ impl ReadModel for PoolModel {
                 (ChangeKey::Participant(id), _) => {
                     pool.remove_participant(id);
                 }
-                (ChangeKey::Coach(_), Some(Record::Coach(coach))) => coaches.push(coach),
+                (ChangeKey::Coach(_), Some(Record::Coach(coach))) => coaches.push(coach.clone()),
                 (ChangeKey::Coach(id), _) => {
                     if !coaches.is_empty() {
                         pool.upsert_coaches(std::mem::take(&mut coaches))?;
                     }
                     pool.remove_coach(id);
                 }
-                (ChangeKey::Referral(_), Some(Record::Referral(referral))) => pool.apply_referral(&referral),
+                (ChangeKey::Referral(_), Some(Record::Referral(referral))) => pool.apply_referral(referral),
                 (ChangeKey::Offer(_) | ChangeKey::Referral(_), _) => {}
             }
         }
@@ -99,7 +99,7 @@ impl ReadModel for IndexModel {
         "index"
     }
 
-    fn apply(&self, batch: Vec<Applied>, up_to: u64) -> Result<(), EngineError> {
+    fn apply(&self, batch: Vec<Arc<Applied>>, up_to: u64) -> Result<(), EngineError> {
         for change in &batch {
             match (&change.key, &change.record) {
                 (ChangeKey::Offer(_), Some(Record::Offer(offer))) => self.index.enqueue_upsert(offer, change.seq)?,

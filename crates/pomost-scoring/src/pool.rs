@@ -111,25 +111,26 @@ impl ParticipantPool {
         pool.ids.reserve(lower);
         pool.by_id.reserve(lower, |_| 0);
         for participant in participants {
-            pool.upsert_participant(participant)?;
+            pool.upsert_participant(&participant)?;
         }
         pool.coaches.upsert_many(coaches)?;
         pool.shrink_to_fit();
         Ok(pool)
     }
 
-    /// Adds a participant or replaces the one with the same id.
-    pub fn upsert_participant(&mut self, participant: Participant) -> Result<(), ScoringError> {
-        let participant = participant.validated()?;
+    /// Adds a participant or replaces the one with the same id (read, not taken: the record
+    /// is packed from it, and only the id is kept).
+    pub fn upsert_participant(&mut self, participant: &Participant) -> Result<(), ScoringError> {
+        participant.check()?;
         // Build the record before touching the pool, so a refusal leaves it as it was.
-        let (mut record, overflow) = ParticipantRecord::from_participant(&participant, 0, &mut self.skills)?;
-        let claims = occupation_claims(&participant);
+        let (mut record, overflow) = ParticipantRecord::from_participant(participant, 0, &mut self.skills)?;
+        let claims = occupation_claims(participant);
         let slot = match self.slot_of(&participant.id) {
             Some(slot) => {
                 self.detach(slot);
                 slot
             }
-            None => self.new_slot(participant.id)?,
+            None => self.new_slot(participant.id.clone())?,
         };
         record.slot = slot;
         self.units.join(slot, &participant.unit_id);

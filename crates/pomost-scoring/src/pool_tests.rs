@@ -23,14 +23,14 @@ fn upsert_replaces_and_remove_erases() {
     assert_eq!(pool.len(), 3);
     let mut moved = person("b");
     moved.home = krakow(50.0);
-    pool.upsert_participant(moved).unwrap();
+    pool.upsert_participant(&moved).unwrap();
     assert_eq!(pool.len(), 3);
     assert_eq!(shortlist_ids(&pool), ["a", "c"]);
     assert!(pool.remove_participant(&ParticipantId::new("a").unwrap()));
     assert!(!pool.remove_participant(&ParticipantId::new("a").unwrap()));
     assert_eq!(shortlist_ids(&pool), ["c"]);
     assert!(!pool.contains(&ParticipantId::new("a").unwrap()));
-    pool.upsert_participant(person("d")).unwrap();
+    pool.upsert_participant(&person("d")).unwrap();
     assert_eq!(shortlist_ids(&pool), ["c", "d"]);
     assert_eq!(pool.len(), 3);
 }
@@ -40,7 +40,7 @@ fn invalid_participant_leaves_the_pool_unchanged() {
     let mut pool = pool(vec![person("a")], vec![]);
     let mut broken = person("a");
     broken.max_commute_km = 1000.0;
-    let error = pool.upsert_participant(broken).unwrap_err();
+    let error = pool.upsert_participant(&broken).unwrap_err();
     assert_eq!(error.to_string(), "participant.max_commute_km: 1000 is over 300");
     assert_eq!(shortlist_ids(&pool), ["a"]);
 }
@@ -54,7 +54,7 @@ fn many_skills_overflow_and_still_score() {
     let explanation =
         pool.explain(&ScoringPolicy::default(), &ParticipantId::new("a").unwrap(), &offer(), TODAY).unwrap();
     assert_eq!(explanation.factors[0].value, 1.0);
-    pool.upsert_participant(person("a")).unwrap();
+    pool.upsert_participant(&person("a")).unwrap();
     assert!(pool.overflow.is_empty(), "replacing drops the overflow entry");
 }
 

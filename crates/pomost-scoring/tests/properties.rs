@@ -231,7 +231,7 @@ proptest! {
         let coaches: Vec<JobCoach> = coaches.into_iter().filter_map(|coach| coach.validated().ok()).collect();
         let mut pool = ParticipantPool::new(&pomost_taxonomy::local_relatedness()).unwrap();
         for person in &people {
-            let _ = pool.upsert_participant(person.clone());
+            let _ = pool.upsert_participant(person);
         }
         for coach in coaches {
             let _ = pool.upsert_coach(coach);
