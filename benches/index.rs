@@ -1,5 +1,6 @@
 //! The offer index at scale: bulk indexing throughput, size on disk per offer, search
-//! latency for a typical filtered query, and push-to-searchable latency under group commit
+//! latency for a typical filtered query, a recommendation's candidates, and
+//! push-to-searchable latency under group commit
 //! while ingesting 1,000 offers/s. Prints its figures; run with
 //! `cargo bench --bench index` (`POMOST_BENCH_OFFERS` sets the count, default 1,000,000).
 
@@ -70,6 +71,30 @@ fn main() {
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99)
     );
+
+    // A recommendation's candidates (50, as for k = 10): the offers each person can take
+    // up, ranked by their skills; found the fast way (block-max WAND over the skill terms,
+    // filters from the fast fields) and by the one filtered query that defines them.
+    let people: Vec<_> = (0..2_000).map(|number| synth.participant(number * 397)).collect();
+    for (way, fast) in [("block-max WAND", true), ("one filtered query", false)] {
+        let mut latencies = Vec::new();
+        for person in &people {
+            let started = Instant::now();
+            let found = if fast {
+                index.candidates_for(person, 50, today)
+            } else {
+                index.candidates_by_one_query(person, 50, today)
+            };
+            latencies.push(started.elapsed());
+            std::hint::black_box(found.expect("candidates"));
+        }
+        latencies.sort();
+        println!(
+            "recommendation candidates, {way} (50 per person, 2,000 people): p50 {:.2?} p99 {:.2?}",
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99)
+        );
+    }
 
     // Push-to-searchable at 1,000 offers/s for 10 s under the default group commit.
     let mut visible = Vec::new();

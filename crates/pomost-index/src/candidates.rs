@@ -66,9 +66,9 @@ impl OfferIndex {
     }
 
     /// [`OfferIndex::candidates_for`] by its definition, one conjunction of the filters with
-    /// the skills beside them, ranked by tantivy's collector: what the fast way must equal.
-    #[cfg(test)]
-    pub(crate) fn candidates_by_one_query(
+    /// the skills beside them, ranked by tantivy's collector: what the fast way must equal
+    /// (tests compare the two; the index benchmark times both). Slower; not for serving.
+    pub fn candidates_by_one_query(
         &self,
         participant: &Participant,
         limit: usize,
