@@ -54,7 +54,7 @@ enum Command {
         /// Dataset seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Only these workloads, comma-separated (default: all): shortlist_regional,
+        /// Only these workloads, comma-separated (default: all; none only loads): shortlist_regional,
         /// shortlist_national, recommend, search, mixed, ingest.
         #[arg(long, value_delimiter = ',')]
         workloads: Vec<String>,

@@ -51,7 +51,7 @@ pub struct RunOptions {
     pub seed: u64,
     /// Commit being measured.
     pub commit: String,
-    /// Only these workloads, by name (empty: all of them).
+    /// Only these workloads, by name (empty: all of them; `none`: only load).
     pub workloads: Vec<String>,
 }
 
@@ -652,6 +652,15 @@ pub(crate) fn machine() -> String {
 
 /// Runs everything and returns the figures.
 pub async fn run(options: RunOptions) -> Result<RunResult, String> {
+    // A misspelt workload would otherwise run nothing and say nothing.
+    if let Some(unknown) = options
+        .workloads
+        .iter()
+        .find(|name| *name != "none" && !Workload::ALL.iter().any(|workload| workload.name() == name.as_str()))
+    {
+        let known: Vec<&str> = Workload::ALL.iter().map(|workload| workload.name()).collect();
+        return Err(format!("no workload is called {unknown:?}: {} (or none, to only load)", known.join(", ")));
+    }
     let today = time::OffsetDateTime::now_utc().date();
     let mut server = start_server(&options)?;
     let channel = connect(&server.addr).await?;
