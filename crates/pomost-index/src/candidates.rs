@@ -10,7 +10,10 @@
 //! cannot enter the list are skipped), and each offer met is checked against the filters
 //! from its fast fields ([`by_skills`]). When fewer offers share a skill, all of them are
 //! found that way, and the rest of the list is offers sharing none, which all score 0:
-//! the newest of those the filters pass. A test holds the two ways equal.
+//! the newest of those the filters pass. A test holds the two ways equal on synthetic data.
+//! (The relevance is the same BM25 sum either way, but tantivy may add an offer's term
+//! scores in another order in each, so two offers whose relevance differs only in the last
+//! bit could in principle swap places at the end of the list.)
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
