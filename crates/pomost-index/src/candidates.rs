@@ -54,13 +54,12 @@ impl OfferIndex {
         let searcher = self.reader.searcher();
         let fields = &self.fields;
         let wanted = Wanted::of(participant, today);
-        // Over-fetch: the bounding box is a square, the commute a circle.
-        let fetch = limit.saturating_mul(2).max(limit + 16);
+        let fetch = over_fetch(limit);
         let mut placed = by_skills(&searcher, fields, participant, &wanted, fetch)?;
         if placed.len() < fetch {
             // Every offer sharing a skill is in; the rest of the list is offers sharing none,
             // which all score 0: the newest first.
-            let newest = by_filters(&searcher, fields, participant, &wanted, today, fetch, false)?;
+            let newest = by_filters(&searcher, fields, participant, &wanted, fetch, false)?;
             let known: HashSet<DocAddress> = placed.iter().map(|(_, address, _)| *address).collect();
             placed.extend(newest.into_iter().filter(|(_, address, _)| !known.contains(address)));
             placed.truncate(fetch);
@@ -79,10 +78,15 @@ impl OfferIndex {
     ) -> Result<Vec<OfferHit>, IndexError> {
         let searcher = self.reader.searcher();
         let wanted = Wanted::of(participant, today);
-        let fetch = limit.saturating_mul(2).max(limit + 16);
-        let placed = by_filters(&searcher, &self.fields, participant, &wanted, today, fetch, true)?;
+        let placed = by_filters(&searcher, &self.fields, participant, &wanted, over_fetch(limit), true)?;
         within_commute(&searcher, &self.fields, participant, placed, limit)
     }
+}
+
+/// How many offers to find for a list of `limit`: more, since the searches look in the
+/// bounding box of the commute circle and the circle holds fewer.
+fn over_fetch(limit: usize) -> usize {
+    limit.saturating_mul(2).max(limit + 16)
 }
 
 /// The first `limit` offers found that lie within the person's commute (the searches
@@ -109,6 +113,8 @@ fn within_commute(
 
 /// What an offer must be for a person on a day, in the terms the index holds.
 struct Wanted {
+    today: Date,
+    /// `today` as the index holds days (julian).
     day: i64,
     stage: u64,
     /// The bounding box of the commute circle: latitudes, then longitudes.
@@ -131,6 +137,7 @@ impl Wanted {
         )
         .map(|_| u64::from(participant.disability.degree.code()));
         Self {
+            today,
             day: i64::from(today.to_julian_day()),
             stage: u64::from(participant.stage.rank()),
             lat: (home.lat() - reach_lat, home.lat() + reach_lat),
@@ -196,11 +203,10 @@ fn by_filters(
     fields: &OfferFields,
     participant: &Participant,
     wanted: &Wanted,
-    today: Date,
     fetch: usize,
     with_relevance: bool,
 ) -> Result<Vec<Placed>, IndexError> {
-    let mut clauses = open_filters(fields, today);
+    let mut clauses = open_filters(fields, wanted.today);
     clauses.push((Occur::Must, accepts_stage(fields, participant.stage)));
     clauses.push((Occur::Must, reachable(fields, wanted)));
     if let Some(degree) = wanted.legal_for {
