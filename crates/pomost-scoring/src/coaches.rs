@@ -48,9 +48,26 @@ impl CoachEntry {
 
 /// All coaches with lookups by place. Indexes are rebuilt when a coach is added or removed
 /// (thousands of coaches, milliseconds); capacity changes write in place.
+/// What the scan asks of a coach for each person who needs one, packed apart from the
+/// entry (whose strings and lists span several cache lines): the free hours and the
+/// accommodations the coach supports.
+#[derive(Debug, Clone, Copy, Default)]
+struct Capacity {
+    free_hours: f32,
+    supported: u16,
+}
+
+impl Capacity {
+    fn of(entry: &CoachEntry) -> Self {
+        Self { free_hours: entry.free_hours(), supported: entry.supported }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct CoachBook {
     entries: Vec<CoachEntry>,
+    /// [`Capacity`] of each entry, by the same index.
+    capacity: Vec<Capacity>,
     by_id: HashMap<CoachId, u32>,
     /// Coaches by the TERYT units they serve (a fast hash: the scan asks it per person).
     by_teryt: hashbrown::HashMap<u32, Vec<u32>>,
@@ -81,9 +98,13 @@ impl CoachBook {
         let mut entry = CoachEntry::new(coach);
         entry.reserved = self.reserved_hours(&entry.coach.id);
         match self.by_id.get(&entry.coach.id) {
-            Some(&index) => self.entries[index as usize] = entry,
+            Some(&index) => {
+                self.capacity[index as usize] = Capacity::of(&entry);
+                self.entries[index as usize] = entry;
+            }
             None => {
                 self.by_id.insert(entry.coach.id.clone(), self.entries.len() as u32);
+                self.capacity.push(Capacity::of(&entry));
                 self.entries.push(entry);
             }
         }
@@ -107,6 +128,7 @@ impl CoachBook {
         let total = self.reserved_hours(coach);
         if let Some(&index) = self.by_id.get(coach) {
             self.entries[index as usize].reserved = total;
+            self.capacity[index as usize] = Capacity::of(&self.entries[index as usize]);
         }
     }
 
@@ -118,6 +140,7 @@ impl CoachBook {
     pub(crate) fn remove(&mut self, id: &CoachId) -> bool {
         let Some(index) = self.by_id.remove(id) else { return false };
         self.entries.swap_remove(index as usize);
+        self.capacity.swap_remove(index as usize);
         if let Some(moved) = self.entries.get(index as usize) {
             self.by_id.insert(moved.coach.id.clone(), index);
         }
@@ -131,6 +154,7 @@ impl CoachBook {
         let mut updated = entry.coach.clone();
         updated.committed_hours = hours;
         entry.coach = updated.validated()?;
+        self.capacity[index as usize] = Capacity::of(entry);
         Ok(())
     }
 
@@ -138,6 +162,14 @@ impl CoachBook {
     /// be turned down without looking at any coach.
     pub(crate) fn coverable(&self) -> u16 {
         self.entries.iter().filter(|entry| entry.free_hours() > 0.0).fold(0, |set, entry| set | entry.supported)
+    }
+
+    /// Whether the coach has `hours` free and supports every `uncovered` accommodation
+    /// (read from the packed table, so a scan asking it per person stays in cache).
+    #[inline]
+    pub(crate) fn qualifies(&self, index: u32, hours: f32, uncovered: u16) -> bool {
+        let capacity = self.capacity[index as usize];
+        capacity.free_hours >= hours && capacity.supported & uncovered == uncovered
     }
 
     pub(crate) fn get(&self, index: u32) -> &CoachEntry {
@@ -204,7 +236,7 @@ impl CoachBook {
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .any(|&index| self.entries[index as usize].covers(lat, lon, packed_teryt).is_some() && accept(index))
+            .any(|&index| accept(index) && self.entries[index as usize].covers(lat, lon, packed_teryt).is_some())
     }
 
     /// Calls `visit(index, distance from the coach's centre)` for each coach whose area covers

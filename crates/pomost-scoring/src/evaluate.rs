@@ -2,7 +2,7 @@
 //! constraints fail, which coach to suggest, and each factor's value. Shortlists and
 //! explanations both call it, so they cannot disagree.
 
-use crate::coaches::{CoachEntry, coach_quality};
+use crate::coaches::coach_quality;
 use crate::context::{OfferContext, occupation_credit};
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
@@ -138,10 +138,6 @@ fn coach_hours(record: &ParticipantRecord, context: &OfferContext) -> f32 {
     if record.coach_hours > 0.0 { record.coach_hours } else { context.policy.accommodation_support_hours }
 }
 
-fn qualifies(entry: &CoachEntry, hours: f32, uncovered: u16) -> bool {
-    entry.free_hours() >= hours && entry.supported & uncovered == uncovered
-}
-
 /// Whether any coach qualifies; stops at the first.
 #[inline]
 fn any_coach(
@@ -155,9 +151,9 @@ fn any_coach(
         return false;
     }
     match context.place {
-        Some(_) => context.site_coaches.iter().any(|site| qualifies(pool.coaches.get(site.index), hours, uncovered)),
+        Some(_) => context.site_coaches.iter().any(|site| pool.coaches.qualifies(site.index, hours, uncovered)),
         None => pool.coaches.any_covering(record.lat, record.lon, record.home_teryt, |index| {
-            qualifies(pool.coaches.get(index), hours, uncovered)
+            pool.coaches.qualifies(index, hours, uncovered)
         }),
     }
 }
@@ -212,10 +208,10 @@ fn consider_coach(
     distance: Option<f32>,
     best: &mut Option<(u32, f32)>,
 ) {
-    let entry = pool.coaches.get(index);
-    if !qualifies(entry, need.hours, need.uncovered) {
+    if !pool.coaches.qualifies(index, need.hours, need.uncovered) {
         return;
     }
+    let entry = pool.coaches.get(index);
     let quality = coach_quality(entry, need.hours, need.preferred_open, distance);
     let better = match *best {
         None => true,
@@ -427,13 +423,13 @@ pub(crate) fn coach_choices(
     match context.place {
         Some(_) => {
             for site in &context.site_coaches {
-                if qualifies(pool.coaches.get(site.index), hours, uncovered) {
+                if pool.coaches.qualifies(site.index, hours, uncovered) {
                     found.push(site.index);
                 }
             }
         }
         None => pool.coaches.for_each_covering(record.lat, record.lon, record.home_teryt, |index, _| {
-            if qualifies(pool.coaches.get(index), hours, uncovered) && !found.contains(&index) {
+            if pool.coaches.qualifies(index, hours, uncovered) && !found.contains(&index) {
                 found.push(index);
             }
         }),

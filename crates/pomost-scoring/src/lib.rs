@@ -11,6 +11,7 @@
 //! exemption; the certificate's degree feeds only the legal working-time rule; cause symbols
 //! are never read.
 
+mod arena;
 mod balance;
 mod coaches;
 mod context;

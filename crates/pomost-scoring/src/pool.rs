@@ -7,6 +7,7 @@ use std::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Offer, Participant, ParticipantId, Referral, SkillRelatedness};
 
+use crate::arena::BucketArena;
 use crate::coaches::CoachBook;
 use crate::error::ScoringError;
 use crate::grid::{BUCKET_COUNT, bucket_of};
@@ -32,8 +33,8 @@ const FREE: RecordPlace = RecordPlace { bucket: u32::MAX, index: u32::MAX };
 /// vector of its grid cell and commute-limit band; a slot number ties the record to its id.
 pub struct ParticipantPool {
     /// Records by bucket: by grid cell, and within a cell by commute-limit band
-    /// (`grid::bucket_of`).
-    pub(crate) buckets: Vec<Vec<ParticipantRecord>>,
+    /// (`grid::bucket_of`), all in one vector in bucket order.
+    pub(crate) records: BucketArena<ParticipantRecord>,
     /// Per bucket, the longest commute limit any record put there had (never lowered by a
     /// removal, so always an upper bound): a regional scan passes over a bucket that cannot
     /// reach the workplace.
@@ -80,7 +81,7 @@ impl ParticipantPool {
     /// An empty pool that gives partial credit by `relatedness`.
     pub fn new(relatedness: &SkillRelatedness) -> Result<Self, ScoringError> {
         Ok(Self {
-            buckets: vec![Vec::new(); BUCKET_COUNT],
+            records: BucketArena::new(BUCKET_COUNT),
             bucket_reach: vec![0.0; BUCKET_COUNT],
             places: Vec::new(),
             ids: Vec::new(),
@@ -216,9 +217,7 @@ impl ParticipantPool {
 
     /// Sizes and memory, for operators and the benchmarks.
     pub fn stats(&self) -> PoolStats {
-        let record_bytes: usize =
-            self.buckets.iter().map(|bucket| bucket.capacity() * size_of::<ParticipantRecord>()).sum::<usize>()
-                + self.buckets.capacity() * (size_of::<Vec<ParticipantRecord>>() + size_of::<f32>());
+        let record_bytes = self.records.bytes() + self.bucket_reach.capacity() * size_of::<f32>();
         let overflow_bytes: usize = self.overflow.values().map(|skills| skills.len() * 4 + 24).sum::<usize>()
             + self.occupations.values().map(|claims| claims.len() * 4 + 24).sum::<usize>();
         let table_bytes = self.places.capacity() * size_of::<RecordPlace>()
@@ -236,11 +235,10 @@ impl ParticipantPool {
         }
     }
 
-    /// Releases spare capacity after a bulk build.
+    /// Releases spare capacity after a bulk build, and lays the records out bucket after
+    /// bucket (a scan then reads one forward stream).
     pub fn shrink_to_fit(&mut self) {
-        for bucket in &mut self.buckets {
-            bucket.shrink_to_fit();
-        }
+        self.records.compact();
         self.places.shrink_to_fit();
         self.ids.shrink_to_fit();
     }
@@ -258,7 +256,7 @@ impl ParticipantPool {
 
     pub(crate) fn record_of_slot(&self, slot: u32) -> &ParticipantRecord {
         let place = self.places[slot as usize];
-        &self.buckets[place.bucket as usize][place.index as usize]
+        self.records.get(place.bucket as usize, place.index)
     }
 
     /// Every occupation claim of a record: inline, or all from the table when there are more.
@@ -352,11 +350,11 @@ impl ParticipantPool {
         let bucket = bucket_of(record.lat, record.lon, record.max_commute_km);
         let reach = &mut self.bucket_reach[bucket];
         *reach = reach.max(record.max_commute_km);
-        let records = &mut self.buckets[bucket];
-        self.places[record.slot as usize] = RecordPlace { bucket: bucket as u32, index: records.len() as u32 };
+        let index = self.records.push(bucket, record);
+        self.places[record.slot as usize] = RecordPlace { bucket: bucket as u32, index };
         self.commute_histogram[commute_bucket(record.max_commute_km)] += 1;
-        records.push(record);
         self.len += 1;
+        self.records.tidy();
     }
 
     /// Takes a slot's record out of its bucket, keeping the slot and id.
@@ -365,9 +363,8 @@ impl ParticipantPool {
         if place.bucket == FREE.bucket {
             return;
         }
-        let records = &mut self.buckets[place.bucket as usize];
-        let removed = records.swap_remove(place.index as usize);
-        if let Some(moved) = records.get(place.index as usize) {
+        let (removed, moved) = self.records.swap_remove(place.bucket as usize, place.index);
+        if let Some(moved) = moved {
             self.places[moved.slot as usize] = place;
         }
         self.places[slot as usize] = FREE;

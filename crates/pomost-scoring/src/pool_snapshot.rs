@@ -49,8 +49,8 @@ impl ParticipantPool {
             put_text(&mut out, unit);
         }
         out.extend_from_slice(&(self.len as u64).to_le_bytes());
-        for records in &self.buckets {
-            for record in records {
+        for bucket in 0..self.records.bucket_count() {
+            for record in self.records.bucket(bucket) {
                 self.put_participant(&mut out, record);
             }
         }

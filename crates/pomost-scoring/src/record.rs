@@ -238,7 +238,18 @@ pub(crate) fn packed_prefix(packed: u32, len: u32) -> Option<u32> {
         return None;
     }
     let digits = packed & ((1 << 29) - 1);
-    Some((len << 29) | (digits / 10u32.pow(own_len - len)))
+    // Constant divisors, so each is a multiplication (the scan asks this per person).
+    let prefix = match own_len - len {
+        0 => digits,
+        1 => digits / 10,
+        2 => digits / 100,
+        3 => digits / 1_000,
+        4 => digits / 10_000,
+        5 => digits / 100_000,
+        6 => digits / 1_000_000,
+        shift => digits / 10u32.pow(shift),
+    };
+    Some((len << 29) | prefix)
 }
 
 #[cfg(test)]

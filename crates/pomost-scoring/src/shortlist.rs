@@ -110,6 +110,10 @@ impl Floor {
 /// Per-worker state of a scan.
 struct Accumulator<'a> {
     top: TopK<'a>,
+    /// The highest threshold of this worker's list given to the scan's floor so far: the
+    /// floor is raised only past it (an atomic read-modify-write per kept candidate would
+    /// bounce the floor's cache line between the cores).
+    published: f32,
     excluded: ExclusionCounts,
     eligible: u64,
     groups: crate::groups::GroupTally,
@@ -117,7 +121,7 @@ struct Accumulator<'a> {
 
 impl<'a> Accumulator<'a> {
     fn new(k: usize) -> Self {
-        Self { top: TopK::new(k), excluded: ExclusionCounts::default(), eligible: 0, groups: Default::default() }
+        Self { top: TopK::new(k), published: 0.0, excluded: ExclusionCounts::default(), eligible: 0, groups: Default::default() }
     }
 
     /// The score a newcomer must reach: this worker's own list's, or the scan's floor when
@@ -161,7 +165,7 @@ impl ParticipantPool {
             return Ok(closed_list(policy, self.len() as u64));
         }
         let buckets = self.buckets_to_scan(&context);
-        let scanned: u64 = buckets.iter().map(|bucket| self.buckets[*bucket as usize].len() as u64).sum();
+        let scanned: u64 = buckets.iter().map(|bucket| self.records.bucket(*bucket as usize).len() as u64).sum();
         let floor = Floor::default();
         let accumulator = buckets
             .par_iter()
@@ -219,11 +223,12 @@ impl ParticipantPool {
                     let nearest = nearest_km(&place.origin, cell as usize);
                     let first = cell as usize * BANDS;
                     buckets.extend((first..first + BANDS).filter(|&bucket| {
-                        !self.buckets[bucket].is_empty() && nearest <= self.bucket_reach[bucket] * 1.0001 + 0.01
+                        !self.records.bucket(bucket).is_empty() && nearest <= self.bucket_reach[bucket] * 1.0001 + 0.01
                     }));
                 }
             }
-            None => buckets.extend((0..self.buckets.len()).filter(|&bucket| !self.buckets[bucket].is_empty())),
+            None => buckets
+                .extend((0..self.records.bucket_count()).filter(|&bucket| !self.records.bucket(bucket).is_empty())),
         }
         buckets.into_iter().map(|bucket| bucket as u32).collect()
     }
@@ -235,7 +240,7 @@ impl ParticipantPool {
         floor: &Floor,
         mut accumulator: Accumulator<'a>,
     ) -> Accumulator<'a> {
-        for record in &self.buckets[bucket as usize] {
+        for record in self.records.bucket(bucket as usize) {
             if let Some(evaluation) = self.count_record(record, context, &mut accumulator) {
                 self.rank_record(record, context, &evaluation, floor, &mut accumulator);
             }
@@ -285,8 +290,11 @@ impl ParticipantPool {
             id: self.id_of_slot(record.slot),
             slot: record.slot,
         });
-        if let Some(threshold) = accumulator.top.threshold() {
+        if let Some(threshold) = accumulator.top.threshold()
+            && threshold > accumulator.published
+        {
             floor.raise(threshold);
+            accumulator.published = threshold;
         }
     }
 

@@ -1,0 +1,242 @@
+//! The records of every bucket in one vector, bucket after bucket.
+//!
+//! A national scan visits every bucket in order. With one heap allocation per bucket (tens
+//! of records each, scattered by the allocator) the hardware prefetcher started over at
+//! every bucket, and the scan waited on memory; with the buckets laid end to end it reads
+//! one forward stream. Inserts and removals still touch one bucket: a full bucket moves to
+//! a region twice its size (a freed region of that size, or the end of the vector), and
+//! once as many records have moved as the arena holds, [`BucketArena::tidy`] lays every
+//! bucket out in order again, with a quarter of slack each.
+
+/// Where one bucket's records live in the arena's vector.
+#[derive(Debug, Clone, Copy, Default)]
+struct Region {
+    start: usize,
+    len: u32,
+    cap: u32,
+}
+
+/// A freed stretch of the vector, reusable by a bucket that needs at most `cap` items.
+#[derive(Debug, Clone, Copy)]
+struct Hole {
+    start: usize,
+    cap: u32,
+}
+
+/// Number of size classes of holes: class c holds holes of 2^c items or more.
+const CLASSES: usize = 33;
+
+/// Fixed-count buckets of `Copy` items stored in one vector (see the module doc).
+#[derive(Debug, Clone)]
+pub(crate) struct BucketArena<T: Copy> {
+    items: Vec<T>,
+    regions: Vec<Region>,
+    holes: Vec<Vec<Hole>>,
+    live: usize,
+    /// Items moved by regrowing buckets since the buckets were last laid out in order.
+    moved: usize,
+}
+
+impl<T: Copy> BucketArena<T> {
+    /// An arena of `buckets` empty buckets.
+    pub(crate) fn new(buckets: usize) -> Self {
+        Self {
+            items: Vec::new(),
+            regions: vec![Region::default(); buckets],
+            holes: vec![Vec::new(); CLASSES],
+            live: 0,
+            moved: 0,
+        }
+    }
+
+    /// Number of buckets.
+    pub(crate) fn bucket_count(&self) -> usize {
+        self.regions.len()
+    }
+
+    /// The items of one bucket.
+    #[inline]
+    pub(crate) fn bucket(&self, bucket: usize) -> &[T] {
+        let region = self.regions[bucket];
+        &self.items[region.start..region.start + region.len as usize]
+    }
+
+    /// Item `index` of `bucket`.
+    #[inline]
+    pub(crate) fn get(&self, bucket: usize, index: u32) -> &T {
+        &self.bucket(bucket)[index as usize]
+    }
+
+    /// Bytes the arena holds, spare capacity included.
+    pub(crate) fn bytes(&self) -> usize {
+        self.items.capacity() * size_of::<T>()
+            + self.regions.capacity() * size_of::<Region>()
+            + self.holes.iter().map(|class| class.capacity() * size_of::<Hole>()).sum::<usize>()
+    }
+
+    /// Appends `item` to `bucket`; its index there.
+    pub(crate) fn push(&mut self, bucket: usize, item: T) -> u32 {
+        let region = self.regions[bucket];
+        if region.len == region.cap {
+            self.regrow(bucket, item);
+        }
+        let region = &mut self.regions[bucket];
+        self.items[region.start + region.len as usize] = item;
+        region.len += 1;
+        self.live += 1;
+        region.len - 1
+    }
+
+    /// Removes item `index` of `bucket`, moving the bucket's last item into its place: the
+    /// removed item, and the moved one when there was one.
+    pub(crate) fn swap_remove(&mut self, bucket: usize, index: u32) -> (T, Option<T>) {
+        let region = &mut self.regions[bucket];
+        assert!(index < region.len, "index {index} beyond a bucket of {}", region.len);
+        let (at, last) = (region.start + index as usize, region.start + region.len as usize - 1);
+        let removed = self.items[at];
+        self.items[at] = self.items[last];
+        region.len -= 1;
+        self.live -= 1;
+        (removed, (at != last).then(|| self.items[at]))
+    }
+
+    /// Lays every bucket out in order again once as many items have moved as the arena
+    /// holds (so the work is at most one copy per move), leaving each bucket a quarter of
+    /// slack so the next inserts do not move it at once.
+    pub(crate) fn tidy(&mut self) {
+        if self.moved > self.live.max(1024) {
+            self.lay_out(|len| len + len / 4);
+        }
+    }
+
+    /// Lays every bucket out in order with no slack (after a bulk build or a restore).
+    pub(crate) fn compact(&mut self) {
+        self.lay_out(|len| len);
+    }
+
+    fn lay_out(&mut self, capacity_for: impl Fn(u32) -> u32) {
+        let total: usize = self.regions.iter().map(|region| capacity_for(region.len) as usize).sum();
+        let mut items = Vec::with_capacity(total);
+        for region in &mut self.regions {
+            let start = items.len();
+            let records = &self.items[region.start..region.start + region.len as usize];
+            items.extend_from_slice(records);
+            let cap = capacity_for(region.len);
+            if let Some(&filler) = records.last() {
+                items.resize(start + cap as usize, filler);
+            }
+            *region = Region { start, len: region.len, cap: if region.len == 0 { 0 } else { cap } };
+        }
+        self.items = items;
+        self.holes.iter_mut().for_each(Vec::clear);
+        self.moved = 0;
+    }
+
+    /// Moves a full bucket to a region twice its size; `filler` pads new capacity.
+    fn regrow(&mut self, bucket: usize, filler: T) {
+        let old = self.regions[bucket];
+        // A bucket never holds more items than there are u32 slots, so this never saturates.
+        let want = old.cap.saturating_mul(2).max(4);
+        let new = self.take_hole(want).unwrap_or_else(|| {
+            let start = self.items.len();
+            self.items.resize(start + want as usize, filler);
+            Hole { start, cap: want }
+        });
+        self.items.copy_within(old.start..old.start + old.len as usize, new.start);
+        if old.cap > 0 {
+            self.holes[class_of(old.cap)].push(Hole { start: old.start, cap: old.cap });
+        }
+        self.moved += old.len as usize;
+        self.regions[bucket] = Region { start: new.start, len: old.len, cap: new.cap };
+    }
+
+    /// A freed region of at least `want` items, if one is kept.
+    fn take_hole(&mut self, want: u32) -> Option<Hole> {
+        let class = class_of(want.checked_next_power_of_two()?);
+        self.holes.get_mut(class)?.pop()
+    }
+}
+
+/// The class of a hole of `cap` items: floor(log2(cap)).
+fn class_of(cap: u32) -> usize {
+    (u32::BITS - 1 - cap.leading_zeros()) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::BucketArena;
+
+    /// Pushes and removes on the arena and on one vector per bucket, tidying now and then:
+    /// every bucket holds the same items in the same order, and the indexes agree.
+    fn matches_vectors(operations: &[(u8, u8, bool)], buckets: usize) {
+        let mut arena = BucketArena::new(buckets);
+        let mut reference: Vec<Vec<u32>> = vec![Vec::new(); buckets];
+        for (step, &(bucket, pick, insert)) in operations.iter().enumerate() {
+            let bucket = usize::from(bucket) % buckets;
+            if insert || reference[bucket].is_empty() {
+                let index = arena.push(bucket, step as u32);
+                assert_eq!(index as usize, reference[bucket].len());
+                reference[bucket].push(step as u32);
+            } else {
+                let index = usize::from(pick) % reference[bucket].len();
+                let (removed, moved) = arena.swap_remove(bucket, index as u32);
+                assert_eq!(removed, reference[bucket].swap_remove(index));
+                assert_eq!(moved, reference[bucket].get(index).copied());
+            }
+            match step % 97 {
+                0 => arena.compact(),
+                50 => arena.lay_out(|len| len + len / 4),
+                _ => arena.tidy(),
+            }
+        }
+        for (bucket, items) in reference.iter().enumerate() {
+            assert_eq!(arena.bucket(bucket), &items[..], "bucket {bucket}");
+        }
+        assert_eq!(arena.live, reference.iter().map(Vec::len).sum::<usize>());
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_as_one_vector_per_bucket(
+            operations in proptest::collection::vec((any::<u8>(), any::<u8>(), prop::bool::weighted(0.7)), 0..600),
+            buckets in 1usize..12,
+        ) {
+            matches_vectors(&operations, buckets);
+        }
+    }
+
+    #[test]
+    fn freed_regions_are_reused_and_tidy_restores_order() {
+        let mut arena = BucketArena::new(3);
+        for item in 0..4 {
+            arena.push(0, item);
+            arena.push(1, 10 + item);
+        }
+        let before = arena.items.len();
+        arena.push(0, 4); // bucket 0 moves to the end; its 4 slots become a hole
+        arena.push(2, 20); // bucket 2 takes that hole instead of growing the vector
+        assert_eq!(arena.items.len(), before + 8);
+        assert_eq!(arena.bucket(2), [20]);
+        arena.compact();
+        assert_eq!(arena.items, [0, 1, 2, 3, 4, 10, 11, 12, 13, 20]);
+        assert_eq!(arena.bucket(0), [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn tidy_waits_until_as_many_items_moved_as_are_held() {
+        let mut arena = BucketArena::new(2);
+        for item in 0..2000u32 {
+            arena.push((item % 2) as usize, item);
+        }
+        arena.moved = 1999;
+        arena.tidy();
+        assert_eq!(arena.moved, 1999, "not yet");
+        arena.moved = 2001;
+        arena.tidy();
+        assert_eq!(arena.moved, 0);
+        assert_eq!(arena.items.len(), 2 * (1000 + 250), "a quarter of slack per bucket");
+        assert_eq!(arena.bucket(1).len(), 1000);
+    }
+}
