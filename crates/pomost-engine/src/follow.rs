@@ -81,6 +81,10 @@ pub trait ReadModel: Send + Sync {
     fn failures(&self) -> u64 {
         0
     }
+    /// Called when every model has caught up and no change came for the follower's idle
+    /// wait: the time for upkeep that would slow a burst of writes down (the pool lays its
+    /// records out in scan order again).
+    fn quiet(&self) {}
 }
 
 /// What one model's following looks like now.
@@ -393,7 +397,13 @@ impl Follower {
             let state = self.lock();
             if (state.written == target && !state.nudged) || !caught_up {
                 let wait = if caught_up { idle } else { Duration::from_millis(20) };
-                drop(self.wake.wait_timeout(state, wait).unwrap_or_else(|poisoned| poisoned.into_inner()));
+                let (state, waited) =
+                    self.wake.wait_timeout(state, wait).unwrap_or_else(|poisoned| poisoned.into_inner());
+                let quiet = caught_up && waited.timed_out() && state.written == target && !state.nudged;
+                let models: Vec<Arc<dyn ReadModel>> =
+                    if quiet { state.models.iter().map(|entry| entry.model.clone()).collect() } else { Vec::new() };
+                drop(state);
+                models.iter().for_each(|model| model.quiet());
             }
         }
     }
@@ -437,5 +447,58 @@ impl Follower {
                 }
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::{Applied, Follower, ReadModel};
+    use crate::error::EngineError;
+
+    /// A model that only counts its quiet spells.
+    #[derive(Default)]
+    struct Counting {
+        quiet: AtomicU64,
+    }
+
+    impl ReadModel for Counting {
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+
+        fn apply(&self, _batch: Vec<Arc<Applied>>, _up_to: u64) -> Result<(), EngineError> {
+            Ok(())
+        }
+
+        fn durable_seq(&self) -> u64 {
+            0
+        }
+
+        fn quiet(&self) {
+            self.quiet.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn models_hear_of_quiet_spells() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = pomost_store::SqliteStore::open(dir.path(), Default::default()).unwrap();
+        let model = Arc::new(Counting::default());
+        let follower = Arc::new(Follower::new(Arc::new(store), dir.path(), vec![(model.clone(), 0)]));
+        let running = std::thread::spawn({
+            let follower = follower.clone();
+            move || follower.run()
+        });
+        let give_up = Instant::now() + Duration::from_secs(20);
+        while model.quiet.load(Ordering::Relaxed) == 0 && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        follower.stop();
+        running.join().unwrap();
+        assert!(model.quiet.load(Ordering::Relaxed) > 0, "an idle follower calls quiet");
     }
 }

@@ -79,6 +79,30 @@ impl ReadModel for PoolModel {
     fn wants(&self, key: &ChangeKey) -> bool {
         !matches!(key, ChangeKey::Offer(_))
     }
+
+    fn quiet(&self) {
+        // The copy is made under the read lock (scans go on), only the swap under the write
+        // lock; the follower is the pool's only writer, and a change in between (there is
+        // none now) would only make the layout wait for the next quiet spell.
+        let started = std::time::Instant::now();
+        let mut layout = {
+            let pool = self.pool.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if !pool.scan_layout_stale() {
+                return;
+            }
+            pool.scan_layout()
+        };
+        let copied = started.elapsed();
+        let installed =
+            self.pool.write().unwrap_or_else(|poisoned| poisoned.into_inner()).install_scan_layout(&mut layout);
+        drop(layout);
+        tracing::info!(
+            installed,
+            copy_ms = copied.as_millis() as u64,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "pool laid out in scan order again"
+        );
+    }
 }
 
 /// The offer index as a read model: applying queues the changes to the index's writer

@@ -35,6 +35,17 @@ pub(crate) struct BucketArena<T: Copy> {
     live: usize,
     /// Items moved by regrowing buckets since the buckets were last laid out in order.
     moved: usize,
+    /// Counts changes, so a layout made from an older state is not installed.
+    version: u64,
+}
+
+/// The arena's items laid out anew, made while others could read it
+/// ([`BucketArena::layout_with_slack`]).
+#[derive(Debug)]
+pub(crate) struct Layout<T> {
+    items: Vec<T>,
+    regions: Vec<Region>,
+    version: u64,
 }
 
 impl<T: Copy> BucketArena<T> {
@@ -46,6 +57,7 @@ impl<T: Copy> BucketArena<T> {
             holes: vec![Vec::new(); CLASSES],
             live: 0,
             moved: 0,
+            version: 0,
         }
     }
 
@@ -76,6 +88,7 @@ impl<T: Copy> BucketArena<T> {
 
     /// Appends `item` to `bucket`; its index there.
     pub(crate) fn push(&mut self, bucket: usize, item: T) -> u32 {
+        self.version += 1;
         let region = self.regions[bucket];
         if region.len == region.cap {
             self.regrow(bucket, item);
@@ -92,6 +105,7 @@ impl<T: Copy> BucketArena<T> {
     pub(crate) fn swap_remove(&mut self, bucket: usize, index: u32) -> (T, Option<T>) {
         let region = &mut self.regions[bucket];
         assert!(index < region.len, "index {index} beyond a bucket of {}", region.len);
+        self.version += 1;
         let (at, last) = (region.start + index as usize, region.start + region.len as usize - 1);
         let removed = self.items[at];
         self.items[at] = self.items[last];
@@ -105,8 +119,19 @@ impl<T: Copy> BucketArena<T> {
     /// slack so the next inserts do not move it at once.
     pub(crate) fn tidy(&mut self) {
         if self.moved > self.live.max(1024) {
-            self.lay_out(|len| len + len / 4);
+            self.lay_out_with_slack();
         }
+    }
+
+    /// Whether more than one item in sixteen has moved since the buckets were last laid
+    /// out in order (between [`BucketArena::tidy`]'s layouts, up to all of them may have).
+    pub(crate) fn out_of_order(&self) -> bool {
+        self.moved > self.live / 16
+    }
+
+    /// Lays every bucket out in order, each with a quarter of slack.
+    pub(crate) fn lay_out_with_slack(&mut self) {
+        self.lay_out(|len| len + len / 4);
     }
 
     /// Lays every bucket out in order with no slack (after a bulk build or a restore).
@@ -115,9 +140,35 @@ impl<T: Copy> BucketArena<T> {
     }
 
     fn lay_out(&mut self, capacity_for: impl Fn(u32) -> u32) {
+        let mut layout = self.laid_out(capacity_for);
+        self.install(&mut layout);
+    }
+
+    /// Every bucket laid out in order, each with a quarter of slack, made from a shared
+    /// borrow (readers go on meanwhile); [`BucketArena::install`] puts it in place.
+    pub(crate) fn layout_with_slack(&self) -> Layout<T> {
+        self.laid_out(|len| len + len / 4)
+    }
+
+    /// Puts `layout` in place if nothing changed since it was made; whether it did. The
+    /// replaced items are left in `layout`, to be dropped outside any lock.
+    pub(crate) fn install(&mut self, layout: &mut Layout<T>) -> bool {
+        if layout.version != self.version {
+            return false;
+        }
+        std::mem::swap(&mut self.items, &mut layout.items);
+        std::mem::swap(&mut self.regions, &mut layout.regions);
+        self.holes.iter_mut().for_each(Vec::clear);
+        self.moved = 0;
+        self.version += 1;
+        true
+    }
+
+    fn laid_out(&self, capacity_for: impl Fn(u32) -> u32) -> Layout<T> {
         let total: usize = self.regions.iter().map(|region| capacity_for(region.len) as usize).sum();
         let mut items = Vec::with_capacity(total);
-        for region in &mut self.regions {
+        let mut regions = Vec::with_capacity(self.regions.len());
+        for region in &self.regions {
             let start = items.len();
             let records = &self.items[region.start..region.start + region.len as usize];
             items.extend_from_slice(records);
@@ -125,11 +176,9 @@ impl<T: Copy> BucketArena<T> {
             if let Some(&filler) = records.last() {
                 items.resize(start + cap as usize, filler);
             }
-            *region = Region { start, len: region.len, cap: if region.len == 0 { 0 } else { cap } };
+            regions.push(Region { start, len: region.len, cap: if region.len == 0 { 0 } else { cap } });
         }
-        self.items = items;
-        self.holes.iter_mut().for_each(Vec::clear);
-        self.moved = 0;
+        Layout { items, regions, version: self.version }
     }
 
     /// Moves a full bucket to a region twice its size; `filler` pads new capacity.
@@ -187,7 +236,7 @@ mod tests {
             }
             match step % 97 {
                 0 => arena.compact(),
-                50 => arena.lay_out(|len| len + len / 4),
+                50 => arena.lay_out_with_slack(),
                 _ => arena.tidy(),
             }
         }
@@ -222,6 +271,19 @@ mod tests {
         arena.compact();
         assert_eq!(arena.items, [0, 1, 2, 3, 4, 10, 11, 12, 13, 20]);
         assert_eq!(arena.bucket(0), [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_layout_made_before_a_change_is_not_installed() {
+        let mut arena = BucketArena::new(2);
+        arena.push(0, 1);
+        let mut stale = arena.layout_with_slack();
+        arena.push(1, 2);
+        assert!(!arena.install(&mut stale));
+        let mut fresh = arena.layout_with_slack();
+        assert!(arena.install(&mut fresh));
+        assert_eq!(fresh.items.len(), 8, "the replaced items are left in the layout");
+        assert_eq!((arena.bucket(0), arena.bucket(1)), (&[1][..], &[2][..]));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub use explain::{AccommodationCover, CoveredBy, Explanation, FailedConstraint};
 pub use factors::{Factor, FactorScore};
 pub use groups::{GROUP_NAMES, GroupTally, STAGE_GROUPS, referral_groups};
 pub use policy::{DEFAULT_POLICY_TOML, FactorWeights, ScoringPolicy};
-pub use pool::{ParticipantPool, PoolStats};
+pub use pool::{ParticipantPool, PoolStats, ScanLayout};
 pub use reasons::{ExclusionCounts, ExclusionReason};
 pub use representative::{MAX_TOLERANCE, RerankChange};
 pub use shortlist::{Candidate, CoachOptions, Shortlist, ShortlistRequest};

@@ -59,6 +59,11 @@ pub struct ParticipantPool {
     len: usize,
 }
 
+/// The pool's records laid out anew for scanning, made under a read lock
+/// ([`ParticipantPool::scan_layout`]) and put in place under the write lock.
+#[derive(Debug)]
+pub struct ScanLayout(crate::arena::Layout<ParticipantRecord>);
+
 /// Sizes of the pool, for operators and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PoolStats {
@@ -241,6 +246,29 @@ impl ParticipantPool {
         self.records.compact();
         self.places.shrink_to_fit();
         self.ids.shrink_to_fit();
+    }
+
+    /// Whether records have moved out of bucket order since they were last laid out (more
+    /// than one in sixteen): a bucket that outgrows its place moves to the end of the
+    /// records, and a national scan then reads them less in order. The engine lays them out
+    /// again with [`ParticipantPool::scan_layout`] while its change feed is quiet.
+    pub fn scan_layout_stale(&self) -> bool {
+        self.records.out_of_order()
+    }
+
+    /// The records laid out bucket after bucket again, each bucket with a quarter of slack
+    /// (a copy of every record: tens of milliseconds for a million), made from a shared
+    /// borrow so it can be made under a read lock; see
+    /// [`ParticipantPool::install_scan_layout`].
+    pub fn scan_layout(&self) -> ScanLayout {
+        ScanLayout(self.records.layout_with_slack())
+    }
+
+    /// Puts a [`ParticipantPool::scan_layout`] in place if the pool has not changed since it
+    /// was made; whether it did (if not, nothing changed). The replaced records are left in
+    /// `layout`: drop it after letting go of the pool's lock.
+    pub fn install_scan_layout(&mut self, layout: &mut ScanLayout) -> bool {
+        self.records.install(&mut layout.0)
     }
 
     pub(crate) fn id_of_slot(&self, slot: u32) -> &ParticipantId {

@@ -93,3 +93,29 @@ fn stats_count_bytes() {
     assert_eq!((stats.participants, stats.coaches), (100, 1));
     assert!(stats.bytes_excluding_strings >= 100 * size_of::<crate::record::ParticipantRecord>());
 }
+
+#[test]
+fn laying_records_out_again_keeps_every_list() {
+    // A pool built in bulk is laid out; people added after it move their buckets to the end.
+    let mut pool = pool((0..40).map(|index| person(&format!("p-{index:02}"))).collect(), vec![]);
+    assert!(!pool.scan_layout_stale());
+    for index in 40..60 {
+        let mut later = person(&format!("p-{index:02}"));
+        later.home = krakow(f64::from(index % 7));
+        pool.upsert_participant(&later).unwrap();
+    }
+    assert!(pool.scan_layout_stale(), "the Kraków bucket outgrew its place");
+    let before = shortlist_ids(&pool);
+    let explained = pool.explain(&ScoringPolicy::default(), &ParticipantId::new("p-45").unwrap(), &offer(), TODAY);
+    let mut stale = pool.scan_layout();
+    pool.upsert_participant(&person("p-60")).unwrap();
+    assert!(!pool.install_scan_layout(&mut stale), "made before a change");
+    assert!(pool.remove_participant(&ParticipantId::new("p-60").unwrap()));
+    let mut layout = pool.scan_layout();
+    assert!(pool.install_scan_layout(&mut layout));
+    assert!(!pool.scan_layout_stale());
+    assert_eq!(shortlist_ids(&pool), before);
+    let again = pool.explain(&ScoringPolicy::default(), &ParticipantId::new("p-45").unwrap(), &offer(), TODAY);
+    assert_eq!(again, explained);
+    assert_eq!(pool.len(), 60);
+}

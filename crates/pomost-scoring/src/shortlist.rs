@@ -121,7 +121,13 @@ struct Accumulator<'a> {
 
 impl<'a> Accumulator<'a> {
     fn new(k: usize) -> Self {
-        Self { top: TopK::new(k), published: 0.0, excluded: ExclusionCounts::default(), eligible: 0, groups: Default::default() }
+        Self {
+            top: TopK::new(k),
+            published: 0.0,
+            excluded: ExclusionCounts::default(),
+            eligible: 0,
+            groups: Default::default(),
+        }
     }
 
     /// The score a newcomer must reach: this worker's own list's, or the scan's floor when
