@@ -178,12 +178,11 @@ impl ParticipantPool {
             .with_min_len(4)
             .fold(
                 || Accumulator::new(request.k),
-                |accumulator, bucket| {
-                    if cancel.load(Ordering::Relaxed) {
-                        accumulator
-                    } else {
-                        self.scan_bucket(*bucket, &context, &floor, accumulator)
+                |mut accumulator, bucket| {
+                    if !cancel.load(Ordering::Relaxed) {
+                        self.scan_bucket(*bucket, &context, &floor, &mut accumulator);
                     }
+                    accumulator
                 },
             )
             .reduce(|| Accumulator::new(request.k), Accumulator::merge);
@@ -239,19 +238,21 @@ impl ParticipantPool {
         buckets.into_iter().map(|bucket| bucket as u32).collect()
     }
 
+    /// Counts and ranks one bucket's records into `accumulator` (by reference: moving a
+    /// worker's state in and out for each of a national scan's forty thousand buckets
+    /// would copy it each time).
     fn scan_bucket<'a>(
         &'a self,
         bucket: u32,
         context: &OfferContext,
         floor: &Floor,
-        mut accumulator: Accumulator<'a>,
-    ) -> Accumulator<'a> {
+        accumulator: &mut Accumulator<'a>,
+    ) {
         for record in self.records.bucket(bucket as usize) {
-            if let Some(evaluation) = self.count_record(record, context, &mut accumulator) {
-                self.rank_record(record, context, &evaluation, floor, &mut accumulator);
+            if let Some(evaluation) = self.count_record(record, context, accumulator) {
+                self.rank_record(record, context, &evaluation, floor, accumulator);
             }
         }
-        accumulator
     }
 
     /// Counts a record as excluded (under its first reason) or eligible; the evaluation of
