@@ -86,6 +86,11 @@ impl<T: Copy> BucketArena<T> {
             + self.holes.iter().map(|class| class.capacity() * size_of::<Hole>()).sum::<usize>()
     }
 
+    /// Room for `additional` more items at the end of the vector (a bulk restore).
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.items.reserve(additional);
+    }
+
     /// Appends `item` to `bucket`; its index there.
     pub(crate) fn push(&mut self, bucket: usize, item: T) -> u32 {
         self.version += 1;
@@ -186,6 +191,13 @@ impl<T: Copy> BucketArena<T> {
         let old = self.regions[bucket];
         // A bucket never holds more items than there are u32 slots, so this never saturates.
         let want = old.cap.saturating_mul(2).max(4);
+        if old.cap > 0 && old.start + old.cap as usize == self.items.len() {
+            // The last region grows where it is (buckets filled one after another, as a
+            // snapshot restores them, are never copied).
+            self.items.resize(self.items.len() + (want - old.cap) as usize, filler);
+            self.regions[bucket].cap = want;
+            return;
+        }
         let new = self.take_hole(want).unwrap_or_else(|| {
             let start = self.items.len();
             self.items.resize(start + want as usize, filler);
@@ -284,6 +296,23 @@ mod tests {
         assert!(arena.install(&mut fresh));
         assert_eq!(fresh.items.len(), 8, "the replaced items are left in the layout");
         assert_eq!((arena.bucket(0), arena.bucket(1)), (&[1][..], &[2][..]));
+    }
+
+    #[test]
+    fn the_last_bucket_grows_in_place() {
+        let mut arena = BucketArena::new(2);
+        for item in 0..4 {
+            arena.push(0, item);
+        }
+        for item in 1..100 {
+            arena.push(1, item);
+        }
+        assert_eq!(arena.moved, 0, "bucket 1 was last, it never moved");
+        assert_eq!(arena.items.len(), 4 + 128);
+        arena.push(0, 4); // bucket 0 is full and not last: it moves
+        assert_eq!(arena.moved, 4);
+        assert_eq!(arena.bucket(0), [0, 1, 2, 3, 4]);
+        assert_eq!(arena.bucket(1), (1..100).collect::<Vec<_>>());
     }
 
     #[test]

@@ -138,6 +138,7 @@ impl ParticipantPool {
         let count = usize::try_from(input.u64()?).map_err(|_| unusable("participant count"))?;
         pool.places.reserve(count);
         pool.ids.reserve(count);
+        pool.records.reserve(count);
         for _ in 0..count {
             pool.restore_participant(&mut input, &units)?;
         }
