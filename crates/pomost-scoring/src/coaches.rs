@@ -46,8 +46,6 @@ impl CoachEntry {
     }
 }
 
-/// All coaches with lookups by place. Indexes are rebuilt when a coach is added or removed
-/// (thousands of coaches, milliseconds); capacity changes write in place.
 /// What the scan asks of a coach for each person who needs one, packed apart from the
 /// entry (whose strings and lists span several cache lines): the free hours and the
 /// accommodations the coach supports.
@@ -63,6 +61,8 @@ impl Capacity {
     }
 }
 
+/// All coaches with lookups by place. Indexes are rebuilt when a coach is added or removed
+/// (thousands of coaches, milliseconds); capacity changes write in place.
 #[derive(Debug, Default)]
 pub(crate) struct CoachBook {
     entries: Vec<CoachEntry>,

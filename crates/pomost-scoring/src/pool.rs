@@ -30,7 +30,8 @@ const FREE: RecordPlace = RecordPlace { bucket: u32::MAX, index: u32::MAX };
 ///
 /// Exists so a shortlist over a million people reads a few megabytes of nearby records
 /// instead of walking domain objects: each participant is a 64-byte record stored in the
-/// vector of its grid cell and commute-limit band; a slot number ties the record to its id.
+/// bucket of its grid cell and commute-limit band (all buckets in one vector, in order); a
+/// slot number ties the record to its id.
 pub struct ParticipantPool {
     /// Records by bucket: by grid cell, and within a cell by commute-limit band
     /// (`grid::bucket_of`), all in one vector in bucket order.
