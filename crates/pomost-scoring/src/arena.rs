@@ -124,7 +124,7 @@ impl<T: Copy> BucketArena<T> {
     /// slack so the next inserts do not move it at once.
     pub(crate) fn tidy(&mut self) {
         if self.moved > self.live.max(1024) {
-            self.lay_out_with_slack();
+            self.lay_out(with_slack);
         }
     }
 
@@ -132,11 +132,6 @@ impl<T: Copy> BucketArena<T> {
     /// out in order (between [`BucketArena::tidy`]'s layouts, up to all of them may have).
     pub(crate) fn out_of_order(&self) -> bool {
         self.moved > self.live / 16
-    }
-
-    /// Lays every bucket out in order, each with a quarter of slack.
-    pub(crate) fn lay_out_with_slack(&mut self) {
-        self.lay_out(|len| len + len / 4);
     }
 
     /// Lays every bucket out in order with no slack (after a bulk build or a restore).
@@ -152,7 +147,7 @@ impl<T: Copy> BucketArena<T> {
     /// Every bucket laid out in order, each with a quarter of slack, made from a shared
     /// borrow (readers go on meanwhile); [`BucketArena::install`] puts it in place.
     pub(crate) fn layout_with_slack(&self) -> Layout<T> {
-        self.laid_out(|len| len + len / 4)
+        self.laid_out(with_slack)
     }
 
     /// Puts `layout` in place if nothing changed since it was made; whether it did. The
@@ -218,6 +213,12 @@ impl<T: Copy> BucketArena<T> {
     }
 }
 
+/// The room a bucket of `len` items gets when the buckets are laid out with slack: a
+/// quarter more, so the next inserts do not move it at once.
+fn with_slack(len: u32) -> u32 {
+    len + len / 4
+}
+
 /// The class of a hole of `cap` items: floor(log2(cap)).
 fn class_of(cap: u32) -> usize {
     (u32::BITS - 1 - cap.leading_zeros()) as usize
@@ -248,7 +249,7 @@ mod tests {
             }
             match step % 97 {
                 0 => arena.compact(),
-                50 => arena.lay_out_with_slack(),
+                50 => arena.lay_out(super::with_slack),
                 _ => arena.tidy(),
             }
         }
