@@ -11,9 +11,20 @@ use std::collections::{BinaryHeap, HashMap};
 /// Score units per 1.0 of score (integer costs keep the search exact).
 const SCALE: f64 = 1e9;
 
-/// The pairs (indexes into `pairs`) of a maximum-weight b-matching: `pairs` are (person,
-/// offer, score), `positions` each offer's bound. Deterministic for the same input.
-pub(crate) fn max_weight_matching(pairs: &[(u32, u32, f64)], positions: &[u32]) -> Vec<usize> {
+/// A maximum-weight b-matching and the offers' prices that prove it.
+pub(crate) struct Matching {
+    /// The chosen pairs (indexes into the input), ascending.
+    pub chosen: Vec<usize>,
+    /// Each offer's dual price in score units (0 or more; 0 for offers no pair names). With
+    /// each person's price taken as their best pair's score less its offer's price (or 0),
+    /// the prices are a feasible dual whose value is close to the matching's total; any such
+    /// dual bounds every matching, so callers use it as a bound whatever its quality.
+    pub prices: Vec<f64>,
+}
+
+/// A maximum-weight b-matching (see [`Matching`]): `pairs` are (person, offer, score),
+/// `positions` each offer's bound. Deterministic for the same input.
+pub(crate) fn max_weight_matching(pairs: &[(u32, u32, f64)], positions: &[u32]) -> Matching {
     let mut people: HashMap<u32, usize> = HashMap::new();
     let mut edges: Vec<Vec<(usize, i64, usize)>> = Vec::new();
     for (index, (person, offer, score)) in pairs.iter().enumerate() {
@@ -129,5 +140,15 @@ pub(crate) fn max_weight_matching(pairs: &[(u32, u32, f64)], positions: &[u32]) 
     }
     let mut chosen: Vec<usize> = used.iter().filter_map(|edge| edge.map(|(_, _, pair)| pair)).collect();
     chosen.sort_unstable();
-    chosen
+    let mut named = vec![false; offers];
+    for (_, offer, _) in pairs {
+        named[*offer as usize] = true;
+    }
+    let prices = (0..offers)
+        .map(|offer| match named[offer] {
+            true => (potential[unplaced] - potential[count + offer]).max(0) as f64 / SCALE,
+            false => 0.0,
+        })
+        .collect();
+    Matching { chosen, prices }
 }

@@ -16,7 +16,12 @@
 
 use std::time::{Duration, Instant};
 
+use coaches::give_coaches;
+
+mod coaches;
 mod flow;
+mod lagrange;
+mod neighbourhood;
 
 use std::collections::HashMap;
 
@@ -180,37 +185,6 @@ fn components(problem: &Problem) -> Vec<Vec<usize>> {
     groups.into_values().collect()
 }
 
-/// Gives each chosen coach-needing pair a coach with its hours left (fewest options first,
-/// then the coach with most hours left); the pairs that found none.
-fn give_coaches(problem: &Problem, chosen: &mut [Choice]) -> Vec<usize> {
-    let mut left: HashMap<u32, f64> = HashMap::new();
-    let mut order: Vec<usize> = (0..chosen.len())
-        .filter(|position| matches!(problem.pairs[chosen[*position].0].support, Support::Coach { .. }))
-        .collect();
-    order.sort_by_key(|position| match &problem.pairs[chosen[*position].0].support {
-        Support::Coach { coaches, .. } => (coaches.len(), chosen[*position].0),
-        Support::None => (0, 0),
-    });
-    let mut unplaced = Vec::new();
-    for position in order {
-        let index = chosen[position].0;
-        let Support::Coach { hours, coaches } = &problem.pairs[index].support else { continue };
-        let best = coaches
-            .iter()
-            .map(|coach| (*coach, *left.entry(*coach).or_insert(problem.coach_hours[*coach as usize])))
-            .filter(|(_, free)| *free + 1e-9 >= *hours)
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        match best {
-            Some((coach, free)) => {
-                left.insert(coach, free - hours);
-                chosen[position].1 = Some(coach);
-            }
-            None => unplaced.push(index),
-        }
-    }
-    unplaced
-}
-
 fn total(problem: &Problem, chosen: &[Choice]) -> f64 {
     chosen.iter().map(|(index, _)| problem.pairs[*index].score).sum()
 }
@@ -220,15 +194,35 @@ fn flow_choices(problem: &Problem, pairs: &[usize]) -> Vec<Choice> {
     let list: Vec<(u32, u32, f64)> =
         pairs.iter().map(|index| &problem.pairs[*index]).map(|pair| (pair.person, pair.offer, pair.score)).collect();
     let positions: Vec<u32> = problem.offers.iter().map(|offer| offer.positions).collect();
-    flow::max_weight_matching(&list, &positions).into_iter().map(|position| (pairs[position], None)).collect()
+    flow::max_weight_matching(&list, &positions).chosen.into_iter().map(|position| (pairs[position], None)).collect()
+}
+
+/// How far the solve may go: components up to `mip_pairs` pairs go to branch and bound,
+/// larger ones to the Lagrangian proof, which may nest `depth` times at most.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    mip_pairs: usize,
+    depth: u32,
+}
+
+/// How many times a Lagrangian proof may hand its smaller problem to another one (a second
+/// one, with the same answer and bound, leaves out nothing more, so once).
+const MAX_DEPTH: u32 = 1;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { mip_pairs: MAX_MIP_PAIRS, depth: 0 }
+    }
 }
 
 /// Solves one component: the flow optimum when the coaches fit it (proven optimal), else
-/// the MIP warm-started from the best repaired flow solution; with the component's bound.
+/// the best repaired flow solution improved by branch and bound (small components) or by
+/// the Lagrangian proof (large ones); with the component's bound.
 fn solve_component(
     problem: &Problem,
     pairs: &[usize],
     deadline: Option<Instant>,
+    limits: Limits,
 ) -> Result<(Vec<Choice>, bool, f64), AssignError> {
     let mut chosen = flow_choices(problem, pairs);
     let bound = total(problem, &chosen);
@@ -236,8 +230,9 @@ fn solve_component(
     if unplaced.is_empty() {
         return Ok((chosen, true, bound));
     }
+    let (wanted, overloaded) = (chosen.clone(), unplaced.clone());
     // Repair: drop the pairs no coach could take and solve again, a few rounds; keep the
-    // best feasible solution as the MIP's warm start (and the answer if time runs out).
+    // best feasible solution as the warm start of what follows.
     let mut allowed: Vec<usize> = pairs.to_vec();
     let dropped: std::collections::HashSet<usize> = unplaced.iter().copied().collect();
     let mut best: Vec<Choice> = chosen.iter().filter(|(index, _)| !dropped.contains(index)).copied().collect();
@@ -255,15 +250,71 @@ fn solve_component(
             break;
         }
     }
-    if pairs.len() > MAX_MIP_PAIRS {
-        // Too large for branch and bound within a request: the repaired flow solution, with
-        // the flow optimum as the bound the caller reports.
-        return Ok((best, false, bound));
+    if pairs.len() > limits.mip_pairs {
+        let best = (best.clone(), total(problem, &best));
+        return prove_large(problem, pairs, deadline, limits, best, bound, (&wanted, &overloaded));
     }
     let (found, optimal) = mip_component(problem, pairs, deadline, &best)?;
     match found {
         Some(found) if total(problem, &found) + 1e-9 >= total(problem, &best) => Ok((found, optimal, bound)),
         _ => Ok((best, false, bound)),
+    }
+}
+
+/// A component too large for branch and bound: the Lagrangian bound, then the pairs that
+/// could still beat the best answer solved as a problem of their own (it falls apart into
+/// small components); the better of the two, proven optimal when the smaller problem was.
+fn prove_large(
+    problem: &Problem,
+    pairs: &[usize],
+    deadline: Option<Instant>,
+    limits: Limits,
+    mut incumbent: (Vec<Choice>, f64),
+    flow_bound: f64,
+    (wanted, overloaded): (&[Choice], &[usize]),
+) -> Result<(Vec<Choice>, bool, f64), AssignError> {
+    if limits.depth >= MAX_DEPTH {
+        return Ok((incumbent.0, false, flow_bound));
+    }
+    // A third of the time left goes to improving the answer around the overloaded coaches.
+    let improving_until = deadline.map(|at| {
+        let now = Instant::now();
+        now + at.saturating_duration_since(now) / 3
+    });
+    neighbourhood::improve(problem, pairs, wanted, overloaded, &mut incumbent, improving_until);
+    let relaxed = lagrange::relax(problem, pairs, &mut incumbent, deadline);
+    let bound = flow_bound.min(relaxed.bound);
+    if relaxed.bound - incumbent.1 <= lagrange::TOLERANCE {
+        return Ok((incumbent.0, true, bound));
+    }
+    let kept = lagrange::worth_keeping(problem, pairs, &relaxed, incumbent.1);
+    if kept.len() >= pairs.len() || deadline.is_some_and(|at| Instant::now() >= at) {
+        return Ok((incumbent.0, false, bound));
+    }
+    let reduced = Problem {
+        offers: problem.offers.clone(),
+        coach_hours: problem.coach_hours.clone(),
+        pairs: kept
+            .iter()
+            .map(|(position, coaches)| {
+                let pair = &problem.pairs[pairs[*position]];
+                let support = match (&pair.support, coaches) {
+                    (Support::Coach { hours, .. }, Some(coaches)) => {
+                        Support::Coach { hours: *hours, coaches: coaches.clone() }
+                    }
+                    _ => Support::None,
+                };
+                Pair { support, ..*pair }
+            })
+            .collect(),
+    };
+    let inner = solve_limited(&reduced, deadline, Limits { depth: limits.depth + 1, mip_pairs: MAX_MIP_PAIRS })?;
+    let bound = bound.min(inner.bound.max(incumbent.1));
+    if inner.total > incumbent.1 {
+        let chosen = inner.chosen.iter().map(|(index, coach)| (pairs[kept[*index].0], *coach)).collect();
+        Ok((chosen, inner.optimal, bound))
+    } else {
+        Ok((incumbent.0, inner.bound <= incumbent.1 + lagrange::TOLERANCE, bound))
     }
 }
 
@@ -352,11 +403,15 @@ fn mip_component(
 pub fn solve(problem: &Problem, time_limit: Option<Duration>) -> Result<Assignment, AssignError> {
     check(problem)?;
     let deadline = time_limit.map(|limit| Instant::now() + limit);
+    solve_limited(problem, deadline, Limits::default())
+}
+
+fn solve_limited(problem: &Problem, deadline: Option<Instant>, limits: Limits) -> Result<Assignment, AssignError> {
     let groups = components(problem);
     let mut assignment =
         Assignment { chosen: Vec::new(), total: 0.0, optimal: true, components: groups.len(), bound: 0.0 };
     for group in &groups {
-        let (picked, optimal, bound) = solve_component(problem, group, deadline)?;
+        let (picked, optimal, bound) = solve_component(problem, group, deadline, limits)?;
         assignment.optimal &= optimal;
         assignment.bound += if optimal { total(problem, &picked) } else { bound };
         assignment.total += picked.iter().map(|(index, _)| problem.pairs[*index].score).sum::<f64>();

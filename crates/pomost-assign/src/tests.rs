@@ -2,6 +2,7 @@
 //! small instances, and the capacities of every answer.
 
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 
 use super::*;
 
@@ -161,4 +162,48 @@ proptest! {
         let best = mip_optimum(&problem);
         prop_assert!((assignment.total - best).abs() < 1e-6, "flow {} vs MIP {best}", assignment.total);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// The route for components too large for branch and bound (neighbourhoods, the
+    /// Lagrangian bound, fixing, the smaller problem), forced on small batches: never an
+    /// infeasible answer, never a total above the optimum or a bound below it, and a claim
+    /// of optimality only for the optimum.
+    #[test]
+    fn the_large_component_route_is_honest(problem in instance()) {
+        let assignment = solve_limited(&problem, None, Limits { mip_pairs: 0, depth: 0 }).unwrap();
+        prop_assert!(verify(&problem, &assignment.chosen).is_ok(), "{:?}", verify(&problem, &assignment.chosen));
+        let best = brute_force(&problem);
+        prop_assert!(assignment.total <= best + 1e-6, "total {} above the optimum {best}", assignment.total);
+        prop_assert!(assignment.bound >= best - 1e-6, "bound {} below the optimum {best}", assignment.bound);
+        if assignment.optimal {
+            prop_assert!((assignment.total - best).abs() < 1e-6, "claimed optimal {} vs {best}", assignment.total);
+        }
+    }
+}
+
+#[test]
+fn the_large_component_route_proves_most_small_batches_optimal() {
+    // Batches where coaches' hours bind, solved by the large-component route: it must prove
+    // (and reach) the optimum on nearly all, or it is not doing its work.
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut binding, mut proven) = (0, 0);
+    for _ in 0..400 {
+        let problem = instance().new_tree(&mut runner).unwrap().current();
+        let everything: Vec<usize> = (0..problem.pairs.len()).collect();
+        let mut wanted = flow_choices(&problem, &everything);
+        if give_coaches(&problem, &mut wanted).is_empty() {
+            continue;
+        }
+        binding += 1;
+        let assignment = solve_limited(&problem, None, Limits { mip_pairs: 0, depth: 0 }).unwrap();
+        if assignment.optimal {
+            assert!((assignment.total - brute_force(&problem)).abs() < 1e-6);
+            proven += 1;
+        }
+    }
+    assert!(binding >= 20, "only {binding} batches where hours bind");
+    assert!(proven * 10 >= binding * 9, "proven optimal {proven} of {binding}");
 }
