@@ -8,19 +8,26 @@
 //! The batch is split into connected components (offers far apart share neither people nor
 //! coaches). Each is first solved without the coaches' hours as a maximum-weight b-matching
 //! (min-cost flow: exact and fast); when the coaches can then be given out within their
-//! hours, that is the optimum. Only where they cannot is the component solved as a
-//! mixed-integer programme by branch and bound on the LP relaxation (the `microlp` crate),
-//! warm-started from the best repaired flow solution; if the time limit ends that search,
-//! the best solution found is returned with the flow optimum as an upper bound. Pure: no
-//! I/O, no clock but the optional time limit.
+//! hours (a packing, searched exhaustively where a quick rule fails), that is the optimum.
+//! Where they cannot:
+//! - a component of up to [`MAX_MIP_PAIRS`] pairs is solved by branch and bound on the LP
+//!   relaxation (the `microlp` crate, with counting cuts for each coach's hours),
+//!   warm-started from the best repaired flow solution;
+//! - a larger one is improved by branch and bound around each group of overloaded coaches,
+//!   then every pair that the flow's dual shows cannot beat that answer is left out, and
+//!   what is left (usually small components) is solved the same way, a few rounds at most.
+//!
+//! If that does not prove the answer optimal, or the time limit ends a search, the best
+//! answer found is returned with an upper bound. Pure: no I/O, no clock but the optional
+//! time limit.
 
 use std::time::{Duration, Instant};
 
 use coaches::give_coaches;
 
 mod coaches;
+mod fixing;
 mod flow;
-mod lagrange;
 mod neighbourhood;
 
 use std::collections::HashMap;
@@ -198,16 +205,17 @@ fn flow_choices(problem: &Problem, pairs: &[usize]) -> Vec<Choice> {
 }
 
 /// How far the solve may go: components up to `mip_pairs` pairs go to branch and bound,
-/// larger ones to the Lagrangian proof, which may nest `depth` times at most.
+/// larger ones to the proof by fixing (`prove_large`), at nesting `depth`.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
     mip_pairs: usize,
     depth: u32,
 }
 
-/// How many times a Lagrangian proof may hand its smaller problem to another one (a second
-/// one, with the same answer and bound, leaves out nothing more, so once).
-const MAX_DEPTH: u32 = 1;
+/// How many times the proof by fixing may hand its smaller problem on to another one. Each
+/// round improves the answer around the coaches that the smaller problem's flow optimum
+/// overloads, so it can leave out more; it stops sooner when a round leaves out nothing.
+const MAX_DEPTH: u32 = 4;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -217,7 +225,7 @@ impl Default for Limits {
 
 /// Solves one component: the flow optimum when the coaches fit it (proven optimal), else
 /// the best repaired flow solution improved by branch and bound (small components) or by
-/// the Lagrangian proof (large ones); with the component's bound.
+/// the proof by fixing (large ones); with the component's bound.
 fn solve_component(
     problem: &Problem,
     pairs: &[usize],
@@ -261,9 +269,11 @@ fn solve_component(
     }
 }
 
-/// A component too large for branch and bound: the Lagrangian bound, then the pairs that
-/// could still beat the best answer solved as a problem of their own (it falls apart into
-/// small components); the better of the two, proven optimal when the smaller problem was.
+/// A component too large for branch and bound: the answer improved around the overloaded
+/// coaches (`wanted` is the flow optimum, `overloaded` its pairs that found no coach), then
+/// the pairs that could still beat it solved as a problem of their own (it usually falls
+/// apart into small components); the better of the two, proven optimal when the smaller
+/// problem was solved to optimality or its bound does not beat the answer.
 fn prove_large(
     problem: &Problem,
     pairs: &[usize],
@@ -282,12 +292,12 @@ fn prove_large(
         now + at.saturating_duration_since(now) / 3
     });
     neighbourhood::improve(problem, pairs, wanted, overloaded, &mut incumbent, improving_until);
-    let relaxed = lagrange::relax(problem, pairs, &mut incumbent, deadline);
-    let bound = flow_bound.min(relaxed.bound);
-    if relaxed.bound - incumbent.1 <= lagrange::TOLERANCE {
+    let dual = fixing::dual(problem, pairs);
+    let bound = flow_bound.min(dual.bound);
+    if dual.bound - incumbent.1 <= fixing::TOLERANCE {
         return Ok((incumbent.0, true, bound));
     }
-    let kept = lagrange::worth_keeping(problem, pairs, &relaxed, incumbent.1);
+    let kept = fixing::worth_keeping(problem, pairs, &dual, incumbent.1);
     if kept.len() >= pairs.len() || deadline.is_some_and(|at| Instant::now() >= at) {
         return Ok((incumbent.0, false, bound));
     }
@@ -314,8 +324,38 @@ fn prove_large(
         let chosen = inner.chosen.iter().map(|(index, coach)| (pairs[kept[*index].0], *coach)).collect();
         Ok((chosen, inner.optimal, bound))
     } else {
-        Ok((incumbent.0, inner.bound <= incumbent.1 + lagrange::TOLERANCE, bound))
+        Ok((incumbent.0, inner.bound <= incumbent.1 + fixing::TOLERANCE, bound))
     }
+}
+
+/// Counting cuts for one coach's hours (`uses`: each way to use them and its hours; `free`
+/// their hours): for each size of need, the ways needing at least that many hours can be
+/// taken at most as often as the smallest of them fit together. They are implied by the
+/// hours for whole choices, not for fractional ones, so they tighten branch and bound's
+/// relaxation (the hours alone let a coach with 5 h take 1.25 people who need 4 h).
+fn count_cuts<T: Copy>(uses: &[(T, f64)], free: f64) -> Vec<(Vec<(T, f64)>, f64)> {
+    let mut sorted: Vec<(T, f64)> = uses.to_vec();
+    sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut cuts = Vec::new();
+    let mut start = 0;
+    while start < sorted.len() {
+        let from = &sorted[start..];
+        let mut room = free + 1e-9;
+        let most = from.iter().take_while(|(_, hours)| {
+            room -= hours;
+            room >= 0.0
+        });
+        let most = most.count();
+        // Only where the hours alone would let fractions go beyond it.
+        if most < from.len() && (most as f64) + 1e-9 < free / from[0].1 {
+            cuts.push((from.to_vec(), most as f64));
+        }
+        let hours = sorted[start].1;
+        while start < sorted.len() && sorted[start].1 <= hours {
+            start += 1;
+        }
+    }
+    cuts
 }
 
 /// Solves one component as a MIP, warm-started from `start`; the assignment found (none
@@ -366,6 +406,10 @@ fn mip_component(
         let free = problem.coach_hours[*coach as usize];
         if uses.iter().map(|(_, hours)| hours).sum::<f64>() > free {
             model.add_constraint(uses.as_slice(), ComparisonOp::Le, free);
+            for (ways, most) in count_cuts(uses, free) {
+                let ways: Vec<(Variable, f64)> = ways.into_iter().map(|(way, _)| (way, 1.0)).collect();
+                model.add_constraint(ways.as_slice(), ComparisonOp::Le, most);
+            }
         }
     }
     let mut options = SolveOptions::default();

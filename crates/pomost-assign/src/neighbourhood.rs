@@ -99,7 +99,7 @@ fn solve_around(
     let cap = Instant::now() + std::time::Duration::from_millis(NEIGHBOURHOOD_MS);
     let limit = Some(deadline.map_or(cap, |at| at.min(cap)));
     let Ok((Some(found), _)) = mip_component(&local, &everything, limit, &start) else { return };
-    if total(&local, &found) > total(&local, &start) + crate::lagrange::TOLERANCE && verify(&local, &found).is_ok() {
+    if total(&local, &found) > total(&local, &start) + crate::fixing::TOLERANCE && verify(&local, &found).is_ok() {
         let mut next = kept;
         next.extend(found.into_iter().map(|(local, coach)| (inside[local], coach)));
         next.sort_unstable();

@@ -207,3 +207,41 @@ fn the_large_component_route_proves_most_small_batches_optimal() {
     assert!(binding >= 20, "only {binding} batches where hours bind");
     assert!(proven * 10 >= binding * 9, "proven optimal {proven} of {binding}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Every set of needs that fits in a coach's hours keeps every counting cut, and a cut
+    /// is only made where the hours alone would let fractions beyond it.
+    #[test]
+    fn counting_cuts_keep_every_packing_that_fits(
+        needs in proptest::collection::vec(1u32..=12, 1..=9),
+        free in 0u32..=30,
+    ) {
+        let uses: Vec<(usize, f64)> = needs.iter().enumerate().map(|(at, hours)| (at, f64::from(*hours))).collect();
+        let free = f64::from(free);
+        let cuts = count_cuts(&uses, free);
+        for subset in 0u32..(1 << uses.len()) {
+            let taken = |at: usize| subset & (1 << at) != 0;
+            let hours: f64 = uses.iter().filter(|(at, _)| taken(*at)).map(|(_, hours)| hours).sum();
+            if hours > free {
+                continue;
+            }
+            for (ways, most) in &cuts {
+                let count = ways.iter().filter(|(at, _)| taken(*at)).count();
+                prop_assert!(count as f64 <= *most, "{count} of {ways:?} fit in {free} h, cut says {most}");
+            }
+        }
+        for (ways, most) in &cuts {
+            let least = ways.iter().map(|(_, hours)| *hours).fold(f64::INFINITY, f64::min);
+            prop_assert!(*most < free / least, "cut {most} over {ways:?} adds nothing at {free} h");
+        }
+    }
+}
+
+#[test]
+fn a_coach_with_five_hours_takes_one_of_three_who_need_four_or_more_between_them() {
+    let uses = [(0usize, 4.0), (1, 4.0), (2, 2.0)];
+    let cuts = count_cuts(&uses, 5.0);
+    assert!(cuts.iter().any(|(ways, most)| ways.len() == 3 && *most == 1.0), "{cuts:?}");
+}

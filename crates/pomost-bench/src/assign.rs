@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use pomost::convert;
 use pomost::proto::matching_service_client::MatchingServiceClient;
+use pomost::proto::participant_service_client::ParticipantServiceClient;
 use pomost::proto::{AssignBatchRequest, OfferKey, ShortlistRequest, shortlist_request};
 use pomost_synth::Synth;
 use serde::Serialize;
@@ -27,6 +28,9 @@ pub struct AssignOptions {
     pub per_position: u32,
     /// Also solve with this many per position, to measure what the restriction costs.
     pub wide_per_position: Option<u32>,
+    /// Share of each coach's free hours left free (the rest committed elsewhere), to
+    /// measure batches where coaches' hours bind; 1 keeps the dataset as generated.
+    pub coach_hours_share: f64,
 }
 
 /// One way of placing people.
@@ -65,6 +69,8 @@ pub struct AssignResult {
     pub positions: u64,
     /// Candidates per position of the headline solve.
     pub per_position: u32,
+    /// Share of each coach's generated free hours left free.
+    pub coach_hours_share: f64,
     /// The headline solve.
     pub batch: Placing,
     /// The wide solve, if asked for.
@@ -94,8 +100,12 @@ impl AssignResult {
                 }
             )
         };
+        let hours = match self.coach_hours_share < 1.0 {
+            true => format!(", coaches left {:.0}% of their free hours", self.coach_hours_share * 100.0),
+            false => String::new(),
+        };
         let mut text = format!(
-            "assign: {} offers ({} open positions) over {} participants, commit {}\n\n\
+            "assign: {} offers ({} open positions) over {} participants{hours}, commit {}\n\n\
              | method | time | total score | people placed | over coach capacity | candidate pairs | optimal |\n\
              |---|---|---|---|---|---|---|\n{}\n{}",
             self.offers,
@@ -117,6 +127,21 @@ impl AssignResult {
         }
         text
     }
+}
+
+/// The dataset's coaches with `share` of their free hours left free (rounded down to whole
+/// hours) and the rest committed.
+fn with_hours_share(synth: &Synth, count: usize, share: f64) -> Vec<pomost_domain::JobCoach> {
+    synth
+        .coaches(count)
+        .map(|mut coach| {
+            if share < 1.0 {
+                let free = (f64::from(coach.free_hours()) * share.max(0.0)).floor() as f32;
+                coach.committed_hours = coach.weekly_capacity_hours - free;
+            }
+            coach
+        })
+        .collect()
 }
 
 /// Hours over free capacity, from the hours each coach was given.
@@ -234,8 +259,19 @@ pub async fn measure(options: AssignOptions) -> Result<AssignResult, String> {
             (convert::offer_key_to_wire(&offer.key), if offer.is_open_on(today) { offer.positions } else { 0 })
         })
         .collect();
-    let free: HashMap<String, f32> =
-        synth.coaches(options.run.coaches).map(|coach| (coach.id.to_string(), coach.free_hours())).collect();
+    let coaches = with_hours_share(&synth, options.run.coaches, options.coach_hours_share);
+    if options.coach_hours_share < 1.0 {
+        let wire: Vec<_> = coaches.iter().map(convert::coach_to_wire).collect();
+        let reply = ParticipantServiceClient::new(channel.clone())
+            .upsert_job_coaches(tokio_stream::iter(wire))
+            .await
+            .map_err(|status| status.to_string())?
+            .into_inner();
+        if reply.rejected > 0 {
+            return Err(format!("{} coaches rejected when their hours were cut", reply.rejected));
+        }
+    }
+    let free: HashMap<String, f32> = coaches.iter().map(|coach| (coach.id.to_string(), coach.free_hours())).collect();
     let needs: HashMap<String, f32> = synth
         .participants(options.run.participants)
         .filter(|person| person.coach_hours_per_week > 0.0)
@@ -255,6 +291,7 @@ pub async fn measure(options: AssignOptions) -> Result<AssignResult, String> {
         offers: keys.len(),
         positions: positions.values().map(|open| u64::from(*open)).sum(),
         per_position: options.per_position,
+        coach_hours_share: options.coach_hours_share,
         batch: headline,
         wide,
         greedy,

@@ -129,6 +129,10 @@ enum Command {
         /// Also solve with this many per position (the cost of the restriction).
         #[arg(long)]
         wide: Option<u32>,
+        /// Share of each coach's free hours left free (the rest committed elsewhere), for
+        /// batches where coaches' hours bind.
+        #[arg(long, default_value_t = 1.0)]
+        coach_hours: f64,
         /// Load into and measure a server already running at this address (with a fresh
         /// data directory) instead of starting one.
         #[arg(long)]
@@ -455,11 +459,12 @@ fn main() -> ExitCode {
                 &out,
             )
         }
-        Command::Assign { server, participants, offers, coaches, per_position, wide, addr, seed, out } => {
+        Command::Assign { server, participants, offers, coaches, per_position, wide, coach_hours, addr, seed, out } => {
             let options = pomost_bench::assign::AssignOptions {
                 run: one_measurement(server, addr, (participants, offers, coaches), 1, seed),
                 per_position,
                 wide_per_position: wide,
+                coach_hours_share: coach_hours,
             };
             measure(pomost_bench::assign::measure(options), |result| result.markdown(), &out)
         }
