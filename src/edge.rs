@@ -93,6 +93,12 @@ fn margin(budget: Duration) -> Duration {
     (budget / 4).clamp(Duration::from_millis(1), Duration::from_millis(5)).min(budget)
 }
 
+/// The time a request may take: the earlier of the client's `grpc-timeout` (in `headers`)
+/// and the server's `limit`; for work that must stop in time to answer.
+pub(crate) fn request_budget(headers: &http::HeaderMap, limit: Duration) -> Duration {
+    grpc_timeout(headers).map_or(limit, |client| client.min(limit))
+}
+
 /// The `grpc-timeout` header as a duration (`<digits><unit>`, units H M S m u n).
 fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
     let text = headers.get("grpc-timeout")?.to_str().ok()?;
@@ -200,8 +206,7 @@ where
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let started = Instant::now();
         let id = new_request_id();
-        let budget =
-            grpc_timeout(request.headers()).map_or(self.request_timeout, |client| client.min(self.request_timeout));
+        let budget = request_budget(request.headers(), self.request_timeout);
         let clock = Arc::new(RequestClock::new(Some(started + budget)));
         let path = request.uri().path().to_owned();
         let wanted = min_seq(request.headers());
@@ -348,6 +353,17 @@ mod tests {
         assert_eq!(grpc_timeout(&headers), Some(Duration::from_secs(1)));
         headers.insert("grpc-timeout", HeaderValue::from_static("99999999999S"));
         assert_eq!(grpc_timeout(&headers), None);
+    }
+
+    #[test]
+    fn a_request_has_the_earlier_of_the_clients_deadline_and_the_servers_limit() {
+        let limit = Duration::from_secs(30);
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(request_budget(&headers, limit), limit);
+        headers.insert("grpc-timeout", HeaderValue::from_static("5S"));
+        assert_eq!(request_budget(&headers, limit), Duration::from_secs(5));
+        headers.insert("grpc-timeout", HeaderValue::from_static("2M"));
+        assert_eq!(request_budget(&headers, limit), limit);
     }
 
     #[test]

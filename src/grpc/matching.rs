@@ -129,6 +129,10 @@ impl MatchingService for MatchingApi {
         request: Request<crate::proto::AssignBatchRequest>,
     ) -> Result<Response<crate::proto::AssignBatchResponse>, Status> {
         let who = requester(&request);
+        let budget = crate::edge::request_budget(
+            &request.metadata().clone().into_headers(),
+            std::time::Duration::from_millis(self.0.limits.request_timeout_ms),
+        );
         let crate::proto::AssignBatchRequest {
             offer_keys,
             unit_id,
@@ -147,8 +151,9 @@ impl MatchingService for MatchingApi {
             unit: (!unit_id.is_empty()).then_some(unit_id),
             per_position: candidates_per_position as usize,
             today,
-            // Leaves the rest of the request's deadline for the answer.
-            time_limit: std::time::Duration::from_millis(self.0.limits.request_timeout_ms.saturating_mul(2) / 3),
+            // Two thirds of the request's time (the client's deadline or the server's limit)
+            // for finding candidates and solving; the rest for the answer.
+            time_limit: budget * 2 / 3,
         };
         let engine = self.0.engine()?;
         let request_id = who.request_id.clone();

@@ -34,7 +34,8 @@ pub struct BatchRequest {
     pub per_position: usize,
     /// The day the batch is made for.
     pub today: Date,
-    /// How long the exact solve may take before it returns the best found.
+    /// How long finding candidates and the exact solve may take together; the solve returns
+    /// the best found when it runs out.
     pub time_limit: Duration,
 }
 
@@ -183,8 +184,9 @@ impl Engine {
         let started = std::time::Instant::now();
         let collected = self.collect_candidates(request, per_position)?;
         let collected_ms = started.elapsed().as_millis() as u64;
-        let solved = pomost_assign::solve(&collected.problem, Some(request.time_limit))
-            .map_err(|error| EngineError::Internal(error.to_string()))?;
+        let solved =
+            pomost_assign::solve(&collected.problem, Some(request.time_limit.saturating_sub(started.elapsed())))
+                .map_err(|error| EngineError::Internal(error.to_string()))?;
         tracing::info!(
             offers = request.offers.len(),
             pairs = collected.problem.pairs.len(),
