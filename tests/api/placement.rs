@@ -521,6 +521,14 @@ async fn a_batch_assignment_keeps_positions_people_and_coach_hours_and_can_propo
     let (first, second) = (offer("batch-a", 2), offer("batch-b", 2));
     register(&server, &folk, &[first.clone(), second.clone()]).await;
     server.participants().upsert_job_coach(coach("trener-b", 13.0)).await.unwrap();
+    // The same offer twice would count its positions twice: refused, naming the repeat.
+    let twice = pomost::proto::AssignBatchRequest {
+        offer_keys: vec![first.key.clone().unwrap(), second.key.clone().unwrap(), first.key.clone().unwrap()],
+        ..Default::default()
+    };
+    let refused = server.matching().assign_batch(twice).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("offer_keys[2]") && refused.message().contains("offer_keys[0]"), "{refused:?}");
     let request = pomost::proto::AssignBatchRequest {
         offer_keys: vec![first.key.clone().unwrap(), second.key.clone().unwrap()],
         propose_referrals: true,

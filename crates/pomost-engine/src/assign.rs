@@ -171,6 +171,16 @@ impl Engine {
                 format!("{} offers; give 1 to {MAX_BATCH_OFFERS}", request.offers.len()),
             )));
         }
+        // The same offer twice would count its positions twice.
+        let mut first_at: HashMap<&OfferKey, usize> = HashMap::new();
+        for (index, key) in request.offers.iter().enumerate() {
+            if let Some(first) = first_at.insert(key, index) {
+                return Err(EngineError::Invalid(ValidationError::new(
+                    format!("offer_keys[{index}]"),
+                    format!("is offer_keys[{first}] again; give each offer once"),
+                )));
+            }
+        }
         let per_position = match request.per_position {
             0 => DEFAULT_PER_POSITION,
             n if n > MAX_PER_POSITION => {
