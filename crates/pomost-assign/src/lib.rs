@@ -214,7 +214,9 @@ struct Limits {
 
 /// How many times the proof by fixing may hand its smaller problem on to another one. Each
 /// round improves the answer around the coaches that the smaller problem's flow optimum
-/// overloads, so it can leave out more; it stops sooner when a round leaves out nothing.
+/// overloads, so it can leave out more; it stops sooner when a round leaves out less than a
+/// tenth of the pairs (measured: the next round then leaves out about as little again, and
+/// costs seconds).
 const MAX_DEPTH: u32 = 4;
 
 impl Default for Limits {
@@ -298,7 +300,8 @@ fn prove_large(
         return Ok((incumbent.0, true, bound));
     }
     let kept = fixing::worth_keeping(problem, pairs, &dual, incumbent.1);
-    if kept.len() >= pairs.len() || deadline.is_some_and(|at| Instant::now() >= at) {
+    // A round that leaves out little makes a next round no smaller: stop there.
+    if kept.len() * 10 > pairs.len() * 9 || deadline.is_some_and(|at| Instant::now() >= at) {
         return Ok((incumbent.0, false, bound));
     }
     let reduced = Problem {

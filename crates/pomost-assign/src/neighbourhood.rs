@@ -14,7 +14,7 @@ use std::time::Instant;
 use crate::{Choice, MAX_MIP_PAIRS, OfferSlot, Pair, Problem, Support, mip_component, total, verify};
 
 /// Time for one neighbourhood's branch and bound; the best found by then is kept.
-const NEIGHBOURHOOD_MS: u64 = 1_000;
+const NEIGHBOURHOOD_MS: u64 = 300;
 
 /// Improves `best` (a feasible answer over the component's `pairs`, and its total) around
 /// each pair of `overloaded` (pairs of the flow optimum `wanted` that found no coach).
