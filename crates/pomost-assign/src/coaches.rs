@@ -12,6 +12,9 @@ use crate::{Choice, Problem, Support};
 /// Search steps per cluster of coaches before the exhaustive packing gives up.
 const PACKING_STEPS: u32 = 200_000;
 
+/// Most pairs in a cluster the exhaustive packing takes on (it recurses once per pair).
+const PACKING_ITEMS: usize = 2_000;
+
 /// Gives each chosen coach-needing pair a coach (see the module); the pairs that got none.
 pub(crate) fn give_coaches(problem: &Problem, chosen: &mut [Choice]) -> Vec<usize> {
     let needing: Vec<usize> = (0..chosen.len())
@@ -113,6 +116,9 @@ fn clusters(problem: &Problem, chosen: &[Choice], needing: &[usize], unplaced: &
 /// hours, by exhaustive search (largest needs first, each tried at the coach it fits
 /// tightest first); none when there is no such packing or the search gave up.
 fn pack(problem: &Problem, chosen: &[Choice], cluster: &[usize]) -> Option<Vec<u32>> {
+    if cluster.len() > PACKING_ITEMS {
+        return None;
+    }
     let mut order: Vec<usize> = (0..cluster.len()).collect();
     order.sort_by(|a, b| {
         let (a_hours, a_coaches) = needs(problem, chosen, cluster[*a]);
@@ -131,46 +137,59 @@ fn pack(problem: &Problem, chosen: &[Choice], cluster: &[usize]) -> Option<Vec<u
     for at in (0..items.len()).rev() {
         still_needed[at] = still_needed[at + 1] + items[at].0;
     }
-    let mut given = vec![0u32; items.len()];
-    let mut steps = 0;
-    let found = place(&items, 0, &mut left, &still_needed, &mut given, &mut steps);
-    found.then(|| {
+    let mut search =
+        Search { total_left: left.values().sum(), left, still_needed, given: vec![0u32; items.len()], steps: 0 };
+    search.place(&items, 0).then(|| {
         let mut coaches = vec![0; cluster.len()];
-        for (at, coach) in order.iter().zip(given) {
+        for (at, coach) in order.iter().zip(search.given) {
             coaches[*at] = coach;
         }
         coaches
     })
 }
 
-fn place(
-    items: &[(f64, &[u32])],
-    at: usize,
-    left: &mut HashMap<u32, f64>,
-    still_needed: &[f64],
-    given: &mut [u32],
-    steps: &mut u32,
-) -> bool {
-    if at == items.len() {
-        return true;
-    }
-    *steps += 1;
-    if *steps > PACKING_STEPS || left.values().sum::<f64>() + 1e-9 < still_needed[at] {
-        return false;
-    }
-    let (hours, coaches) = items[at];
-    let mut options: Vec<(f64, u32)> =
-        coaches.iter().map(|coach| (left[coach], *coach)).filter(|(free, _)| *free + 1e-9 >= hours).collect();
-    options.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    for (free, coach) in options {
-        left.insert(coach, free - hours);
-        given[at] = coach;
-        if place(items, at + 1, left, still_needed, given, steps) {
+/// The state of the exhaustive packing.
+struct Search {
+    /// Hours each coach has left.
+    left: HashMap<u32, f64>,
+    /// Their sum.
+    total_left: f64,
+    /// What the items from each place on need together.
+    still_needed: Vec<f64>,
+    /// The coach given to each item so far.
+    given: Vec<u32>,
+    steps: u32,
+}
+
+impl Search {
+    /// Places the items from `at` on; whether all found a coach.
+    fn place(&mut self, items: &[(f64, &[u32])], at: usize) -> bool {
+        if at == items.len() {
             return true;
         }
-        left.insert(coach, free);
+        self.steps += 1;
+        if self.steps > PACKING_STEPS || self.total_left + 1e-9 < self.still_needed[at] {
+            return false;
+        }
+        let (hours, coaches) = items[at];
+        let mut options: Vec<(f64, u32)> = coaches
+            .iter()
+            .filter_map(|coach| self.left.get(coach).map(|free| (*free, *coach)))
+            .filter(|(free, _)| *free + 1e-9 >= hours)
+            .collect();
+        options.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (free, coach) in options {
+            self.left.insert(coach, free - hours);
+            self.total_left -= hours;
+            self.given[at] = coach;
+            if self.place(items, at + 1) {
+                return true;
+            }
+            self.left.insert(coach, free);
+            self.total_left += hours;
+        }
+        false
     }
-    false
 }
 
 #[cfg(test)]

@@ -2,11 +2,15 @@
 //!
 //! Where the flow optimum asks more hours of a group of coaches than they have, the repaired
 //! answer drops whichever pair the packing left out, not the pair whose loss costs least.
-//! Around each such group the neighbourhood is: the offers whose chosen people need those
-//! coaches, every candidate of those offers who is not placed elsewhere, and their pairs.
-//! Everything outside stays as it is (its positions, people and coach hours taken), and the
-//! neighbourhood is solved exactly by branch and bound. The current answer is feasible in
-//! it, so the result is never worse.
+//! Around each pair left out, the neighbourhood is:
+//! - the offers whose chosen people need any of that pair's coaches (and the pair's own);
+//! - every candidate of those offers who is not placed elsewhere;
+//! - their pairs.
+//!
+//! Everything outside stays as it is (its positions, people and coach hours taken). The
+//! neighbourhood goes to branch and bound for at most [`NEIGHBOURHOOD_MS`], and the best
+//! answer found by then is kept if it is better. The current answer is feasible in it, so
+//! the result is never worse.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Instant;
