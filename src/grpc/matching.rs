@@ -152,8 +152,8 @@ impl MatchingService for MatchingApi {
             per_position: candidates_per_position as usize,
             today,
             // Two thirds of the request's time (the client's deadline or the server's limit)
-            // for finding candidates and solving; the rest for the answer.
-            time_limit: budget * 2 / 3,
+            // for finding candidates and solving, counted from now; the rest for the answer.
+            deadline: std::time::Instant::now() + budget * 2 / 3,
         };
         let engine = self.0.engine()?;
         let request_id = who.request_id.clone();

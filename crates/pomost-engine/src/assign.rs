@@ -4,7 +4,7 @@
 //! per person and coaches' free hours. Audited like a shortlist.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::time::Instant;
 
 use pomost_assign::{OfferSlot, Pair, Problem, Support};
 use pomost_domain::{CoachId, OfferKey, ParticipantId, ValidationError};
@@ -34,9 +34,9 @@ pub struct BatchRequest {
     pub per_position: usize,
     /// The day the batch is made for.
     pub today: Date,
-    /// How long finding candidates and the exact solve may take together; the solve returns
-    /// the best found when it runs out.
-    pub time_limit: Duration,
+    /// When finding candidates and the exact solve must be done by; the solve returns the
+    /// best found then (a time waiting in the ranking queue already counts against it).
+    pub deadline: Instant,
 }
 
 /// One assigned pair, explained as on a shortlist.
@@ -195,7 +195,7 @@ impl Engine {
         let collected = self.collect_candidates(request, per_position)?;
         let collected_ms = started.elapsed().as_millis() as u64;
         let solved =
-            pomost_assign::solve(&collected.problem, Some(request.time_limit.saturating_sub(started.elapsed())))
+            pomost_assign::solve(&collected.problem, Some(request.deadline.saturating_duration_since(Instant::now())))
                 .map_err(|error| EngineError::Internal(error.to_string()))?;
         tracing::info!(
             offers = request.offers.len(),
