@@ -5,9 +5,9 @@
 //! chosen pairs) are packed again by an exhaustive search with a work limit. A pair is left
 //! out only when that search proves no packing exists, or gives up.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::{Choice, Problem, Support};
+use crate::{Choice, Components, Problem, Support};
 
 /// Search steps per cluster of coaches before the exhaustive packing gives up.
 const PACKING_STEPS: u32 = 200_000;
@@ -73,43 +73,25 @@ fn quick_rule(problem: &Problem, chosen: &mut [Choice], needing: &[usize]) -> Ve
 /// The positions of the coach-needing pairs linked, through coaches they could share, to a
 /// pair left out; one list per group of linked coaches.
 fn clusters(problem: &Problem, chosen: &[Choice], needing: &[usize], unplaced: &[usize]) -> Vec<Vec<usize>> {
-    let mut root: HashMap<u32, u32> = HashMap::new();
-    fn find(root: &mut HashMap<u32, u32>, coach: u32) -> u32 {
-        let mut at = coach;
-        while let Some(&up) = root.get(&at).filter(|up| **up != at) {
-            at = up;
-        }
-        root.insert(coach, at);
-        at
-    }
+    let mut linked = Components::new(problem.coach_hours.len());
+    let first_coach = |position: usize| needs(problem, chosen, position).1.first().map(|coach| *coach as usize);
     for &position in needing {
-        let coaches = needs(problem, chosen, position).1;
-        let Some(&first) = coaches.first() else { continue };
-        for &coach in coaches {
-            let (a, b) = (find(&mut root, first), find(&mut root, coach));
-            root.insert(a.max(b), a.min(b));
-            root.entry(a.min(b)).or_insert(a.min(b));
+        let Some(first) = first_coach(position) else { continue };
+        for &coach in needs(problem, chosen, position).1 {
+            linked.join(first, coach as usize);
         }
     }
-    let mut wanted: Vec<u32> = unplaced
+    let mut groups: BTreeMap<usize, Vec<usize>> = unplaced
         .iter()
-        .filter_map(|position| needs(problem, chosen, *position).1.first().copied())
-        .map(|coach| find(&mut root, coach))
+        .filter_map(|position| first_coach(*position))
+        .map(|coach| (linked.find(coach), Vec::new()))
         .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    wanted
-        .into_iter()
-        .map(|cluster| {
-            needing
-                .iter()
-                .copied()
-                .filter(|position| {
-                    needs(problem, chosen, *position).1.first().is_some_and(|coach| find(&mut root, *coach) == cluster)
-                })
-                .collect()
-        })
-        .collect()
+    for &position in needing {
+        if let Some(group) = first_coach(position).and_then(|coach| groups.get_mut(&linked.find(coach))) {
+            group.push(position);
+        }
+    }
+    groups.into_values().collect()
 }
 
 /// A coach for every pair at `cluster` (positions in `chosen`) within the coaches' free
