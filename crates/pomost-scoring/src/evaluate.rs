@@ -59,8 +59,51 @@ pub(crate) fn evaluate(
     pool: &ParticipantPool,
     mode: Mode,
 ) -> Evaluation {
+    let (failures, distance_km) = simple_failures(record, context);
+    let reasons = match mode {
+        Mode::Full => failures,
+        Mode::Scan => failures.only_first(),
+    };
+    let evaluation = Evaluation { reasons, distance_km, support: Support::NotNeeded };
+    if mode == Mode::Scan && !reasons.is_empty() {
+        return evaluation;
+    }
+    evaluate_support(record, context, pool, mode, evaluation)
+}
+
+/// The constraints that read only the record and the offer (closed offer, commute,
+/// consent, working-time norms, night work, stage), all of them, with the distance to the
+/// workplace (0 for remote work). Computed without a branch per constraint: a scan meets
+/// these outcomes in random order, and a mispredicted branch costs more than the test.
+#[inline]
+pub(crate) fn simple_failures(record: &ParticipantRecord, context: &OfferContext) -> (ReasonSet, f32) {
+    let distance_km = match context.place {
+        Some(place) => place.origin.distance_km(record.lat, record.lon),
+        None => 0.0,
+    };
+    let working_time = !record.has(FLAG_EXEMPT) & context.legal_forbids[usize::from(record.degree & 3)];
+    let bits = u8::from(context.closed) << ExclusionReason::OfferClosed as u8
+        | u8::from(context.place.is_some() & (distance_km > record.max_commute_km))
+            << ExclusionReason::CommuteTooFar as u8
+        | u8::from(!record.has(FLAG_CONSENT)) << ExclusionReason::NoConsent as u8
+        | u8::from(working_time) << ExclusionReason::WorkingTimeLimit as u8
+        | u8::from(context.offer.night_work & !record.has(FLAG_NIGHT_OK))
+            << ExclusionReason::NightWorkNotAccepted as u8
+        | u8::from(record.stage < context.lowest_stage) << ExclusionReason::StageTooLow as u8;
+    (ReasonSet(bits), distance_km)
+}
+
+/// The rest of [`evaluate`] once the simple constraints are known: whether the person needs
+/// a coach here, and whether one (or the employer's mentor) can give the support.
+#[inline]
+pub(crate) fn evaluate_support(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+    mode: Mode,
+    mut evaluation: Evaluation,
+) -> Evaluation {
     let all = mode == Mode::Full;
-    let mut evaluation = Evaluation { reasons: ReasonSet::default(), distance_km: 0.0, support: Support::NotNeeded };
     macro_rules! fail {
         ($reason:expr) => {{
             evaluation.reasons.insert($reason);
@@ -68,27 +111,6 @@ pub(crate) fn evaluate(
                 return evaluation;
             }
         }};
-    }
-    if context.closed {
-        fail!(ExclusionReason::OfferClosed);
-    }
-    if let Some(place) = context.place {
-        evaluation.distance_km = place.origin.distance_km(record.lat, record.lon);
-        if evaluation.distance_km > record.max_commute_km {
-            fail!(ExclusionReason::CommuteTooFar);
-        }
-    }
-    if !record.has(FLAG_CONSENT) {
-        fail!(ExclusionReason::NoConsent);
-    }
-    if !record.has(FLAG_EXEMPT) && context.legal_forbids[usize::from(record.degree & 3)] {
-        fail!(ExclusionReason::WorkingTimeLimit);
-    }
-    if context.offer.night_work && !record.has(FLAG_NIGHT_OK) {
-        fail!(ExclusionReason::NightWorkNotAccepted);
-    }
-    if record.stage < context.lowest_stage {
-        fail!(ExclusionReason::StageTooLow);
     }
     if !record.needs_coach(context.provided) {
         return evaluation;
@@ -241,52 +263,92 @@ pub(crate) fn factor_values(
 /// The position of the skills factor in [`Factor::ALL`] order.
 const SKILLS: usize = Factor::Skills as usize;
 
-/// The score of an eligible pair if it can still reach `threshold`, else `None`: two
-/// cheap upper bounds first (skills at the sum of what each of the person's skills could
-/// earn and every other factor at 1; then every other factor exact), the exact skills
-/// factor last. The
-/// exact score is [`total`] of [`factor_values`], bit for bit. A bound never falls below the
-/// exact score: each bound value is at least the exact one, weights are not negative, and
-/// rounded float sums and products are monotone, so a pair it turns away could not have
-/// entered the list.
+/// A list's entry score, with what it means for the cheapest bound: the least sum of skill
+/// gains ([`SkillCredits::gain_bound`](crate::skills::SkillCredits::gain_bound)) with which
+/// the loose bound (skills at the bound those gains give, every other factor at 1) reaches
+/// the threshold. The loose bound only grows with the gains, so "loose bound below the
+/// threshold" is exactly "gains below `min_gains`": a scan compares one number per person
+/// instead of a weighted sum.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cutoff {
+    pub(crate) threshold: f32,
+    pub(crate) min_gains: f32,
+}
+
+impl Cutoff {
+    /// The cutoff of `threshold` for this offer (a binary search over the float's bits,
+    /// which order as the numbers do for values that are not negative).
+    pub(crate) fn new(context: &OfferContext, threshold: f32) -> Self {
+        let reaches = |gains: f32| loose_bound(context, gains) >= threshold;
+        let min_gains = if reaches(0.0) {
+            0.0
+        } else if !reaches(f32::MAX) {
+            f32::INFINITY
+        } else {
+            // reaches(lo) is false, reaches(hi) is true.
+            let (mut lo, mut hi) = (0u32, f32::MAX.to_bits());
+            while hi - lo > 1 {
+                let middle = lo + (hi - lo) / 2;
+                if reaches(f32::from_bits(middle)) { hi = middle } else { lo = middle }
+            }
+            f32::from_bits(hi)
+        };
+        Self { threshold, min_gains }
+    }
+}
+
+/// The score with skills at the bound `gains` give and every other factor at 1.
+pub(crate) fn loose_bound(context: &OfferContext, gains: f32) -> f32 {
+    let mut values = [1.0; Factor::ALL.len()];
+    values[SKILLS] = context.credits.coverage_bound(gains);
+    total(&values, &context.weights)
+}
+
+/// The score of an eligible pair if it can still reach the cutoff's threshold, else
+/// `None`: two cheap upper bounds first (skills at the sum of what each of the person's
+/// skills could earn and every other factor at 1, see [`Cutoff`]; then every other factor
+/// exact), the exact skills factor last. The exact score is [`total`] of
+/// [`factor_values`], bit for bit. A bound never falls below the exact score: each bound
+/// value is at least the exact one, weights are not negative, and rounded float sums and
+/// products are monotone, so a pair it turns away could not have entered the list.
 #[inline]
 pub(crate) fn score_reaching(
     record: &ParticipantRecord,
     context: &OfferContext,
     pool: &ParticipantPool,
     evaluation: &Evaluation,
-    threshold: Option<f32>,
+    cutoff: Option<Cutoff>,
 ) -> Option<f32> {
-    let skills_at_most = threshold.map(|threshold| {
-        let bound = skills_bound(record, context, pool);
-        let mut values = [1.0; Factor::ALL.len()];
-        values[SKILLS] = bound;
-        (threshold, bound, total(&values, &context.weights))
-    });
-    if skills_at_most.is_some_and(|(threshold, _, loose)| loose < threshold) {
-        return None;
-    }
-    let mut values = values_but_skills(record, context, pool, evaluation);
-    if let Some((threshold, bound, _)) = skills_at_most {
-        values[SKILLS] = bound;
-        if total(&values, &context.weights) < threshold {
-            return None;
+    let mut values = match cutoff {
+        Some(cutoff) => {
+            let gains = skills_gains(record, context, pool);
+            if gains < cutoff.min_gains {
+                return None;
+            }
+            let mut values = values_but_skills(record, context, pool, evaluation);
+            values[SKILLS] = context.credits.coverage_bound(gains);
+            if total(&values, &context.weights) < cutoff.threshold {
+                return None;
+            }
+            values
         }
-    }
+        None => values_but_skills(record, context, pool, evaluation),
+    };
     values[SKILLS] = skills_value(record, context, pool);
     let score = total(&values, &context.weights);
-    if threshold.is_some_and(|threshold| score < threshold) { None } else { Some(score) }
+    if cutoff.is_some_and(|cutoff| score < cutoff.threshold) { None } else { Some(score) }
 }
 
-/// An upper bound of the skills factor that reads one number per skill of the person.
+/// The sum of what each of the person's skills could add to the offer's coverage (one
+/// number per skill; [`SkillCredits::coverage_bound`](crate::skills::SkillCredits::coverage_bound)
+/// turns it into a bound of the skills factor).
 #[inline]
-fn skills_bound(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
-    let gains = if record.overflows() {
+fn skills_gains(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
+    if record.overflows() {
         pool.overflow_skills(record.slot).iter().map(|&(skill, _)| context.credits.gain_bound(skill)).sum::<f32>()
     } else {
         record.inline_skills().map(|(skill, _)| context.credits.gain_bound(skill)).sum::<f32>()
-    };
-    context.credits.coverage_bound(gains)
+    }
 }
 
 /// Every factor value but skills (left at 0), in [`Factor::ALL`] order.

@@ -371,3 +371,39 @@ fn occupation_fit_follows_the_kzis_hierarchy_and_names_the_occupations() {
     // More fit never ranks lower: the total follows the factor.
     assert!(same.score.unwrap() > none.score.unwrap());
 }
+
+mod cutoff {
+    use proptest::prelude::*;
+
+    use crate::context::OfferContext;
+    use crate::evaluate::{Cutoff, loose_bound};
+    use crate::fixtures::{TODAY, offer, person, pool};
+    use crate::policy::{FactorWeights, ScoringPolicy};
+
+    proptest! {
+        /// "Gains below the cutoff" is exactly "loose bound below the threshold", for any
+        /// weights and thresholds, and at the floats next to the cutoff.
+        #[test]
+        fn gains_below_the_cutoff_are_exactly_those_whose_loose_bound_misses(
+            weights in proptest::array::uniform8(0.0f32..3.0),
+            threshold in 0.0f32..20.0,
+            gains in prop_oneof![0.0f32..2.0, Just(0.0), 0.0f32..1e-5],
+        ) {
+            let [skills, occupation, stage, coach, accommodations, commute, preferences, waiting] = weights;
+            let policy = ScoringPolicy {
+                weights: FactorWeights { skills, occupation, stage, coach, accommodations, commute, preferences, waiting },
+                ..ScoringPolicy::default()
+            };
+            let pool = pool(vec![person("a")], vec![]);
+            let offer = offer();
+            let context = OfferContext::new(&offer, &policy, &pool.skills, &pool.coaches, TODAY);
+            let cutoff = Cutoff::new(&context, threshold);
+            let misses = |gains: f32| loose_bound(&context, gains) < threshold;
+            prop_assert_eq!(gains < cutoff.min_gains, misses(gains));
+            if cutoff.min_gains.is_finite() && cutoff.min_gains > 0.0 {
+                let below = f32::from_bits(cutoff.min_gains.to_bits() - 1);
+                prop_assert!(misses(below) && !misses(cutoff.min_gains));
+            }
+        }
+    }
+}

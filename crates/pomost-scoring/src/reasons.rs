@@ -113,6 +113,11 @@ impl ReasonSet {
         ExclusionReason::ALL.get(self.0.trailing_zeros() as usize).copied()
     }
 
+    /// The set of just its first reason.
+    pub(crate) fn only_first(self) -> ReasonSet {
+        ReasonSet(self.0 & self.0.wrapping_neg())
+    }
+
     pub(crate) fn contains(self, reason: ExclusionReason) -> bool {
         self.0 & reason.bit() != 0
     }

@@ -10,7 +10,10 @@ use time::Date;
 
 use crate::context::OfferContext;
 use crate::error::ScoringError;
-use crate::evaluate::{Evaluation, Mode, Support, choose_coach, evaluate, factor_values, score_reaching};
+use crate::evaluate::{
+    Cutoff, Evaluation, Mode, Support, choose_coach, evaluate, evaluate_support, factor_values, score_reaching,
+    simple_failures,
+};
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
 use crate::grid::{BANDS, cells_within, nearest_km};
@@ -71,6 +74,10 @@ pub struct Shortlist {
     pub groups: crate::groups::GroupTally,
 }
 
+/// Records a scan takes in one block (see [`ParticipantPool::scan_bucket`]); positions
+/// within a block fit a byte.
+const BLOCK: usize = 64;
+
 /// The list of a closed offer: everyone excluded as `offer_closed`.
 fn closed_list(policy: &ScoringPolicy, pool_size: u64) -> Shortlist {
     let mut excluded = ExclusionCounts::default();
@@ -117,6 +124,18 @@ struct Accumulator<'a> {
     excluded: ExclusionCounts,
     eligible: u64,
     groups: crate::groups::GroupTally,
+    /// A block's scratch lists, kept here so that they are not cleared for every block.
+    selections: Selections,
+    /// The cutoff of the last threshold met.
+    cutoff: Option<Cutoff>,
+}
+
+/// The people of one block of a scan who passed the simple constraints, as (position in
+/// the block, distance to the workplace): `ready` need no coach (or have one), `needing`
+/// still need one found.
+struct Selections {
+    ready: [(u8, f32); BLOCK],
+    needing: [(u8, f32); BLOCK],
 }
 
 impl<'a> Accumulator<'a> {
@@ -127,6 +146,8 @@ impl<'a> Accumulator<'a> {
             excluded: ExclusionCounts::default(),
             eligible: 0,
             groups: Default::default(),
+            selections: Selections { ready: [(0, 0.0); BLOCK], needing: [(0, 0.0); BLOCK] },
+            cutoff: None,
         }
     }
 
@@ -137,6 +158,15 @@ impl<'a> Accumulator<'a> {
         match (self.top.threshold(), floor.get()) {
             (Some(own), Some(shared)) => Some(own.max(shared)),
             (own, shared) => own.or(shared),
+        }
+    }
+
+    /// The [`Cutoff`] of `threshold`, worked out again only when the threshold moved.
+    #[inline]
+    fn cutoff(&mut self, context: &OfferContext, threshold: f32) -> Cutoff {
+        match self.cutoff {
+            Some(cutoff) if cutoff.threshold == threshold => cutoff,
+            _ => *self.cutoff.insert(Cutoff::new(context, threshold)),
         }
     }
 
@@ -241,6 +271,13 @@ impl ParticipantPool {
     /// Counts and ranks one bucket's records into `accumulator` (by reference: moving a
     /// worker's state in and out for each of a national scan's forty thousand buckets
     /// would copy it each time).
+    ///
+    /// In blocks of [`BLOCK`] records, three passes: the first tests the simple constraints
+    /// of every record without a branch and lists those who pass, apart for those who need
+    /// a coach here; the second looks for a coach for each of those; the third counts and
+    /// ranks the eligible. A pass/fail branch per record, in the random order people come,
+    /// was mispredicted about every other time on a national offer (the passes made a
+    /// national list 10–15% faster).
     fn scan_bucket<'a>(
         &'a self,
         bucket: u32,
@@ -248,30 +285,62 @@ impl ParticipantPool {
         floor: &Floor,
         accumulator: &mut Accumulator<'a>,
     ) {
-        for record in self.records.bucket(bucket as usize) {
-            if let Some(evaluation) = self.count_record(record, context, accumulator) {
+        for block in self.records.bucket(bucket as usize).chunks(BLOCK) {
+            // People eligible so far who need no coach here, and those who need one; each
+            // as (position in the block, distance to the workplace).
+            let Selections { ready, needing } = &mut accumulator.selections;
+            let (mut ready_count, mut needing_count) = (0, 0);
+            // Indexed by the first failed constraint; the last place counts people who pass.
+            let mut first_failed = [0u32; 9];
+            for (position, record) in block.iter().enumerate() {
+                let (failures, distance_km) = simple_failures(record, context);
+                first_failed[failures.0.trailing_zeros() as usize] += 1;
+                let needs_coach = record.needs_coach(context.provided);
+                ready[ready_count] = (position as u8, distance_km);
+                needing[needing_count] = (position as u8, distance_km);
+                ready_count += usize::from(failures.is_empty() & !needs_coach);
+                needing_count += usize::from(failures.is_empty() & needs_coach);
+            }
+            for &(position, distance_km) in &needing[..needing_count] {
+                let record = &block[usize::from(position)];
+                let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
+                let evaluation = evaluate_support(record, context, self, Mode::Scan, evaluation);
+                first_failed[evaluation.reasons.0.trailing_zeros() as usize] += 1;
+                ready[ready_count] = (position, distance_km);
+                ready_count += usize::from(evaluation.is_eligible());
+            }
+            for (reason, count) in ExclusionReason::ALL.into_iter().zip(first_failed) {
+                accumulator.excluded[reason] += u64::from(count);
+            }
+            for index in 0..ready_count {
+                let (position, distance_km) = accumulator.selections.ready[index];
+                let record = &block[usize::from(position)];
+                accumulator.eligible += 1;
+                accumulator.groups.count_eligible(record, context.today, context.year);
+                // Which support comes does not enter the factors (needs are neutral).
+                let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
                 self.rank_record(record, context, &evaluation, floor, accumulator);
             }
         }
     }
 
-    /// Counts a record as excluded (under its first reason) or eligible; the evaluation of
-    /// an eligible one.
+    /// Counts an evaluated record as excluded (under its first reason) or eligible; whether
+    /// it is eligible.
     #[inline]
     fn count_record(
         &self,
         record: &ParticipantRecord,
+        evaluation: &Evaluation,
         context: &OfferContext,
         accumulator: &mut Accumulator,
-    ) -> Option<Evaluation> {
-        let evaluation = evaluate(record, context, self, Mode::Scan);
+    ) -> bool {
         if let Some(reason) = evaluation.reasons.first() {
             accumulator.excluded[reason] += 1;
-            return None;
+            return false;
         }
         accumulator.eligible += 1;
         accumulator.groups.count_eligible(record, context.today, context.year);
-        Some(evaluation)
+        true
     }
 
     /// Offers an eligible record to the list if its score can reach it.
@@ -289,7 +358,8 @@ impl ParticipantPool {
         if accumulator.top.keeps_nobody() {
             return;
         }
-        let Some(score) = score_reaching(record, context, self, evaluation, accumulator.threshold(floor)) else {
+        let cutoff = accumulator.threshold(floor).map(|threshold| accumulator.cutoff(context, threshold));
+        let Some(score) = score_reaching(record, context, self, evaluation, cutoff) else {
             return;
         };
         accumulator.top.offer(Ranked {
@@ -354,7 +424,8 @@ impl ParticipantPool {
         let floor = Floor::default();
         for &slot in members {
             let record = self.record_of_slot(slot);
-            if let Some(evaluation) = self.count_record(record, &context, &mut accumulator) {
+            let evaluation = evaluate(record, &context, self, Mode::Scan);
+            if self.count_record(record, &evaluation, &context, &mut accumulator) {
                 self.rank_record(record, &context, &evaluation, &floor, &mut accumulator);
             }
         }
@@ -498,6 +569,47 @@ mod tests {
             .unwrap();
         assert!(list.candidates.is_empty());
         assert_eq!(list.excluded[ExclusionReason::OfferClosed], 2);
+    }
+
+    /// One bucket of more people than a scan block holds, with every kind of outcome mixed
+    /// in: the counts and the list equal explaining each person.
+    #[test]
+    fn a_bucket_larger_than_a_block_is_counted_and_ranked_whole() {
+        let people: Vec<_> = (0..3 * super::BLOCK + 5)
+            .map(|index| {
+                let mut someone = person(&format!("p-{index:03}"));
+                someone.home = krakow(0.001 * index as f64);
+                someone.consent_to_matching = index % 3 != 0;
+                // The coach has 20 free hours: 4 fit, 30 do not.
+                someone.coach_hours_per_week = match (index % 5, index % 7) {
+                    (_, 0) => 30.0,
+                    (0, _) => 4.0,
+                    _ => 0.0,
+                };
+                someone
+            })
+            .collect();
+        let pool = pool(people.clone(), vec![coach("c-1")]);
+        let policy = ScoringPolicy::default();
+        let list = pool.shortlist(&policy, &ShortlistRequest { offer: &offer(), k: 7, today: TODAY }).unwrap();
+        let mut scored = Vec::new();
+        let mut excluded = crate::reasons::ExclusionCounts::default();
+        for someone in &people {
+            let explanation = pool.explain(&policy, &someone.id, &offer(), TODAY).unwrap();
+            match (explanation.score, explanation.failed.first()) {
+                (Some(score), None) => {
+                    scored.push((std::cmp::Reverse(ordered_float::OrderedFloat(score)), someone.id.clone()))
+                }
+                (None, Some(failed)) => excluded[failed.reason] += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(excluded[ExclusionReason::NoConsent] > 0 && excluded[ExclusionReason::NoJobCoach] > 0);
+        assert_eq!(list.excluded, excluded);
+        assert_eq!(list.eligible, scored.len() as u64);
+        scored.sort();
+        let expected: Vec<&str> = scored.iter().take(7).map(|(_, id)| id.as_str()).collect();
+        assert_eq!(ids(&list), expected);
     }
 
     #[test]
