@@ -319,31 +319,48 @@ pub(crate) fn score_reaching(
     evaluation: &Evaluation,
     cutoff: Option<Cutoff>,
 ) -> Option<f32> {
-    let mut values = match cutoff {
+    match cutoff {
         Some(cutoff) => {
             let gains = skills_gains(record, context, pool);
             if gains < cutoff.min_gains {
                 return None;
             }
-            let mut values = values_but_skills(record, context, pool, evaluation);
-            values[SKILLS] = context.credits.coverage_bound(gains);
-            if total(&values, &context.weights) < cutoff.threshold {
-                return None;
-            }
-            values
+            score_beyond_gains(record, context, pool, evaluation, cutoff, gains)
         }
-        None => values_but_skills(record, context, pool, evaluation),
-    };
+        None => {
+            let mut values = values_but_skills(record, context, pool, evaluation);
+            values[SKILLS] = skills_value(record, context, pool);
+            Some(total(&values, &context.weights))
+        }
+    }
+}
+
+/// [`score_reaching`] for a pair whose `gains` ([`skills_gains`]) already passed the
+/// cutoff: the second bound, then the exact score.
+#[inline]
+pub(crate) fn score_beyond_gains(
+    record: &ParticipantRecord,
+    context: &OfferContext,
+    pool: &ParticipantPool,
+    evaluation: &Evaluation,
+    cutoff: Cutoff,
+    gains: f32,
+) -> Option<f32> {
+    let mut values = values_but_skills(record, context, pool, evaluation);
+    values[SKILLS] = context.credits.coverage_bound(gains);
+    if total(&values, &context.weights) < cutoff.threshold {
+        return None;
+    }
     values[SKILLS] = skills_value(record, context, pool);
     let score = total(&values, &context.weights);
-    if cutoff.is_some_and(|cutoff| score < cutoff.threshold) { None } else { Some(score) }
+    if score < cutoff.threshold { None } else { Some(score) }
 }
 
 /// The sum of what each of the person's skills could add to the offer's coverage (one
 /// number per skill; [`SkillCredits::coverage_bound`](crate::skills::SkillCredits::coverage_bound)
 /// turns it into a bound of the skills factor).
 #[inline]
-fn skills_gains(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
+pub(crate) fn skills_gains(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
     if record.overflows() {
         pool.overflow_skills(record.slot).iter().map(|&(skill, _)| context.credits.gain_bound(skill)).sum::<f32>()
     } else {

@@ -11,7 +11,7 @@ use time::Date;
 use crate::context::OfferContext;
 use crate::error::ScoringError;
 use crate::evaluate::{
-    Cutoff, Evaluation, Mode, Support, choose_coach, evaluate, evaluate_support, factor_values, score_reaching,
+    Cutoff, Evaluation, Mode, Support, choose_coach, evaluate, evaluate_support, factor_values, score_beyond_gains, score_reaching, skills_gains,
     simple_failures,
 };
 use crate::explain::describe_factors;
@@ -19,7 +19,7 @@ use crate::factors::FactorScore;
 use crate::grid::{BANDS, cells_within, nearest_km};
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
-use crate::reasons::{ExclusionCounts, ExclusionReason};
+use crate::reasons::{ExclusionCounts, ExclusionReason, ReasonSet};
 use crate::record::ParticipantRecord;
 use crate::topk::{Ranked, TopK};
 
@@ -77,6 +77,28 @@ pub struct Shortlist {
 /// Records a scan takes in one block (see [`ParticipantPool::scan_bucket`]); positions
 /// within a block fit a byte.
 const BLOCK: usize = 64;
+
+/// How many people of one block failed each constraint first, in a register: seven bits
+/// per reason (a block holds at most 64 people), the eighth reason's bits followed by the
+/// count of those who passed. Counting in an array in memory, where most people land on
+/// the same place, made every count wait on the last one's store.
+#[derive(Default)]
+struct FirstFailed(u64);
+
+const _: () = assert!(BLOCK < 128 && 9 * 7 <= 64);
+
+impl FirstFailed {
+    #[inline]
+    fn count(&mut self, failures: ReasonSet) {
+        self.0 += 1 << (7 * failures.0.trailing_zeros());
+    }
+
+    fn add_to(&self, excluded: &mut ExclusionCounts) {
+        for (place, reason) in ExclusionReason::ALL.into_iter().enumerate() {
+            excluded[reason] += (self.0 >> (7 * place)) & 0x7f;
+        }
+    }
+}
 
 /// The list of a closed offer: everyone excluded as `offer_closed`.
 fn closed_list(policy: &ScoringPolicy, pool_size: u64) -> Shortlist {
@@ -136,6 +158,8 @@ struct Accumulator<'a> {
 struct Selections {
     ready: [(u8, f32); BLOCK],
     needing: [(u8, f32); BLOCK],
+    /// The eligible whose skills could still reach the list, with their skill gains.
+    hopeful: [(u8, f32, f32); BLOCK],
 }
 
 impl<'a> Accumulator<'a> {
@@ -146,7 +170,11 @@ impl<'a> Accumulator<'a> {
             excluded: ExclusionCounts::default(),
             eligible: 0,
             groups: Default::default(),
-            selections: Selections { ready: [(0, 0.0); BLOCK], needing: [(0, 0.0); BLOCK] },
+            selections: Selections {
+                ready: [(0, 0.0); BLOCK],
+                needing: [(0, 0.0); BLOCK],
+                hopeful: [(0, 0.0, 0.0); BLOCK],
+            },
             cutoff: None,
         }
     }
@@ -161,13 +189,15 @@ impl<'a> Accumulator<'a> {
         }
     }
 
-    /// The [`Cutoff`] of `threshold`, worked out again only when the threshold moved.
+    /// The [`Cutoff`] of the score a newcomer must reach now, if any; worked out again only
+    /// when that score moved.
     #[inline]
-    fn cutoff(&mut self, context: &OfferContext, threshold: f32) -> Cutoff {
-        match self.cutoff {
+    fn current_cutoff(&mut self, context: &OfferContext, floor: &Floor) -> Option<Cutoff> {
+        let threshold = self.threshold(floor)?;
+        Some(match self.cutoff {
             Some(cutoff) if cutoff.threshold == threshold => cutoff,
             _ => *self.cutoff.insert(Cutoff::new(context, threshold)),
-        }
+        })
     }
 
     fn merge(mut self, other: Accumulator<'a>) -> Self {
@@ -288,13 +318,12 @@ impl ParticipantPool {
         for block in self.records.bucket(bucket as usize).chunks(BLOCK) {
             // People eligible so far who need no coach here, and those who need one; each
             // as (position in the block, distance to the workplace).
-            let Selections { ready, needing } = &mut accumulator.selections;
+            let Selections { ready, needing, .. } = &mut accumulator.selections;
             let (mut ready_count, mut needing_count) = (0, 0);
-            // Indexed by the first failed constraint; the last place counts people who pass.
-            let mut first_failed = [0u32; 9];
+            let mut first_failed = FirstFailed::default();
             for (position, record) in block.iter().enumerate() {
                 let (failures, distance_km) = simple_failures(record, context);
-                first_failed[failures.0.trailing_zeros() as usize] += 1;
+                first_failed.count(failures);
                 let needs_coach = record.needs_coach(context.provided);
                 ready[ready_count] = (position as u8, distance_km);
                 needing[needing_count] = (position as u8, distance_km);
@@ -305,21 +334,33 @@ impl ParticipantPool {
                 let record = &block[usize::from(position)];
                 let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
                 let evaluation = evaluate_support(record, context, self, Mode::Scan, evaluation);
-                first_failed[evaluation.reasons.0.trailing_zeros() as usize] += 1;
+                first_failed.count(evaluation.reasons);
                 ready[ready_count] = (position, distance_km);
                 ready_count += usize::from(evaluation.is_eligible());
             }
-            for (reason, count) in ExclusionReason::ALL.into_iter().zip(first_failed) {
-                accumulator.excluded[reason] += u64::from(count);
+            first_failed.add_to(&mut accumulator.excluded);
+            accumulator.eligible += ready_count as u64;
+            if accumulator.top.keeps_nobody() {
+                for &(position, _) in &accumulator.selections.ready[..ready_count] {
+                    accumulator.groups.count_eligible(&block[usize::from(position)], context.today, context.year);
+                }
+                continue;
             }
-            for index in 0..ready_count {
-                let (position, distance_km) = accumulator.selections.ready[index];
+            // The cutoff as the block starts: it only rises, so whoever it turns away now
+            // cannot reach the list later in the block either.
+            let min_gains = accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
+            let Selections { ready, hopeful, .. } = &mut accumulator.selections;
+            let mut hopeful_count = 0;
+            for &(position, distance_km) in &ready[..ready_count] {
                 let record = &block[usize::from(position)];
-                accumulator.eligible += 1;
                 accumulator.groups.count_eligible(record, context.today, context.year);
-                // Which support comes does not enter the factors (needs are neutral).
-                let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
-                self.rank_record(record, context, &evaluation, floor, accumulator);
+                let gains = skills_gains(record, context, self);
+                hopeful[hopeful_count] = (position, distance_km, gains);
+                hopeful_count += usize::from(gains >= min_gains);
+            }
+            for index in 0..hopeful_count {
+                let (position, distance_km, gains) = accumulator.selections.hopeful[index];
+                self.rank_record(&block[usize::from(position)], context, distance_km, gains, floor, accumulator);
             }
         }
     }
@@ -343,30 +384,35 @@ impl ParticipantPool {
         true
     }
 
-    /// Offers an eligible record to the list if its score can reach it.
+    /// Offers an eligible record, whose skills could add `gains` to the coverage, to the
+    /// list if its score can reach it.
     #[inline]
     fn rank_record<'a>(
         &'a self,
         record: &ParticipantRecord,
         context: &OfferContext,
-        evaluation: &Evaluation,
+        distance_km: f32,
+        gains: f32,
         floor: &Floor,
         accumulator: &mut Accumulator<'a>,
     ) {
         // The factors never depend on which coach comes (needs are neutral), so the coach is
         // chosen only for the people who end on the list, when they are explained.
-        if accumulator.top.keeps_nobody() {
-            return;
-        }
-        let cutoff = accumulator.threshold(floor).map(|threshold| accumulator.cutoff(context, threshold));
-        let Some(score) = score_reaching(record, context, self, evaluation, cutoff) else {
-            return;
+        let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
+        let score = match accumulator.current_cutoff(context, floor) {
+            Some(cutoff) if gains < cutoff.min_gains => return,
+            Some(cutoff) => score_beyond_gains(record, context, self, &evaluation, cutoff, gains),
+            None => score_reaching(record, context, self, &evaluation, None),
         };
-        accumulator.top.offer(Ranked {
-            score: OrderedFloat(score),
-            id: self.id_of_slot(record.slot),
-            slot: record.slot,
-        });
+        if let Some(score) = score {
+            self.keep(record, score, floor, accumulator);
+        }
+    }
+
+    /// Puts a record that reached the list's threshold on it, and shares the list's new
+    /// threshold with the other workers when it rose.
+    fn keep<'a>(&'a self, record: &ParticipantRecord, score: f32, floor: &Floor, accumulator: &mut Accumulator<'a>) {
+        accumulator.top.offer(Ranked { score: OrderedFloat(score), id: self.id_of_slot(record.slot), slot: record.slot });
         if let Some(threshold) = accumulator.top.threshold()
             && threshold > accumulator.published
         {
@@ -425,8 +471,11 @@ impl ParticipantPool {
         for &slot in members {
             let record = self.record_of_slot(slot);
             let evaluation = evaluate(record, &context, self, Mode::Scan);
-            if self.count_record(record, &evaluation, &context, &mut accumulator) {
-                self.rank_record(record, &context, &evaluation, &floor, &mut accumulator);
+            if self.count_record(record, &evaluation, &context, &mut accumulator) && !accumulator.top.keeps_nobody() {
+                let cutoff = accumulator.current_cutoff(&context, &floor);
+                if let Some(score) = score_reaching(record, &context, self, &evaluation, cutoff) {
+                    self.keep(record, score, &floor, &mut accumulator);
+                }
             }
         }
         Ok(self.finish(accumulator, &context, members.len() as u64))
