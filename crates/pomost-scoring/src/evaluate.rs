@@ -276,24 +276,65 @@ pub(crate) struct Cutoff {
 }
 
 impl Cutoff {
-    /// The cutoff of `threshold` for this offer (a binary search over the float's bits,
-    /// which order as the numbers do for values that are not negative).
+    /// The cutoff of `threshold` for this offer: the boundary is searched over the float's
+    /// bits (which order as the numbers do for values that are not negative), starting
+    /// from where the bound's formula puts it, so a regional scan, whose threshold moves
+    /// often, finds it in a few steps.
     pub(crate) fn new(context: &OfferContext, threshold: f32) -> Self {
-        let reaches = |gains: f32| loose_bound(context, gains) >= threshold;
-        let min_gains = if reaches(0.0) {
+        let reaches = |bits: u32| loose_bound(context, f32::from_bits(bits)) >= threshold;
+        let min_gains = if reaches(0) {
             0.0
-        } else if !reaches(f32::MAX) {
+        } else if !reaches(f32::MAX.to_bits()) {
             f32::INFINITY
         } else {
+            let (mut lo, mut hi) = bracket(estimate_gains(context, threshold).to_bits(), reaches);
             // reaches(lo) is false, reaches(hi) is true.
-            let (mut lo, mut hi) = (0u32, f32::MAX.to_bits());
             while hi - lo > 1 {
                 let middle = lo + (hi - lo) / 2;
-                if reaches(f32::from_bits(middle)) { hi = middle } else { lo = middle }
+                if reaches(middle) { hi = middle } else { lo = middle }
             }
             f32::from_bits(hi)
         };
         Self { threshold, min_gains }
+    }
+}
+
+/// Where the loose bound's formula, solved for the gains, puts the cutoff of `threshold`
+/// (near the exact one, which rounding may move by a few steps): a finite number that is
+/// not negative.
+fn estimate_gains(context: &OfferContext, threshold: f32) -> f32 {
+    let weight = context.weights[SKILLS];
+    let others = loose_bound(context, 0.0);
+    let coverage = if weight > 0.0 { (threshold - others) / weight } else { 1.0 };
+    let gains = (coverage - 1e-6) / 1.001;
+    if gains.is_nan() { 0.0 } else { gains.clamp(0.0, f32::MAX) }
+}
+
+/// Bits `(lo, hi)` around `start` with `reaches(lo)` false and `reaches(hi)` true, widening
+/// by doubling steps; `reaches(0)` must be false and `reaches(f32::MAX bits)` true.
+fn bracket(start: u32, reaches: impl Fn(u32) -> bool) -> (u32, u32) {
+    let top = f32::MAX.to_bits();
+    let mut step = 1;
+    if reaches(start) {
+        let mut hi = start;
+        loop {
+            let lo = hi.saturating_sub(step);
+            if !reaches(lo) {
+                return (lo, hi);
+            }
+            hi = lo;
+            step = step.saturating_mul(2);
+        }
+    } else {
+        let mut lo = start;
+        loop {
+            let hi = lo.saturating_add(step).min(top);
+            if reaches(hi) {
+                return (lo, hi);
+            }
+            lo = hi;
+            step = step.saturating_mul(2);
+        }
     }
 }
 

@@ -11,8 +11,8 @@ use time::Date;
 use crate::context::OfferContext;
 use crate::error::ScoringError;
 use crate::evaluate::{
-    Cutoff, Evaluation, Mode, Support, choose_coach, evaluate, evaluate_support, factor_values, score_beyond_gains, score_reaching, skills_gains,
-    simple_failures,
+    Cutoff, Evaluation, Mode, Support, choose_coach, evaluate, evaluate_support, factor_values, score_beyond_gains,
+    score_reaching, simple_failures, skills_gains,
 };
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
@@ -146,8 +146,9 @@ struct Accumulator<'a> {
     excluded: ExclusionCounts,
     eligible: u64,
     groups: crate::groups::GroupTally,
-    /// A block's scratch lists, kept here so that they are not cleared for every block.
-    selections: Selections,
+    /// A block's scratch lists, kept here so that they are not cleared for every block
+    /// (boxed: the scan's fold moves the accumulator for every bucket).
+    selections: Box<Selections>,
     /// The cutoff of the last threshold met.
     cutoff: Option<Cutoff>,
 }
@@ -170,11 +171,11 @@ impl<'a> Accumulator<'a> {
             excluded: ExclusionCounts::default(),
             eligible: 0,
             groups: Default::default(),
-            selections: Selections {
+            selections: Box::new(Selections {
                 ready: [(0, 0.0); BLOCK],
                 needing: [(0, 0.0); BLOCK],
                 hopeful: [(0, 0.0, 0.0); BLOCK],
-            },
+            }),
             cutoff: None,
         }
     }
@@ -318,7 +319,7 @@ impl ParticipantPool {
         for block in self.records.bucket(bucket as usize).chunks(BLOCK) {
             // People eligible so far who need no coach here, and those who need one; each
             // as (position in the block, distance to the workplace).
-            let Selections { ready, needing, .. } = &mut accumulator.selections;
+            let Selections { ready, needing, .. } = &mut *accumulator.selections;
             let (mut ready_count, mut needing_count) = (0, 0);
             let mut first_failed = FirstFailed::default();
             for (position, record) in block.iter().enumerate() {
@@ -348,8 +349,9 @@ impl ParticipantPool {
             }
             // The cutoff as the block starts: it only rises, so whoever it turns away now
             // cannot reach the list later in the block either.
-            let min_gains = accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
-            let Selections { ready, hopeful, .. } = &mut accumulator.selections;
+            let min_gains =
+                accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
+            let Selections { ready, hopeful, .. } = &mut *accumulator.selections;
             let mut hopeful_count = 0;
             for &(position, distance_km) in &ready[..ready_count] {
                 let record = &block[usize::from(position)];
@@ -412,7 +414,11 @@ impl ParticipantPool {
     /// Puts a record that reached the list's threshold on it, and shares the list's new
     /// threshold with the other workers when it rose.
     fn keep<'a>(&'a self, record: &ParticipantRecord, score: f32, floor: &Floor, accumulator: &mut Accumulator<'a>) {
-        accumulator.top.offer(Ranked { score: OrderedFloat(score), id: self.id_of_slot(record.slot), slot: record.slot });
+        accumulator.top.offer(Ranked {
+            score: OrderedFloat(score),
+            id: self.id_of_slot(record.slot),
+            slot: record.slot,
+        });
         if let Some(threshold) = accumulator.top.threshold()
             && threshold > accumulator.published
         {
