@@ -317,53 +317,79 @@ impl ParticipantPool {
         accumulator: &mut Accumulator<'a>,
     ) {
         for block in self.records.bucket(bucket as usize).chunks(BLOCK) {
-            // People eligible so far who need no coach here, and those who need one; each
-            // as (position in the block, distance to the workplace).
-            let Selections { ready, needing, .. } = &mut *accumulator.selections;
-            let (mut ready_count, mut needing_count) = (0, 0);
-            let mut first_failed = FirstFailed::default();
-            for (position, record) in block.iter().enumerate() {
-                let (failures, distance_km) = simple_failures(record, context);
-                first_failed.count(failures);
-                let needs_coach = record.needs_coach(context.provided);
-                ready[ready_count] = (position as u8, distance_km);
-                needing[needing_count] = (position as u8, distance_km);
-                ready_count += usize::from(failures.is_empty() & !needs_coach);
-                needing_count += usize::from(failures.is_empty() & needs_coach);
-            }
-            for &(position, distance_km) in &needing[..needing_count] {
-                let record = &block[usize::from(position)];
-                let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
-                let evaluation = evaluate_support(record, context, self, Mode::Scan, evaluation);
-                first_failed.count(evaluation.reasons);
-                ready[ready_count] = (position, distance_km);
-                ready_count += usize::from(evaluation.is_eligible());
-            }
-            first_failed.add_to(&mut accumulator.excluded);
-            accumulator.eligible += ready_count as u64;
+            let eligible = self.select_eligible(block, context, accumulator);
+            accumulator.eligible += eligible as u64;
             if accumulator.top.keeps_nobody() {
-                for &(position, _) in &accumulator.selections.ready[..ready_count] {
+                for &(position, _) in &accumulator.selections.ready[..eligible] {
                     accumulator.groups.count_eligible(&block[usize::from(position)], context.today, context.year);
                 }
-                continue;
+            } else {
+                self.rank_block(block, eligible, context, floor, accumulator);
             }
-            // The cutoff as the block starts: it only rises, so whoever it turns away now
-            // cannot reach the list later in the block either.
-            let min_gains =
-                accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
-            let Selections { ready, hopeful, .. } = &mut *accumulator.selections;
-            let mut hopeful_count = 0;
-            for &(position, distance_km) in &ready[..ready_count] {
-                let record = &block[usize::from(position)];
-                accumulator.groups.count_eligible(record, context.today, context.year);
-                let gains = skills_gains(record, context, self);
-                hopeful[hopeful_count] = (position, distance_km, gains);
-                hopeful_count += usize::from(gains >= min_gains);
-            }
-            for index in 0..hopeful_count {
-                let (position, distance_km, gains) = accumulator.selections.hopeful[index];
-                self.rank_record(&block[usize::from(position)], context, distance_km, gains, floor, accumulator);
-            }
+        }
+    }
+
+    /// The first two passes over a block: counts everyone excluded under their first reason
+    /// and lists the eligible in `accumulator.selections.ready`; how many there are.
+    #[inline]
+    fn select_eligible(
+        &self,
+        block: &[ParticipantRecord],
+        context: &OfferContext,
+        accumulator: &mut Accumulator,
+    ) -> usize {
+        // People eligible so far who need no coach here, and those who need one; each as
+        // (position in the block, distance to the workplace).
+        let Selections { ready, needing, .. } = &mut *accumulator.selections;
+        let (mut ready_count, mut needing_count) = (0, 0);
+        let mut first_failed = FirstFailed::default();
+        for (position, record) in block.iter().enumerate() {
+            let (failures, distance_km) = simple_failures(record, context);
+            first_failed.count(failures);
+            let needs_coach = record.needs_coach(context.provided);
+            ready[ready_count] = (position as u8, distance_km);
+            needing[needing_count] = (position as u8, distance_km);
+            ready_count += usize::from(failures.is_empty() & !needs_coach);
+            needing_count += usize::from(failures.is_empty() & needs_coach);
+        }
+        for &(position, distance_km) in &needing[..needing_count] {
+            let record = &block[usize::from(position)];
+            let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
+            let evaluation = evaluate_support(record, context, self, Mode::Scan, evaluation);
+            first_failed.count(evaluation.reasons);
+            ready[ready_count] = (position, distance_km);
+            ready_count += usize::from(evaluation.is_eligible());
+        }
+        first_failed.add_to(&mut accumulator.excluded);
+        ready_count
+    }
+
+    /// The third pass over a block: counts the groups of its `eligible` listed people,
+    /// keeps those whose skills could still reach the list, and ranks them.
+    #[inline]
+    fn rank_block<'a>(
+        &'a self,
+        block: &[ParticipantRecord],
+        eligible: usize,
+        context: &OfferContext,
+        floor: &Floor,
+        accumulator: &mut Accumulator<'a>,
+    ) {
+        // The cutoff as the block starts: it only rises, so whoever it turns away now
+        // cannot reach the list later in the block either.
+        let min_gains = accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
+        let Selections { ready, hopeful, .. } = &mut *accumulator.selections;
+        let mut hopeful_count = 0;
+        for &(position, distance_km) in &ready[..eligible] {
+            let record = &block[usize::from(position)];
+            accumulator.groups.count_eligible(record, context.today, context.year);
+            let gains = skills_gains(record, context, self);
+            hopeful[hopeful_count] = (position, distance_km, gains);
+            hopeful_count += usize::from(gains >= min_gains);
+        }
+        for index in 0..hopeful_count {
+            let (position, distance_km, gains) = accumulator.selections.hopeful[index];
+            self.rank_record(&block[usize::from(position)], context, distance_km, gains, floor, accumulator);
         }
     }
 
