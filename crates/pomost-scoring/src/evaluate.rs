@@ -306,7 +306,7 @@ fn estimate_gains(context: &OfferContext, threshold: f32) -> f32 {
     let weight = context.weights[SKILLS];
     let others = loose_bound(context, 0.0);
     let coverage = if weight > 0.0 { (threshold - others) / weight } else { 1.0 };
-    let gains = (coverage - 1e-6) / 1.001;
+    let gains = context.credits.gains_near_bound(coverage);
     if gains.is_nan() { 0.0 } else { gains.clamp(0.0, f32::MAX) }
 }
 

@@ -148,6 +148,12 @@ pub(crate) struct SkillCredits {
     unassessed_level_credit: f32,
 }
 
+/// [`SkillCredits::coverage_bound`]'s relative margin over the summed gains, for float
+/// rounding.
+const BOUND_SCALE: f32 = 1.001;
+/// Its absolute margin.
+const BOUND_MARGIN: f32 = 1e-6;
+
 impl SkillCredits {
     /// The credits towards `requirements`, for every skill, or only for the skills numbered
     /// `only` (one person's: the others are never looked up for them, and the upper bounds
@@ -230,7 +236,13 @@ impl SkillCredits {
         if gains <= 0.0 {
             return 0.0;
         }
-        (gains * 1.001 + 1e-6).min(1.0)
+        (gains * BOUND_SCALE + BOUND_MARGIN).min(1.0)
+    }
+
+    /// Roughly the gains whose [`SkillCredits::coverage_bound`] is `coverage`: the formula
+    /// solved for the gains, before rounding (a starting point for an exact search).
+    pub(crate) fn gains_near_bound(&self, coverage: f32) -> f32 {
+        (coverage - BOUND_MARGIN) / BOUND_SCALE
     }
 
     /// Raises `best[i]` to the credit that one skill (with level 0 for unassessed) earns
