@@ -1,8 +1,21 @@
-//! The ranking pool: rankings and searches run on worker threads sized to the cores, taken
-//! from one bounded first-in-first-out queue. Beyond the bound a request is refused at once
-//! with RESOURCE_EXHAUSTED and a retry hint instead of waiting without limit, and nobody
+//! The ranking pool: rankings and searches run on threads sized to the cores, started first
+//! in first out from one bounded queue. Beyond the bound a request is refused at once with
+//! RESOURCE_EXHAUSTED and a retry hint instead of waiting without limit, and nobody
 //! overtakes anybody, so under load the tail stays close to the mean.
+//!
+//! Two parts: the dispatchers, each taking the next request from the queue, and the work
+//! threads (a rayon pool, one per core), on which a request that splits across the cores
+//! (a shortlist's scan) runs whole. There are two dispatchers per core, so two requests per
+//! core are under way: when one scan is down to its last pieces on one core, the other core
+//! works on the next request instead of idling (800–830 regional shortlists a second at 64
+//! in flight with one per core, 1,040–1,120 with two). A request that does not split (a
+//! search, a recommendation) runs on its dispatcher: handing it to a work thread and back
+//! cost a tenth of the searches a second. The work threads cannot take requests from the
+//! queue themselves: a rayon thread waiting for a piece of its request runs any request
+//! handed to the pool meanwhile, so under load requests nested in each other, the first
+//! waiting for all the later ones (p99 600 ms at 64 in flight).
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -11,9 +24,24 @@ use tonic::Status;
 
 use crate::error::ServiceError;
 
-type Job = Box<dyn FnOnce() + Send>;
+/// Requests under way at once for each work thread (see the module documentation).
+const DISPATCHERS_PER_WORKER: usize = 2;
 
-/// Worker threads and their bounded queue.
+/// Whether a request splits its work across the cores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cores {
+    /// It runs on one thread (a search, a recommendation, an explanation).
+    One,
+    /// It splits across the work threads (a shortlist's scan).
+    All,
+}
+
+struct Job {
+    cores: Cores,
+    run: Box<dyn FnOnce() + Send>,
+}
+
+/// Dispatchers, work threads and the bounded queue.
 pub struct RankingPool {
     sender: SyncSender<Job>,
     depth: usize,
@@ -28,41 +56,45 @@ impl std::fmt::Debug for RankingPool {
 }
 
 impl RankingPool {
-    /// `workers` threads (at least one) and room for `depth` waiting requests.
+    /// `workers` work threads (at least one) and room for `depth` waiting requests.
     pub fn new(workers: usize, depth: usize) -> Self {
         let (sender, receiver) = sync_channel::<Job>(depth);
         let receiver = Arc::new(Mutex::new(receiver));
         let workers = workers.max(1);
-        for number in 0..workers {
-            let receiver: Arc<Mutex<Receiver<Job>>> = receiver.clone();
-            let spawned = std::thread::Builder::new().name(format!("ranking-{number}")).spawn(move || {
-                loop {
-                    let job = match receiver.lock() {
-                        Ok(receiver) => receiver.recv(),
-                        Err(poisoned) => poisoned.into_inner().recv(),
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|number| format!("ranking-{number}"))
+            .build()
+            .map(Arc::new);
+        match threads {
+            Ok(threads) => {
+                for number in 0..workers * DISPATCHERS_PER_WORKER {
+                    let (receiver, threads) = (receiver.clone(), threads.clone());
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("ranking-queue-{number}"))
+                        .spawn(move || dispatch(&receiver, &threads));
+                    if let Err(error) = spawned {
+                        tracing::error!(%error, "a ranking dispatcher could not start");
                     }
                 }
-            });
-            if let Err(error) = spawned {
-                tracing::error!(%error, "a ranking worker could not start");
             }
+            // Nothing takes from the queue: requests are refused as when the workers stopped.
+            Err(error) => tracing::error!(%error, "the ranking workers could not start"),
         }
         Self { sender, depth, workers, waiting: Arc::new(AtomicUsize::new(0)) }
     }
 
-    /// Requests queued and not yet taken by a worker.
+    /// Requests queued and not yet started.
     pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::Relaxed)
     }
 
     /// Runs `work` on the pool (with the request's commit gate and trace span, as
-    /// [`super::support::blocking`] does), or refuses it when the queue is full.
+    /// [`super::support::blocking`] does), or refuses it when the queue is full. A panic in
+    /// `work` is a bug, answered with INTERNAL; the pool lives on.
     pub async fn run<T: Send + 'static>(
         &self,
+        cores: Cores,
         work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
         let clock = crate::edge::current_clock();
@@ -70,16 +102,17 @@ impl RankingPool {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let waiting = self.waiting.clone();
         waiting.fetch_add(1, Ordering::Relaxed);
-        let job: Job = Box::new(move || {
+        let run = Box::new(move || {
             waiting.fetch_sub(1, Ordering::Relaxed);
             let _inside = span.enter();
-            let result = match clock {
+            let result = catch_unwind(AssertUnwindSafe(|| match clock {
                 Some(clock) => pomost_store::with_commit_gate(clock, work),
                 None => work(),
-            };
+            }))
+            .unwrap_or_else(|_| Err(ServiceError::Internal("a ranking task panicked".into())));
             let _ = answer.send(result);
         });
-        match self.sender.try_send(job) {
+        match self.sender.try_send(Job { cores, run }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.waiting.fetch_sub(1, Ordering::Relaxed);
@@ -102,43 +135,81 @@ impl RankingPool {
     }
 }
 
+/// A dispatcher: takes the next request from the queue and runs it, on the work threads if
+/// it splits across them, until the queue is closed.
+fn dispatch(receiver: &Mutex<Receiver<Job>>, threads: &rayon::ThreadPool) {
+    loop {
+        let job = match receiver.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        match job {
+            Ok(Job { cores: Cores::All, run }) => threads.install(run),
+            Ok(Job { cores: Cores::One, run }) => run(),
+            Err(_) => return,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
 
     #[tokio::test]
     async fn a_full_queue_refuses_at_once_with_a_retry_hint() {
         let pool = Arc::new(RankingPool::new(1, 1));
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let wait = Arc::new(Mutex::new(wait));
-        let busy = {
-            let (pool, wait) = (pool.clone(), wait.clone());
-            tokio::spawn(async move {
-                pool.run(move || {
-                    let _ = wait.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
-                    Ok(1)
-                })
-                .await
-            })
-        };
-        // Let the worker take the first job, then fill the one queue slot.
-        while pool.waiting() > 0 {
-            tokio::task::yield_now().await;
+        // Every dispatcher takes a request that holds on until released: the first runs on
+        // the one work thread, the others wait for it.
+        let mut busy = Vec::new();
+        for number in 0..DISPATCHERS_PER_WORKER {
+            let (pool_for_task, wait) = (pool.clone(), wait.clone());
+            busy.push(tokio::spawn(async move {
+                pool_for_task
+                    .run(Cores::All, move || {
+                        let _ = wait.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+                        Ok(number)
+                    })
+                    .await
+            }));
+            while pool.waiting() > number {
+                tokio::task::yield_now().await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Then the one queue slot fills.
         let queued = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.run(|| Ok(2)).await })
+            tokio::spawn(async move { pool.run(Cores::One, || Ok(100)).await })
         };
-        while pool.waiting() == 0 {
+        while pool.waiting() < DISPATCHERS_PER_WORKER {
             tokio::task::yield_now().await;
         }
-        let refused = pool.run(|| Ok(3)).await.unwrap_err();
+        let refused = pool.run(Cores::One, || Ok(200)).await.unwrap_err();
         assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
         assert_eq!(refused.metadata().get("retry-after-ms").and_then(|value| value.to_str().ok()), Some("100"));
-        release.send(()).unwrap();
-        assert_eq!(busy.await.unwrap().unwrap(), 1);
-        assert_eq!(queued.await.unwrap().unwrap(), 2, "first in, first out: the queued one still runs");
-        assert_eq!(pool.run(|| Ok(4)).await.unwrap(), 4);
+        for _ in 0..DISPATCHERS_PER_WORKER {
+            release.send(()).unwrap();
+        }
+        for (number, task) in busy.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap().unwrap(), number);
+        }
+        assert_eq!(queued.await.unwrap().unwrap(), 100, "first in, first out: the queued one still runs");
+        assert_eq!(pool.run(Cores::All, || Ok(4)).await.unwrap(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_task_is_answered_internal_and_the_pool_lives_on() {
+        let pool = RankingPool::new(1, 4);
+        for cores in [Cores::One, Cores::All] {
+            let failed = pool.run(cores, || -> Result<u32, ServiceError> { panic!("a bug") }).await.unwrap_err();
+            assert_eq!(failed.code(), tonic::Code::Internal);
+        }
+        let on_work_thread = pool.run(Cores::All, || Ok(rayon::current_thread_index().is_some())).await.unwrap();
+        assert!(on_work_thread, "a request that splits runs on the work threads, where its scan splits");
+        assert_eq!(pool.run(Cores::All, || Ok(5)).await.unwrap(), 5, "the one work thread still takes work");
+        assert_eq!(pool.run(Cores::One, || Ok(6)).await.unwrap(), 6);
     }
 }

@@ -34,4 +34,5 @@ pub use models::{IndexModel, PoolModel};
 pub use outcomes::{OutcomeDimension, OutcomeRow, OutcomeStats, RetentionCell, outcome_stats};
 pub use placement::{MAX_REFERRALS_LISTED, OfferMatches, PlacementOptions, WatchRequest};
 pub use pool_snapshot::POOL_SNAPSHOT_FILE;
+pub use ranking::{AwaitingAudit, RankedShortlist};
 pub use request::{OfferRef, RankingLimits, Requester};

@@ -1,7 +1,10 @@
 //! The ranking policy: every ranking request — Shortlist, RecommendOffers, ExplainMatch,
 //! and every one to come — goes through here, end to end: defaults and limits, the offer
 //! it is about, scoring, and the audit entry (one builder), written and durable before the
-//! result is returned. There is no public way to rank without an audit entry.
+//! result is returned. There is no public way to rank without an audit entry: a ranking
+//! comes back as [`AwaitingAudit`], whose answer only [`Engine::record`] gives out, after
+//! writing its entry. The two steps are apart so that the server's ranking workers (one
+//! per core) rank and hand the wait for the entry's sync to another thread.
 
 use std::sync::atomic::AtomicBool;
 
@@ -47,7 +50,27 @@ pub(crate) fn entry(
     }
 }
 
+/// A ranking's answer held back until its audit entry is durable. Ranking is work for a
+/// core; writing the entry is mostly waiting for a sync, which should not hold a core's
+/// worker, so the two can run on different threads. [`Engine::record`] writes the entry and
+/// gives the answer out; nothing else can.
+#[must_use = "a ranking's answer is given out only by Engine::record, once its audit entry is written"]
+#[derive(Debug)]
+pub struct AwaitingAudit<T> {
+    answer: T,
+    entry: AuditEntry,
+}
+
+/// A shortlist with its offer's key and the places a representative re-ranking changed.
+pub type RankedShortlist = (OfferKey, Shortlist, Vec<pomost_scoring::RerankChange>);
+
 impl Engine {
+    /// Writes a ranking's audit entry (durable when this returns), then gives its answer.
+    pub fn record<T>(&self, ranked: AwaitingAudit<T>) -> Result<T, EngineError> {
+        self.audit(ranked.entry)?;
+        Ok(ranked.answer)
+    }
+
     fn resolve(&self, offer: OfferRef) -> Result<Offer, EngineError> {
         match offer {
             OfferRef::Stored(key) => self.offer(&key),
@@ -81,7 +104,20 @@ impl Engine {
         as_of: Date,
         representative: Option<f32>,
         cancel: &AtomicBool,
-    ) -> Result<(OfferKey, Shortlist, Vec<pomost_scoring::RerankChange>), EngineError> {
+    ) -> Result<RankedShortlist, EngineError> {
+        self.record(self.shortlist_ranked(who, offer, k, as_of, representative, cancel)?)
+    }
+
+    /// [`Engine::shortlist_with`] up to its audit entry, which [`Engine::record`] writes.
+    pub fn shortlist_ranked(
+        &self,
+        who: &Requester,
+        offer: OfferRef,
+        k: u32,
+        as_of: Date,
+        representative: Option<f32>,
+        cancel: &AtomicBool,
+    ) -> Result<AwaitingAudit<RankedShortlist>, EngineError> {
         let k = resolve_k(k, self.limits.default_shortlist_k, self.limits.max_k)?;
         if let Some(tolerance) = representative
             && !(0.0..=pomost_scoring::MAX_TOLERANCE).contains(&tolerance)
@@ -112,7 +148,7 @@ impl Engine {
             .iter()
             .map(|candidate| AuditResult { id: candidate.participant_id.to_string(), score: candidate.score })
             .collect();
-        self.audit(entry(
+        let entry = entry(
             who,
             AuditAction::Shortlist,
             Some(offer.key.clone()),
@@ -120,8 +156,8 @@ impl Engine {
             request,
             results,
             &shortlist.policy_version,
-        ))?;
-        Ok((offer.key, shortlist, changes))
+        );
+        Ok(AwaitingAudit { answer: (offer.key, shortlist, changes), entry })
     }
 
     /// Offers recommended to a participant, best first, audited before they are returned.
@@ -133,13 +169,25 @@ impl Engine {
         text: &str,
         as_of: Date,
     ) -> Result<Vec<Recommendation>, EngineError> {
+        self.record(self.recommend_ranked(who, participant, k, text, as_of)?)
+    }
+
+    /// [`Engine::recommend`] up to its audit entry, which [`Engine::record`] writes.
+    pub fn recommend_ranked(
+        &self,
+        who: &Requester,
+        participant: &ParticipantId,
+        k: u32,
+        text: &str,
+        as_of: Date,
+    ) -> Result<AwaitingAudit<Vec<Recommendation>>, EngineError> {
         let k = resolve_k(k, self.limits.default_recommend_k, self.limits.max_k)?;
         let recommendations = self.rank_offers(participant, k, text, as_of)?;
         let results = recommendations
             .iter()
             .map(|item| AuditResult { id: item.offer.key.to_string(), score: item.explanation.score.unwrap_or(0.0) })
             .collect();
-        self.audit(entry(
+        let entry = entry(
             who,
             AuditAction::RecommendOffers,
             None,
@@ -147,8 +195,8 @@ impl Engine {
             serde_json::json!({ "k": k, "text": text, "as_of": as_of.to_string() }),
             results,
             &self.policy().version,
-        ))?;
-        Ok(recommendations)
+        );
+        Ok(AwaitingAudit { answer: recommendations, entry })
     }
 
     /// One participant explained against one offer, audited before it is returned.
@@ -159,13 +207,24 @@ impl Engine {
         offer: OfferRef,
         as_of: Date,
     ) -> Result<Explanation, EngineError> {
+        self.record(self.explain_ranked(who, participant, offer, as_of)?)
+    }
+
+    /// [`Engine::explain`] up to its audit entry, which [`Engine::record`] writes.
+    pub fn explain_ranked(
+        &self,
+        who: &Requester,
+        participant: &ParticipantId,
+        offer: OfferRef,
+        as_of: Date,
+    ) -> Result<AwaitingAudit<Explanation>, EngineError> {
         let mut request = offer.audit_json();
         let offer = self.resolve(offer)?;
         let explanation = self.explain_pair(participant, &offer, as_of)?;
         request["as_of"] = as_of.to_string().into();
         let results =
             explanation.score.map(|score| AuditResult { id: participant.to_string(), score }).into_iter().collect();
-        self.audit(entry(
+        let entry = entry(
             who,
             AuditAction::ExplainMatch,
             Some(offer.key.clone()),
@@ -173,7 +232,7 @@ impl Engine {
             request,
             results,
             &explanation.policy_version,
-        ))?;
-        Ok(explanation)
+        );
+        Ok(AwaitingAudit { answer: explanation, entry })
     }
 }
