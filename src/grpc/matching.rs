@@ -2,7 +2,6 @@ use pomost_domain::{ParticipantId, ValidationError};
 use pomost_engine::OfferRef;
 use tonic::{Request, Response, Status};
 
-use super::Cores;
 use super::support::{Shared, as_of, invalid, requester};
 use crate::convert;
 use crate::proto::matching_service_server::MatchingService;
@@ -40,9 +39,7 @@ impl MatchingService for MatchingApi {
         let request_id = who.request_id.clone();
         let (offer_key, shortlist, changes) = self
             .0
-            .ranked_and_recorded(Cores::All, move |cancel| {
-                engine.shortlist_ranked(&who, offer, k, day, representative, cancel)
-            })
+            .ranked_and_recorded(move |cancel| engine.shortlist_ranked(&who, offer, k, day, representative, cancel))
             .await?;
         tracing::info!(offer = %offer_key, returned = shortlist.candidates.len(), %request_id, "shortlist");
         Ok(Response::new(ShortlistResponse {
@@ -79,7 +76,7 @@ impl MatchingService for MatchingApi {
         let engine = self.0.engine()?;
         let request_id = who.request_id.clone();
         let recommendations =
-            self.0.ranked_and_recorded(Cores::One, move |_| engine.recommend_ranked(&who, &id, k, &text, day)).await?;
+            self.0.ranked_and_recorded(move |_| engine.recommend_ranked(&who, &id, k, &text, day)).await?;
         Ok(Response::new(RecommendOffersResponse {
             request_id,
             policy_version: self.0.engine()?.policy().version.clone(),
@@ -110,8 +107,7 @@ impl MatchingService for MatchingApi {
         let day = as_of("as_of", &as_of_text)?;
         let engine = self.0.engine()?;
         let request_id = who.request_id.clone();
-        let explanation =
-            self.0.ranked_and_recorded(Cores::One, move |_| engine.explain_ranked(&who, &id, offer, day)).await?;
+        let explanation = self.0.ranked_and_recorded(move |_| engine.explain_ranked(&who, &id, offer, day)).await?;
         Ok(Response::new(ExplainMatchResponse {
             request_id,
             policy_version: explanation.policy_version,
@@ -164,7 +160,7 @@ impl MatchingService for MatchingApi {
         let request_id = who.request_id.clone();
         let (answer, referrals) = self
             .0
-            .ranked(Cores::All, move || {
+            .ranked(move || {
                 let answer = engine.assign_batch(&who, &batch)?;
                 let mut referrals = Vec::new();
                 if propose_referrals {

@@ -15,6 +15,6 @@ pub use matching::MatchingApi;
 pub use offers::OfferApi;
 pub use participants::ParticipantApi;
 pub use placement::PlacementApi;
-pub use queue::{Cores, RankingPool};
+pub use queue::RankingPool;
 pub use support::{Shared, today};
 pub use vocabulary::VocabularyApi;

@@ -3,7 +3,6 @@ use pomost_index::SearchQuery;
 use pomost_store::WriteOutcome;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::Cores;
 use super::support::{Shared, Upload, as_of, blocking, bulk_items, invalid, written};
 use crate::convert;
 use crate::error::ServiceError;
@@ -174,7 +173,7 @@ impl OfferService for OfferApi {
             })?);
         }
         let engine = self.0.engine()?;
-        let (total, offers, next) = self.0.ranked(Cores::One, move || engine.search_offers(&query)).await?;
+        let (total, offers, next) = self.0.ranked(move || engine.search_offers(&query)).await?;
         Ok(Response::new(SearchOffersResponse {
             next_cursor: next.map(|cursor| cursor.encode()).unwrap_or_default(),
             total,

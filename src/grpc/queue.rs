@@ -3,17 +3,14 @@
 //! RESOURCE_EXHAUSTED and a retry hint instead of waiting without limit, and nobody
 //! overtakes anybody, so under load the tail stays close to the mean.
 //!
-//! Two parts: the dispatchers, each taking the next request from the queue, and the work
-//! threads (a rayon pool, one per core), on which a request that splits across the cores
-//! (a shortlist's scan) runs whole. There are two dispatchers per core, so two requests per
-//! core are under way: when one scan is down to its last pieces on one core, the other core
-//! works on the next request instead of idling (800–830 regional shortlists a second at 64
-//! in flight with one per core, 1,040–1,120 with two). A request that does not split (a
-//! search, a recommendation) runs on its dispatcher: handing it to a work thread and back
-//! cost a tenth of the searches a second. The work threads cannot take requests from the
-//! queue themselves: a rayon thread waiting for a piece of its request runs any request
-//! handed to the pool meanwhile, so under load requests nested in each other, the first
-//! waiting for all the later ones (p99 600 ms at 64 in flight).
+//! Dispatchers take requests from the queue and run them; a shortlist's scan splits across
+//! rayon's pool of one thread per core. There are two dispatchers per core, so two requests
+//! per core are under way: when one scan is down to its last pieces on one core, the other
+//! core works on the next request instead of idling. A request runs on
+//! its dispatcher, never whole on a rayon thread: a rayon thread waiting for a piece of its
+//! scan runs whatever else was handed to the pool, and a second shortlist started there
+//! waited for the pool's read lock behind a waiting writer, which waited for the first
+//! shortlist: every request then hung until its deadline.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,21 +24,9 @@ use crate::error::ServiceError;
 /// Requests under way at once for each work thread (see the module documentation).
 const DISPATCHERS_PER_WORKER: usize = 2;
 
-/// Whether a request splits its work across the cores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cores {
-    /// It runs on one thread (a search, a recommendation, an explanation).
-    One,
-    /// It splits across the work threads (a shortlist's scan).
-    All,
-}
+type Job = Box<dyn FnOnce() + Send>;
 
-struct Job {
-    cores: Cores,
-    run: Box<dyn FnOnce() + Send>,
-}
-
-/// Dispatchers, work threads and the bounded queue.
+/// Dispatchers and the bounded queue.
 pub struct RankingPool {
     sender: SyncSender<Job>,
     depth: usize,
@@ -61,25 +46,19 @@ impl RankingPool {
         let (sender, receiver) = sync_channel::<Job>(depth);
         let receiver = Arc::new(Mutex::new(receiver));
         let workers = workers.max(1);
-        let threads = rayon::ThreadPoolBuilder::new()
+        // The scans' threads, named for the ranking pool (an error only says the pool
+        // already exists, in tests that start several servers).
+        let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(workers)
             .thread_name(|number| format!("ranking-{number}"))
-            .build()
-            .map(Arc::new);
-        match threads {
-            Ok(threads) => {
-                for number in 0..workers * DISPATCHERS_PER_WORKER {
-                    let (receiver, threads) = (receiver.clone(), threads.clone());
-                    let spawned = std::thread::Builder::new()
-                        .name(format!("ranking-queue-{number}"))
-                        .spawn(move || dispatch(&receiver, &threads));
-                    if let Err(error) = spawned {
-                        tracing::error!(%error, "a ranking dispatcher could not start");
-                    }
-                }
+            .build_global();
+        for number in 0..workers * DISPATCHERS_PER_WORKER {
+            let receiver = receiver.clone();
+            let spawned =
+                std::thread::Builder::new().name(format!("ranking-queue-{number}")).spawn(move || dispatch(&receiver));
+            if let Err(error) = spawned {
+                tracing::error!(%error, "a ranking dispatcher could not start");
             }
-            // Nothing takes from the queue: requests are refused as when the workers stopped.
-            Err(error) => tracing::error!(%error, "the ranking workers could not start"),
         }
         Self { sender, depth, workers, waiting: Arc::new(AtomicUsize::new(0)) }
     }
@@ -94,7 +73,6 @@ impl RankingPool {
     /// `work` is a bug, answered with INTERNAL; the pool lives on.
     pub async fn run<T: Send + 'static>(
         &self,
-        cores: Cores,
         work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
         let clock = crate::edge::current_clock();
@@ -102,7 +80,7 @@ impl RankingPool {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let waiting = self.waiting.clone();
         waiting.fetch_add(1, Ordering::Relaxed);
-        let run = Box::new(move || {
+        let job: Job = Box::new(move || {
             waiting.fetch_sub(1, Ordering::Relaxed);
             let _inside = span.enter();
             let result = catch_unwind(AssertUnwindSafe(|| match clock {
@@ -112,7 +90,7 @@ impl RankingPool {
             .unwrap_or_else(|_| Err(ServiceError::Internal("a ranking task panicked".into())));
             let _ = answer.send(result);
         });
-        match self.sender.try_send(Job { cores, run }) {
+        match self.sender.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.waiting.fetch_sub(1, Ordering::Relaxed);
@@ -135,17 +113,16 @@ impl RankingPool {
     }
 }
 
-/// A dispatcher: takes the next request from the queue and runs it, on the work threads if
-/// it splits across them, until the queue is closed.
-fn dispatch(receiver: &Mutex<Receiver<Job>>, threads: &rayon::ThreadPool) {
+/// A dispatcher: takes the next request from the queue and runs it, until the queue is
+/// closed.
+fn dispatch(receiver: &Mutex<Receiver<Job>>) {
     loop {
         let job = match receiver.lock() {
             Ok(receiver) => receiver.recv(),
             Err(poisoned) => poisoned.into_inner().recv(),
         };
         match job {
-            Ok(Job { cores: Cores::All, run }) => threads.install(run),
-            Ok(Job { cores: Cores::One, run }) => run(),
+            Ok(job) => job(),
             Err(_) => return,
         }
     }
@@ -161,14 +138,13 @@ mod tests {
         let pool = Arc::new(RankingPool::new(1, 1));
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let wait = Arc::new(Mutex::new(wait));
-        // Every dispatcher takes a request that holds on until released: the first runs on
-        // the one work thread, the others wait for it.
+        // Every dispatcher takes a request that holds on until released.
         let mut busy = Vec::new();
         for number in 0..DISPATCHERS_PER_WORKER {
             let (pool_for_task, wait) = (pool.clone(), wait.clone());
             busy.push(tokio::spawn(async move {
                 pool_for_task
-                    .run(Cores::All, move || {
+                    .run(move || {
                         let _ = wait.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
                         Ok(number)
                     })
@@ -182,12 +158,12 @@ mod tests {
         // Then the one queue slot fills.
         let queued = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.run(Cores::One, || Ok(100)).await })
+            tokio::spawn(async move { pool.run(|| Ok(100)).await })
         };
         while pool.waiting() < DISPATCHERS_PER_WORKER {
             tokio::task::yield_now().await;
         }
-        let refused = pool.run(Cores::One, || Ok(200)).await.unwrap_err();
+        let refused = pool.run(|| Ok(200)).await.unwrap_err();
         assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
         assert_eq!(refused.metadata().get("retry-after-ms").and_then(|value| value.to_str().ok()), Some("100"));
         for _ in 0..DISPATCHERS_PER_WORKER {
@@ -197,19 +173,16 @@ mod tests {
             assert_eq!(task.await.unwrap().unwrap(), number);
         }
         assert_eq!(queued.await.unwrap().unwrap(), 100, "first in, first out: the queued one still runs");
-        assert_eq!(pool.run(Cores::All, || Ok(4)).await.unwrap(), 4);
+        assert_eq!(pool.run(|| Ok(4)).await.unwrap(), 4);
     }
 
     #[tokio::test]
     async fn a_panicking_task_is_answered_internal_and_the_pool_lives_on() {
         let pool = RankingPool::new(1, 4);
-        for cores in [Cores::One, Cores::All] {
-            let failed = pool.run(cores, || -> Result<u32, ServiceError> { panic!("a bug") }).await.unwrap_err();
-            assert_eq!(failed.code(), tonic::Code::Internal);
+        let failed = pool.run(|| -> Result<u32, ServiceError> { panic!("a bug") }).await.unwrap_err();
+        assert_eq!(failed.code(), tonic::Code::Internal);
+        for number in 0..2 * DISPATCHERS_PER_WORKER as u32 {
+            assert_eq!(pool.run(move || Ok(number)).await.unwrap(), number, "every dispatcher still takes work");
         }
-        let on_work_thread = pool.run(Cores::All, || Ok(rayon::current_thread_index().is_some())).await.unwrap();
-        assert!(on_work_thread, "a request that splits runs on the work threads, where its scan splits");
-        assert_eq!(pool.run(Cores::All, || Ok(5)).await.unwrap(), 5, "the one work thread still takes work");
-        assert_eq!(pool.run(Cores::One, || Ok(6)).await.unwrap(), 6);
     }
 }

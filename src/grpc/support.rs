@@ -12,7 +12,6 @@ use crate::config::Limits;
 use crate::convert::parse_date;
 use crate::engine::{AwaitingAudit, Engine};
 use crate::error::ServiceError;
-use crate::grpc::Cores;
 
 /// What every adapter holds.
 #[derive(Clone)]
@@ -68,25 +67,22 @@ impl Drop for CancelOnDrop {
 }
 
 impl Shared {
-    /// Runs a ranking or search on the ranking pool (bounded, first in first out), on one
-    /// thread or split across the cores.
+    /// Runs a ranking or search on the ranking pool (bounded, first in first out).
     pub(crate) async fn ranked<T: Send + 'static>(
         &self,
-        cores: Cores,
         work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
-        self.ranking.run(cores, work).await
+        self.ranking.run(work).await
     }
 
     /// [`Shared::ranked`] for work that can stop early once nobody waits for it.
     pub(crate) async fn ranked_cancellable<T: Send + 'static>(
         &self,
-        cores: Cores,
         work: impl FnOnce(&AtomicBool) -> Result<T, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
         let flag = Arc::new(AtomicBool::new(false));
         let _cancel_on_drop = CancelOnDrop(flag.clone());
-        self.ranking.run(cores, move || work(&flag)).await
+        self.ranking.run(move || work(&flag)).await
     }
 
     /// A ranking that is audited: ranked on the ranking pool, then its audit entry written on
@@ -95,11 +91,10 @@ impl Shared {
     /// once the entry is durable.
     pub(crate) async fn ranked_and_recorded<T: Send + 'static>(
         &self,
-        cores: Cores,
         work: impl FnOnce(&AtomicBool) -> Result<AwaitingAudit<T>, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
         let engine = self.engine()?;
-        let ranked = self.ranked_cancellable(cores, work).await?;
+        let ranked = self.ranked_cancellable(work).await?;
         blocking(move || engine.record(ranked)).await
     }
 }
@@ -219,7 +214,7 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
 
-    use super::{Cores, Shared};
+    use super::Shared;
 
     #[tokio::test]
     async fn dropping_the_request_stops_the_ranking_work() {
@@ -234,7 +229,7 @@ mod tests {
         let seen = stopped.clone();
         let request = tokio::spawn(async move {
             shared
-                .ranked_cancellable(Cores::One, move |cancel| {
+                .ranked_cancellable(move |cancel| {
                     let deadline = Instant::now() + Duration::from_secs(10);
                     while !cancel.load(Ordering::Relaxed) && Instant::now() < deadline {
                         std::thread::sleep(Duration::from_millis(1));

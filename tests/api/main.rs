@@ -531,3 +531,54 @@ mod raw;
 mod reflection;
 mod tls;
 mod vocabulary;
+
+/// Shortlists run on the ranking pool while writes wait for the pool's write lock: no
+/// request may wait on another that cannot finish (a ranking thread that picked up a second
+/// shortlist while its own scan was in pieces once blocked on the lock with the first one's
+/// read lock held, and every later request hung until its deadline).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shortlists_and_writes_at_once_all_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(settings(dir.path())).await;
+    let people = krakow_participants(20_000);
+    for chunk in people.chunks(5_000) {
+        let items: Vec<pomost::proto::Participant> = chunk.iter().map(convert::participant_to_wire).collect();
+        let reply = server.participants().upsert_participants(tokio_stream::iter(items)).await.unwrap().into_inner();
+        assert_eq!(reply.written, chunk.len() as u32);
+    }
+    let offer = regional_offer();
+    server.offers().upsert_offer(UpsertOfferRequest { offer: Some(offer.clone()) }).await.unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    let limit = std::time::Duration::from_secs(20);
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (mut matching, offer_key) = (server.matching(), key(&offer));
+        tasks.push(tokio::spawn(async move {
+            let mut done = 0;
+            while std::time::Instant::now() < until {
+                let reply = tokio::time::timeout(limit, matching.shortlist(shortlist_for(offer_key.clone(), 20))).await;
+                assert_eq!(reply.expect("a shortlist finishes").unwrap().into_inner().candidates.len(), 20);
+                done += 1;
+            }
+            done
+        }));
+    }
+    for writer in 0..2 {
+        let (mut participants, people) = (server.participants(), people.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut done = 0;
+            while std::time::Instant::now() < until {
+                let mut person = convert::participant_to_wire(&people[(done * 2 + writer) % people.len()]);
+                person.max_commute_km = 25.0;
+                let reply = tokio::time::timeout(limit, participants.upsert_participant(person)).await;
+                assert_eq!(reply.expect("a write finishes").unwrap().into_inner().outcome(), WriteOutcome::Written);
+                done += 1;
+            }
+            done
+        }));
+    }
+    for task in tasks {
+        assert!(task.await.unwrap() > 0, "every client got answers");
+    }
+    server.stop().await;
+}
