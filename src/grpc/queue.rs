@@ -150,7 +150,7 @@ mod tests {
                     })
                     .await
             }));
-            while pool.waiting() > number {
+            while pool.waiting() > 0 {
                 tokio::task::yield_now().await;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -160,7 +160,7 @@ mod tests {
             let pool = pool.clone();
             tokio::spawn(async move { pool.run(|| Ok(100)).await })
         };
-        while pool.waiting() < DISPATCHERS_PER_WORKER {
+        while pool.waiting() == 0 {
             tokio::task::yield_now().await;
         }
         let refused = pool.run(|| Ok(200)).await.unwrap_err();
