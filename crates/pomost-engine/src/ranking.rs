@@ -89,26 +89,14 @@ impl Engine {
         as_of: Date,
         cancel: &AtomicBool,
     ) -> Result<(OfferKey, Shortlist), EngineError> {
-        let (key, shortlist, _) = self.shortlist_with(who, offer, k, as_of, None, cancel)?;
+        let (key, shortlist, _) = self.record(self.shortlist_ranked(who, offer, k, as_of, None, cancel)?)?;
         Ok((key, shortlist))
     }
 
     /// [`Engine::shortlist`], optionally re-ranked so each group's share of the list stays
     /// within `representative` (a tolerance, 0 to 0.5) of its eligible share; the places the
-    /// re-ranking changed come back with the list and go into the audit entry.
-    pub fn shortlist_with(
-        &self,
-        who: &Requester,
-        offer: OfferRef,
-        k: u32,
-        as_of: Date,
-        representative: Option<f32>,
-        cancel: &AtomicBool,
-    ) -> Result<RankedShortlist, EngineError> {
-        self.record(self.shortlist_ranked(who, offer, k, as_of, representative, cancel)?)
-    }
-
-    /// [`Engine::shortlist_with`] up to its audit entry, which [`Engine::record`] writes.
+    /// re-ranking changed come back with the list and go into the audit entry, which
+    /// [`Engine::record`] writes before giving the list out.
     pub fn shortlist_ranked(
         &self,
         who: &Requester,
