@@ -1,16 +1,16 @@
 //! What every gRPC adapter shares: the engine handle, running blocking work off the
 //! reactor with the request's deadline, reading bulk streams, and small conversions.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use time::{Date, OffsetDateTime};
 use tonic::Status;
 
+use super::queue::Load;
 use crate::auth::{Caller, Role};
 use crate::config::Limits;
 use crate::convert::parse_date;
-use crate::engine::{AwaitingAudit, Engine};
+use crate::engine::{AwaitingAudit, Engine, ScanControl};
 use crate::error::ServiceError;
 
 /// What every adapter holds.
@@ -56,13 +56,13 @@ pub(crate) async fn blocking<T: Send + 'static>(
     }
 }
 
-/// Sets its flag when dropped: tonic drops a handler's future when the deadline passes or
-/// the client goes away, and blocking work watching the flag then stops.
-struct CancelOnDrop(Arc<AtomicBool>);
+/// Cancels its scan when dropped: tonic drops a handler's future when the deadline passes
+/// or the client goes away, and the ranking work watching the control then stops.
+struct CancelOnDrop(Arc<ScanControl>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.cancel();
     }
 }
 
@@ -75,14 +75,20 @@ impl Shared {
         self.ranking.run(work).await
     }
 
-    /// [`Shared::ranked`] for work that can stop early once nobody waits for it.
+    /// [`Shared::ranked`] for a scan: it spreads over every core only when it has the pool
+    /// to itself, and stops early once nobody waits for it.
     pub(crate) async fn ranked_cancellable<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&AtomicBool) -> Result<T, ServiceError> + Send + 'static,
+        work: impl FnOnce(&ScanControl) -> Result<T, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
-        let flag = Arc::new(AtomicBool::new(false));
-        let _cancel_on_drop = CancelOnDrop(flag.clone());
-        self.ranking.run(move || work(&flag)).await
+        let control = Arc::new(ScanControl::new());
+        let _cancel_on_drop = CancelOnDrop(control.clone());
+        self.ranking
+            .run_under_load(move |load| {
+                control.keep_to_one_core(load == Load::Shared);
+                work(&control)
+            })
+            .await
     }
 
     /// A ranking that is audited: ranked on the ranking pool, then its audit entry written on
@@ -91,7 +97,7 @@ impl Shared {
     /// once the entry is durable.
     pub(crate) async fn ranked_and_recorded<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&AtomicBool) -> Result<AwaitingAudit<T>, ServiceError> + Send + 'static,
+        work: impl FnOnce(&ScanControl) -> Result<AwaitingAudit<T>, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
         let engine = self.engine()?;
         let ranked = self.ranked_cancellable(work).await?;
@@ -231,10 +237,10 @@ mod tests {
             shared
                 .ranked_cancellable(move |cancel| {
                     let deadline = Instant::now() + Duration::from_secs(10);
-                    while !cancel.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    while !cancel.is_cancelled() && Instant::now() < deadline {
                         std::thread::sleep(Duration::from_millis(1));
                     }
-                    seen.store(cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+                    seen.store(cancel.is_cancelled(), Ordering::Relaxed);
                     Ok(())
                 })
                 .await

@@ -1,14 +1,13 @@
 //! The engine itself: the store, the read models that follow it, the policy, and the
 //! record writes and reads the service calls (rankings are in `ranking.rs`).
 
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, Participant, ParticipantId, SkillRelatedness};
 use pomost_index::{IndexOptions, OfferIndex, SearchPage, SearchQuery};
-use pomost_scoring::{Explanation, ParticipantPool, ScoringPolicy, Shortlist, ShortlistRequest};
+use pomost_scoring::{Explanation, ParticipantPool, ScanControl, ScoringPolicy, Shortlist, ShortlistRequest};
 use pomost_store::{AuditEntry, AuditQuery, ChangeKey, PgStore, SqliteStore, Store, WriteOutcome};
 use pomost_taxonomy::Vocabulary;
 
@@ -640,7 +639,7 @@ impl Engine {
         Ok((total as u64, offers, next))
     }
 
-    /// A shortlist for an offer; gives up when `cancel` is set. Not audited: only the
+    /// A shortlist for an offer, scanned as `control` says (and given up when it is cancelled). Not audited: only the
     /// ranking policy (`ranking.rs`) calls it.
     pub(crate) fn rank_participants(
         &self,
@@ -648,15 +647,15 @@ impl Engine {
         k: usize,
         today: Date,
         representative: Option<f32>,
-        cancel: &AtomicBool,
+        control: &ScanControl,
     ) -> Result<(Shortlist, Vec<pomost_scoring::RerankChange>), EngineError> {
         let scan = tracing::trace_span!(target: TRACE_TARGET, "scan", k, pool = tracing::field::Empty).entered();
         let pool = self.pool();
         let offer = &with_open_positions(&pool, offer);
         let request = ShortlistRequest { offer, k, today };
         let (shortlist, changes) = match representative {
-            Some(tolerance) => pool.representative_shortlist(&self.policy, &request, tolerance, cancel)?,
-            None => (pool.shortlist_until(&self.policy, &request, cancel)?, Vec::new()),
+            Some(tolerance) => pool.representative_shortlist(&self.policy, &request, tolerance, control)?,
+            None => (pool.shortlist_until(&self.policy, &request, control)?, Vec::new()),
         };
         drop(pool);
         scan.record("pool", shortlist.pool_size);

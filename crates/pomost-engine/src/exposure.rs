@@ -9,8 +9,8 @@
 //! readiness (on the others, readiness is allowed to count). The audit itself is audited:
 //! one entry records who ran it and over how many offers.
 
+use pomost_scoring::ScanControl;
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
 
 use pomost_domain::{DisabilityDegree, Offer, Participant, ParticipantId, Stage};
 use pomost_index::SearchQuery;
@@ -173,9 +173,9 @@ impl Engine {
         let (mut needs, mut stages) = (Tally::default(), Tally::default());
         let mut preferring = 0;
         let everyone = people.len().max(1);
-        let cancel = AtomicBool::new(false);
+        let control = ScanControl::new();
         for offer in &offers {
-            let (list, _) = self.rank_participants(offer, everyone, as_of, None, &cancel)?;
+            let (list, _) = self.rank_participants(offer, everyone, as_of, None, &control)?;
             let groups_of = |pick: &dyn Fn(&PersonGroups) -> Vec<String>| -> Vec<Vec<String>> {
                 list.candidates
                     .iter()

@@ -33,6 +33,7 @@ pub use follow::{Applied, Follower, ModelLag, ReadModel, Record};
 pub use models::{IndexModel, PoolModel};
 pub use outcomes::{OutcomeDimension, OutcomeRow, OutcomeStats, RetentionCell, outcome_stats};
 pub use placement::{MAX_REFERRALS_LISTED, OfferMatches, PlacementOptions, WatchRequest};
+pub use pomost_scoring::ScanControl;
 pub use pool_snapshot::POOL_SNAPSHOT_FILE;
 pub use ranking::{AwaitingAudit, RankedShortlist};
 pub use request::{OfferRef, RankingLimits, Requester};

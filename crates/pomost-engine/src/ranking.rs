@@ -6,10 +6,8 @@
 //! writing its entry. The two steps are apart so that the server's ranking workers (one
 //! per core) rank and hand the wait for the entry's sync to another thread.
 
-use std::sync::atomic::AtomicBool;
-
 use pomost_domain::{Offer, OfferKey, ParticipantId, ValidationError};
-use pomost_scoring::{Explanation, Shortlist};
+use pomost_scoring::{Explanation, ScanControl, Shortlist};
 use pomost_store::{AuditAction, AuditEntry, AuditResult, ListGroups};
 use time::Date;
 
@@ -79,17 +77,17 @@ impl Engine {
     }
 
     /// A ranked, explained shortlist of participants for an offer (with the offer's key),
-    /// audited before it is returned. `k` 0 means the default; `cancel` stops the scan
-    /// when nobody waits any more.
+    /// audited before it is returned. `k` 0 means the default; `control` says whether the
+    /// scan spreads over every core and stops it when nobody waits any more.
     pub fn shortlist(
         &self,
         who: &Requester,
         offer: OfferRef,
         k: u32,
         as_of: Date,
-        cancel: &AtomicBool,
+        control: &ScanControl,
     ) -> Result<(OfferKey, Shortlist), EngineError> {
-        let (key, shortlist, _) = self.record(self.shortlist_ranked(who, offer, k, as_of, None, cancel)?)?;
+        let (key, shortlist, _) = self.record(self.shortlist_ranked(who, offer, k, as_of, None, control)?)?;
         Ok((key, shortlist))
     }
 
@@ -104,7 +102,7 @@ impl Engine {
         k: u32,
         as_of: Date,
         representative: Option<f32>,
-        cancel: &AtomicBool,
+        control: &ScanControl,
     ) -> Result<AwaitingAudit<RankedShortlist>, EngineError> {
         let k = resolve_k(k, self.limits.default_shortlist_k, self.limits.max_k)?;
         if let Some(tolerance) = representative
@@ -117,7 +115,7 @@ impl Engine {
         }
         let mut request = offer.audit_json();
         let offer = self.resolve(offer)?;
-        let (shortlist, changes) = self.rank_participants(&offer, k, as_of, representative, cancel)?;
+        let (shortlist, changes) = self.rank_participants(&offer, k, as_of, representative, control)?;
         request["k"] = k.into();
         request["as_of"] = as_of.to_string().into();
         if let Some(tolerance) = representative {

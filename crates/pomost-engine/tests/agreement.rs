@@ -7,10 +7,9 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
 
 use pomost_domain::{Location, Offer, Participant, Stage, TerytCode, Workplace};
-use pomost_engine::{Engine, EngineOptions, OfferRef, RankingLimits, Requester};
+use pomost_engine::{Engine, EngineOptions, OfferRef, RankingLimits, Requester, ScanControl};
 use pomost_scoring::ScoringPolicy;
 use pomost_store::Caller;
 use proptest::prelude::*;
@@ -81,7 +80,7 @@ fn check(policy: ScoringPolicy, seed: u64) {
     }
     for offer in &offers {
         let (_, shortlist) =
-            engine.shortlist(&who(), OfferRef::Stored(offer.key.clone()), 500, TODAY, &AtomicBool::new(false)).unwrap();
+            engine.shortlist(&who(), OfferRef::Stored(offer.key.clone()), 500, TODAY, &ScanControl::new()).unwrap();
         let listed: HashMap<String, f32> = shortlist
             .candidates
             .iter()

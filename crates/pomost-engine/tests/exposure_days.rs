@@ -5,10 +5,8 @@
 
 mod common;
 
-use std::sync::atomic::AtomicBool;
-
 use pomost_domain::{Offer, Workplace};
-use pomost_engine::{Engine, EngineOptions, ExposureQuery, ExposureReportResult, OfferRef, Requester};
+use pomost_engine::{Engine, EngineOptions, ExposureQuery, ExposureReportResult, OfferRef, Requester, ScanControl};
 use pomost_store::{AuditAction, AuditQuery, Caller, DAY_MS, ListGroups};
 use time::macros::date;
 
@@ -85,7 +83,7 @@ fn the_report_from_daily_sums_equals_the_report_from_the_entries() {
                 at_ms: day0 + index * 5 * 3_600_000 + 1_234,
             };
             let offer = &offers[index as usize % offers.len()];
-            engine.shortlist(&who, OfferRef::Stored(offer.key.clone()), 20, today, &AtomicBool::new(false)).unwrap();
+            engine.shortlist(&who, OfferRef::Stored(offer.key.clone()), 20, today, &ScanControl::new()).unwrap();
         }
     }
     let hour = 3_600_000;

@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::sync::atomic::AtomicBool;
-
-use pomost_engine::{Engine, EngineOptions, OfferRef, RankingLimits, Requester};
+use pomost_engine::{Engine, EngineOptions, OfferRef, RankingLimits, Requester, ScanControl};
 use pomost_store::{AuditAction, AuditQuery, Caller};
 use time::macros::date;
 
@@ -41,7 +39,7 @@ fn every_ranking_is_audited_with_what_it_returned() {
     };
 
     let (key, shortlist) =
-        engine.shortlist(&who("s-1"), OfferRef::Stored(offer.key.clone()), 10, today, &AtomicBool::new(false)).unwrap();
+        engine.shortlist(&who("s-1"), OfferRef::Stored(offer.key.clone()), 10, today, &ScanControl::new()).unwrap();
     assert_eq!(key, offer.key);
     let entry = audit("s-1").expect("the shortlist is audited");
     assert_eq!(entry.action, AuditAction::Shortlist);
@@ -64,8 +62,7 @@ fn every_ranking_is_audited_with_what_it_returned() {
     assert_eq!(entry.results.len(), recommendations.len());
 
     // Refused requests rank nothing and audit nothing.
-    let refused =
-        engine.shortlist(&who("s-2"), OfferRef::Stored(offer.key.clone()), 51, today, &AtomicBool::new(false));
+    let refused = engine.shortlist(&who("s-2"), OfferRef::Stored(offer.key.clone()), 51, today, &ScanControl::new());
     assert!(matches!(refused, Err(pomost_engine::EngineError::Invalid(ref error)) if error.field == "k"));
     assert!(audit("s-2").is_none());
 }

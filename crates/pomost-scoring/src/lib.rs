@@ -15,6 +15,7 @@ mod arena;
 mod balance;
 mod coaches;
 mod context;
+mod control;
 mod error;
 mod evaluate;
 mod explain;
@@ -33,6 +34,7 @@ mod shortlist;
 mod skills;
 mod topk;
 
+pub use control::ScanControl;
 pub use error::ScoringError;
 pub use explain::{AccommodationCover, CoveredBy, Explanation, FailedConstraint};
 pub use factors::{Factor, FactorScore};

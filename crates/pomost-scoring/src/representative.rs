@@ -8,8 +8,6 @@
 //! groups miss those bounds, then the highest total score. Each change is reported as the
 //! person brought in, the person left out, the group it serves and the score it cost.
 
-use std::sync::atomic::AtomicBool;
-
 use pomost_domain::ParticipantId;
 use serde::{Deserialize, Serialize};
 
@@ -48,11 +46,11 @@ impl ParticipantPool {
         policy: &ScoringPolicy,
         request: &ShortlistRequest,
         tolerance: f32,
-        cancel: &AtomicBool,
+        control: &crate::ScanControl,
     ) -> Result<(Shortlist, Vec<RerankChange>), ScoringError> {
         let k = request.k;
         let wide = ShortlistRequest { k: k.saturating_mul(DEPTH).max(k), ..*request };
-        let mut list = self.shortlist_until(policy, &wide, cancel)?;
+        let mut list = self.shortlist_until(policy, &wide, control)?;
         let today = request.today.to_julian_day();
         let year = request.today.year();
         let memberships: Vec<Memberships> = list
@@ -132,7 +130,6 @@ fn describe_changes(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicBool;
 
     use pomost_domain::DisabilityDegree;
 
@@ -165,8 +162,9 @@ mod tests {
         let request = ShortlistRequest { offer: &offer(), k: 5, today: TODAY };
         let plain = pool.shortlist(&ScoringPolicy::default(), &request).unwrap();
         assert!(plain.candidates.iter().all(|candidate| candidate.participant_id.as_str() < "p-07"));
-        let (list, changes) =
-            pool.representative_shortlist(&ScoringPolicy::default(), &request, 0.1, &AtomicBool::new(false)).unwrap();
+        let (list, changes) = pool
+            .representative_shortlist(&ScoringPolicy::default(), &request, 0.1, &crate::ScanControl::new())
+            .unwrap();
         // 30% of the eligible have a light certificate; 5 places × (0.3 − 0.1) rounds up to 1.
         assert_eq!(list.candidates.len(), 5);
         assert_eq!(changes.len(), 1, "{changes:?}");
@@ -175,8 +173,9 @@ mod tests {
         assert_eq!(changes[0].group, "certificate: light");
         assert!(changes[0].score_loss >= 0.0);
         assert!(list.candidates.windows(2).all(|pair| pair[0].score >= pair[1].score));
-        let (_, none) =
-            pool.representative_shortlist(&ScoringPolicy::default(), &request, 0.5, &AtomicBool::new(false)).unwrap();
+        let (_, none) = pool
+            .representative_shortlist(&ScoringPolicy::default(), &request, 0.5, &crate::ScanControl::new())
+            .unwrap();
         assert!(none.is_empty(), "a loose tolerance changes nothing");
     }
 
@@ -186,8 +185,9 @@ mod tests {
         // tolerance of 0.1 it may hold at most 30% of 5 places, rounded down: one.
         let pool = ten_by_distance(|index, someone| someone.birth_year = (index < 2).then_some(1960));
         let request = ShortlistRequest { offer: &offer(), k: 5, today: TODAY };
-        let (list, changes) =
-            pool.representative_shortlist(&ScoringPolicy::default(), &request, 0.1, &AtomicBool::new(false)).unwrap();
+        let (list, changes) = pool
+            .representative_shortlist(&ScoringPolicy::default(), &request, 0.1, &crate::ScanControl::new())
+            .unwrap();
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!((changes[0].added.as_str(), changes[0].removed.as_str()), ("p-05", "p-01"));
         assert_eq!(changes[0].group, "age 50+", "the group that had too many places");

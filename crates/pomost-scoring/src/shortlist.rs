@@ -1,6 +1,6 @@
 //! Top-k shortlists: scan the reachable buckets in parallel, count exclusions, keep the best.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use ordered_float::OrderedFloat;
 use pomost_domain::{CoachId, Offer, ParticipantId};
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::context::OfferContext;
+use crate::control::ScanControl;
 use crate::error::ScoringError;
 use crate::evaluate::{
     Cutoff, Evaluation, Mode, Support, choose_coach, evaluate, evaluate_support, factor_values, score_beyond_gains,
@@ -214,17 +215,18 @@ impl ParticipantPool {
     /// The top `k` eligible people for an offer, with every factor explained and the number
     /// of people excluded for each reason.
     pub fn shortlist(&self, policy: &ScoringPolicy, request: &ShortlistRequest) -> Result<Shortlist, ScoringError> {
-        self.shortlist_until(policy, request, &AtomicBool::new(false))
+        self.shortlist_until(policy, request, &ScanControl::new())
     }
 
-    /// [`ParticipantPool::shortlist`] that gives up with [`ScoringError::Cancelled`] soon after
-    /// `cancel` is set (checked before each bucket of records), so a request whose caller went away
-    /// or whose deadline passed stops using the cores.
+    /// [`ParticipantPool::shortlist`] run as `control` says: on every core or on the calling
+    /// thread only (the same answer either way), giving up with [`ScoringError::Cancelled`]
+    /// soon after it is cancelled (checked before each bucket of records), so a request whose
+    /// caller went away or whose deadline passed stops using the cores.
     pub fn shortlist_until(
         &self,
         policy: &ScoringPolicy,
         request: &ShortlistRequest,
-        cancel: &AtomicBool,
+        control: &ScanControl,
     ) -> Result<Shortlist, ScoringError> {
         request.offer.check()?;
         let context = OfferContext::new(request.offer, policy, &self.skills, &self.coaches, request.today);
@@ -234,32 +236,35 @@ impl ParticipantPool {
         let buckets = self.buckets_to_scan(&context);
         let scanned: u64 = buckets.iter().map(|bucket| self.records.bucket(*bucket as usize).len() as u64).sum();
         let floor = Floor::default();
-        let accumulator = buckets
-            .par_iter()
-            .with_min_len(4)
-            .fold(
-                || Accumulator::new(request.k),
-                |mut accumulator, bucket| {
-                    if !cancel.load(Ordering::Relaxed) {
-                        self.scan_bucket(*bucket, &context, &floor, &mut accumulator);
-                    }
-                    accumulator
-                },
-            )
-            .reduce(|| Accumulator::new(request.k), Accumulator::merge);
-        if cancel.load(Ordering::Relaxed) {
+        let scan = |mut accumulator, bucket: &u32| {
+            if !control.is_cancelled() {
+                self.scan_bucket(*bucket, &context, &floor, &mut accumulator);
+            }
+            accumulator
+        };
+        let spread = control.spreads();
+        let accumulator = if spread {
+            buckets
+                .par_iter()
+                .with_min_len(4)
+                .fold(|| Accumulator::new(request.k), scan)
+                .reduce(|| Accumulator::new(request.k), Accumulator::merge)
+        } else {
+            buckets.iter().fold(Accumulator::new(request.k), scan)
+        };
+        if control.is_cancelled() {
             return Err(ScoringError::Cancelled);
         }
-        let mut result = self.finish(accumulator, &context, self.len() as u64);
+        let mut result = self.finish(accumulator, &context, self.len() as u64, spread);
         // People in buckets the scan never visited live beyond their commute limits.
         result.excluded[ExclusionReason::CommuteTooFar] += self.len() as u64 - scanned;
         Ok(result)
     }
 
     /// The list a finished scan gives: counts, group figures (with each place's attention)
-    /// and the explained candidates (explained on every core: with 50 people and a coach to
-    /// choose for each, that was a sixth of a regional list's time).
-    fn finish(&self, accumulator: Accumulator, context: &OfferContext, pool_size: u64) -> Shortlist {
+    /// and the explained candidates (explained on every core when the scan `spread`: with 50
+    /// people and a coach to choose for each, that was a sixth of a regional list's time).
+    fn finish(&self, accumulator: Accumulator, context: &OfferContext, pool_size: u64, spread: bool) -> Shortlist {
         let mut groups = accumulator.groups;
         let ranked = accumulator.top.into_sorted();
         for (place, entry) in ranked.iter().enumerate() {
@@ -268,7 +273,11 @@ impl ParticipantPool {
         }
         Shortlist {
             policy_version: context.policy.version.clone(),
-            candidates: ranked.into_par_iter().with_max_len(4).map(|ranked| self.candidate(ranked, context)).collect(),
+            candidates: if spread {
+                ranked.into_par_iter().with_max_len(4).map(|ranked| self.candidate(ranked, context)).collect()
+            } else {
+                ranked.into_iter().map(|ranked| self.candidate(ranked, context)).collect()
+            },
             excluded: accumulator.excluded,
             eligible: accumulator.eligible,
             pool_size,
@@ -510,7 +519,7 @@ impl ParticipantPool {
                 }
             }
         }
-        Ok(self.finish(accumulator, &context, members.len() as u64))
+        Ok(self.finish(accumulator, &context, members.len() as u64, true))
     }
 
     fn candidate(&self, ranked: Ranked, context: &OfferContext) -> Candidate {
@@ -717,12 +726,14 @@ mod tests {
     fn a_cancelled_scan_gives_up() {
         let pool = pool(vec![person("a"), person("b")], vec![]);
         let request = ShortlistRequest { offer: &offer(), k: 5, today: TODAY };
-        let cancelled = std::sync::atomic::AtomicBool::new(true);
-        assert_eq!(
-            pool.shortlist_until(&ScoringPolicy::default(), &request, &cancelled),
-            Err(crate::error::ScoringError::Cancelled)
-        );
-        let running = std::sync::atomic::AtomicBool::new(false);
+        for cancelled in [crate::ScanControl::new(), crate::ScanControl::on_one_core()] {
+            cancelled.cancel();
+            assert_eq!(
+                pool.shortlist_until(&ScoringPolicy::default(), &request, &cancelled),
+                Err(crate::error::ScoringError::Cancelled)
+            );
+        }
+        let running = crate::ScanControl::new();
         assert_eq!(pool.shortlist_until(&ScoringPolicy::default(), &request, &running).unwrap().candidates.len(), 2);
     }
 

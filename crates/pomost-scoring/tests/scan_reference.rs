@@ -1,12 +1,12 @@
 //! The scan against a straightforward reference: every participant explained one by one
 //! (the full evaluation, no bounds, no pruning, no cells), sorted by score then id. The
 //! shortlist must agree with it bit for bit on random pools, whatever shortcuts the scan
-//! takes.
+//! takes, whether it spreads over every core or keeps to one.
 
 use std::collections::HashMap;
 
 use pomost_domain::{Offer, Participant};
-use pomost_scoring::{ExclusionReason, ParticipantPool, ScoringPolicy, ShortlistRequest};
+use pomost_scoring::{ExclusionReason, ParticipantPool, ScanControl, ScoringPolicy, ShortlistRequest};
 use pomost_synth::Synth;
 use proptest::prelude::*;
 use time::macros::date;
@@ -50,7 +50,10 @@ fn check_pool(seed: u64, people_count: usize, coach_count: usize, k: usize) {
     offers.push(synth.regional_offer());
     offers.push(synth.remote_offer());
     for offer in &offers {
-        let list = pool.shortlist(&policy, &ShortlistRequest { offer, k, today }).expect("valid offer");
+        let request = ShortlistRequest { offer, k, today };
+        let list = pool.shortlist(&policy, &request).expect("valid offer");
+        let on_one_core = pool.shortlist_until(&policy, &request, &ScanControl::on_one_core()).expect("valid offer");
+        assert_eq!(on_one_core, list, "seed {seed}, offer {}: one core and every core agree", offer.key.external_id);
         let (expected, excluded, eligible) = reference(&pool, &people, &policy, offer, k, today);
         let got: Vec<(String, u32)> = list
             .candidates
