@@ -3,7 +3,8 @@
 
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError as LockBusy};
 
 use pomost_domain::{CoachId, JobCoach, Offer, OfferKey, OutcomeCheck, Participant, ParticipantId, Referral};
 use rusqlite::{Connection, params};
@@ -79,15 +80,17 @@ const MIGRATIONS: &[&str] = &[
     crate::referrals::GENDER_MIGRATION,
 ];
 
-/// The embedded store. One writer connection, one reader connection (WAL lets reads run
-/// beside a write), and the data directory's lock held for the store's lifetime.
+/// The embedded store. One writer connection, a few reader connections (WAL lets reads run
+/// beside a write and beside each other), and the data directory's lock held for the
+/// store's lifetime.
 pub struct SqliteStore {
     path: PathBuf,
     dir: PathBuf,
     busy_timeout_ms: u64,
     audit: AuditLog,
     writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    readers: Box<[Mutex<Connection>]>,
+    next_reader: AtomicUsize,
     _lock: File,
 }
 
@@ -123,7 +126,13 @@ impl SqliteStore {
             let pages = (options.max_db_bytes / page_size.max(512) as u64).max(16);
             writer.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
         }
-        let reader = open_connection(&path, options)?;
+        // One reader per core, so requests reading offers and people on every core (a
+        // recommendation reads its fifty candidate offers) do not queue for one connection.
+        let readers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get).clamp(2, 8);
+        let readers = (0..readers)
+            .map(|_| open_connection(&path, options).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_boxed_slice();
         let audit = AuditLog::open(dir, options)?;
         let store = Self {
             path,
@@ -131,7 +140,8 @@ impl SqliteStore {
             busy_timeout_ms: options.busy_timeout_ms,
             audit,
             writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
+            readers,
+            next_reader: AtomicUsize::new(0),
             _lock: lock,
         };
         store.move_legacy_audit()?;
@@ -178,8 +188,18 @@ impl SqliteStore {
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A free reader connection, or the next one in turn when all are busy. No read takes a
+    /// second connection while holding one.
     fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        for reader in self.readers.iter() {
+            match reader.try_lock() {
+                Ok(connection) => return connection,
+                Err(LockBusy::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(LockBusy::WouldBlock) => {}
+            }
+        }
+        let next = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        self.readers[next].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `work` in one immediate transaction and commits it if the request's gate is
