@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Handed to a scan by whoever runs it. A lone request spreads its scan over every core so
 /// it finishes soonest; when other requests are under way each keeps to the core it runs
 /// on, so no core waits for another's last pieces and nobody pays for splitting and
-/// merging (at 64 shortlists in flight that gave 17–20% more shortlists per second). The
-/// answer is the same either way.
+/// merging (more shortlists per second at 64 in flight: the README's 64-in-flight row).
+/// The answer is the same either way.
 #[derive(Debug, Default)]
 pub struct ScanControl {
     cancelled: AtomicBool,
