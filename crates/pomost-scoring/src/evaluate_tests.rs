@@ -407,3 +407,33 @@ mod cutoff {
         }
     }
 }
+
+/// The exact words of the occupation and skills explanations (written into one buffer each,
+/// without a string per part): any change to them shows here.
+#[test]
+fn occupation_and_skills_details_read_exactly() {
+    let mut past = person("a");
+    past.past_occupations = vec![pomost_domain::PastOccupation { code: "911290".into(), years: 3.0 }];
+    let mut with_nice = offer();
+    with_nice.nice_to_have_skills = vec![
+        pomost_domain::SkillRequirement { skill: skill("cooking"), min_level: None, weight: 1.0 },
+        pomost_domain::SkillRequirement { skill: skill("pl:mycie-okien"), min_level: None, weight: 1.0 },
+    ];
+    let explained = explain_one(past, vec![], &with_nice);
+    assert_eq!(
+        detail(&explained, Factor::Occupation),
+        "past occupation (a year or more) 911290 Pozostałe pomoce i sprzątaczki biurowe, hotelowe i podobne: \
+         shares the unit group 9112 Pomoce i sprzątaczki biurowe, hotelowe i pokrewne with the offer's 911207 \
+         Pracownik utrzymania czystości (sprzątaczka) (credit 0.60)"
+    );
+    assert_eq!(
+        detail(&explained, Factor::Skills),
+        "cleaning (must) 1.00; cooking (nice) 0.00; mycie okien [pl:mycie-okien] (nice) 0.00"
+    );
+    let mut same = person("a");
+    same.wanted_occupations = vec!["911207".into()];
+    assert_eq!(
+        detail(&explain_one(same, vec![], &offer()), Factor::Occupation),
+        "wanted occupation 911207 Pracownik utrzymania czystości (sprzątaczka): is the offer's occupation (credit 1.00)"
+    );
+}

@@ -1,6 +1,8 @@
 //! Explanations: every factor in words, and every hard constraint a pair fails, in words a
 //! caseworker can show the person.
 
+use std::fmt::Write as _;
+
 use enumset::EnumSet;
 use pomost_domain::{Accommodation, CoachId, DisabilityDegree, Offer, OfferKey, ParticipantId, Stage};
 use serde::{Deserialize, Serialize};
@@ -399,12 +401,28 @@ fn factor_detail(
     }
 }
 
-/// A KZiS code with its Polish name.
-fn occupation_named(code: &str) -> String {
-    match pomost_taxonomy::kzis().name(code) {
-        Some(name) => format!("{code} {name}"),
-        None => code.to_owned(),
+/// A KZiS code with its Polish name, written straight into the text it is part of (a
+/// list's explanations are built for every request, so no string of its own).
+struct Occupation<'a>(&'a str);
+
+impl std::fmt::Display for Occupation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match pomost_taxonomy::kzis().name(self.0) {
+            Some(name) => write!(f, "{} {name}", self.0),
+            None => f.write_str(self.0),
+        }
     }
+}
+
+/// The six digits of a KZiS code, zero-padded, without an allocation.
+fn six_digits(code: u32) -> [u8; 6] {
+    let mut digits = [b'0'; 6];
+    let mut rest = code;
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    digits
 }
 
 fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> String {
@@ -412,7 +430,7 @@ fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &
     if context.occupation == 0 {
         return "the offer has no occupation code".to_owned();
     }
-    let offer_named = occupation_named(offer);
+    let offer_named = Occupation(offer);
     if record.occupations == 0 {
         return format!("no wanted or past occupation stated; the offer's occupation is {offer_named}");
     }
@@ -420,26 +438,28 @@ fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &
     let Some(claim) = best else {
         return format!("no wanted or past occupation shares even a sub-major group with the offer's {offer_named}");
     };
-    let code = format!("{:06}", claim.code());
+    let digits = six_digits(claim.code());
+    let code = std::str::from_utf8(&digits).unwrap_or_default();
     let which = match claim.kind {
         ClaimKind::Wanted => "wanted occupation",
         ClaimKind::Experienced => "past occupation (a year or more)",
         ClaimKind::Short => "past occupation (under a year)",
     };
     let shared = shared_digits(claim.code(), context.occupation);
-    let relation = match shared {
-        6 => "is the offer's occupation".to_owned(),
-        _ => {
-            let group = &offer[..(shared.min(4) as usize)];
-            let level = match group.len() {
-                4 => "unit group",
-                3 => "minor group",
-                _ => "sub-major group",
-            };
-            format!("shares the {level} {} with the offer's {offer_named}", occupation_named(group))
-        }
+    if shared == 6 {
+        return format!("{which} {}: is the offer's occupation (credit {credit:.2})", Occupation(code));
+    }
+    let group = &offer[..(shared.min(4) as usize)];
+    let level = match group.len() {
+        4 => "unit group",
+        3 => "minor group",
+        _ => "sub-major group",
     };
-    format!("{which} {}: {relation} (credit {credit:.2})", occupation_named(&code))
+    format!(
+        "{which} {}: shares the {level} {} with the offer's {offer_named} (credit {credit:.2})",
+        Occupation(code),
+        Occupation(group)
+    )
 }
 
 fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> String {
@@ -448,17 +468,17 @@ fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &Part
         return "the offer asks for no particular skills".to_owned();
     }
     let best = best_credits(record, context, pool);
-    credits
-        .requirements
-        .iter()
-        .zip(best)
-        .map(|(requirement, credit)| {
-            let kind = if requirement.must { "must" } else { "nice" };
-            match pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()) {
-                Some(label) => format!("{label} [{}] ({kind}) {credit:.2}", requirement.skill),
-                None => format!("{} ({kind}) {credit:.2}", requirement.skill),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    let mut detail = String::with_capacity(80 * credits.requirements.len());
+    for (index, (requirement, credit)) in credits.requirements.iter().zip(best).enumerate() {
+        if index > 0 {
+            detail.push_str("; ");
+        }
+        let kind = if requirement.must { "must" } else { "nice" };
+        // Writing into a String cannot fail.
+        let _ = match pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()) {
+            Some(label) => write!(detail, "{label} [{}] ({kind}) {credit:.2}", requirement.skill),
+            None => write!(detail, "{} ({kind}) {credit:.2}", requirement.skill),
+        };
+    }
+    detail
 }
