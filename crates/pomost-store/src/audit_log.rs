@@ -126,7 +126,37 @@ const SEPARATOR: char = '\u{1f}';
 
 struct Writer {
     connection: Connection,
-    names: HashMap<(Kind, String), i64>,
+    names: Names,
+}
+
+/// Dictionary numbers by kind and text, looked up by `&str` (every list looks up about
+/// fifty ids: a key built per lookup was an allocation each).
+#[derive(Default)]
+struct Names([HashMap<Box<str>, i64>; 5]);
+
+impl Names {
+    fn get(&self, kind: Kind, text: &str) -> Option<i64> {
+        self.0[kind as usize].get(text).copied()
+    }
+
+    fn insert(&mut self, kind: Kind, text: &str, id: i64) {
+        self.0[kind as usize].insert(text.into(), id);
+    }
+
+    fn len(&self) -> usize {
+        self.0.iter().map(HashMap::len).sum()
+    }
+
+    /// Takes in the names a committed transaction added.
+    fn extend(&mut self, added: Names) {
+        for (mine, theirs) in self.0.iter_mut().zip(added.0) {
+            mine.extend(theirs);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.0.iter_mut().for_each(HashMap::clear);
+    }
 }
 
 /// The audit log (see the module documentation).
@@ -158,7 +188,7 @@ impl AuditLog {
             path,
             dir: dir.to_owned(),
             busy_timeout_ms: options.busy_timeout_ms,
-            writer: GroupCommit::new(Writer { connection, names: HashMap::new() }),
+            writer: GroupCommit::new(Writer { connection, names: Names::default() }),
             reader: Mutex::new(reader),
         })
     }
@@ -355,37 +385,35 @@ fn offer_name(key: &OfferKey) -> String {
 /// The dictionary number of a name, adding it inside the open transaction. New numbers go
 /// to `added`, and into the cache only after the commit.
 fn name(
-    names: &HashMap<(Kind, String), i64>,
+    names: &Names,
     transaction: &rusqlite::Transaction,
-    added: &mut HashMap<(Kind, String), i64>,
+    added: &mut Names,
     kind: Kind,
     text: &str,
 ) -> Result<i64, StoreError> {
-    let key = (kind, text.to_owned());
-    if let Some(id) = names.get(&key).or_else(|| added.get(&key)) {
-        return Ok(*id);
+    if let Some(id) = names.get(kind, text).or_else(|| added.get(kind, text)) {
+        return Ok(id);
     }
-    let found: Option<i64> = transaction
-        .prepare_cached("SELECT id FROM names WHERE kind = ?1 AND text = ?2")?
-        .query_row(params![kind as i64, text], |row| row.get(0))
-        .optional()?;
-    let id = match found {
-        Some(id) => id,
-        None => {
-            transaction
-                .prepare_cached("INSERT INTO names (kind, text) VALUES (?1, ?2)")?
-                .execute(params![kind as i64, text])?;
-            transaction.last_insert_rowid()
-        }
+    // A name missing from the cache is most often new: insert first, look up only when it
+    // was there already (one statement instead of two for a new name).
+    let inserted = transaction
+        .prepare_cached("INSERT OR IGNORE INTO names (kind, text) VALUES (?1, ?2)")?
+        .execute(params![kind as i64, text])?;
+    let id = if inserted == 1 {
+        transaction.last_insert_rowid()
+    } else {
+        transaction
+            .prepare_cached("SELECT id FROM names WHERE kind = ?1 AND text = ?2")?
+            .query_row(params![kind as i64, text], |row| row.get(0))?
     };
-    added.insert(key, id);
+    added.insert(kind, text, id);
     Ok(id)
 }
 
 impl Writer {
     /// Inserts entries in one transaction; their numbers, in order.
     fn insert(&mut self, entries: &[&AuditEntry]) -> Result<Vec<u64>, StoreError> {
-        let mut added = HashMap::new();
+        let mut added = Names::default();
         let Writer { connection, names } = self;
         let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut numbers = Vec::with_capacity(entries.len());

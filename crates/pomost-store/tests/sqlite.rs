@@ -440,3 +440,33 @@ fn a_damaged_table_page_is_found_when_the_store_opens() {
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
     assert!(error.to_string().contains("pomost.sqlite3"), "{error}");
 }
+
+/// After a restart the dictionary cache is empty while the file holds the names: entries
+/// naming the same people again must reuse their numbers and read back exactly, and new
+/// names must still be added.
+#[test]
+fn audit_names_are_reused_across_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let written: Vec<AuditEntry> = (0..40).map(|index| audit_entry(index, 1_000 + index as i64, 50)).collect();
+    {
+        let store = open(dir.path());
+        for entry in &written[..20] {
+            store.append_audit(entry).unwrap();
+        }
+    }
+    let store = open(dir.path());
+    for entry in &written[..20] {
+        store.append_audit(&AuditEntry { at_ms: entry.at_ms + 100, ..entry.clone() }).unwrap();
+    }
+    for entry in &written[20..] {
+        store.append_audit(entry).unwrap();
+    }
+    let listed = store.list_audit(&AuditQuery { limit: 100, ..Default::default() }).unwrap();
+    assert_eq!(listed.len(), 60);
+    for (number, entry) in &listed {
+        // 1–20: the first twenty; 21–40: the same again; 41–60: twenty new.
+        let index = if *number <= 20 { *number as usize - 1 } else { *number as usize - 21 };
+        assert_eq!(entry.results, written[index].results, "entry {number}");
+        assert_eq!(entry.offer, written[index].offer, "entry {number}");
+    }
+}
