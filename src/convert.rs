@@ -404,12 +404,13 @@ pub fn participant(wire: proto::Participant) -> Result<Participant> {
     .validated()
 }
 
-/// The wire form of a shortlist candidate.
-pub fn candidate_to_wire(candidate: &pomost_scoring::Candidate) -> proto::Candidate {
+/// The wire form of a shortlist candidate, taken by value: a list's explanations move into
+/// the answer instead of being copied string by string.
+pub fn candidate_to_wire(candidate: pomost_scoring::Candidate) -> proto::Candidate {
     proto::Candidate {
         participant_id: candidate.participant_id.to_string(),
         score: candidate.score,
-        factors: candidate.factors.iter().map(factor_to_wire).collect(),
+        factors: candidate.factors.into_iter().map(factor_to_wire).collect(),
         suggested_coach_id: candidate.suggested_coach.as_ref().map(ToString::to_string).unwrap_or_default(),
         employer_mentor: candidate.employer_mentor,
         distance_km: candidate.distance_km.unwrap_or(0.0),
@@ -508,14 +509,14 @@ pub fn coach_to_wire(coach: &JobCoach) -> proto::JobCoach {
     }
 }
 
-/// The wire form of a factor score.
-pub fn factor_to_wire(score: &pomost_scoring::FactorScore) -> proto::FactorScore {
+/// The wire form of a factor score, taken by value (its detail text moves).
+pub fn factor_to_wire(score: pomost_scoring::FactorScore) -> proto::FactorScore {
     proto::FactorScore {
         factor: score.factor.name().to_owned(),
         value: score.value,
         weight: score.weight,
         contribution: score.contribution,
-        detail: score.detail.clone(),
+        detail: score.detail,
     }
 }
 

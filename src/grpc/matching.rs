@@ -45,7 +45,7 @@ impl MatchingService for MatchingApi {
         Ok(Response::new(ShortlistResponse {
             request_id,
             policy_version: shortlist.policy_version,
-            candidates: shortlist.candidates.iter().map(convert::candidate_to_wire).collect(),
+            candidates: shortlist.candidates.into_iter().map(convert::candidate_to_wire).collect(),
             exclusions: shortlist
                 .excluded
                 .non_zero()
@@ -85,7 +85,7 @@ impl MatchingService for MatchingApi {
                 .map(|item| Recommendation {
                     offer: Some(convert::offer_to_wire(&item.offer)),
                     score: item.explanation.score.unwrap_or(0.0),
-                    factors: item.explanation.factors.iter().map(convert::factor_to_wire).collect(),
+                    factors: item.explanation.factors.into_iter().map(convert::factor_to_wire).collect(),
                     suggested_coach_id: item.explanation.suggested_coach.map(|id| id.to_string()).unwrap_or_default(),
                 })
                 .collect(),
@@ -113,7 +113,7 @@ impl MatchingService for MatchingApi {
             policy_version: explanation.policy_version,
             eligible: explanation.score.is_some(),
             score: explanation.score.unwrap_or(0.0),
-            factors: explanation.factors.iter().map(convert::factor_to_wire).collect(),
+            factors: explanation.factors.into_iter().map(convert::factor_to_wire).collect(),
             failed: explanation
                 .failed
                 .into_iter()
@@ -192,13 +192,13 @@ impl MatchingService for MatchingApi {
             policy_version: answer.policy_version,
             assignments: answer
                 .assigned
-                .iter()
+                .into_iter()
                 .enumerate()
                 .map(|(index, pair)| {
                     let referral = referrals.get(index);
                     crate::proto::BatchPair {
                         offer_key: Some(convert::offer_key_to_wire(&pair.offer)),
-                        candidate: Some(convert::candidate_to_wire(&pair.candidate)),
+                        candidate: Some(convert::candidate_to_wire(pair.candidate)),
                         referral_id: referral.and_then(|made| made.as_ref().ok()).cloned().unwrap_or_default(),
                         referral_error: referral.and_then(|made| made.as_ref().err()).cloned().unwrap_or_default(),
                     }

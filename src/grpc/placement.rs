@@ -378,7 +378,7 @@ impl PlacementService for PlacementApi {
                         seq: matches.seq,
                         heartbeat: false,
                         offer: Some(convert::offer_to_wire(&matches.offer)),
-                        candidates: matches.candidates.iter().map(convert::candidate_to_wire).collect(),
+                        candidates: matches.candidates.into_iter().map(convert::candidate_to_wire).collect(),
                         request_id: matches.request_id,
                         policy_version: matches.policy_version,
                     };

@@ -100,7 +100,9 @@ impl RankingPool {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let (waiting, running) = (self.waiting.clone(), self.running.clone());
         waiting.fetch_add(1, Ordering::Relaxed);
+        let queued = std::time::Instant::now();
         let job: Job = Box::new(move || {
+            let waited = queued.elapsed();
             let others_waiting = waiting.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
             let others_running = running.fetch_add(1, Ordering::Relaxed);
             let load = if others_waiting == 0 && others_running == 0 { Load::Alone } else { Load::Shared };
@@ -111,6 +113,11 @@ impl RankingPool {
             }))
             .unwrap_or_else(|_| Err(ServiceError::Internal("a ranking task panicked".into())));
             running.fetch_sub(1, Ordering::Relaxed);
+            tracing::debug!(
+                waited_us = waited.as_micros() as u64,
+                ran_us = (queued.elapsed() - waited).as_micros() as u64,
+                "ranking job"
+            );
             let _ = answer.send(result);
         });
         match self.sender.try_send(job) {

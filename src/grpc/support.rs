@@ -100,8 +100,16 @@ impl Shared {
         work: impl FnOnce(&ScanControl) -> Result<AwaitingAudit<T>, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
         let engine = self.engine()?;
+        let started = std::time::Instant::now();
         let ranked = self.ranked_cancellable(work).await?;
-        blocking(move || engine.record(ranked)).await
+        let ranked_at = started.elapsed();
+        let answer = blocking(move || engine.record(ranked)).await;
+        tracing::debug!(
+            ranked_us = ranked_at.as_micros() as u64,
+            audited_us = (started.elapsed() - ranked_at).as_micros() as u64,
+            "ranked and audited"
+        );
+        answer
     }
 }
 
