@@ -76,34 +76,49 @@ impl Shared {
     }
 
     /// [`Shared::ranked`] for a scan: it spreads over every core only when it has the pool
-    /// to itself, and stops early once nobody waits for it.
+    /// to itself, and stops early once nobody waits for it. The work learns whether it had
+    /// the pool to itself when it started.
     pub(crate) async fn ranked_cancellable<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&ScanControl) -> Result<T, ServiceError> + Send + 'static,
+        work: impl FnOnce(&ScanControl, Load) -> Result<T, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
         let control = Arc::new(ScanControl::new());
         let _cancel_on_drop = CancelOnDrop(control.clone());
         self.ranking
             .run_under_load(move |load| {
                 control.keep_to_one_core(load == Load::Shared);
-                work(&control)
+                work(&control, load)
             })
             .await
     }
 
-    /// A ranking that is audited: ranked on the ranking pool, then its audit entry written on
-    /// the blocking pool, so that waiting for the entry's sync does not hold one of the
-    /// ranking workers (one per core) while other requests queue for it. The answer is given
-    /// once the entry is durable.
+    /// A ranking that is audited; the answer is given once its entry is durable. Under load
+    /// the entry is written on the blocking pool, so that waiting for its sync does not hold
+    /// one of the ranking workers (one per core) while other requests queue for them; a
+    /// ranking that had the pool to itself writes it on its own worker straight away, which
+    /// spares a request alone two hand-overs between threads (the other worker is free to
+    /// take whatever comes meanwhile).
     pub(crate) async fn ranked_and_recorded<T: Send + 'static>(
         &self,
         work: impl FnOnce(&ScanControl) -> Result<AwaitingAudit<T>, ServiceError> + Send + 'static,
     ) -> Result<T, Status> {
         let engine = self.engine()?;
+        let on_worker = engine.clone();
         let started = std::time::Instant::now();
-        let ranked = self.ranked_cancellable(work).await?;
+        let ranked = self
+            .ranked_cancellable(move |control, load| {
+                let ranked = work(control)?;
+                match load {
+                    Load::Alone => on_worker.record(ranked).map(Audited::Written),
+                    Load::Shared => Ok(Audited::Awaiting(ranked)),
+                }
+            })
+            .await?;
         let ranked_at = started.elapsed();
-        let answer = blocking(move || engine.record(ranked)).await;
+        let answer = match ranked {
+            Audited::Written(answer) => Ok(answer),
+            Audited::Awaiting(ranked) => blocking(move || engine.record(ranked)).await,
+        };
         tracing::debug!(
             ranked_us = ranked_at.as_micros() as u64,
             audited_us = (started.elapsed() - ranked_at).as_micros() as u64,
@@ -111,6 +126,12 @@ impl Shared {
         );
         answer
     }
+}
+
+/// A ranking's answer once its audit entry is written, or still awaiting it.
+enum Audited<T> {
+    Written(T),
+    Awaiting(AwaitingAudit<T>),
 }
 
 /// The per-item results of a bulk stream, in stream order: the rejected items with their
@@ -243,7 +264,7 @@ mod tests {
         let seen = stopped.clone();
         let request = tokio::spawn(async move {
             shared
-                .ranked_cancellable(move |cancel| {
+                .ranked_cancellable(move |cancel, _| {
                     let deadline = Instant::now() + Duration::from_secs(10);
                     while !cancel.is_cancelled() && Instant::now() < deadline {
                         std::thread::sleep(Duration::from_millis(1));
