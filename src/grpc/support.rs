@@ -110,14 +110,14 @@ impl Shared {
                 let ranked = work(control)?;
                 match load {
                     Load::Alone => on_worker.record(ranked).map(Audited::Written),
-                    Load::Shared => Ok(Audited::Awaiting(ranked)),
+                    Load::Shared => Ok(Audited::Awaiting(Box::new(ranked))),
                 }
             })
             .await?;
         let ranked_at = started.elapsed();
         let answer = match ranked {
             Audited::Written(answer) => Ok(answer),
-            Audited::Awaiting(ranked) => blocking(move || engine.record(ranked)).await,
+            Audited::Awaiting(ranked) => blocking(move || engine.record(*ranked)).await,
         };
         tracing::debug!(
             ranked_us = ranked_at.as_micros() as u64,
@@ -131,7 +131,7 @@ impl Shared {
 /// A ranking's answer once its audit entry is written, or still awaiting it.
 enum Audited<T> {
     Written(T),
-    Awaiting(AwaitingAudit<T>),
+    Awaiting(Box<AwaitingAudit<T>>),
 }
 
 /// The per-item results of a bulk stream, in stream order: the rejected items with their
