@@ -288,14 +288,19 @@ impl ParticipantPool {
     /// Buckets that may hold someone who can reach the workplace: in cells within the widest
     /// commute, and only the commute bands whose longest limit reaches the cell's nearest
     /// point (with a margin far above float rounding); every non-empty bucket for remote work.
+    /// Cells nearest the workplace come first: their people lose least to the commute, so
+    /// the list's threshold rises early and turns more of the farther people away unscored
+    /// (the list itself does not depend on the order).
     fn buckets_to_scan(&self, context: &OfferContext) -> Vec<u32> {
         let mut buckets = Vec::new();
         match context.place {
             Some(place) => {
                 let mut cells = Vec::new();
                 cells_within(place.origin.lat, place.origin.lon, self.widest_commute_km(), &mut cells);
-                for cell in cells {
-                    let nearest = nearest_km(&place.origin, cell as usize);
+                let mut by_distance: Vec<(f32, u32)> =
+                    cells.into_iter().map(|cell| (nearest_km(&place.origin, cell as usize), cell)).collect();
+                by_distance.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                for (nearest, cell) in by_distance {
                     let first = cell as usize * BANDS;
                     buckets.extend((first..first + BANDS).filter(|&bucket| {
                         !self.records.bucket(bucket).is_empty() && nearest <= self.bucket_reach[bucket] * 1.0001 + 0.01
