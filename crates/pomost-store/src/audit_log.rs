@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{ArchiveFile, AuditAction, AuditEntry, AuditQuery, AuditStats, Caller};
 use crate::audit_codec::{Body, decode_body, encode_body};
+use crate::checkpoint::Checkpointer;
 use crate::connection::{SqliteOptions, check_integrity, classify, open_connection, refine};
 use crate::error::StoreError;
 use crate::exposure_days::{DAY_MS, ExposureDays, LISTS, UNSUMMED, add_row, day_sums};
@@ -166,6 +167,9 @@ pub struct AuditLog {
     busy_timeout_ms: u64,
     writer: GroupCommit<AuditEntry, Writer>,
     reader: Mutex<Connection>,
+    /// Checkpoints the log off the commit path (see [`crate::checkpoint`]). Declared last,
+    /// so dropped last: its connection closes after the others and takes the last checkpoint.
+    _checkpointer: Checkpointer,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -183,13 +187,17 @@ impl AuditLog {
         connection.execute_batch(SCHEMA).map_err(|error| classify(&path, error))?;
         add_vocabulary_column(&connection).map_err(|error| classify(&path, error))?;
         add_exposure_days(&connection).map_err(|error| classify(&path, error))?;
+        // Checkpoints run on their own thread, not in whichever commit crosses the limit.
+        connection.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(|error| classify(&path, error))?;
         let reader = open_connection(&path, options)?;
+        let checkpointer = Checkpointer::start(&path, options)?;
         Ok(Self {
             path,
             dir: dir.to_owned(),
             busy_timeout_ms: options.busy_timeout_ms,
             writer: GroupCommit::new(Writer { connection, names: Names::default() }),
             reader: Mutex::new(reader),
+            _checkpointer: checkpointer,
         })
     }
 

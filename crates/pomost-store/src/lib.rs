@@ -11,6 +11,7 @@
 mod audit;
 mod audit_codec;
 mod audit_log;
+mod checkpoint;
 mod connection;
 mod error;
 mod exposure_days;
