@@ -470,3 +470,24 @@ fn audit_names_are_reused_across_reopening() {
         assert_eq!(entry.offer, written[index].offer, "entry {number}");
     }
 }
+
+/// The audit writer never checkpoints (so no request pays for it); the checkpoint thread
+/// must copy the log into the file on its own while the store stays open, or the log would
+/// grow without end.
+#[test]
+fn the_audit_log_is_checkpointed_while_the_store_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let file = dir.path().join(pomost_store::AUDIT_FILE);
+    let size = || std::fs::metadata(&file).map(|metadata| metadata.len()).unwrap_or(0);
+    let before = size();
+    for index in 0..300 {
+        store.append_audit(&audit_entry(index, 1_000 + index as i64, 50)).unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size() <= before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(size() > before, "the audit file stayed at {before} bytes: nothing was checkpointed");
+    assert_eq!(store.audit_stats().unwrap().entries, 300);
+}
