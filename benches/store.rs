@@ -18,12 +18,7 @@ fn store(criterion: &mut Criterion) {
     let offers: Vec<Offer> = synth.offers(200_000).collect();
     let mut group = criterion.benchmark_group("store");
     for synchronous in [Synchronous::Full, Synchronous::Normal] {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let store = SqliteStore::open(
-            dir.path(),
-            SqliteOptions { synchronous, check_integrity: true, ..SqliteOptions::default() },
-        )
-        .expect("store");
+        let (_dir, store) = store_with(synchronous);
         let mut next = 0usize;
         group.throughput(Throughput::Elements(1));
         group.bench_function(format!("single_participant_upsert_{synchronous:?}"), |bencher| {
@@ -82,12 +77,7 @@ fn audit(criterion: &mut Criterion, participants: &[Participant], offers: &[Offe
     let mut group = criterion.benchmark_group("audit");
     group.throughput(Throughput::Elements(1));
     for synchronous in [Synchronous::Full, Synchronous::Normal] {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let store = SqliteStore::open(
-            dir.path(),
-            SqliteOptions { synchronous, check_integrity: true, ..SqliteOptions::default() },
-        )
-        .expect("store");
+        let (_dir, store) = store_with(synchronous);
         let mut next = 0usize;
         group.bench_function(format!("shortlist_entry_k50_{synchronous:?}"), |bencher| {
             bencher.iter_batched(
@@ -122,6 +112,16 @@ fn shortlist_entry(number: usize, participants: &[Participant], offers: &[Offer]
         policy_version: "2026-11.3".into(),
         vocabulary_version: "bench".into(),
     }
+}
+
+/// A new store in a temporary directory (kept while the directory handle lives), syncing
+/// as `synchronous` says.
+fn store_with(synchronous: Synchronous) -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store =
+        SqliteStore::open(dir.path(), SqliteOptions { synchronous, check_integrity: true, ..SqliteOptions::default() })
+            .expect("store");
+    (dir, store)
 }
 
 /// The participant with a field that differs on every pass, so the write is never a no-op.
