@@ -649,22 +649,53 @@ impl Engine {
         representative: Option<f32>,
         control: &ScanControl,
     ) -> Result<(Shortlist, Vec<pomost_scoring::RerankChange>), EngineError> {
-        let scan = tracing::trace_span!(target: TRACE_TARGET, "scan", k, pool = tracing::field::Empty).entered();
+        match representative {
+            Some(tolerance) => self.scanned(offer, k, today, |pool, request| {
+                pool.representative_shortlist(&self.policy, request, tolerance, control)
+            }),
+            None => self
+                .rank_participants_alongside(offer, k, today, control, |_| ())
+                .map(|(shortlist, ())| (shortlist, Vec::new())),
+        }
+    }
+
+    /// [`Engine::rank_participants`] (no re-ranking) that runs `alongside` with the ranked
+    /// list while its candidates are explained (see
+    /// [`ParticipantPool::shortlist_alongside`]).
+    pub(crate) fn rank_participants_alongside<R: Send>(
+        &self,
+        offer: &Offer,
+        k: usize,
+        today: Date,
+        control: &ScanControl,
+        alongside: impl FnOnce(&pomost_scoring::RankedList) -> R + Send,
+    ) -> Result<(Shortlist, R), EngineError> {
+        self.scanned(offer, k, today, |pool, request| {
+            pool.shortlist_alongside(&self.policy, request, control, alongside)
+        })
+    }
+
+    /// Runs `scan` on the pool for the offer (with its open positions) in a trace span, and
+    /// records the list's figures on the request's span.
+    fn scanned<T>(
+        &self,
+        offer: &Offer,
+        k: usize,
+        today: Date,
+        scan: impl FnOnce(&ParticipantPool, &ShortlistRequest) -> Result<(Shortlist, T), pomost_scoring::ScoringError>,
+    ) -> Result<(Shortlist, T), EngineError> {
+        let span = tracing::trace_span!(target: TRACE_TARGET, "scan", k, pool = tracing::field::Empty).entered();
         let pool = self.pool();
         let offer = &with_open_positions(&pool, offer);
-        let request = ShortlistRequest { offer, k, today };
-        let (shortlist, changes) = match representative {
-            Some(tolerance) => pool.representative_shortlist(&self.policy, &request, tolerance, control)?,
-            None => (pool.shortlist_until(&self.policy, &request, control)?, Vec::new()),
-        };
+        let (shortlist, beside) = scan(&pool, &ShortlistRequest { offer, k, today })?;
         drop(pool);
-        scan.record("pool", shortlist.pool_size);
-        drop(scan);
+        span.record("pool", shortlist.pool_size);
+        drop(span);
         let request = tracing::Span::current();
         request.record("k", k);
         request.record("pool", shortlist.pool_size);
         request.record("results", shortlist.candidates.len());
-        Ok((shortlist, changes))
+        Ok((shortlist, beside))
     }
 
     /// One participant explained against one offer (not audited; see `ranking.rs`).

@@ -4,10 +4,12 @@
 //! result is returned. There is no public way to rank without an audit entry: a ranking
 //! comes back as [`AwaitingAudit`], whose answer only [`Engine::record`] gives out, after
 //! writing its entry. The two steps are apart so that the server's ranking workers (one
-//! per core) rank and hand the wait for the entry's sync to another thread.
+//! per core) rank and hand the wait for the entry's sync to another thread. A shortlist
+//! alone on the cores writes its entry as soon as the list is ranked, while the other
+//! cores explain the candidates, and comes back with the entry already written.
 
 use pomost_domain::{Offer, OfferKey, ParticipantId, ValidationError};
-use pomost_scoring::{Explanation, ScanControl, Shortlist};
+use pomost_scoring::{Explanation, GroupTally, ScanControl, Shortlist};
 use pomost_store::{AuditAction, AuditEntry, AuditResult, ListGroups};
 use time::Date;
 
@@ -56,7 +58,9 @@ pub(crate) fn entry(
 #[derive(Debug)]
 pub struct AwaitingAudit<T> {
     answer: T,
-    entry: AuditEntry,
+    /// `None` when the entry was already written while the answer was made (a lone
+    /// shortlist writes it while its candidates are explained).
+    entry: Option<AuditEntry>,
 }
 
 /// A shortlist with its offer's key and the places a representative re-ranking changed.
@@ -65,7 +69,9 @@ pub type RankedShortlist = (OfferKey, Shortlist, Vec<pomost_scoring::RerankChang
 impl Engine {
     /// Writes a ranking's audit entry (durable when this returns), then gives its answer.
     pub fn record<T>(&self, ranked: AwaitingAudit<T>) -> Result<T, EngineError> {
-        self.audit(ranked.entry)?;
+        if let Some(entry) = ranked.entry {
+            self.audit(entry)?;
+        }
         Ok(ranked.answer)
     }
 
@@ -115,35 +121,39 @@ impl Engine {
         }
         let mut request = offer.audit_json();
         let offer = self.resolve(offer)?;
-        let (shortlist, changes) = self.rank_participants(&offer, k, as_of, representative, control)?;
         request["k"] = k.into();
         request["as_of"] = as_of.to_string().into();
+        let shortlist_entry = |mut request: serde_json::Value,
+                               ranked: &[(&ParticipantId, f32)],
+                               groups: &GroupTally| {
+            // Aggregates only (eligible people and attention per group, and where the
+            // workplace is), for the exposure report.
+            request["groups"] = ListGroups {
+                region: Some(pomost_store::workplace_region(&offer.workplace)),
+                eligible: groups.eligible.to_vec(),
+                exposure: groups.exposure.to_vec(),
+            }
+            .to_json();
+            let results = ranked.iter().map(|(id, score)| AuditResult { id: id.to_string(), score: *score }).collect();
+            entry(who, AuditAction::Shortlist, Some(offer.key.clone()), None, request, results, &self.policy().version)
+        };
+        if representative.is_none() && control.spreads() {
+            // A request alone on the cores: its entry is written (mostly a wait for the
+            // sync) while the other cores explain the candidates.
+            let (shortlist, written) = self.rank_participants_alongside(&offer, k, as_of, control, |list| {
+                self.audit(shortlist_entry(request, &list.ranked, list.groups))
+            })?;
+            written?;
+            return Ok(AwaitingAudit { answer: (offer.key, shortlist, Vec::new()), entry: None });
+        }
+        let (shortlist, changes) = self.rank_participants(&offer, k, as_of, representative, control)?;
         if let Some(tolerance) = representative {
             request["representative"] = serde_json::json!({ "tolerance": tolerance, "changes": changes });
         }
-        // Aggregates only (eligible people and attention per group, and where the workplace
-        // is), for the exposure report.
-        request["groups"] = ListGroups {
-            region: Some(pomost_store::workplace_region(&offer.workplace)),
-            eligible: shortlist.groups.eligible.to_vec(),
-            exposure: shortlist.groups.exposure.to_vec(),
-        }
-        .to_json();
-        let results = shortlist
-            .candidates
-            .iter()
-            .map(|candidate| AuditResult { id: candidate.participant_id.to_string(), score: candidate.score })
-            .collect();
-        let entry = entry(
-            who,
-            AuditAction::Shortlist,
-            Some(offer.key.clone()),
-            None,
-            request,
-            results,
-            &shortlist.policy_version,
-        );
-        Ok(AwaitingAudit { answer: (offer.key, shortlist, changes), entry })
+        let ranked: Vec<(&ParticipantId, f32)> =
+            shortlist.candidates.iter().map(|candidate| (&candidate.participant_id, candidate.score)).collect();
+        let entry = shortlist_entry(request, &ranked, &shortlist.groups);
+        Ok(AwaitingAudit { answer: (offer.key, shortlist, changes), entry: Some(entry) })
     }
 
     /// Offers recommended to a participant, best first, audited before they are returned.
@@ -182,7 +192,7 @@ impl Engine {
             results,
             &self.policy().version,
         );
-        Ok(AwaitingAudit { answer: recommendations, entry })
+        Ok(AwaitingAudit { answer: recommendations, entry: Some(entry) })
     }
 
     /// One participant explained against one offer, audited before it is returned.
@@ -219,6 +229,6 @@ impl Engine {
             results,
             &explanation.policy_version,
         );
-        Ok(AwaitingAudit { answer: explanation, entry })
+        Ok(AwaitingAudit { answer: explanation, entry: Some(entry) })
     }
 }

@@ -48,6 +48,17 @@ fn every_ranking_is_audited_with_what_it_returned() {
     let audited: Vec<(String, f32)> = entry.results.iter().map(|result| (result.id.clone(), result.score)).collect();
     assert_eq!(audited, returned);
     assert_eq!(entry.request["k"], 10);
+    assert!(entry.request["groups"]["eligible"].as_array().is_some_and(|counts| !counts.is_empty()));
+
+    // A scan kept to one core (under load) has its entry written after the list is
+    // explained, a spread one while it is: both entries say the same.
+    let (_, alone) = engine
+        .shortlist(&who("s-1c"), OfferRef::Stored(offer.key.clone()), 10, today, &ScanControl::on_one_core())
+        .unwrap();
+    assert_eq!(alone, shortlist);
+    let on_one_core = audit("s-1c").expect("the list of a scan on one core is audited");
+    assert_eq!(on_one_core.results, entry.results);
+    assert_eq!(on_one_core.request, entry.request);
 
     let person = &shortlist.candidates[0].participant_id;
     let explanation = engine.explain(&who("e-1"), person, OfferRef::Inline(Box::new(offer.clone())), today).unwrap();

@@ -43,4 +43,4 @@ pub use policy::{DEFAULT_POLICY_TOML, FactorWeights, ScoringPolicy};
 pub use pool::{ParticipantPool, PoolStats, ScanLayout};
 pub use reasons::{ExclusionCounts, ExclusionReason};
 pub use representative::{MAX_TOLERANCE, RerankChange};
-pub use shortlist::{Candidate, CoachOptions, Shortlist, ShortlistRequest};
+pub use shortlist::{Candidate, CoachOptions, RankedList, Shortlist, ShortlistRequest};

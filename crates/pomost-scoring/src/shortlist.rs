@@ -57,6 +57,15 @@ pub struct Candidate {
     pub distance_km: Option<f32>,
 }
 
+/// A shortlist ranked and counted but not yet explained: what its audit entry records.
+#[derive(Debug)]
+pub struct RankedList<'a> {
+    /// Participant ids and total scores, best first.
+    pub ranked: Vec<(&'a ParticipantId, f32)>,
+    /// Eligible people and the list's attention per group.
+    pub groups: &'a crate::groups::GroupTally,
+}
+
 /// A ranked, explained shortlist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shortlist {
@@ -228,10 +237,26 @@ impl ParticipantPool {
         request: &ShortlistRequest,
         control: &ScanControl,
     ) -> Result<Shortlist, ScoringError> {
+        Ok(self.shortlist_alongside(policy, request, control, |_| ())?.0)
+    }
+
+    /// [`ParticipantPool::shortlist_until`] that also runs `alongside` once, with the list
+    /// ranked but not yet explained, while the candidates are explained on the other cores
+    /// (when the scan spreads). The ranked list is all an audit entry records, so a lone
+    /// request writes its entry (mostly waiting for a sync) meanwhile instead of after.
+    pub fn shortlist_alongside<R: Send>(
+        &self,
+        policy: &ScoringPolicy,
+        request: &ShortlistRequest,
+        control: &ScanControl,
+        alongside: impl FnOnce(&RankedList) -> R + Send,
+    ) -> Result<(Shortlist, R), ScoringError> {
         request.offer.check()?;
         let context = OfferContext::new(request.offer, policy, &self.skills, &self.coaches, request.today);
         if context.closed {
-            return Ok(closed_list(policy, self.len() as u64));
+            let list = closed_list(policy, self.len() as u64);
+            let beside = alongside(&RankedList { ranked: Vec::new(), groups: &list.groups });
+            return Ok((list, beside));
         }
         let buckets = self.buckets_to_scan(&context);
         let scanned: u64 = buckets.iter().map(|bucket| self.records.bucket(*bucket as usize).len() as u64).sum();
@@ -255,34 +280,57 @@ impl ParticipantPool {
         if control.is_cancelled() {
             return Err(ScoringError::Cancelled);
         }
-        let mut result = self.finish(accumulator, &context, self.len() as u64, spread);
+        let (mut result, beside) = self.finish(accumulator, &context, self.len() as u64, spread, alongside);
         // People in buckets the scan never visited live beyond their commute limits.
         result.excluded[ExclusionReason::CommuteTooFar] += self.len() as u64 - scanned;
-        Ok(result)
+        Ok((result, beside))
     }
 
     /// The list a finished scan gives: counts, group figures (with each place's attention)
     /// and the explained candidates (explained on every core when the scan `spread`: with 50
-    /// people and a coach to choose for each, that was a sixth of a regional list's time).
-    fn finish(&self, accumulator: Accumulator, context: &OfferContext, pool_size: u64, spread: bool) -> Shortlist {
+    /// people and a coach to choose for each, that was a sixth of a regional list's time),
+    /// with what `alongside` gave for the ranked list (run on the calling thread while the
+    /// other cores explain, when the scan spread).
+    fn finish<R: Send>(
+        &self,
+        accumulator: Accumulator,
+        context: &OfferContext,
+        pool_size: u64,
+        spread: bool,
+        alongside: impl FnOnce(&RankedList) -> R + Send,
+    ) -> (Shortlist, R) {
         let mut groups = accumulator.groups;
         let ranked = accumulator.top.into_sorted();
         for (place, entry) in ranked.iter().enumerate() {
             let record = self.record_of_slot(entry.slot);
             groups.count_place(place + 1, crate::groups::groups_of(record, context.today, context.year));
         }
-        Shortlist {
+        let list =
+            RankedList { ranked: ranked.iter().map(|entry| (entry.id, entry.score.0)).collect(), groups: &groups };
+        let (candidates, beside) = if spread {
+            let mut candidates = Vec::new();
+            let beside = rayon::in_place_scope(|scope| {
+                scope.spawn(|_| {
+                    candidates =
+                        ranked.into_par_iter().with_max_len(4).map(|ranked| self.candidate(ranked, context)).collect();
+                });
+                alongside(&list)
+            });
+            (candidates, beside)
+        } else {
+            let beside = alongside(&list);
+            (ranked.into_iter().map(|ranked| self.candidate(ranked, context)).collect(), beside)
+        };
+        drop(list);
+        let shortlist = Shortlist {
             policy_version: context.policy.version.clone(),
-            candidates: if spread {
-                ranked.into_par_iter().with_max_len(4).map(|ranked| self.candidate(ranked, context)).collect()
-            } else {
-                ranked.into_iter().map(|ranked| self.candidate(ranked, context)).collect()
-            },
+            candidates,
             excluded: accumulator.excluded,
             eligible: accumulator.eligible,
             pool_size,
             groups,
-        }
+        };
+        (shortlist, beside)
     }
 
     /// Buckets that may hold someone who can reach the workplace: in cells within the widest
@@ -524,7 +572,7 @@ impl ParticipantPool {
                 }
             }
         }
-        Ok(self.finish(accumulator, &context, members.len() as u64, true))
+        Ok(self.finish(accumulator, &context, members.len() as u64, true, |_| ()).0)
     }
 
     fn candidate(&self, ranked: Ranked, context: &OfferContext) -> Candidate {
