@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::context::{OfferContext, shared_digits, working_time_violations};
+use crate::decimal::Fixed;
 use crate::error::ScoringError;
 use crate::evaluate::{Evaluation, Mode, Support, best_credits, best_occupation, evaluate, factor_values, total};
 use crate::factors::{Factor, FactorScore};
@@ -177,8 +178,9 @@ fn failed_constraints(
         let messages = match reason {
             ExclusionReason::OfferClosed => vec![closed_message(offer, today)],
             ExclusionReason::CommuteTooFar => vec![format!(
-                "the workplace is {:.1} km from home; the person's commute limit is {} km",
-                evaluation.distance_km, record.max_commute_km
+                "the workplace is {} km from home; the person's commute limit is {} km",
+                Fixed(evaluation.distance_km, 1),
+                record.max_commute_km
             )],
             ExclusionReason::NoConsent => vec!["the person has not consented to being matched to offers".to_owned()],
             ExclusionReason::WorkingTimeLimit => {
@@ -359,9 +361,10 @@ fn factor_detail(
                 };
                 format!(
                     "the need for job-coach support is met by job coach {} ({} h/week free{reserved}, match quality \
-                     {quality:.2}, which chose the coach, not the person's place); a met need scores as no need",
+                     {}, which chose the coach, not the person's place); a met need scores as no need",
                     entry.coach.id,
-                    entry.free_hours()
+                    entry.free_hours(),
+                    Fixed(quality, 2)
                 )
             }
         },
@@ -381,7 +384,9 @@ fn factor_detail(
             format!("{said}; stating a need never changes a score (it may order offers for the person)")
         }
         Factor::Commute => match context.place {
-            Some(_) => format!("{:.1} km from home (limit {} km)", evaluation.distance_km, record.max_commute_km),
+            Some(_) => {
+                format!("{} km from home (limit {} km)", Fixed(evaluation.distance_km, 1), record.max_commute_km)
+            }
             None => "remote work, no commute".to_owned(),
         },
         Factor::Preferences => {
@@ -396,7 +401,11 @@ fn factor_detail(
         }
         Factor::Waiting => {
             let months = (context.today - record.registered_day) as f32 / 30.44;
-            format!("registered {months:.0} months ago (full boost at {} months)", context.policy.waiting_full_months)
+            format!(
+                "registered {} months ago (full boost at {} months)",
+                Fixed(months, 0),
+                context.policy.waiting_full_months
+            )
         }
     }
 }
@@ -447,7 +456,7 @@ fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &
     };
     let shared = shared_digits(claim.code(), context.occupation);
     if shared == 6 {
-        return format!("{which} {}: is the offer's occupation (credit {credit:.2})", Occupation(code));
+        return format!("{which} {}: is the offer's occupation (credit {})", Occupation(code), Fixed(credit, 2));
     }
     let group = &offer[..(shared.min(4) as usize)];
     let level = match group.len() {
@@ -456,9 +465,10 @@ fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &
         _ => "sub-major group",
     };
     format!(
-        "{which} {}: shares the {level} {} with the offer's {offer_named} (credit {credit:.2})",
+        "{which} {}: shares the {level} {} with the offer's {offer_named} (credit {})",
         Occupation(code),
-        Occupation(group)
+        Occupation(group),
+        Fixed(credit, 2)
     )
 }
 
@@ -476,8 +486,8 @@ fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &Part
         let kind = if requirement.must { "must" } else { "nice" };
         // Writing into a String cannot fail.
         let _ = match pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()) {
-            Some(label) => write!(detail, "{label} [{}] ({kind}) {credit:.2}", requirement.skill),
-            None => write!(detail, "{} ({kind}) {credit:.2}", requirement.skill),
+            Some(label) => write!(detail, "{label} [{}] ({kind}) {}", requirement.skill, Fixed(credit, 2)),
+            None => write!(detail, "{} ({kind}) {}", requirement.skill, Fixed(credit, 2)),
         };
     }
     detail

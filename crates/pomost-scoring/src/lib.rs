@@ -16,6 +16,7 @@ mod balance;
 mod coaches;
 mod context;
 mod control;
+mod decimal;
 mod error;
 mod evaluate;
 mod explain;

@@ -1,0 +1,84 @@
+//! Numbers with a fixed count of decimals for explanations, written exactly as
+//! `format!("{:.N}")` writes them but without the standard library's general path for
+//! fixed precision (exact digit generation with a big-number fallback), which took about a
+//! fifth of a shortlist's explanation time: a list explains 50 people, each with a distance,
+//! a waiting time and a credit per skill and occupation.
+
+use std::fmt;
+
+/// `value` with `places` decimals (0, 1 or 2), as `{:.places$}` writes it: rounded half to
+/// even on the float's exact value, with a minus sign for any negative value (also one
+/// that rounds to zero).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fixed(pub(crate) f32, pub(crate) usize);
+
+/// Scaled values up to this are whole numbers an `f64` holds exactly.
+const EXACT_BELOW: f64 = 1e15;
+
+impl fmt::Display for Fixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Fixed(value, places) = *self;
+        let Some((scale, divisor)) = [(1.0, 1), (10.0, 10), (100.0, 100)].get(places).copied() else {
+            return write!(f, "{value:.places$}");
+        };
+        // Exact: an f32's 24 significant bits times 10 or 100 (at most 5 more) fit an f64.
+        let scaled = f64::from(value.abs()) * scale;
+        if scaled.is_nan() || scaled >= EXACT_BELOW {
+            // Infinite, not a number, or too large for the shortcut.
+            return write!(f, "{value:.places$}");
+        }
+        let units = scaled.round_ties_even() as u64;
+        if value.is_sign_negative() {
+            f.write_str("-")?;
+        }
+        write!(f, "{}", units / divisor)?;
+        if places > 0 {
+            write!(f, ".{:0places$}", units % divisor)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fixed;
+
+    fn same_as_std(value: f32) {
+        for places in 0..=2 {
+            assert_eq!(Fixed(value, places).to_string(), format!("{value:.places$}"), "{value:e} with {places} places");
+        }
+    }
+
+    #[test]
+    fn writes_what_the_standard_library_writes() {
+        // A sweep over the bit patterns of positive floats up to 2^21 and beyond the
+        // shortcut's range, with their negatives.
+        for bits in (0..0x4f00_0000u32).step_by(4_099) {
+            let value = f32::from_bits(bits);
+            same_as_std(value);
+            same_as_std(-value);
+        }
+        for value in [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::MAX, f32::MIN_POSITIVE, 1e15, 1e16] {
+            same_as_std(value);
+        }
+    }
+
+    #[test]
+    fn ties_round_half_to_even_like_the_standard_library() {
+        // Halves, quarters and eighths are exact in binary: true ties at 0 and 1 places.
+        for whole in 0..20_000u32 {
+            for eighths in 0..8 {
+                same_as_std(whole as f32 + eighths as f32 / 8.0);
+            }
+        }
+        // Values a decimal tie away in decimal but not in binary.
+        for hundredths in 0..100_000u32 {
+            same_as_std(hundredths as f32 / 100.0 + 0.005);
+            same_as_std(hundredths as f32 / 1000.0);
+        }
+        assert_eq!(Fixed(0.25, 1).to_string(), "0.2");
+        assert_eq!(Fixed(2.5, 0).to_string(), "2");
+        assert_eq!(Fixed(-0.04, 1).to_string(), "-0.0");
+        assert_eq!(Fixed(12.345, 2).to_string(), format!("{:.2}", 12.345f32));
+    }
+}
