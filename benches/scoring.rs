@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the pure scorer on a seeded synthetic world of 1,000,000
-//! participants and 5,000 coaches: a regional shortlist, a remote national shortlist, and
+//! participants and 5,000 coaches: a regional shortlist (spread over every core, and kept to
+//! one as under load, also over twenty on-site offers), a remote national shortlist, and
 //! building the pool. Run with `cargo bench --bench scoring`; set `POMOST_BENCH_PARTICIPANTS`
 //! for a smaller world.
 
@@ -7,8 +8,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use pomost_domain::Participant;
-use pomost_scoring::{ParticipantPool, ScoringPolicy, ShortlistRequest};
+use pomost_domain::{Participant, Workplace};
+use pomost_scoring::{ParticipantPool, ScanControl, ScoringPolicy, ShortlistRequest};
 use pomost_synth::Synth;
 use time::macros::date;
 
@@ -40,6 +41,25 @@ fn scoring(criterion: &mut Criterion) {
     group.bench_function("regional_k50", |bencher| {
         let request = ShortlistRequest { offer: &regional, k: 50, today };
         bencher.iter(|| black_box(pool.shortlist(&policy, &request).expect("valid offer")));
+    });
+    // The path under load: each scan keeps to its core (one thread, so instruction counts
+    // under callgrind repeat exactly), on the Kraków offer and on twenty on-site offers
+    // across the country in turn.
+    group.bench_function("regional_k50_one_core", |bencher| {
+        let request = ShortlistRequest { offer: &regional, k: 50, today };
+        bencher.iter(|| {
+            black_box(pool.shortlist_until(&policy, &request, &ScanControl::on_one_core()).expect("valid offer"))
+        });
+    });
+    let on_site: Vec<_> =
+        synth.offers(200).filter(|offer| matches!(offer.workplace, Workplace::OnSite(_))).take(20).collect();
+    group.bench_function("twenty_on_site_k50_one_core", |bencher| {
+        bencher.iter(|| {
+            for offer in &on_site {
+                let request = ShortlistRequest { offer, k: 50, today };
+                black_box(pool.shortlist_until(&policy, &request, &ScanControl::on_one_core()).expect("valid offer"));
+            }
+        });
     });
     group.bench_function("remote_national_k50", |bencher| {
         let request = ShortlistRequest { offer: &remote, k: 50, today };

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use pomost_domain::{Offer, Participant};
+use pomost_domain::{GeoPoint, Offer, Participant, Workplace};
 use pomost_scoring::{ExclusionReason, ParticipantPool, ScanControl, ScoringPolicy, ShortlistRequest};
 use pomost_synth::Synth;
 use proptest::prelude::*;
@@ -40,21 +40,53 @@ fn reference(
 }
 
 fn check_pool(seed: u64, people_count: usize, coach_count: usize, k: usize) {
-    let today = date!(2026 - 11 - 24);
-    let synth = Synth::new(seed, today);
+    let synth = Synth::new(seed, TODAY);
     let people: Vec<Participant> = synth.participants(people_count).collect();
-    let coaches: Vec<_> = synth.coaches(coach_count).collect();
-    let pool = ParticipantPool::build(&pomost_synth::relatedness(), people.clone(), coaches).expect("valid");
-    let policy = ScoringPolicy::default();
     let mut offers: Vec<Offer> = synth.offers(12).collect();
     offers.push(synth.regional_offer());
     offers.push(synth.remote_offer());
-    for offer in &offers {
+    check(seed, &people, synth.coaches(coach_count).collect(), &offers, k);
+}
+
+/// Everyone pulled into about 60 km around Kraków, the workplaces into the city: many cells
+/// in reach, each at its own distance, and lists whose threshold rises high while most of
+/// the region is still to be scanned (where any shortcut by distance would show).
+fn check_dense_region(seed: u64, people_count: usize, k: usize) {
+    let synth = Synth::new(seed, TODAY);
+    let people: Vec<Participant> = synth
+        .participants(people_count)
+        .map(|mut person| {
+            let lat = 50.06 + (person.home.point.lat() - 52.0) * 0.2;
+            let lon = 19.94 + (person.home.point.lon() - 19.5) * 0.15;
+            person.home.point = GeoPoint::new(lat, lon).expect("in range");
+            person.max_commute_km = person.max_commute_km.max(25.0);
+            person
+        })
+        .collect();
+    let offers: Vec<Offer> = synth
+        .offers(8)
+        .map(|mut offer| {
+            if let Workplace::OnSite(location) = &mut offer.workplace {
+                location.point = GeoPoint::new(50.0 + (location.point.lat() - 52.0) * 0.03, 19.95).expect("in range");
+            }
+            offer
+        })
+        .collect();
+    check(seed, &people, synth.coaches(30).collect(), &offers, k);
+}
+
+const TODAY: time::Date = date!(2026 - 11 - 24);
+
+fn check(seed: u64, people: &[Participant], coaches: Vec<pomost_domain::JobCoach>, offers: &[Offer], k: usize) {
+    let today = TODAY;
+    let pool = ParticipantPool::build(&pomost_synth::relatedness(), people.to_vec(), coaches).expect("valid");
+    let policy = ScoringPolicy::default();
+    for offer in offers {
         let request = ShortlistRequest { offer, k, today };
         let list = pool.shortlist(&policy, &request).expect("valid offer");
         let on_one_core = pool.shortlist_until(&policy, &request, &ScanControl::on_one_core()).expect("valid offer");
         assert_eq!(on_one_core, list, "seed {seed}, offer {}: one core and every core agree", offer.key.external_id);
-        let (expected, excluded, eligible) = reference(&pool, &people, &policy, offer, k, today);
+        let (expected, excluded, eligible) = reference(&pool, people, &policy, offer, k, today);
         let got: Vec<(String, u32)> = list
             .candidates
             .iter()
@@ -97,4 +129,12 @@ proptest! {
 #[test]
 fn a_large_pool_split_across_workers_equals_the_reference() {
     check_pool(11, 2_500, 30, 3);
+}
+
+/// Short and long lists over a dense region.
+#[test]
+fn a_dense_region_equals_the_reference() {
+    for (seed, k) in [(3, 1), (5, 5), (8, 40)] {
+        check_dense_region(seed, 3_000, k);
+    }
 }
