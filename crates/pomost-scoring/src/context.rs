@@ -41,6 +41,9 @@ pub(crate) struct OfferContext<'a> {
     pub(crate) lowest_stage: u8,
     pub(crate) contract_bit: u8,
     pub(crate) credits: SkillCredits,
+    /// The Polish label of each of `credits.requirements`' skills, looked up once for the
+    /// whole list (every explained candidate names them).
+    pub(crate) requirement_labels: Vec<Option<&'static str>>,
     pub(crate) site_coaches: Vec<SiteCoach>,
     /// Accommodations that some coach who could come can provide.
     pub(crate) coach_coverable: u16,
@@ -143,6 +146,10 @@ impl<'a> OfferContext<'a> {
                 policy.adaptation_weeks_per_stage,
             ),
             contract_bit: 1 << (offer.contract_type as u8),
+            requirement_labels: requirements
+                .iter()
+                .map(|requirement| pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()))
+                .collect(),
             credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit, person_skills),
             site_coaches,
             coach_coverable,

@@ -479,13 +479,15 @@ fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &Part
     }
     let best = best_credits(record, context, pool);
     let mut detail = String::with_capacity(80 * credits.requirements.len());
-    for (index, (requirement, credit)) in credits.requirements.iter().zip(best).enumerate() {
+    for (index, ((requirement, credit), label)) in
+        credits.requirements.iter().zip(best).zip(&context.requirement_labels).enumerate()
+    {
         if index > 0 {
             detail.push_str("; ");
         }
         let kind = if requirement.must { "must" } else { "nice" };
         // Writing into a String cannot fail.
-        let _ = match pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()) {
+        let _ = match label {
             Some(label) => write!(detail, "{label} [{}] ({kind}) {}", requirement.skill, Fixed(credit, 2)),
             None => write!(detail, "{} ({kind}) {}", requirement.skill, Fixed(credit, 2)),
         };
