@@ -39,9 +39,49 @@ impl fmt::Display for Fixed {
     }
 }
 
+/// `value` as `{}` writes it (the shortest digits that read back the same float), with a
+/// shortcut for whole numbers, which hours, commute limits and months mostly are: the
+/// standard library's shortest-digits search costs several hundred instructions a number.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shortest(pub(crate) f32);
+
+/// Whole numbers below this print as their integer (`{}` switches to exponents far above).
+const WHOLE_BELOW: f32 = 16_777_216.0;
+
+impl fmt::Display for Shortest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = self.0;
+        if value.abs() < WHOLE_BELOW && value.fract() == 0.0 {
+            if value.is_sign_negative() {
+                f.write_str("-")?;
+            }
+            write!(f, "{}", value.abs() as u32)
+        } else {
+            write!(f, "{value}")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Fixed;
+    use super::{Fixed, Shortest};
+
+    #[test]
+    fn shortest_writes_what_the_standard_library_writes() {
+        for bits in (0..0x7f80_0000u32).step_by(1_021) {
+            for value in [f32::from_bits(bits), -f32::from_bits(bits)] {
+                assert_eq!(Shortest(value).to_string(), format!("{value}"), "{value:e}");
+            }
+        }
+        for whole in (0..40_000_000u32).step_by(997) {
+            let value = whole as f32;
+            assert_eq!(Shortest(value).to_string(), format!("{value}"));
+            assert_eq!(Shortest(-value).to_string(), format!("{}", -value));
+        }
+        for value in [0.0, -0.0, 1.0, 40.0, 16_777_215.0, 16_777_216.0, 1e20, f32::INFINITY, f32::NAN, 2.5, 0.1] {
+            assert_eq!(Shortest(value).to_string(), format!("{value}"), "{value:e}");
+        }
+    }
 
     fn same_as_std(value: f32) {
         for places in 0..=2 {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::context::{OfferContext, shared_digits, working_time_violations};
-use crate::decimal::Fixed;
+use crate::decimal::{Fixed, Shortest};
 use crate::error::ScoringError;
 use crate::evaluate::{Evaluation, Mode, Support, best_credits, best_occupation, evaluate, factor_values, total};
 use crate::factors::{Factor, FactorScore};
@@ -266,7 +266,7 @@ fn coach_message(record: &ParticipantRecord, context: &OfferContext, pool: &Part
                 format!(
                     "job coach {} has {} h/week free after {} h reserved by referral(s) {list}",
                     entry.coach.id,
-                    entry.free_hours(),
+                    Shortest(entry.free_hours()),
                     entry.reserved
                 )
             })
@@ -363,7 +363,7 @@ fn factor_detail(
                     "the need for job-coach support is met by job coach {} ({} h/week free{reserved}, match quality \
                      {}, which chose the coach, not the person's place); a met need scores as no need",
                     entry.coach.id,
-                    entry.free_hours(),
+                    Shortest(entry.free_hours()),
                     Fixed(quality, 2)
                 )
             }
@@ -385,7 +385,11 @@ fn factor_detail(
         }
         Factor::Commute => match context.place {
             Some(_) => {
-                format!("{} km from home (limit {} km)", Fixed(evaluation.distance_km, 1), record.max_commute_km)
+                format!(
+                    "{} km from home (limit {} km)",
+                    Fixed(evaluation.distance_km, 1),
+                    Shortest(record.max_commute_km)
+                )
             }
             None => "remote work, no commute".to_owned(),
         },
@@ -397,14 +401,18 @@ fn factor_detail(
             } else {
                 format!("{} is not a preferred contract type", offer.contract_type.label())
             };
-            format!("available {} h/week for {} h/week offered; {contract}", record.available_hours, offer.weekly_hours)
+            format!(
+                "available {} h/week for {} h/week offered; {contract}",
+                Shortest(record.available_hours),
+                Shortest(offer.weekly_hours)
+            )
         }
         Factor::Waiting => {
             let months = (context.today - record.registered_day) as f32 / 30.44;
             format!(
                 "registered {} months ago (full boost at {} months)",
                 Fixed(months, 0),
-                context.policy.waiting_full_months
+                Shortest(context.policy.waiting_full_months)
             )
         }
     }
