@@ -74,35 +74,6 @@ pub struct GroupTally {
     pub exposure_total: f64,
 }
 
-/// The eligible people of one scan block per group, in registers: seven bits per group (a
-/// block holds fewer than 128 people), the four certificate degrees and five stages in one
-/// word, age 50+, registered 12+ months, women and men in the other. Adding to the tally's
-/// array for each person made every count wait for the store of the one before (most
-/// people land on the same groups).
-#[derive(Debug, Default)]
-pub(crate) struct BlockGroups {
-    certificate_and_stage: u64,
-    others: u64,
-    total: u64,
-}
-
-const _: () = assert!(9 * 7 <= 64 && STAGE_GROUPS.end - STAGE_GROUPS.start == 5);
-
-impl BlockGroups {
-    /// Counts one eligible person (at most 127 per block).
-    #[inline]
-    pub(crate) fn count(&mut self, record: &ParticipantRecord, today_julian: i32, year: i32) {
-        let degree = u32::from(record.degree.min(3));
-        let stage = u32::from(record.stage.min(4));
-        self.certificate_and_stage += (1u64 << (7 * degree)) + (1u64 << (7 * (4 + stage)));
-        self.others += u64::from(crate::record::is_50_plus(record.flags, year))
-            | u64::from(today_julian - record.registered_day >= 365) << 7
-            | u64::from(record.gender == 1) << 14
-            | u64::from(record.gender == 2) << 21;
-        self.total += 1;
-    }
-}
-
 /// The groups a record belongs to, as indexes into [`GROUP_NAMES`] (`usize::MAX` for a
 /// group the person is not in).
 #[inline]
@@ -131,22 +102,6 @@ impl GroupTally {
         self.eligible[12] += u64::from(record.gender == 2);
     }
 
-    /// Adds a block's counts ([`BlockGroups`]) to the tally.
-    pub(crate) fn add_block(&mut self, block: &BlockGroups) {
-        let lane = |packed: u64, place: usize| (packed >> (7 * place)) & 0x7f;
-        self.eligible_total += block.total;
-        for degree in 0..4 {
-            self.eligible[degree] += lane(block.certificate_and_stage, degree);
-        }
-        for stage in 0..STAGE_GROUPS.len() {
-            self.eligible[STAGE_GROUPS.start + stage] += lane(block.certificate_and_stage, 4 + stage);
-        }
-        self.eligible[4] += lane(block.others, 0);
-        self.eligible[5] += lane(block.others, 1);
-        self.eligible[11] += lane(block.others, 2);
-        self.eligible[12] += lane(block.others, 3);
-    }
-
     /// Adds the attention of place `rank` (from 1) to the person's groups.
     pub(crate) fn count_place(&mut self, rank: usize, groups: Memberships) {
         let weight = 1.0 / (1.0 + rank as f64).log2();
@@ -161,38 +116,5 @@ impl GroupTally {
         for (mine, theirs) in self.eligible.iter_mut().zip(other.eligible) {
             *mine += theirs;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{BlockGroups, GroupTally};
-    use crate::fixtures::{TODAY, person};
-    use crate::record::ParticipantRecord;
-
-    #[test]
-    fn a_block_counts_what_counting_person_by_person_counts() {
-        let today = TODAY.to_julian_day();
-        let mut book = crate::skills::SkillBook::default();
-        let mut records = Vec::new();
-        for number in 0..127u32 {
-            let (mut record, _) =
-                ParticipantRecord::from_participant(&person(&format!("p{number}")), number, &mut book).unwrap();
-            record.degree = (number % 5) as u8;
-            record.stage = (number % 7) as u8;
-            record.gender = (number % 3) as u8;
-            record.registered_day = today - (number as i32 * 7);
-            record.flags = (number % 256) as u8;
-            records.push(record);
-        }
-        let (mut one_by_one, mut by_block) = (GroupTally::default(), GroupTally::default());
-        let mut block = BlockGroups::default();
-        for record in &records {
-            one_by_one.count_eligible(record, today, 2026);
-            block.count(record, today, 2026);
-        }
-        by_block.add_block(&block);
-        assert_eq!(by_block, one_by_one);
-        assert!(one_by_one.eligible.iter().all(|&count| count > 0), "every group is counted: {one_by_one:?}");
     }
 }

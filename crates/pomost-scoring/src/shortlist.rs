@@ -18,7 +18,6 @@ use crate::evaluate::{
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
 use crate::grid::{BANDS, cells_within, nearest_km};
-use crate::groups::BlockGroups;
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionCounts, ExclusionReason, ReasonSet};
@@ -383,11 +382,9 @@ impl ParticipantPool {
             let eligible = self.select_eligible(block, context, accumulator);
             accumulator.eligible += eligible as u64;
             if accumulator.top.keeps_nobody() {
-                let mut groups = BlockGroups::default();
                 for &(position, _) in &accumulator.selections.ready[..eligible] {
-                    groups.count(&block[usize::from(position)], context.today, context.year);
+                    accumulator.groups.count_eligible(&block[usize::from(position)], context.today, context.year);
                 }
-                accumulator.groups.add_block(&groups);
             } else {
                 self.rank_block(block, eligible, context, floor, accumulator);
             }
@@ -445,15 +442,13 @@ impl ParticipantPool {
         let min_gains = accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
         let Selections { ready, hopeful, .. } = &mut *accumulator.selections;
         let mut hopeful_count = 0;
-        let mut groups = BlockGroups::default();
         for &(position, distance_km) in &ready[..eligible] {
             let record = &block[usize::from(position)];
-            groups.count(record, context.today, context.year);
+            accumulator.groups.count_eligible(record, context.today, context.year);
             let gains = skills_gains(record, context, self);
             hopeful[hopeful_count] = (position, distance_km, gains);
             hopeful_count += usize::from(gains >= min_gains);
         }
-        accumulator.groups.add_block(&groups);
         for index in 0..hopeful_count {
             let (position, distance_km, gains) = accumulator.selections.hopeful[index];
             self.rank_record(&block[usize::from(position)], context, distance_km, gains, floor, accumulator);
