@@ -339,4 +339,75 @@ mod tests {
         let empty = SkillCredits::new(&book, vec![], 0.75, None);
         assert_eq!(empty.coverage(&[0.0; MAX_REQUIREMENTS]), 1.0);
     }
+
+    /// The credits laid out the straightforward way: every (skill, requirement, similarity)
+    /// sorted by skill and requirement, then grouped. The layout any faster construction of
+    /// [`SkillCredits::new`] must keep (the scan reads spans and entries in this order).
+    fn sorted_layout(
+        book: &SkillBook,
+        requirements: &[Requirement],
+        only: Option<&[u16]>,
+    ) -> Vec<(u16, Vec<(u8, f32)>)> {
+        let mut triples = Vec::new();
+        for (index, requirement) in requirements.iter().enumerate() {
+            let Some(number) = book.lookup(&requirement.skill) else { continue };
+            for (skill, similarity) in std::iter::once((number, 1.0)).chain(book.neighbours(number).iter().copied()) {
+                if only.is_none_or(|only| only.contains(&skill)) {
+                    triples.push((skill, index as u8, similarity));
+                }
+            }
+        }
+        triples.sort_by_key(|&(skill, requirement, _)| (skill, requirement));
+        let mut layout: Vec<(u16, Vec<(u8, f32)>)> = Vec::new();
+        for (skill, requirement, similarity) in triples {
+            match layout.last_mut() {
+                Some((last, entries)) if *last == skill => entries.push((requirement, similarity)),
+                _ => layout.push((skill, vec![(requirement, similarity)])),
+            }
+        }
+        layout
+    }
+
+    #[test]
+    fn credits_are_laid_out_as_sorted_by_skill_and_requirement() {
+        let relatedness = pomost_synth::relatedness();
+        let book = SkillBook::new(&relatedness).unwrap();
+        let skills: Vec<SkillId> = (0..book.len() as u16).map(|number| book.ids[usize::from(number)].clone()).collect();
+        // Requirements spread over the book (and one it does not know), with and without
+        // a person's skills to compile for.
+        for first in [0, 1, 7, 100] {
+            let mut requirements: Vec<Requirement> = skills
+                .iter()
+                .skip(first)
+                .step_by(skills.len() / 9 + 1)
+                .take(MAX_REQUIREMENTS - 1)
+                .enumerate()
+                .map(|(index, skill)| requirement(skill.as_str(), 0, 1.0 + index as f32))
+                .collect();
+            requirements.push(requirement("not-in-the-book", 0, 2.0));
+            let person: Vec<u16> = (first as u16..book.len() as u16).step_by(5).collect();
+            for only in [None, Some(&person[..])] {
+                let credits = SkillCredits::new(&book, requirements.clone(), 0.75, only);
+                let expected = sorted_layout(&book, &requirements, only);
+                let mut found = Vec::new();
+                for (skill, &span) in credits.spans.iter().enumerate() {
+                    let (start, count) = ((span >> 8) as usize, (span & 0xff) as usize);
+                    if count > 0 {
+                        found.push((skill as u16, credits.entries[start..start + count].to_vec()));
+                    }
+                }
+                assert_eq!(found, expected, "first {first}, only {}", only.is_some());
+                assert_eq!(credits.entries.len(), expected.iter().map(|(_, entries)| entries.len()).sum::<usize>());
+                assert!(expected.iter().any(|(_, entries)| entries.len() > 1), "some skill credits two requirements");
+                for (skill, entries) in &expected {
+                    let gain: f32 = entries
+                        .iter()
+                        .map(|&(index, similarity)| requirements[usize::from(index)].weight * similarity.max(0.0))
+                        .sum::<f32>()
+                        / credits.weight_sum;
+                    assert_eq!(credits.gain_bound(*skill).to_bits(), gain.to_bits(), "skill {skill}");
+                }
+            }
+        }
+    }
 }
