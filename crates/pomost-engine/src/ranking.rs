@@ -138,11 +138,23 @@ impl Engine {
             entry(who, AuditAction::Shortlist, Some(offer.key.clone()), None, request, results, &self.policy().version)
         };
         if representative.is_none() && control.spreads() {
-            // A request alone on the cores: its entry is written (mostly a wait for the
-            // sync) while the other cores explain the candidates.
-            let (shortlist, written) = self.rank_participants_alongside(&offer, k, as_of, control, |list| {
-                self.audit(shortlist_entry(request, &list.ranked, list.groups))
-            })?;
+            // A request alone on the cores: its entry is written (SQLite's commit, about
+            // three quarters of it the sync) while the other cores explain the candidates.
+            // The debug line says where the time went: the entry usually takes longer than
+            // the explanations, so it ends the list.
+            let started = std::time::Instant::now();
+            let (shortlist, (written, ranked_at, audited_at)) =
+                self.rank_participants_alongside(&offer, k, as_of, control, |list| {
+                    let ranked_at = started.elapsed();
+                    let written = self.audit(shortlist_entry(request, &list.ranked, list.groups));
+                    (written, ranked_at, started.elapsed())
+                })?;
+            tracing::debug!(
+                ranked_us = ranked_at.as_micros() as u64,
+                audit_us = (audited_at - ranked_at).as_micros() as u64,
+                done_us = started.elapsed().as_micros() as u64,
+                "lone shortlist: entry written while explaining"
+            );
             written?;
             return Ok(AwaitingAudit { answer: (offer.key, shortlist, Vec::new()), entry: None });
         }
