@@ -4,7 +4,7 @@
 //! fifth of a shortlist's explanation time: a list explains 50 people, each with a distance,
 //! a waiting time and a credit per skill and occupation.
 
-use std::fmt;
+use std::fmt::{self, Write};
 
 /// `value` with `places` decimals (0, 1 or 2), as `{:.places$}` writes it: rounded half to
 /// even on the float's exact value, with a minus sign for any negative value (also one
@@ -15,27 +15,63 @@ pub(crate) struct Fixed(pub(crate) f32, pub(crate) usize);
 /// Scaled values up to this are whole numbers an `f64` holds exactly.
 const EXACT_BELOW: f64 = 1e15;
 
-impl fmt::Display for Fixed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Fixed(value, places) = *self;
+impl Fixed {
+    /// Appends the number to `out`.
+    pub(crate) fn push_to(self, out: &mut String) {
+        let Fixed(value, places) = self;
         let Some((scale, divisor)) = [(1.0, 1), (10.0, 10), (100.0, 100)].get(places).copied() else {
-            return write!(f, "{value:.places$}");
+            // Writing into a String cannot fail.
+            let _ = write!(out, "{value:.places$}");
+            return;
         };
         // Exact: an f32's 24 significant bits times 10 or 100 (at most 5 more) fit an f64.
         let scaled = f64::from(value.abs()) * scale;
         if scaled.is_nan() || scaled >= EXACT_BELOW {
             // Infinite, not a number, or too large for the shortcut.
-            return write!(f, "{value:.places$}");
+            let _ = write!(out, "{value:.places$}");
+            return;
         }
         let units = scaled.round_ties_even() as u64;
         if value.is_sign_negative() {
-            f.write_str("-")?;
+            out.push('-');
         }
-        write!(f, "{}", units / divisor)?;
+        push_integer(out, units / divisor);
         if places > 0 {
-            write!(f, ".{:0places$}", units % divisor)?;
+            out.push('.');
+            let fraction = units % divisor;
+            if places == 2 && fraction < 10 {
+                out.push('0');
+            }
+            push_integer(out, fraction);
         }
-        Ok(())
+    }
+}
+
+impl fmt::Display for Fixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.push_to(&mut text);
+        f.write_str(&text)
+    }
+}
+
+/// Appends `value` in decimal digits, as `{}` writes an integer (explanations are built
+/// for every candidate of every list, and the formatting machinery cost about a thousand
+/// instructions per piece of text).
+pub(crate) fn push_integer(out: &mut String, value: u64) {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
     }
 }
 
@@ -48,17 +84,27 @@ pub(crate) struct Shortest(pub(crate) f32);
 /// Whole numbers below this print as their integer (`{}` switches to exponents far above).
 const WHOLE_BELOW: f32 = 16_777_216.0;
 
-impl fmt::Display for Shortest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Shortest {
+    /// Appends the number to `out`.
+    pub(crate) fn push_to(self, out: &mut String) {
         let value = self.0;
         if value.abs() < WHOLE_BELOW && value.fract() == 0.0 {
             if value.is_sign_negative() {
-                f.write_str("-")?;
+                out.push('-');
             }
-            write!(f, "{}", value.abs() as u32)
+            push_integer(out, u64::from(value.abs() as u32));
         } else {
-            write!(f, "{value}")
+            // Writing into a String cannot fail.
+            let _ = write!(out, "{value}");
         }
+    }
+}
+
+impl fmt::Display for Shortest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.push_to(&mut text);
+        f.write_str(&text)
     }
 }
 
@@ -100,6 +146,15 @@ mod tests {
         }
         for value in [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::MAX, f32::MIN_POSITIVE, 1e15, 1e16] {
             same_as_std(value);
+        }
+    }
+
+    #[test]
+    fn integers_are_written_as_the_standard_library_writes_them() {
+        for value in (0..2_000_000u64).chain([u64::MAX, u64::MAX / 7, 10_000_000_000]) {
+            let mut text = String::from("x");
+            super::push_integer(&mut text, value);
+            assert_eq!(text, format!("x{value}"));
         }
     }
 

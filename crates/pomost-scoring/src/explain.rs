@@ -1,15 +1,13 @@
 //! Explanations: every factor in words, and every hard constraint a pair fails, in words a
 //! caseworker can show the person.
 
-use std::fmt::Write as _;
-
 use enumset::EnumSet;
 use pomost_domain::{Accommodation, CoachId, DisabilityDegree, Offer, OfferKey, ParticipantId, Stage};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::context::{OfferContext, shared_digits, working_time_violations};
-use crate::decimal::{Fixed, Shortest};
+use crate::decimal::{Fixed, Shortest, push_integer};
 use crate::error::ScoringError;
 use crate::evaluate::{Evaluation, Mode, Support, best_credits, best_occupation, evaluate, factor_values, total};
 use crate::factors::{Factor, FactorScore};
@@ -210,7 +208,7 @@ fn closed_message(offer: &Offer, today: Date) -> String {
     }
 }
 
-fn stage_name(rank: u8) -> &'static str {
+pub(crate) fn stage_name(rank: u8) -> &'static str {
     Stage::from_rank(rank).map_or("unknown", Stage::label)
 }
 
@@ -229,7 +227,7 @@ fn stage_message(record: &ParticipantRecord, context: &OfferContext) -> String {
     )
 }
 
-fn accommodation_names(bits: u16) -> String {
+pub(crate) fn accommodation_names(bits: u16) -> String {
     let set: EnumSet<Accommodation> = EnumSet::from_u16_truncated(bits);
     set.iter()
         .map(|accommodation| format!("{} ({})", accommodation.label(), accommodation.label_pl()))
@@ -312,7 +310,7 @@ pub(crate) fn describe_factors(
         .collect()
 }
 
-fn factor_detail(
+pub(crate) fn factor_detail(
     factor: Factor,
     record: &ParticipantRecord,
     context: &OfferContext,
@@ -323,31 +321,33 @@ fn factor_detail(
     match factor {
         Factor::Skills => skills_detail(record, context, pool),
         Factor::Occupation => occupation_detail(record, context, pool),
-        Factor::Stage if record.stage >= context.min_stage => {
-            format!("at or above the offer's minimum stage \"{}\"", stage_name(context.min_stage))
-        }
-        Factor::Stage if offer.prefers_readiness => format!(
-            "{} stage(s) below the offer's minimum \"{}\", bridged by its adaptation period; the employer prefers \
-             people nearer the open market, so each bridged stage lowers this factor",
-            context.min_stage - record.stage,
-            stage_name(context.min_stage)
-        ),
-        Factor::Stage => format!(
-            "{} stage(s) below the offer's minimum \"{}\", bridged by its adaptation period; the offer states no \
-             preference for readiness, so every accepted stage ranks alike",
-            context.min_stage - record.stage,
-            stage_name(context.min_stage)
-        ),
+        Factor::Stage if record.stage >= context.min_stage => Text::new()
+            .str("at or above the offer's minimum stage \"")
+            .str(stage_name(context.min_stage))
+            .str("\"")
+            .done(),
+        Factor::Stage => Text::new()
+            .int(u64::from(context.min_stage - record.stage))
+            .str(" stage(s) below the offer's minimum \"")
+            .str(stage_name(context.min_stage))
+            .str(if offer.prefers_readiness {
+                "\", bridged by its adaptation period; the employer prefers people nearer the open market, so each \
+                 bridged stage lowers this factor"
+            } else {
+                "\", bridged by its adaptation period; the offer states no preference for readiness, so every \
+                 accepted stage ranks alike"
+            })
+            .done(),
         Factor::Coach if evaluation.reasons.contains(ExclusionReason::NoJobCoach) => {
             "the job-coach need is not met here (see the failed constraint)".to_owned()
         }
         Factor::Coach => match evaluation.support {
             Support::NotNeeded => "no job coach needed for this offer".to_owned(),
-            Support::Mentor => format!(
-                "the need for {} h/week of job-coach support is met by the employer's mentor; a met need scores as \
-                 no need",
-                record.coach_hours
-            ),
+            Support::Mentor => Text::new()
+                .str("the need for ")
+                .shortest(record.coach_hours)
+                .str(" h/week of job-coach support is met by the employer's mentor; a met need scores as no need")
+                .done(),
             Support::Available => "the need for job-coach support is met by a coach with free capacity; a met need \
                                    scores as no need"
                 .to_owned(),
@@ -384,50 +384,84 @@ fn factor_detail(
             format!("{said}; stating a need never changes a score (it may order offers for the person)")
         }
         Factor::Commute => match context.place {
-            Some(_) => {
-                format!(
-                    "{} km from home (limit {} km)",
-                    Fixed(evaluation.distance_km, 1),
-                    Shortest(record.max_commute_km)
-                )
-            }
+            Some(_) => Text::new()
+                .fixed(evaluation.distance_km, 1)
+                .str(" km from home (limit ")
+                .shortest(record.max_commute_km)
+                .str(" km)")
+                .done(),
             None => "remote work, no commute".to_owned(),
         },
         Factor::Preferences => {
-            let contract = if record.preferred_contracts == 0 {
-                "no contract preference".to_owned()
+            let text = Text::new()
+                .str("available ")
+                .shortest(record.available_hours)
+                .str(" h/week for ")
+                .shortest(offer.weekly_hours)
+                .str(" h/week offered; ");
+            if record.preferred_contracts == 0 {
+                text.str("no contract preference").done()
             } else if record.preferred_contracts & context.contract_bit != 0 {
-                format!("{} is a preferred contract type", offer.contract_type.label())
+                text.str(offer.contract_type.label()).str(" is a preferred contract type").done()
             } else {
-                format!("{} is not a preferred contract type", offer.contract_type.label())
-            };
-            format!(
-                "available {} h/week for {} h/week offered; {contract}",
-                Shortest(record.available_hours),
-                Shortest(offer.weekly_hours)
-            )
+                text.str(offer.contract_type.label()).str(" is not a preferred contract type").done()
+            }
         }
         Factor::Waiting => {
             let months = (context.today - record.registered_day) as f32 / 30.44;
-            format!(
-                "registered {} months ago (full boost at {} months)",
-                Fixed(months, 0),
-                Shortest(context.policy.waiting_full_months)
-            )
+            Text::new()
+                .str("registered ")
+                .fixed(months, 0)
+                .str(" months ago (full boost at ")
+                .shortest(context.policy.waiting_full_months)
+                .str(" months)")
+                .done()
         }
     }
 }
 
-/// A KZiS code with its Polish name, written straight into the text it is part of (a
-/// list's explanations are built for every request, so no string of its own).
-struct Occupation<'a>(&'a str);
+/// An explanation built from its pieces with `push_str` and integer digits: through
+/// `format!` each piece cost about a thousand instructions of formatting machinery, several
+/// pieces a factor, eight factors a candidate, fifty candidates a list.
+struct Text(String);
 
-impl std::fmt::Display for Occupation<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match pomost_taxonomy::kzis().name(self.0) {
-            Some(name) => write!(f, "{} {name}", self.0),
-            None => f.write_str(self.0),
+impl Text {
+    fn new() -> Self {
+        Self(String::with_capacity(128))
+    }
+
+    fn str(mut self, part: &str) -> Self {
+        self.0.push_str(part);
+        self
+    }
+
+    /// `value` as `{:.places$}` writes it.
+    fn fixed(mut self, value: f32, places: usize) -> Self {
+        Fixed(value, places).push_to(&mut self.0);
+        self
+    }
+
+    /// `value` as `{}` writes it.
+    fn shortest(mut self, value: f32) -> Self {
+        Shortest(value).push_to(&mut self.0);
+        self
+    }
+
+    fn int(mut self, value: u64) -> Self {
+        push_integer(&mut self.0, value);
+        self
+    }
+
+    /// A KZiS code with its Polish name when KZiS has one.
+    fn occupation(self, code: &str) -> Self {
+        match pomost_taxonomy::kzis().name(code) {
+            Some(name) => self.str(code).str(" ").str(name),
+            None => self.str(code),
         }
+    }
+
+    fn done(self) -> String {
+        self.0
     }
 }
 
@@ -447,13 +481,18 @@ fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &
     if context.occupation == 0 {
         return "the offer has no occupation code".to_owned();
     }
-    let offer_named = Occupation(offer);
     if record.occupations == 0 {
-        return format!("no wanted or past occupation stated; the offer's occupation is {offer_named}");
+        return Text::new()
+            .str("no wanted or past occupation stated; the offer's occupation is ")
+            .occupation(offer)
+            .done();
     }
     let (best, credit) = best_occupation(record, context, pool);
     let Some(claim) = best else {
-        return format!("no wanted or past occupation shares even a sub-major group with the offer's {offer_named}");
+        return Text::new()
+            .str("no wanted or past occupation shares even a sub-major group with the offer's ")
+            .occupation(offer)
+            .done();
     };
     let digits = six_digits(claim.code());
     let code = std::str::from_utf8(&digits).unwrap_or_default();
@@ -463,8 +502,9 @@ fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &
         ClaimKind::Short => "past occupation (under a year)",
     };
     let shared = shared_digits(claim.code(), context.occupation);
+    let text = Text::new().str(which).str(" ").occupation(code);
     if shared == 6 {
-        return format!("{which} {}: is the offer's occupation (credit {})", Occupation(code), Fixed(credit, 2));
+        return text.str(": is the offer's occupation (credit ").fixed(credit, 2).str(")").done();
     }
     let group = &offer[..(shared.min(4) as usize)];
     let level = match group.len() {
@@ -472,12 +512,16 @@ fn occupation_detail(record: &ParticipantRecord, context: &OfferContext, pool: &
         3 => "minor group",
         _ => "sub-major group",
     };
-    format!(
-        "{which} {}: shares the {level} {} with the offer's {offer_named} (credit {})",
-        Occupation(code),
-        Occupation(group),
-        Fixed(credit, 2)
-    )
+    text.str(": shares the ")
+        .str(level)
+        .str(" ")
+        .occupation(group)
+        .str(" with the offer's ")
+        .occupation(offer)
+        .str(" (credit ")
+        .fixed(credit, 2)
+        .str(")")
+        .done()
 }
 
 fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> String {
@@ -493,12 +537,17 @@ fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &Part
         if index > 0 {
             detail.push_str("; ");
         }
-        let kind = if requirement.must { "must" } else { "nice" };
-        // Writing into a String cannot fail.
-        let _ = match label {
-            Some(label) => write!(detail, "{label} [{}] ({kind}) {}", requirement.skill, Fixed(credit, 2)),
-            None => write!(detail, "{} ({kind}) {}", requirement.skill, Fixed(credit, 2)),
-        };
+        match label {
+            Some(label) => {
+                detail.push_str(label);
+                detail.push_str(" [");
+                detail.push_str(requirement.skill.as_str());
+                detail.push(']');
+            }
+            None => detail.push_str(requirement.skill.as_str()),
+        }
+        detail.push_str(if requirement.must { " (must) " } else { " (nice) " });
+        Fixed(credit, 2).push_to(&mut detail);
     }
     detail
 }

@@ -20,6 +20,8 @@ mod decimal;
 mod error;
 mod evaluate;
 mod explain;
+#[cfg(test)]
+mod explain_reference;
 mod factors;
 #[cfg(test)]
 mod fixtures;
