@@ -227,7 +227,7 @@ fn stage_message(record: &ParticipantRecord, context: &OfferContext) -> String {
     )
 }
 
-pub(crate) fn accommodation_names(bits: u16) -> String {
+fn accommodation_names(bits: u16) -> String {
     let set: EnumSet<Accommodation> = EnumSet::from_u16_truncated(bits);
     set.iter()
         .map(|accommodation| format!("{} ({})", accommodation.label(), accommodation.label_pl()))
