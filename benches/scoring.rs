@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the pure scorer on a seeded synthetic world of 1,000,000
 //! participants and 5,000 coaches: a regional shortlist (spread over every core, and kept to
-//! one as under load, also over twenty on-site offers), a remote national shortlist, and
+//! one as under load, also over twenty on-site offers and over the load harness's fifty
+//! regional ones), a remote national shortlist, and
 //! building the pool. Run with `cargo bench --bench scoring`; set `POMOST_BENCH_PARTICIPANTS`
 //! for a smaller world.
 
@@ -56,6 +57,19 @@ fn scoring(criterion: &mut Criterion) {
     group.bench_function("twenty_on_site_k50_one_core", |bencher| {
         bencher.iter(|| {
             for offer in &on_site {
+                let request = ShortlistRequest { offer, k: 50, today };
+                black_box(pool.shortlist_until(&policy, &request, &ScanControl::on_one_core()).expect("valid offer"));
+            }
+        });
+    });
+    // The harness's regional workload (`pomost-bench run`): the Kraków offer and the first
+    // 49 open offers with a workplace, big cities among them, in turn on one core.
+    let regional_mix: Vec<_> = std::iter::once(synth.regional_offer())
+        .chain(synth.offers(2_000).filter(|offer| offer.location().is_some() && offer.is_open_on(today)).take(49))
+        .collect();
+    group.bench_function("fifty_regional_k50_one_core", |bencher| {
+        bencher.iter(|| {
+            for offer in &regional_mix {
                 let request = ShortlistRequest { offer, k: 50, today };
                 black_box(pool.shortlist_until(&policy, &request, &ScanControl::on_one_core()).expect("valid offer"));
             }

@@ -345,6 +345,23 @@ pub(crate) fn loose_bound(context: &OfferContext, gains: f32) -> f32 {
     total(&values, &context.weights)
 }
 
+/// The highest score anyone living at least `nearest_km` from the workplace can reach:
+/// every factor at 1 but the commute, at its value for that distance (the commute factor
+/// only falls with the distance, and rounded sums and products are monotone, so no exact
+/// score of such a person is higher). Lets a regional scan pass over the ranking of a
+/// whole bucket of far people once its list's threshold is above what they could reach.
+pub(crate) fn score_bound_beyond(context: &OfferContext, nearest_km: f32) -> f32 {
+    let mut values = [1.0; Factor::ALL.len()];
+    if context.place.is_some() {
+        let half = context.policy.commute_half_km;
+        values[COMMUTE] = half / (half + nearest_km);
+    }
+    total(&values, &context.weights)
+}
+
+/// The position of the commute factor in [`Factor::ALL`] order.
+const COMMUTE: usize = Factor::Commute as usize;
+
 /// The score of an eligible pair if it can still reach the cutoff's threshold, else
 /// `None`: two cheap upper bounds first (skills at the sum of what each of the person's
 /// skills could earn and every other factor at 1, see [`Cutoff`]; then every other factor

@@ -376,7 +376,7 @@ mod cutoff {
     use proptest::prelude::*;
 
     use crate::context::OfferContext;
-    use crate::evaluate::{Cutoff, loose_bound};
+    use crate::evaluate::{Cutoff, loose_bound, score_bound_beyond};
     use crate::fixtures::{TODAY, offer, person, pool};
     use crate::policy::{FactorWeights, ScoringPolicy};
 
@@ -404,6 +404,33 @@ mod cutoff {
                 let below = f32::from_bits(cutoff.min_gains.to_bits() - 1);
                 prop_assert!(misses(below) && !misses(cutoff.min_gains));
             }
+        }
+
+        /// Nobody scores above the bound at their own distance from the workplace, and the
+        /// bound falls with the distance: a scan may pass over a bucket beyond its reach.
+        #[test]
+        fn no_score_is_above_the_bound_at_its_distance(
+            weights in proptest::array::uniform8(0.0f32..3.0),
+            north_km in 0.0f64..90.0,
+            waiting_days in 0i64..900,
+        ) {
+            let [skills, occupation, stage, coach, accommodations, commute, preferences, waiting] = weights;
+            let policy = ScoringPolicy {
+                weights: FactorWeights { skills, occupation, stage, coach, accommodations, commute, preferences, waiting },
+                ..ScoringPolicy::default()
+            };
+            let mut someone = person("a");
+            someone.home = crate::fixtures::krakow(north_km);
+            someone.max_commute_km = 100.0;
+            someone.registered_since = TODAY - time::Duration::days(waiting_days);
+            let pool = pool(vec![someone.clone()], vec![]);
+            let offer = offer();
+            let context = OfferContext::new(&offer, &policy, &pool.skills, &pool.coaches, TODAY);
+            let record = pool.record_of(&someone.id).unwrap();
+            let distance = context.place.unwrap().origin.distance_km(record.lat, record.lon);
+            let score = pool.explain(&policy, &someone.id, &offer, TODAY).unwrap().score.unwrap();
+            prop_assert!(score <= score_bound_beyond(&context, distance), "{} at {} km", score, distance);
+            prop_assert!(score_bound_beyond(&context, distance + 1.0) <= score_bound_beyond(&context, distance));
         }
     }
 }

@@ -272,6 +272,11 @@ impl ParticipantPool {
         self.records.install(&mut layout.0)
     }
 
+    /// The ids by slot, for ranked candidates to look theirs up only when needed.
+    pub(crate) fn ids(&self) -> &[Option<ParticipantId>] {
+        &self.ids
+    }
+
     pub(crate) fn id_of_slot(&self, slot: u32) -> &ParticipantId {
         match &self.ids[slot as usize] {
             Some(id) => id,

@@ -13,7 +13,7 @@ use crate::control::ScanControl;
 use crate::error::ScoringError;
 use crate::evaluate::{
     Cutoff, Evaluation, Mode, Support, choose_coach, evaluate, evaluate_support, factor_values, score_beyond_gains,
-    score_reaching, simple_failures, skills_gains,
+    score_bound_beyond, score_reaching, simple_failures, skills_gains,
 };
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
@@ -259,11 +259,11 @@ impl ParticipantPool {
             return Ok((list, beside));
         }
         let buckets = self.buckets_to_scan(&context);
-        let scanned: u64 = buckets.iter().map(|bucket| self.records.bucket(*bucket as usize).len() as u64).sum();
+        let scanned: u64 = buckets.iter().map(|(bucket, _)| self.records.bucket(*bucket as usize).len() as u64).sum();
         let floor = Floor::default();
-        let scan = |mut accumulator, bucket: &u32| {
+        let scan = |mut accumulator, &(bucket, bound): &(u32, f32)| {
             if !control.is_cancelled() {
-                self.scan_bucket(*bucket, &context, &floor, &mut accumulator);
+                self.scan_bucket(bucket, bound, &context, &floor, &mut accumulator);
             }
             accumulator
         };
@@ -306,7 +306,7 @@ impl ParticipantPool {
             groups.count_place(place + 1, crate::groups::groups_of(record, context.today, context.year));
         }
         let list =
-            RankedList { ranked: ranked.iter().map(|entry| (entry.id, entry.score.0)).collect(), groups: &groups };
+            RankedList { ranked: ranked.iter().map(|entry| (entry.id(), entry.score.0)).collect(), groups: &groups };
         let (candidates, beside) = if spread {
             let mut candidates = Vec::new();
             let beside = rayon::in_place_scope(|scope| {
@@ -338,8 +338,10 @@ impl ParticipantPool {
     /// point (with a margin far above float rounding); every non-empty bucket for remote work.
     /// Cells nearest the workplace come first: their people lose least to the commute, so
     /// the list's threshold rises early and turns more of the farther people away unscored
-    /// (the list itself does not depend on the order).
-    fn buckets_to_scan(&self, context: &OfferContext) -> Vec<u32> {
+    /// (the list itself does not depend on the order). Each bucket comes with the highest
+    /// score its people could reach ([`score_bound_beyond`] the cell's nearest point, with a
+    /// margin far above float rounding; unbounded for remote work).
+    fn buckets_to_scan(&self, context: &OfferContext) -> Vec<(u32, f32)> {
         let mut buckets = Vec::new();
         match context.place {
             Some(place) => {
@@ -349,16 +351,25 @@ impl ParticipantPool {
                     cells.into_iter().map(|cell| (nearest_km(&place.origin, cell as usize), cell)).collect();
                 by_distance.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 for (nearest, cell) in by_distance {
+                    let bound = score_bound_beyond(context, (nearest * 0.9999 - 0.01).max(0.0));
                     let first = cell as usize * BANDS;
-                    buckets.extend((first..first + BANDS).filter(|&bucket| {
-                        !self.records.bucket(bucket).is_empty() && nearest <= self.bucket_reach[bucket] * 1.0001 + 0.01
-                    }));
+                    buckets.extend(
+                        (first..first + BANDS)
+                            .filter(|&bucket| {
+                                !self.records.bucket(bucket).is_empty()
+                                    && nearest <= self.bucket_reach[bucket] * 1.0001 + 0.01
+                            })
+                            .map(|bucket| (bucket as u32, bound)),
+                    );
                 }
             }
-            None => buckets
-                .extend((0..self.records.bucket_count()).filter(|&bucket| !self.records.bucket(bucket).is_empty())),
+            None => buckets.extend(
+                (0..self.records.bucket_count())
+                    .filter(|&bucket| !self.records.bucket(bucket).is_empty())
+                    .map(|bucket| (bucket as u32, f32::INFINITY)),
+            ),
         }
-        buckets.into_iter().map(|bucket| bucket as u32).collect()
+        buckets
     }
 
     /// Counts and ranks one bucket's records into `accumulator` (by reference: moving a
@@ -370,10 +381,12 @@ impl ParticipantPool {
     /// a coach here; the second looks for a coach for each of those; the third counts and
     /// ranks the eligible. A pass/fail branch per record, in the random order people come,
     /// was mispredicted about every other time on a national offer (the passes made a
-    /// national list 10–15% faster).
+    /// national list 10–15% faster). Once the list's threshold is above `bound`, the
+    /// highest score anyone in the bucket could reach, the third pass only counts.
     fn scan_bucket<'a>(
         &'a self,
         bucket: u32,
+        bound: f32,
         context: &OfferContext,
         floor: &Floor,
         accumulator: &mut Accumulator<'a>,
@@ -381,7 +394,8 @@ impl ParticipantPool {
         for block in self.records.bucket(bucket as usize).chunks(BLOCK) {
             let eligible = self.select_eligible(block, context, accumulator);
             accumulator.eligible += eligible as u64;
-            if accumulator.top.keeps_nobody() {
+            let out_of_reach = accumulator.threshold(floor).is_some_and(|threshold| bound < threshold);
+            if accumulator.top.keeps_nobody() || out_of_reach {
                 for &(position, _) in &accumulator.selections.ready[..eligible] {
                     accumulator.groups.count_eligible(&block[usize::from(position)], context.today, context.year);
                 }
@@ -502,11 +516,7 @@ impl ParticipantPool {
     /// Puts a record that reached the list's threshold on it, and shares the list's new
     /// threshold with the other workers when it rose.
     fn keep<'a>(&'a self, record: &ParticipantRecord, score: f32, floor: &Floor, accumulator: &mut Accumulator<'a>) {
-        accumulator.top.offer(Ranked {
-            score: OrderedFloat(score),
-            id: self.id_of_slot(record.slot),
-            slot: record.slot,
-        });
+        accumulator.top.offer(Ranked { score: OrderedFloat(score), slot: record.slot, ids: self.ids() });
         if let Some(threshold) = accumulator.top.threshold()
             && threshold > accumulator.published
         {
@@ -582,7 +592,7 @@ impl ParticipantPool {
         debug_assert!(evaluation.is_eligible());
         let values = factor_values(record, context, self, &evaluation);
         Candidate {
-            participant_id: ranked.id.clone(),
+            participant_id: ranked.id().clone(),
             score: ranked.score.0,
             factors: describe_factors(record, context, self, &evaluation, &values),
             suggested_coach: match evaluation.support {

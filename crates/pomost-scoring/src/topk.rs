@@ -7,16 +7,31 @@ use ordered_float::OrderedFloat;
 use pomost_domain::ParticipantId;
 
 /// A scored candidate; `Ord` puts the better one greater.
+///
+/// The id is looked up in the pool's table only when two scores tie (and for the final
+/// list): it lives far from the record, and fetching it for everyone who passed a list's
+/// threshold was a cache miss each, about a tenth of a regional scan's time.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ranked<'a> {
     pub(crate) score: OrderedFloat<f32>,
-    pub(crate) id: &'a ParticipantId,
     pub(crate) slot: u32,
+    /// The pool's ids by slot (the record's slot is live, so its id is there).
+    pub(crate) ids: &'a [Option<ParticipantId>],
+}
+
+impl<'a> Ranked<'a> {
+    /// The candidate's participant id.
+    pub(crate) fn id(&self) -> &'a ParticipantId {
+        match &self.ids[self.slot as usize] {
+            Some(id) => id,
+            None => unreachable!("records only point at live slots"),
+        }
+    }
 }
 
 impl Ord for Ranked<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.score.cmp(&other.score).then_with(|| other.id.cmp(self.id))
+        self.score.cmp(&other.score).then_with(|| other.id().cmp(self.id()))
     }
 }
 
@@ -89,21 +104,22 @@ mod tests {
 
     #[test]
     fn keeps_best_k_with_id_tie_break() {
-        let ids: Vec<ParticipantId> = ["d", "a", "c", "b"].iter().map(|id| ParticipantId::new(*id).unwrap()).collect();
+        let ids: Vec<Option<ParticipantId>> =
+            ["d", "a", "c", "b"].iter().map(|id| Some(ParticipantId::new(*id).unwrap())).collect();
         let scores = [0.5f32, 0.9, 0.5, 0.1];
         let mut top = TopK::new(3);
-        for (slot, (id, score)) in ids.iter().zip(scores).enumerate() {
-            top.offer(Ranked { score: OrderedFloat(score), id, slot: slot as u32 });
+        for (slot, score) in scores.into_iter().enumerate() {
+            top.offer(Ranked { score: OrderedFloat(score), slot: slot as u32, ids: &ids });
         }
-        let order: Vec<&str> = top.into_sorted().iter().map(|ranked| ranked.id.as_str()).collect();
+        let order: Vec<&str> = top.into_sorted().iter().map(|ranked| ranked.id().as_str()).collect();
         assert_eq!(order, ["a", "c", "d"]);
     }
 
     #[test]
     fn zero_k_keeps_nothing() {
-        let id = ParticipantId::new("a").unwrap();
+        let ids = [Some(ParticipantId::new("a").unwrap())];
         let mut top = TopK::new(0);
-        top.offer(Ranked { score: OrderedFloat(1.0), id: &id, slot: 0 });
+        top.offer(Ranked { score: OrderedFloat(1.0), slot: 0, ids: &ids });
         assert!(top.into_sorted().is_empty());
     }
 }
