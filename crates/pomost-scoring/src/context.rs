@@ -7,7 +7,8 @@ use crate::coaches::{CoachBook, coach_quality};
 use crate::factors::Factor;
 use crate::grid::Origin;
 use crate::policy::ScoringPolicy;
-use crate::record::{occupation_codes, pack_teryt};
+use crate::reasons::ExclusionReason;
+use crate::record::{FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, occupation_codes, pack_teryt};
 use crate::skills::{Requirement, SkillBook, SkillCredits};
 
 /// The on-site workplace in the scan's units.
@@ -33,9 +34,10 @@ pub(crate) struct OfferContext<'a> {
     pub(crate) weights: [f32; Factor::ALL.len()],
     pub(crate) place: Option<Place>,
     pub(crate) closed: bool,
-    /// Per certificate degree: whether the legal working-time rule forbids this offer to a
-    /// person without a physician's exemption.
-    pub(crate) legal_forbids: [bool; 4],
+    /// The failures of the constraints that read only a few bits of the record (closed
+    /// offer, consent, working-time norms, night work, stage), by [`simple_index`]: one
+    /// load per person in a scan instead of a test per constraint.
+    pub(crate) simple_bits: [u8; 256],
     pub(crate) provided: u16,
     pub(crate) min_stage: u8,
     pub(crate) lowest_stage: u8,
@@ -131,20 +133,23 @@ impl<'a> OfferContext<'a> {
             (None, Some(coaches)) => coaches.coverable(),
         };
         let requirements = compile_requirements(offer, policy);
+        let closed = !offer.is_open_on(today);
+        let legal_forbids = DisabilityDegree::ALL.map(|degree| !working_time_violations(degree, offer).is_empty());
+        let lowest_stage = pomost_domain::rules::lowest_stage_accepted(
+            offer.min_stage,
+            offer.adaptation_weeks,
+            policy.adaptation_weeks_per_stage,
+        );
         Self {
             offer,
             policy,
             weights: Factor::ALL.map(|factor| policy.weights.get(factor)),
             place,
-            closed: !offer.is_open_on(today),
-            legal_forbids: DisabilityDegree::ALL.map(|degree| !working_time_violations(degree, offer).is_empty()),
+            closed,
+            simple_bits: simple_bits(closed, legal_forbids, offer.night_work, lowest_stage),
             provided: offer.accommodations_provided.as_u16(),
             min_stage: offer.min_stage.rank(),
-            lowest_stage: pomost_domain::rules::lowest_stage_accepted(
-                offer.min_stage,
-                offer.adaptation_weeks,
-                policy.adaptation_weeks_per_stage,
-            ),
+            lowest_stage,
             contract_bit: 1 << (offer.contract_type as u8),
             requirement_labels: requirements
                 .iter()
@@ -215,9 +220,65 @@ pub(crate) fn working_time_violations(degree: DisabilityDegree, offer: &Offer) -
     pomost_domain::rules::working_time_violations(degree, false, offer).iter().map(ToString::to_string).collect()
 }
 
+/// Where a record's flag bits (consent, night shifts, exemption), certificate degree and
+/// stage fall in [`OfferContext::simple_bits`]. Stages from 7 up share the place of 7: no
+/// offer accepts only stages above it (the path has five), so they fail alike.
+#[inline]
+pub(crate) fn simple_index(flags: u8, degree: u8, stage: u8) -> usize {
+    usize::from(flags & 7) | usize::from(degree & 3) << 3 | usize::from(stage.min(7)) << 5
+}
+
+/// [`OfferContext::simple_bits`] for an offer: every combination of the bits
+/// [`simple_index`] reads, tested as the constraints say (`legal_forbids`: per certificate
+/// degree, whether the legal working-time rule forbids the offer to a person without a
+/// physician's exemption).
+fn simple_bits(closed: bool, legal_forbids: [bool; 4], night_work: bool, lowest_stage: u8) -> [u8; 256] {
+    std::array::from_fn(|index| {
+        let (flags, degree, stage) = (index as u8 & 7, (index >> 3) as u8 & 3, (index >> 5) as u8);
+        let has = |flag: u8| flags & flag != 0;
+        let working_time = !has(FLAG_EXEMPT) & legal_forbids[usize::from(degree)];
+        u8::from(closed) << ExclusionReason::OfferClosed as u8
+            | u8::from(!has(FLAG_CONSENT)) << ExclusionReason::NoConsent as u8
+            | u8::from(working_time) << ExclusionReason::WorkingTimeLimit as u8
+            | u8::from(night_work & !has(FLAG_NIGHT_OK)) << ExclusionReason::NightWorkNotAccepted as u8
+            | u8::from(stage < lowest_stage) << ExclusionReason::StageTooLow as u8
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table gives what testing each constraint on the record's fields gives, for every
+    /// flag byte, degree up to 7 and stage up to 12, and every offer setting it depends on.
+    #[test]
+    fn simple_bits_are_the_constraints_tested_one_by_one() {
+        for setting in 0..2 * 16 * 2 * 5 {
+            let closed = setting & 1 == 1;
+            let legal_forbids = std::array::from_fn(|degree| (setting >> 1) & (1 << degree) != 0);
+            let night_work = (setting >> 5) & 1 == 1;
+            let lowest_stage = (setting >> 6) as u8;
+            let table = simple_bits(closed, legal_forbids, night_work, lowest_stage);
+            for flags in 0..=255u8 {
+                for degree in 0..8u8 {
+                    for stage in 0..13u8 {
+                        let has = |flag: u8| flags & flag != 0;
+                        let working_time = !has(FLAG_EXEMPT) & legal_forbids[usize::from(degree & 3)];
+                        let expected = u8::from(closed) << ExclusionReason::OfferClosed as u8
+                            | u8::from(!has(FLAG_CONSENT)) << ExclusionReason::NoConsent as u8
+                            | u8::from(working_time) << ExclusionReason::WorkingTimeLimit as u8
+                            | u8::from(night_work & !has(FLAG_NIGHT_OK)) << ExclusionReason::NightWorkNotAccepted as u8
+                            | u8::from(stage < lowest_stage) << ExclusionReason::StageTooLow as u8;
+                        assert_eq!(
+                            table[simple_index(flags, degree, stage)],
+                            expected,
+                            "setting {setting}, flags {flags}, degree {degree}, stage {stage}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn occupation_credits_equal_the_credit_of_every_code() {

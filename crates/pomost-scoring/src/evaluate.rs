@@ -3,13 +3,11 @@
 //! explanations both call it, so they cannot disagree.
 
 use crate::coaches::coach_quality;
-use crate::context::{OfferContext, occupation_credit};
+use crate::context::{OfferContext, occupation_credit, simple_index};
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionReason, ReasonSet};
-use crate::record::{
-    ClaimKind, FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord,
-};
+use crate::record::{ClaimKind, OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord};
 use crate::skills::MAX_REQUIREMENTS;
 
 /// How job-coach support would be secured for a placement.
@@ -81,15 +79,9 @@ pub(crate) fn simple_failures(record: &ParticipantRecord, context: &OfferContext
         Some(place) => place.origin.distance_km(record.lat, record.lon),
         None => 0.0,
     };
-    let working_time = !record.has(FLAG_EXEMPT) & context.legal_forbids[usize::from(record.degree & 3)];
-    let bits = u8::from(context.closed) << ExclusionReason::OfferClosed as u8
+    let bits = context.simple_bits[simple_index(record.flags, record.degree, record.stage)]
         | u8::from(context.place.is_some() & (distance_km > record.max_commute_km))
-            << ExclusionReason::CommuteTooFar as u8
-        | u8::from(!record.has(FLAG_CONSENT)) << ExclusionReason::NoConsent as u8
-        | u8::from(working_time) << ExclusionReason::WorkingTimeLimit as u8
-        | u8::from(context.offer.night_work & !record.has(FLAG_NIGHT_OK))
-            << ExclusionReason::NightWorkNotAccepted as u8
-        | u8::from(record.stage < context.lowest_stage) << ExclusionReason::StageTooLow as u8;
+            << ExclusionReason::CommuteTooFar as u8;
     (ReasonSet(bits), distance_km)
 }
 

@@ -198,10 +198,6 @@ impl ParticipantRecord {
         Ok((record, None))
     }
 
-    pub(crate) fn has(&self, flag: u8) -> bool {
-        self.flags & flag != 0
-    }
-
     /// Whether the person needs a job coach at a workplace that provides `provided`: coach
     /// hours of their own, or a required accommodation the workplace does not provide.
     #[inline]
