@@ -278,10 +278,7 @@ impl ParticipantPool {
     }
 
     pub(crate) fn id_of_slot(&self, slot: u32) -> &ParticipantId {
-        match &self.ids[slot as usize] {
-            Some(id) => id,
-            None => unreachable!("records only point at live slots"),
-        }
+        id_in(&self.ids, slot)
     }
 
     pub(crate) fn record_of(&self, id: &ParticipantId) -> Option<&ParticipantRecord> {
@@ -415,6 +412,14 @@ fn commute_bucket(km: f32) -> usize {
 
 #[path = "pool_snapshot.rs"]
 mod snapshot;
+
+/// The id of a live `slot` in a pool's id table (records only point at live slots).
+pub(crate) fn id_in(ids: &[Option<ParticipantId>], slot: u32) -> &ParticipantId {
+    match &ids[slot as usize] {
+        Some(id) => id,
+        None => unreachable!("records only point at live slots"),
+    }
+}
 
 #[cfg(test)]
 #[path = "pool_tests.rs"]

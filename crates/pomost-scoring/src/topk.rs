@@ -22,10 +22,7 @@ pub(crate) struct Ranked<'a> {
 impl<'a> Ranked<'a> {
     /// The candidate's participant id.
     pub(crate) fn id(&self) -> &'a ParticipantId {
-        match &self.ids[self.slot as usize] {
-            Some(id) => id,
-            None => unreachable!("records only point at live slots"),
-        }
+        crate::pool::id_in(self.ids, self.slot)
     }
 }
 
