@@ -214,15 +214,9 @@ impl CoachBook {
         }
     }
 
-    /// Whether `accept` holds for some coach whose area covers the place; stops at the first.
+    /// Whether `accept` holds for some coach who serves a TERYT unit the place lies in.
     #[inline]
-    pub(crate) fn any_covering(
-        &self,
-        lat: f32,
-        lon: f32,
-        packed_teryt: u32,
-        mut accept: impl FnMut(u32) -> bool,
-    ) -> bool {
+    pub(crate) fn any_serving_unit(&self, packed_teryt: u32, mut accept: impl FnMut(u32) -> bool) -> bool {
         for len in [2, 4, 6, 7] {
             let Some(prefix) = packed_prefix(packed_teryt, len) else { break };
             for &index in self.by_teryt.get(&prefix).map(Vec::as_slice).unwrap_or_default() {
@@ -231,6 +225,19 @@ impl CoachBook {
                 }
             }
         }
+        false
+    }
+
+    /// Whether `accept` holds for some coach whose radius (or unit) covers the place, among
+    /// those whose radius reaches its grid cell.
+    #[inline]
+    pub(crate) fn any_in_radius(
+        &self,
+        lat: f32,
+        lon: f32,
+        packed_teryt: u32,
+        mut accept: impl FnMut(u32) -> bool,
+    ) -> bool {
         self.by_cell
             .get(cell_of(lat, lon))
             .map(Vec::as_slice)
@@ -285,4 +292,89 @@ pub(crate) fn coach_quality(entry: &CoachEntry, hours: f32, preferred_open: u16,
 #[inline]
 fn share(met: u16, of: u16) -> f32 {
     if of == 0 { 1.0 } else { met.count_ones() as f32 / of.count_ones() as f32 }
+}
+
+/// Slots of a [`UnitCoachMemo`]: a power of two.
+const MEMO_SLOTS: usize = 1024;
+
+/// One remembered answer: the question (the home's packed TERYT code, the hours, the
+/// accommodations to support) and whether a coach serving one of the home's units could
+/// give them. `teryt` 0 (no packed code is 0) marks an empty slot.
+#[derive(Debug, Clone, Copy, Default)]
+struct MemoSlot {
+    teryt: u32,
+    hours: u32,
+    uncovered: u16,
+    answer: bool,
+}
+
+/// The answers of [`CoachBook::any_serving_unit`] for the coach hours a person needs,
+/// remembered for one scan (coach capacity does not change while a scan holds the pool).
+///
+/// Exists for remote work, where the coach must serve the person's home: a national scan
+/// asked the coaches of the home's voivodeship, powiat and gmina for each of a few hundred
+/// thousand people, and people of one gmina with the same need share the answer. Direct-
+/// mapped: a question that lands on another's slot replaces it.
+pub(crate) struct UnitCoachMemo {
+    slots: Box<[MemoSlot; MEMO_SLOTS]>,
+}
+
+impl Default for UnitCoachMemo {
+    fn default() -> Self {
+        Self { slots: Box::new([MemoSlot::default(); MEMO_SLOTS]) }
+    }
+}
+
+impl UnitCoachMemo {
+    /// Whether some coach serving a unit of `packed_teryt` qualifies for `hours` and
+    /// `uncovered` in `book`: remembered, or asked and remembered.
+    #[inline]
+    pub(crate) fn any_serving_unit(&mut self, book: &CoachBook, packed_teryt: u32, hours: f32, uncovered: u16) -> bool {
+        let hours_bits = hours.to_bits();
+        let mixed = packed_teryt ^ hours_bits.rotate_left(11) ^ u32::from(uncovered).rotate_left(23);
+        let slot = &mut self.slots[(mixed.wrapping_mul(0x9e37_79b1) >> 22) as usize & (MEMO_SLOTS - 1)];
+        if slot.teryt == packed_teryt && slot.hours == hours_bits && slot.uncovered == uncovered && packed_teryt != 0 {
+            return slot.answer;
+        }
+        let answer = book.any_serving_unit(packed_teryt, |index| book.qualifies(index, hours, uncovered));
+        *slot = MemoSlot { teryt: packed_teryt, hours: hours_bits, uncovered, answer };
+        answer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Remembered answers are the book's answers, for questions that share slots too.
+    #[test]
+    fn the_memo_answers_as_the_book_does() {
+        let mut book = CoachBook::default();
+        let coaches: Vec<JobCoach> = (0..40)
+            .map(|number| {
+                let mut coach = crate::fixtures::coach(&format!("C{number}"));
+                coach.weekly_capacity_hours = (number % 7) as f32 * 2.0;
+                coach.area.teryt =
+                    vec![pomost_domain::TerytCode::parse(["12", "1261", "1465", "1465011"][number % 4]).unwrap()];
+                coach
+            })
+            .collect();
+        book.upsert_many(coaches).unwrap();
+        let homes = ["1261011", "1465011", "1465028", "0201011", "1206"]
+            .map(|code| pack_teryt(pomost_domain::TerytCode::parse(code).unwrap()));
+        let mut memo = UnitCoachMemo::default();
+        for round in 0..3 {
+            for (step, &home) in homes.iter().enumerate() {
+                for hours in [0.5f32, 2.0, 6.0, 11.0, 13.0] {
+                    for uncovered in [0u16, 1, 2, 4, 6] {
+                        let expected = book.any_serving_unit(home, |index| book.qualifies(index, hours, uncovered));
+                        let remembered = memo.any_serving_unit(&book, home, hours, uncovered);
+                        assert_eq!(remembered, expected, "round {round}, home {step}, {hours} h, {uncovered:b}");
+                    }
+                }
+            }
+        }
+        assert!(homes.iter().any(|&home| memo.any_serving_unit(&book, home, 2.0, 0)), "some coach qualifies");
+        assert!(!memo.any_serving_unit(&book, homes[3], 0.5, 0), "nobody serves 02");
+    }
 }

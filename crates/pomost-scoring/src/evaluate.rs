@@ -2,7 +2,7 @@
 //! constraints fail, which coach to suggest, and each factor's value. Shortlists and
 //! explanations both call it, so they cannot disagree.
 
-use crate::coaches::coach_quality;
+use crate::coaches::{UnitCoachMemo, coach_quality};
 use crate::context::{OfferContext, occupation_credit, simple_index};
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
@@ -66,7 +66,7 @@ pub(crate) fn evaluate(
     if mode == Mode::Scan && !reasons.is_empty() {
         return evaluation;
     }
-    evaluate_support(record, context, pool, mode, evaluation)
+    evaluate_support(record, context, pool, mode, evaluation, None)
 }
 
 /// The constraints that read only the record and the offer (closed offer, commute,
@@ -86,7 +86,8 @@ pub(crate) fn simple_failures(record: &ParticipantRecord, context: &OfferContext
 }
 
 /// The rest of [`evaluate`] once the simple constraints are known: whether the person needs
-/// a coach here, and whether one (or the employer's mentor) can give the support.
+/// a coach here, and whether one (or the employer's mentor) can give the support (a scan
+/// passes its `memo` of the answers by TERYT unit).
 #[inline]
 pub(crate) fn evaluate_support(
     record: &ParticipantRecord,
@@ -94,6 +95,7 @@ pub(crate) fn evaluate_support(
     pool: &ParticipantPool,
     mode: Mode,
     mut evaluation: Evaluation,
+    memo: Option<&mut UnitCoachMemo>,
 ) -> Evaluation {
     let all = mode == Mode::Full;
     macro_rules! fail {
@@ -111,7 +113,7 @@ pub(crate) fn evaluate_support(
     let needs_hours = record.coach_hours > 0.0;
     let hours = coach_hours(record, context);
     let found = match mode {
-        Mode::Scan => any_coach(record, context, pool, hours, uncovered).then_some(Support::Available),
+        Mode::Scan => any_coach(record, context, pool, hours, uncovered, memo).then_some(Support::Available),
         Mode::Full => best_coach(record, context, pool, hours, uncovered)
             .map(|(index, quality)| Support::Coach { index, quality }),
     };
@@ -119,7 +121,7 @@ pub(crate) fn evaluate_support(
         Some(support) => evaluation.support = support,
         None if uncovered != 0 => {
             fail!(ExclusionReason::AccommodationNotCovered);
-            if needs_hours && !context.offer.employer_mentor && !any_coach(record, context, pool, hours, 0) {
+            if needs_hours && !context.offer.employer_mentor && !any_coach(record, context, pool, hours, 0, None) {
                 evaluation.reasons.insert(ExclusionReason::NoJobCoach);
             }
         }
@@ -152,7 +154,8 @@ fn coach_hours(record: &ParticipantRecord, context: &OfferContext) -> f32 {
     if record.coach_hours > 0.0 { record.coach_hours } else { context.policy.accommodation_support_hours }
 }
 
-/// Whether any coach qualifies; stops at the first.
+/// Whether any coach qualifies; stops at the first. A scan passes its `memo` of the
+/// answers by TERYT unit.
 #[inline]
 fn any_coach(
     record: &ParticipantRecord,
@@ -160,15 +163,24 @@ fn any_coach(
     pool: &ParticipantPool,
     hours: f32,
     uncovered: u16,
+    memo: Option<&mut UnitCoachMemo>,
 ) -> bool {
     if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable != 0 {
         return false;
     }
     match context.place {
         Some(_) => context.site_coaches.iter().any(|site| pool.coaches.qualifies(site.index, hours, uncovered)),
-        None => pool.coaches.any_covering(record.lat, record.lon, record.home_teryt, |index| {
-            pool.coaches.qualifies(index, hours, uncovered)
-        }),
+        None => {
+            let coaches = &pool.coaches;
+            let by_unit = match memo {
+                Some(memo) => memo.any_serving_unit(coaches, record.home_teryt, hours, uncovered),
+                None => coaches.any_serving_unit(record.home_teryt, |index| coaches.qualifies(index, hours, uncovered)),
+            };
+            by_unit
+                || coaches.any_in_radius(record.lat, record.lon, record.home_teryt, |index| {
+                    coaches.qualifies(index, hours, uncovered)
+                })
+        }
     }
 }
 

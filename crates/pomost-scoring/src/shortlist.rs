@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::coaches::UnitCoachMemo;
 use crate::context::OfferContext;
 use crate::control::ScanControl;
 use crate::error::ScoringError;
@@ -88,6 +89,13 @@ pub struct Shortlist {
 /// within a block fit a byte.
 const BLOCK: usize = 64;
 
+/// A count of people in a block as an index into a block-sized list: unchanged, since the
+/// count of those listed before the one being listed is below [`BLOCK`].
+#[inline]
+fn slot(count: usize) -> usize {
+    count & (BLOCK - 1)
+}
+
 /// How many people of one block failed each constraint first, in a register: seven bits
 /// per reason (a block holds at most 64 people), the eighth reason's bits followed by the
 /// count of those who passed. Counting in an array in memory, where most people land on
@@ -95,7 +103,7 @@ const BLOCK: usize = 64;
 #[derive(Default)]
 struct FirstFailed(u64);
 
-const _: () = assert!(BLOCK < 128 && 9 * 7 <= 64);
+const _: () = assert!(BLOCK < 128 && BLOCK.is_power_of_two() && 9 * 7 <= 64);
 
 impl FirstFailed {
     #[inline]
@@ -161,6 +169,8 @@ struct Accumulator<'a> {
     selections: Box<Selections>,
     /// The cutoff of the last threshold met.
     cutoff: Option<Cutoff>,
+    /// Whether coaches serving a home's units can give the hours people need (remote work).
+    coach_memo: UnitCoachMemo,
 }
 
 /// The people of one block of a scan who passed the simple constraints, as (position in
@@ -187,6 +197,7 @@ impl<'a> Accumulator<'a> {
                 hopeful: [(0, 0.0, 0.0); BLOCK],
             }),
             cutoff: None,
+            coach_memo: UnitCoachMemo::default(),
         }
     }
 
@@ -423,17 +434,20 @@ impl ParticipantPool {
             let (failures, distance_km) = simple_failures(record, context);
             first_failed.count(failures);
             let needs_coach = record.needs_coach(context.provided);
-            ready[ready_count] = (position as u8, distance_km);
-            needing[needing_count] = (position as u8, distance_km);
+            // Each count is below the block's length where it is written (`slot` only says so
+            // to the compiler, which would test the bound for every person).
+            ready[slot(ready_count)] = (position as u8, distance_km);
+            needing[slot(needing_count)] = (position as u8, distance_km);
             ready_count += usize::from(failures.is_empty() & !needs_coach);
             needing_count += usize::from(failures.is_empty() & needs_coach);
         }
         for &(position, distance_km) in &needing[..needing_count] {
             let record = &block[usize::from(position)];
             let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
-            let evaluation = evaluate_support(record, context, self, Mode::Scan, evaluation);
+            let evaluation =
+                evaluate_support(record, context, self, Mode::Scan, evaluation, Some(&mut accumulator.coach_memo));
             first_failed.count(evaluation.reasons);
-            ready[ready_count] = (position, distance_km);
+            ready[slot(ready_count)] = (position, distance_km);
             ready_count += usize::from(evaluation.is_eligible());
         }
         first_failed.add_to(&mut accumulator.excluded);
@@ -460,7 +474,7 @@ impl ParticipantPool {
             let record = &block[usize::from(position)];
             accumulator.groups.count_eligible(record, context.today, context.year);
             let gains = skills_gains(record, context, self);
-            hopeful[hopeful_count] = (position, distance_km, gains);
+            hopeful[slot(hopeful_count)] = (position, distance_km, gains);
             hopeful_count += usize::from(gains >= min_gains);
         }
         for index in 0..hopeful_count {
