@@ -299,7 +299,7 @@ const MEMO_SLOTS: usize = 1024;
 
 /// One remembered answer: the question (the home's packed TERYT code, the hours, the
 /// accommodations to support) and whether a coach serving one of the home's units could
-/// give them. `teryt` 0 (no packed code is 0) marks an empty slot.
+/// give them. `teryt` 0 (no packed code is 0) marks an empty slot, which no question meets.
 #[derive(Debug, Clone, Copy, Default)]
 struct MemoSlot {
     teryt: u32,
@@ -314,15 +314,11 @@ struct MemoSlot {
 /// Exists for remote work, where the coach must serve the person's home: a national scan
 /// asked the coaches of the home's voivodeship, powiat and gmina for each of a few hundred
 /// thousand people, and people of one gmina with the same need share the answer. Direct-
-/// mapped: a question that lands on another's slot replaces it.
+/// mapped: a question that lands on another's slot replaces it. The slots are made at the
+/// first question, so a scan that asks none (every on-site offer) allocates nothing.
+#[derive(Default)]
 pub(crate) struct UnitCoachMemo {
-    slots: Box<[MemoSlot; MEMO_SLOTS]>,
-}
-
-impl Default for UnitCoachMemo {
-    fn default() -> Self {
-        Self { slots: Box::new([MemoSlot::default(); MEMO_SLOTS]) }
-    }
+    slots: Vec<MemoSlot>,
 }
 
 impl UnitCoachMemo {
@@ -330,10 +326,13 @@ impl UnitCoachMemo {
     /// `uncovered` in `book`: remembered, or asked and remembered.
     #[inline]
     pub(crate) fn any_serving_unit(&mut self, book: &CoachBook, packed_teryt: u32, hours: f32, uncovered: u16) -> bool {
+        if self.slots.is_empty() {
+            self.slots = vec![MemoSlot::default(); MEMO_SLOTS];
+        }
         let hours_bits = hours.to_bits();
         let mixed = packed_teryt ^ hours_bits.rotate_left(11) ^ u32::from(uncovered).rotate_left(23);
         let slot = &mut self.slots[(mixed.wrapping_mul(0x9e37_79b1) >> 22) as usize & (MEMO_SLOTS - 1)];
-        if slot.teryt == packed_teryt && slot.hours == hours_bits && slot.uncovered == uncovered && packed_teryt != 0 {
+        if slot.teryt == packed_teryt && slot.hours == hours_bits && slot.uncovered == uncovered {
             return slot.answer;
         }
         let answer = book.any_serving_unit(packed_teryt, |index| book.qualifies(index, hours, uncovered));
