@@ -7,6 +7,18 @@
 //! a region twice its size (a freed region of that size, or the end of the vector), and
 //! once as many records have moved as the arena holds, [`BucketArena::tidy`] lays every
 //! bucket out in order again, with a quarter of slack each.
+//!
+//! Beside each item the arena keeps its [`Keyed::Key`], in a second vector laid out the same
+//! way: what a scan can decide from without reading the item (for a participant, the byte
+//! that says which of an offer's simple constraints they fail), sixty-four to a cache line.
+
+/// An item with a small summary of the fields a scan may decide from, kept beside it.
+pub(crate) trait Keyed: Copy {
+    /// The copy.
+    type Key: Copy;
+    /// The item's key; a pure function of the item.
+    fn key(&self) -> Self::Key;
+}
 
 /// Where one bucket's records live in the arena's vector.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,8 +40,10 @@ const CLASSES: usize = 33;
 
 /// Fixed-count buckets of `Copy` items stored in one vector (see the module doc).
 #[derive(Debug, Clone)]
-pub(crate) struct BucketArena<T: Copy> {
+pub(crate) struct BucketArena<T: Keyed> {
     items: Vec<T>,
+    /// `items[i].key()` at every `i` (spare capacity included).
+    keys: Vec<T::Key>,
     regions: Vec<Region>,
     holes: Vec<Vec<Hole>>,
     live: usize,
@@ -42,17 +56,19 @@ pub(crate) struct BucketArena<T: Copy> {
 /// The arena's items laid out anew, made while others could read it
 /// ([`BucketArena::layout_with_slack`]).
 #[derive(Debug)]
-pub(crate) struct Layout<T> {
+pub(crate) struct Layout<T: Keyed> {
     items: Vec<T>,
+    keys: Vec<T::Key>,
     regions: Vec<Region>,
     version: u64,
 }
 
-impl<T: Copy> BucketArena<T> {
+impl<T: Keyed> BucketArena<T> {
     /// An arena of `buckets` empty buckets.
     pub(crate) fn new(buckets: usize) -> Self {
         Self {
             items: Vec::new(),
+            keys: Vec::new(),
             regions: vec![Region::default(); buckets],
             holes: vec![Vec::new(); CLASSES],
             live: 0,
@@ -73,6 +89,13 @@ impl<T: Copy> BucketArena<T> {
         &self.items[region.start..region.start + region.len as usize]
     }
 
+    /// The keys of one bucket's items, in the same order.
+    #[inline]
+    pub(crate) fn keys(&self, bucket: usize) -> &[T::Key] {
+        let region = self.regions[bucket];
+        &self.keys[region.start..region.start + region.len as usize]
+    }
+
     /// Item `index` of `bucket`.
     #[inline]
     pub(crate) fn get(&self, bucket: usize, index: u32) -> &T {
@@ -82,6 +105,7 @@ impl<T: Copy> BucketArena<T> {
     /// Bytes the arena holds, spare capacity included.
     pub(crate) fn bytes(&self) -> usize {
         self.items.capacity() * size_of::<T>()
+            + self.keys.capacity() * size_of::<T::Key>()
             + self.regions.capacity() * size_of::<Region>()
             + self.holes.iter().map(|class| class.capacity() * size_of::<Hole>()).sum::<usize>()
     }
@@ -89,6 +113,7 @@ impl<T: Copy> BucketArena<T> {
     /// Room for `additional` more items at the end of the vector (a bulk restore).
     pub(crate) fn reserve(&mut self, additional: usize) {
         self.items.reserve(additional);
+        self.keys.reserve(additional);
     }
 
     /// Appends `item` to `bucket`; its index there.
@@ -100,6 +125,7 @@ impl<T: Copy> BucketArena<T> {
         }
         let region = &mut self.regions[bucket];
         self.items[region.start + region.len as usize] = item;
+        self.keys[region.start + region.len as usize] = item.key();
         region.len += 1;
         self.live += 1;
         region.len - 1
@@ -114,6 +140,7 @@ impl<T: Copy> BucketArena<T> {
         let (at, last) = (region.start + index as usize, region.start + region.len as usize - 1);
         let removed = self.items[at];
         self.items[at] = self.items[last];
+        self.keys[at] = self.keys[last];
         region.len -= 1;
         self.live -= 1;
         (removed, (at != last).then(|| self.items[at]))
@@ -157,6 +184,7 @@ impl<T: Copy> BucketArena<T> {
             return false;
         }
         std::mem::swap(&mut self.items, &mut layout.items);
+        std::mem::swap(&mut self.keys, &mut layout.keys);
         std::mem::swap(&mut self.regions, &mut layout.regions);
         self.holes.iter_mut().for_each(Vec::clear);
         self.moved = 0;
@@ -167,18 +195,23 @@ impl<T: Copy> BucketArena<T> {
     fn laid_out(&self, capacity_for: impl Fn(u32) -> u32) -> Layout<T> {
         let total: usize = self.regions.iter().map(|region| capacity_for(region.len) as usize).sum();
         let mut items = Vec::with_capacity(total);
+        let mut keys = Vec::with_capacity(total);
         let mut regions = Vec::with_capacity(self.regions.len());
         for region in &self.regions {
             let start = items.len();
-            let records = &self.items[region.start..region.start + region.len as usize];
-            items.extend_from_slice(records);
+            let range = region.start..region.start + region.len as usize;
+            items.extend_from_slice(&self.items[range.clone()]);
+            keys.extend_from_slice(&self.keys[range]);
             let cap = capacity_for(region.len);
-            if let Some(&filler) = records.last() {
+            if let (Some(&filler), Some(&key)) = (items.last(), keys.last())
+                && region.len > 0
+            {
                 items.resize(start + cap as usize, filler);
+                keys.resize(start + cap as usize, key);
             }
             regions.push(Region { start, len: region.len, cap: if region.len == 0 { 0 } else { cap } });
         }
-        Layout { items, regions, version: self.version }
+        Layout { items, keys, regions, version: self.version }
     }
 
     /// Moves a full bucket to a region twice its size; `filler` pads new capacity.
@@ -190,15 +223,18 @@ impl<T: Copy> BucketArena<T> {
             // The last region grows where it is (buckets filled one after another, as a
             // snapshot restores them, are never copied).
             self.items.resize(self.items.len() + (want - old.cap) as usize, filler);
+            self.keys.resize(self.items.len(), filler.key());
             self.regions[bucket].cap = want;
             return;
         }
         let new = self.take_hole(want).unwrap_or_else(|| {
             let start = self.items.len();
             self.items.resize(start + want as usize, filler);
+            self.keys.resize(start + want as usize, filler.key());
             Hole { start, cap: want }
         });
         self.items.copy_within(old.start..old.start + old.len as usize, new.start);
+        self.keys.copy_within(old.start..old.start + old.len as usize, new.start);
         if old.cap > 0 {
             self.holes[class_of(old.cap)].push(Hole { start: old.start, cap: old.cap });
         }
@@ -228,7 +264,15 @@ fn class_of(cap: u32) -> usize {
 mod tests {
     use proptest::prelude::*;
 
-    use super::BucketArena;
+    use super::{BucketArena, Keyed};
+
+    /// A key that differs from the item, so a key left behind by a move shows.
+    impl Keyed for u32 {
+        type Key = u64;
+        fn key(&self) -> u64 {
+            u64::from(*self) * 3 + 1
+        }
+    }
 
     /// Pushes and removes on the arena and on one vector per bucket, tidying now and then:
     /// every bucket holds the same items in the same order, and the indexes agree.
@@ -255,7 +299,10 @@ mod tests {
         }
         for (bucket, items) in reference.iter().enumerate() {
             assert_eq!(arena.bucket(bucket), &items[..], "bucket {bucket}");
+            let keys: Vec<u64> = items.iter().map(Keyed::key).collect();
+            assert_eq!(arena.keys(bucket), &keys[..], "keys of bucket {bucket}");
         }
+        assert_eq!(arena.keys.len(), arena.items.len());
         assert_eq!(arena.live, reference.iter().map(Vec::len).sum::<usize>());
     }
 

@@ -92,6 +92,28 @@ pub(crate) fn nearest_km(origin: &Origin, cell: usize) -> f32 {
     origin.distance_km(origin.lat.clamp(cell_lat_lo, cell_lat_hi), origin.lon.clamp(cell_lon_lo, cell_lon_hi))
 }
 
+/// The distance from `origin` to the farthest point of `cell`, measured as
+/// [`Origin::distance_km`] measures (infinite for edge cells, which also hold the points
+/// beyond the grid): no point of the cell is farther, up to float rounding.
+pub(crate) fn farthest_km(origin: &Origin, cell: usize) -> f32 {
+    let (row, col) = (cell / COLS, cell % COLS);
+    if row == 0 || row == ROWS - 1 || col == 0 || col == COLS - 1 {
+        return f32::INFINITY;
+    }
+    let farther = |at: f32, low: f32, high: f32| if (at - low).abs() > (at - high).abs() { low } else { high };
+    let lat = farther(origin.lat, LAT_MIN + row as f32 * CELL_LAT, LAT_MIN + (row + 1) as f32 * CELL_LAT);
+    let lon = farther(origin.lon, LON_MIN + col as f32 * CELL_LON, LON_MIN + (col + 1) as f32 * CELL_LON);
+    origin.distance_km(lat, lon)
+}
+
+/// Whether everyone in `bucket` can commute to `origin`: its cell lies, with a margin far
+/// above float rounding, within the shortest limit its band holds (every limit in band b
+/// is above the upper end of band b − 1). A scan then never tests their commute.
+pub(crate) fn all_within_commute(origin: &Origin, bucket: usize) -> bool {
+    let band = bucket % BANDS;
+    band > 0 && farthest_km(origin, bucket / BANDS) * 1.0001 + 0.01 < COMMUTE_BANDS_KM[band - 1]
+}
+
 /// Upper ends (km) of the commute-limit bands that split each cell's records: a regional scan
 /// passes over a band whose longest limit falls short of the cell.
 const COMMUTE_BANDS_KM: [f32; 7] = [5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0];
@@ -111,6 +133,48 @@ pub(crate) fn bucket_of(lat: f32, lon: f32, max_commute_km: f32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every point of a bucket whose commute is always reached is within each limit its
+    /// band holds: random workplaces, points in the cells around them, limits just above
+    /// the band's lower end.
+    #[test]
+    fn a_bucket_within_commute_holds_nobody_beyond_it() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        let mut clean = 0;
+        for _ in 0..2_000 {
+            let origin = Origin::new(49.0 + 5.5 * next(), 14.5 + 9.0 * next());
+            for _ in 0..50 {
+                let (lat, lon) = (origin.lat + 1.4 * (next() - 0.5), origin.lon + 2.0 * (next() - 0.5));
+                let limit = next() * 80.0;
+                let bucket = bucket_of(lat, lon, limit);
+                if all_within_commute(&origin, bucket) {
+                    clean += 1;
+                    assert!(origin.distance_km(lat, lon) <= limit, "{lat} {lon} {limit} {origin:?}");
+                }
+            }
+        }
+        assert!(clean > 10_000, "{clean}");
+    }
+
+    #[test]
+    fn the_farthest_point_of_a_cell_is_a_corner_beyond_every_point() {
+        let origin = Origin::new(50.06, 19.94);
+        let cell = cell_of(50.2, 20.1);
+        let far = farthest_km(&origin, cell);
+        for (dlat, dlon) in [(0.0, 0.0), (0.0999, 0.0), (0.0, 0.1499), (0.0999, 0.1499), (0.05, 0.07)] {
+            let (row, col) = (cell / COLS, cell % COLS);
+            let (lat, lon) = (LAT_MIN + row as f32 * CELL_LAT + dlat, LON_MIN + col as f32 * CELL_LON + dlon);
+            assert!(origin.distance_km(lat, lon) <= far + 1e-3);
+        }
+        assert!(far >= nearest_km(&origin, cell));
+        assert_eq!(farthest_km(&origin, 0), f32::INFINITY);
+    }
 
     #[test]
     fn distance_is_close_to_haversine() {

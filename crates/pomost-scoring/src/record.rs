@@ -2,6 +2,7 @@
 
 use pomost_domain::{Participant, TerytCode};
 
+use crate::context::simple_index;
 use crate::error::ScoringError;
 use crate::skills::SkillBook;
 
@@ -214,6 +215,20 @@ impl ParticipantRecord {
 
     pub(crate) fn overflows(&self) -> bool {
         usize::from(self.skill_count) > INLINE_SKILLS
+    }
+}
+
+/// A record's key beside it in the pool's arena is its [`simple_index`]: where a scan of a
+/// bucket nobody in it can fail the commute of (every remote offer's bucket, and a regional
+/// offer's buckets well inside their commute band) learns who fails a simple constraint
+/// without reading their record.
+impl crate::arena::Keyed for ParticipantRecord {
+    type Key = u8;
+
+    #[inline]
+    fn key(&self) -> u8 {
+        // The index has 8 bits (3 of flags, 2 of degree, 3 of stage).
+        simple_index(self.flags, self.degree, self.stage) as u8
     }
 }
 

@@ -18,7 +18,7 @@ use crate::evaluate::{
 };
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
-use crate::grid::{BANDS, cells_within, nearest_km};
+use crate::grid::{BANDS, all_within_commute, cells_within, nearest_km};
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionCounts, ExclusionReason, ReasonSet};
@@ -154,6 +154,15 @@ impl Floor {
     }
 }
 
+/// A bucket a scan visits, as [`ParticipantPool::buckets_to_scan`] lists it.
+struct Visit {
+    bucket: u32,
+    /// The highest score anyone in the bucket could reach.
+    bound: f32,
+    /// Everyone in the bucket can commute to the workplace (always so for remote work).
+    all_commute: bool,
+}
+
 /// Per-worker state of a scan.
 struct Accumulator<'a> {
     top: TopK<'a>,
@@ -177,6 +186,8 @@ struct Accumulator<'a> {
 /// the block, distance to the workplace): `ready` need no coach (or have one), `needing`
 /// still need one found.
 struct Selections {
+    /// Positions of those who pass the constraints their record's key decides.
+    passing: [u8; BLOCK],
     ready: [(u8, f32); BLOCK],
     needing: [(u8, f32); BLOCK],
     /// The eligible whose skills could still reach the list, with their skill gains.
@@ -192,6 +203,7 @@ impl<'a> Accumulator<'a> {
             eligible: 0,
             groups: Default::default(),
             selections: Box::new(Selections {
+                passing: [0; BLOCK],
                 ready: [(0, 0.0); BLOCK],
                 needing: [(0, 0.0); BLOCK],
                 hopeful: [(0, 0.0, 0.0); BLOCK],
@@ -270,11 +282,11 @@ impl ParticipantPool {
             return Ok((list, beside));
         }
         let buckets = self.buckets_to_scan(&context);
-        let scanned: u64 = buckets.iter().map(|(bucket, _)| self.records.bucket(*bucket as usize).len() as u64).sum();
+        let scanned: u64 = buckets.iter().map(|visit| self.records.bucket(visit.bucket as usize).len() as u64).sum();
         let floor = Floor::default();
-        let scan = |mut accumulator, &(bucket, bound): &(u32, f32)| {
+        let scan = |mut accumulator, visit: &Visit| {
             if !control.is_cancelled() {
-                self.scan_bucket(bucket, bound, &context, &floor, &mut accumulator);
+                self.scan_bucket(visit, &context, &floor, &mut accumulator);
             }
             accumulator
         };
@@ -351,8 +363,9 @@ impl ParticipantPool {
     /// the list's threshold rises early and turns more of the farther people away unscored
     /// (the list itself does not depend on the order). Each bucket comes with the highest
     /// score its people could reach ([`score_bound_beyond`] the cell's nearest point, with a
-    /// margin far above float rounding; unbounded for remote work).
-    fn buckets_to_scan(&self, context: &OfferContext) -> Vec<(u32, f32)> {
+    /// margin far above float rounding; unbounded for remote work) and whether all of them
+    /// can commute there.
+    fn buckets_to_scan(&self, context: &OfferContext) -> Vec<Visit> {
         let mut buckets = Vec::new();
         match context.place {
             Some(place) => {
@@ -370,14 +383,18 @@ impl ParticipantPool {
                                 !self.records.bucket(bucket).is_empty()
                                     && nearest <= self.bucket_reach[bucket] * 1.0001 + 0.01
                             })
-                            .map(|bucket| (bucket as u32, bound)),
+                            .map(|bucket| Visit {
+                                bucket: bucket as u32,
+                                bound,
+                                all_commute: all_within_commute(&place.origin, bucket),
+                            }),
                     );
                 }
             }
             None => buckets.extend(
                 (0..self.records.bucket_count())
                     .filter(|&bucket| !self.records.bucket(bucket).is_empty())
-                    .map(|bucket| (bucket as u32, f32::INFINITY)),
+                    .map(|bucket| Visit { bucket: bucket as u32, bound: f32::INFINITY, all_commute: true }),
             ),
         }
         buckets
@@ -396,16 +413,21 @@ impl ParticipantPool {
     /// highest score anyone in the bucket could reach, the third pass only counts.
     fn scan_bucket<'a>(
         &'a self,
-        bucket: u32,
-        bound: f32,
+        visit: &Visit,
         context: &OfferContext,
         floor: &Floor,
         accumulator: &mut Accumulator<'a>,
     ) {
-        for block in self.records.bucket(bucket as usize).chunks(BLOCK) {
-            let eligible = self.select_eligible(block, context, accumulator);
+        let bucket = visit.bucket as usize;
+        let (records, keys) = (self.records.bucket(bucket), self.records.keys(bucket));
+        for (block, keys) in records.chunks(BLOCK).zip(keys.chunks(BLOCK)) {
+            let eligible = if visit.all_commute {
+                self.select_by_keys(block, keys, context, accumulator)
+            } else {
+                self.select_eligible(block, context, accumulator)
+            };
             accumulator.eligible += eligible as u64;
-            let out_of_reach = accumulator.threshold(floor).is_some_and(|threshold| bound < threshold);
+            let out_of_reach = accumulator.threshold(floor).is_some_and(|threshold| visit.bound < threshold);
             if accumulator.top.keeps_nobody() || out_of_reach {
                 for &(position, _) in &accumulator.selections.ready[..eligible] {
                     accumulator.groups.count_eligible(&block[usize::from(position)], context.today, context.year);
@@ -441,6 +463,56 @@ impl ParticipantPool {
             ready_count += usize::from(failures.is_empty() & !needs_coach);
             needing_count += usize::from(failures.is_empty() & needs_coach);
         }
+        self.find_coaches(block, context, ready_count, needing_count, first_failed, accumulator)
+    }
+
+    /// [`ParticipantPool::select_eligible`] for a bucket whose people all can commute to
+    /// the workplace: the simple constraints are decided from the keys beside the records
+    /// (one byte each), so only the records of those who pass them are read.
+    #[inline]
+    fn select_by_keys(
+        &self,
+        block: &[ParticipantRecord],
+        keys: &[u8],
+        context: &OfferContext,
+        accumulator: &mut Accumulator,
+    ) -> usize {
+        let Selections { passing, ready, needing, .. } = &mut *accumulator.selections;
+        let mut first_failed = FirstFailed::default();
+        let mut passing_count = 0;
+        for (position, &key) in keys.iter().enumerate() {
+            let failures = ReasonSet(context.simple_bits[usize::from(key)]);
+            first_failed.count(failures);
+            passing[slot(passing_count)] = position as u8;
+            passing_count += usize::from(failures.is_empty());
+        }
+        let (mut ready_count, mut needing_count) = (0, 0);
+        for &position in &passing[..passing_count] {
+            let record = &block[usize::from(position)];
+            let distance_km = context.place.map_or(0.0, |place| place.origin.distance_km(record.lat, record.lon));
+            debug_assert!(distance_km <= record.max_commute_km || record.max_commute_km.is_nan());
+            let needs_coach = record.needs_coach(context.provided);
+            ready[slot(ready_count)] = (position, distance_km);
+            needing[slot(needing_count)] = (position, distance_km);
+            ready_count += usize::from(!needs_coach);
+            needing_count += usize::from(needs_coach);
+        }
+        self.find_coaches(block, context, ready_count, needing_count, first_failed, accumulator)
+    }
+
+    /// The second pass over a block: looks for a coach for each of the `needing` listed
+    /// people (after the `ready` ones), counts who stays excluded; how many are eligible.
+    #[inline]
+    fn find_coaches(
+        &self,
+        block: &[ParticipantRecord],
+        context: &OfferContext,
+        mut ready_count: usize,
+        needing_count: usize,
+        mut first_failed: FirstFailed,
+        accumulator: &mut Accumulator,
+    ) -> usize {
+        let Selections { ready, needing, .. } = &mut *accumulator.selections;
         for &(position, distance_km) in &needing[..needing_count] {
             let record = &block[usize::from(position)];
             let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
