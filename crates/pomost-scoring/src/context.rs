@@ -7,7 +7,7 @@ use crate::coaches::{CoachBook, coach_quality};
 use crate::factors::Factor;
 use crate::grid::Origin;
 use crate::policy::ScoringPolicy;
-use crate::reasons::ExclusionReason;
+use crate::reasons::{ExclusionReason, ReasonSet};
 use crate::record::{FLAG_CONSENT, FLAG_EXEMPT, FLAG_NIGHT_OK, occupation_codes, pack_teryt};
 use crate::skills::{Requirement, SkillBook, SkillCredits};
 
@@ -38,6 +38,9 @@ pub(crate) struct OfferContext<'a> {
     /// offer, consent, working-time norms, night work, stage), by [`simple_index`]: one
     /// load per person in a scan instead of a test per constraint.
     pub(crate) simple_bits: [u8; 256],
+    /// What each entry of `simple_bits` adds to a scan's count of first failures
+    /// ([`crate::shortlist::first_failed_step`]): one load and one add per person.
+    pub(crate) simple_steps: [u64; 256],
     pub(crate) provided: u16,
     pub(crate) min_stage: u8,
     pub(crate) lowest_stage: u8,
@@ -52,6 +55,8 @@ pub(crate) struct OfferContext<'a> {
     pub(crate) today: i32,
     /// The calendar year of `today` (for the 50+ group of exposure counts).
     pub(crate) year: i32,
+    /// The 50+ and long-term tests of the exposure groups as bounds for this list.
+    pub(crate) group_cutoffs: crate::groups::GroupCutoffs,
     /// The offer's KZiS code as a number (0 without one).
     pub(crate) occupation: u32,
     /// Credit towards the offer's occupation of each KZiS occupation (by the index a record
@@ -140,13 +145,15 @@ impl<'a> OfferContext<'a> {
             offer.adaptation_weeks,
             policy.adaptation_weeks_per_stage,
         );
+        let simple_bits = simple_bits(closed, legal_forbids, offer.night_work, lowest_stage);
         Self {
             offer,
             policy,
             weights: Factor::ALL.map(|factor| policy.weights.get(factor)),
             place,
             closed,
-            simple_bits: simple_bits(closed, legal_forbids, offer.night_work, lowest_stage),
+            simple_bits,
+            simple_steps: simple_bits.map(|bits| crate::shortlist::first_failed_step(ReasonSet(bits))),
             provided: offer.accommodations_provided.as_u16(),
             min_stage: offer.min_stage.rank(),
             lowest_stage,
@@ -160,6 +167,7 @@ impl<'a> OfferContext<'a> {
             coach_coverable,
             today: today.to_julian_day(),
             year: today.year(),
+            group_cutoffs: crate::groups::GroupCutoffs::new(today.to_julian_day(), today.year()),
             occupation: offer.occupation_code.parse().unwrap_or(0),
             occupation_credit: occupation_credits(offer.occupation_code.parse().unwrap_or(0), policy),
         }

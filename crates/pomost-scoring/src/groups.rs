@@ -89,15 +89,36 @@ pub(crate) fn groups_of(record: &ParticipantRecord, today_julian: i32, year: i32
     ]
 }
 
+/// The day and year tests of [`GroupTally::count_eligible`] as bounds fixed for one list:
+/// a comparison per person each.
+#[derive(Clone, Copy)]
+pub(crate) struct GroupCutoffs {
+    /// A record's flag byte below this marks a person 50 or older in the list's year
+    /// ([`crate::record::is_50_plus`]: the year offset sits in the top bits).
+    flags_below_50: u32,
+    /// Registered on this Julian day or before: a year or longer without work.
+    registered_by: i32,
+}
+
+impl GroupCutoffs {
+    pub(crate) fn new(today_julian: i32, year: i32) -> Self {
+        let last_offset = (year - crate::record::TURNS_50_BASE).clamp(-1, 30);
+        GroupCutoffs {
+            flags_below_50: ((last_offset + 1) as u32) << crate::record::TURNS_50_SHIFT,
+            registered_by: today_julian - 365,
+        }
+    }
+}
+
 impl GroupTally {
     /// Counts one eligible person.
     #[inline]
-    pub(crate) fn count_eligible(&mut self, record: &ParticipantRecord, today_julian: i32, year: i32) {
+    pub(crate) fn count_eligible(&mut self, record: &ParticipantRecord, cutoffs: GroupCutoffs) {
         self.eligible_total += 1;
         self.eligible[usize::from(record.degree.min(3))] += 1;
         self.eligible[STAGE_GROUPS.start + usize::from(record.stage.min(4))] += 1;
-        self.eligible[4] += u64::from(crate::record::is_50_plus(record.flags, year));
-        self.eligible[5] += u64::from(today_julian - record.registered_day >= 365);
+        self.eligible[4] += u64::from(u32::from(record.flags) < cutoffs.flags_below_50);
+        self.eligible[5] += u64::from(record.registered_day <= cutoffs.registered_by);
         self.eligible[11] += u64::from(record.gender == 1);
         self.eligible[12] += u64::from(record.gender == 2);
     }
@@ -115,6 +136,29 @@ impl GroupTally {
         self.eligible_total += other.eligible_total;
         for (mine, theirs) in self.eligible.iter_mut().zip(other.eligible) {
             *mine += theirs;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GroupCutoffs;
+    use crate::record::is_50_plus;
+
+    /// The bounds sort people into the 50+ and long-term groups as the tests they replace,
+    /// for every flag byte, years around the packed range and days around a year back.
+    #[test]
+    fn group_cutoffs_agree_with_the_tests_they_replace() {
+        let today = 2_461_000;
+        for year in 2000..2070 {
+            let cutoffs = GroupCutoffs::new(today, year);
+            for flags in 0..=255u8 {
+                assert_eq!(u32::from(flags) < cutoffs.flags_below_50, is_50_plus(flags, year), "{flags} in {year}");
+            }
+        }
+        let cutoffs = GroupCutoffs::new(today, 2026);
+        for registered in today - 800..today + 10 {
+            assert_eq!(registered <= cutoffs.registered_by, today - registered >= 365, "{registered}");
         }
     }
 }

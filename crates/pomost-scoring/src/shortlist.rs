@@ -14,7 +14,7 @@ use crate::control::ScanControl;
 use crate::error::ScoringError;
 use crate::evaluate::{
     Cutoff, Evaluation, Mode, Support, choose_coach, evaluate, evaluate_support, factor_values, score_beyond_gains,
-    score_bound_beyond, score_reaching, simple_failures, skills_gains,
+    score_bound_beyond, score_reaching, skills_gains,
 };
 use crate::explain::describe_factors;
 use crate::factors::FactorScore;
@@ -105,10 +105,29 @@ struct FirstFailed(u64);
 
 const _: () = assert!(BLOCK < 128 && BLOCK.is_power_of_two() && 9 * 7 <= 64);
 
+/// What a person failing `failures` adds to a [`FirstFailed`] count: one in the place of
+/// the first reason, or of the passed when there is none.
+pub(crate) const fn first_failed_step(failures: ReasonSet) -> u64 {
+    1 << (7 * failures.0.trailing_zeros())
+}
+
+/// The step of one who passed, which only they reach.
+const PASSED_SHIFT: u32 = 7 * 8;
+
+/// The step of one whose first failure is the commute (an open offer fails nobody before).
+const COMMUTE_STEP: u64 = first_failed_step(ReasonSet(1 << ExclusionReason::CommuteTooFar as u8));
+
 impl FirstFailed {
     #[inline]
     fn count(&mut self, failures: ReasonSet) {
-        self.0 += 1 << (7 * failures.0.trailing_zeros());
+        self.0 += first_failed_step(failures);
+    }
+
+    /// Counts a step of [`OfferContext::simple_steps`]; whether it is the passed one's.
+    #[inline]
+    fn step(&mut self, step: u64) -> usize {
+        self.0 += step;
+        (step >> PASSED_SHIFT) as usize
     }
 
     fn add_to(&self, excluded: &mut ExclusionCounts) {
@@ -186,8 +205,9 @@ struct Accumulator<'a> {
 /// the block, distance to the workplace): `ready` need no coach (or have one), `needing`
 /// still need one found.
 struct Selections {
-    /// Positions of those who pass the constraints their record's key decides.
-    passing: [u8; BLOCK],
+    /// Those who pass the simple constraints and the commute, with the distance to the
+    /// workplace where it was measured already.
+    passing: [(u8, f32); BLOCK],
     ready: [(u8, f32); BLOCK],
     needing: [(u8, f32); BLOCK],
     /// The eligible whose skills could still reach the list, with their skill gains.
@@ -203,7 +223,7 @@ impl<'a> Accumulator<'a> {
             eligible: 0,
             groups: Default::default(),
             selections: Box::new(Selections {
-                passing: [0; BLOCK],
+                passing: [(0, 0.0); BLOCK],
                 ready: [(0, 0.0); BLOCK],
                 needing: [(0, 0.0); BLOCK],
                 hopeful: [(0, 0.0, 0.0); BLOCK],
@@ -418,19 +438,16 @@ impl ParticipantPool {
         floor: &Floor,
         accumulator: &mut Accumulator<'a>,
     ) {
+        debug_assert!(!context.closed, "a closed offer's list is made without a scan");
         let bucket = visit.bucket as usize;
         let (records, keys) = (self.records.bucket(bucket), self.records.keys(bucket));
         for (block, keys) in records.chunks(BLOCK).zip(keys.chunks(BLOCK)) {
-            let eligible = if visit.all_commute {
-                self.select_by_keys(block, keys, context, accumulator)
-            } else {
-                self.select_eligible(block, context, accumulator)
-            };
+            let eligible = self.select_eligible(block, keys, visit.all_commute, context, accumulator);
             accumulator.eligible += eligible as u64;
             let out_of_reach = accumulator.threshold(floor).is_some_and(|threshold| visit.bound < threshold);
             if accumulator.top.keeps_nobody() || out_of_reach {
                 for &(position, _) in &accumulator.selections.ready[..eligible] {
-                    accumulator.groups.count_eligible(&block[usize::from(position)], context.today, context.year);
+                    accumulator.groups.count_eligible(&block[usize::from(position)], context.group_cutoffs);
                 }
             } else {
                 self.rank_block(block, eligible, context, floor, accumulator);
@@ -440,62 +457,54 @@ impl ParticipantPool {
 
     /// The first two passes over a block: counts everyone excluded under their first reason
     /// and lists the eligible in `accumulator.selections.ready`; how many there are.
+    ///
+    /// The simple constraints are decided from the keys beside the records (one byte each,
+    /// [`crate::context::simple_index`]); when everyone in the bucket can commute to the workplace
+    /// (`all_commute`) nothing else is needed, so only the records of those who pass are
+    /// read, else each record's distance is measured first.
     #[inline]
     fn select_eligible(
         &self,
         block: &[ParticipantRecord],
-        context: &OfferContext,
-        accumulator: &mut Accumulator,
-    ) -> usize {
-        // People eligible so far who need no coach here, and those who need one; each as
-        // (position in the block, distance to the workplace).
-        let Selections { ready, needing, .. } = &mut *accumulator.selections;
-        let (mut ready_count, mut needing_count) = (0, 0);
-        let mut first_failed = FirstFailed::default();
-        for (position, record) in block.iter().enumerate() {
-            let (failures, distance_km) = simple_failures(record, context);
-            first_failed.count(failures);
-            let needs_coach = record.needs_coach(context.provided);
-            // Each count is below the block's length where it is written (`slot` only says so
-            // to the compiler, which would test the bound for every person).
-            ready[slot(ready_count)] = (position as u8, distance_km);
-            needing[slot(needing_count)] = (position as u8, distance_km);
-            ready_count += usize::from(failures.is_empty() & !needs_coach);
-            needing_count += usize::from(failures.is_empty() & needs_coach);
-        }
-        self.find_coaches(block, context, ready_count, needing_count, first_failed, accumulator)
-    }
-
-    /// [`ParticipantPool::select_eligible`] for a bucket whose people all can commute to
-    /// the workplace: the simple constraints are decided from the keys beside the records
-    /// (one byte each), so only the records of those who pass them are read.
-    #[inline]
-    fn select_by_keys(
-        &self,
-        block: &[ParticipantRecord],
         keys: &[u8],
+        all_commute: bool,
         context: &OfferContext,
         accumulator: &mut Accumulator,
     ) -> usize {
         let Selections { passing, ready, needing, .. } = &mut *accumulator.selections;
         let mut first_failed = FirstFailed::default();
+        // Each count is below the block's length where it is written (`slot` only says so
+        // to the compiler, which would test the bound for every person).
         let mut passing_count = 0;
-        for (position, &key) in keys.iter().enumerate() {
-            let failures = ReasonSet(context.simple_bits[usize::from(key)]);
-            first_failed.count(failures);
-            passing[slot(passing_count)] = position as u8;
-            passing_count += usize::from(failures.is_empty());
+        if all_commute {
+            for (position, &key) in keys.iter().enumerate() {
+                passing[slot(passing_count)] = (position as u8, f32::NAN);
+                passing_count += first_failed.step(context.simple_steps[usize::from(key)]);
+            }
+        } else {
+            for (position, (record, &key)) in block.iter().zip(keys).enumerate() {
+                let distance_km = context.place.map_or(0.0, |place| place.origin.distance_km(record.lat, record.lon));
+                let too_far = context.place.is_some() & (distance_km > record.max_commute_km);
+                let simple_step = context.simple_steps[usize::from(key)];
+                passing[slot(passing_count)] = (position as u8, distance_km);
+                passing_count += first_failed.step(if too_far { COMMUTE_STEP } else { simple_step });
+            }
         }
+        // Those who passed, apart by whether they need a coach here.
         let (mut ready_count, mut needing_count) = (0, 0);
-        for &position in &passing[..passing_count] {
+        for &(position, distance_km) in &passing[..passing_count] {
             let record = &block[usize::from(position)];
-            let distance_km = context.place.map_or(0.0, |place| place.origin.distance_km(record.lat, record.lon));
-            debug_assert!(distance_km <= record.max_commute_km || record.max_commute_km.is_nan());
-            let needs_coach = record.needs_coach(context.provided);
+            let distance_km = match (all_commute, context.place) {
+                (true, Some(place)) => place.origin.distance_km(record.lat, record.lon),
+                (true, None) => 0.0,
+                (false, _) => distance_km,
+            };
+            debug_assert!(!(distance_km > record.max_commute_km), "{distance_km} km");
+            let needs_coach = usize::from(record.needs_coach(context.provided));
             ready[slot(ready_count)] = (position, distance_km);
             needing[slot(needing_count)] = (position, distance_km);
-            ready_count += usize::from(!needs_coach);
-            needing_count += usize::from(needs_coach);
+            ready_count += needs_coach ^ 1;
+            needing_count += needs_coach;
         }
         self.find_coaches(block, context, ready_count, needing_count, first_failed, accumulator)
     }
@@ -544,7 +553,7 @@ impl ParticipantPool {
         let mut hopeful_count = 0;
         for &(position, distance_km) in &ready[..eligible] {
             let record = &block[usize::from(position)];
-            accumulator.groups.count_eligible(record, context.today, context.year);
+            accumulator.groups.count_eligible(record, context.group_cutoffs);
             let gains = skills_gains(record, context, self);
             hopeful[slot(hopeful_count)] = (position, distance_km, gains);
             hopeful_count += usize::from(gains >= min_gains);
@@ -570,7 +579,7 @@ impl ParticipantPool {
             return false;
         }
         accumulator.eligible += 1;
-        accumulator.groups.count_eligible(record, context.today, context.year);
+        accumulator.groups.count_eligible(record, context.group_cutoffs);
         true
     }
 
@@ -699,6 +708,23 @@ mod tests {
     use crate::policy::ScoringPolicy;
     use crate::reasons::ExclusionReason;
     use crate::shortlist::ShortlistRequest;
+
+    /// Every set of failures steps a count of first failures by one in the place of its
+    /// first reason (or of the passed, for none), and only the empty set passes.
+    #[test]
+    fn a_first_failed_step_counts_the_first_reason_or_the_pass() {
+        use crate::reasons::ReasonSet;
+        use crate::shortlist::{FirstFailed, first_failed_step};
+        for bits in 0..=255u8 {
+            let mut count = FirstFailed::default();
+            let passed = count.step(first_failed_step(ReasonSet(bits)));
+            assert_eq!(passed, usize::from(bits == 0), "{bits:#010b}");
+            let mut excluded = crate::reasons::ExclusionCounts::default();
+            count.add_to(&mut excluded);
+            let expected: Vec<_> = ReasonSet(bits).first().into_iter().map(|reason| (reason, 1)).collect();
+            assert_eq!(excluded.non_zero().collect::<Vec<_>>(), expected, "{bits:#010b}");
+        }
+    }
 
     fn ids(list: &crate::shortlist::Shortlist) -> Vec<&str> {
         list.candidates.iter().map(|candidate| candidate.participant_id.as_str()).collect()
