@@ -203,7 +203,7 @@ impl ParticipantRecord {
     /// hours of their own, or a required accommodation the workplace does not provide.
     #[inline]
     pub(crate) fn needs_coach(&self, provided: u16) -> bool {
-        self.coach_hours > 0.0 || self.accommodations_required & !provided != 0
+        (self.coach_hours > 0.0) | (self.accommodations_required & !provided != 0)
     }
 
     /// Skills held inline, with levels; empty when they overflow.

@@ -191,7 +191,8 @@ struct Accumulator<'a> {
     published: f32,
     excluded: ExclusionCounts,
     eligible: u64,
-    groups: crate::groups::GroupTally,
+    /// Boxed, as `selections`.
+    groups: Box<crate::groups::EligibleTally>,
     /// A block's scratch lists, kept here so that they are not cleared for every block
     /// (boxed: the scan's fold moves the accumulator for every bucket).
     selections: Box<Selections>,
@@ -342,7 +343,7 @@ impl ParticipantPool {
         spread: bool,
         alongside: impl FnOnce(&RankedList) -> R + Send,
     ) -> (Shortlist, R) {
-        let mut groups = accumulator.groups;
+        let mut groups = accumulator.groups.tally();
         let ranked = accumulator.top.into_sorted();
         for (place, entry) in ranked.iter().enumerate() {
             let record = self.record_of_slot(entry.slot);
@@ -447,10 +448,11 @@ impl ParticipantPool {
             let out_of_reach = accumulator.threshold(floor).is_some_and(|threshold| visit.bound < threshold);
             if accumulator.top.keeps_nobody() || out_of_reach {
                 for &(position, _) in &accumulator.selections.ready[..eligible] {
-                    accumulator.groups.count_eligible(&block[usize::from(position)], context.group_cutoffs);
+                    let position = usize::from(position);
+                    accumulator.groups.count(&block[position], keys[position], context.group_cutoffs);
                 }
             } else {
-                self.rank_block(block, eligible, context, floor, accumulator);
+                self.rank_block(block, keys, eligible, context, floor, accumulator);
             }
         }
     }
@@ -499,7 +501,10 @@ impl ParticipantPool {
                 (true, None) => 0.0,
                 (false, _) => distance_km,
             };
-            debug_assert!(!(distance_km > record.max_commute_km), "{distance_km} km");
+            debug_assert!(
+                distance_km.partial_cmp(&record.max_commute_km) != Some(std::cmp::Ordering::Greater),
+                "{distance_km} km"
+            );
             let needs_coach = usize::from(record.needs_coach(context.provided));
             ready[slot(ready_count)] = (position, distance_km);
             needing[slot(needing_count)] = (position, distance_km);
@@ -541,6 +546,7 @@ impl ParticipantPool {
     fn rank_block<'a>(
         &'a self,
         block: &[ParticipantRecord],
+        keys: &[u8],
         eligible: usize,
         context: &OfferContext,
         floor: &Floor,
@@ -553,7 +559,7 @@ impl ParticipantPool {
         let mut hopeful_count = 0;
         for &(position, distance_km) in &ready[..eligible] {
             let record = &block[usize::from(position)];
-            accumulator.groups.count_eligible(record, context.group_cutoffs);
+            accumulator.groups.count(record, keys[usize::from(position)], context.group_cutoffs);
             let gains = skills_gains(record, context, self);
             hopeful[slot(hopeful_count)] = (position, distance_km, gains);
             hopeful_count += usize::from(gains >= min_gains);
@@ -579,7 +585,8 @@ impl ParticipantPool {
             return false;
         }
         accumulator.eligible += 1;
-        accumulator.groups.count_eligible(record, context.group_cutoffs);
+        let key = crate::context::simple_index(record.flags, record.degree, record.stage) as u8;
+        accumulator.groups.count(record, key, context.group_cutoffs);
         true
     }
 
