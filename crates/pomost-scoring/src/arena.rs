@@ -201,13 +201,12 @@ impl<T: Keyed> BucketArena<T> {
             let start = items.len();
             let range = region.start..region.start + region.len as usize;
             items.extend_from_slice(&self.items[range.clone()]);
-            keys.extend_from_slice(&self.keys[range]);
+            keys.extend_from_slice(&self.keys[range.clone()]);
             let cap = capacity_for(region.len);
-            if let (Some(&filler), Some(&key)) = (items.last(), keys.last())
-                && region.len > 0
-            {
-                items.resize(start + cap as usize, filler);
-                keys.resize(start + cap as usize, key);
+            if region.len > 0 {
+                let last = range.end - 1;
+                items.resize(start + cap as usize, self.items[last]);
+                keys.resize(start + cap as usize, self.keys[last]);
             }
             regions.push(Region { start, len: region.len, cap: if region.len == 0 { 0 } else { cap } });
         }

@@ -146,6 +146,7 @@ impl<'a> OfferContext<'a> {
             policy.adaptation_weeks_per_stage,
         );
         let simple_bits = simple_bits(closed, legal_forbids, offer.night_work, lowest_stage);
+        let (today_julian, year) = (today.to_julian_day(), today.year());
         Self {
             offer,
             policy,
@@ -165,9 +166,9 @@ impl<'a> OfferContext<'a> {
             credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit, person_skills),
             site_coaches,
             coach_coverable,
-            today: today.to_julian_day(),
-            year: today.year(),
-            group_cutoffs: crate::groups::GroupCutoffs::new(today.to_julian_day(), today.year()),
+            today: today_julian,
+            year,
+            group_cutoffs: crate::groups::GroupCutoffs::new(today_julian, year),
             occupation: offer.occupation_code.parse().unwrap_or(0),
             occupation_credit: occupation_credits(offer.occupation_code.parse().unwrap_or(0), policy),
         }

@@ -139,13 +139,10 @@ mod tests {
     /// the band's lower end.
     #[test]
     fn a_bucket_within_commute_holds_nobody_beyond_it() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32
-        };
+        use proptest::prelude::RngExt;
+        use proptest::test_runner::{RngAlgorithm, TestRng};
+        let mut rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+        let mut next = move || rng.random::<f32>();
         let mut clean = 0;
         for _ in 0..2_000 {
             let origin = Origin::new(49.0 + 5.5 * next(), 14.5 + 9.0 * next());
