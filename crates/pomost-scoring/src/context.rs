@@ -18,6 +18,15 @@ pub(crate) struct Place {
     pub(crate) teryt: u32,
 }
 
+impl Place {
+    /// Whether the record's home is farther from the workplace than its longest commute
+    /// (the same test as [`crate::evaluate`]'s, so a scan and an explanation agree).
+    #[inline]
+    pub(crate) fn beyond_commute(&self, record: &crate::record::ParticipantRecord) -> bool {
+        self.origin.distance_km(record.lat, record.lon) > record.max_commute_km
+    }
+}
+
 /// A coach whose area covers the workplace.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SiteCoach {

@@ -202,17 +202,17 @@ struct Accumulator<'a> {
     coach_memo: UnitCoachMemo,
 }
 
-/// The people of one block of a scan who passed the simple constraints, as (position in
-/// the block, distance to the workplace): `ready` need no coach (or have one), `needing`
-/// still need one found.
+/// The people of one block of a scan who passed the simple constraints, by position in the
+/// block: `ready` need no coach (or have one), `needing` still need one found. No distance
+/// travels with them: it is measured again for the few who are scored (a square root for
+/// everyone who passes would cost more than one for each of the hopeful).
 struct Selections {
-    /// Those who pass the simple constraints and the commute, with the distance to the
-    /// workplace where it was measured already.
-    passing: [(u8, f32); BLOCK],
-    ready: [(u8, f32); BLOCK],
-    needing: [(u8, f32); BLOCK],
+    /// Those who pass the simple constraints and the commute.
+    passing: [u8; BLOCK],
+    ready: [u8; BLOCK],
+    needing: [u8; BLOCK],
     /// The eligible whose skills could still reach the list, with their skill gains.
-    hopeful: [(u8, f32, f32); BLOCK],
+    hopeful: [(u8, f32); BLOCK],
 }
 
 impl<'a> Accumulator<'a> {
@@ -224,10 +224,10 @@ impl<'a> Accumulator<'a> {
             eligible: 0,
             groups: Default::default(),
             selections: Box::new(Selections {
-                passing: [(0, 0.0); BLOCK],
-                ready: [(0, 0.0); BLOCK],
-                needing: [(0, 0.0); BLOCK],
-                hopeful: [(0, 0.0, 0.0); BLOCK],
+                passing: [0; BLOCK],
+                ready: [0; BLOCK],
+                needing: [0; BLOCK],
+                hopeful: [(0, 0.0); BLOCK],
             }),
             cutoff: None,
             coach_memo: UnitCoachMemo::default(),
@@ -447,7 +447,7 @@ impl ParticipantPool {
             accumulator.eligible += eligible as u64;
             let out_of_reach = accumulator.threshold(floor).is_some_and(|threshold| visit.bound < threshold);
             if accumulator.top.keeps_nobody() || out_of_reach {
-                for &(position, _) in &accumulator.selections.ready[..eligible] {
+                for &position in &accumulator.selections.ready[..eligible] {
                     let position = usize::from(position);
                     accumulator.groups.count(&block[position], keys[position], context.group_cutoffs);
                 }
@@ -480,34 +480,25 @@ impl ParticipantPool {
         let mut passing_count = 0;
         if all_commute {
             for (position, &key) in keys.iter().enumerate() {
-                passing[slot(passing_count)] = (position as u8, f32::NAN);
+                passing[slot(passing_count)] = position as u8;
                 passing_count += first_failed.step(context.simple_steps[usize::from(key)]);
             }
         } else {
             for (position, (record, &key)) in block.iter().zip(keys).enumerate() {
-                let distance_km = context.place.map_or(0.0, |place| place.origin.distance_km(record.lat, record.lon));
-                let too_far = context.place.is_some() & (distance_km > record.max_commute_km);
+                let too_far = context.place.is_some_and(|place| place.beyond_commute(record));
                 let simple_step = context.simple_steps[usize::from(key)];
-                passing[slot(passing_count)] = (position as u8, distance_km);
+                passing[slot(passing_count)] = position as u8;
                 passing_count += first_failed.step(if too_far { COMMUTE_STEP } else { simple_step });
             }
         }
         // Those who passed, apart by whether they need a coach here.
         let (mut ready_count, mut needing_count) = (0, 0);
-        for &(position, distance_km) in &passing[..passing_count] {
+        for &position in &passing[..passing_count] {
             let record = &block[usize::from(position)];
-            let distance_km = match (all_commute, context.place) {
-                (true, Some(place)) => place.origin.distance_km(record.lat, record.lon),
-                (true, None) => 0.0,
-                (false, _) => distance_km,
-            };
-            debug_assert!(
-                distance_km.partial_cmp(&record.max_commute_km) != Some(std::cmp::Ordering::Greater),
-                "{distance_km} km"
-            );
+            debug_assert!(!context.place.is_some_and(|place| place.beyond_commute(record)));
             let needs_coach = usize::from(record.needs_coach(context.provided));
-            ready[slot(ready_count)] = (position, distance_km);
-            needing[slot(needing_count)] = (position, distance_km);
+            ready[slot(ready_count)] = position;
+            needing[slot(needing_count)] = position;
             ready_count += needs_coach ^ 1;
             needing_count += needs_coach;
         }
@@ -527,13 +518,15 @@ impl ParticipantPool {
         accumulator: &mut Accumulator,
     ) -> usize {
         let Selections { ready, needing, .. } = &mut *accumulator.selections;
-        for &(position, distance_km) in &needing[..needing_count] {
+        for &position in &needing[..needing_count] {
             let record = &block[usize::from(position)];
-            let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
+            // Where people live does not decide their support (coaches cover workplaces).
+            let evaluation =
+                Evaluation { reasons: Default::default(), distance_km: f32::NAN, support: Support::NotNeeded };
             let evaluation =
                 evaluate_support(record, context, self, Mode::Scan, evaluation, Some(&mut accumulator.coach_memo));
             first_failed.count(evaluation.reasons);
-            ready[slot(ready_count)] = (position, distance_km);
+            ready[slot(ready_count)] = position;
             ready_count += usize::from(evaluation.is_eligible());
         }
         first_failed.add_to(&mut accumulator.excluded);
@@ -557,16 +550,16 @@ impl ParticipantPool {
         let min_gains = accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
         let Selections { ready, hopeful, .. } = &mut *accumulator.selections;
         let mut hopeful_count = 0;
-        for &(position, distance_km) in &ready[..eligible] {
+        for &position in &ready[..eligible] {
             let record = &block[usize::from(position)];
             accumulator.groups.count(record, keys[usize::from(position)], context.group_cutoffs);
             let gains = skills_gains(record, context, self);
-            hopeful[slot(hopeful_count)] = (position, distance_km, gains);
+            hopeful[slot(hopeful_count)] = (position, gains);
             hopeful_count += usize::from(gains >= min_gains);
         }
         for index in 0..hopeful_count {
-            let (position, distance_km, gains) = accumulator.selections.hopeful[index];
-            self.rank_record(&block[usize::from(position)], context, distance_km, gains, floor, accumulator);
+            let (position, gains) = accumulator.selections.hopeful[index];
+            self.rank_record(&block[usize::from(position)], context, gains, floor, accumulator);
         }
     }
 
@@ -597,16 +590,20 @@ impl ParticipantPool {
         &'a self,
         record: &ParticipantRecord,
         context: &OfferContext,
-        distance_km: f32,
         gains: f32,
         floor: &Floor,
         accumulator: &mut Accumulator<'a>,
     ) {
+        let cutoff = accumulator.current_cutoff(context, floor);
+        if cutoff.is_some_and(|cutoff| gains < cutoff.min_gains) {
+            return;
+        }
+        // Measured as the explanation measures it (see [`Selections`]).
+        let distance_km = context.place.map_or(0.0, |place| place.origin.distance_km(record.lat, record.lon));
         // The factors never depend on which coach comes (needs are neutral), so the coach is
         // chosen only for the people who end on the list, when they are explained.
         let evaluation = Evaluation { reasons: Default::default(), distance_km, support: Support::NotNeeded };
-        let score = match accumulator.current_cutoff(context, floor) {
-            Some(cutoff) if gains < cutoff.min_gains => return,
+        let score = match cutoff {
             Some(cutoff) => score_beyond_gains(record, context, self, &evaluation, cutoff, gains),
             None => score_reaching(record, context, self, &evaluation, None),
         };
