@@ -246,13 +246,19 @@ pub(crate) fn simple_index(flags: u8, degree: u8, stage: u8) -> usize {
     usize::from(flags & 7) | usize::from(degree & 3) << 3 | usize::from(stage.min(7)) << 5
 }
 
+/// The flag bits, certificate degree and stage a [`simple_index`] stands for.
+#[inline]
+pub(crate) fn simple_fields(index: usize) -> (u8, u8, u8) {
+    (index as u8 & 7, (index >> 3) as u8 & 3, (index >> 5) as u8 & 7)
+}
+
 /// [`OfferContext::simple_bits`] for an offer: every combination of the bits
 /// [`simple_index`] reads, tested as the constraints say (`legal_forbids`: per certificate
 /// degree, whether the legal working-time rule forbids the offer to a person without a
 /// physician's exemption).
 fn simple_bits(closed: bool, legal_forbids: [bool; 4], night_work: bool, lowest_stage: u8) -> [u8; 256] {
     std::array::from_fn(|index| {
-        let (flags, degree, stage) = (index as u8 & 7, (index >> 3) as u8 & 3, (index >> 5) as u8);
+        let (flags, degree, stage) = simple_fields(index);
         let has = |flag: u8| flags & flag != 0;
         let working_time = !has(FLAG_EXEMPT) & legal_forbids[usize::from(degree)];
         u8::from(closed) << ExclusionReason::OfferClosed as u8

@@ -89,8 +89,8 @@ pub(crate) fn groups_of(record: &ParticipantRecord, today_julian: i32, year: i32
     ]
 }
 
-/// The day and year tests of [`GroupTally::count_eligible`] as bounds fixed for one list:
-/// a comparison per person each.
+/// The day and year tests of [`groups_of`] (50+, a year or longer without work) as bounds
+/// fixed for one list: a comparison per person each.
 #[derive(Clone, Copy)]
 pub(crate) struct GroupCutoffs {
     /// A record's flag byte below this marks a person 50 or older in the list's year
@@ -140,6 +140,7 @@ impl EligibleTally {
         self.long_term += u64::from(record.registered_day <= cutoffs.registered_by);
     }
 
+    /// Adds another worker's counts (a spread scan's workers each keep their own).
     pub(crate) fn merge(&mut self, other: &EligibleTally) {
         for (mine, theirs) in self.by_key.iter_mut().zip(other.by_key) {
             *mine += theirs;
@@ -155,10 +156,10 @@ impl EligibleTally {
     pub(crate) fn tally(&self) -> GroupTally {
         let mut tally = GroupTally::default();
         for (key, &count) in self.by_key.iter().enumerate() {
-            let (degree, stage) = ((key >> 3) & 3, key >> 5);
+            let (_, degree, stage) = crate::context::simple_fields(key);
             tally.eligible_total += count;
-            tally.eligible[degree] += count;
-            tally.eligible[STAGE_GROUPS.start + stage.min(4)] += count;
+            tally.eligible[usize::from(degree)] += count;
+            tally.eligible[STAGE_GROUPS.start + usize::from(stage.min(4))] += count;
         }
         tally.eligible[4] = self.age_50;
         tally.eligible[5] = self.long_term;
