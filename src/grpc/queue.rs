@@ -4,11 +4,11 @@
 //! overtakes anybody, so under load the tail stays close to the mean.
 //!
 //! One dispatcher per core takes requests from the queue and runs them. Each request is told
-//! whether it started alone: a lone shortlist spreads its scan over rayon's pool of one
-//! thread per core, so it finishes soonest; when others are under way or waiting it keeps
-//! to its dispatcher, so each core works through whole requests and none waits for the
-//! other's last pieces (measured against two dispatchers per core with every scan spread:
-//! the README's 64-in-flight row).
+//! whether it started alone: a lone shortlist shares its scan between its dispatcher and
+//! rayon's pool of one thread per core, so it finishes soonest; when others are under way or
+//! waiting it keeps to its dispatcher, so each core works through whole requests and none
+//! waits for the other's last pieces (measured against two dispatchers per core with every
+//! scan spread: the README's 64-in-flight row).
 //!
 //! A request runs on its dispatcher, never whole on a rayon thread: a rayon thread waiting
 //! for a piece of its scan runs whatever else was handed to the pool, and a second

@@ -33,6 +33,7 @@ mod pool;
 mod reasons;
 mod record;
 mod representative;
+mod sharing;
 mod shortlist;
 mod skills;
 mod topk;

@@ -313,11 +313,7 @@ impl ParticipantPool {
         };
         let spread = control.spreads();
         let accumulator = if spread {
-            buckets
-                .par_iter()
-                .with_min_len(4)
-                .fold(|| Accumulator::new(request.k), scan)
-                .reduce(|| Accumulator::new(request.k), Accumulator::merge)
+            crate::sharing::fold_shared(&buckets, || Accumulator::new(request.k), scan, Accumulator::merge)
         } else {
             buckets.iter().fold(Accumulator::new(request.k), scan)
         };
