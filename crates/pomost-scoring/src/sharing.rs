@@ -35,6 +35,23 @@ where
     T: Sync,
     A: Send,
 {
+    fold_shared_beside(items, || (), new, step, merge).0
+}
+
+/// [`fold_shared`] where the calling thread first runs `beside` (work of its own, such as
+/// writing an audit entry, mostly waiting for a sync) while the pool's threads start on the
+/// items, then joins them; gives the fold and what `beside` gave.
+pub(crate) fn fold_shared_beside<T, A, R>(
+    items: &[T],
+    beside: impl FnOnce() -> R,
+    new: impl Fn() -> A + Sync,
+    step: impl Fn(A, &T) -> A + Sync,
+    merge: impl Fn(A, A) -> A,
+) -> (A, R)
+where
+    T: Sync,
+    A: Send,
+{
     let helpers = if items.len() > 1 { rayon::current_num_threads() } else { 0 };
     let takers = helpers + 1;
     let next = AtomicUsize::new(0);
@@ -49,7 +66,7 @@ where
         }
         accumulator
     };
-    let mine = rayon::in_place_scope(|scope| {
+    let (mine, beside) = rayon::in_place_scope(|scope| {
         if helpers > 0 {
             scope.spawn_broadcast(|_, _| {
                 started.fetch_add(1, Ordering::Relaxed);
@@ -58,6 +75,7 @@ where
                 finished.fetch_add(1, Ordering::Release);
             });
         }
+        let beside = beside();
         let mine = work();
         let since = Instant::now();
         while finished.load(Ordering::Acquire) < started.load(Ordering::Relaxed) && since.elapsed() < SPIN {
@@ -65,9 +83,9 @@ where
                 std::hint::spin_loop();
             }
         }
-        mine
+        (mine, beside)
     });
-    helped.into_inner().unwrap_or_else(PoisonError::into_inner).into_iter().fold(mine, merge)
+    (helped.into_inner().unwrap_or_else(PoisonError::into_inner).into_iter().fold(mine, merge), beside)
 }
 
 /// The next run of items nobody has taken, `None` when all are: a quarter of each thread's
@@ -116,6 +134,16 @@ mod tests {
             (0..4).into_par_iter().map(|_| fold_shared(&items, || 0, |a, b| a + b, |a, b| a + b)).collect()
         });
         assert_eq!(sums, vec![499_500; 4]);
+    }
+
+    #[test]
+    fn the_caller_runs_beside_once_and_the_items_are_all_folded() {
+        let items: Vec<u64> = (0..100).collect();
+        let ((sum, count), beside) =
+            fold_shared_beside(&items, || "written", || (0, 0), |(sum, count), item| (sum + item, count + 1), |a, b| {
+                (a.0 + b.0, a.1 + b.1)
+            });
+        assert_eq!((sum, count, beside), (4_950, 100, "written"));
     }
 
     #[test]

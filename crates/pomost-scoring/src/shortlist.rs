@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use ordered_float::OrderedFloat;
 use pomost_domain::{CoachId, Offer, ParticipantId};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -330,7 +329,8 @@ impl ParticipantPool {
     /// and the explained candidates (explained on every core when the scan `spread`: with 50
     /// people and a coach to choose for each, that was a sixth of a regional list's time),
     /// with what `alongside` gave for the ranked list (run on the calling thread while the
-    /// other cores explain, when the scan spread).
+    /// other cores start explaining, when the scan spread; the calling thread then joins
+    /// them).
     fn finish<R: Send>(
         &self,
         accumulator: Accumulator,
@@ -348,15 +348,22 @@ impl ParticipantPool {
         let list =
             RankedList { ranked: ranked.iter().map(|entry| (entry.id(), entry.score.0)).collect(), groups: &groups };
         let (candidates, beside) = if spread {
-            let mut candidates = Vec::new();
-            let beside = rayon::in_place_scope(|scope| {
-                scope.spawn(|_| {
-                    candidates =
-                        ranked.into_par_iter().with_max_len(4).map(|ranked| self.candidate(ranked, context)).collect();
-                });
-                alongside(&list)
-            });
-            (candidates, beside)
+            let numbered: Vec<(usize, Ranked)> = ranked.iter().copied().enumerate().collect();
+            let (mut candidates, beside) = crate::sharing::fold_shared_beside(
+                &numbered,
+                || alongside(&list),
+                Vec::new,
+                |mut explained, &(place, ranked)| {
+                    explained.push((place, self.candidate(ranked, context)));
+                    explained
+                },
+                |mut a, mut b| {
+                    a.append(&mut b);
+                    a
+                },
+            );
+            candidates.sort_unstable_by_key(|&(place, _)| place);
+            (candidates.into_iter().map(|(_, candidate)| candidate).collect(), beside)
         } else {
             let beside = alongside(&list);
             (ranked.into_iter().map(|ranked| self.candidate(ranked, context)).collect(), beside)
