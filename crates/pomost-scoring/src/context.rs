@@ -121,16 +121,17 @@ impl<'a> OfferContext<'a> {
             coaches.for_each_covering(place.origin.lat, place.origin.lon, place.teryt, |index, distance| {
                 found.push((index, distance));
             });
-            // A coach met twice (by TERYT and by radius) counts once, as first met: a stable
-            // sort keeps that one first.
-            found.sort_by_key(|&(index, _)| index);
+            // A coach met twice (by TERYT and by radius) counts once: both meetings measured
+            // the same distance, so which one stays does not matter (no stable sort needed).
+            found.sort_unstable_by_key(|&(index, _)| index);
             found.dedup_by_key(|&mut (index, _)| index);
             site_coaches.extend(found.into_iter().map(|(index, distance)| SiteCoach {
                 index,
                 distance,
                 quality_bound: coach_quality(coaches.get(index), 0.0, 0, distance),
             }));
-            site_coaches.sort_by(|a, b| {
+            // Coach ids are unique, so the order is total and an unstable sort gives it.
+            site_coaches.sort_unstable_by(|a, b| {
                 b.quality_bound
                     .total_cmp(&a.quality_bound)
                     .then_with(|| coaches.get(a.index).coach.id.cmp(&coaches.get(b.index).coach.id))
