@@ -139,10 +139,13 @@ mod tests {
     #[test]
     fn the_caller_runs_beside_once_and_the_items_are_all_folded() {
         let items: Vec<u64> = (0..100).collect();
-        let ((sum, count), beside) =
-            fold_shared_beside(&items, || "written", || (0, 0), |(sum, count), item| (sum + item, count + 1), |a, b| {
-                (a.0 + b.0, a.1 + b.1)
-            });
+        let ((sum, count), beside) = fold_shared_beside(
+            &items,
+            || "written",
+            || (0, 0),
+            |(sum, count), item| (sum + item, count + 1),
+            |a, b| (a.0 + b.0, a.1 + b.1),
+        );
         assert_eq!((sum, count, beside), (4_950, 100, "written"));
     }
 
