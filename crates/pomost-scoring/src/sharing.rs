@@ -53,7 +53,7 @@ where
     T: Sync,
     A: Send,
 {
-    let helpers = if items.len() > 1 { rayon::current_num_threads() } else { 0 };
+    let helpers = helpers(items.len(), rayon::current_num_threads());
     let takers = helpers + 1;
     let next = AtomicUsize::new(0);
     let (started, finished) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -87,6 +87,13 @@ where
         (mine, beside)
     });
     (helped.into_inner().unwrap_or_else(PoisonError::into_inner).into_iter().fold(mine, merge), beside)
+}
+
+/// How many of a pool's `threads` to ask to help with `items`: all of them, or none for a
+/// single item or a pool of one thread (it stands for one core, where a helper would only
+/// take turns with the caller, and the caller's spinning would hold it up).
+fn helpers(items: usize, threads: usize) -> usize {
+    if items > 1 && threads > 1 { threads } else { 0 }
 }
 
 /// The next run of items nobody has taken, `None` when all are: a quarter of each thread's
@@ -148,6 +155,15 @@ mod tests {
             |a, b| (a.0 + b.0, a.1 + b.1),
         );
         assert_eq!((sum, count, beside), (4_950, 100, "written"));
+    }
+
+    #[test]
+    fn help_is_asked_of_a_pool_of_several_threads_for_several_items() {
+        assert_eq!(helpers(1_000, 2), 2);
+        assert_eq!(helpers(2, 8), 8);
+        assert_eq!(helpers(1_000, 1), 0, "one thread stands for one core");
+        assert_eq!(helpers(1, 8), 0);
+        assert_eq!(helpers(0, 8), 0);
     }
 
     #[test]
