@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 /// run of items, which takes microseconds.
 const SPIN: Duration = Duration::from_micros(150);
 
-/// Folds `items` on the calling thread and on every thread of rayon's pool, each folding the
-/// runs of items it takes ([`take`]) into its own accumulator (made by `new`), then merges
-/// the accumulators. The result must not depend on which thread took which item (`step` and
+/// Folds `items` on the calling thread and on every thread of rayon's pool (none when
+/// [`helpers_for`] says so), each folding the runs of items it takes ([`take`]) into its
+/// own accumulator (made by `new`), then merges the accumulators. The result must not depend on which thread took which item (`step` and
 /// `merge` give the same answer in any order), as with any parallel fold.
 ///
 /// Every pool thread is asked, not one: on the 2-core virtual machines this was measured on,
@@ -53,7 +53,7 @@ where
     T: Sync,
     A: Send,
 {
-    let helpers = helpers(items.len(), rayon::current_num_threads());
+    let helpers = helpers_for(items.len(), rayon::current_num_threads());
     let takers = helpers + 1;
     let next = AtomicUsize::new(0);
     let (started, finished) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -92,21 +92,21 @@ where
 /// How many of a pool's `threads` to ask to help with `items`: all of them, or none for a
 /// single item or a pool of one thread (it stands for one core, where a helper would only
 /// take turns with the caller, and the caller's spinning would hold it up).
-fn helpers(items: usize, threads: usize) -> usize {
+fn helpers_for(items: usize, threads: usize) -> usize {
     if items > 1 && threads > 1 { threads } else { 0 }
 }
 
-/// The next run of items nobody has taken, `None` when all are: a quarter of each thread's
-/// share of what is left, so that the runs are long while much is left (one atomic operation
+/// The next run of items nobody has taken, `None` when all are: a quarter of each of the
+/// `takers`' share of what is left, so that the runs are long while much is left (one atomic operation
 /// per item costs a national scan's thousands of buckets a cache line passed between the
 /// cores each time) and short at the end (the threads finish together).
-fn take(next: &AtomicUsize, len: usize, threads: usize) -> Option<std::ops::Range<usize>> {
+fn take(next: &AtomicUsize, len: usize, takers: usize) -> Option<std::ops::Range<usize>> {
     let mut start = next.load(Ordering::Relaxed);
     loop {
         if start >= len {
             return None;
         }
-        let end = start + ((len - start) / (threads.max(1) * 4)).max(1);
+        let end = start + ((len - start) / (takers * 4)).max(1);
         match next.compare_exchange_weak(start, end, Ordering::Relaxed, Ordering::Relaxed) {
             Ok(_) => return Some(start..end),
             Err(now) => start = now,
@@ -159,11 +159,11 @@ mod tests {
 
     #[test]
     fn help_is_asked_of_a_pool_of_several_threads_for_several_items() {
-        assert_eq!(helpers(1_000, 2), 2);
-        assert_eq!(helpers(2, 8), 8);
-        assert_eq!(helpers(1_000, 1), 0, "one thread stands for one core");
-        assert_eq!(helpers(1, 8), 0);
-        assert_eq!(helpers(0, 8), 0);
+        assert_eq!(helpers_for(1_000, 2), 2);
+        assert_eq!(helpers_for(2, 8), 8);
+        assert_eq!(helpers_for(1_000, 1), 0, "one thread stands for one core");
+        assert_eq!(helpers_for(1, 8), 0);
+        assert_eq!(helpers_for(0, 8), 0);
     }
 
     #[test]
