@@ -1,9 +1,10 @@
 //! Prometheus metrics at `/metrics` on their own listen address (`metrics.listen`; empty
 //! turns them off): requests by service, method and status code with latency histograms,
 //! requests in flight, and, read from the engine at each scrape, pool, index and audit
-//! sizes, read-model lag and failures, free disk, job-coach capacity in use, and the build,
-//! policy and vocabulary versions. Kept with `prometheus-client`, served in the Prometheus
-//! text format, which Prometheus scrapes and `promtool check metrics` accepts.
+//! sizes, read-model lag and failures, free disk, job-coach capacity in use, the build,
+//! policy and vocabulary versions, and log lines dropped because stdout was not read. Kept
+//! with `prometheus-client`, served in the Prometheus text format, which Prometheus scrapes
+//! and `promtool check metrics` accepts.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64};
@@ -134,6 +135,7 @@ impl Metrics {
         } else {
             self.set("up", &[], 0.0);
         }
+        self.set("log_lines_dropped", &[], crate::traces::log_lines_dropped() as f64);
         let mut text = String::new();
         if let Err(error) = encode(&mut text, &self.registry) {
             tracing::error!(%error, "metrics could not be encoded");

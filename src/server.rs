@@ -341,7 +341,8 @@ pub async fn run(
                         follow_health(engine.clone(), reporter.clone(), max_lag),
                         keep_audit_retention(engine.clone(), audit_settings),
                         sweep_referrals(engine.clone(), sweep_minutes),
-                        keep_backups(engine.clone(), data_dir, backup_settings)
+                        keep_backups(engine.clone(), data_dir, backup_settings),
+                        crate::traces::report_dropped_log_lines()
                     );
                 }
                 Ok(Err(error)) => {
