@@ -26,6 +26,16 @@ fn dropped_lines(metrics: &str) -> Option<f64> {
         .ok()
 }
 
+/// The server, stopped however the test ends (a failed assertion included).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -38,16 +48,18 @@ async fn requests_go_on_when_nobody_reads_the_log() {
     // stdout is a pipe this test never reads: it fills after 64 KiB of log lines. Debug
     // lines (several per request) fill it and the writer's buffer in a few thousand
     // requests.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pomost"))
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .env("RUST_LOG", "debug")
-        .env("POMOST_METRICS__LISTEN", &metrics)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let unread_log = child.stdout.take();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_pomost"))
+            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(dir.path())
+            .env("RUST_LOG", "debug")
+            .env("POMOST_METRICS__LISTEN", &metrics)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let unread_log = server.0.stdout.take();
     let request = || ShortlistRequest {
         offer: Some(shortlist_request::Offer::OfferKey(OfferKey {
             source: "demo".into(),
@@ -90,8 +102,6 @@ async fn requests_go_on_when_nobody_reads_the_log() {
         assert!(answered < 60_000, "no log line was dropped after {answered} requests");
     };
     assert!(dropped > 0.0);
-
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     drop(unread_log);
 }
