@@ -18,8 +18,9 @@ const SPIN: Duration = Duration::from_micros(150);
 
 /// Folds `items` on the calling thread and on every thread of rayon's pool (none when
 /// [`helpers_for`] says so), each folding the runs of items it takes ([`take`]) into its
-/// own accumulator (made by `new`), then merges the accumulators. The result must not depend on which thread took which item (`step` and
-/// `merge` give the same answer in any order), as with any parallel fold.
+/// own accumulator (made by `new`), then merges the accumulators. The result must not
+/// depend on which thread took which item (`step` and `merge` give the same answer in any
+/// order), as with any parallel fold.
 ///
 /// Every pool thread is asked, not one: on the 2-core virtual machines this was measured on,
 /// one thread woken by a busy caller was often queued on the caller's core and ran only when
@@ -97,9 +98,9 @@ fn helpers_for(items: usize, threads: usize) -> usize {
 }
 
 /// The next run of items nobody has taken, `None` when all are: a quarter of each of the
-/// `takers`' share of what is left, so that the runs are long while much is left (one atomic operation
-/// per item costs a national scan's thousands of buckets a cache line passed between the
-/// cores each time) and short at the end (the threads finish together).
+/// `takers`' share of what is left, so that the runs are long while much is left (one
+/// atomic operation per item costs a national scan's thousands of buckets a cache line
+/// passed between the cores each time) and short at the end (the threads finish together).
 fn take(next: &AtomicUsize, len: usize, takers: usize) -> Option<std::ops::Range<usize>> {
     let mut start = next.load(Ordering::Relaxed);
     loop {
