@@ -25,7 +25,7 @@ use tantivy::columnar::Column;
 use tantivy::postings::SegmentPostings;
 use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
+use tantivy::{BitSet, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 use time::Date;
 
 use crate::error::IndexError;
@@ -254,17 +254,62 @@ fn reachable(fields: &OfferFields, wanted: &Wanted) -> Box<dyn Query> {
 /// is near them, not a pass over every offer; a box too wide for a short list of cells
 /// (near the poles) falls back to matching every on-site offer.
 fn cells_of_box(fields: &OfferFields, lat: (f64, f64), lon: (f64, f64)) -> Box<dyn Query> {
+    match cell_terms(fields, lat, lon) {
+        Some(terms) => Box::new(TermSetQuery::new(terms)),
+        None => Box::new(AllQuery),
+    }
+}
+
+/// The terms of the cells that meet the box, or `None` when there are too many of them
+/// (near the poles) or the box wraps around the antimeridian.
+fn cell_terms(fields: &OfferFields, lat: (f64, f64), lon: (f64, f64)) -> Option<Vec<Term>> {
     const MOST_CELLS: u64 = 4_096;
     let (row_low, col_low) = crate::schema::cell_row_col(lat.0, lon.0);
     let (row_high, col_high) = crate::schema::cell_row_col(lat.1, lon.1);
     if (row_high - row_low + 1).saturating_mul(col_high.saturating_sub(col_low) + 1) > MOST_CELLS || col_high < col_low
     {
-        return Box::new(AllQuery);
+        return None;
     }
     let terms = (row_low..=row_high).flat_map(|row| {
         (col_low..=col_high).map(move |col| Term::from_field_u64(fields.cell, crate::schema::cell_number(row, col)))
     });
-    Box::new(TermSetQuery::new(terms))
+    Some(terms.collect())
+}
+
+/// The offers of one segment that may be in the person's reach: the remote ones and the
+/// on-site ones whose workplace cell meets the commute box (from the postings of those
+/// terms), or `None` when the box has too many cells to list.
+///
+/// Most offers that share a skill with a person are out of their reach: one bit each
+/// turns those away before any of their columns is read (the filters read eight columns
+/// an offer, and the skill terms alone meet offers across the country).
+fn nearby_offers(segment: &SegmentReader, fields: &OfferFields, wanted: &Wanted) -> Result<Option<BitSet>, IndexError> {
+    let Some(cells) = cell_terms(fields, wanted.lat, wanted.lon) else {
+        return Ok(None);
+    };
+    let mut nearby = BitSet::with_max_value(segment.max_doc());
+    let cell_index = segment.inverted_index(fields.cell)?;
+    for cell in &cells {
+        mark_postings(&mut nearby, cell_index.read_postings(cell, IndexRecordOption::Basic))?;
+    }
+    let remote = Term::from_field_u64(fields.remote, 1);
+    mark_postings(
+        &mut nearby,
+        segment.inverted_index(fields.remote)?.read_postings(&remote, IndexRecordOption::Basic),
+    )?;
+    Ok(Some(nearby))
+}
+
+/// Sets the bit of every document of a term's postings (none when the segment lacks the term).
+fn mark_postings(bits: &mut BitSet, postings: std::io::Result<Option<SegmentPostings>>) -> Result<(), IndexError> {
+    if let Some(mut postings) = postings.map_err(tantivy::TantivyError::from)? {
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            bits.insert(doc);
+            doc = postings.advance();
+        }
+    }
+    Ok(())
 }
 
 /// The filters of [`by_filters`], read per offer from one segment's fast fields (and the
@@ -281,6 +326,8 @@ struct SegmentFilter {
     seq: Column<u64>,
     /// The offers keeping the binding degree's norms; `None` inside when no offer does.
     legal: Option<Option<SegmentPostings>>,
+    /// See [`nearby_offers`]; `None`: every offer's place is read from its columns.
+    nearby: Option<BitSet>,
 }
 
 impl SegmentFilter {
@@ -307,12 +354,15 @@ impl SegmentFilter {
             night_work: fast.u64(schema.get_field_name(fields.night_work))?,
             seq: fast.u64("seq")?,
             legal,
+            nearby: nearby_offers(segment, fields, wanted)?,
         })
     }
 
     /// The offer's change sequence and place if it passes every filter (offers must come in
-    /// increasing order within the segment).
+    /// increasing order within the segment). Where it is comes first: it turns most offers
+    /// away, and a bit of [`SegmentFilter::nearby`] often decides it.
     fn admits(&mut self, doc: DocId, wanted: &Wanted) -> Option<(u64, Option<(f64, f64)>)> {
+        let place = self.place(doc, wanted)?;
         let open = self.valid_from.first(doc)? <= wanted.day
             && self.valid_until.first(doc)? >= wanted.day
             && self.positions.first(doc)? >= 1
@@ -321,19 +371,6 @@ impl SegmentFilter {
         if !open {
             return None;
         }
-        let place = match self.remote.first(doc)? {
-            1 => None,
-            0 => {
-                let (lat, lon) = (self.lat.first(doc)?, self.lon.first(doc)?);
-                let inside =
-                    (wanted.lat.0..=wanted.lat.1).contains(&lat) && (wanted.lon.0..=wanted.lon.1).contains(&lon);
-                if !inside {
-                    return None;
-                }
-                Some((lat, lon))
-            }
-            _ => return None,
-        };
         if let Some(legal) = &mut self.legal {
             let postings = legal.as_mut()?;
             if postings.doc() < doc {
@@ -344,6 +381,24 @@ impl SegmentFilter {
             }
         }
         Some((self.seq.first(doc)?, place))
+    }
+
+    /// `Some(None)` for a remote offer, `Some(workplace)` for an on-site one inside the
+    /// commute box, `None` for any other.
+    fn place(&self, doc: DocId, wanted: &Wanted) -> Option<Option<(f64, f64)>> {
+        if self.nearby.as_ref().is_some_and(|nearby| !nearby.contains(doc)) {
+            return None;
+        }
+        match self.remote.first(doc)? {
+            1 => Some(None),
+            0 => {
+                let (lat, lon) = (self.lat.first(doc)?, self.lon.first(doc)?);
+                let inside =
+                    (wanted.lat.0..=wanted.lat.1).contains(&lat) && (wanted.lon.0..=wanted.lon.1).contains(&lon);
+                inside.then_some(Some((lat, lon)))
+            }
+            _ => None,
+        }
     }
 }
 
