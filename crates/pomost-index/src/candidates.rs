@@ -8,7 +8,9 @@
 //! people share a skill with more reachable offers than the list holds: then the skill terms
 //! alone drive the search by block-max WAND (blocks of offers whose best possible relevance
 //! cannot enter the list are skipped), and each offer met is checked against the filters
-//! from its fast fields ([`by_skills`]). When fewer offers share a skill, all of them are
+//! ([`by_skills`]): first whether it is in reach, by one bit of a set built per segment
+//! from the postings of the remote offers and of the grid cells the commute box meets,
+//! then the rest from its fast fields. When fewer offers share a skill, all of them are
 //! found that way, and the rest of the list is offers sharing none, which all score 0:
 //! the newest of those the filters pass. A test holds the two ways equal on synthetic data.
 //! (The relevance is the same BM25 sum either way, but tantivy may add an offer's term
