@@ -20,10 +20,10 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use pomost_domain::{GeoPoint, Participant, rules};
 use tantivy::collector::TopDocs;
-use tantivy::columnar::Column;
 use tantivy::postings::SegmentPostings;
 use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::IndexRecordOption;
@@ -36,6 +36,7 @@ use crate::query::{
     OfferHit, Relevance, accepts_stage, after_cursor, hit, open_filters, range_f64, scored_by_text_only, term_u64,
 };
 use crate::schema::OfferFields;
+use crate::segment_columns::{ColumnCache, SegmentColumns};
 
 /// An offer found: its relevance, where it is in the index, and its workplace's
 /// coordinates (none for remote work). Its key is read only if it makes the list.
@@ -57,7 +58,7 @@ impl OfferIndex {
         let fields = &self.fields;
         let wanted = Wanted::of(participant, today);
         let fetch = over_fetch(limit);
-        let mut placed = by_skills(&searcher, fields, participant, &wanted, fetch)?;
+        let mut placed = by_skills(&searcher, &self.columns, fields, participant, &wanted, fetch)?;
         if placed.len() < fetch {
             // Every offer sharing a skill is in; the rest of the list is offers sharing none,
             // which all score 0: the newest first.
@@ -169,6 +170,7 @@ fn skill_relevance(fields: &OfferFields, participant: &Participant) -> Option<Bo
 /// person, best first (all of them when fewer share one).
 fn by_skills(
     searcher: &Searcher,
+    cache: &ColumnCache,
     fields: &OfferFields,
     participant: &Participant,
     wanted: &Wanted,
@@ -179,8 +181,9 @@ fn by_skills(
     };
     let weight = relevance.weight(EnableScoring::enabled_from_searcher(searcher))?;
     let mut best = Best::new(fetch);
-    for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
-        let mut filter = SegmentFilter::open(segment, fields, wanted)?;
+    let columns = cache.of(searcher.segment_readers(), fields)?;
+    for ((segment_ord, segment), columns) in searcher.segment_readers().iter().enumerate().zip(columns) {
+        let mut filter = SegmentFilter::open(segment, columns, fields, wanted)?;
         let alive = segment.alive_bitset();
         weight.for_each_pruning(best.threshold(), segment, &mut |doc, score| {
             if alive.is_none_or(|alive| alive.is_alive(doc))
@@ -285,20 +288,20 @@ fn cell_terms(fields: &OfferFields, lat: (f64, f64), lon: (f64, f64)) -> Option<
 /// Most offers that share a skill with a person are out of their reach: one bit each
 /// turns those away before any of their columns is read (the filters read eight columns
 /// an offer, and the skill terms alone meet offers across the country).
-fn nearby_offers(segment: &SegmentReader, fields: &OfferFields, wanted: &Wanted) -> Result<Option<BitSet>, IndexError> {
+fn nearby_offers(
+    segment: &SegmentReader,
+    columns: &SegmentColumns,
+    fields: &OfferFields,
+    wanted: &Wanted,
+) -> Result<Option<BitSet>, IndexError> {
     let Some(cells) = cell_terms(fields, wanted.lat, wanted.lon) else {
         return Ok(None);
     };
-    let mut nearby = BitSet::with_max_value(segment.max_doc());
+    let mut nearby = columns.remote_offers.clone();
     let cell_index = segment.inverted_index(fields.cell)?;
     for cell in &cells {
         mark_postings(&mut nearby, cell_index.read_postings(cell, IndexRecordOption::Basic))?;
     }
-    let remote = Term::from_field_u64(fields.remote, 1);
-    mark_postings(
-        &mut nearby,
-        segment.inverted_index(fields.remote)?.read_postings(&remote, IndexRecordOption::Basic),
-    )?;
     Ok(Some(nearby))
 }
 
@@ -317,15 +320,7 @@ fn mark_postings(bits: &mut BitSet, postings: std::io::Result<Option<SegmentPost
 /// The filters of [`by_filters`], read per offer from one segment's fast fields (and the
 /// legal-norms postings), in the order offers are met.
 struct SegmentFilter {
-    remote: Column<u64>,
-    lat: Column<f64>,
-    lon: Column<f64>,
-    valid_from: Column<i64>,
-    valid_until: Column<i64>,
-    positions: Column<u64>,
-    lowest_stage: Column<u64>,
-    night_work: Column<u64>,
-    seq: Column<u64>,
+    columns: Arc<SegmentColumns>,
     /// The offers keeping the binding degree's norms; `None` inside when no offer does.
     legal: Option<Option<SegmentPostings>>,
     /// See [`nearby_offers`]; `None`: every offer's place is read from its columns.
@@ -333,9 +328,12 @@ struct SegmentFilter {
 }
 
 impl SegmentFilter {
-    fn open(segment: &SegmentReader, fields: &OfferFields, wanted: &Wanted) -> Result<Self, IndexError> {
-        let fast = segment.fast_fields();
-        let schema = segment.schema();
+    fn open(
+        segment: &SegmentReader,
+        columns: Arc<SegmentColumns>,
+        fields: &OfferFields,
+        wanted: &Wanted,
+    ) -> Result<Self, IndexError> {
         let legal = match wanted.legal_for {
             None => None,
             Some(degree) => Some(
@@ -345,19 +343,8 @@ impl SegmentFilter {
                     .map_err(tantivy::TantivyError::from)?,
             ),
         };
-        Ok(Self {
-            remote: fast.u64(schema.get_field_name(fields.remote))?,
-            lat: fast.f64(schema.get_field_name(fields.lat))?,
-            lon: fast.f64(schema.get_field_name(fields.lon))?,
-            valid_from: fast.i64(schema.get_field_name(fields.valid_from))?,
-            valid_until: fast.i64(schema.get_field_name(fields.valid_until))?,
-            positions: fast.u64(schema.get_field_name(fields.positions))?,
-            lowest_stage: fast.u64(schema.get_field_name(fields.lowest_stage))?,
-            night_work: fast.u64(schema.get_field_name(fields.night_work))?,
-            seq: fast.u64("seq")?,
-            legal,
-            nearby: nearby_offers(segment, fields, wanted)?,
-        })
+        let nearby = nearby_offers(segment, &columns, fields, wanted)?;
+        Ok(Self { columns, legal, nearby })
     }
 
     /// The offer's change sequence and place if it passes every filter (offers must come in
@@ -365,11 +352,11 @@ impl SegmentFilter {
     /// away, and a bit of [`SegmentFilter::nearby`] often decides it.
     fn admits(&mut self, doc: DocId, wanted: &Wanted) -> Option<(u64, Option<(f64, f64)>)> {
         let place = self.place(doc, wanted)?;
-        let open = self.valid_from.first(doc)? <= wanted.day
-            && self.valid_until.first(doc)? >= wanted.day
-            && self.positions.first(doc)? >= 1
-            && self.lowest_stage.first(doc)? <= wanted.stage
-            && !(wanted.no_night_work && self.night_work.first(doc)? != 0);
+        let open = self.columns.valid_from.first(doc)? <= wanted.day
+            && self.columns.valid_until.first(doc)? >= wanted.day
+            && self.columns.positions.first(doc)? >= 1
+            && self.columns.lowest_stage.first(doc)? <= wanted.stage
+            && !(wanted.no_night_work && self.columns.night_work.first(doc)? != 0);
         if !open {
             return None;
         }
@@ -382,7 +369,7 @@ impl SegmentFilter {
                 return None;
             }
         }
-        Some((self.seq.first(doc)?, place))
+        Some((self.columns.seq.first(doc)?, place))
     }
 
     /// `Some(None)` for a remote offer, `Some(workplace)` for an on-site one inside the
@@ -391,10 +378,10 @@ impl SegmentFilter {
         if self.nearby.as_ref().is_some_and(|nearby| !nearby.contains(doc)) {
             return None;
         }
-        match self.remote.first(doc)? {
+        match self.columns.remote.first(doc)? {
             1 => Some(None),
             0 => {
-                let (lat, lon) = (self.lat.first(doc)?, self.lon.first(doc)?);
+                let (lat, lon) = (self.columns.lat.first(doc)?, self.columns.lon.first(doc)?);
                 let inside =
                     (wanted.lat.0..=wanted.lat.1).contains(&lat) && (wanted.lon.0..=wanted.lon.1).contains(&lon);
                 inside.then_some(Some((lat, lon)))

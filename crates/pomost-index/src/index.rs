@@ -24,6 +24,8 @@ pub struct OfferIndex {
     pub(crate) fields: Arc<OfferFields>,
     pub(crate) reader: IndexReader,
     pub(crate) writer: WriterHandle,
+    /// The person-independent columns of each segment the recommendation filters read.
+    pub(crate) columns: Arc<crate::segment_columns::ColumnCache>,
 }
 
 impl OfferIndex {
@@ -85,7 +87,7 @@ impl OfferIndex {
             .map_err(|error| IndexError::classify(&where_, error))?;
         let fields = Arc::new(fields);
         let writer = WriterHandle::spawn(&index, reader.clone(), fields.clone(), options, checkpoint, &where_)?;
-        Ok(Self { path, fields, reader, writer })
+        Ok(Self { path, fields, reader, writer, columns: Arc::default() })
     }
 
     /// The directory, if on disk.

@@ -14,6 +14,7 @@ mod index;
 mod options;
 mod query;
 mod schema;
+mod segment_columns;
 mod writer;
 
 pub use analysis::{POLISH, analyzer, polish_analyzer};
