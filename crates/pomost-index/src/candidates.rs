@@ -27,7 +27,7 @@ use tantivy::collector::TopDocs;
 use tantivy::postings::SegmentPostings;
 use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{BitSet, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
+use tantivy::{BitSet, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
 use time::Date;
 
 use crate::error::IndexError;
@@ -36,7 +36,7 @@ use crate::query::{
     OfferHit, Relevance, accepts_stage, after_cursor, hit, open_filters, range_f64, scored_by_text_only, term_u64,
 };
 use crate::schema::OfferFields;
-use crate::segment_columns::{ColumnCache, SegmentColumns};
+use crate::segment_columns::{ColumnCache, SegmentColumns, mark_postings};
 
 /// An offer found: its relevance, where it is in the index, and its workplace's
 /// coordinates (none for remote work). Its key is read only if it makes the list.
@@ -182,8 +182,9 @@ fn by_skills(
     let weight = relevance.weight(EnableScoring::enabled_from_searcher(searcher))?;
     let mut best = Best::new(fetch);
     let columns = cache.of(searcher.segment_readers(), fields)?;
+    let cells = cell_terms(fields, wanted.lat, wanted.lon);
     for ((segment_ord, segment), columns) in searcher.segment_readers().iter().enumerate().zip(columns) {
-        let mut filter = SegmentFilter::open(segment, columns, fields, wanted)?;
+        let mut filter = SegmentFilter::open(segment, columns, fields, cells.as_deref(), wanted)?;
         let alive = segment.alive_bitset();
         weight.for_each_pruning(best.threshold(), segment, &mut |doc, score| {
             if alive.is_none_or(|alive| alive.is_alive(doc))
@@ -283,7 +284,7 @@ fn cell_terms(fields: &OfferFields, lat: (f64, f64), lon: (f64, f64)) -> Option<
 
 /// The offers of one segment that may be in the person's reach: the remote ones and the
 /// on-site ones whose workplace cell meets the commute box (from the postings of those
-/// terms), or `None` when the box has too many cells to list.
+/// terms, `cells`), or `None` when the box has too many cells to list.
 ///
 /// Most offers that share a skill with a person are out of their reach: one bit each
 /// turns those away before any of their columns is read (the filters read eight columns
@@ -292,29 +293,17 @@ fn nearby_offers(
     segment: &SegmentReader,
     columns: &SegmentColumns,
     fields: &OfferFields,
-    wanted: &Wanted,
+    cells: Option<&[Term]>,
 ) -> Result<Option<BitSet>, IndexError> {
-    let Some(cells) = cell_terms(fields, wanted.lat, wanted.lon) else {
+    let Some(cells) = cells else {
         return Ok(None);
     };
     let mut nearby = columns.remote_offers.clone();
     let cell_index = segment.inverted_index(fields.cell)?;
-    for cell in &cells {
+    for cell in cells {
         mark_postings(&mut nearby, cell_index.read_postings(cell, IndexRecordOption::Basic))?;
     }
     Ok(Some(nearby))
-}
-
-/// Sets the bit of every document of a term's postings (none when the segment lacks the term).
-fn mark_postings(bits: &mut BitSet, postings: std::io::Result<Option<SegmentPostings>>) -> Result<(), IndexError> {
-    if let Some(mut postings) = postings.map_err(tantivy::TantivyError::from)? {
-        let mut doc = postings.doc();
-        while doc != TERMINATED {
-            bits.insert(doc);
-            doc = postings.advance();
-        }
-    }
-    Ok(())
 }
 
 /// The filters of [`by_filters`], read per offer from one segment's fast fields (and the
@@ -332,6 +321,7 @@ impl SegmentFilter {
         segment: &SegmentReader,
         columns: Arc<SegmentColumns>,
         fields: &OfferFields,
+        cells: Option<&[Term]>,
         wanted: &Wanted,
     ) -> Result<Self, IndexError> {
         let legal = match wanted.legal_for {
@@ -343,7 +333,7 @@ impl SegmentFilter {
                     .map_err(tantivy::TantivyError::from)?,
             ),
         };
-        let nearby = nearby_offers(segment, &columns, fields, wanted)?;
+        let nearby = nearby_offers(segment, &columns, fields, cells)?;
         Ok(Self { columns, legal, nearby })
     }
 

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
+use tantivy::postings::SegmentPostings;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{BitSet, DocSet, SegmentReader, TERMINATED, Term};
 
@@ -36,17 +37,10 @@ impl SegmentColumns {
         let schema = segment.schema();
         let mut remote_offers = BitSet::with_max_value(segment.max_doc());
         let remote = Term::from_field_u64(fields.remote, 1);
-        let postings = segment
-            .inverted_index(fields.remote)?
-            .read_postings(&remote, IndexRecordOption::Basic)
-            .map_err(tantivy::TantivyError::from)?;
-        if let Some(mut postings) = postings {
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                remote_offers.insert(doc);
-                doc = postings.advance();
-            }
-        }
+        mark_postings(
+            &mut remote_offers,
+            segment.inverted_index(fields.remote)?.read_postings(&remote, IndexRecordOption::Basic),
+        )?;
         Ok(Self {
             remote: fast.u64(schema.get_field_name(fields.remote))?,
             lat: fast.f64(schema.get_field_name(fields.lat))?,
@@ -60,6 +54,21 @@ impl SegmentColumns {
             remote_offers,
         })
     }
+}
+
+/// Sets the bit of every document of a term's postings (none when the segment lacks the term).
+pub(crate) fn mark_postings(
+    bits: &mut BitSet,
+    postings: std::io::Result<Option<SegmentPostings>>,
+) -> Result<(), IndexError> {
+    if let Some(mut postings) = postings.map_err(tantivy::TantivyError::from)? {
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            bits.insert(doc);
+            doc = postings.advance();
+        }
+    }
+    Ok(())
 }
 
 /// The [`SegmentColumns`] of the segments in use, by segment id. Entries of segments that
