@@ -24,10 +24,9 @@ use std::sync::Arc;
 
 use pomost_domain::{GeoPoint, Participant, rules};
 use tantivy::collector::TopDocs;
-use tantivy::postings::SegmentPostings;
 use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{BitSet, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
+use tantivy::{BitSet, DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 use time::Date;
 
 use crate::error::IndexError;
@@ -36,7 +35,7 @@ use crate::query::{
     OfferHit, Relevance, accepts_stage, after_cursor, hit, open_filters, range_f64, scored_by_text_only, term_u64,
 };
 use crate::schema::OfferFields;
-use crate::segment_columns::{ColumnCache, SegmentColumns, mark_postings};
+use crate::segment_columns::{SegmentColumns, mark_postings};
 
 /// An offer found: its relevance, where it is in the index, and its workplace's
 /// coordinates (none for remote work). Its key is read only if it makes the list.
@@ -58,11 +57,22 @@ impl OfferIndex {
         let fields = &self.fields;
         let wanted = Wanted::of(participant, today);
         let fetch = over_fetch(limit);
-        let mut placed = by_skills(&searcher, &self.columns, fields, participant, &wanted, fetch)?;
+        let cells = cell_terms(fields, wanted.lat, wanted.lon);
+        let mut filters = self
+            .columns
+            .of(searcher.segment_readers(), fields)?
+            .into_iter()
+            .zip(searcher.segment_readers())
+            .map(|(columns, segment)| SegmentFilter::open(segment, columns, fields, cells.as_deref(), &wanted))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut placed = by_skills(&searcher, &mut filters, fields, participant, &wanted, fetch)?;
         if placed.len() < fetch {
             // Every offer sharing a skill is in; the rest of the list is offers sharing none,
             // which all score 0: the newest first.
-            let newest = by_filters(&searcher, fields, participant, &wanted, fetch, false)?;
+            let newest = match newest_in_reach(&searcher, &filters, &wanted, fetch) {
+                Some(newest) => newest,
+                None => by_filters(&searcher, fields, participant, &wanted, fetch, false)?,
+            };
             let known: HashSet<DocAddress> = placed.iter().map(|(_, address, _)| *address).collect();
             placed.extend(newest.into_iter().filter(|(_, address, _)| !known.contains(address)));
             placed.truncate(fetch);
@@ -170,7 +180,7 @@ fn skill_relevance(fields: &OfferFields, participant: &Participant) -> Option<Bo
 /// person, best first (all of them when fewer share one).
 fn by_skills(
     searcher: &Searcher,
-    cache: &ColumnCache,
+    filters: &mut [SegmentFilter],
     fields: &OfferFields,
     participant: &Participant,
     wanted: &Wanted,
@@ -181,10 +191,7 @@ fn by_skills(
     };
     let weight = relevance.weight(EnableScoring::enabled_from_searcher(searcher))?;
     let mut best = Best::new(fetch);
-    let columns = cache.of(searcher.segment_readers(), fields)?;
-    let cells = cell_terms(fields, wanted.lat, wanted.lon);
-    for ((segment_ord, segment), columns) in searcher.segment_readers().iter().enumerate().zip(columns) {
-        let mut filter = SegmentFilter::open(segment, columns, fields, cells.as_deref(), wanted)?;
+    for ((segment_ord, segment), filter) in searcher.segment_readers().iter().enumerate().zip(filters) {
         let alive = segment.alive_bitset();
         weight.for_each_pruning(best.threshold(), segment, &mut |doc, score| {
             if alive.is_none_or(|alive| alive.is_alive(doc))
@@ -195,9 +202,59 @@ fn by_skills(
             best.threshold()
         })?;
     }
-    let mut found: Vec<Found> = best.heap.into_iter().map(|kept| kept.0).collect();
-    found.sort_by(|a, b| b.cmp(a));
-    Ok(found.into_iter().map(|found| (found.score, found.address, found.place)).collect())
+    Ok(best.into_sorted())
+}
+
+/// The fill-up of [`by_filters`] without relevance (every offer scores 0, the newest
+/// first), the fast way: each segment's in-reach set walked from its last offer down, so
+/// the newest tend to come first and, once the list is full, an older offer is turned away
+/// by its sequence alone; a segment whose newest offer is older than the list's oldest is
+/// skipped. `None` when the commute box has too many cells to list (no in-reach sets).
+fn newest_in_reach(
+    searcher: &Searcher,
+    filters: &[SegmentFilter],
+    wanted: &Wanted,
+    fetch: usize,
+) -> Option<Vec<Placed>> {
+    let mut order: Vec<usize> = (0..filters.len()).collect();
+    order.sort_by_key(|ord| std::cmp::Reverse(filters[*ord].columns.seq.max_value()));
+    let mut best = Best::new(fetch);
+    for ord in order {
+        let filter = &filters[ord];
+        let nearby = filter.nearby.as_ref()?;
+        if best.oldest_kept().is_some_and(|oldest| filter.columns.seq.max_value() <= oldest) {
+            continue;
+        }
+        let alive = searcher.segment_reader(ord as u32).alive_bitset();
+        for doc in descending(nearby) {
+            if !alive.is_none_or(|alive| alive.is_alive(doc)) {
+                continue;
+            }
+            let oldest = best.oldest_kept();
+            if oldest.is_some_and(|oldest| filter.columns.seq.first(doc).is_none_or(|seq| seq <= oldest)) {
+                continue;
+            }
+            if let Some((seq, place)) = filter.admits(doc, wanted) {
+                best.offer(Found { score: 0.0, seq, address: DocAddress::new(ord as u32, doc), place });
+            }
+        }
+    }
+    Some(best.into_sorted())
+}
+
+/// The members of a bit set, greatest first.
+fn descending(bits: &BitSet) -> impl Iterator<Item = DocId> + '_ {
+    let buckets = bits.max_value().div_ceil(64);
+    (0..buckets).rev().flat_map(move |bucket| {
+        let mut word = u64::from_le_bytes(bits.tinyset(bucket).into_bytes());
+        std::iter::from_fn(move || {
+            (word != 0).then(|| {
+                let bit = 63 - word.leading_zeros();
+                word &= !(1u64 << bit);
+                bucket * 64 + bit
+            })
+        })
+    })
 }
 
 /// The definition: every filter a clause of one conjunction, and (`with_relevance`) the
@@ -306,12 +363,12 @@ fn nearby_offers(
     Ok(Some(nearby))
 }
 
-/// The filters of [`by_filters`], read per offer from one segment's fast fields (and the
-/// legal-norms postings), in the order offers are met.
+/// The filters of [`by_filters`], read per offer from one segment's fast fields and the
+/// sets of [`SegmentColumns`], in any order.
 struct SegmentFilter {
     columns: Arc<SegmentColumns>,
-    /// The offers keeping the binding degree's norms; `None` inside when no offer does.
-    legal: Option<Option<SegmentPostings>>,
+    /// The code of the certificate degree whose norms bind, if any.
+    legal_for: Option<usize>,
     /// See [`nearby_offers`]; `None`: every offer's place is read from its columns.
     nearby: Option<BitSet>,
 }
@@ -324,42 +381,25 @@ impl SegmentFilter {
         cells: Option<&[Term]>,
         wanted: &Wanted,
     ) -> Result<Self, IndexError> {
-        let legal = match wanted.legal_for {
-            None => None,
-            Some(degree) => Some(
-                segment
-                    .inverted_index(fields.legal_for)?
-                    .read_postings(&Term::from_field_u64(fields.legal_for, degree), IndexRecordOption::Basic)
-                    .map_err(tantivy::TantivyError::from)?,
-            ),
-        };
         let nearby = nearby_offers(segment, &columns, fields, cells)?;
-        Ok(Self { columns, legal, nearby })
+        let legal_for = wanted.legal_for.map(|degree| usize::try_from(degree).unwrap_or(usize::MAX));
+        Ok(Self { columns, legal_for, nearby })
     }
 
-    /// The offer's change sequence and place if it passes every filter (offers must come in
-    /// increasing order within the segment). Where it is comes first: it turns most offers
-    /// away, and a bit of [`SegmentFilter::nearby`] often decides it.
-    fn admits(&mut self, doc: DocId, wanted: &Wanted) -> Option<(u64, Option<(f64, f64)>)> {
+    /// The offer's change sequence and place if it passes every filter. Where it is comes
+    /// first: it turns most offers away, and a bit of [`SegmentFilter::nearby`] often
+    /// decides it.
+    fn admits(&self, doc: DocId, wanted: &Wanted) -> Option<(u64, Option<(f64, f64)>)> {
         let place = self.place(doc, wanted)?;
         let open = self.columns.valid_from.first(doc)? <= wanted.day
             && self.columns.valid_until.first(doc)? >= wanted.day
             && self.columns.positions.first(doc)? >= 1
             && self.columns.lowest_stage.first(doc)? <= wanted.stage
             && !(wanted.no_night_work && self.columns.night_work.first(doc)? != 0);
-        if !open {
-            return None;
-        }
-        if let Some(legal) = &mut self.legal {
-            let postings = legal.as_mut()?;
-            if postings.doc() < doc {
-                postings.seek(doc);
-            }
-            if postings.doc() != doc {
-                return None;
-            }
-        }
-        Some((self.columns.seq.first(doc)?, place))
+        let lawful = self
+            .legal_for
+            .is_none_or(|degree| self.columns.lawful_offers.get(degree).is_some_and(|lawful| lawful.contains(doc)));
+        (open && lawful).then_some((self.columns.seq.first(doc)?, place))
     }
 
     /// `Some(None)` for a remote offer, `Some(workplace)` for an on-site one inside the
@@ -427,6 +467,19 @@ impl Best {
             self.heap.pop();
             self.heap.push(std::cmp::Reverse(found));
         }
+    }
+
+    /// The sequence of the oldest offer kept once the list is full (for lists of equal
+    /// relevance: an older offer cannot come in).
+    fn oldest_kept(&self) -> Option<u64> {
+        self.heap.peek().filter(|_| self.heap.len() >= self.size).map(|worst| worst.0.seq)
+    }
+
+    /// The offers kept, best first.
+    fn into_sorted(self) -> Vec<Placed> {
+        let mut found: Vec<Found> = self.heap.into_iter().map(|kept| kept.0).collect();
+        found.sort_by(|a, b| b.cmp(a));
+        found.into_iter().map(|found| (found.score, found.address, found.place)).collect()
     }
 
     /// The relevance an offer must exceed to be worth scoring: just under the worst kept,

@@ -29,6 +29,8 @@ pub(crate) struct SegmentColumns {
     pub(crate) seq: Column<u64>,
     /// The segment's remote offers (deleted ones included; the alive set decides those).
     pub(crate) remote_offers: BitSet,
+    /// By certificate degree code: the offers that keep that degree's working-time norms.
+    pub(crate) lawful_offers: [BitSet; 4],
 }
 
 impl SegmentColumns {
@@ -41,6 +43,12 @@ impl SegmentColumns {
             &mut remote_offers,
             segment.inverted_index(fields.remote)?.read_postings(&remote, IndexRecordOption::Basic),
         )?;
+        let legal_index = segment.inverted_index(fields.legal_for)?;
+        let mut lawful_offers: [BitSet; 4] = std::array::from_fn(|_| BitSet::with_max_value(segment.max_doc()));
+        for (degree, lawful) in (0u64..).zip(lawful_offers.iter_mut()) {
+            let term = Term::from_field_u64(fields.legal_for, degree);
+            mark_postings(lawful, legal_index.read_postings(&term, IndexRecordOption::Basic))?;
+        }
         Ok(Self {
             remote: fast.u64(schema.get_field_name(fields.remote))?,
             lat: fast.f64(schema.get_field_name(fields.lat))?,
@@ -52,6 +60,7 @@ impl SegmentColumns {
             night_work: fast.u64(schema.get_field_name(fields.night_work))?,
             seq: fast.u64("seq")?,
             remote_offers,
+            lawful_offers,
         })
     }
 }

@@ -383,14 +383,24 @@ fn candidates_by_skills_equal_the_one_query_definition() {
     }
     index.flush().unwrap();
     let mut compared = 0;
+    let mut filled_up = 0;
     for number in 0..300 {
         let person = synth.participant(number * 31);
-        for (limit, day) in [(10, TODAY), (50, TODAY), (200, TODAY + time::Duration::days(45))] {
-            let fast = index.candidates_for(&person, limit, day).unwrap();
-            let defined = index.candidates_by_one_query(&person, limit, day).unwrap();
-            assert_eq!(fast, defined, "person {} limit {limit} on {day}", person.id);
-            compared += fast.len();
+        // Every third also without skills: then the whole list is the fill-up of offers
+        // sharing none (the newest in reach).
+        let mut without_skills = person.clone();
+        without_skills.skills.clear();
+        let people = if number % 3 == 0 { vec![person, without_skills] } else { vec![person] };
+        for person in &people {
+            for (limit, day) in [(10, TODAY), (50, TODAY), (200, TODAY + time::Duration::days(45))] {
+                let fast = index.candidates_for(person, limit, day).unwrap();
+                let defined = index.candidates_by_one_query(person, limit, day).unwrap();
+                assert_eq!(fast, defined, "person {} limit {limit} on {day}", person.id);
+                compared += fast.len();
+                filled_up += usize::from(fast.last().is_some_and(|hit| hit.score == 0.0));
+            }
         }
     }
     assert!(compared > 10_000, "the lists compared are too short to mean anything: {compared}");
+    assert!(filled_up > 300, "too few lists were filled up with offers sharing no skill: {filled_up}");
 }
