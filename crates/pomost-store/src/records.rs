@@ -324,26 +324,34 @@ pub(crate) fn delete_offer(tx: &dyn Tx, key: &OfferKey) -> Result<Option<u64>, S
     Ok(Some(tx.record_change(ChangeOp::Delete, &ChangeKey::Offer(key.clone()))?))
 }
 
-/// Many records at once, in the order of `keys` (`None` for each one not stored): `probe`
-/// is the table's lookup for one key, taking `?`-numbered columns of `k` (a VALUES row),
-/// returning `data` and `checksum`; each key is probed through the primary key.
+/// Many records at once, in the order of `keys` (`None` for each one not stored): `join`
+/// names the table as `r` and matches it to `k`, a VALUES row of the key's columns
+/// (`k.column1`, ...) followed by the key's place in the chunk. One primary-key probe per
+/// key reads both `data` and `checksum`; rows are placed by that ordinal, whatever order
+/// the database returns them in.
 fn records_by_key<T: DeserializeOwned>(
     tx: &dyn Tx,
     keys: &[Vec<crate::sql::Value>],
-    probe: &str,
+    join: &str,
     what: &str,
 ) -> Result<Vec<Option<T>>, StoreError> {
-    let mut found = Vec::with_capacity(keys.len());
+    let mut found: Vec<Option<T>> = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(CHUNK) {
         let Some(width) = chunk.first().map(Vec::len) else { continue };
         let params: Vec<crate::sql::Value> = chunk.iter().flatten().cloned().collect();
         let sql = format!(
-            "SELECT (SELECT data {probe}), (SELECT checksum {probe}) FROM (VALUES {}) AS k",
-            crate::sql::placeholder_rows(chunk.len(), width)
+            "SELECT CAST(k.column{ordinal} AS BIGINT), r.data, r.checksum FROM (VALUES {}) AS k LEFT JOIN {join}",
+            crate::sql::numbered_rows(chunk.len(), width),
+            ordinal = width + 1,
         );
+        let base = found.len();
+        found.resize_with(base + chunk.len(), || None);
         for row in tx.rows(&sql, &params)? {
-            let stored = row.opt_int(1)?;
-            found.push(row.opt_text(0)?.map(|data| verified(what, &data, stored)).transpose()?);
+            let place = usize::try_from(row.int(0)?).ok().filter(|&place| place < chunk.len()).ok_or_else(|| {
+                StoreError::Decode { what: what.into(), detail: "lookup row outside the chunk".into() }
+            })?;
+            let stored = row.opt_int(2)?;
+            found[base + place] = row.opt_text(1)?.map(|data| verified(what, &data, stored)).transpose()?;
         }
     }
     Ok(found)
@@ -355,14 +363,14 @@ pub(crate) fn participants_by_id(
     ids: &[pomost_domain::ParticipantId],
 ) -> Result<Vec<Option<Participant>>, StoreError> {
     let keys: Vec<Vec<crate::sql::Value>> = ids.iter().map(|id| vec![id.as_str().into()]).collect();
-    records_by_key(tx, &keys, "FROM participants WHERE id = k.column1", "participant")
+    records_by_key(tx, &keys, "participants r ON r.id = k.column1", "participant")
 }
 
 /// Offers by key, in order.
 pub(crate) fn offers_by_key(tx: &dyn Tx, keys: &[OfferKey]) -> Result<Vec<Option<Offer>>, StoreError> {
     let keys: Vec<Vec<crate::sql::Value>> =
         keys.iter().map(|key| vec![(&key.source).into(), (&key.external_id).into()]).collect();
-    records_by_key(tx, &keys, "FROM offers WHERE source = k.column1 AND external_id = k.column2", "offer")
+    records_by_key(tx, &keys, "offers r ON r.source = k.column1 AND r.external_id = k.column2", "offer")
 }
 
 /// Calls `visit` with every participant, decoded and checked.

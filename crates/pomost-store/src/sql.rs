@@ -191,6 +191,20 @@ pub(crate) fn placeholder_rows(count: usize, width: usize) -> String {
     sql
 }
 
+/// VALUES rows of `width` `?`-numbered cells each, then the row's ordinal as a literal.
+pub(crate) fn numbered_rows(count: usize, width: usize) -> String {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(count * (width + 1) * 8);
+    for row in 0..count {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for cell in 1..=width {
+            let _ = write!(sql, "?{}, ", row * width + cell);
+        }
+        let _ = write!(sql, "{row})");
+    }
+    sql
+}
+
 /// How a change is stored: its entity, key text and operation.
 pub(crate) fn change_columns(
     op: ChangeOp,
@@ -358,5 +372,8 @@ mod placeholder_tests {
         assert_eq!(super::placeholder_rows(2, 3), "(?1, ?2, ?3), (?4, ?5, ?6)");
         assert_eq!(super::placeholder_rows(1, 1), "(?1)");
         assert_eq!(super::placeholder_rows(0, 4), "");
+        assert_eq!(super::numbered_rows(2, 2), "(?1, ?2, 0), (?3, ?4, 1)");
+        assert_eq!(super::numbered_rows(1, 1), "(?1, 0)");
+        assert_eq!(super::numbered_rows(0, 3), "");
     }
 }

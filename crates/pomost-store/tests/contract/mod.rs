@@ -351,6 +351,22 @@ pub fn offer_batches_match_writing_one_at_a_time(open: Open) {
     let before = store.last_seq().unwrap();
     assert!(store.upsert_offers(&[offers[1_199].clone(), broken]).is_err());
     assert_eq!(store.last_seq().unwrap(), before, "an invalid offer writes none of its batch");
+    // Read back by key across a chunk boundary, newest first, with misses and repeats in
+    // between: each in its own place.
+    let missing = OfferKey { source: "board".into(), external_id: "gone".into() };
+    let mut keys: Vec<OfferKey> = offers.iter().rev().map(|offer| offer.key.clone()).collect();
+    keys.insert(999, missing.clone());
+    keys.insert(3, offers[0].key.clone());
+    keys.push(missing);
+    let read = store.offers_by_key(&keys).unwrap();
+    assert_eq!(read.len(), keys.len());
+    for (key, found) in keys.iter().zip(&read) {
+        match found {
+            Some(offer) => assert_eq!(&offer.key, key),
+            None => assert_eq!(key.external_id, "gone"),
+        }
+    }
+    assert_eq!(read[3].as_ref().unwrap(), &store.offer(&offers[0].key).unwrap().unwrap());
 }
 
 /// Eight threads appending audit entries at once: every entry kept, numbered once.
