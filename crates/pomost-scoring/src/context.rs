@@ -69,8 +69,8 @@ pub(crate) struct OfferContext<'a> {
     /// The offer's KZiS code as a number (0 without one).
     pub(crate) occupation: u32,
     /// Credit towards the offer's occupation of each KZiS occupation (by the index a record
-    /// packs); empty when the offer has no code.
-    pub(crate) occupation_credit: Vec<f32>,
+    /// packs); all 0 when the offer has no code.
+    pub(crate) occupation_credit: OccupationCredits,
 }
 
 impl<'a> OfferContext<'a> {
@@ -185,22 +185,36 @@ impl<'a> OfferContext<'a> {
     }
 }
 
-/// The credit every KZiS occupation earns towards `offer` (see [`occupation_credit`]).
-/// Only codes of the offer's sub-major group (its first two digits) earn any, and the codes
-/// are sorted, so they form one run: the rest stay 0 without being compared.
-fn occupation_credits(offer: u32, policy: &ScoringPolicy) -> Vec<f32> {
+/// The credit every KZiS occupation earns towards one offer's (see [`occupation_credit`]),
+/// by the index a record packs. Only codes of the offer's sub-major group (its first two
+/// digits) earn any, and the codes are sorted, so they form one run: only the run is kept
+/// (a recommendation compiles dozens of offers, and a table of every code per offer was a
+/// seventh of its scoring time).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct OccupationCredits {
+    /// The index of the run's first code.
+    start: usize,
+    run: Vec<f32>,
+}
+
+impl OccupationCredits {
+    /// The credit of the code at `index` of [`occupation_codes`] (0 outside the run).
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> f32 {
+        index.checked_sub(self.start).and_then(|offset| self.run.get(offset)).copied().unwrap_or(0.0)
+    }
+}
+
+fn occupation_credits(offer: u32, policy: &ScoringPolicy) -> OccupationCredits {
     if offer == 0 {
-        return Vec::new();
+        return OccupationCredits::default();
     }
     let codes = occupation_codes();
     let group = offer / 10_000;
     let start = codes.partition_point(|&code| code / 10_000 < group);
     let end = start + codes[start..].partition_point(|&code| code / 10_000 == group);
-    let mut credits = vec![0.0; codes.len()];
-    for (credit, &code) in credits[start..end].iter_mut().zip(&codes[start..end]) {
-        *credit = occupation_credit(code, offer, policy);
-    }
-    credits
+    let run = codes[start..end].iter().map(|&code| occupation_credit(code, offer, policy)).collect();
+    OccupationCredits { start, run }
 }
 
 /// Credit of a person's occupation towards an offer's, by the KZiS level they share.
@@ -310,9 +324,13 @@ mod tests {
         let policy = ScoringPolicy::default();
         let codes = occupation_codes();
         for offer in codes.iter().copied().step_by(7).chain([codes[0], codes[codes.len() - 1], 999_999, 100_000]) {
-            let naive: Vec<f32> = codes.iter().map(|&code| occupation_credit(code, offer, &policy)).collect();
-            assert_eq!(occupation_credits(offer, &policy), naive, "offer {offer}");
+            let credits = occupation_credits(offer, &policy);
+            for (index, &code) in codes.iter().enumerate() {
+                assert_eq!(credits.get(index), occupation_credit(code, offer, &policy), "offer {offer}, code {code}");
+            }
+            assert_eq!(credits.get(codes.len()), 0.0, "offer {offer}: past the last code");
         }
-        assert!(occupation_credits(0, &policy).is_empty());
+        let none = occupation_credits(0, &policy);
+        assert!((0..=codes.len()).all(|index| none.get(index) == 0.0));
     }
 }

@@ -472,14 +472,14 @@ fn values_but_skills(
 /// with more than two).
 #[inline]
 fn occupation_value(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
-    if record.occupations == 0 || context.occupation_credit.is_empty() {
+    if record.occupations == 0 || context.occupation == 0 {
         return 0.0;
     }
     if record.occupations & OCCUPATIONS_MORE != 0 {
         return best_occupation(record, context, pool).1;
     }
     let claim = |packed: u32| {
-        let credit = context.occupation_credit.get((packed & 0xfff) as usize).copied().unwrap_or(0.0);
+        let credit = context.occupation_credit.get((packed & 0xfff) as usize);
         match packed >> 12 {
             0 => 0.0,
             3 => credit * context.policy.short_experience_share,
