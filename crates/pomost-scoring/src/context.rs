@@ -149,7 +149,9 @@ impl<'a> OfferContext<'a> {
         };
         let requirements = compile_requirements(offer, policy);
         let closed = !offer.is_open_on(today);
-        let legal_forbids = DisabilityDegree::ALL.map(|degree| !working_time_violations(degree, offer).is_empty());
+        // Whether any norm is broken, not its wording: the words are for explanations only.
+        let legal_forbids = DisabilityDegree::ALL
+            .map(|degree| !pomost_domain::rules::working_time_violations(degree, false, offer).is_empty());
         let lowest_stage = pomost_domain::rules::lowest_stage_accepted(
             offer.min_stage,
             offer.adaptation_weeks,
