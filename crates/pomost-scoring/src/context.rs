@@ -192,7 +192,7 @@ impl<'a> OfferContext<'a> {
 /// digits) earn any, and the codes are sorted, so they form one run: only the run is kept
 /// (a recommendation compiles dozens of offers, and a table of every code per offer was a
 /// seventh of its scoring time).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub(crate) struct OccupationCredits {
     /// The index of the run's first code.
     start: usize,

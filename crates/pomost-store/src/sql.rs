@@ -179,28 +179,27 @@ pub(crate) trait Tx {
 /// `count` groups of `width` numbered placeholders from `?1`: `(?1, ?2), (?3, ?4)` (for
 /// multi-row statements). Written into one string (a batch of 5,000 rows has 20,000).
 pub(crate) fn placeholder_rows(count: usize, width: usize) -> String {
+    value_rows(count, width, false)
+}
+
+/// [`placeholder_rows`] with each row's ordinal from 0 as a literal last cell:
+/// `(?1, ?2, 0), (?3, ?4, 1)` (to place a lookup's rows by the key they answer).
+pub(crate) fn numbered_rows(count: usize, width: usize) -> String {
+    value_rows(count, width, true)
+}
+
+fn value_rows(count: usize, width: usize, numbered: bool) -> String {
     use std::fmt::Write;
-    let mut sql = String::with_capacity(count * width * 8);
+    let mut sql = String::with_capacity(count * (width + usize::from(numbered)) * 8);
     for row in 0..count {
         sql.push_str(if row == 0 { "(" } else { ", (" });
         for cell in 1..=width {
             let _ = write!(sql, "{}?{}", if cell == 1 { "" } else { ", " }, row * width + cell);
         }
-        sql.push(')');
-    }
-    sql
-}
-
-/// VALUES rows of `width` `?`-numbered cells each, then the row's ordinal as a literal.
-pub(crate) fn numbered_rows(count: usize, width: usize) -> String {
-    use std::fmt::Write;
-    let mut sql = String::with_capacity(count * (width + 1) * 8);
-    for row in 0..count {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for cell in 1..=width {
-            let _ = write!(sql, "?{}, ", row * width + cell);
+        if numbered {
+            let _ = write!(sql, ", {row}");
         }
-        let _ = write!(sql, "{row})");
+        sql.push(')');
     }
     sql
 }
