@@ -217,12 +217,12 @@ fn newest_in_reach(
     fetch: usize,
 ) -> Option<Vec<Placed>> {
     let mut order: Vec<usize> = (0..filters.len()).collect();
-    order.sort_by_key(|ord| std::cmp::Reverse(filters[*ord].columns.seq.max_value()));
+    order.sort_by_key(|ord| std::cmp::Reverse(filters[*ord].columns.seq_max));
     let mut best = Best::new(fetch);
     for ord in order {
         let filter = &filters[ord];
         let nearby = filter.nearby.as_ref()?;
-        if best.oldest_kept().is_some_and(|oldest| filter.columns.seq.max_value() <= oldest) {
+        if best.oldest_kept().is_some_and(|oldest| filter.columns.seq_max <= oldest) {
             continue;
         }
         let alive = searcher.segment_reader(ord as u32).alive_bitset();
@@ -231,7 +231,8 @@ fn newest_in_reach(
                 continue;
             }
             let oldest = best.oldest_kept();
-            if oldest.is_some_and(|oldest| filter.columns.seq.first(doc).is_none_or(|seq| seq <= oldest)) {
+            let row = filter.columns.row(doc);
+            if oldest.is_some_and(|oldest| row.is_none_or(|row| !row.complete() || row.seq <= oldest)) {
                 continue;
             }
             if let Some((seq, place)) = filter.admits(doc, wanted) {
@@ -390,34 +391,23 @@ impl SegmentFilter {
     /// first: it turns most offers away, and a bit of [`SegmentFilter::nearby`] often
     /// decides it.
     fn admits(&self, doc: DocId, wanted: &Wanted) -> Option<(u64, Option<(f64, f64)>)> {
-        let place = self.place(doc, wanted)?;
-        let open = self.columns.valid_from.first(doc)? <= wanted.day
-            && self.columns.valid_until.first(doc)? >= wanted.day
-            && self.columns.positions.first(doc)? >= 1
-            && self.columns.lowest_stage.first(doc)? <= wanted.stage
-            && !(wanted.no_night_work && self.columns.night_work.first(doc)? != 0);
-        let lawful = self
-            .legal_for
-            .is_none_or(|degree| self.columns.lawful_offers.get(degree).is_some_and(|lawful| lawful.contains(doc)));
-        (open && lawful).then_some((self.columns.seq.first(doc)?, place))
-    }
-
-    /// `Some(None)` for a remote offer, `Some(workplace)` for an on-site one inside the
-    /// commute box, `None` for any other.
-    fn place(&self, doc: DocId, wanted: &Wanted) -> Option<Option<(f64, f64)>> {
         if self.nearby.as_ref().is_some_and(|nearby| !nearby.contains(doc)) {
             return None;
         }
-        match self.columns.remote.first(doc)? {
-            1 => Some(None),
-            0 => {
-                let (lat, lon) = (self.columns.lat.first(doc)?, self.columns.lon.first(doc)?);
+        let row = self.columns.row(doc).filter(|row| row.complete())?;
+        let place = match row.place()? {
+            None => None,
+            Some((lat, lon)) => {
                 let inside =
                     (wanted.lat.0..=wanted.lat.1).contains(&lat) && (wanted.lon.0..=wanted.lon.1).contains(&lon);
-                inside.then_some(Some((lat, lon)))
+                Some(inside.then_some((lat, lon))?)
             }
-            _ => None,
-        }
+        };
+        let open = row.open_on(wanted.day, wanted.stage) && !(wanted.no_night_work && row.may_be_night_work());
+        let lawful = self
+            .legal_for
+            .is_none_or(|degree| self.columns.lawful_offers.get(degree).is_some_and(|lawful| lawful.contains(doc)));
+        (open && lawful).then_some((row.seq, place))
     }
 }
 
