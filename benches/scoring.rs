@@ -1,8 +1,8 @@
 //! Criterion benchmarks of the pure scorer on a seeded synthetic world of 1,000,000
 //! participants and 5,000 coaches: a regional shortlist (spread over every core, and kept to
 //! one as under load, also over twenty on-site offers and over the load harness's fifty
-//! regional ones), a remote national shortlist, and
-//! building the pool. Run with `cargo bench --bench scoring`; set `POMOST_BENCH_PARTICIPANTS`
+//! regional ones), a remote national shortlist, a recommendation's scoring of one person
+//! against 50 offers, and building the pool. Run with `cargo bench --bench scoring`; set `POMOST_BENCH_PARTICIPANTS`
 //! for a smaller world.
 
 use std::hint::black_box;
@@ -78,6 +78,44 @@ fn scoring(criterion: &mut Criterion) {
     group.bench_function("remote_national_k50", |bencher| {
         let request = ShortlistRequest { offer: &remote, k: 50, today };
         bencher.iter(|| black_box(pool.shortlist(&policy, &request).expect("valid offer")));
+    });
+    group.finish();
+
+    // RecommendOffers' scoring for one person: 50 candidate offers scored, the best 10
+    // explained. The candidates are synthetic offers moved to the person's home (in reach,
+    // so each is evaluated to the end and the coaches near it are looked up).
+    let people: Vec<&Participant> = participants.iter().step_by(participants.len().div_ceil(100).max(1)).collect();
+    let base: Vec<_> = synth.offers(400).filter(|offer| offer.location().is_some()).take(50).collect();
+    let candidates: Vec<Vec<pomost_domain::Offer>> = people
+        .iter()
+        .map(|person| {
+            base.iter()
+                .map(|offer| {
+                    let mut offer = offer.clone();
+                    offer.workplace = Workplace::OnSite(person.home);
+                    offer
+                })
+                .collect()
+        })
+        .collect();
+    let mut group = criterion.benchmark_group("recommend");
+    group.bench_function("score_50_explain_10", |bencher| {
+        let mut round = 0;
+        bencher.iter(|| {
+            round = (round + 1) % people.len();
+            let person = &people[round].id;
+            let mut scored: Vec<(f32, &pomost_domain::Offer)> = candidates[round]
+                .iter()
+                .filter_map(|offer| {
+                    pool.score(&policy, person, offer, today).expect("valid").map(|score| (score, offer))
+                })
+                .collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (_, offer) in scored.iter().take(10) {
+                black_box(pool.explain(&policy, person, offer, today).expect("valid"));
+            }
+            black_box(scored.len())
+        });
     });
     group.finish();
 

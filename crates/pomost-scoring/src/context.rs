@@ -1,5 +1,7 @@
 //! Everything about one offer that the scan needs, computed once per request.
 
+use std::sync::OnceLock;
+
 use pomost_domain::{DisabilityDegree, Offer, Workplace};
 use time::Date;
 
@@ -58,9 +60,13 @@ pub(crate) struct OfferContext<'a> {
     /// The Polish label of each of `credits.requirements`' skills, looked up once for the
     /// whole list (every explained candidate names them).
     pub(crate) requirement_labels: Vec<Option<&'static str>>,
-    pub(crate) site_coaches: Vec<SiteCoach>,
-    /// Accommodations that some coach who could come can provide.
-    pub(crate) coach_coverable: u16,
+    /// The job coaches who could come (`None`: the person scored needs none here).
+    coaches: Option<&'a CoachBook>,
+    /// What [`OfferContext::site_coaches`] and [`OfferContext::coach_coverable`] read,
+    /// found when first asked: a scan finds it at once, a person's scoring only when the
+    /// person needs a coach and has passed every constraint before that one. Finding and
+    /// sorting the coaches of a city workplace was about half of a recommendation's scoring.
+    site: OnceLock<SiteCoaches>,
     pub(crate) today: i32,
     /// The calendar year of `today` (for the 50+ group of exposure counts).
     pub(crate) year: i32,
@@ -78,10 +84,12 @@ impl<'a> OfferContext<'a> {
         offer: &'a Offer,
         policy: &'a ScoringPolicy,
         skills: &SkillBook,
-        coaches: &CoachBook,
+        coaches: &'a CoachBook,
         today: Date,
     ) -> Self {
-        Self::with_coaches(offer, policy, skills, Some(coaches), today, None)
+        let context = Self::with_coaches(offer, policy, skills, Some(coaches), today, None);
+        context.site();
+        context
     }
 
     /// The context for scoring one person who claims the skills numbered `person_skills`
@@ -93,7 +101,7 @@ impl<'a> OfferContext<'a> {
         offer: &'a Offer,
         policy: &'a ScoringPolicy,
         skills: &SkillBook,
-        coaches: Option<&CoachBook>,
+        coaches: Option<&'a CoachBook>,
         today: Date,
         person_skills: &[u16],
     ) -> Self {
@@ -104,7 +112,7 @@ impl<'a> OfferContext<'a> {
         offer: &'a Offer,
         policy: &'a ScoringPolicy,
         skills: &SkillBook,
-        coaches: Option<&CoachBook>,
+        coaches: Option<&'a CoachBook>,
         today: Date,
         person_skills: Option<&[u16]>,
     ) -> Self {
@@ -115,6 +123,71 @@ impl<'a> OfferContext<'a> {
             }),
             Workplace::Remote => None,
         };
+        let requirements = compile_requirements(offer, policy);
+        let closed = !offer.is_open_on(today);
+        // Whether any norm is broken, not its wording: the words are for explanations only.
+        let legal_forbids = DisabilityDegree::ALL
+            .map(|degree| !pomost_domain::rules::working_time_violations(degree, false, offer).is_empty());
+        let lowest_stage = pomost_domain::rules::lowest_stage_accepted(
+            offer.min_stage,
+            offer.adaptation_weeks,
+            policy.adaptation_weeks_per_stage,
+        );
+        let simple_bits = simple_bits(closed, legal_forbids, offer.night_work, lowest_stage);
+        let (today_julian, year) = (today.to_julian_day(), today.year());
+        Self {
+            offer,
+            policy,
+            weights: Factor::ALL.map(|factor| policy.weights.get(factor)),
+            place,
+            closed,
+            simple_bits,
+            simple_steps: simple_bits.map(|bits| crate::shortlist::first_failed_step(ReasonSet(bits))),
+            provided: offer.accommodations_provided.as_u16(),
+            min_stage: offer.min_stage.rank(),
+            lowest_stage,
+            contract_bit: 1 << (offer.contract_type as u8),
+            requirement_labels: requirements
+                .iter()
+                .map(|requirement| pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()))
+                .collect(),
+            credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit, person_skills),
+            coaches,
+            site: OnceLock::new(),
+            today: today_julian,
+            year,
+            group_cutoffs: crate::groups::GroupCutoffs::new(today_julian, year),
+            occupation: offer.occupation_code.parse().unwrap_or(0),
+            occupation_credit: occupation_credits(offer.occupation_code.parse().unwrap_or(0), policy),
+        }
+    }
+}
+
+impl OfferContext<'_> {
+    /// The coaches whose area covers the workplace, by the best quality each could reach
+    /// (ties to the smaller coach id); none for remote work or a person needing no coach.
+    pub(crate) fn site_coaches(&self) -> &[SiteCoach] {
+        &self.site().by_quality
+    }
+
+    /// Accommodations that some coach who could come can provide.
+    pub(crate) fn coach_coverable(&self) -> u16 {
+        self.site().coverable
+    }
+
+    fn site(&self) -> &SiteCoaches {
+        self.site.get_or_init(|| SiteCoaches::find(self.offer, self.place, self.coaches))
+    }
+}
+
+/// See [`OfferContext::site_coaches`] and [`OfferContext::coach_coverable`].
+struct SiteCoaches {
+    by_quality: Vec<SiteCoach>,
+    coverable: u16,
+}
+
+impl SiteCoaches {
+    fn find(offer: &Offer, place: Option<Place>, coaches: Option<&CoachBook>) -> Self {
         let mut site_coaches = Vec::new();
         if let (Some(place), Some(coaches), true) = (place, coaches, offer.accepts_external_coach) {
             let mut found: Vec<(u32, Option<f32>)> = Vec::new();
@@ -147,43 +220,7 @@ impl<'a> OfferContext<'a> {
                 .fold(0, |set, entry| set | entry.supported),
             (None, Some(coaches)) => coaches.coverable(),
         };
-        let requirements = compile_requirements(offer, policy);
-        let closed = !offer.is_open_on(today);
-        // Whether any norm is broken, not its wording: the words are for explanations only.
-        let legal_forbids = DisabilityDegree::ALL
-            .map(|degree| !pomost_domain::rules::working_time_violations(degree, false, offer).is_empty());
-        let lowest_stage = pomost_domain::rules::lowest_stage_accepted(
-            offer.min_stage,
-            offer.adaptation_weeks,
-            policy.adaptation_weeks_per_stage,
-        );
-        let simple_bits = simple_bits(closed, legal_forbids, offer.night_work, lowest_stage);
-        let (today_julian, year) = (today.to_julian_day(), today.year());
-        Self {
-            offer,
-            policy,
-            weights: Factor::ALL.map(|factor| policy.weights.get(factor)),
-            place,
-            closed,
-            simple_bits,
-            simple_steps: simple_bits.map(|bits| crate::shortlist::first_failed_step(ReasonSet(bits))),
-            provided: offer.accommodations_provided.as_u16(),
-            min_stage: offer.min_stage.rank(),
-            lowest_stage,
-            contract_bit: 1 << (offer.contract_type as u8),
-            requirement_labels: requirements
-                .iter()
-                .map(|requirement| pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()))
-                .collect(),
-            credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit, person_skills),
-            site_coaches,
-            coach_coverable,
-            today: today_julian,
-            year,
-            group_cutoffs: crate::groups::GroupCutoffs::new(today_julian, year),
-            occupation: offer.occupation_code.parse().unwrap_or(0),
-            occupation_credit: occupation_credits(offer.occupation_code.parse().unwrap_or(0), policy),
-        }
+        Self { by_quality: site_coaches, coverable: coach_coverable }
     }
 }
 

@@ -165,11 +165,11 @@ fn any_coach(
     uncovered: u16,
     memo: Option<&mut UnitCoachMemo>,
 ) -> bool {
-    if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable != 0 {
+    if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable() != 0 {
         return false;
     }
     match context.place {
-        Some(_) => context.site_coaches.iter().any(|site| pool.coaches.qualifies(site.index, hours, uncovered)),
+        Some(_) => context.site_coaches().iter().any(|site| pool.coaches.qualifies(site.index, hours, uncovered)),
         None => {
             let coaches = &pool.coaches;
             let by_unit = match memo {
@@ -195,7 +195,7 @@ fn best_coach(
     hours: f32,
     uncovered: u16,
 ) -> Option<(u32, f32)> {
-    if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable != 0 {
+    if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable() != 0 {
         return None;
     }
     let need = CoachNeed { hours, uncovered, preferred_open: record.accommodations_preferred & !context.provided };
@@ -204,7 +204,7 @@ fn best_coach(
         Some(_) => {
             // Site coaches come sorted by the best quality each could reach: stop once even
             // that cannot beat (or tie) the best found.
-            for site in &context.site_coaches {
+            for site in context.site_coaches() {
                 if best.is_some_and(|(_, quality)| site.quality_bound < quality) {
                     break;
                 }
@@ -563,7 +563,7 @@ pub(crate) fn coach_choices(
     let mut found = Vec::new();
     match context.place {
         Some(_) => {
-            for site in &context.site_coaches {
+            for site in context.site_coaches() {
                 if pool.coaches.qualifies(site.index, hours, uncovered) {
                     found.push(site.index);
                 }

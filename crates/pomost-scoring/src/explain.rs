@@ -111,14 +111,12 @@ impl ParticipantPool {
         let record = self
             .record_of(participant_id)
             .ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
-        let context = OfferContext::for_person(
-            offer,
-            policy,
-            &self.skills,
-            Some(&self.coaches),
-            today,
-            &self.skill_numbers(record),
-        );
+        // As in `score`: the coaches near the workplace are found (and sorted by quality,
+        // about half of a recommendation's scoring for a city workplace) only for a person
+        // who needs one there; nothing in the explanation of anyone else reads them.
+        let coaches = record.needs_coach(offer.accommodations_provided.as_u16()).then_some(&self.coaches);
+        let context =
+            OfferContext::for_person(offer, policy, &self.skills, coaches, today, &self.skill_numbers(record));
         let evaluation = evaluate(record, &context, self, Mode::Full);
         let values = factor_values(record, &context, self, &evaluation);
         let coach = match evaluation.support {
@@ -254,7 +252,7 @@ fn coach_message(record: &ParticipantRecord, context: &OfferContext, pool: &Part
     if offer.accepts_external_coach {
         // Coaches who would have had the hours but for what referrals reserved.
         let taken: Vec<String> = context
-            .site_coaches
+            .site_coaches()
             .iter()
             .map(|site| pool.coaches.get(site.index))
             .filter(|entry| entry.reserved > 0.0 && entry.coach.free_hours() >= record.coach_hours)
