@@ -267,9 +267,26 @@ pub(crate) fn occupation_credit(code: u32, offer: u32, policy: &ScoringPolicy) -
     }
 }
 
-/// How many leading digits two 6-digit KZiS codes share.
+/// How many leading digits two 6-digit KZiS codes share. Each test divides by a constant
+/// (a multiply and a shift): a recommendation compiles the credit of every code of an
+/// offer's sub-major group for dozens of offers, and dividing by computed powers of ten
+/// was an eighth of its scoring.
 pub(crate) fn shared_digits(a: u32, b: u32) -> u32 {
-    (0..=6).rev().find(|&digits| a / 10u32.pow(6 - digits) == b / 10u32.pow(6 - digits)).unwrap_or(0)
+    if a == b {
+        6
+    } else if a / 10 == b / 10 {
+        5
+    } else if a / 100 == b / 100 {
+        4
+    } else if a / 1_000 == b / 1_000 {
+        3
+    } else if a / 10_000 == b / 10_000 {
+        2
+    } else if a / 100_000 == b / 100_000 {
+        1
+    } else {
+        0
+    }
 }
 
 fn compile_requirements(offer: &Offer, policy: &ScoringPolicy) -> Vec<Requirement> {
@@ -354,6 +371,28 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// The definition: the most leading digits (of six) whose prefixes are equal.
+    fn shared_digits_by_definition(a: u32, b: u32) -> u32 {
+        (0..=6).rev().find(|&digits| a / 10u32.pow(6 - digits) == b / 10u32.pow(6 - digits)).unwrap_or(0)
+    }
+
+    #[test]
+    fn shared_digits_follow_the_definition() {
+        let codes = occupation_codes();
+        for &a in codes.iter().step_by(5) {
+            for &b in codes {
+                assert_eq!(shared_digits(a, b), shared_digits_by_definition(a, b), "{a} {b}");
+            }
+        }
+        let odd = [0, 1, 9, 10, 99_999, 100_000, 999_999, 1_000_000, 1_234_567, u32::MAX - 1, u32::MAX];
+        for a in odd {
+            for b in odd.into_iter().chain(codes.iter().copied().step_by(97)) {
+                assert_eq!(shared_digits(a, b), shared_digits_by_definition(a, b), "{a} {b}");
+                assert_eq!(shared_digits(b, a), shared_digits_by_definition(b, a), "{b} {a}");
             }
         }
     }
