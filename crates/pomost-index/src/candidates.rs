@@ -174,15 +174,16 @@ impl Wanted {
 /// Only the skills the offer lists earn credit in the score the candidates are ranked by
 /// next, so they are what finds them (words of a skill in a title earn none).
 fn skill_relevance(fields: &OfferFields, participant: &Participant) -> Option<BooleanQuery> {
-    let terms: Vec<(Occur, Box<dyn Query>)> = participant
-        .skills
-        .iter()
-        .map(|claim| {
-            let term = Term::from_field_text(fields.skills, claim.skill.as_str());
-            (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
-        })
-        .collect();
+    let terms: Vec<(Occur, Box<dyn Query>)> =
+        skill_queries(fields, participant).map(|query| (Occur::Should, Box::new(query) as Box<dyn Query>)).collect();
     (!terms.is_empty()).then(|| BooleanQuery::new(terms))
+}
+
+/// One term query per skill the person claims, in the order they claim them.
+fn skill_queries<'a>(fields: &'a OfferFields, participant: &'a Participant) -> impl Iterator<Item = TermQuery> + 'a {
+    participant.skills.iter().map(|claim| {
+        TermQuery::new(Term::from_field_text(fields.skills, claim.skill.as_str()), IndexRecordOption::WithFreqs)
+    })
 }
 
 /// The fast way: the best `fetch` offers that pass the filters and share a skill with the
@@ -199,8 +200,11 @@ fn by_skills(
         return Ok(Vec::new());
     };
     let scoring = EnableScoring::enabled_from_searcher(searcher);
-    let weight = relevance.weight(scoring)?;
-    let term_weights = skill_term_weights(fields, participant, scoring)?;
+    let term_weights: Vec<Box<dyn Weight>> =
+        skill_queries(fields, participant).map(|query| query.weight(scoring)).collect::<Result<_, _>>()?;
+    // The union's weight only for a segment without an in-reach set (a commute box too
+    // wide to list its cells): each weight looks up its terms' statistics in every segment.
+    let mut union = None;
     let mut best = Best::new(fetch);
     for ((segment_ord, segment), filter) in searcher.segment_readers().iter().enumerate().zip(filters) {
         let alive = segment.alive_bitset();
@@ -215,29 +219,19 @@ fn by_skills(
             Some(nearby) => {
                 in_reach_relevance(&term_weights, segment, nearby, &mut |doc, score| admit(&mut best, doc, score))?
             }
-            None => weight.for_each_pruning(best.threshold(), segment, &mut |doc, score| {
-                admit(&mut best, doc, score);
-                best.threshold()
-            })?,
+            None => {
+                let weight = match &mut union {
+                    Some(weight) => weight,
+                    None => union.insert(relevance.weight(scoring)?),
+                };
+                weight.for_each_pruning(best.threshold(), segment, &mut |doc, score| {
+                    admit(&mut best, doc, score);
+                    best.threshold()
+                })?
+            }
         }
     }
     Ok(best.into_sorted())
-}
-
-/// One weight per skill term of the person, in the order of [`skill_relevance`]'s clauses.
-fn skill_term_weights(
-    fields: &OfferFields,
-    participant: &Participant,
-    scoring: EnableScoring<'_>,
-) -> Result<Vec<Box<dyn Weight>>, IndexError> {
-    participant
-        .skills
-        .iter()
-        .map(|claim| {
-            let term = Term::from_field_text(fields.skills, claim.skill.as_str());
-            Ok(TermQuery::new(term, IndexRecordOption::WithFreqs).weight(scoring)?)
-        })
-        .collect()
 }
 
 thread_local! {

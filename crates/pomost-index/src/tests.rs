@@ -404,3 +404,27 @@ fn candidates_by_skills_equal_the_one_query_definition() {
     assert!(compared > 10_000, "the lists compared are too short to mean anything: {compared}");
     assert!(filled_up > 300, "too few lists were filled up with offers sharing no skill: {filled_up}");
 }
+
+#[test]
+fn candidates_far_north_with_a_long_commute_take_the_union_way_and_equal_the_definition() {
+    // At 75° N a 300 km commute box has more grid cells than are listed, so the segments
+    // have no in-reach set and the skill terms' union drives the search: only remote
+    // offers are in reach of these synthetic people.
+    let synth = pomost_synth::Synth::new(6, TODAY);
+    let index = OfferIndex::in_memory(IndexOptions::default()).unwrap();
+    for number in 0..3_000 {
+        index.upsert(&synth.offer(number), number as u64 + 1).unwrap();
+    }
+    index.flush().unwrap();
+    let mut compared = 0;
+    for number in 0..60 {
+        let mut person = synth.participant(number * 13);
+        person.home.point = GeoPoint::new(75.0, 20.0 + f64::from(number as u32) * 0.1).unwrap();
+        person.max_commute_km = 300.0;
+        let fast = index.candidates_for(&person, 50, TODAY).unwrap();
+        let defined = index.candidates_by_one_query(&person, 50, TODAY).unwrap();
+        assert_eq!(fast, defined, "person {}", person.id);
+        compared += fast.len();
+    }
+    assert!(compared > 500, "too few remote offers compared: {compared}");
+}
