@@ -60,11 +60,11 @@ pub(crate) struct OfferContext<'a> {
     /// The Polish label of each of `credits.requirements`' skills, looked up once for the
     /// whole list (every explained candidate names them).
     pub(crate) requirement_labels: Vec<Option<&'static str>>,
-    /// The job coaches who could come (`None`: the person scored needs none here).
-    coaches: Option<&'a CoachBook>,
+    /// The job coaches who could come.
+    coaches: &'a CoachBook,
     /// What [`OfferContext::site_coaches`] and [`OfferContext::coach_coverable`] read,
-    /// found when first asked: a scan finds it at once, a person's scoring only when the
-    /// person needs a coach and has passed every constraint before that one. Finding and
+    /// found when first asked: a scan finds it at once, a person's scoring or explanation
+    /// only when the person needs a coach and has passed every constraint before that one. Finding and
     /// sorting the coaches of a city workplace was about half of a recommendation's scoring.
     site: OnceLock<SiteCoaches>,
     pub(crate) today: i32,
@@ -87,13 +87,13 @@ impl<'a> OfferContext<'a> {
         coaches: &'a CoachBook,
         today: Date,
     ) -> Self {
-        let context = Self::with_coaches(offer, policy, skills, Some(coaches), today, None);
+        let context = Self::with_coaches(offer, policy, skills, coaches, today, None);
         context.site();
         context
     }
 
-    /// The context for scoring one person who claims the skills numbered `person_skills`
-    /// (`coaches` `None` when they need no coach here): skill credits are compiled for those
+    /// The context for scoring one person who claims the skills numbered `person_skills`:
+    /// skill credits are compiled for those
     /// skills only, which is all that person's scoring reads. Compiling them for every
     /// related skill was a tenth of a recommendation, which scores dozens of offers for one
     /// person. Not for scans: [`OfferContext::new`].
@@ -101,7 +101,7 @@ impl<'a> OfferContext<'a> {
         offer: &'a Offer,
         policy: &'a ScoringPolicy,
         skills: &SkillBook,
-        coaches: Option<&'a CoachBook>,
+        coaches: &'a CoachBook,
         today: Date,
         person_skills: &[u16],
     ) -> Self {
@@ -112,7 +112,7 @@ impl<'a> OfferContext<'a> {
         offer: &'a Offer,
         policy: &'a ScoringPolicy,
         skills: &SkillBook,
-        coaches: Option<&'a CoachBook>,
+        coaches: &'a CoachBook,
         today: Date,
         person_skills: Option<&[u16]>,
     ) -> Self {
@@ -187,9 +187,9 @@ struct SiteCoaches {
 }
 
 impl SiteCoaches {
-    fn find(offer: &Offer, place: Option<Place>, coaches: Option<&CoachBook>) -> Self {
+    fn find(offer: &Offer, place: Option<Place>, coaches: &CoachBook) -> Self {
         let mut site_coaches = Vec::new();
-        if let (Some(place), Some(coaches), true) = (place, coaches, offer.accepts_external_coach) {
+        if let (Some(place), true) = (place, offer.accepts_external_coach) {
             let mut found: Vec<(u32, Option<f32>)> = Vec::new();
             coaches.for_each_covering(place.origin.lat, place.origin.lon, place.teryt, |index, distance| {
                 found.push((index, distance));
@@ -210,15 +210,14 @@ impl SiteCoaches {
                     .then_with(|| coaches.get(a.index).coach.id.cmp(&coaches.get(b.index).coach.id))
             });
         }
-        let coach_coverable = match (place, coaches) {
-            (_, None) => 0,
+        let coach_coverable = match place {
             _ if !offer.accepts_external_coach => 0,
-            (Some(_), Some(coaches)) => site_coaches
+            Some(_) => site_coaches
                 .iter()
                 .map(|site| coaches.get(site.index))
                 .filter(|entry| entry.free_hours() > 0.0)
                 .fold(0, |set, entry| set | entry.supported),
-            (None, Some(coaches)) => coaches.coverable(),
+            None => coaches.coverable(),
         };
         Self { by_quality: site_coaches, coverable: coach_coverable }
     }

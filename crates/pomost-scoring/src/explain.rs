@@ -87,11 +87,10 @@ impl ParticipantPool {
         let record = self
             .record_of(participant_id)
             .ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
-        // A person who needs no coach at this offer is never checked against one: the
-        // coaches near the workplace are not looked up for them.
-        let coaches = record.needs_coach(offer.accommodations_provided.as_u16()).then_some(&self.coaches);
+        // The coaches near the workplace are looked up only if the person needs one there
+        // (the context finds them when first asked).
         let context =
-            OfferContext::for_person(offer, policy, &self.skills, coaches, today, &self.skill_numbers(record));
+            OfferContext::for_person(offer, policy, &self.skills, &self.coaches, today, &self.skill_numbers(record));
         let evaluation = evaluate(record, &context, self, Mode::Scan);
         Ok(evaluation
             .is_eligible()
@@ -111,12 +110,8 @@ impl ParticipantPool {
         let record = self
             .record_of(participant_id)
             .ok_or_else(|| ScoringError::UnknownParticipant(participant_id.to_string()))?;
-        // As in `score`: the coaches near the workplace are found (and sorted by quality,
-        // about half of a recommendation's scoring for a city workplace) only for a person
-        // who needs one there; nothing in the explanation of anyone else reads them.
-        let coaches = record.needs_coach(offer.accommodations_provided.as_u16()).then_some(&self.coaches);
         let context =
-            OfferContext::for_person(offer, policy, &self.skills, coaches, today, &self.skill_numbers(record));
+            OfferContext::for_person(offer, policy, &self.skills, &self.coaches, today, &self.skill_numbers(record));
         let evaluation = evaluate(record, &context, self, Mode::Full);
         let values = factor_values(record, &context, self, &evaluation);
         let coach = match evaluation.support {
