@@ -1,4 +1,3 @@
-use std::collections::HashSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -183,18 +182,20 @@ impl Offer {
                 format!("{total} skills in all is over {MAX_OFFER_SKILLS}"),
             ));
         }
-        let mut seen = HashSet::with_capacity(total);
-        let lists = [("required_skills", &self.required_skills), ("nice_to_have_skills", &self.nice_to_have_skills)];
-        for (list_name, list) in lists {
-            for (index, requirement) in list.iter().enumerate() {
-                let path = format!("{list_name}[{index}]");
-                requirement.validate().map_err(|error| error.under(&path))?;
-                if !seen.insert(&requirement.skill) {
-                    return Err(ValidationError::new(
-                        format!("{path}.skill"),
-                        format!("{} is listed twice", crate::error::quote(requirement.skill.as_str())),
-                    ));
-                }
+        let all = || self.required_skills.iter().chain(&self.nice_to_have_skills);
+        for (position, requirement) in all().enumerate() {
+            let path = || match position.checked_sub(self.required_skills.len()) {
+                None => format!("required_skills[{position}]"),
+                Some(index) => format!("nice_to_have_skills[{index}]"),
+            };
+            requirement.validate().map_err(|error| error.under(&path()))?;
+            // At most MAX_OFFER_SKILLS: comparing with those before costs less than hashing
+            // (a recommendation checks dozens of offers).
+            if all().take(position).any(|earlier| earlier.skill == requirement.skill) {
+                return Err(ValidationError::new(
+                    format!("{}.skill", path()),
+                    format!("{} is listed twice", crate::error::quote(requirement.skill.as_str())),
+                ));
             }
         }
         Ok(())

@@ -45,28 +45,37 @@ pub(crate) struct OfferContext<'a> {
     pub(crate) weights: [f32; Factor::ALL.len()],
     pub(crate) place: Option<Place>,
     pub(crate) closed: bool,
-    /// The failures of the constraints that read only a few bits of the record (closed
-    /// offer, consent, working-time norms, night work, stage), by [`simple_index`]: one
-    /// load per person in a scan instead of a test per constraint.
-    pub(crate) simple_bits: [u8; 256],
-    /// What each entry of `simple_bits` adds to a scan's count of first failures
-    /// ([`crate::shortlist::first_failed_step`]): one load and one add per person.
-    pub(crate) simple_steps: [u64; 256],
+    /// The offer's side of the constraints that read only a few bits of the record (closed
+    /// offer, consent, working-time norms, night work, stage).
+    simple: SimpleConstraints,
+    /// Their failures by [`simple_index`], for a scan: one load per person instead of a
+    /// test per constraint. All 0 in a context for one person, who is tested directly
+    /// (read through [`OfferContext::simple_bits`]).
+    simple_bits: [u8; 256],
+    /// What each of [`OfferContext::simple_bits`] adds to a scan's count of first failures
+    /// ([`crate::shortlist::first_failed_step`]): one load and one add per person. Made
+    /// when first asked ([`OfferContext::simple_steps`]): a person's scoring never asks.
+    simple_steps: OnceLock<[u64; 256]>,
     pub(crate) provided: u16,
     pub(crate) min_stage: u8,
     pub(crate) lowest_stage: u8,
     pub(crate) contract_bit: u8,
     pub(crate) credits: SkillCredits,
     /// The Polish label of each of `credits.requirements`' skills, looked up once for the
-    /// whole list (every explained candidate names them).
-    pub(crate) requirement_labels: Vec<Option<&'static str>>,
+    /// whole list (every explained candidate names them), when first asked
+    /// ([`OfferContext::requirement_labels`]): only explanations read them.
+    requirement_labels: OnceLock<Vec<Option<&'static str>>>,
     /// The job coaches who could come.
     coaches: &'a CoachBook,
     /// What [`OfferContext::site_coaches`] and [`OfferContext::coach_coverable`] read,
-    /// found when first asked: a scan finds it at once, a person's scoring or explanation
-    /// only when the person needs a coach and has passed every constraint before that one. Finding and
-    /// sorting the coaches of a city workplace was about half of a recommendation's scoring.
+    /// found when first asked: a scan finds it at once; a person's scoring or explanation
+    /// asks only for remote work (the coverable accommodations), when the person needs a
+    /// coach and has passed every constraint before that one. Finding and sorting the
+    /// coaches of a city workplace was about half of a recommendation's scoring.
     site: OnceLock<SiteCoaches>,
+    /// Made by [`OfferContext::for_person`]: the coaches near the workplace are met in one
+    /// pass per question, never sorted for a scan.
+    pub(crate) for_one_person: bool,
     pub(crate) today: i32,
     /// The calendar year of `today` (for the 50+ group of exposure counts).
     pub(crate) year: i32,
@@ -75,8 +84,9 @@ pub(crate) struct OfferContext<'a> {
     /// The offer's KZiS code as a number (0 without one).
     pub(crate) occupation: u32,
     /// Credit towards the offer's occupation of each KZiS occupation (by the index a record
-    /// packs); all 0 when the offer has no code.
-    pub(crate) occupation_credit: OccupationCredits,
+    /// packs); all 0 when the offer has no code, or in a context for one person (read
+    /// through [`OfferContext::occupation_credit`]).
+    occupation_credits: OccupationCredits,
 }
 
 impl<'a> OfferContext<'a> {
@@ -89,6 +99,7 @@ impl<'a> OfferContext<'a> {
     ) -> Self {
         let context = Self::with_coaches(offer, policy, skills, coaches, today, None);
         context.site();
+        context.simple_steps();
         context
     }
 
@@ -133,7 +144,9 @@ impl<'a> OfferContext<'a> {
             offer.adaptation_weeks,
             policy.adaptation_weeks_per_stage,
         );
-        let simple_bits = simple_bits(closed, legal_forbids, offer.night_work, lowest_stage);
+        let simple = SimpleConstraints { closed, legal_forbids, night_work: offer.night_work, lowest_stage };
+        let for_one_person = person_skills.is_some();
+        let occupation = offer.occupation_code.parse().unwrap_or(0);
         let (today_julian, year) = (today.to_julian_day(), today.year());
         Self {
             offer,
@@ -141,29 +154,70 @@ impl<'a> OfferContext<'a> {
             weights: Factor::ALL.map(|factor| policy.weights.get(factor)),
             place,
             closed,
-            simple_bits,
-            simple_steps: simple_bits.map(|bits| crate::shortlist::first_failed_step(ReasonSet(bits))),
+            simple,
+            simple_bits: if for_one_person { [0; 256] } else { simple.table() },
+            simple_steps: OnceLock::new(),
             provided: offer.accommodations_provided.as_u16(),
             min_stage: offer.min_stage.rank(),
             lowest_stage,
             contract_bit: 1 << (offer.contract_type as u8),
-            requirement_labels: requirements
-                .iter()
-                .map(|requirement| pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()))
-                .collect(),
+            requirement_labels: OnceLock::new(),
             credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit, person_skills),
             coaches,
             site: OnceLock::new(),
+            for_one_person,
             today: today_julian,
             year,
             group_cutoffs: crate::groups::GroupCutoffs::new(today_julian, year),
-            occupation: offer.occupation_code.parse().unwrap_or(0),
-            occupation_credit: occupation_credits(offer.occupation_code.parse().unwrap_or(0), policy),
+            occupation,
+            occupation_credits: if for_one_person {
+                OccupationCredits::default()
+            } else {
+                occupation_credits(occupation, policy)
+            },
         }
     }
 }
 
 impl OfferContext<'_> {
+    /// See the field: what each [`simple_index`] adds to a scan's count of first failures.
+    #[inline]
+    pub(crate) fn simple_steps(&self) -> &[u64; 256] {
+        self.simple_steps.get_or_init(|| {
+            std::array::from_fn(|index| crate::shortlist::first_failed_step(ReasonSet(self.simple_bits(index))))
+        })
+    }
+
+    /// The failures of the constraints that read only a few bits of the record, for one
+    /// whose bits fall at `index` ([`simple_index`]).
+    #[inline]
+    pub(crate) fn simple_bits(&self, index: usize) -> u8 {
+        if self.for_one_person { self.simple.bits(index) } else { self.simple_bits[index] }
+    }
+
+    /// The credit towards the offer's occupation of the KZiS occupation at `index` of
+    /// [`occupation_codes`]: from the table a scan compiles, or for one person computed
+    /// for the code asked (a recommendation compiles dozens of offers for one person).
+    #[inline]
+    pub(crate) fn occupation_credit(&self, index: usize) -> f32 {
+        if self.for_one_person {
+            occupation_codes().get(index).map_or(0.0, |&code| occupation_credit(code, self.occupation, self.policy))
+        } else {
+            self.occupation_credits.get(index)
+        }
+    }
+
+    /// The Polish label of each of the requirements' skills, in their order.
+    pub(crate) fn requirement_labels(&self) -> &[Option<&'static str>] {
+        self.requirement_labels.get_or_init(|| {
+            self.credits
+                .requirements
+                .iter()
+                .map(|requirement| pomost_taxonomy::shipped_skill_label(requirement.skill.as_str()))
+                .collect()
+        })
+    }
+
     /// The coaches whose area covers the workplace, by the best quality each could reach
     /// (ties to the smaller coach id); none for remote work or a person needing no coach.
     pub(crate) fn site_coaches(&self) -> &[SiteCoach] {
@@ -322,21 +376,36 @@ pub(crate) fn simple_fields(index: usize) -> (u8, u8, u8) {
     (index as u8 & 7, (index >> 3) as u8 & 3, (index >> 5) as u8 & 7)
 }
 
-/// [`OfferContext::simple_bits`] for an offer: every combination of the bits
-/// [`simple_index`] reads, tested as the constraints say (`legal_forbids`: per certificate
-/// degree, whether the legal working-time rule forbids the offer to a person without a
-/// physician's exemption).
-fn simple_bits(closed: bool, legal_forbids: [bool; 4], night_work: bool, lowest_stage: u8) -> [u8; 256] {
-    std::array::from_fn(|index| {
+/// The offer's side of the constraints that read only a few bits of the record:
+/// [`SimpleConstraints::bits`] tests them for a [`simple_index`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SimpleConstraints {
+    pub(crate) closed: bool,
+    /// Per certificate degree, whether the legal working-time rule forbids the offer to a
+    /// person without a physician's exemption.
+    pub(crate) legal_forbids: [bool; 4],
+    pub(crate) night_work: bool,
+    pub(crate) lowest_stage: u8,
+}
+
+impl SimpleConstraints {
+    /// The failures of a record whose bits fall at `index`, tested as the constraints say.
+    #[inline]
+    pub(crate) fn bits(&self, index: usize) -> u8 {
         let (flags, degree, stage) = simple_fields(index);
         let has = |flag: u8| flags & flag != 0;
-        let working_time = !has(FLAG_EXEMPT) & legal_forbids[usize::from(degree)];
-        u8::from(closed) << ExclusionReason::OfferClosed as u8
+        let working_time = !has(FLAG_EXEMPT) & self.legal_forbids[usize::from(degree)];
+        u8::from(self.closed) << ExclusionReason::OfferClosed as u8
             | u8::from(!has(FLAG_CONSENT)) << ExclusionReason::NoConsent as u8
             | u8::from(working_time) << ExclusionReason::WorkingTimeLimit as u8
-            | u8::from(night_work & !has(FLAG_NIGHT_OK)) << ExclusionReason::NightWorkNotAccepted as u8
-            | u8::from(stage < lowest_stage) << ExclusionReason::StageTooLow as u8
-    })
+            | u8::from(self.night_work & !has(FLAG_NIGHT_OK)) << ExclusionReason::NightWorkNotAccepted as u8
+            | u8::from(stage < self.lowest_stage) << ExclusionReason::StageTooLow as u8
+    }
+
+    /// [`SimpleConstraints::bits`] of every index, for a scan.
+    fn table(&self) -> [u8; 256] {
+        std::array::from_fn(|index| self.bits(index))
+    }
 }
 
 #[cfg(test)]
@@ -352,7 +421,7 @@ mod tests {
             let legal_forbids = std::array::from_fn(|degree| (setting >> 1) & (1 << degree) != 0);
             let night_work = (setting >> 5) & 1 == 1;
             let lowest_stage = (setting >> 6) as u8;
-            let table = simple_bits(closed, legal_forbids, night_work, lowest_stage);
+            let table = SimpleConstraints { closed, legal_forbids, night_work, lowest_stage }.table();
             for flags in 0..=255u8 {
                 for degree in 0..8u8 {
                     for stage in 0..13u8 {

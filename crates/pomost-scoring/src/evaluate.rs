@@ -3,7 +3,7 @@
 //! explanations both call it, so they cannot disagree.
 
 use crate::coaches::{UnitCoachMemo, coach_quality};
-use crate::context::{OfferContext, occupation_credit, simple_index};
+use crate::context::{OfferContext, Place, occupation_credit, simple_index};
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionReason, ReasonSet};
@@ -79,7 +79,7 @@ pub(crate) fn simple_failures(record: &ParticipantRecord, context: &OfferContext
         Some(place) => place.origin.distance_km(record.lat, record.lon),
         None => 0.0,
     };
-    let bits = context.simple_bits[simple_index(record.flags, record.degree, record.stage)]
+    let bits = context.simple_bits(simple_index(record.flags, record.degree, record.stage))
         | u8::from(context.place.is_some() & (distance_km > record.max_commute_km))
             << ExclusionReason::CommuteTooFar as u8;
     (ReasonSet(bits), distance_km)
@@ -165,7 +165,16 @@ fn any_coach(
     uncovered: u16,
     memo: Option<&mut UnitCoachMemo>,
 ) -> bool {
-    if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable() != 0 {
+    if !context.offer.accepts_external_coach {
+        return false;
+    }
+    if let (Some(place), true) = (context.place, context.for_one_person) {
+        let mut found = false;
+        let coverable =
+            coaches_covering(pool, place, |index, _| found |= pool.coaches.qualifies(index, hours, uncovered));
+        return found && uncovered & !coverable == 0;
+    }
+    if uncovered & !context.coach_coverable() != 0 {
         return false;
     }
     match context.place {
@@ -184,6 +193,23 @@ fn any_coach(
     }
 }
 
+/// For one person's context ([`OfferContext::for_one_person`]): visits every coach whose
+/// area covers the workplace (one met twice, by TERYT and by radius, is visited twice) and
+/// returns the accommodations those with free hours support, the test
+/// [`OfferContext::coach_coverable`] makes. One pass instead of finding and sorting them all
+/// by quality for a scan, which was a fifth of a recommendation's scoring.
+fn coaches_covering(pool: &ParticipantPool, place: Place, mut visit: impl FnMut(u32, Option<f32>)) -> u16 {
+    let mut coverable = 0;
+    pool.coaches.for_each_covering(place.origin.lat, place.origin.lon, place.teryt, |index, distance| {
+        let entry = pool.coaches.get(index);
+        if entry.free_hours() > 0.0 {
+            coverable |= entry.supported;
+        }
+        visit(index, distance);
+    });
+    coverable
+}
+
 /// The coach with free capacity for `hours` who supports every `uncovered` accommodation
 /// and whose area covers the workplace (the home for remote work): the highest quality,
 /// ties to the smaller coach id.
@@ -195,11 +221,20 @@ fn best_coach(
     hours: f32,
     uncovered: u16,
 ) -> Option<(u32, f32)> {
-    if !context.offer.accepts_external_coach || uncovered & !context.coach_coverable() != 0 {
+    if !context.offer.accepts_external_coach {
         return None;
     }
     let need = CoachNeed { hours, uncovered, preferred_open: record.accommodations_preferred & !context.provided };
     let mut best: Option<(u32, f32)> = None;
+    if let (Some(place), true) = (context.place, context.for_one_person) {
+        // Every covering coach is considered: ties go to the smaller id in any order.
+        let coverable =
+            coaches_covering(pool, place, |index, distance| consider_coach(pool, &need, index, distance, &mut best));
+        return best.filter(|_| uncovered & !coverable == 0);
+    }
+    if uncovered & !context.coach_coverable() != 0 {
+        return None;
+    }
     match context.place {
         Some(_) => {
             // Site coaches come sorted by the best quality each could reach: stop once even
@@ -479,7 +514,7 @@ fn occupation_value(record: &ParticipantRecord, context: &OfferContext, pool: &P
         return best_occupation(record, context, pool).1;
     }
     let claim = |packed: u32| {
-        let credit = context.occupation_credit.get((packed & 0xfff) as usize);
+        let credit = context.occupation_credit((packed & 0xfff) as usize);
         match packed >> 12 {
             0 => 0.0,
             3 => credit * context.policy.short_experience_share,

@@ -169,7 +169,7 @@ fn skills_detail(record: &ParticipantRecord, context: &OfferContext, pool: &Part
     let best = best_credits(record, context, pool);
     let mut detail = String::with_capacity(80 * credits.requirements.len());
     for (index, ((requirement, credit), label)) in
-        credits.requirements.iter().zip(best).zip(&context.requirement_labels).enumerate()
+        credits.requirements.iter().zip(best).zip(context.requirement_labels()).enumerate()
     {
         if index > 0 {
             detail.push_str("; ");

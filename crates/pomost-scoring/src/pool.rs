@@ -305,13 +305,17 @@ impl ParticipantPool {
         self.overflow.get(&slot).map(|skills| &skills[..]).unwrap_or_default()
     }
 
-    /// The numbers of the skills a record claims (inline or overflowing).
+    /// The numbers of the skills a record claims (inline or overflowing), ascending and
+    /// each once (as a person's skill credits are compiled).
     pub(crate) fn skill_numbers(&self, record: &ParticipantRecord) -> Vec<u16> {
-        if record.overflows() {
+        let mut numbers: Vec<u16> = if record.overflows() {
             self.overflow_skills(record.slot).iter().map(|&(skill, _)| skill).collect()
         } else {
             record.inline_skills().map(|(skill, _)| skill).collect()
-        }
+        };
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
     }
 
     fn slot_of(&self, id: &ParticipantId) -> Option<u32> {

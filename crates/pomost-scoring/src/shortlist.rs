@@ -481,15 +481,16 @@ impl ParticipantPool {
         // Each count is below the block's length where it is written (`slot` only says so
         // to the compiler, which would test the bound for every person).
         let mut passing_count = 0;
+        let steps = context.simple_steps();
         if all_commute {
             for (position, &key) in keys.iter().enumerate() {
                 passing[slot(passing_count)] = position as u8;
-                passing_count += first_failed.step(context.simple_steps[usize::from(key)]);
+                passing_count += first_failed.step(steps[usize::from(key)]);
             }
         } else {
             for (position, (record, &key)) in block.iter().zip(keys).enumerate() {
                 let too_far = context.place.is_some_and(|place| place.beyond_commute(record));
-                let simple_step = context.simple_steps[usize::from(key)];
+                let simple_step = steps[usize::from(key)];
                 passing[slot(passing_count)] = position as u8;
                 passing_count += first_failed.step(if too_far { COMMUTE_STEP } else { simple_step });
             }

@@ -26,7 +26,8 @@ pub(crate) struct SkillBook {
 impl SkillBook {
     /// A book that knows every skill of the relatedness table and its neighbours: the best
     /// similarity of any shared group, explicit pair or cluster, at most
-    /// [`MAX_NEIGHBOURS`] per skill (the most similar, then the lowest numbers).
+    /// [`MAX_NEIGHBOURS`] per skill (the most similar, then the lowest numbers), kept in
+    /// the order of their numbers so one can be found by bisection.
     pub(crate) fn new(relatedness: &SkillRelatedness) -> Result<Self, ScoringError> {
         let mut book = SkillBook::default();
         // Every relation as a cluster of skill numbers with a similarity.
@@ -82,6 +83,7 @@ impl SkillBook {
                 touched.drain(..).map(|member| (member, std::mem::take(&mut best[usize::from(member)]))).collect();
             neighbours.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
             neighbours.truncate(MAX_NEIGHBOURS);
+            neighbours.sort_unstable_by_key(|&(member, _)| member);
             book.neighbours[skill] = neighbours;
         }
         Ok(book)
@@ -102,12 +104,12 @@ impl SkillBook {
         Ok(number)
     }
 
-    /// The number of a known skill.
     /// Every skill known, by number.
     pub(crate) fn ids(&self) -> &[SkillId] {
         &self.ids
     }
 
+    /// The number of a known skill.
     pub(crate) fn lookup(&self, skill: &SkillId) -> Option<u16> {
         self.by_id.get(skill).copied()
     }
@@ -117,8 +119,19 @@ impl SkillBook {
         self.ids.len()
     }
 
+    /// The skills related to skill `number`, with their similarity, by number.
     fn neighbours(&self, number: u16) -> &[(u16, f32)] {
         &self.neighbours[usize::from(number)]
+    }
+
+    /// The similarity of skill `other` to skill `number`: 1 for the skill itself, 0 for one
+    /// not among its neighbours.
+    fn similarity(&self, number: u16, other: u16) -> f32 {
+        if number == other {
+            return 1.0;
+        }
+        let neighbours = self.neighbours(number);
+        neighbours.binary_search_by_key(&other, |&(member, _)| member).map_or(0.0, |at| neighbours[at].1)
     }
 }
 
@@ -156,8 +169,9 @@ const BOUND_MARGIN: f32 = 1e-6;
 
 impl SkillCredits {
     /// The credits towards `requirements`, for every skill, or only for the skills numbered
-    /// `only` (one person's: the others are never looked up for them, and the upper bounds
-    /// of [`SkillCredits::gain_bound`] are then of those skills alone).
+    /// `only` (one person's, ascending and each once: the others are never looked up for
+    /// them, and the upper bounds of [`SkillCredits::gain_bound`] are then of those skills
+    /// alone).
     pub(crate) fn new(
         book: &SkillBook,
         requirements: Vec<Requirement>,
@@ -165,17 +179,25 @@ impl SkillCredits {
         only: Option<&[u16]>,
     ) -> Self {
         debug_assert!(requirements.len() <= MAX_REQUIREMENTS);
-        let wanted = |skill: u16| only.is_none_or(|only| only.contains(&skill));
+        debug_assert!(only.is_none_or(|only| only.is_sorted_by(|a, b| a < b)), "only is ascending, each once");
         let mut triples: Vec<(u16, u8, f32)> = Vec::new();
         for (index, requirement) in requirements.iter().enumerate() {
             let Some(number) = book.lookup(&requirement.skill) else { continue };
-            if wanted(number) {
-                triples.push((number, index as u8, 1.0));
-            }
-            for &(neighbour, similarity) in book.neighbours(number) {
-                if wanted(neighbour) {
-                    triples.push((neighbour, index as u8, similarity));
+            match only {
+                None => {
+                    triples.push((number, index as u8, 1.0));
+                    triples.extend(
+                        book.neighbours(number)
+                            .iter()
+                            .map(|&(neighbour, similarity)| (neighbour, index as u8, similarity)),
+                    );
                 }
+                // A person claims a dozen skills, a requirement has up to 256 neighbours:
+                // each of the person's is looked for among them.
+                Some(only) => triples.extend(only.iter().filter_map(|&skill| {
+                    let similarity = book.similarity(number, skill);
+                    (similarity != 0.0).then_some((skill, index as u8, similarity))
+                })),
             }
         }
         // (skill, requirement) pairs are unique (a requirement's skill is not its own
