@@ -319,6 +319,53 @@ async fn the_last_position_goes_to_one_hire_and_closes_the_offer() {
     server.stop().await;
 }
 
+/// RecommendOffers ranks each offer by the positions still open and returns it as stored:
+/// an offer whose one position a hire took is not recommended, one with a position left
+/// is, showing the positions it was published with.
+#[tokio::test]
+async fn recommendations_count_open_positions_and_show_the_offer_as_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(settings(dir.path())).await;
+    let folk = people(3, 0.0);
+    let (single, double) = (offer("one-seat", 1), offer("two-seats", 2));
+    register(&server, &folk, &[single.clone(), double.clone()]).await;
+    let recommend = || pomost::proto::RecommendOffersRequest {
+        participant_id: folk[2].id.to_string(),
+        k: 10,
+        // Both offers share the title: found by it, whatever skills the person claims.
+        text: single.title.clone(),
+        as_of: String::new(),
+    };
+    let recommended = |reply: &pomost::proto::RecommendOffersResponse| -> Vec<(String, u32)> {
+        reply
+            .recommendations
+            .iter()
+            .map(|item| item.offer.as_ref().unwrap())
+            .map(|offer| (offer.key.as_ref().unwrap().external_id.clone(), offer.positions))
+            .collect()
+    };
+    // Offers become searchable at the index's next commit.
+    let mut found = Vec::new();
+    for _ in 0..200 {
+        found = recommended(&server.matching().recommend_offers(recommend()).await.unwrap().into_inner());
+        if found.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    found.sort();
+    assert_eq!(found, [("one-seat".to_owned(), 1), ("two-seats".to_owned(), 2)]);
+    for (person, job) in folk.iter().zip([&single, &double]) {
+        let made = placement(&server).create_referral(refer(person, job, "")).await.unwrap().into_inner();
+        let id = made.referral.unwrap().id;
+        placement(&server).move_referral(step(&id, ReferralState::SentToEmployer)).await.unwrap();
+        placement(&server).move_referral(step(&id, ReferralState::Hired)).await.unwrap();
+    }
+    let after = server.matching().recommend_offers(recommend()).await.unwrap().into_inner();
+    assert_eq!(recommended(&after), [("two-seats".to_owned(), 2)], "the full offer is closed to the person");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn erasure_keeps_only_pseudonymous_counts_and_releases_hours() {
     let dir = tempfile::tempdir().unwrap();

@@ -733,18 +733,22 @@ impl Engine {
         let offers = self.store.offers_by_key(&keys)?;
         let pool = self.pool();
         let mut scored = Vec::new();
-        for offer in offers.into_iter().flatten() {
-            let open = with_open_positions(&pool, &offer);
-            if let Some(score) = pool.score(&self.policy, id, &open, today)? {
-                scored.push((score, offer, open));
+        // Each offer is ranked with the positions still open and returned as stored: its
+        // stored count is kept aside instead of cloning the offer (its description too).
+        for mut offer in offers.into_iter().flatten() {
+            let open_positions = pool.open_positions(&offer);
+            let stored_positions = std::mem::replace(&mut offer.positions, open_positions);
+            if let Some(score) = pool.score(&self.policy, id, &offer, today)? {
+                scored.push((score, offer, stored_positions));
             }
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
         scored.truncate(k);
         scored
             .into_iter()
-            .map(|(_, offer, open)| {
-                let explanation = pool.explain(&self.policy, id, &open, today)?;
+            .map(|(_, mut offer, stored_positions)| {
+                let explanation = pool.explain(&self.policy, id, &offer, today)?;
+                offer.positions = stored_positions;
                 Ok(Recommendation { offer, explanation })
             })
             .collect()
