@@ -44,10 +44,9 @@ pub(crate) struct OfferContext<'a> {
     pub(crate) policy: &'a ScoringPolicy,
     pub(crate) weights: [f32; Factor::ALL.len()],
     pub(crate) place: Option<Place>,
-    pub(crate) closed: bool,
     /// The offer's side of the constraints that read only a few bits of the record (closed
     /// offer, consent, working-time norms, night work, stage).
-    simple: SimpleConstraints,
+    pub(crate) simple: SimpleConstraints,
     /// Their failures by [`simple_index`], for a scan: one load per person instead of a
     /// test per constraint. All 0 in a context for one person, who is tested directly
     /// (read through [`OfferContext::simple_bits`]).
@@ -58,7 +57,6 @@ pub(crate) struct OfferContext<'a> {
     simple_steps: OnceLock<[u64; 256]>,
     pub(crate) provided: u16,
     pub(crate) min_stage: u8,
-    pub(crate) lowest_stage: u8,
     pub(crate) contract_bit: u8,
     pub(crate) credits: SkillCredits,
     /// The Polish label of each of `credits.requirements`' skills, looked up once for the
@@ -153,13 +151,11 @@ impl<'a> OfferContext<'a> {
             policy,
             weights: Factor::ALL.map(|factor| policy.weights.get(factor)),
             place,
-            closed,
             simple,
             simple_bits: if for_one_person { [0; 256] } else { simple.table() },
             simple_steps: OnceLock::new(),
             provided: offer.accommodations_provided.as_u16(),
             min_stage: offer.min_stage.rank(),
-            lowest_stage,
             contract_bit: 1 << (offer.contract_type as u8),
             requirement_labels: OnceLock::new(),
             credits: SkillCredits::new(skills, requirements, policy.unassessed_level_credit, person_skills),
@@ -380,11 +376,14 @@ pub(crate) fn simple_fields(index: usize) -> (u8, u8, u8) {
 /// [`SimpleConstraints::bits`] tests them for a [`simple_index`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SimpleConstraints {
+    /// Whether the offer is closed on the day ranked for (a closed offer's list is made
+    /// without a scan).
     pub(crate) closed: bool,
     /// Per certificate degree, whether the legal working-time rule forbids the offer to a
     /// person without a physician's exemption.
     pub(crate) legal_forbids: [bool; 4],
     pub(crate) night_work: bool,
+    /// The lowest stage the offer accepts, its adaptation period counted.
     pub(crate) lowest_stage: u8,
 }
 

@@ -207,7 +207,7 @@ pub(crate) fn stage_name(rank: u8) -> &'static str {
 
 fn stage_message(record: &ParticipantRecord, context: &OfferContext) -> String {
     let offer = context.offer;
-    let bridged = context.min_stage - context.lowest_stage;
+    let bridged = context.min_stage - context.simple.lowest_stage;
     let bridge = if offer.adaptation_weeks == 0 {
         "the offer has no adaptation period".to_owned()
     } else {

@@ -296,7 +296,7 @@ impl ParticipantPool {
     ) -> Result<(Shortlist, R), ScoringError> {
         request.offer.check()?;
         let context = OfferContext::new(request.offer, policy, &self.skills, &self.coaches, request.today);
-        if context.closed {
+        if context.simple.closed {
             let list = closed_list(policy, self.len() as u64);
             let beside = alongside(&RankedList { ranked: Vec::new(), groups: &list.groups });
             return Ok((list, beside));
@@ -442,7 +442,7 @@ impl ParticipantPool {
         floor: &Floor,
         accumulator: &mut Accumulator<'a>,
     ) {
-        debug_assert!(!context.closed, "a closed offer's list is made without a scan");
+        debug_assert!(!context.simple.closed, "a closed offer's list is made without a scan");
         let bucket = visit.bucket as usize;
         let (records, keys) = (self.records.bucket(bucket), self.records.keys(bucket));
         for (block, keys) in records.chunks(BLOCK).zip(keys.chunks(BLOCK)) {
@@ -670,7 +670,7 @@ impl ParticipantPool {
         request.offer.check()?;
         let context = OfferContext::new(request.offer, policy, &self.skills, &self.coaches, request.today);
         let members = self.units.of(unit_id);
-        if context.closed {
+        if context.simple.closed {
             return Ok(closed_list(policy, members.len() as u64));
         }
         let mut accumulator = Accumulator::new(request.k);
