@@ -41,7 +41,7 @@ use time::Date;
 use crate::error::IndexError;
 use crate::index::OfferIndex;
 use crate::query::{
-    OfferHit, Relevance, accepts_stage, after_cursor, hit, open_filters, range_f64, scored_by_text_only, term_u64,
+    HitReader, OfferHit, Relevance, accepts_stage, after_cursor, open_filters, range_f64, scored_by_text_only, term_u64,
 };
 use crate::schema::OfferFields;
 use crate::segment_columns::{SegmentColumns, mark_postings};
@@ -67,10 +67,10 @@ impl OfferIndex {
         let wanted = Wanted::of(participant, today);
         let fetch = over_fetch(limit);
         let cells = cell_terms(fields, wanted.lat, wanted.lon);
-        let filters = self
-            .columns
-            .of(searcher.segment_readers(), fields)?
-            .into_iter()
+        let columns = self.columns.of(searcher.segment_readers(), fields)?;
+        let filters = columns
+            .iter()
+            .cloned()
             .zip(searcher.segment_readers())
             .map(|(columns, segment)| SegmentFilter::open(segment, columns, fields, cells.as_deref(), &wanted))
             .collect::<Result<Vec<_>, _>>()?;
@@ -86,7 +86,7 @@ impl OfferIndex {
             placed.extend(newest.into_iter().filter(|(_, address, _)| !known.contains(address)));
             placed.truncate(fetch);
         }
-        within_commute(&searcher, fields, participant, placed, limit)
+        within_commute(columns, participant, placed, limit)
     }
 
     /// [`OfferIndex::candidates_for`] by its definition, one conjunction of the filters with
@@ -101,7 +101,7 @@ impl OfferIndex {
         let searcher = self.reader.searcher();
         let wanted = Wanted::of(participant, today);
         let placed = by_filters(&searcher, &self.fields, participant, &wanted, over_fetch(limit), true)?;
-        within_commute(&searcher, &self.fields, participant, placed, limit)
+        within_commute(self.columns.of(searcher.segment_readers(), &self.fields)?, participant, placed, limit)
     }
 }
 
@@ -114,13 +114,13 @@ fn over_fetch(limit: usize) -> usize {
 /// The first `limit` offers found that lie within the person's commute (the searches
 /// looked in its bounding box), with their keys.
 fn within_commute(
-    searcher: &Searcher,
-    fields: &OfferFields,
+    columns: Vec<Arc<SegmentColumns>>,
     participant: &Participant,
     placed: Vec<Placed>,
     limit: usize,
 ) -> Result<Vec<OfferHit>, IndexError> {
     let home = participant.home.point;
+    let reader = HitReader::new(columns);
     placed
         .into_iter()
         .filter(|(_, _, place)| match place {
@@ -129,7 +129,7 @@ fn within_commute(
                 .is_ok_and(|point| point.distance_km(home) <= f64::from(participant.max_commute_km)),
         })
         .take(limit)
-        .map(|(score, address, _)| hit(searcher, fields, score, address))
+        .map(|(score, address, _)| reader.hit(score, address))
         .collect()
 }
 

@@ -2,17 +2,19 @@
 //! participant can reach, for recommendations.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use pomost_domain::{AccommodationSet, ContractSet, OfferKey, Stage, TerytCode};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 use time::Date;
 
 use crate::error::IndexError;
 use crate::index::OfferIndex;
 use crate::schema::OfferFields;
+use crate::segment_columns::{ColumnCache, SegmentColumns};
 
 /// Largest page a search returns.
 pub const MAX_PAGE: usize = 1_000;
@@ -236,7 +238,8 @@ impl OfferIndex {
             )));
         }
         let offset = if query.after.is_some() { 0 } else { query.offset };
-        let (total, hits, next) = ranked(&searcher, fields, &scored_by_text_only(clauses), offset, limit, query.after)?;
+        let (total, hits, next) =
+            ranked(&searcher, (&self.columns, fields), &scored_by_text_only(clauses), offset, limit, query.after)?;
         Ok(SearchPage { total, hits, next })
     }
 }
@@ -267,7 +270,7 @@ pub(crate) fn after_cursor(
 
 fn ranked(
     searcher: &Searcher,
-    fields: &OfferFields,
+    (columns, fields): (&ColumnCache, &OfferFields),
     query: &dyn Query,
     offset: usize,
     limit: usize,
@@ -282,25 +285,33 @@ fn ranked(
     let next = (found.len() == limit)
         .then(|| found.last().map(|((score, seq), _)| SearchCursor { score: *score, seq: *seq }))
         .flatten();
-    let hits = found
-        .into_iter()
-        .map(|((score, _), address)| hit(searcher, fields, score, address))
-        .collect::<Result<_, _>>()?;
+    let reader = HitReader::new(columns.of(searcher.segment_readers(), fields)?);
+    let hits = found.into_iter().map(|((score, _), address)| reader.hit(score, address)).collect::<Result<_, _>>()?;
     Ok((total, hits, next))
 }
 
-pub(crate) fn hit(
-    searcher: &Searcher,
-    fields: &OfferFields,
-    score: Score,
-    address: DocAddress,
-) -> Result<OfferHit, IndexError> {
-    let document: TantivyDocument = searcher.doc(address)?;
-    let text =
-        |field| document.get_first(field).and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default();
-    Ok(OfferHit {
-        key: OfferKey { source: text(fields.source), external_id: text(fields.external_id) },
-        version: document.get_first(fields.version).and_then(|value| value.as_u64()).unwrap_or(0),
-        score,
-    })
+/// Reads the keys and versions of offers found from each segment's key table
+/// ([`SegmentColumns::key`], built once per segment).
+pub(crate) struct HitReader {
+    columns: Vec<Arc<SegmentColumns>>,
+}
+
+impl HitReader {
+    /// A reader over `columns`, in the order of the searcher's segments.
+    pub(crate) fn new(columns: Vec<Arc<SegmentColumns>>) -> Self {
+        Self { columns }
+    }
+
+    /// The offer at `address`, with the relevance it was found with.
+    pub(crate) fn hit(&self, score: Score, address: DocAddress) -> Result<OfferHit, IndexError> {
+        let (key, version) =
+            self.columns.get(address.segment_ord as usize).and_then(|columns| columns.key(address.doc_id)).ok_or_else(
+                || {
+                    IndexError::Tantivy(tantivy::TantivyError::InternalError(format!(
+                        "offer {address:?} has no key in the index"
+                    )))
+                },
+            )?;
+        Ok(OfferHit { key: key.clone(), version, score })
+    }
 }

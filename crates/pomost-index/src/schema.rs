@@ -84,7 +84,7 @@ impl OfferFields {
         );
         let filter = NumericOptions::default().set_indexed().set_fast();
         let fields = OfferFields {
-            key: builder.add_text_field("key", STRING | STORED),
+            key: builder.add_text_field("key", STRING | STORED | FAST),
             source: builder.add_text_field("source", STRING | STORED),
             external_id: builder.add_text_field("external_id", STRING | STORED),
             version: builder.add_u64_field("version", STORED | FAST),
@@ -166,4 +166,22 @@ impl OfferFields {
 /// The single term that identifies an offer in the index.
 pub(crate) fn key_text(key: &OfferKey) -> String {
     format!("{}{KEY_SEPARATOR}{}", key.source, key.external_id)
+}
+
+/// The key of [`key_text`]'s term (`None` for text that is not one).
+pub(crate) fn key_of_text(text: &str) -> Option<OfferKey> {
+    let (source, external_id) = text.split_once(KEY_SEPARATOR)?;
+    Some(OfferKey { source: source.to_owned(), external_id: external_id.to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_term_reads_back_as_its_key() {
+        let key = OfferKey { source: "praca.gov.pl".into(), external_id: "CBOP/2026/77-x".into() };
+        assert_eq!(key_of_text(&key_text(&key)), Some(key));
+        assert_eq!(key_of_text("no separator"), None);
+    }
 }

@@ -15,8 +15,10 @@ use tantivy::postings::SegmentPostings;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{BitSet, DocId, DocSet, SegmentReader, TERMINATED, Term};
 
+use pomost_domain::OfferKey;
+
 use crate::error::IndexError;
-use crate::schema::OfferFields;
+use crate::schema::{OfferFields, key_of_text};
 
 /// The person-independent part of one segment's filters.
 pub(crate) struct SegmentColumns {
@@ -28,6 +30,44 @@ pub(crate) struct SegmentColumns {
     pub(crate) remote_offers: BitSet,
     /// By certificate degree code: the offers that keep that degree's working-time norms.
     pub(crate) lawful_offers: [BitSet; 4],
+    /// Each offer's key and version, for the offers a search returns.
+    keys: SegmentKeys,
+}
+
+/// The keys and versions of a segment's offers, read from their columns once: the doc
+/// store decompresses a block of documents for each offer read (most of a recommendation's
+/// candidates lie in different blocks: about a twelfth of its time), and the key column's
+/// dictionary walks a block of terms for each.
+struct SegmentKeys {
+    /// By document: the ordinal of its key in `keys` (`u32::MAX` for none).
+    ords: Vec<u32>,
+    /// By ordinal: the segment's keys, in the dictionary's order.
+    keys: Vec<OfferKey>,
+    /// By document: the version indexed (0 when the column lacks one).
+    versions: Vec<u64>,
+}
+
+impl SegmentKeys {
+    fn read(segment: &SegmentReader, fields: &OfferFields) -> Result<Self, IndexError> {
+        let fast = segment.fast_fields();
+        let schema = segment.schema();
+        let (mut ords, mut keys) = (Vec::new(), Vec::new());
+        if let Some(column) = fast.str(schema.get_field_name(fields.key))? {
+            let mut terms = column.dictionary().stream().map_err(tantivy::TantivyError::from)?;
+            while terms.advance() {
+                // A key term not made by `key_text` (none is) is kept in place as an empty
+                // key, so the ordinals stay aligned; no search returns it as found.
+                let key = std::str::from_utf8(terms.key()).ok().and_then(key_of_text);
+                keys.push(key.unwrap_or(OfferKey { source: String::new(), external_id: String::new() }));
+            }
+            ords = (0..segment.max_doc())
+                .map(|doc| column.term_ords(doc).next().and_then(|ord| u32::try_from(ord).ok()).unwrap_or(u32::MAX))
+                .collect();
+        }
+        let version = fast.u64(schema.get_field_name(fields.version))?;
+        let versions = (0..segment.max_doc()).map(|doc| version.first(doc).unwrap_or(0)).collect();
+        Ok(Self { ords, keys, versions })
+    }
 }
 
 /// One offer's filter facts, as its columns hold them. An offer lacking a fact the filters
@@ -169,12 +209,20 @@ impl SegmentColumns {
         };
         let rows: Vec<FilterRow> = (0..segment.max_doc()).map(|doc| FilterRow::read(&columns, doc)).collect();
         let seq_max = rows.iter().filter(|row| row.complete()).map(|row| row.seq).max().unwrap_or(0);
-        Ok(Self { rows, seq_max, remote_offers, lawful_offers })
+        let keys = SegmentKeys::read(segment, fields)?;
+        Ok(Self { rows, seq_max, remote_offers, lawful_offers, keys })
     }
 
     /// The filter facts of `doc`, if the segment holds it.
     pub(crate) fn row(&self, doc: DocId) -> Option<&FilterRow> {
         self.rows.get(doc as usize)
+    }
+
+    /// The key and indexed version of `doc`, if the segment holds it.
+    pub(crate) fn key(&self, doc: DocId) -> Option<(&OfferKey, u64)> {
+        let ord = *self.keys.ords.get(doc as usize)?;
+        let key = self.keys.keys.get(ord as usize).filter(|key| !key.source.is_empty())?;
+        Some((key, self.keys.versions.get(doc as usize).copied().unwrap_or(0)))
     }
 }
 
@@ -287,6 +335,7 @@ mod tests {
             searcher.segment_readers().iter().zip(cache.of(searcher.segment_readers(), &index.fields).unwrap())
         {
             assert!(columns.row(segment.max_doc()).is_none());
+            assert!(columns.key(segment.max_doc()).is_none());
             for doc in 0..segment.max_doc() {
                 let stored: tantivy::TantivyDocument = segment.get_store_reader(1).unwrap().get(doc).unwrap();
                 let external_id = stored
@@ -296,6 +345,7 @@ mod tests {
                     .to_owned();
                 let number = (0..80).find(|number| synth.offer(*number).key.external_id == external_id).unwrap();
                 let offer = synth.offer(number);
+                assert_eq!(columns.key(doc), Some((&offer.key, offer.version)));
                 let row = columns.row(doc).unwrap();
                 assert!(row.complete());
                 assert_eq!(row.seq, number as u64 + 1);
