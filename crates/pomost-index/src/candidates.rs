@@ -24,7 +24,9 @@
 //! away by the same bit; the union is what a commute box too wide to list its cells still
 //! uses. Block-max WAND over the union (with the skill terms indexed with frequencies,
 //! which it needs) was slower still, 1.10 ms against 0.89-0.92: the list's threshold rises
-//! late when most offers met are out of reach.
+//! late when most offers met are out of reach. The keys of the offers listed come from a
+//! table built once per segment ([`crate::segment_columns`]), not the doc store: 0.58 ms
+//! against 0.82 ms on a slower machine.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
