@@ -43,7 +43,7 @@ use time::Date;
 use crate::error::IndexError;
 use crate::index::OfferIndex;
 use crate::query::{
-    HitReader, OfferHit, Relevance, accepts_stage, after_cursor, open_filters, range_f64, scored_by_text_only, term_u64,
+    OfferHit, Relevance, accepts_stage, after_cursor, hit, open_filters, range_f64, scored_by_text_only, term_u64,
 };
 use crate::schema::OfferFields;
 use crate::segment_columns::{SegmentColumns, mark_postings};
@@ -88,7 +88,7 @@ impl OfferIndex {
             placed.extend(newest.into_iter().filter(|(_, address, _)| !known.contains(address)));
             placed.truncate(fetch);
         }
-        within_commute(columns, participant, placed, limit)
+        within_commute(&columns, participant, placed, limit)
     }
 
     /// [`OfferIndex::candidates_for`] by its definition, one conjunction of the filters with
@@ -103,7 +103,7 @@ impl OfferIndex {
         let searcher = self.reader.searcher();
         let wanted = Wanted::of(participant, today);
         let placed = by_filters(&searcher, &self.fields, participant, &wanted, over_fetch(limit), true)?;
-        within_commute(self.columns.of(searcher.segment_readers(), &self.fields)?, participant, placed, limit)
+        within_commute(&self.columns.of(searcher.segment_readers(), &self.fields)?, participant, placed, limit)
     }
 }
 
@@ -116,13 +116,12 @@ fn over_fetch(limit: usize) -> usize {
 /// The first `limit` offers found that lie within the person's commute (the searches
 /// looked in its bounding box), with their keys.
 fn within_commute(
-    columns: Vec<Arc<SegmentColumns>>,
+    columns: &[Arc<SegmentColumns>],
     participant: &Participant,
     placed: Vec<Placed>,
     limit: usize,
 ) -> Result<Vec<OfferHit>, IndexError> {
     let home = participant.home.point;
-    let reader = HitReader::new(columns);
     placed
         .into_iter()
         .filter(|(_, _, place)| match place {
@@ -131,7 +130,7 @@ fn within_commute(
                 .is_ok_and(|point| point.distance_km(home) <= f64::from(participant.max_commute_km)),
         })
         .take(limit)
-        .map(|(score, address, _)| reader.hit(score, address))
+        .map(|(score, address, _)| hit(columns, score, address))
         .collect()
 }
 

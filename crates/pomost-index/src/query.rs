@@ -14,7 +14,7 @@ use time::Date;
 use crate::error::IndexError;
 use crate::index::OfferIndex;
 use crate::schema::OfferFields;
-use crate::segment_columns::{ColumnCache, SegmentColumns};
+use crate::segment_columns::SegmentColumns;
 
 /// Largest page a search returns.
 pub const MAX_PAGE: usize = 1_000;
@@ -238,8 +238,14 @@ impl OfferIndex {
             )));
         }
         let offset = if query.after.is_some() { 0 } else { query.offset };
-        let (total, hits, next) =
-            ranked(&searcher, (&self.columns, fields), &scored_by_text_only(clauses), offset, limit, query.after)?;
+        let (total, hits, next) = ranked(
+            &searcher,
+            &self.columns.of(searcher.segment_readers(), fields)?,
+            &scored_by_text_only(clauses),
+            offset,
+            limit,
+            query.after,
+        )?;
         Ok(SearchPage { total, hits, next })
     }
 }
@@ -270,7 +276,7 @@ pub(crate) fn after_cursor(
 
 fn ranked(
     searcher: &Searcher,
-    (columns, fields): (&ColumnCache, &OfferFields),
+    columns: &[Arc<SegmentColumns>],
     query: &dyn Query,
     offset: usize,
     limit: usize,
@@ -285,33 +291,19 @@ fn ranked(
     let next = (found.len() == limit)
         .then(|| found.last().map(|((score, seq), _)| SearchCursor { score: *score, seq: *seq }))
         .flatten();
-    let reader = HitReader::new(columns.of(searcher.segment_readers(), fields)?);
-    let hits = found.into_iter().map(|((score, _), address)| reader.hit(score, address)).collect::<Result<_, _>>()?;
+    let hits = found.into_iter().map(|((score, _), address)| hit(columns, score, address)).collect::<Result<_, _>>()?;
     Ok((total, hits, next))
 }
 
-/// Reads the keys and versions of offers found from each segment's key table
-/// ([`SegmentColumns::key`], built once per segment).
-pub(crate) struct HitReader {
-    columns: Vec<Arc<SegmentColumns>>,
-}
-
-impl HitReader {
-    /// A reader over `columns`, in the order of the searcher's segments.
-    pub(crate) fn new(columns: Vec<Arc<SegmentColumns>>) -> Self {
-        Self { columns }
-    }
-
-    /// The offer at `address`, with the relevance it was found with.
-    pub(crate) fn hit(&self, score: Score, address: DocAddress) -> Result<OfferHit, IndexError> {
-        let (key, version) =
-            self.columns.get(address.segment_ord as usize).and_then(|columns| columns.key(address.doc_id)).ok_or_else(
-                || {
-                    IndexError::Tantivy(tantivy::TantivyError::InternalError(format!(
-                        "offer {address:?} has no key in the index"
-                    )))
-                },
-            )?;
-        Ok(OfferHit { key: key.clone(), version, score })
-    }
+/// The offer at `address` with the relevance it was found with, its key and version read
+/// from its segment's key table ([`SegmentColumns::key`]); `columns` are the searcher's
+/// segments' in their order.
+pub(crate) fn hit(columns: &[Arc<SegmentColumns>], score: Score, address: DocAddress) -> Result<OfferHit, IndexError> {
+    let (key, version) =
+        columns.get(address.segment_ord as usize).and_then(|columns| columns.key(address.doc_id)).ok_or_else(|| {
+            IndexError::Tantivy(tantivy::TantivyError::InternalError(format!(
+                "offer {address:?} has no key in the index"
+            )))
+        })?;
+    Ok(OfferHit { key: key.clone(), version, score })
 }

@@ -1,6 +1,7 @@
 //! What the recommendation filters read from a segment whatever the person: each offer's
 //! filter facts in one row, and the sets of the segment's remote offers and of the offers
-//! lawful for each certificate degree. A segment never changes once written (deletions
+//! lawful for each certificate degree; and, for whatever a search returns, each offer's key
+//! and version. A segment never changes once written (deletions
 //! live in the searcher's alive set, read apart), so these are built once per segment and
 //! shared by every later request. A row is read where the filters used to read nine
 //! columns an offer (each a call through tantivy's codec: a tenth of a recommendation's
@@ -41,8 +42,9 @@ pub(crate) struct SegmentColumns {
 struct SegmentKeys {
     /// By document: the ordinal of its key in `keys` (`u32::MAX` for none).
     ords: Vec<u32>,
-    /// By ordinal: the segment's keys, in the dictionary's order.
-    keys: Vec<OfferKey>,
+    /// By ordinal: the segment's keys, in the dictionary's order (`None` for a term not made
+    /// by `key_text`, which none is; kept in place so the ordinals stay aligned).
+    keys: Vec<Option<OfferKey>>,
     /// By document: the version indexed (0 when the column lacks one).
     versions: Vec<u64>,
 }
@@ -55,10 +57,7 @@ impl SegmentKeys {
         if let Some(column) = fast.str(schema.get_field_name(fields.key))? {
             let mut terms = column.dictionary().stream().map_err(tantivy::TantivyError::from)?;
             while terms.advance() {
-                // A key term not made by `key_text` (none is) is kept in place as an empty
-                // key, so the ordinals stay aligned; no search returns it as found.
-                let key = std::str::from_utf8(terms.key()).ok().and_then(key_of_text);
-                keys.push(key.unwrap_or(OfferKey { source: String::new(), external_id: String::new() }));
+                keys.push(std::str::from_utf8(terms.key()).ok().and_then(key_of_text));
             }
             ords = (0..segment.max_doc())
                 .map(|doc| column.term_ords(doc).next().and_then(|ord| u32::try_from(ord).ok()).unwrap_or(u32::MAX))
@@ -221,7 +220,7 @@ impl SegmentColumns {
     /// The key and indexed version of `doc`, if the segment holds it.
     pub(crate) fn key(&self, doc: DocId) -> Option<(&OfferKey, u64)> {
         let ord = *self.keys.ords.get(doc as usize)?;
-        let key = self.keys.keys.get(ord as usize).filter(|key| !key.source.is_empty())?;
+        let key = self.keys.keys.get(ord as usize)?.as_ref()?;
         Some((key, self.keys.versions.get(doc as usize).copied().unwrap_or(0)))
     }
 }
