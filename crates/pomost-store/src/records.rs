@@ -346,12 +346,12 @@ fn records_by_key<T: DeserializeOwned>(
         );
         let base = found.len();
         found.resize_with(base + chunk.len(), || None);
-        for row in tx.rows(&sql, &params)? {
+        for mut row in tx.rows(&sql, &params)? {
             let place = usize::try_from(row.int(0)?).ok().filter(|&place| place < chunk.len()).ok_or_else(|| {
                 StoreError::Decode { what: what.into(), detail: "lookup row outside the chunk".into() }
             })?;
             let stored = row.opt_int(2)?;
-            found[base + place] = row.opt_text(1)?.map(|data| verified(what, &data, stored)).transpose()?;
+            found[base + place] = row.take_opt_text(1)?.map(|data| verified(what, &data, stored)).transpose()?;
         }
     }
     Ok(found)

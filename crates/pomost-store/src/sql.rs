@@ -129,6 +129,16 @@ impl Row {
         }
     }
 
+    /// A text column that may be NULL, moved out of the row (no copy of a record's text);
+    /// the column reads as NULL afterwards.
+    pub(crate) fn take_opt_text(&mut self, index: usize) -> Result<Option<String>, StoreError> {
+        match self.0.get_mut(index) {
+            Some(Value::Null) => Ok(None),
+            Some(Value::Text(value)) => Ok(Some(std::mem::take(value))),
+            _ => Err(self.wrong(index, "text")),
+        }
+    }
+
     /// A text column that may be NULL.
     pub(crate) fn opt_text(&self, index: usize) -> Result<Option<String>, StoreError> {
         match self.0.get(index) {
@@ -283,7 +293,12 @@ fn lite_value(value: rusqlite::types::ValueRef<'_>) -> Value {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(value) => Value::Int(value),
         ValueRef::Real(value) => Value::Real(value),
-        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+        // Valid UTF-8 (every record) is checked word by word; only damaged text goes the
+        // slow way, with replacement characters the checksum then rejects.
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => Value::Text(match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        }),
     }
 }
 
