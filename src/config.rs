@@ -165,6 +165,9 @@ pub struct StoreSettings {
     /// Disk space set aside at start and released when the disk fills, so reads (and
     /// their audit entries) keep working, bytes (0: none).
     pub reserve_bytes: u64,
+    /// Offers kept decoded in memory for rankings and search, most recently used first
+    /// (0: every offer read from the store).
+    pub offer_cache: usize,
 }
 
 /// Audit log options.

@@ -70,6 +70,7 @@ pub fn engine_options(settings: &config::Settings) -> engine::EngineOptions {
             referral_expiry_days: settings.placement.referral_expiry_days.max(1),
             min_cell_size: settings.placement.min_cell_size.max(1),
         },
+        offer_cache: settings.store.offer_cache,
     }
 }
 

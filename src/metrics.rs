@@ -118,6 +118,11 @@ impl Metrics {
                     self.set("coach_capacity_hours", &[], gauges.pool.coach_capacity_hours);
                     self.set("coach_committed_hours", &[], gauges.pool.coach_committed_hours);
                     self.set("offers_indexed", &[], gauges.offers_indexed as f64);
+                    let cache = engine.offer_cache_stats();
+                    self.set("offer_cache_entries", &[], cache.entries as f64);
+                    self.set("offer_cache_capacity", &[], cache.capacity as f64);
+                    self.set("offer_cache_hits", &[], cache.hits as f64);
+                    self.set("offer_cache_misses", &[], cache.misses as f64);
                     self.set("audit_entries", &[], gauges.audit.entries as f64);
                     self.set("audit_bytes", &[], gauges.audit.bytes_on_disk as f64);
                     self.set("audit_archive_bytes", &[], gauges.audit.archive_bytes as f64);

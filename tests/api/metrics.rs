@@ -65,6 +65,13 @@ async fn metrics_follow_real_requests_and_pass_promtool() {
     assert_eq!(value(&text, "pomost_state{what=\"up\"}"), 1.0);
     assert!(value(&text, "pomost_state{what=\"audit_entries\"}") >= 2.0);
     assert!(value(&text, "pomost_state{what=\"disk_free_bytes\"}") > 0.0);
+    // Both shortlists read their offer: from the store, then (once the cache has applied
+    // the upsert) from memory.
+    assert_eq!(value(&text, "pomost_state{what=\"offer_cache_capacity\"}"), 200_000.0);
+    let offer_reads = value(&text, "pomost_state{what=\"offer_cache_hits\"}")
+        + value(&text, "pomost_state{what=\"offer_cache_misses\"}");
+    assert!(offer_reads >= 2.0, "{text}");
+    assert!(value(&text, "pomost_state{what=\"offer_cache_entries\"}") <= 1.0, "{text}");
     assert!(text.contains("pomost_state{what=\"read_model_lag_changes\",model=\"index\"}"), "{text}");
     assert!(text.contains("pomost_read_model_failures{model=\"pool\"} 0"), "{text}");
     assert!(text.contains("policy=\"2026-11.3\""), "{text}");

@@ -15,6 +15,7 @@ use crate::disk::DiskGuard;
 use crate::error::EngineError;
 use crate::follow::{Applied, Follower, ModelLag, ReadModel, Record};
 use crate::models::{IndexModel, PoolModel};
+use crate::offer_cache::{OfferCache, OfferCacheStats};
 use crate::request::RankingLimits;
 use time::Date;
 
@@ -29,6 +30,8 @@ pub struct Engine {
     pub(crate) disk: DiskGuard,
     pool: Arc<RwLock<ParticipantPool>>,
     pub(crate) index: Arc<OfferIndex>,
+    /// Offers read recently, kept decoded (rankings and search read them from here first).
+    offer_cache: Arc<OfferCache>,
     follower: Arc<Follower>,
     follower_thread: Mutex<Option<JoinHandle<()>>>,
     /// The pool as the change feed's read model (a shutdown snapshot reads it with its seq).
@@ -113,6 +116,8 @@ pub struct EngineOptions {
     pub full_check_at_start: bool,
     /// Rules of the placement cycle.
     pub placement: crate::placement::PlacementOptions,
+    /// Offers kept decoded in memory for rankings and search (0: none).
+    pub offer_cache: usize,
 }
 
 /// Whether a write waits for the pool to apply it before it is answered.
@@ -184,6 +189,7 @@ struct Parts {
     vocabulary: Arc<Vocabulary>,
     limits: RankingLimits,
     placement: crate::placement::PlacementOptions,
+    offer_cache: usize,
 }
 
 /// Every stored participant in a new pool, with the change-feed position the pool then
@@ -269,6 +275,7 @@ impl Engine {
                 vocabulary,
                 limits: options.limits,
                 placement: options.placement,
+                offer_cache: options.offer_cache,
             };
             let engine = Self::assemble(store, data_dir, parts, relatedness)?;
             tracing::info!(
@@ -337,7 +344,7 @@ impl Engine {
         parts: Parts,
         relatedness: &SkillRelatedness,
     ) -> Result<Self, EngineError> {
-        let Parts { snapshot, snapshot_path, disk, index, policy, vocabulary, limits, placement } = parts;
+        let Parts { snapshot, snapshot_path, disk, index, policy, vocabulary, limits, placement, offer_cache } = parts;
         let snapshot = snapshot.and_then(|found| crate::pool_snapshot::usable(found, store.as_ref()));
         let from_snapshot = snapshot.is_some();
         let (pool, loaded) = match snapshot {
@@ -348,8 +355,14 @@ impl Engine {
         load_coaches_and_referrals(store.as_ref(), &pool)?;
         let index = Arc::new(index);
         let pool_model = Arc::new(PoolModel::new(pool.clone(), loaded));
-        let models: Vec<(Arc<dyn ReadModel>, u64)> =
-            vec![(pool_model.clone(), loaded), (Arc::new(IndexModel::new(index.clone())), index.checkpoint())];
+        // The cache starts empty, so it has nothing to catch up on.
+        let cached_from = store.last_seq()?;
+        let offer_cache = Arc::new(OfferCache::new(offer_cache, cached_from));
+        let models: Vec<(Arc<dyn ReadModel>, u64)> = vec![
+            (pool_model.clone(), loaded),
+            (Arc::new(IndexModel::new(index.clone())), index.checkpoint()),
+            (offer_cache.clone(), cached_from),
+        ];
         let follower = Arc::new(Follower::new(store.clone(), data_dir, models));
         follower.follow_other_writers();
         follower.catch_up()?;
@@ -382,6 +395,7 @@ impl Engine {
             disk,
             pool,
             index,
+            offer_cache,
             follower,
             follower_thread: Mutex::new(Some(thread)),
             pool_model,
@@ -609,9 +623,47 @@ impl Engine {
         self.write_records(offers.to_vec(), Follow::Background, |batch| self.store.upsert_offers(batch))
     }
 
-    /// A stored offer.
+    /// A stored offer, read from the store itself (read-your-writes across replicas too).
     pub fn offer(&self, key: &OfferKey) -> Result<Offer, EngineError> {
         self.store.offer(key)?.ok_or_else(|| EngineError::NotFound(format!("offer {key} is not stored")))
+    }
+
+    /// A stored offer for a ranking, from the offer cache when it holds it.
+    pub(crate) fn cached_offer(&self, key: &OfferKey) -> Result<Offer, EngineError> {
+        self.offers_by_key(std::slice::from_ref(key))?
+            .pop()
+            .flatten()
+            .map(Arc::unwrap_or_clone)
+            .ok_or_else(|| EngineError::NotFound(format!("offer {key} is not stored")))
+    }
+
+    /// Offers by key, in order (`None` where not stored): those the offer cache holds from
+    /// memory, the rest from the store in one read (and kept). While the cache has not yet
+    /// applied every change this process knows was written, all come from the store.
+    pub(crate) fn offers_by_key(&self, keys: &[OfferKey]) -> Result<Vec<Option<Arc<Offer>>>, EngineError> {
+        if self.offer_cache.applied() < self.follower.written_seq() {
+            self.offer_cache.bypassed(keys.len());
+            return Ok(self.store.offers_by_key(keys)?.into_iter().map(|offer| offer.map(Arc::new)).collect());
+        }
+        let mut lookup = self.offer_cache.lookup(keys);
+        let missing: Vec<OfferKey> =
+            keys.iter().zip(&lookup.found).filter(|(_, found)| found.is_none()).map(|(key, _)| key.clone()).collect();
+        if missing.is_empty() {
+            return Ok(lookup.found);
+        }
+        let read: Vec<Option<Arc<Offer>>> =
+            self.store.offers_by_key(&missing)?.into_iter().map(|offer| offer.map(Arc::new)).collect();
+        self.offer_cache.fill(&lookup, &read.iter().flatten().cloned().collect::<Vec<_>>());
+        let mut read = read.into_iter();
+        for found in lookup.found.iter_mut().filter(|found| found.is_none()) {
+            *found = read.next().flatten();
+        }
+        Ok(lookup.found)
+    }
+
+    /// The offer cache's counts, for the metrics.
+    pub fn offer_cache_stats(&self) -> OfferCacheStats {
+        self.offer_cache.stats()
     }
 
     /// Deletes an offer; the index follows within a commit interval.
@@ -630,12 +682,13 @@ impl Engine {
             self.index.search(query)?
         };
         tracing::Span::current().record("results", hits.len());
-        let mut offers = Vec::with_capacity(hits.len());
-        for hit in hits {
-            if let Some(offer) = self.store.offer(&hit.key)? {
-                offers.push((offer, hit.score));
-            }
-        }
+        let keys: Vec<OfferKey> = hits.iter().map(|hit| hit.key.clone()).collect();
+        let offers = self
+            .offers_by_key(&keys)?
+            .into_iter()
+            .zip(&hits)
+            .filter_map(|(offer, hit)| Some((Arc::unwrap_or_clone(offer?), hit.score)))
+            .collect();
         Ok((total as u64, offers, next))
     }
 
@@ -729,24 +782,31 @@ impl Engine {
             let _query = tracing::trace_span!(target: TRACE_TARGET, "index_query", limit = query.limit).entered();
             self.index.search(&query)?.hits.into_iter().map(|hit| hit.key).collect()
         };
-        // The candidates read in one statement; scored all, explained only the k returned.
-        let offers = self.store.offers_by_key(&keys)?;
+        // The candidates read at once (the offer cache first); scored all, explained and
+        // copied only the k returned.
+        let offers = self.offers_by_key(&keys)?;
         let pool = self.pool();
         let mut scored = Vec::new();
-        // Each offer is ranked with the positions still open and returned as stored: its
-        // stored count is kept aside instead of cloning the offer (its description too).
-        for mut offer in offers.into_iter().flatten() {
-            let open_positions = pool.open_positions(&offer);
-            let stored_positions = std::mem::replace(&mut offer.positions, open_positions);
+        for offer in offers.into_iter().flatten() {
+            // Ranked with the positions still open: none left closes the offer (the score
+            // would exclude it); otherwise the count does not enter the score, so the
+            // stored offer is scored as it is, not copied.
+            if pool.open_positions(&offer) == 0 {
+                continue;
+            }
             if let Some(score) = pool.score(&self.policy, id, &offer, today)? {
-                scored.push((score, offer, stored_positions));
+                scored.push((score, offer));
             }
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
         scored.truncate(k);
         scored
             .into_iter()
-            .map(|(_, mut offer, stored_positions)| {
+            .map(|(_, offer)| {
+                // Explained with the open positions, returned as stored.
+                let mut offer = Arc::unwrap_or_clone(offer);
+                let open_positions = pool.open_positions(&offer);
+                let stored_positions = std::mem::replace(&mut offer.positions, open_positions);
                 let explanation = pool.explain(&self.policy, id, &offer, today)?;
                 offer.positions = stored_positions;
                 Ok(Recommendation { offer, explanation })

@@ -208,6 +208,12 @@ impl Follower {
         self.wake.notify_all();
     }
 
+    /// The highest sequence this process knows was committed (its own writes at once;
+    /// other processes' once their commit is noticed).
+    pub fn written_seq(&self) -> u64 {
+        self.lock().written
+    }
+
     /// The sequence every model answers reads up to (for the index: searchable).
     pub fn applied_by_all(&self) -> u64 {
         let models: Vec<(Arc<dyn ReadModel>, u64)> =

@@ -77,7 +77,7 @@ impl Engine {
 
     fn resolve(&self, offer: OfferRef) -> Result<Offer, EngineError> {
         match offer {
-            OfferRef::Stored(key) => self.offer(&key),
+            OfferRef::Stored(key) => self.cached_offer(&key),
             OfferRef::Inline(offer) => Ok(*offer),
         }
     }

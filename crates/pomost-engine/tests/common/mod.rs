@@ -15,5 +15,6 @@ pub fn test_options(dir: &std::path::Path) -> EngineOptions {
         limits: Default::default(),
         full_check_at_start: false,
         placement: Default::default(),
+        offer_cache: pomost_engine::DEFAULT_OFFER_CACHE,
     }
 }
