@@ -118,7 +118,7 @@ impl Metrics {
                     self.set("coach_capacity_hours", &[], gauges.pool.coach_capacity_hours);
                     self.set("coach_committed_hours", &[], gauges.pool.coach_committed_hours);
                     self.set("offers_indexed", &[], gauges.offers_indexed as f64);
-                    let cache = engine.offer_cache_stats();
+                    let cache = gauges.offer_cache;
                     self.set("offer_cache_entries", &[], cache.entries as f64);
                     self.set("offer_cache_capacity", &[], cache.capacity as f64);
                     self.set("offer_cache_hits", &[], cache.hits as f64);

@@ -169,6 +169,8 @@ pub struct Gauges {
     pub pool: pomost_scoring::PoolStats,
     /// Offers in the search index.
     pub offers_indexed: u64,
+    /// The offer cache's counts.
+    pub offer_cache: OfferCacheStats,
     /// The audit log.
     pub audit: pomost_store::AuditStats,
     /// Free bytes on the data directory's file system, where it can be read.
@@ -478,6 +480,7 @@ impl Engine {
         Ok(Gauges {
             pool: self.pool().stats(),
             offers_indexed: self.index.len(),
+            offer_cache: self.offer_cache.stats(),
             audit: self.store.audit_stats()?,
             disk_free_bytes: self.disk.available_bytes(),
             models: self.follower.lag(max_lag)?,
@@ -653,7 +656,7 @@ impl Engine {
         }
         let read: Vec<Option<Arc<Offer>>> =
             self.store.offers_by_key(&missing)?.into_iter().map(|offer| offer.map(Arc::new)).collect();
-        self.offer_cache.fill(&lookup, &read.iter().flatten().cloned().collect::<Vec<_>>());
+        self.offer_cache.fill(&lookup, read.iter().flatten());
         let mut read = read.into_iter();
         for found in lookup.found.iter_mut().filter(|found| found.is_none()) {
             *found = read.next().flatten();
@@ -661,7 +664,7 @@ impl Engine {
         Ok(lookup.found)
     }
 
-    /// The offer cache's counts, for the metrics.
+    /// The offer cache's counts (the metrics read them in [`Engine::gauges`]).
     pub fn offer_cache_stats(&self) -> OfferCacheStats {
         self.offer_cache.stats()
     }

@@ -99,7 +99,7 @@ impl OfferCache {
 
     /// Keeps offers read from the store after `lookup`, unless an offer change was applied
     /// since (then the read may predate it, and nothing is kept).
-    pub(crate) fn fill(&self, lookup: &Lookup, read: &[Arc<Offer>]) {
+    pub(crate) fn fill<'a>(&self, lookup: &Lookup, read: impl IntoIterator<Item = &'a Arc<Offer>>) {
         let mut entries = self.lock();
         if entries.generation != lookup.generation {
             return;
