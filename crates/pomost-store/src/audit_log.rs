@@ -190,7 +190,7 @@ impl AuditLog {
         // Checkpoints run on their own thread, not in whichever commit crosses the limit.
         connection.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(|error| classify(&path, error))?;
         let reader = open_connection(&path, options)?;
-        let checkpointer = Checkpointer::start(&path, options)?;
+        let checkpointer = Checkpointer::start(&path, options, "audit-checkpoint")?;
         Ok(Self {
             path,
             dir: dir.to_owned(),

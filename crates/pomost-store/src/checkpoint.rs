@@ -1,11 +1,13 @@
-//! Checkpoints of the audit file's write-ahead log on a thread of their own.
+//! Checkpoints of a SQLite file's write-ahead log on a thread of their own (the audit file's
+//! and the store's).
 //!
 //! SQLite checkpoints in the connection whose commit takes the log past its limit (1,000
 //! pages): every few hundred audited rankings, one request paid for copying the log into
 //! the file and syncing it (about 2–4 ms on the development machine, seen with strace),
-//! while waiting for its own entry's sync. The audit writer turns that off, and this
-//! thread checkpoints passively (it never waits for the writer or readers) a few times a
-//! second instead.
+//! while waiting for its own entry's sync; in a bulk load of participants, the single
+//! writer spent a sixth of its time copying the log. The writers leave that to this
+//! thread, which checkpoints passively (it never waits for the writer or readers) a few
+//! times a second instead.
 
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
@@ -27,16 +29,17 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Starts checkpointing the file at `path` on a connection of its own.
-    pub(crate) fn start(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+    /// Starts checkpointing the file at `path` on a connection of its own, in a thread
+    /// called `name`.
+    pub(crate) fn start(path: &Path, options: SqliteOptions, name: &str) -> Result<Self, StoreError> {
         let connection = open_connection(path, options)?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let stopping = stop.clone();
         let shown = path.display().to_string();
         let thread = std::thread::Builder::new()
-            .name("audit-checkpoint".into())
+            .name(name.into())
             .spawn(move || run(&connection, &stopping, &shown))
-            .map_err(|error| StoreError::Shared(format!("the audit checkpoint thread could not start: {error}")))?;
+            .map_err(|error| StoreError::Shared(format!("the {name} thread could not start: {error}")))?;
         Ok(Self { stop, thread: Some(thread) })
     }
 }
@@ -79,7 +82,7 @@ fn checkpoint_until_caught_up(connection: &Connection, path: &str) {
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))
         {
             Ok((frames, copied)) => {
-                tracing::debug!(frames, copied, path, "audit log checkpoint");
+                tracing::debug!(frames, copied, path, "log checkpoint");
                 // Caught up: nothing written since the last pass (or the log started over).
                 if copied < frames || previous_frames.is_some_and(|previous| frames <= previous) || frames == 0 {
                     return;
@@ -87,7 +90,7 @@ fn checkpoint_until_caught_up(connection: &Connection, path: &str) {
                 previous_frames = Some(frames);
             }
             Err(error) => {
-                tracing::warn!(%error, path, "audit log checkpoint failed; retrying");
+                tracing::warn!(%error, path, "log checkpoint failed; retrying");
                 return;
             }
         }

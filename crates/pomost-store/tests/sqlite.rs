@@ -471,6 +471,31 @@ fn audit_names_are_reused_across_reopening() {
     }
 }
 
+/// The store's writer checkpoints only far past SQLite's usual limit (so no write pays for
+/// copying the log); the checkpoint thread must copy the log into the database file on its
+/// own while the store stays open.
+#[test]
+fn the_store_log_is_checkpointed_while_the_store_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let file = dir.path().join(pomost_store::DATABASE_FILE);
+    let size = || std::fs::metadata(&file).map(|metadata| metadata.len()).unwrap_or(0);
+    let before = size();
+    let synth = synth();
+    let people: Vec<_> = synth.participants(2_000).collect();
+    for batch in people.chunks(100) {
+        store.upsert_participants(batch).unwrap();
+    }
+    let log = std::fs::metadata(dir.path().join(format!("{}-wal", pomost_store::DATABASE_FILE))).unwrap().len();
+    assert!(log < 16_384 * 4_096, "the test must stay below the writer's own limit ({log} bytes of log)");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size() <= before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(size() > before, "the database file stayed at {before} bytes: nothing was checkpointed");
+    assert_eq!(store.participant(&people[1_999].id).unwrap().as_ref(), Some(&people[1_999]));
+}
+
 /// The audit writer never checkpoints (so no request pays for it); the checkpoint thread
 /// must copy the log into the file on its own while the store stays open, or the log would
 /// grow without end.
