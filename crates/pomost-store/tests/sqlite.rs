@@ -471,6 +471,21 @@ fn audit_names_are_reused_across_reopening() {
     }
 }
 
+/// A file's length, 0 while it does not exist.
+fn file_size(file: &Path) -> u64 {
+    std::fs::metadata(file).map(|metadata| metadata.len()).unwrap_or(0)
+}
+
+/// The file's length once it grew past `before`, or after ten seconds (a checkpoint thread
+/// runs a few times a second).
+fn size_after_growing(file: &Path, before: u64) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while file_size(file) <= before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    file_size(file)
+}
+
 /// The store's writer checkpoints only far past SQLite's usual limit (so no write pays for
 /// copying the log); the checkpoint thread must copy the log into the database file on its
 /// own while the store stays open.
@@ -479,8 +494,7 @@ fn the_store_log_is_checkpointed_while_the_store_is_open() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let file = dir.path().join(pomost_store::DATABASE_FILE);
-    let size = || std::fs::metadata(&file).map(|metadata| metadata.len()).unwrap_or(0);
-    let before = size();
+    let before = file_size(&file);
     let synth = synth();
     let people: Vec<_> = synth.participants(2_000).collect();
     for batch in people.chunks(100) {
@@ -488,11 +502,8 @@ fn the_store_log_is_checkpointed_while_the_store_is_open() {
     }
     let log = std::fs::metadata(dir.path().join(format!("{}-wal", pomost_store::DATABASE_FILE))).unwrap().len();
     assert!(log < 16_384 * 4_096, "the test must stay below the writer's own limit ({log} bytes of log)");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while size() <= before && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(size() > before, "the database file stayed at {before} bytes: nothing was checkpointed");
+    let after = size_after_growing(&file, before);
+    assert!(after > before, "the database file stayed at {before} bytes: nothing was checkpointed");
     assert_eq!(store.participant(&people[1_999].id).unwrap().as_ref(), Some(&people[1_999]));
 }
 
@@ -504,15 +515,11 @@ fn the_audit_log_is_checkpointed_while_the_store_is_open() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let file = dir.path().join(pomost_store::AUDIT_FILE);
-    let size = || std::fs::metadata(&file).map(|metadata| metadata.len()).unwrap_or(0);
-    let before = size();
+    let before = file_size(&file);
     for index in 0..300 {
         store.append_audit(&audit_entry(index, 1_000 + index as i64, 50)).unwrap();
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while size() <= before && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(size() > before, "the audit file stayed at {before} bytes: nothing was checkpointed");
+    let after = size_after_growing(&file, before);
+    assert!(after > before, "the audit file stayed at {before} bytes: nothing was checkpointed");
     assert_eq!(store.audit_stats().unwrap().entries, 300);
 }
