@@ -215,12 +215,16 @@ impl Participant {
                 ));
             }
         }
+        // Paths are formatted only for an error (this runs for every person of a bulk load).
         for (index, past) in self.past_occupations.iter().enumerate() {
-            check_occupation_code(&format!("past_occupations[{index}].code"), &past.code)?;
-            check_hours(&format!("past_occupations[{index}].years"), past.years, MAX_OCCUPATION_YEARS)?;
+            let at = |field: &'static str| {
+                move |error: ValidationError| error.under(&format!("past_occupations[{index}].{field}"))
+            };
+            check_occupation_code("", &past.code).map_err(at("code"))?;
+            check_hours("", past.years, MAX_OCCUPATION_YEARS).map_err(at("years"))?;
         }
         for (index, code) in self.wanted_occupations.iter().enumerate() {
-            check_occupation_code(&format!("wanted_occupations[{index}]"), code)?;
+            check_occupation_code("", code).map_err(|error| error.under(&format!("wanted_occupations[{index}]")))?;
         }
         Ok(())
     }
@@ -283,6 +287,10 @@ mod tests {
         assert!(participant().validated().is_ok());
     }
 
+    fn ok_past() -> PastOccupation {
+        PastOccupation { code: "432103".into(), years: 2.0 }
+    }
+
     #[test]
     fn errors_name_the_field() {
         type Case = (fn(&mut Participant), &'static str);
@@ -301,6 +309,18 @@ mod tests {
                     p.accommodations_preferred = Accommodation::QuietWorkspace.into();
                 },
                 "participant.accommodations_preferred: repeats an accommodation that is already required",
+            ),
+            (
+                |p| p.past_occupations = vec![ok_past(), PastOccupation { code: "4321".into(), years: 1.0 }],
+                "participant.past_occupations[1].code: \"4321\" is not a 6-digit KZiS code",
+            ),
+            (
+                |p| p.past_occupations = vec![ok_past(), PastOccupation { code: "432103".into(), years: -1.0 }],
+                "participant.past_occupations[1].years: -1 is negative",
+            ),
+            (
+                |p| p.wanted_occupations = vec!["432103".into(), "43210x".into()],
+                "participant.wanted_occupations[1]: \"43210x\" is not a 6-digit KZiS code",
             ),
         ];
         for (change, expected) in cases {

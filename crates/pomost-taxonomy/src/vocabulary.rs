@@ -215,7 +215,8 @@ impl Vocabulary {
             [(&offer.required_skills, "required_skills"), (&offer.nice_to_have_skills, "nice_to_have_skills")]
         {
             for (index, requirement) in list.iter().enumerate() {
-                self.check_skill(&format!("offer.{name}[{index}].skill"), &requirement.skill)?;
+                self.check_skill("", &requirement.skill)
+                    .map_err(|error| error.under(&format!("offer.{name}[{index}].skill")))?;
             }
         }
         if offer.required_skills.is_empty() && offer.nice_to_have_skills.is_empty() {
@@ -234,15 +235,20 @@ impl Vocabulary {
     }
 
     /// Checks a participant's skills and occupations against the vocabulary.
+    /// Field paths are spelled out only for an error: this runs for every person of a bulk
+    /// load, and formatting each path up front cost more than the look-ups.
     pub fn check_participant(&self, participant: &Participant) -> Result<(), ValidationError> {
         for (index, past) in participant.past_occupations.iter().enumerate() {
-            self.check_occupation(&format!("participant.past_occupations[{index}].code"), &past.code)?;
+            self.check_occupation("", &past.code)
+                .map_err(|error| error.under(&format!("participant.past_occupations[{index}].code")))?;
         }
         for (index, code) in participant.wanted_occupations.iter().enumerate() {
-            self.check_occupation(&format!("participant.wanted_occupations[{index}]"), code)?;
+            self.check_occupation("", code)
+                .map_err(|error| error.under(&format!("participant.wanted_occupations[{index}]")))?;
         }
         for (index, claim) in participant.skills.iter().enumerate() {
-            self.check_skill(&format!("participant.skills[{index}].skill"), &claim.skill)?;
+            self.check_skill("", &claim.skill)
+                .map_err(|error| error.under(&format!("participant.skills[{index}].skill")))?;
         }
         Ok(())
     }
