@@ -217,11 +217,10 @@ impl Participant {
         }
         // Paths are formatted only for an error (this runs for every person of a bulk load).
         for (index, past) in self.past_occupations.iter().enumerate() {
-            let at = |field: &'static str| {
-                move |error: ValidationError| error.under(&format!("past_occupations[{index}].{field}"))
-            };
-            check_occupation_code("", &past.code).map_err(at("code"))?;
-            check_hours("", past.years, MAX_OCCUPATION_YEARS).map_err(at("years"))?;
+            check_occupation_code("", &past.code)
+                .map_err(|error| error.under(&format!("past_occupations[{index}].code")))?;
+            check_hours("", past.years, MAX_OCCUPATION_YEARS)
+                .map_err(|error| error.under(&format!("past_occupations[{index}].years")))?;
         }
         for (index, code) in self.wanted_occupations.iter().enumerate() {
             check_occupation_code("", code).map_err(|error| error.under(&format!("wanted_occupations[{index}]")))?;
