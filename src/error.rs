@@ -46,6 +46,10 @@ pub fn status(error: ServiceError) -> Status {
             ServiceError::Store(error @ StoreError::DiskFull { .. }) => Status::resource_exhausted(error.to_string()),
             ServiceError::Store(error @ StoreError::Busy { .. }) => Status::unavailable(error.to_string()),
             ServiceError::Store(error @ StoreError::Unavailable(_)) => Status::unavailable(error.to_string()),
+            ServiceError::Store(error @ StoreError::LogSync { .. }) => {
+                tracing::error!(error = %error, "write refused");
+                Status::unavailable(error.to_string())
+            }
             ServiceError::Store(error @ StoreError::ServerFull(_)) => Status::resource_exhausted(error.to_string()),
             ServiceError::Store(error @ StoreError::Damaged { .. }) => {
                 tracing::error!(error = %error, "damaged record");

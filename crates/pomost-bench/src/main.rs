@@ -54,8 +54,9 @@ enum Command {
         /// Dataset seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Only these workloads, comma-separated (default: all; none only loads): shortlist_regional,
-        /// shortlist_national, recommend, search, mixed, ingest.
+        /// Only these workloads, comma-separated (default: all but upsert_offer; none only loads):
+        /// shortlist_regional, shortlist_national, recommend, search, mixed, ingest, upsert_offer (one
+        /// new offer per call).
         #[arg(long, value_delimiter = ',')]
         workloads: Vec<String>,
         /// Where to write the JSON result.

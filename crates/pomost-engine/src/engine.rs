@@ -356,6 +356,13 @@ impl Engine {
         let pool = Arc::new(RwLock::new(pool));
         load_coaches_and_referrals(store.as_ref(), &pool)?;
         let index = Arc::new(index);
+        // The index's checkpoint on disk never runs ahead of the store's: a commit the
+        // index read may not be synced yet (the embedded store syncs after its writer).
+        let source = Arc::downgrade(&store);
+        index.set_commit_barrier(Arc::new(move || match source.upgrade() {
+            Some(store) => store.sync_committed().map_err(|error| error.to_string()),
+            None => Ok(()),
+        }));
         let pool_model = Arc::new(PoolModel::new(pool.clone(), loaded));
         // The cache starts empty, so it has nothing to catch up on.
         let cached_from = store.last_seq()?;
@@ -522,6 +529,8 @@ impl Engine {
     pub fn save_pool_snapshot(&self) -> Result<Option<usize>, EngineError> {
         let Some(path) = &self.snapshot_path else { return Ok(None) };
         let started = Instant::now();
+        // Like the index's checkpoint, the snapshot's seq must not be ahead of the disk.
+        self.store.sync_committed()?;
         let (bytes, participants) = self.pool_model.snapshot();
         crate::pool_snapshot::save(path, &bytes)?;
         tracing::info!(

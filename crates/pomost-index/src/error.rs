@@ -28,6 +28,10 @@ pub enum IndexError {
     /// An offer failed validation.
     #[error("{0}")]
     Invalid(String),
+    /// The store could not put on disk the changes a commit was about to checkpoint; the
+    /// commit was not made (its changes are replayed later).
+    #[error("the store's changes could not be made durable before the index commit: {0}")]
+    SourceNotDurable(String),
     /// The writer thread has stopped (after an earlier failure).
     #[error("the index writer has stopped: {0}")]
     WriterStopped(String),

@@ -144,6 +144,12 @@ impl OfferIndex {
         self.writer.health()
     }
 
+    /// Runs `barrier` before every commit: the store makes every change the commit's
+    /// checkpoint covers durable first, so the index on disk is never ahead of the store.
+    pub fn set_commit_barrier(&self, barrier: crate::writer::CommitBarrier) {
+        self.writer.set_barrier(barrier);
+    }
+
     /// The change sequence of the last commit: replay the store's changes after it.
     pub fn checkpoint(&self) -> u64 {
         self.writer.committed_seq()

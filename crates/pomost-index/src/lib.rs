@@ -22,7 +22,7 @@ pub use error::IndexError;
 pub use index::OfferIndex;
 pub use options::{IndexOptions, TextAnalysis};
 pub use query::{MAX_OFFSET, MAX_PAGE, OfferHit, SearchCursor, SearchPage, SearchQuery};
-pub use writer::{CommitHealth, IndexOutcome};
+pub use writer::{CommitBarrier, CommitHealth, IndexOutcome};
 
 #[cfg(test)]
 mod tests;

@@ -59,7 +59,13 @@ enum Command {
 
 /// Shared between the writer thread and waiters: the committed sequence, and what went
 /// wrong with commits.
+/// What the writer runs before each commit, so the checkpoint it writes is never ahead of
+/// what its source has on disk (the store syncs its log); an error fails the commit.
+pub type CommitBarrier = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+
 struct Committed {
+    /// Called before every commit (see [`CommitBarrier`]).
+    barrier: Mutex<Option<CommitBarrier>>,
     seq: Mutex<u64>,
     changed: Condvar,
     /// Failed commits so far; each one discarded the uncommitted changes, which the owner
@@ -120,6 +126,7 @@ impl WriterHandle {
     ) -> Result<Self, IndexError> {
         let writer = index.writer(options.writer_memory_bytes).map_err(|error| IndexError::classify(path, error))?;
         let committed = Arc::new(Committed {
+            barrier: Mutex::new(None),
             seq: Mutex::new(checkpoint),
             changed: Condvar::new(),
             failures: AtomicU64::new(0),
@@ -191,6 +198,11 @@ impl WriterHandle {
 
     pub(crate) fn flush(&self) -> Result<u64, IndexError> {
         self.ask(Command::Flush)
+    }
+
+    /// Sets what runs before every commit.
+    pub(crate) fn set_barrier(&self, barrier: CommitBarrier) {
+        *self.committed.barrier.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(barrier);
     }
 
     pub(crate) fn health(&self) -> CommitHealth {
@@ -366,6 +378,10 @@ impl WriterLoop {
     }
 
     fn try_commit(&mut self) -> Result<(), IndexError> {
+        let barrier = self.committed.barrier.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        if let Some(barrier) = barrier {
+            barrier().map_err(IndexError::SourceNotDurable)?;
+        }
         let payload = serde_json::to_string(&Checkpoint { seq: self.applied_seq })
             .map_err(|error| IndexError::WriterStopped(error.to_string()))?;
         let mut prepared = self.writer.prepare_commit()?;

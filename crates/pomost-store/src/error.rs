@@ -79,6 +79,15 @@ pub enum StoreError {
         /// How long the store waited in all.
         waited_ms: u64,
     },
+    /// Syncing the write-ahead log failed: the last commits may not be on disk, and the
+    /// store refuses writes until it is reopened.
+    #[error("write-ahead log {}: {detail}", path.display())]
+    LogSync {
+        /// The log file.
+        path: PathBuf,
+        /// What failed, and what the store does now.
+        detail: String,
+    },
     /// The caller's deadline passed before the commit: nothing was written.
     #[error("the request's deadline passed before its commit; nothing was written")]
     DeadlinePassed,

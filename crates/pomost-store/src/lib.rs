@@ -17,6 +17,7 @@ mod error;
 mod exposure_days;
 mod gate;
 mod group;
+mod log_sync;
 mod model;
 mod pg_tls;
 mod postgres;

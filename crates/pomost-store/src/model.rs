@@ -153,6 +153,13 @@ pub trait Store: Send + Sync {
     fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError>;
     /// The highest change sequence number committed (0 for an empty store).
     fn last_seq(&self) -> Result<u64, StoreError>;
+    /// Returns once every commit made so far is on disk. A commit can be visible before its
+    /// writer's sync has ended (the embedded store syncs after letting its writer go), so
+    /// whatever persists what it read from the store (the offer index's checkpoint, the pool
+    /// snapshot) calls this first and is never ahead of the store after a power failure.
+    fn sync_committed(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Appends an audit entry; returns its entry number.
     fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;

@@ -13,9 +13,12 @@ use crate::audit::{ArchiveFile, AuditStats};
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::audit_log::AuditLog;
 use crate::checkpoint::Checkpointer;
-use crate::connection::{BUSY_ATTEMPTS, SqliteOptions, check_integrity, classify, open_connection, refine};
+use crate::connection::{
+    BUSY_ATTEMPTS, SqliteOptions, Synchronous, check_integrity, classify, open_connection, refine,
+};
 use crate::error::StoreError;
 use crate::exposure_days::ExposureDays;
+use crate::log_sync::LogSync;
 use crate::model::{Change, ChangeKey, Damage, Store, VerifyCounts, WriteOutcome};
 use crate::records::{self, RECORD_TABLES, checksum};
 use crate::referrals::{NewReferral, ReferralMove, ReferralQuery, ReferralWrite, Stamp};
@@ -92,6 +95,9 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Box<[Mutex<Connection>]>,
     next_reader: AtomicUsize,
+    /// With `synchronous = full`: the log is synced after the writer is let go, one sync for
+    /// every commit made meanwhile (see [`crate::log_sync`]).
+    log_sync: Option<LogSync>,
     /// Copies the write-ahead log into the file a few times a second (dropped before the
     /// lock, after a last checkpoint).
     _checkpointer: Checkpointer,
@@ -165,7 +171,7 @@ impl SqliteStore {
             .collect::<Result<Vec<_>, _>>()?
             .into_boxed_slice();
         let audit = AuditLog::open(dir, options)?;
-        let store = Self {
+        let mut store = Self {
             path,
             dir: dir.to_owned(),
             busy_timeout_ms: options.busy_timeout_ms,
@@ -173,10 +179,19 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
+            log_sync: None,
             _checkpointer: checkpointer,
             _lock: lock,
         };
         store.move_legacy_audit()?;
+        if options.synchronous == Synchronous::Full {
+            // The writer's commits write the log; `write` syncs it once the writer is free.
+            store
+                .writer()
+                .execute_batch("PRAGMA synchronous = NORMAL")
+                .map_err(|error| classify(&store.path, error))?;
+            store.log_sync = Some(LogSync::new(&store.path));
+        }
         Ok(store)
     }
 
@@ -235,12 +250,17 @@ impl SqliteStore {
     }
 
     /// Runs `work` in one immediate transaction and commits it if the request's gate is
-    /// still open. A lock held elsewhere is waited for (SQLite's busy handler, bounded by
-    /// the busy timeout) and the whole transaction retried a few times before `Busy`.
+    /// still open, then returns once the commit is on disk (synced after the writer is let
+    /// go, shared with commits made meanwhile). A lock held elsewhere is waited for
+    /// (SQLite's busy handler, bounded by the busy timeout) and the whole transaction
+    /// retried a few times before `Busy`.
     fn write<T>(&self, mut work: impl FnMut(&dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Some(log_sync) = &self.log_sync {
+            log_sync.check()?;
+        }
         let mut connection = self.writer();
         let mut attempt = 0;
-        loop {
+        let (result, ticket) = loop {
             attempt += 1;
             let result = (|| {
                 let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -257,9 +277,15 @@ impl SqliteStore {
                 Err(StoreError::Busy { path, .. }) => {
                     return Err(StoreError::Busy { path, waited_ms: self.busy_timeout_ms * u64::from(attempt) });
                 }
-                other => return other,
+                Err(error) => return Err(error),
+                Ok(result) => break (result, self.log_sync.as_ref().map(LogSync::committed)),
             }
+        };
+        drop(connection);
+        if let (Some(log_sync), Some(ticket)) = (&self.log_sync, ticket) {
+            log_sync.wait_durable(ticket)?;
         }
+        Ok(result)
     }
 }
 
@@ -446,6 +472,10 @@ impl Store for SqliteStore {
     fn last_seq(&self) -> Result<u64, StoreError> {
         let seq: Option<i64> = self.reader().query_row("SELECT MAX(seq) FROM changes", [], |row| row.get(0))?;
         Ok(seq.unwrap_or(0) as u64)
+    }
+
+    fn sync_committed(&self) -> Result<(), StoreError> {
+        self.log_sync.as_ref().map_or(Ok(()), LogSync::sync_committed)
     }
 
     fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
