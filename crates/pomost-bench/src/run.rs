@@ -424,15 +424,9 @@ impl Workload {
 
     /// Every workload `--workloads` can name: the default set and single-offer writes (one
     /// new offer per call, where concurrent writers share the store's log syncs).
-    const NAMED: [Workload; 7] = [
-        Workload::ShortlistRegional,
-        Workload::ShortlistNational,
-        Workload::Recommend,
-        Workload::Search,
-        Workload::Mixed,
-        Workload::Ingest,
-        Workload::UpsertOffer,
-    ];
+    fn named() -> impl Iterator<Item = Workload> {
+        Workload::ALL.into_iter().chain([Workload::UpsertOffer])
+    }
 
     fn name(self) -> &'static str {
         match self {
@@ -668,9 +662,9 @@ pub async fn run(options: RunOptions) -> Result<RunResult, String> {
     if let Some(unknown) = options
         .workloads
         .iter()
-        .find(|name| *name != "none" && !Workload::NAMED.iter().any(|workload| workload.name() == name.as_str()))
+        .find(|name| *name != "none" && !Workload::named().any(|workload| workload.name() == name.as_str()))
     {
-        let known: Vec<&str> = Workload::NAMED.iter().map(|workload| workload.name()).collect();
+        let known: Vec<&str> = Workload::named().map(Workload::name).collect();
         return Err(format!("no workload is called {unknown:?}: {} (or none, to only load)", known.join(", ")));
     }
     let today = time::OffsetDateTime::now_utc().date();
@@ -684,7 +678,7 @@ pub async fn run(options: RunOptions) -> Result<RunResult, String> {
     let context = Arc::new(context(channel.clone(), &options, today));
     let quality = quality(&context, &truth).await;
     let mut workloads = Vec::new();
-    for workload in Workload::NAMED {
+    for workload in Workload::named() {
         let named = options.workloads.iter().any(|name| name == workload.name());
         if (!options.workloads.is_empty() || !Workload::ALL.contains(&workload)) && !named {
             continue;

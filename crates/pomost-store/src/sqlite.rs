@@ -260,7 +260,7 @@ impl SqliteStore {
         }
         let mut connection = self.writer();
         let mut attempt = 0;
-        let (result, ticket) = loop {
+        let (result, durable) = loop {
             attempt += 1;
             let result = (|| {
                 let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -278,11 +278,11 @@ impl SqliteStore {
                     return Err(StoreError::Busy { path, waited_ms: self.busy_timeout_ms * u64::from(attempt) });
                 }
                 Err(error) => return Err(error),
-                Ok(result) => break (result, self.log_sync.as_ref().map(LogSync::committed)),
+                Ok(result) => break (result, self.log_sync.as_ref().map(|log_sync| (log_sync, log_sync.committed()))),
             }
         };
         drop(connection);
-        if let (Some(log_sync), Some(ticket)) = (&self.log_sync, ticket) {
+        if let Some((log_sync, ticket)) = durable {
             log_sync.wait_durable(ticket)?;
         }
         Ok(result)
