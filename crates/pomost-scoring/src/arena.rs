@@ -112,8 +112,8 @@ impl<T: Keyed> BucketArena<T> {
 
     /// Room for `additional` more items at the end of the vector (a bulk restore).
     pub(crate) fn reserve(&mut self, additional: usize) {
-        self.items.reserve(additional);
-        self.keys.reserve(additional);
+        self.items.reserve_exact(additional);
+        self.keys.reserve_exact(additional);
     }
 
     /// Appends `item` to `bucket`; its index there.
@@ -161,9 +161,31 @@ impl<T: Keyed> BucketArena<T> {
         self.moved > self.live / 16
     }
 
-    /// Lays every bucket out in order with no slack (after a bulk build or a restore).
+    /// Lays every bucket out in order with no slack (after a bulk build or a restore). A
+    /// restore that filled the buckets one after another into reserved room is already laid
+    /// out so, and is not copied again.
     pub(crate) fn compact(&mut self) {
-        self.lay_out(|len| len);
+        if self.is_compact() {
+            self.items.shrink_to_fit();
+            self.keys.shrink_to_fit();
+            self.holes.iter_mut().for_each(Vec::clear);
+            self.moved = 0;
+        } else {
+            self.lay_out(|len| len);
+        }
+    }
+
+    /// Whether the buckets lie end to end in bucket order, each exactly as large as it
+    /// holds: what [`BucketArena::compact`] would lay out.
+    fn is_compact(&self) -> bool {
+        let mut end = 0;
+        for region in self.regions.iter().filter(|region| region.cap > 0) {
+            if region.start != end || region.cap != region.len {
+                return false;
+            }
+            end += region.cap as usize;
+        }
+        end == self.items.len()
     }
 
     fn lay_out(&mut self, capacity_for: impl Fn(u32) -> u32) {
@@ -213,17 +235,21 @@ impl<T: Keyed> BucketArena<T> {
         Layout { items, keys, regions, version: self.version }
     }
 
-    /// Moves a full bucket to a region twice its size; `filler` pads new capacity.
+    /// Moves a full bucket to a region twice its size; `filler` pads new capacity. The last
+    /// region, and an empty bucket when no freed region fits, grow at the end of the vector
+    /// by one item (the vector's own doubling keeps that amortised): buckets filled one
+    /// after another, as a snapshot restores them, are then never copied and end up laid
+    /// out with no slack, as [`BucketArena::compact`] wants them.
     fn regrow(&mut self, bucket: usize, filler: T) {
         let old = self.regions[bucket];
         // A bucket never holds more items than there are u32 slots, so this never saturates.
         let want = old.cap.saturating_mul(2).max(4);
-        if old.cap > 0 && old.start + old.cap as usize == self.items.len() {
-            // The last region grows where it is (buckets filled one after another, as a
-            // snapshot restores them, are never copied).
-            self.items.resize(self.items.len() + (want - old.cap) as usize, filler);
-            self.keys.resize(self.items.len(), filler.key());
-            self.regions[bucket].cap = want;
+        let last = old.cap > 0 && old.start + old.cap as usize == self.items.len();
+        if last || (old.cap == 0 && !self.has_hole(want)) {
+            let start = if last { old.start } else { self.items.len() };
+            self.items.push(filler);
+            self.keys.push(filler.key());
+            self.regions[bucket] = Region { start, len: old.len, cap: old.cap + 1 };
             return;
         }
         let new = self.take_hole(want).unwrap_or_else(|| {
@@ -239,6 +265,13 @@ impl<T: Keyed> BucketArena<T> {
         }
         self.moved += old.len as usize;
         self.regions[bucket] = Region { start: new.start, len: old.len, cap: new.cap };
+    }
+
+    /// Whether [`BucketArena::take_hole`] would find a freed region of `want` items.
+    fn has_hole(&self, want: u32) -> bool {
+        want.checked_next_power_of_two()
+            .and_then(|size| self.holes.get(class_of(size)))
+            .is_some_and(|class| !class.is_empty())
     }
 
     /// A freed region of at least `want` items, if one is kept.
@@ -341,7 +374,7 @@ mod tests {
         assert!(!arena.install(&mut stale));
         let mut fresh = arena.layout_with_slack();
         assert!(arena.install(&mut fresh));
-        assert_eq!(fresh.items.len(), 8, "the replaced items are left in the layout");
+        assert_eq!(fresh.items.len(), 2, "the replaced items are left in the layout");
         assert_eq!((arena.bucket(0), arena.bucket(1)), (&[1][..], &[2][..]));
     }
 
@@ -355,11 +388,31 @@ mod tests {
             arena.push(1, item);
         }
         assert_eq!(arena.moved, 0, "bucket 1 was last, it never moved");
-        assert_eq!(arena.items.len(), 4 + 128);
+        assert_eq!(arena.items.len(), 4 + 99, "the last bucket grows by one item");
         arena.push(0, 4); // bucket 0 is full and not last: it moves
         assert_eq!(arena.moved, 4);
         assert_eq!(arena.bucket(0), [0, 1, 2, 3, 4]);
         assert_eq!(arena.bucket(1), (1..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn buckets_filled_in_order_into_reserved_room_are_compact_without_a_copy() {
+        let mut arena = BucketArena::new(4);
+        arena.reserve(10);
+        let address = arena.items.as_ptr();
+        for (bucket, item) in [(0, 1), (0, 2), (0, 3), (2, 4), (3, 5), (3, 6), (3, 7), (3, 8), (3, 9), (3, 10)] {
+            arena.push(bucket, item);
+        }
+        assert!(arena.is_compact());
+        arena.compact();
+        assert_eq!(arena.items.as_ptr(), address, "neither grown nor laid out again");
+        assert_eq!(arena.items, (1..=10).collect::<Vec<_>>());
+        assert_eq!((arena.bucket(0), arena.bucket(1), arena.bucket(2)), (&[1, 2, 3][..], &[][..], &[4][..]));
+        arena.push(1, 11); // an empty bucket after them goes to the end, and stays in order
+        arena.push(0, 12); // a full bucket not last moves
+        assert!(!arena.is_compact());
+        arena.compact();
+        assert_eq!(arena.items, [1, 2, 3, 12, 11, 4, 5, 6, 7, 8, 9, 10]);
     }
 
     #[test]

@@ -57,7 +57,14 @@ pub(crate) struct UnitMembers {
 impl UnitMembers {
     /// Files `slot` under `unit` (moving it from another unit).
     pub(crate) fn join(&mut self, slot: u32, unit: &str) {
-        let number = match self.numbers.get(unit) {
+        let number = self.number(unit);
+        self.join_number(slot, number);
+    }
+
+    /// The number of `unit`, given it if it has none yet: what [`UnitMembers::join_number`]
+    /// takes (a restore looks each unit up once, not once per member).
+    pub(crate) fn number(&mut self, unit: &str) -> u32 {
+        match self.numbers.get(unit) {
             Some(&number) => number,
             None => {
                 let number = self.members.len() as u32;
@@ -65,7 +72,11 @@ impl UnitMembers {
                 self.members.push(Vec::new());
                 number
             }
-        };
+        }
+    }
+
+    /// Files `slot` under the unit [`UnitMembers::number`] gave `number`.
+    pub(crate) fn join_number(&mut self, slot: u32, number: u32) {
         if self.unit_of_slot.get(slot as usize) == Some(&number) {
             return;
         }

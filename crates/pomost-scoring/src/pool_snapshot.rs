@@ -134,7 +134,8 @@ impl ParticipantPool {
             return Err(unusable("written with another skill relatedness"));
         }
         let unit_count = input.u32()? as usize;
-        let units: Vec<String> = (0..unit_count).map(|_| input.text().map(str::to_owned)).collect::<Result<_, _>>()?;
+        let units: Vec<u32> =
+            (0..unit_count).map(|_| Ok(pool.units.number(input.text()?))).collect::<Result<_, ScoringError>>()?;
         let count = usize::try_from(input.u64()?).map_err(|_| unusable("participant count"))?;
         pool.places.reserve(count);
         pool.ids.reserve(count);
@@ -150,9 +151,11 @@ impl ParticipantPool {
         Ok((pool, seq))
     }
 
-    fn restore_participant(&mut self, input: &mut Reader, units: &[String]) -> Result<(), ScoringError> {
+    /// Adds the next participant of `input`; `units` maps the snapshot's unit numbers to the
+    /// pool's.
+    fn restore_participant(&mut self, input: &mut Reader, units: &[u32]) -> Result<(), ScoringError> {
         let id = ParticipantId::new(input.text()?).map_err(|error| unusable(error.to_string()))?;
-        let unit = units.get(input.u32()? as usize).ok_or_else(|| unusable("unit number out of range"))?;
+        let unit = *units.get(input.u32()? as usize).ok_or_else(|| unusable("unit number out of range"))?;
         let [lat, lon, max_commute_km, available_hours, coach_hours] = [(); 5].map(|()| input.f32());
         let mut record = ParticipantRecord {
             lat: lat?,
@@ -200,7 +203,7 @@ impl ParticipantPool {
         // the checksum guards the bytes, and the engine compares the count with the store's.
         let slot = self.new_slot_unindexed(id)?;
         record.slot = slot;
-        self.units.join(slot, unit);
+        self.units.join_number(slot, unit);
         if let Some(skills) = overflow {
             self.overflow.insert(slot, skills);
         }

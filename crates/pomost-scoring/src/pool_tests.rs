@@ -119,3 +119,18 @@ fn laying_records_out_again_keeps_every_list() {
     assert_eq!(again, explained);
     assert_eq!(pool.len(), 60);
 }
+
+#[test]
+fn ids_are_indexed_in_the_order_of_their_buckets_high_bits() {
+    let hashed: Vec<(u64, u32)> =
+        (0..50_000u32).map(|slot| (u64::from(slot).wrapping_mul(0x9e37_79b9_7f4a_7c15), slot)).collect();
+    for mask in [(1u64 << 21) - 1, (1 << 16) - 1, 7, 0] {
+        let ordered = super::in_bucket_order(&hashed, mask);
+        let mut slots: Vec<u32> = ordered.iter().map(|&(_, slot)| slot).collect();
+        slots.sort_unstable();
+        assert_eq!(slots, (0..50_000).collect::<Vec<_>>(), "every id once");
+        let shift = (64 - mask.leading_zeros()).saturating_sub(16);
+        assert!(ordered.windows(2).all(|pair| (pair[0].0 & mask) >> shift <= (pair[1].0 & mask) >> shift));
+        assert!(ordered.iter().all(|&(hash, slot)| hashed[slot as usize].0 == hash), "hashes stay with their slots");
+    }
+}

@@ -81,8 +81,12 @@ impl SkillBook {
             }
             let mut neighbours: Vec<(u16, f32)> =
                 touched.drain(..).map(|member| (member, std::mem::take(&mut best[usize::from(member)]))).collect();
-            neighbours.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-            neighbours.truncate(MAX_NEIGHBOURS);
+            // The MAX_NEIGHBOURS most similar (ties to the lower number) are the same set
+            // whichever way they are found; a selection is linear where a sort was not.
+            if neighbours.len() > MAX_NEIGHBOURS {
+                neighbours.select_nth_unstable_by(MAX_NEIGHBOURS - 1, |x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+                neighbours.truncate(MAX_NEIGHBOURS);
+            }
             neighbours.sort_unstable_by_key(|&(member, _)| member);
             book.neighbours[skill] = neighbours;
         }
@@ -308,6 +312,7 @@ impl SkillCredits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pomost_domain::SkillCluster;
 
     fn id(text: &str) -> SkillId {
         SkillId::new(text).unwrap()
@@ -351,6 +356,70 @@ mod tests {
         let mut none = [0.0; MAX_REQUIREMENTS];
         person.credit(cleaning, 3, &mut none);
         assert_eq!(none, [0.0; MAX_REQUIREMENTS], "not the person's skill: not compiled");
+    }
+
+    /// A skill's neighbours found the straightforward way: its best similarity to every
+    /// other skill over all relations, sorted by similarity (then number), the first
+    /// [`MAX_NEIGHBOURS`] kept, in number order.
+    fn neighbours_by_sorting(book: &SkillBook, relatedness: &SkillRelatedness, skill: u16) -> Vec<(u16, f32)> {
+        let mut best = vec![0.0f32; book.len()];
+        let mut relate = |members: &[u16], similarity: f32| {
+            if members.contains(&skill) {
+                for &member in members.iter().filter(|&&member| member != skill) {
+                    best[usize::from(member)] = best[usize::from(member)].max(similarity);
+                }
+            }
+        };
+        let number = |id: &SkillId| book.lookup(id).unwrap();
+        for (id, group) in &relatedness.groups {
+            let members: Vec<u16> = relatedness
+                .groups
+                .iter()
+                .filter(|(_, other)| *other == group)
+                .map(|(other, _)| number(other))
+                .collect();
+            if members.len() > 1 && number(id) == skill {
+                relate(&members, relatedness.group_similarity);
+            }
+        }
+        for (a, b, similarity) in &relatedness.pairs {
+            relate(&[number(a), number(b)], *similarity);
+        }
+        for cluster in &relatedness.clusters {
+            relate(&cluster.skills.iter().map(number).collect::<Vec<_>>(), cluster.similarity);
+        }
+        let mut found: Vec<(u16, f32)> =
+            (0..book.len() as u16).map(|other| (other, best[usize::from(other)])).filter(|&(_, s)| s > 0.0).collect();
+        found.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        found.truncate(MAX_NEIGHBOURS);
+        found.sort_by_key(|&(other, _)| other);
+        found
+    }
+
+    #[test]
+    fn a_skill_keeps_its_most_similar_neighbours_lowest_numbers_first_on_ties() {
+        // One group larger than MAX_NEIGHBOURS (every member related to every other at the
+        // same similarity, so ties decide), pairs and clusters raising some above it.
+        let mut relatedness = SkillRelatedness { group_similarity: 0.3, ..Default::default() };
+        for index in 0..400 {
+            relatedness.groups.insert(id(&format!("g{index:03}")), "big".into());
+        }
+        for index in 0..40 {
+            relatedness.groups.insert(id(&format!("s{index:02}")), "small".into());
+        }
+        for index in (0..400).step_by(7) {
+            relatedness.pairs.push((id(&format!("g{index:03}")), id(&format!("g{:03}", (index * 13) % 400)), 0.9));
+        }
+        relatedness.clusters.push(SkillCluster {
+            name: "mixed".into(),
+            similarity: 0.6,
+            skills: (0..400).step_by(3).map(|index| id(&format!("g{index:03}"))).chain([id("s05")]).collect(),
+        });
+        let book = SkillBook::new(&relatedness).unwrap();
+        assert!((0..book.len() as u16).any(|skill| book.neighbours(skill).len() == MAX_NEIGHBOURS));
+        for skill in 0..book.len() as u16 {
+            assert_eq!(book.neighbours(skill), neighbours_by_sorting(&book, &relatedness, skill), "skill {skill}");
+        }
     }
 
     #[test]
