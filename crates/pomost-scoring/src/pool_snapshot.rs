@@ -139,7 +139,7 @@ impl ParticipantPool {
         let count = usize::try_from(input.u64()?).map_err(|_| unusable("participant count"))?;
         pool.places.reserve(count);
         pool.ids.reserve(count);
-        pool.records.reserve(count);
+        pool.records.reserve_in_order(count);
         for _ in 0..count {
             pool.restore_participant(&mut input, &units)?;
         }
