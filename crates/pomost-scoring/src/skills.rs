@@ -371,14 +371,14 @@ mod tests {
             }
         };
         let number = |id: &SkillId| book.lookup(id).unwrap();
-        for (id, group) in &relatedness.groups {
+        if let Some((_, group)) = relatedness.groups.iter().find(|(id, _)| number(id) == skill) {
             let members: Vec<u16> = relatedness
                 .groups
                 .iter()
                 .filter(|(_, other)| *other == group)
                 .map(|(other, _)| number(other))
                 .collect();
-            if members.len() > 1 && number(id) == skill {
+            if members.len() > 1 {
                 relate(&members, relatedness.group_similarity);
             }
         }
