@@ -14,6 +14,12 @@ use pomost_scoring::{ParticipantPool, ScanControl, ScoringPolicy, ShortlistReque
 use pomost_synth::Synth;
 use time::macros::date;
 
+/// The allocator the server runs with (`src/main.rs`): a list's explanations are built on
+/// the scan's threads, and with glibc's allocator the benchmark measured an allocator the
+/// service does not use.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn participants_wanted() -> usize {
     std::env::var("POMOST_BENCH_PARTICIPANTS").ok().and_then(|text| text.parse().ok()).unwrap_or(1_000_000)
 }
