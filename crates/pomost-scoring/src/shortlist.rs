@@ -539,8 +539,8 @@ impl ParticipantPool {
     /// were decided from the keys beside the records (`passed`: how many are listed in
     /// `passing`, and the block's first failures; [`pass_keys`]), so only the records of
     /// those who pass are read; else each record's distance is measured here first. While
-    /// those who pass are read, the records listed `ahead` (the first `n` of the
-    /// `ahead` list, in the given records) are fetched, one per person read.
+    /// those who pass are read, the first `ahead_count` records listed in
+    /// `selections.ahead` (positions in `ahead_records`) are fetched, one per person read.
     #[inline]
     fn select_eligible(
         &self,
