@@ -11,6 +11,12 @@
 //! Beside each item the arena keeps its [`Keyed::Key`], in a second vector laid out the same
 //! way: what a scan can decide from without reading the item (for a participant, the byte
 //! that says which of an offer's simple constraints they fail), sixty-four to a cache line.
+//!
+//! For each block of [`BLOCK`] items of a bucket it keeps the least [`Keyed::sort_key`]
+//! (or a lower number, after removals), and [`BucketArena::sort_buckets`] orders each
+//! bucket by it: a scan bounds what a whole block can reach from that one number (for
+//! participants, the earliest registration bounds the waiting factor of everyone in the
+//! block) and passes over blocks that cannot reach its list.
 
 /// An item with a small summary of the fields a scan may decide from, kept beside it.
 pub(crate) trait Keyed: Copy {
@@ -18,7 +24,14 @@ pub(crate) trait Keyed: Copy {
     type Key: Copy;
     /// The item's key; a pure function of the item.
     fn key(&self) -> Self::Key;
+    /// The number buckets are ordered by ([`BucketArena::sort_buckets`]) and of which each
+    /// block keeps its least ([`BucketArena::block_least`]).
+    fn sort_key(&self) -> i32;
 }
+
+/// Items per block of a bucket: a scan takes a bucket in blocks of this many, and the
+/// arena keeps one [`Keyed::sort_key`] bound per block.
+pub(crate) const BLOCK: usize = 64;
 
 /// Where one bucket's records live in the arena's vector.
 #[derive(Debug, Clone, Copy, Default)]
@@ -45,6 +58,9 @@ pub(crate) struct BucketArena<T: Keyed> {
     /// `items[i].key()` at every `i` (spare capacity included).
     keys: Vec<T::Key>,
     regions: Vec<Region>,
+    /// Per bucket, per block of [`BLOCK`] items: at most the least sort key in the block
+    /// (exact after [`BucketArena::sort_buckets`]; a removal leaves it as it was).
+    least: Vec<Vec<i32>>,
     holes: Vec<Vec<Hole>>,
     live: usize,
     /// Items moved by regrowing buckets since the buckets were last laid out in order.
@@ -73,6 +89,7 @@ impl<T: Keyed> BucketArena<T> {
             items: Vec::new(),
             keys: Vec::new(),
             regions: vec![Region::default(); buckets],
+            least: vec![Vec::new(); buckets],
             holes: vec![Vec::new(); CLASSES],
             live: 0,
             moved: 0,
@@ -100,6 +117,13 @@ impl<T: Keyed> BucketArena<T> {
         &self.keys[region.start..region.start + region.len as usize]
     }
 
+    /// For each block of [`BLOCK`] items of `bucket`, in order: a number no item of the
+    /// block has a smaller [`Keyed::sort_key`] than.
+    #[inline]
+    pub(crate) fn block_least(&self, bucket: usize) -> &[i32] {
+        &self.least[bucket]
+    }
+
     /// Item `index` of `bucket`.
     #[inline]
     pub(crate) fn get(&self, bucket: usize, index: u32) -> &T {
@@ -111,6 +135,8 @@ impl<T: Keyed> BucketArena<T> {
         self.items.capacity() * size_of::<T>()
             + self.keys.capacity() * size_of::<T::Key>()
             + self.regions.capacity() * size_of::<Region>()
+            + self.least.iter().map(|least| least.capacity() * size_of::<i32>()).sum::<usize>()
+            + self.least.capacity() * size_of::<Vec<i32>>()
             + self.holes.iter().map(|class| class.capacity() * size_of::<Hole>()).sum::<usize>()
     }
 
@@ -138,7 +164,9 @@ impl<T: Keyed> BucketArena<T> {
         self.keys[region.start + region.len as usize] = item.key();
         region.len += 1;
         self.live += 1;
-        region.len - 1
+        let index = region.len - 1;
+        lower_least(&mut self.least[bucket], index, item.sort_key());
+        index
     }
 
     /// Removes item `index` of `bucket`, moving the bucket's last item into its place: the
@@ -153,7 +181,34 @@ impl<T: Keyed> BucketArena<T> {
         self.keys[at] = self.keys[last];
         region.len -= 1;
         self.live -= 1;
-        (removed, (at != last).then(|| self.items[at]))
+        let least = &mut self.least[bucket];
+        least.truncate((region.len as usize).div_ceil(BLOCK));
+        let moved = (at != last).then(|| self.items[at]);
+        if let Some(moved) = moved {
+            lower_least(least, index, moved.sort_key());
+        }
+        (removed, moved)
+    }
+
+    /// Orders every bucket by [`Keyed::sort_key`] (equal keys keep their order) and makes
+    /// each block's least exact; whether any item moved (then their indexes changed).
+    pub(crate) fn sort_buckets(&mut self) -> bool {
+        self.version += 1;
+        let mut moved = false;
+        for (region, least) in self.regions.iter().zip(&mut self.least) {
+            let range = region.start..region.start + region.len as usize;
+            let items = &mut self.items[range.clone()];
+            if !items.is_sorted_by_key(Keyed::sort_key) {
+                items.sort_by_key(Keyed::sort_key);
+                for (key, item) in self.keys[range].iter_mut().zip(items.iter()) {
+                    *key = item.key();
+                }
+                moved = true;
+            }
+            least.clear();
+            least.extend(items.chunks(BLOCK).map(|block| block.iter().map(Keyed::sort_key).min().unwrap_or(i32::MAX)));
+        }
+        moved
     }
 
     /// Lays every bucket out in order again once as many items have moved as the arena
@@ -286,6 +341,16 @@ impl<T: Keyed> BucketArena<T> {
     }
 }
 
+/// Lowers the least of the block holding item `index` to `sort_key`, opening the block's
+/// entry when the item is its first.
+fn lower_least(least: &mut Vec<i32>, index: u32, sort_key: i32) {
+    let block = index as usize / BLOCK;
+    match least.get_mut(block) {
+        Some(bound) => *bound = (*bound).min(sort_key),
+        None => least.push(sort_key),
+    }
+}
+
 /// The room a bucket of `len` items gets when the buckets are laid out with slack: a
 /// quarter more, so the next inserts do not move it at once.
 fn with_slack(len: u32) -> u32 {
@@ -308,6 +373,24 @@ mod tests {
         type Key = u64;
         fn key(&self) -> u64 {
             u64::from(*self) * 3 + 1
+        }
+        fn sort_key(&self) -> i32 {
+            (*self % 37) as i32 - 18
+        }
+    }
+
+    /// Every block of every bucket has a least entry no item of the block is below, exact
+    /// where `exact`.
+    fn check_least(arena: &BucketArena<u32>, exact: bool) {
+        for bucket in 0..arena.bucket_count() {
+            let blocks: Vec<&[u32]> = arena.bucket(bucket).chunks(super::BLOCK).collect();
+            let least = arena.block_least(bucket);
+            assert_eq!(least.len(), blocks.len(), "blocks of bucket {bucket}");
+            for (block, &bound) in blocks.iter().zip(least) {
+                let min = block.iter().map(Keyed::sort_key).min().unwrap();
+                assert!(bound <= min, "bucket {bucket}: bound {bound} above the least {min}");
+                assert!(!exact || bound == min, "bucket {bucket}: bound {bound} not the least {min}");
+            }
         }
     }
 
@@ -337,7 +420,16 @@ mod tests {
                 50 => arena.lay_out(super::with_slack),
                 _ => arena.tidy(),
             }
+            if step % 131 == 7 {
+                arena.sort_buckets();
+                check_least(&arena, true);
+                for (bucket, items) in reference.iter_mut().enumerate() {
+                    items.sort_by_key(Keyed::sort_key);
+                    assert_eq!(arena.bucket(bucket), &items[..], "bucket {bucket} sorted");
+                }
+            }
         }
+        check_least(&arena, false);
         for (bucket, items) in reference.iter().enumerate() {
             assert_eq!(arena.bucket(bucket), &items[..], "bucket {bucket}");
             let keys: Vec<u64> = items.iter().map(Keyed::key).collect();

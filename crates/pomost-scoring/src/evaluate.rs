@@ -384,19 +384,44 @@ pub(crate) fn loose_bound(context: &OfferContext, gains: f32) -> f32 {
     total(&values, &context.weights)
 }
 
-/// The highest score anyone living at least `nearest_km` from the workplace can reach:
-/// every factor at 1 but the commute, at its value for that distance (the commute factor
-/// only falls with the distance, and rounded sums and products are monotone, so no exact
-/// score of such a person is higher). Lets a regional scan pass over the ranking of a
-/// whole bucket of far people once its list's threshold is above what they could reach.
-pub(crate) fn score_bound_beyond(context: &OfferContext, nearest_km: f32) -> f32 {
+/// The commute factor of anyone living at least `nearest_km` from the workplace can have
+/// at most (1 for remote work): it only falls with the distance.
+pub(crate) fn commute_beyond(context: &OfferContext, nearest_km: f32) -> f32 {
+    match context.place {
+        Some(_) => {
+            let half = context.policy.commute_half_km;
+            half / (half + nearest_km)
+        }
+        None => 1.0,
+    }
+}
+
+/// The highest score anyone can reach whose commute factor is at most `commute`
+/// ([`commute_beyond`]) and who registered on `earliest_registration` or later (`None`:
+/// any day): every other factor at 1, the waiting time at its value for that day (it only
+/// grows with the time since registration, and rounded sums and products are monotone,
+/// so no exact score of such a person is higher). Lets a scan pass over the ranking of a
+/// whole bucket of far people, or a block of recent registrations, once its list's
+/// threshold is above what they could reach.
+#[inline]
+pub(crate) fn score_bound(context: &OfferContext, commute: f32, earliest_registration: Option<i32>) -> f32 {
     let mut values = [1.0; Factor::ALL.len()];
-    if context.place.is_some() {
-        let half = context.policy.commute_half_km;
-        values[COMMUTE] = half / (half + nearest_km);
+    values[COMMUTE] = commute;
+    if let Some(day) = earliest_registration {
+        values[WAITING] = waiting_value(context, day);
     }
     total(&values, &context.weights)
 }
+
+/// The waiting factor of someone registered on Julian day `registered_day`.
+#[inline]
+fn waiting_value(context: &OfferContext, registered_day: i32) -> f32 {
+    let months_waiting = (context.today - registered_day) as f32 / 30.44;
+    (months_waiting / context.policy.waiting_full_months).clamp(0.0, 1.0)
+}
+
+/// The position of the waiting factor in [`Factor::ALL`] order.
+const WAITING: usize = Factor::Waiting as usize;
 
 /// The position of the commute factor in [`Factor::ALL`] order.
 const COMMUTE: usize = Factor::Commute as usize;
@@ -497,8 +522,7 @@ fn values_but_skills(
         0.0
     };
     let preferences = 0.5 * hours_fit + 0.5 * contract_fit;
-    let months_waiting = (context.today - record.registered_day) as f32 / 30.44;
-    let waiting = (months_waiting / policy.waiting_full_months).clamp(0.0, 1.0);
+    let waiting = waiting_value(context, record.registered_day);
     let occupation = occupation_value(record, context, pool);
     [0.0, occupation, stage, coach, accommodations, commute, preferences, waiting]
 }

@@ -376,7 +376,7 @@ mod cutoff {
     use proptest::prelude::*;
 
     use crate::context::OfferContext;
-    use crate::evaluate::{Cutoff, loose_bound, score_bound_beyond};
+    use crate::evaluate::{Cutoff, commute_beyond, loose_bound, score_bound};
     use crate::fixtures::{TODAY, offer, person, pool};
     use crate::policy::{FactorWeights, ScoringPolicy};
 
@@ -406,8 +406,10 @@ mod cutoff {
             }
         }
 
-        /// Nobody scores above the bound at their own distance from the workplace, and the
-        /// bound falls with the distance: a scan may pass over a bucket beyond its reach.
+        /// Nobody scores above the bound at their own distance from the workplace and their
+        /// own registration day, and the bound falls with the distance and with later
+        /// registrations: a scan may pass over a bucket beyond its reach, or a block of
+        /// people registered later than what would reach its list.
         #[test]
         fn no_score_is_above_the_bound_at_its_distance(
             weights in proptest::array::uniform8(0.0f32..3.0),
@@ -429,8 +431,12 @@ mod cutoff {
             let record = pool.record_of(&someone.id).unwrap();
             let distance = context.place.unwrap().origin.distance_km(record.lat, record.lon);
             let score = pool.explain(&policy, &someone.id, &offer, TODAY).unwrap().score.unwrap();
-            prop_assert!(score <= score_bound_beyond(&context, distance), "{} at {} km", score, distance);
-            prop_assert!(score_bound_beyond(&context, distance + 1.0) <= score_bound_beyond(&context, distance));
+            let bound = |km: f32, day: Option<i32>| score_bound(&context, commute_beyond(&context, km), day);
+            let day = record.registered_day;
+            prop_assert!(score <= bound(distance, Some(day)), "{} at {} km", score, distance);
+            prop_assert!(bound(distance, Some(day)) <= bound(distance, None));
+            prop_assert!(bound(distance + 1.0, None) <= bound(distance, None));
+            prop_assert!(bound(distance, Some(day + 1)) <= bound(distance, Some(day)));
         }
     }
 }

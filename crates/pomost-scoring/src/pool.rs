@@ -241,9 +241,18 @@ impl ParticipantPool {
         }
     }
 
-    /// Releases spare capacity after a bulk build, and lays the records out bucket after
-    /// bucket (a scan then reads one forward stream).
+    /// Releases spare capacity after a bulk build, orders each bucket by registration (a
+    /// scan passes over blocks of recent registrations once its list's threshold is above
+    /// what their waiting time allows) and lays the records out bucket after bucket (a scan
+    /// then reads one forward stream).
     pub fn shrink_to_fit(&mut self) {
+        if self.records.sort_buckets() {
+            for bucket in 0..self.records.bucket_count() {
+                for (index, record) in self.records.bucket(bucket).iter().enumerate() {
+                    self.places[record.slot as usize] = RecordPlace { bucket: bucket as u32, index: index as u32 };
+                }
+            }
+        }
         self.records.compact();
         self.places.shrink_to_fit();
         self.ids.shrink_to_fit();

@@ -230,6 +230,13 @@ impl crate::arena::Keyed for ParticipantRecord {
         // The index has 8 bits (3 of flags, 2 of degree, 3 of stage).
         simple_index(self.flags, self.degree, self.stage) as u8
     }
+
+    /// The registration day: buckets ordered by it hold people of like waiting time in a
+    /// block, and a block's earliest registration bounds the waiting factor of all of them.
+    #[inline]
+    fn sort_key(&self) -> i32 {
+        self.registered_day
+    }
 }
 
 fn flag(on: bool, bit: u8) -> u8 {
