@@ -63,6 +63,9 @@ pub(crate) struct BucketArena<T: Keyed> {
     least: Vec<Vec<i32>>,
     holes: Vec<Vec<Hole>>,
     live: usize,
+    /// Items put out of [`Keyed::sort_key`] order (pushed after a later key, or moved into
+    /// a removed item's place) since the buckets were last ordered.
+    unsorted: usize,
     /// Items moved by regrowing buckets since the buckets were last laid out in order.
     moved: usize,
     /// Counts changes, so a layout made from an older state is not installed.
@@ -79,7 +82,27 @@ pub(crate) struct Layout<T: Keyed> {
     items: Vec<T>,
     keys: Vec<T::Key>,
     regions: Vec<Region>,
+    /// Each bucket ordered by [`Keyed::sort_key`], with its blocks' least keys, when the
+    /// layout was made so; then whether any item changed its place in its bucket.
+    ordered: Option<(Vec<Vec<i32>>, bool)>,
     version: u64,
+}
+
+impl<T: Keyed> Layout<T> {
+    /// Whether an item has another index in its bucket than before (the owner's record of
+    /// where each item is must follow).
+    pub(crate) fn reordered(&self) -> bool {
+        self.ordered.as_ref().is_some_and(|(_, reordered)| *reordered)
+    }
+
+    /// Every item with its bucket and index in the layout.
+    pub(crate) fn for_each(&self, mut visit: impl FnMut(usize, u32, &T)) {
+        for (bucket, region) in self.regions.iter().enumerate() {
+            for (index, item) in self.items[region.start..region.start + region.len as usize].iter().enumerate() {
+                visit(bucket, index as u32, item);
+            }
+        }
+    }
 }
 
 impl<T: Keyed> BucketArena<T> {
@@ -92,6 +115,7 @@ impl<T: Keyed> BucketArena<T> {
             least: vec![Vec::new(); buckets],
             holes: vec![Vec::new(); CLASSES],
             live: 0,
+            unsorted: 0,
             moved: 0,
             version: 0,
             in_order: false,
@@ -160,6 +184,9 @@ impl<T: Keyed> BucketArena<T> {
             self.regrow(bucket, item);
         }
         let region = &mut self.regions[bucket];
+        if region.len > 0 && self.items[region.start + region.len as usize - 1].sort_key() > item.sort_key() {
+            self.unsorted += 1;
+        }
         self.items[region.start + region.len as usize] = item;
         self.keys[region.start + region.len as usize] = item.key();
         region.len += 1;
@@ -186,6 +213,7 @@ impl<T: Keyed> BucketArena<T> {
         let moved = (at != last).then(|| self.items[at]);
         if let Some(moved) = moved {
             lower_least(least, index, moved.sort_key());
+            self.unsorted += 1;
         }
         (removed, moved)
     }
@@ -205,9 +233,9 @@ impl<T: Keyed> BucketArena<T> {
                 }
                 moved = true;
             }
-            least.clear();
-            least.extend(items.chunks(BLOCK).map(|block| block.iter().map(Keyed::sort_key).min().unwrap_or(i32::MAX)));
+            *least = least_of_blocks(items);
         }
+        self.unsorted = 0;
         moved
     }
 
@@ -221,9 +249,10 @@ impl<T: Keyed> BucketArena<T> {
     }
 
     /// Whether more than one item in sixteen has moved since the buckets were last laid
-    /// out in order (between [`BucketArena::tidy`]'s layouts, up to all of them may have).
+    /// out in order (between [`BucketArena::tidy`]'s layouts, up to all of them may have),
+    /// or has been put out of [`Keyed::sort_key`] order since the buckets were last ordered.
     pub(crate) fn out_of_order(&self) -> bool {
-        self.moved > self.live / 16
+        self.moved > self.live / 16 || self.unsorted > self.live / 16
     }
 
     /// Lays every bucket out in order with no slack (after a bulk build or a restore). A
@@ -255,14 +284,15 @@ impl<T: Keyed> BucketArena<T> {
     }
 
     fn lay_out(&mut self, capacity_for: impl Fn(u32) -> u32) {
-        let mut layout = self.laid_out(capacity_for);
+        let mut layout = self.laid_out(capacity_for, false);
         self.install(&mut layout);
     }
 
-    /// Every bucket laid out in order, each with a quarter of slack, made from a shared
-    /// borrow (readers go on meanwhile); [`BucketArena::install`] puts it in place.
+    /// Every bucket laid out in order and ordered by [`Keyed::sort_key`] (as
+    /// [`BucketArena::sort_buckets`] orders them), each with a quarter of slack, made from
+    /// a shared borrow (readers go on meanwhile); [`BucketArena::install`] puts it in place.
     pub(crate) fn layout_with_slack(&self) -> Layout<T> {
-        self.laid_out(with_slack)
+        self.laid_out(with_slack, true)
     }
 
     /// Puts `layout` in place if nothing changed since it was made; whether it did. The
@@ -274,22 +304,40 @@ impl<T: Keyed> BucketArena<T> {
         std::mem::swap(&mut self.items, &mut layout.items);
         std::mem::swap(&mut self.keys, &mut layout.keys);
         std::mem::swap(&mut self.regions, &mut layout.regions);
+        if let Some((least, _)) = &mut layout.ordered {
+            std::mem::swap(&mut self.least, least);
+            self.unsorted = 0;
+        }
         self.holes.iter_mut().for_each(Vec::clear);
         self.moved = 0;
         self.version += 1;
         true
     }
 
-    fn laid_out(&self, capacity_for: impl Fn(u32) -> u32) -> Layout<T> {
+    /// The buckets laid out anew with `capacity_for` their length each, and each ordered
+    /// when `order`.
+    fn laid_out(&self, capacity_for: impl Fn(u32) -> u32, order: bool) -> Layout<T> {
         let total: usize = self.regions.iter().map(|region| capacity_for(region.len) as usize).sum();
         let mut items = Vec::with_capacity(total);
         let mut keys = Vec::with_capacity(total);
         let mut regions = Vec::with_capacity(self.regions.len());
+        let (mut least, mut reordered) = (Vec::with_capacity(if order { self.regions.len() } else { 0 }), false);
         for region in &self.regions {
             let start = items.len();
             let range = region.start..region.start + region.len as usize;
             items.extend_from_slice(&self.items[range.clone()]);
             keys.extend_from_slice(&self.keys[range.clone()]);
+            if order {
+                let copied = &mut items[start..];
+                if !copied.is_sorted_by_key(Keyed::sort_key) {
+                    copied.sort_by_key(Keyed::sort_key);
+                    for (key, item) in keys[start..].iter_mut().zip(copied.iter()) {
+                        *key = item.key();
+                    }
+                    reordered = true;
+                }
+                least.push(least_of_blocks(copied));
+            }
             let cap = capacity_for(region.len);
             if region.len > 0 {
                 let last = range.end - 1;
@@ -298,7 +346,7 @@ impl<T: Keyed> BucketArena<T> {
             }
             regions.push(Region { start, len: region.len, cap: if region.len == 0 { 0 } else { cap } });
         }
-        Layout { items, keys, regions, version: self.version }
+        Layout { items, keys, regions, ordered: order.then_some((least, reordered)), version: self.version }
     }
 
     /// Moves a full bucket to a region twice its size; `filler` pads new capacity. The last
@@ -339,6 +387,11 @@ impl<T: Keyed> BucketArena<T> {
         let class = class_of(want.checked_next_power_of_two()?);
         self.holes.get_mut(class)?.pop()
     }
+}
+
+/// The least sort key of each block of `items`.
+fn least_of_blocks<T: Keyed>(items: &[T]) -> Vec<i32> {
+    items.chunks(BLOCK).map(|block| block.iter().map(Keyed::sort_key).min().unwrap_or(i32::MAX)).collect()
 }
 
 /// Lowers the least of the block holding item `index` to `sort_key`, opening the block's
@@ -419,6 +472,16 @@ mod tests {
                 0 => arena.compact(),
                 50 => arena.lay_out(super::with_slack),
                 _ => arena.tidy(),
+            }
+            if step % 131 == 70 {
+                let mut layout = arena.layout_with_slack();
+                assert!(arena.install(&mut layout));
+                assert!(!arena.out_of_order());
+                check_least(&arena, true);
+                for (bucket, items) in reference.iter_mut().enumerate() {
+                    items.sort_by_key(Keyed::sort_key);
+                    assert_eq!(arena.bucket(bucket), &items[..], "bucket {bucket} laid out in order");
+                }
             }
             if step % 131 == 7 {
                 arena.sort_buckets();

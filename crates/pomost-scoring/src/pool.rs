@@ -61,9 +61,10 @@ pub struct ParticipantPool {
 }
 
 /// The pool's records laid out anew for scanning, made under a read lock
-/// ([`ParticipantPool::scan_layout`]) and put in place under the write lock.
+/// ([`ParticipantPool::scan_layout`]) and put in place under the write lock; with where
+/// each slot's record is in it, when any record changed its place in its bucket.
 #[derive(Debug)]
-pub struct ScanLayout(crate::arena::Layout<ParticipantRecord>);
+pub struct ScanLayout(crate::arena::Layout<ParticipantRecord>, Option<Vec<RecordPlace>>);
 
 /// Sizes of the pool, for operators and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -258,27 +259,41 @@ impl ParticipantPool {
         self.ids.shrink_to_fit();
     }
 
-    /// Whether records have moved out of bucket order since they were last laid out (more
-    /// than one in sixteen): a bucket that outgrows its place moves to the end of the
-    /// records, and a national scan then reads them less in order. The engine lays them out
+    /// Whether records have moved out of bucket order since they were last laid out, or
+    /// out of registration order within their buckets (more than one in sixteen): a bucket
+    /// that outgrows its place moves to the end of the records, and a national scan then
+    /// reads them less in order; a record added or changed goes to the end of its bucket,
+    /// and the block it lands in is bounded by its registration. The engine lays them out
     /// again with [`ParticipantPool::scan_layout`] while its change feed is quiet.
     pub fn scan_layout_stale(&self) -> bool {
         self.records.out_of_order()
     }
 
-    /// The records laid out bucket after bucket again, each bucket with a quarter of slack
-    /// (a copy of every record: tens of milliseconds for a million), made from a shared
-    /// borrow so it can be made under a read lock; see
+    /// The records laid out bucket after bucket again, each bucket ordered by registration
+    /// and with a quarter of slack (a copy of every record: tens of milliseconds for a
+    /// million), made from a shared borrow so it can be made under a read lock; see
     /// [`ParticipantPool::install_scan_layout`].
     pub fn scan_layout(&self) -> ScanLayout {
-        ScanLayout(self.records.layout_with_slack())
+        let layout = self.records.layout_with_slack();
+        let places = layout.reordered().then(|| {
+            let mut places = self.places.clone();
+            layout.for_each(|bucket, index, record| {
+                places[record.slot as usize] = RecordPlace { bucket: bucket as u32, index };
+            });
+            places
+        });
+        ScanLayout(layout, places)
     }
 
     /// Puts a [`ParticipantPool::scan_layout`] in place if the pool has not changed since it
     /// was made; whether it did (if not, nothing changed). The replaced records are left in
     /// `layout`: drop it after letting go of the pool's lock.
     pub fn install_scan_layout(&mut self, layout: &mut ScanLayout) -> bool {
-        self.records.install(&mut layout.0)
+        let installed = self.records.install(&mut layout.0);
+        if let (true, Some(places)) = (installed, &mut layout.1) {
+            std::mem::swap(&mut self.places, places);
+        }
+        installed
     }
 
     /// The ids by slot, for ranked candidates to look theirs up only when needed.

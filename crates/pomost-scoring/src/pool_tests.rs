@@ -120,6 +120,50 @@ fn laying_records_out_again_keeps_every_list() {
     assert_eq!(pool.len(), 60);
 }
 
+/// Whether every bucket is ordered by registration, each block's bound exact.
+fn ordered_by_registration(pool: &super::ParticipantPool) -> bool {
+    (0..pool.records.bucket_count()).all(|bucket| {
+        let records = pool.records.bucket(bucket);
+        let least: Vec<i32> = records
+            .chunks(crate::arena::BLOCK)
+            .map(|block| block.iter().map(|record| record.registered_day).min().unwrap())
+            .collect();
+        records.is_sorted_by_key(|record| record.registered_day) && pool.records.block_least(bucket) == least
+    })
+}
+
+#[test]
+fn people_added_out_of_registration_order_are_ordered_again_by_the_next_layout() {
+    // Built in bulk: ordered. Then people registered ever earlier join the same buckets,
+    // each behind someone registered later, and one of the first changes.
+    let mut pool = pool((0..90).map(|index| person(&format!("p-{index:03}"))).collect(), vec![]);
+    assert!(ordered_by_registration(&pool) && !pool.scan_layout_stale());
+    for index in 90..120 {
+        let mut earlier = person(&format!("p-{index:03}"));
+        earlier.registered_since = TODAY - time::Duration::days(400 + 10 * index);
+        earlier.home = krakow((index % 2) as f64);
+        pool.upsert_participant(&earlier).unwrap();
+    }
+    let mut changed = person("p-007");
+    changed.registered_since = TODAY - time::Duration::days(3000);
+    pool.upsert_participant(&changed).unwrap();
+    assert!(!ordered_by_registration(&pool));
+    assert!(pool.scan_layout_stale(), "a third of the people are out of order");
+    let policy = ScoringPolicy::default();
+    let explain_all = |pool: &super::ParticipantPool| -> Vec<_> {
+        (0..120)
+            .map(|index| pool.explain(&policy, &ParticipantId::new(format!("p-{index:03}")).unwrap(), &offer(), TODAY))
+            .collect()
+    };
+    let (before, list) = (explain_all(&pool), shortlist_ids(&pool));
+    let mut layout = pool.scan_layout();
+    assert!(pool.install_scan_layout(&mut layout));
+    assert!(ordered_by_registration(&pool) && !pool.scan_layout_stale());
+    // Every record is found where the layout put it.
+    assert_eq!(explain_all(&pool), before);
+    assert_eq!(shortlist_ids(&pool), list);
+}
+
 #[test]
 fn ids_are_indexed_in_the_order_of_their_buckets_high_bits() {
     let hashed: Vec<(u64, u32)> =
