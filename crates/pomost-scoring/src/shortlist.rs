@@ -473,8 +473,8 @@ impl ParticipantPool {
     /// national list 10–15% faster). Once the list's threshold is above the highest score
     /// anyone in the bucket could reach (`bound`), or anyone in the block (buckets are
     /// ordered by registration, and the block's earliest registration bounds its waiting
-    /// factor: 30% of a national list's eligible people are passed over so, about 5% of
-    /// its time, and 12% more of a regional one's), the third pass only counts.
+    /// factor: 30% of a national list's eligible people are passed over so, a few percent
+    /// of its time, and 12% more of a regional one's), the third pass only counts.
     ///
     /// Where everyone can commute, the first pass reads only keys, so it runs one block
     /// ahead and the records it lists are fetched into the cache (a software prefetch,
