@@ -96,13 +96,31 @@ impl<T: Keyed> Layout<T> {
     }
 
     /// Every item with its bucket and index in the layout.
-    pub(crate) fn for_each(&self, mut visit: impl FnMut(usize, u32, &T)) {
-        for (bucket, region) in self.regions.iter().enumerate() {
-            for (index, item) in self.items[region.start..region.start + region.len as usize].iter().enumerate() {
-                visit(bucket, index as u32, item);
-            }
+    pub(crate) fn for_each(&self, visit: impl FnMut(usize, u32, &T)) {
+        for_each_item(&self.items, &self.regions, visit);
+    }
+}
+
+/// Every item of `regions` with its bucket and index there.
+fn for_each_item<T>(items: &[T], regions: &[Region], mut visit: impl FnMut(usize, u32, &T)) {
+    for (bucket, region) in regions.iter().enumerate() {
+        for (index, item) in items[region.start..region.start + region.len as usize].iter().enumerate() {
+            visit(bucket, index as u32, item);
         }
     }
+}
+
+/// Orders one bucket's `items` by [`Keyed::sort_key`] (equal keys keep their order), with
+/// their `keys`; whether any item moved.
+fn order_bucket<T: Keyed>(items: &mut [T], keys: &mut [T::Key]) -> bool {
+    if items.is_sorted_by_key(Keyed::sort_key) {
+        return false;
+    }
+    items.sort_by_key(Keyed::sort_key);
+    for (key, item) in keys.iter_mut().zip(items.iter()) {
+        *key = item.key();
+    }
+    true
 }
 
 impl<T: Keyed> BucketArena<T> {
@@ -146,6 +164,11 @@ impl<T: Keyed> BucketArena<T> {
     #[inline]
     pub(crate) fn block_least(&self, bucket: usize) -> &[i32] {
         &self.least[bucket]
+    }
+
+    /// Every item with its bucket and index.
+    pub(crate) fn for_each(&self, visit: impl FnMut(usize, u32, &T)) {
+        for_each_item(&self.items, &self.regions, visit);
     }
 
     /// Item `index` of `bucket`.
@@ -225,15 +248,8 @@ impl<T: Keyed> BucketArena<T> {
         let mut moved = false;
         for (region, least) in self.regions.iter().zip(&mut self.least) {
             let range = region.start..region.start + region.len as usize;
-            let items = &mut self.items[range.clone()];
-            if !items.is_sorted_by_key(Keyed::sort_key) {
-                items.sort_by_key(Keyed::sort_key);
-                for (key, item) in self.keys[range].iter_mut().zip(items.iter()) {
-                    *key = item.key();
-                }
-                moved = true;
-            }
-            *least = least_of_blocks(items);
+            moved |= order_bucket(&mut self.items[range.clone()], &mut self.keys[range.clone()]);
+            *least = least_of_blocks(&self.items[range]);
         }
         self.unsorted = 0;
         moved
@@ -328,15 +344,8 @@ impl<T: Keyed> BucketArena<T> {
             items.extend_from_slice(&self.items[range.clone()]);
             keys.extend_from_slice(&self.keys[range.clone()]);
             if order {
-                let copied = &mut items[start..];
-                if !copied.is_sorted_by_key(Keyed::sort_key) {
-                    copied.sort_by_key(Keyed::sort_key);
-                    for (key, item) in keys[start..].iter_mut().zip(copied.iter()) {
-                        *key = item.key();
-                    }
-                    reordered = true;
-                }
-                least.push(least_of_blocks(copied));
+                reordered |= order_bucket(&mut items[start..], &mut keys[start..]);
+                least.push(least_of_blocks(&items[start..]));
             }
             let cap = capacity_for(region.len);
             if region.len > 0 {

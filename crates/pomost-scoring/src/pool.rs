@@ -248,11 +248,8 @@ impl ParticipantPool {
     /// then reads one forward stream).
     pub fn shrink_to_fit(&mut self) {
         if self.records.sort_buckets() {
-            for bucket in 0..self.records.bucket_count() {
-                for (index, record) in self.records.bucket(bucket).iter().enumerate() {
-                    self.places[record.slot as usize] = RecordPlace { bucket: bucket as u32, index: index as u32 };
-                }
-            }
+            let places = &mut self.places;
+            self.records.for_each(|bucket, index, record| place(places, bucket, index, record));
         }
         self.records.compact();
         self.places.shrink_to_fit();
@@ -277,9 +274,7 @@ impl ParticipantPool {
         let layout = self.records.layout_with_slack();
         let places = layout.reordered().then(|| {
             let mut places = self.places.clone();
-            layout.for_each(|bucket, index, record| {
-                places[record.slot as usize] = RecordPlace { bucket: bucket as u32, index };
-            });
+            layout.for_each(|bucket, index, record| place(&mut places, bucket, index, record));
             places
         });
         ScanLayout(layout, places)
@@ -431,6 +426,11 @@ impl ParticipantPool {
         self.occupations.remove(&slot);
         self.len -= 1;
     }
+}
+
+/// Notes in `places` that `record` is item `index` of `bucket`.
+fn place(places: &mut [RecordPlace], bucket: usize, index: u32, record: &ParticipantRecord) {
+    places[record.slot as usize] = RecordPlace { bucket: bucket as u32, index };
 }
 
 fn commute_bucket(km: f32) -> usize {

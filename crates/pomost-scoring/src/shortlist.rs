@@ -190,10 +190,9 @@ impl Floor {
 /// A bucket a scan visits, as [`ParticipantPool::buckets_to_scan`] lists it.
 struct Visit {
     bucket: u32,
-    /// The highest commute factor anyone in the bucket could have.
+    /// The highest commute factor anyone in the bucket could have (what bounds the
+    /// score of its people, with each block's earliest registration).
     commute: f32,
-    /// The highest score anyone in the bucket could reach.
-    bound: f32,
     /// Everyone in the bucket can commute to the workplace (always so for remote work).
     all_commute: bool,
     /// The bucket visited after this one (itself for the last), whose first block's
@@ -411,8 +410,8 @@ impl ParticipantPool {
     /// Cells nearest the workplace come first: their people lose least to the commute, so
     /// the list's threshold rises early and turns more of the farther people away unscored
     /// (the list itself does not depend on the order). Each bucket comes with the highest
-    /// score its people could reach ([`score_bound_beyond`] the cell's nearest point, with a
-    /// margin far above float rounding; unbounded for remote work) and whether all of them
+    /// commute factor its people could have ([`commute_beyond`] the cell's nearest point,
+    /// with a margin far above float rounding; 1 for remote work) and whether all of them
     /// can commute there.
     fn buckets_to_scan(&self, context: &OfferContext) -> Vec<Visit> {
         let mut buckets = Vec::new();
@@ -425,7 +424,6 @@ impl ParticipantPool {
                 by_distance.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 for (nearest, cell) in by_distance {
                     let commute = commute_beyond(context, (nearest * 0.9999 - 0.01).max(0.0));
-                    let bound = score_bound(context, commute, None);
                     let first = cell as usize * BANDS;
                     buckets.extend(
                         (first..first + BANDS)
@@ -436,7 +434,6 @@ impl ParticipantPool {
                             .map(|bucket| Visit {
                                 bucket: bucket as u32,
                                 commute,
-                                bound,
                                 all_commute: all_within_commute(&place.origin, bucket),
                                 next: bucket as u32,
                             }),
@@ -445,13 +442,7 @@ impl ParticipantPool {
             }
             None => buckets.extend(
                 (0..self.records.bucket_count()).filter(|&bucket| !self.records.bucket(bucket).is_empty()).map(
-                    |bucket| Visit {
-                        bucket: bucket as u32,
-                        commute: 1.0,
-                        bound: f32::INFINITY,
-                        all_commute: true,
-                        next: bucket as u32,
-                    },
+                    |bucket| Visit { bucket: bucket as u32, commute: 1.0, all_commute: true, next: bucket as u32 },
                 ),
             ),
         }
@@ -471,10 +462,11 @@ impl ParticipantPool {
     /// ranks the eligible. A pass/fail branch per record, in the random order people come,
     /// was mispredicted about every other time on a national offer (the passes made a
     /// national list 10–15% faster). Once the list's threshold is above the highest score
-    /// anyone in the bucket could reach (`bound`), or anyone in the block (buckets are
-    /// ordered by registration, and the block's earliest registration bounds its waiting
-    /// factor: 30% of a national list's eligible people are passed over so, a few percent
-    /// of its time, and 12% more of a regional one's), the third pass only counts.
+    /// anyone in the block could reach (the bucket's distance bounds the commute factor;
+    /// buckets are ordered by registration, and the block's earliest registration bounds
+    /// the waiting factor: 30% of a national list's eligible people are passed over so, a
+    /// few percent of its time, and 12% more of a regional one's), the third pass only
+    /// counts.
     ///
     /// Where everyone can commute, the first pass reads only keys, so it runs one block
     /// ahead and the records it lists are fetched into the cache (a software prefetch,
@@ -529,11 +521,11 @@ impl ParticipantPool {
                 passed = ahead_passed;
             }
             accumulator.eligible += eligible as u64;
-            // Beyond reach: the bucket's people by their distance, or the block's by the
-            // earliest registration in it (buckets are ordered by registration day).
-            let out_of_reach = accumulator.threshold(floor).is_some_and(|threshold| {
-                visit.bound < threshold || score_bound(context, visit.commute, least.get(number).copied()) < threshold
-            });
+            // Beyond reach: the block's people by the bucket's distance and the earliest
+            // registration in the block (buckets are ordered by registration day).
+            let out_of_reach = accumulator
+                .threshold(floor)
+                .is_some_and(|threshold| score_bound(context, visit.commute, least.get(number).copied()) < threshold);
             if accumulator.top.keeps_nobody() || out_of_reach {
                 for &position in &accumulator.selections.ready[..eligible] {
                     let position = usize::from(position);
