@@ -8,9 +8,10 @@
 //! once as many records have moved as the arena holds, [`BucketArena::tidy`] lays every
 //! bucket out in order again, with a quarter of slack each.
 //!
-//! Beside each item the arena keeps its [`Keyed::Key`], in a second vector laid out the same
-//! way: what a scan can decide from without reading the item (for a participant, the byte
-//! that says which of an offer's simple constraints they fail), sixty-four to a cache line.
+//! Beside each item the arena keeps its [`Keyed::Key`] and its [`Keyed::Reach`], each in a
+//! vector laid out the same way ([`Sides`]): what a scan can decide from without reading the
+//! item (for a participant, the byte that says which of an offer's simple constraints they
+//! fail, sixty-four to a cache line, and where they live and how far they can commute).
 //!
 //! For each block of [`BLOCK`] items of a bucket it keeps the least [`Keyed::sort_key`]
 //! (or a lower number, after removals), and [`BucketArena::sort_buckets`] orders each
@@ -21,9 +22,13 @@
 /// An item with a small summary of the fields a scan may decide from, kept beside it.
 pub(crate) trait Keyed: Copy {
     /// The copy.
-    type Key: Copy;
+    type Key: Copy + std::fmt::Debug;
     /// The item's key; a pure function of the item.
     fn key(&self) -> Self::Key;
+    /// A second, larger summary, kept apart so a scan reading only keys reads them densely.
+    type Reach: Copy + std::fmt::Debug;
+    /// The item's reach; a pure function of the item.
+    fn reach(&self) -> Self::Reach;
     /// The number buckets are ordered by ([`BucketArena::sort_buckets`]) and of which each
     /// block keeps its least ([`BucketArena::block_least`]).
     fn sort_key(&self) -> i32;
@@ -55,8 +60,8 @@ const CLASSES: usize = 33;
 #[derive(Debug, Clone)]
 pub(crate) struct BucketArena<T: Keyed> {
     items: Vec<T>,
-    /// `items[i].key()` at every `i` (spare capacity included).
-    keys: Vec<T::Key>,
+    /// `items[i].key()` and `items[i].reach()` at every `i` (spare capacity included).
+    sides: Sides<T>,
     regions: Vec<Region>,
     /// Per bucket, per block of [`BLOCK`] items: at most the least sort key in the block
     /// (exact after [`BucketArena::sort_buckets`]; a removal leaves it as it was).
@@ -80,7 +85,7 @@ pub(crate) struct BucketArena<T: Keyed> {
 #[derive(Debug)]
 pub(crate) struct Layout<T: Keyed> {
     items: Vec<T>,
-    keys: Vec<T::Key>,
+    sides: Sides<T>,
     regions: Vec<Region>,
     /// Each bucket ordered by [`Keyed::sort_key`], with its blocks' least keys, when the
     /// layout was made so; then whether any item changed its place in its bucket.
@@ -110,16 +115,78 @@ fn for_each_item<T>(items: &[T], regions: &[Region], mut visit: impl FnMut(usize
     }
 }
 
-/// Orders one bucket's `items` by [`Keyed::sort_key`] (equal keys keep their order), with
-/// their `keys`; whether any item moved.
-fn order_bucket<T: Keyed>(items: &mut [T], keys: &mut [T::Key]) -> bool {
+/// What the arena keeps beside its items, slot for slot: each one's key and reach.
+#[derive(Debug, Clone)]
+struct Sides<T: Keyed> {
+    keys: Vec<T::Key>,
+    reaches: Vec<T::Reach>,
+}
+
+impl<T: Keyed> Sides<T> {
+    fn with_capacity(capacity: usize) -> Self {
+        Self { keys: Vec::with_capacity(capacity), reaches: Vec::with_capacity(capacity) }
+    }
+
+    fn bytes(&self) -> usize {
+        self.keys.capacity() * size_of::<T::Key>() + self.reaches.capacity() * size_of::<T::Reach>()
+    }
+
+    fn reserve_exact(&mut self, additional: usize) {
+        self.keys.reserve_exact(additional);
+        self.reaches.reserve_exact(additional);
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.keys.shrink_to_fit();
+        self.reaches.shrink_to_fit();
+    }
+
+    /// Sets slot `at` to `item`'s.
+    fn set(&mut self, at: usize, item: &T) {
+        self.keys[at] = item.key();
+        self.reaches[at] = item.reach();
+    }
+
+    /// Copies slot `from` over slot `to`.
+    fn copy(&mut self, from: usize, to: usize) {
+        self.keys[to] = self.keys[from];
+        self.reaches[to] = self.reaches[from];
+    }
+
+    fn copy_within(&mut self, from: std::ops::Range<usize>, to: usize) {
+        self.keys.copy_within(from.clone(), to);
+        self.reaches.copy_within(from, to);
+    }
+
+    /// Grows or shrinks to `len` slots, new ones set to `filler`'s.
+    fn resize(&mut self, len: usize, filler: &T) {
+        self.keys.resize(len, filler.key());
+        self.reaches.resize(len, filler.reach());
+    }
+
+    /// Appends slots `range` of `other`.
+    fn extend_from(&mut self, other: &Self, range: std::ops::Range<usize>) {
+        self.keys.extend_from_slice(&other.keys[range.clone()]);
+        self.reaches.extend_from_slice(&other.reaches[range]);
+    }
+
+    /// Sets the slots from `start` on to those of `items`.
+    fn refresh(&mut self, start: usize, items: &[T]) {
+        for (at, item) in (start..).zip(items) {
+            self.set(at, item);
+        }
+    }
+}
+
+/// Orders one bucket's `items`, which start at slot `start` of `sides`, by
+/// [`Keyed::sort_key`] (equal keys keep their order), with their sides; whether any item
+/// moved.
+fn order_bucket<T: Keyed>(items: &mut [T], sides: &mut Sides<T>, start: usize) -> bool {
     if items.is_sorted_by_key(Keyed::sort_key) {
         return false;
     }
     items.sort_by_key(Keyed::sort_key);
-    for (key, item) in keys.iter_mut().zip(items.iter()) {
-        *key = item.key();
-    }
+    sides.refresh(start, items);
     true
 }
 
@@ -128,7 +195,7 @@ impl<T: Keyed> BucketArena<T> {
     pub(crate) fn new(buckets: usize) -> Self {
         Self {
             items: Vec::new(),
-            keys: Vec::new(),
+            sides: Sides::with_capacity(0),
             regions: vec![Region::default(); buckets],
             least: vec![Vec::new(); buckets],
             holes: vec![Vec::new(); CLASSES],
@@ -156,7 +223,14 @@ impl<T: Keyed> BucketArena<T> {
     #[inline]
     pub(crate) fn keys(&self, bucket: usize) -> &[T::Key] {
         let region = self.regions[bucket];
-        &self.keys[region.start..region.start + region.len as usize]
+        &self.sides.keys[region.start..region.start + region.len as usize]
+    }
+
+    /// The reaches of one bucket's items, in the same order.
+    #[inline]
+    pub(crate) fn reaches(&self, bucket: usize) -> &[T::Reach] {
+        let region = self.regions[bucket];
+        &self.sides.reaches[region.start..region.start + region.len as usize]
     }
 
     /// For each block of [`BLOCK`] items of `bucket`, in order: a number no item of the
@@ -180,7 +254,7 @@ impl<T: Keyed> BucketArena<T> {
     /// Bytes the arena holds, spare capacity included.
     pub(crate) fn bytes(&self) -> usize {
         self.items.capacity() * size_of::<T>()
-            + self.keys.capacity() * size_of::<T::Key>()
+            + self.sides.bytes()
             + self.regions.capacity() * size_of::<Region>()
             + self.least.iter().map(|least| least.capacity() * size_of::<i32>()).sum::<usize>()
             + self.least.capacity() * size_of::<Vec<i32>>()
@@ -195,7 +269,7 @@ impl<T: Keyed> BucketArena<T> {
     /// follows it, and move on its next push.)
     pub(crate) fn reserve_in_order(&mut self, additional: usize) {
         self.items.reserve_exact(additional);
-        self.keys.reserve_exact(additional);
+        self.sides.reserve_exact(additional);
         self.in_order = true;
     }
 
@@ -211,7 +285,7 @@ impl<T: Keyed> BucketArena<T> {
             self.unsorted += 1;
         }
         self.items[region.start + region.len as usize] = item;
-        self.keys[region.start + region.len as usize] = item.key();
+        self.sides.set(region.start + region.len as usize, &item);
         region.len += 1;
         self.live += 1;
         let index = region.len - 1;
@@ -228,7 +302,7 @@ impl<T: Keyed> BucketArena<T> {
         let (at, last) = (region.start + index as usize, region.start + region.len as usize - 1);
         let removed = self.items[at];
         self.items[at] = self.items[last];
-        self.keys[at] = self.keys[last];
+        self.sides.copy(last, at);
         region.len -= 1;
         self.live -= 1;
         let least = &mut self.least[bucket];
@@ -248,7 +322,7 @@ impl<T: Keyed> BucketArena<T> {
         let mut moved = false;
         for (region, least) in self.regions.iter().zip(&mut self.least) {
             let range = region.start..region.start + region.len as usize;
-            moved |= order_bucket(&mut self.items[range.clone()], &mut self.keys[range.clone()]);
+            moved |= order_bucket(&mut self.items[range.clone()], &mut self.sides, range.start);
             *least = least_of_blocks(&self.items[range]);
         }
         self.unsorted = 0;
@@ -278,7 +352,7 @@ impl<T: Keyed> BucketArena<T> {
         self.in_order = false;
         if self.is_compact() {
             self.items.shrink_to_fit();
-            self.keys.shrink_to_fit();
+            self.sides.shrink_to_fit();
             self.holes.iter_mut().for_each(Vec::clear);
             self.moved = 0;
         } else {
@@ -318,7 +392,7 @@ impl<T: Keyed> BucketArena<T> {
             return false;
         }
         std::mem::swap(&mut self.items, &mut layout.items);
-        std::mem::swap(&mut self.keys, &mut layout.keys);
+        std::mem::swap(&mut self.sides, &mut layout.sides);
         std::mem::swap(&mut self.regions, &mut layout.regions);
         if let Some((least, _)) = &mut layout.ordered {
             std::mem::swap(&mut self.least, least);
@@ -335,27 +409,27 @@ impl<T: Keyed> BucketArena<T> {
     fn laid_out(&self, capacity_for: impl Fn(u32) -> u32, order: bool) -> Layout<T> {
         let total: usize = self.regions.iter().map(|region| capacity_for(region.len) as usize).sum();
         let mut items = Vec::with_capacity(total);
-        let mut keys = Vec::with_capacity(total);
+        let mut sides = Sides::with_capacity(total);
         let mut regions = Vec::with_capacity(self.regions.len());
         let (mut least, mut reordered) = (Vec::with_capacity(if order { self.regions.len() } else { 0 }), false);
         for region in &self.regions {
             let start = items.len();
             let range = region.start..region.start + region.len as usize;
             items.extend_from_slice(&self.items[range.clone()]);
-            keys.extend_from_slice(&self.keys[range.clone()]);
+            sides.extend_from(&self.sides, range.clone());
             if order {
-                reordered |= order_bucket(&mut items[start..], &mut keys[start..]);
+                reordered |= order_bucket(&mut items[start..], &mut sides, start);
                 least.push(least_of_blocks(&items[start..]));
             }
             let cap = capacity_for(region.len);
             if region.len > 0 {
                 let last = range.end - 1;
                 items.resize(start + cap as usize, self.items[last]);
-                keys.resize(start + cap as usize, self.keys[last]);
+                sides.resize(start + cap as usize, &self.items[last]);
             }
             regions.push(Region { start, len: region.len, cap: if region.len == 0 { 0 } else { cap } });
         }
-        Layout { items, keys, regions, ordered: order.then_some((least, reordered)), version: self.version }
+        Layout { items, sides, regions, ordered: order.then_some((least, reordered)), version: self.version }
     }
 
     /// Moves a full bucket to a region twice its size; `filler` pads new capacity. The last
@@ -372,18 +446,18 @@ impl<T: Keyed> BucketArena<T> {
             let start = if last { old.start } else { self.items.len() };
             let cap = if self.in_order { old.cap + 1 } else { want };
             self.items.resize(start + cap as usize, filler);
-            self.keys.resize(start + cap as usize, filler.key());
+            self.sides.resize(start + cap as usize, &filler);
             self.regions[bucket] = Region { start, len: old.len, cap };
             return;
         }
         let new = self.take_hole(want).unwrap_or_else(|| {
             let start = self.items.len();
             self.items.resize(start + want as usize, filler);
-            self.keys.resize(start + want as usize, filler.key());
+            self.sides.resize(start + want as usize, &filler);
             Hole { start, cap: want }
         });
         self.items.copy_within(old.start..old.start + old.len as usize, new.start);
-        self.keys.copy_within(old.start..old.start + old.len as usize, new.start);
+        self.sides.copy_within(old.start..old.start + old.len as usize, new.start);
         if old.cap > 0 {
             self.holes[class_of(old.cap)].push(Hole { start: old.start, cap: old.cap });
         }
@@ -435,6 +509,10 @@ mod tests {
         type Key = u64;
         fn key(&self) -> u64 {
             u64::from(*self) * 3 + 1
+        }
+        type Reach = i64;
+        fn reach(&self) -> i64 {
+            -i64::from(*self)
         }
         fn sort_key(&self) -> i32 {
             (*self % 37) as i32 - 18
@@ -506,8 +584,11 @@ mod tests {
             assert_eq!(arena.bucket(bucket), &items[..], "bucket {bucket}");
             let keys: Vec<u64> = items.iter().map(Keyed::key).collect();
             assert_eq!(arena.keys(bucket), &keys[..], "keys of bucket {bucket}");
+            let reaches: Vec<i64> = items.iter().map(Keyed::reach).collect();
+            assert_eq!(arena.reaches(bucket), &reaches[..], "reaches of bucket {bucket}");
         }
-        assert_eq!(arena.keys.len(), arena.items.len());
+        assert_eq!(arena.sides.keys.len(), arena.items.len());
+        assert_eq!(arena.sides.reaches.len(), arena.items.len());
         assert_eq!(arena.live, reference.iter().map(Vec::len).sum::<usize>());
     }
 

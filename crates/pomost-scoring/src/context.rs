@@ -25,7 +25,13 @@ impl Place {
     /// (the same test as [`crate::evaluate`]'s, so a scan and an explanation agree).
     #[inline]
     pub(crate) fn beyond_commute(&self, record: &crate::record::ParticipantRecord) -> bool {
-        self.origin.distance_km(record.lat, record.lon) > record.max_commute_km
+        self.beyond_reach(&crate::arena::Keyed::reach(record))
+    }
+
+    /// [`Place::beyond_commute`] from the copy of the home kept beside the record.
+    #[inline]
+    pub(crate) fn beyond_reach(&self, reach: &crate::record::HomeReach) -> bool {
+        self.origin.distance_km(reach.lat, reach.lon) > reach.max_commute_km
     }
 }
 

@@ -231,12 +231,32 @@ impl crate::arena::Keyed for ParticipantRecord {
         simple_index(self.flags, self.degree, self.stage) as u8
     }
 
+    type Reach = HomeReach;
+
+    /// Where the person lives and how far they will commute: a regional scan tests the
+    /// commute of a bucket's people from these alone, twelve bytes a person instead of a
+    /// record's sixty-four (two in three people a regional list meets live in buckets
+    /// whose commute is not decided for all of them at once).
+    #[inline]
+    fn reach(&self) -> HomeReach {
+        HomeReach { lat: self.lat, lon: self.lon, max_commute_km: self.max_commute_km }
+    }
+
     /// The registration day: buckets ordered by it hold people of like waiting time in a
     /// block, and a block's earliest registration bounds the waiting factor of all of them.
     #[inline]
     fn sort_key(&self) -> i32 {
         self.registered_day
     }
+}
+
+/// A record's home and commute limit, copied beside it in the pool's arena (see
+/// [`crate::arena::Keyed::reach`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct HomeReach {
+    pub(crate) lat: f32,
+    pub(crate) lon: f32,
+    pub(crate) max_commute_km: f32,
 }
 
 fn flag(on: bool, bit: u8) -> u8 {

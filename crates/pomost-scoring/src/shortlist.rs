@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::coaches::UnitCoachMemo;
-use crate::context::OfferContext;
+use crate::context::{OfferContext, Place};
 use crate::control::ScanControl;
 use crate::error::ScoringError;
 use crate::evaluate::{
@@ -22,7 +22,7 @@ use crate::grid::{BANDS, all_within_commute, cells_within, nearest_km};
 use crate::policy::ScoringPolicy;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionCounts, ExclusionReason, ReasonSet};
-use crate::record::ParticipantRecord;
+use crate::record::{HomeReach, ParticipantRecord};
 use crate::topk::{Ranked, TopK};
 
 /// What a pair needs from a job coach for batch assignment: the weekly hours, and every
@@ -137,16 +137,38 @@ impl FirstFailed {
     }
 }
 
-/// The first pass over a block whose people can all commute: lists in `passing` those who
-/// pass the simple constraints, decided by their keys alone; how many, with the block's
-/// first failures.
+/// The first pass over a block: lists in `passing` those who pass the simple constraints,
+/// decided by their keys, and the commute to `place`, decided by their reaches (`None`
+/// where everyone can commute, and then no reach is read); how many, with the block's
+/// first failures. No record is read.
 #[inline]
-fn pass_keys(keys: &[u8], steps: &[u64; 256], passing: &mut [u8; BLOCK]) -> (usize, FirstFailed) {
+fn pass_block(
+    keys: &[u8],
+    reaches: &[HomeReach],
+    place: Option<&Place>,
+    steps: &[u64; 256],
+    passing: &mut [u8; BLOCK],
+) -> (usize, FirstFailed) {
     let (mut first_failed, mut count) = (FirstFailed::default(), 0);
-    for (position, &key) in keys.iter().enumerate() {
-        // The count is below the block's length where it is written (see `slot`).
-        passing[slot(count)] = position as u8;
-        count += first_failed.step(steps[usize::from(key)]);
+    match place {
+        None => {
+            for (position, &key) in keys.iter().enumerate() {
+                // The count is below the block's length where it is written (see `slot`).
+                passing[slot(count)] = position as u8;
+                count += first_failed.step(steps[usize::from(key)]);
+            }
+        }
+        Some(place) => {
+            // Distances first, in a loop of their own the compiler can vectorise.
+            let mut too_far = [false; BLOCK];
+            for (too_far, reach) in too_far.iter_mut().zip(reaches) {
+                *too_far = place.beyond_reach(reach);
+            }
+            for (position, (&key, &too_far)) in keys.iter().zip(&too_far).enumerate() {
+                passing[slot(count)] = position as u8;
+                count += first_failed.step(if too_far { COMMUTE_STEP } else { steps[usize::from(key)] });
+            }
+        }
     }
     (count, first_failed)
 }
@@ -198,6 +220,8 @@ struct Visit {
     /// The bucket visited after this one (itself for the last), whose first block's
     /// records are fetched into the cache while this bucket's last block is scanned.
     next: u32,
+    /// Whether everyone in `next` can commute to the workplace.
+    next_all_commute: bool,
 }
 
 /// Per-worker state of a scan.
@@ -436,18 +460,26 @@ impl ParticipantPool {
                                 commute,
                                 all_commute: all_within_commute(&place.origin, bucket),
                                 next: bucket as u32,
+                                next_all_commute: true,
                             }),
                     );
                 }
             }
             None => buckets.extend(
                 (0..self.records.bucket_count()).filter(|&bucket| !self.records.bucket(bucket).is_empty()).map(
-                    |bucket| Visit { bucket: bucket as u32, commute: 1.0, all_commute: true, next: bucket as u32 },
+                    |bucket| Visit {
+                        bucket: bucket as u32,
+                        commute: 1.0,
+                        all_commute: true,
+                        next: bucket as u32,
+                        next_all_commute: true,
+                    },
                 ),
             ),
         }
         for index in 1..buckets.len() {
             buckets[index - 1].next = buckets[index].bucket;
+            buckets[index - 1].next_all_commute = buckets[index].all_commute;
         }
         buckets
     }
@@ -457,8 +489,8 @@ impl ParticipantPool {
     /// would copy it each time).
     ///
     /// In blocks of [`BLOCK`] records, three passes: the first tests the simple constraints
-    /// of every record without a branch and lists those who pass, apart for those who need
-    /// a coach here; the second looks for a coach for each of those; the third counts and
+    /// and the commute of everyone without a branch and lists those who pass, apart for
+    /// those who need a coach here; the second looks for a coach for each of those; the third counts and
     /// ranks the eligible. A pass/fail branch per record, in the random order people come,
     /// was mispredicted about every other time on a national offer (the passes made a
     /// national list 10–15% faster). Once the list's threshold is above the highest score
@@ -468,12 +500,15 @@ impl ParticipantPool {
     /// few percent of its time, and 12% more of a regional one's), the third pass only
     /// counts.
     ///
-    /// Where everyone can commute, the first pass reads only keys, so it runs one block
-    /// ahead and the records it lists are fetched into the cache (a software prefetch,
-    /// one per person read) while the block before is scanned: without it, a national
-    /// list waited on memory at the first read of nearly every eligible record, since
-    /// people who pass are scattered over the block and the hardware's prefetcher starts
-    /// over at each 4 KiB page (a block is one). National lists about 16% faster.
+    /// The first pass reads only the keys and reaches beside the records (only keys where
+    /// everyone can commute), so it runs one block ahead and the records it lists are
+    /// fetched into the cache (a software prefetch, one per person read) while the block
+    /// before is scanned: without it, a national list waited on memory at the first read
+    /// of nearly every eligible record, since people who pass are scattered over the block
+    /// and the hardware's prefetcher starts over at each 4 KiB page (a block is one).
+    /// National lists about 16% faster. A regional list meets two in three people in
+    /// buckets where not everyone can commute; their reaches, 12 bytes a person, spare
+    /// reading the records of the two in three of those who live too far.
     fn scan_bucket<'a>(
         &'a self,
         visit: &Visit,
@@ -483,39 +518,45 @@ impl ParticipantPool {
     ) {
         debug_assert!(!context.simple.closed, "a closed offer's list is made without a scan");
         let bucket = visit.bucket as usize;
-        let (records, keys) = (self.records.bucket(bucket), self.records.keys(bucket));
+        let records = self.records.bucket(bucket);
+        let (keys, reaches) = (self.records.keys(bucket), self.records.reaches(bucket));
         let least = self.records.block_least(bucket);
         let steps = context.simple_steps();
-        let all_commute = visit.all_commute;
-        let mut passed = (0, FirstFailed::default());
-        if all_commute {
-            passed = pass_keys(&keys[..keys.len().min(BLOCK)], steps, &mut accumulator.selections.passing);
-            for &position in &accumulator.selections.passing[..passed.0] {
-                prefetch_read_data::<_, 3>(&records[usize::from(position)]);
-            }
+        // Where everyone can commute, nobody's reach is read.
+        let place = context.place.as_ref().filter(|_| !visit.all_commute);
+        let first = keys.len().min(BLOCK);
+        let mut passed =
+            pass_block(&keys[..first], &reaches[..first], place, steps, &mut accumulator.selections.passing);
+        for &position in &accumulator.selections.passing[..passed.0] {
+            prefetch_read_data::<_, 3>(&records[usize::from(position)]);
         }
         for (number, (block, block_keys)) in records.chunks(BLOCK).zip(keys.chunks(BLOCK)).enumerate() {
-            // Where everyone can commute, the next block's keys are passed before this
-            // block is scanned (the next bucket's first block after the last one), so that
-            // the records of those who pass are on their way into the cache meanwhile.
+            // The next block is passed before this one is scanned (the next bucket's first
+            // block after the last one), so that the records of those who pass are on
+            // their way into the cache meanwhile.
             let next_start = (number + 1) * BLOCK;
-            let (ahead, ahead_passed): (&[ParticipantRecord], _) = if !all_commute {
-                (&[], (0, FirstFailed::default()))
-            } else if next_start < records.len() {
+            let (ahead, ahead_passed): (&[ParticipantRecord], _) = if next_start < records.len() {
                 let range = next_start..records.len().min(next_start + BLOCK);
-                let listed = pass_keys(&keys[range.clone()], steps, &mut accumulator.selections.ahead);
+                let listed = pass_block(
+                    &keys[range.clone()],
+                    &reaches[range.clone()],
+                    place,
+                    steps,
+                    &mut accumulator.selections.ahead,
+                );
                 (&records[range], listed)
             } else {
                 let next = visit.next as usize;
                 let (next_records, next_keys) = (self.records.bucket(next), self.records.keys(next));
                 let first = next_keys.len().min(BLOCK) * usize::from(next != bucket);
-                let listed = pass_keys(&next_keys[..first], steps, &mut accumulator.selections.ahead);
+                let next_place = context.place.as_ref().filter(|_| !visit.next_all_commute);
+                let next_reaches = &self.records.reaches(next)[..first];
+                let listed =
+                    pass_block(&next_keys[..first], next_reaches, next_place, steps, &mut accumulator.selections.ahead);
                 (&next_records[..first], listed)
             };
-            let first = all_commute.then_some(passed);
-            let eligible =
-                self.select_eligible(block, block_keys, first, (ahead, ahead_passed.0), context, accumulator);
-            if all_commute && next_start < records.len() {
+            let eligible = self.select_eligible(block, passed, (ahead, ahead_passed.0), context, accumulator);
+            if next_start < records.len() {
                 let selections = &mut *accumulator.selections;
                 std::mem::swap(&mut selections.passing, &mut selections.ahead);
                 passed = ahead_passed;
@@ -540,39 +581,21 @@ impl ParticipantPool {
     /// The first two passes over a block: counts everyone excluded under their first reason
     /// and lists the eligible in `accumulator.selections.ready`; how many there are.
     ///
-    /// Where everyone in the bucket can commute to the workplace, the simple constraints
-    /// were decided from the keys beside the records (`passed`: how many are listed in
-    /// `passing`, and the block's first failures; [`pass_keys`]), so only the records of
-    /// those who pass are read; else each record's distance is measured here first. While
-    /// those who pass are read, the first `ahead_count` records listed in
-    /// `selections.ahead` (positions in `ahead_records`) are fetched, one per person read.
+    /// The simple constraints and the commute were decided from the keys and reaches
+    /// beside the records (`passed`: how many are listed in `passing`, and the block's
+    /// first failures; [`pass_block`]), so only the records of those who pass are read.
+    /// While they are, the first `ahead_count` records listed in `selections.ahead`
+    /// (positions in `ahead_records`) are fetched, one per person read.
     #[inline]
     fn select_eligible(
         &self,
         block: &[ParticipantRecord],
-        keys: &[u8],
-        passed: Option<(usize, FirstFailed)>,
+        (passing_count, first_failed): (usize, FirstFailed),
         (ahead_records, ahead_count): (&[ParticipantRecord], usize),
         context: &OfferContext,
         accumulator: &mut Accumulator,
     ) -> usize {
         let Selections { passing, ahead, ready, needing, .. } = &mut *accumulator.selections;
-        let (passing_count, first_failed) = match passed {
-            Some(passed) => passed,
-            None => {
-                let (mut first_failed, mut passing_count) = (FirstFailed::default(), 0);
-                let steps = context.simple_steps();
-                for (position, (record, &key)) in block.iter().zip(keys).enumerate() {
-                    let too_far = context.place.is_some_and(|place| place.beyond_commute(record));
-                    let simple_step = steps[usize::from(key)];
-                    // The count is below the block's length where it is written (`slot` only
-                    // says so to the compiler, which would test the bound for every person).
-                    passing[slot(passing_count)] = position as u8;
-                    passing_count += first_failed.step(if too_far { COMMUTE_STEP } else { simple_step });
-                }
-                (passing_count, first_failed)
-            }
-        };
         // Those who passed, apart by whether they need a coach here.
         let ahead = &ahead[..ahead_count];
         let (mut ready_count, mut needing_count) = (0, 0);
