@@ -490,8 +490,8 @@ impl ParticipantPool {
     ///
     /// In blocks of [`BLOCK`] records, three passes: the first tests the simple constraints
     /// and the commute of everyone without a branch and lists those who pass, apart for
-    /// those who need a coach here; the second looks for a coach for each of those; the third counts and
-    /// ranks the eligible. A pass/fail branch per record, in the random order people come,
+    /// those who need a coach here; the second looks for a coach for each of those; the
+    /// third counts and ranks the eligible. A pass/fail branch per record, in the random order people come,
     /// was mispredicted about every other time on a national offer (the passes made a
     /// national list 10–15% faster). Once the list's threshold is above the highest score
     /// anyone in the block could reach (the bucket's distance bounds the commute factor;
@@ -518,15 +518,13 @@ impl ParticipantPool {
     ) {
         debug_assert!(!context.simple.closed, "a closed offer's list is made without a scan");
         let bucket = visit.bucket as usize;
-        let records = self.records.bucket(bucket);
-        let (keys, reaches) = (self.records.keys(bucket), self.records.reaches(bucket));
+        let (records, keys) = (self.records.bucket(bucket), self.records.keys(bucket));
         let least = self.records.block_least(bucket);
         let steps = context.simple_steps();
         // Where everyone can commute, nobody's reach is read.
         let place = context.place.as_ref().filter(|_| !visit.all_commute);
-        let first = keys.len().min(BLOCK);
-        let mut passed =
-            pass_block(&keys[..first], &reaches[..first], place, steps, &mut accumulator.selections.passing);
+        let first = 0..keys.len().min(BLOCK);
+        let mut passed = self.pass_range(bucket, first, place, steps, &mut accumulator.selections.passing);
         for &position in &accumulator.selections.passing[..passed.0] {
             prefetch_read_data::<_, 3>(&records[usize::from(position)]);
         }
@@ -537,22 +535,14 @@ impl ParticipantPool {
             let next_start = (number + 1) * BLOCK;
             let (ahead, ahead_passed): (&[ParticipantRecord], _) = if next_start < records.len() {
                 let range = next_start..records.len().min(next_start + BLOCK);
-                let listed = pass_block(
-                    &keys[range.clone()],
-                    &reaches[range.clone()],
-                    place,
-                    steps,
-                    &mut accumulator.selections.ahead,
-                );
+                let listed = self.pass_range(bucket, range.clone(), place, steps, &mut accumulator.selections.ahead);
                 (&records[range], listed)
             } else {
                 let next = visit.next as usize;
-                let (next_records, next_keys) = (self.records.bucket(next), self.records.keys(next));
-                let first = next_keys.len().min(BLOCK) * usize::from(next != bucket);
+                let next_records = self.records.bucket(next);
+                let first = next_records.len().min(BLOCK) * usize::from(next != bucket);
                 let next_place = context.place.as_ref().filter(|_| !visit.next_all_commute);
-                let next_reaches = &self.records.reaches(next)[..first];
-                let listed =
-                    pass_block(&next_keys[..first], next_reaches, next_place, steps, &mut accumulator.selections.ahead);
+                let listed = self.pass_range(next, 0..first, next_place, steps, &mut accumulator.selections.ahead);
                 (&next_records[..first], listed)
             };
             let eligible = self.select_eligible(block, passed, (ahead, ahead_passed.0), context, accumulator);
@@ -576,6 +566,20 @@ impl ParticipantPool {
                 self.rank_block(block, block_keys, eligible, context, floor, accumulator);
             }
         }
+    }
+
+    /// [`pass_block`] over the items `range` of `bucket`.
+    #[inline]
+    fn pass_range(
+        &self,
+        bucket: usize,
+        range: std::ops::Range<usize>,
+        place: Option<&Place>,
+        steps: &[u64; 256],
+        passing: &mut [u8; BLOCK],
+    ) -> (usize, FirstFailed) {
+        let (keys, reaches) = (self.records.keys(bucket), self.records.reaches(bucket));
+        pass_block(&keys[range.clone()], &reaches[range], place, steps, passing)
     }
 
     /// The first two passes over a block: counts everyone excluded under their first reason
