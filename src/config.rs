@@ -206,6 +206,10 @@ pub struct IndexSettings {
     /// Longest the index may stay behind the store before search and matching report
     /// NOT_SERVING, ms.
     pub max_lag_ms: u64,
+    /// Changes a read model may fall behind the store before writes wait for it (while it
+    /// makes progress; RESOURCE_EXHAUSTED with a retry hint once it is stuck); 0 for no
+    /// bound.
+    pub max_behind_changes: u64,
 }
 
 /// Values given on the command line, which win over everything else.

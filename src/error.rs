@@ -30,6 +30,13 @@ pub fn status(error: ServiceError) -> Status {
             ServiceError::Store(StoreError::NotFound(message)) => Status::not_found(message),
             ServiceError::Store(StoreError::Precondition(message)) => Status::failed_precondition(message),
             ServiceError::Limit(message) => Status::resource_exhausted(message),
+            error @ ServiceError::Backlog(_) => {
+                let mut status = Status::resource_exhausted(error.to_string());
+                status
+                    .metadata_mut()
+                    .insert("retry-after-ms", tonic::metadata::MetadataValue::from(pomost_engine::BACKLOG_RETRY_MS));
+                status
+            }
             ServiceError::Store(StoreError::Invalid(error)) => invalid_argument(&error),
             ServiceError::Scoring(ScoringError::Invalid(error)) => invalid_argument(&error),
             ServiceError::Scoring(ScoringError::UnknownParticipant(id)) => {

@@ -71,6 +71,7 @@ pub fn engine_options(settings: &config::Settings) -> engine::EngineOptions {
             min_cell_size: settings.placement.min_cell_size.max(1),
         },
         offer_cache: settings.store.offer_cache,
+        max_behind_changes: settings.index.max_behind_changes,
     }
 }
 

@@ -128,3 +128,37 @@ async fn failed_pool_applies_lose_no_acknowledged_participant() {
     assert_eq!(pool_size(&server, &key).await, 300);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn writes_wait_for_an_index_past_its_backlog_bound_and_are_refused_while_it_is_stuck() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = settings(dir.path());
+    settings.index.max_behind_changes = 5;
+    let server = TestServer::start(settings).await;
+    pomost_engine::faults::stall_model(dir.path(), "index", true);
+    push(&server, 0, 6).await;
+
+    let mut offer = regional_offer();
+    offer.key.as_mut().unwrap().external_id = "follow-6".into();
+    let refused = server
+        .offers()
+        .upsert_offer(UpsertOfferRequest { offer: Some(offer.clone()) })
+        .await
+        .expect_err("six changes behind a bound of five, with an index that takes none");
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted, "{refused:?}");
+    assert!(refused.message().contains("index") && refused.message().contains("6 changes behind"), "{refused:?}");
+    assert_eq!(refused.metadata().get("retry-after-ms").and_then(|value| value.to_str().ok()), Some("500"));
+
+    // A write that arrives while the index is stuck waits, and goes through once it moves.
+    let waiting = {
+        let mut offers = server.offers();
+        tokio::spawn(async move { offers.upsert_offer(UpsertOfferRequest { offer: Some(offer) }).await })
+    };
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert!(!waiting.is_finished(), "the write was not held back");
+    pomost_engine::faults::stall_model(dir.path(), "index", false);
+    waiting.await.unwrap().expect("admitted once the index caught up");
+    wait_for("every acknowledged offer searchable", Duration::from_secs(10), async || searchable(&server).await == 7)
+        .await;
+    server.stop().await;
+}

@@ -118,7 +118,22 @@ pub struct EngineOptions {
     pub placement: crate::placement::PlacementOptions,
     /// Offers kept decoded in memory for rankings and search (0: none).
     pub offer_cache: usize,
+    /// Changes a read model may fall behind the store before writes wait for it (0: no
+    /// bound); see [`Follower::admit_write`].
+    pub max_behind_changes: u64,
 }
+
+/// The default of [`EngineOptions::max_behind_changes`]: four seconds of the index's pace
+/// under the heaviest ingest measured (about 25,000 offers a second beside the writes),
+/// well inside the ten seconds after which health reports a lagging model, and half the
+/// hints the follower keeps, so a model that keeps up never reads records back.
+pub const DEFAULT_MAX_BEHIND: u64 = 100_000;
+
+/// A write held back for a read model past the bound is refused when the model has made
+/// nothing durable for this long (it is stuck, not slow)...
+const ADMISSION_STALLED: Duration = Duration::from_secs(5);
+/// ... or when it has waited this long in all.
+const ADMISSION_LONGEST: Duration = Duration::from_secs(20);
 
 /// Whether a write waits for the pool to apply it before it is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,6 +295,7 @@ impl Engine {
                 offer_cache: options.offer_cache,
             };
             let engine = Self::assemble(store, data_dir, parts, relatedness)?;
+            engine.follower.set_max_behind(options.max_behind_changes);
             tracing::info!(
                 participants = engine.pool().len(),
                 offers_indexed = engine.index.len(),
@@ -441,8 +457,8 @@ impl Engine {
         self.pool_sees(seq);
     }
 
-    /// Commits a batch of records through `write` (refused up front on a full disk, traced as
-    /// one store commit) and hands what it wrote to the read models; with
+    /// Commits a batch of records through `write` (held back while a read model is past its
+    /// backlog bound, refused up front on a full disk, traced as one store commit) and hands what it wrote to the read models; with
     /// [`Follow::Pool`] returns once the pool has it (read-your-writes for rankings).
     fn write_records<T: Stored>(
         &self,
@@ -450,6 +466,7 @@ impl Engine {
         follow: Follow,
         write: impl FnOnce(&[T]) -> Result<Vec<WriteOutcome>, pomost_store::StoreError>,
     ) -> Result<Vec<WriteOutcome>, EngineError> {
+        self.follower.admit_write(ADMISSION_STALLED, ADMISSION_LONGEST).map_err(EngineError::Backlog)?;
         self.disk.before_write()?;
         let outcomes = {
             let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = records.len()).entered();

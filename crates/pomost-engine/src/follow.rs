@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// With other writers, the longest the follower goes without reading the store's head.
 const SHARED_POLL: Duration = Duration::from_millis(250);
+/// How often a write held back by [`Follower::admit_write`] looks at the models again.
+const ADMIT_POLL: Duration = Duration::from_millis(5);
 
 /// A record as a change left it.
 #[derive(Debug, Clone)]
@@ -81,10 +83,28 @@ pub trait ReadModel: Send + Sync {
     fn failures(&self) -> u64 {
         0
     }
+    /// Whether the model cannot make its changes durable now (its commits fail): a
+    /// failing model is left out of [`Follower::admit_write`], so an outage of one read
+    /// model does not stop writes to the store (health reports it).
+    fn failing(&self) -> bool {
+        false
+    }
     /// Called when every model has caught up and no change came for the follower's idle
     /// wait: the time for upkeep that would slow a burst of writes down (the pool lays its
     /// records out in scan order again).
     fn quiet(&self) {}
+}
+
+/// A write refused because a read model is too far behind the store: its changes would
+/// only queue up in memory, unsearchable, while the model catches up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    /// The model furthest behind.
+    pub model: &'static str,
+    /// Changes committed in the store and not yet durable in it.
+    pub behind: u64,
+    /// The bound ([`Follower::set_max_behind`]).
+    pub bound: u64,
 }
 
 /// What one model's following looks like now.
@@ -135,6 +155,8 @@ pub struct Follower {
     shared: AtomicBool,
     /// The data directory, naming this engine's injected faults (`crate::faults`).
     data_dir: PathBuf,
+    /// Changes a model may be behind what was written before writes wait (0: no bound).
+    max_behind: AtomicU64,
 }
 
 impl Follower {
@@ -161,7 +183,54 @@ impl Follower {
             stop: AtomicBool::new(false),
             shared: AtomicBool::new(false),
             data_dir: data_dir.to_owned(),
+            max_behind: AtomicU64::new(0),
         }
+    }
+
+    /// Bounds how far behind the store a read model may fall before writes wait for it
+    /// ([`Follower::admit_write`]); 0 takes the bound away.
+    pub fn set_max_behind(&self, changes: u64) {
+        self.max_behind.store(changes, Ordering::Release);
+    }
+
+    /// The model furthest past the bound, if any, with the sequence it has made durable:
+    /// changes written and not yet durable in a model whose applies and commits work (a
+    /// failing one is left out, see [`ReadModel::failing`]).
+    fn backlog(&self) -> Option<(Backlog, u64)> {
+        let bound = self.max_behind.load(Ordering::Acquire);
+        if bound == 0 {
+            return None;
+        }
+        let state = self.lock();
+        state
+            .models
+            .iter()
+            .filter(|entry| entry.last_error.is_none() && !entry.model.failing())
+            .map(|entry| (entry.model.name(), entry.model.durable_seq()))
+            .map(|(model, durable)| (Backlog { model, behind: state.written.saturating_sub(durable), bound }, durable))
+            .filter(|(backlog, _)| backlog.behind > bound)
+            .max_by_key(|(backlog, _)| backlog.behind)
+    }
+
+    /// Holds a write back while a read model is more than the bound behind the store:
+    /// writes then go no faster than the slowest model takes them, and what is
+    /// acknowledged becomes searchable within the bound instead of queueing without
+    /// limit. The wait goes on while the model makes progress (many writers released at
+    /// once overshoot the bound, and wait their turn), at most `longest`; the backlog when
+    /// the model made nothing durable for `stalled` or the wait reached `longest`.
+    pub fn admit_write(&self, stalled: Duration, longest: Duration) -> Result<(), Backlog> {
+        let Some((mut backlog, mut durable)) = self.backlog() else { return Ok(()) };
+        let started = Instant::now();
+        let mut progressed = started;
+        while progressed.elapsed() < stalled && started.elapsed() < longest {
+            std::thread::sleep(ADMIT_POLL);
+            let Some((now, now_durable)) = self.backlog() else { return Ok(()) };
+            if now.model != backlog.model || now_durable > durable {
+                progressed = Instant::now();
+            }
+            (backlog, durable) = (now, now_durable);
+        }
+        Err(backlog)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -253,6 +322,10 @@ impl Follower {
         crate::faults::model_fails(&self.data_dir, model)
     }
 
+    fn stalled(&self, model: &str) -> bool {
+        crate::faults::model_stalls(&self.data_dir, model)
+    }
+
     /// Applies what is due to every model once; whether every model has caught up with
     /// `target` (the store's last sequence).
     fn step(&self, target: u64) -> bool {
@@ -276,7 +349,7 @@ impl Follower {
                 continue;
             }
             caught_up = false;
-            if !due {
+            if !due || self.stalled(model.name()) {
                 continue;
             }
             let result = self.batch_after(model.as_ref(), applied, target).and_then(|(batch, last)| {
@@ -459,10 +532,12 @@ impl Follower {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::time::{Duration, Instant};
 
-    use super::{Applied, Follower, ReadModel};
+    use pomost_store::ChangeKey;
+
+    use super::{Applied, Backlog, Follower, ReadModel};
     use crate::error::EngineError;
 
     /// A model that only counts its quiet spells.
@@ -487,6 +562,93 @@ mod tests {
         fn quiet(&self) {
             self.quiet.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// A model whose durable sequence and failing state the test sets.
+    #[derive(Default)]
+    struct Held {
+        durable: AtomicU64,
+        failing: AtomicBool,
+    }
+
+    impl ReadModel for Held {
+        fn name(&self) -> &'static str {
+            "held"
+        }
+
+        fn apply(&self, _batch: Vec<Arc<Applied>>, _up_to: u64) -> Result<(), EngineError> {
+            Ok(())
+        }
+
+        fn durable_seq(&self) -> u64 {
+            self.durable.load(Ordering::Acquire)
+        }
+
+        fn failing(&self) -> bool {
+            self.failing.load(Ordering::Acquire)
+        }
+    }
+
+    /// A follower of `model` (not running: nothing is applied) told of changes 1..=`written`.
+    fn held_follower(dir: &std::path::Path, model: Arc<Held>, written: u64) -> Follower {
+        let store = pomost_store::SqliteStore::open(dir, Default::default()).unwrap();
+        let follower = Follower::new(Arc::new(store), dir, vec![(model, 0)]);
+        let coach = pomost_domain::CoachId::new("coach-1").unwrap();
+        follower.written(
+            (1..=written).map(|seq| Applied { seq, key: ChangeKey::Coach(coach.clone()), record: None }).collect(),
+        );
+        follower
+    }
+
+    #[test]
+    fn writes_pass_within_the_bound_and_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let follower = held_follower(dir.path(), Arc::default(), 20);
+        assert_eq!(follower.admit_write(Duration::ZERO, Duration::ZERO), Ok(()), "no bound set");
+        follower.set_max_behind(20);
+        assert_eq!(follower.admit_write(Duration::ZERO, Duration::ZERO), Ok(()), "20 behind is within 20");
+    }
+
+    #[test]
+    fn a_stuck_model_past_the_bound_refuses_writes_with_its_backlog() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = Arc::new(Held::default());
+        model.durable.store(5, Ordering::Release);
+        let follower = held_follower(dir.path(), model, 20);
+        follower.set_max_behind(10);
+        let started = Instant::now();
+        let refused = follower.admit_write(Duration::from_millis(100), Duration::from_secs(30));
+        assert_eq!(refused, Err(Backlog { model: "held", behind: 15, bound: 10 }));
+        assert!(started.elapsed() >= Duration::from_millis(100), "it waited for progress first");
+    }
+
+    #[test]
+    fn a_slow_model_holds_writes_back_until_it_is_within_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = Arc::new(Held::default());
+        let follower = held_follower(dir.path(), model.clone(), 30);
+        follower.set_max_behind(10);
+        // Progress every 50 ms, never a stall of 400 ms, reaching 20 (10 behind) after 200 ms.
+        let catching_up = std::thread::spawn(move || {
+            for durable in [5, 10, 15, 20] {
+                std::thread::sleep(Duration::from_millis(50));
+                model.durable.store(durable, Ordering::Release);
+            }
+        });
+        let started = Instant::now();
+        assert_eq!(follower.admit_write(Duration::from_millis(400), Duration::from_secs(30)), Ok(()));
+        assert!(started.elapsed() >= Duration::from_millis(150), "admitted only once within the bound");
+        catching_up.join().unwrap();
+    }
+
+    #[test]
+    fn a_failing_model_does_not_hold_writes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = Arc::new(Held::default());
+        model.failing.store(true, Ordering::Release);
+        let follower = held_follower(dir.path(), model, 1_000);
+        follower.set_max_behind(10);
+        assert_eq!(follower.admit_write(Duration::ZERO, Duration::ZERO), Ok(()));
     }
 
     #[test]

@@ -24,13 +24,13 @@ pub use assign::{
 };
 pub use disk::{DiskGuard, RESERVE_FILE};
 pub use engine::{
-    ESCO_IMPORT_FILE, Engine, EngineOptions, FoundOffers, Gauges, INDEX_DIR, Recommendation, TRACE_TARGET,
-    load_vocabulary,
+    DEFAULT_MAX_BEHIND, ESCO_IMPORT_FILE, Engine, EngineOptions, FoundOffers, Gauges, INDEX_DIR, Recommendation,
+    TRACE_TARGET, load_vocabulary,
 };
-pub use error::EngineError;
+pub use error::{BACKLOG_RETRY_MS, EngineError};
 pub use exposure::{EXPOSURE_DEPTHS, ExposureReport, FLAG_BELOW, GroupExposure};
 pub use exposure_report::{ExposureQuery, ExposureReportResult, ExposureRow, FOUR_FIFTHS};
-pub use follow::{Applied, Follower, ModelLag, ReadModel, Record};
+pub use follow::{Applied, Backlog, Follower, ModelLag, ReadModel, Record};
 pub use models::{IndexModel, PoolModel};
 pub use offer_cache::{DEFAULT_OFFER_CACHE, OfferCache, OfferCacheStats};
 pub use outcomes::{OutcomeDimension, OutcomeRow, OutcomeStats, RetentionCell, outcome_stats};

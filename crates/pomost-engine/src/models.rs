@@ -150,4 +150,8 @@ impl ReadModel for IndexModel {
     fn failures(&self) -> u64 {
         self.index.commit_health().failures
     }
+
+    fn failing(&self) -> bool {
+        self.index.commit_health().last_error.is_some()
+    }
 }

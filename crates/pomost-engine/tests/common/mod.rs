@@ -16,5 +16,6 @@ pub fn test_options(dir: &std::path::Path) -> EngineOptions {
         full_check_at_start: false,
         placement: Default::default(),
         offer_cache: pomost_engine::DEFAULT_OFFER_CACHE,
+        max_behind_changes: pomost_engine::DEFAULT_MAX_BEHIND,
     }
 }
