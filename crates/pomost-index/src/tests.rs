@@ -141,6 +141,26 @@ fn upsert_replaces_and_stale_versions_are_ignored() {
 }
 
 #[test]
+fn a_deleted_version_does_not_count_as_indexed() {
+    // Others keep the first segments alive (each indexing thread writes its own), so the
+    // deleted first version of "a" stays in one.
+    let first: Vec<Offer> = std::iter::once(offer("a", "Pomoc kuchenna"))
+        .chain((0..50).map(|other| offer(&format!("other-{other}"), "Kierowca")))
+        .collect();
+    let index = index_with(&first);
+    let mut newer = offer("a", "Szwaczka");
+    newer.version = 2;
+    assert_eq!(index.upsert(&newer, 2).unwrap(), IndexOutcome::Applied);
+    index.flush().unwrap();
+    assert!(index.delete(&newer.key, 3).unwrap());
+    index.flush().unwrap();
+    // The first version is still in its segment, marked deleted: it is not indexed.
+    assert_eq!(index.upsert(&offer("a", "Magazynier"), 4).unwrap(), IndexOutcome::Applied);
+    index.flush().unwrap();
+    assert_eq!(found(&index, &text("magazynier")), ["a"]);
+}
+
+#[test]
 fn delete_removes_and_expired_offers_disappear() {
     let mut expired = offer("old", "Pomoc kuchenna");
     expired.valid_from = date!(2026 - 09 - 01);

@@ -13,10 +13,9 @@ use std::time::{Duration, Instant};
 
 use pomost_domain::{Offer, OfferKey};
 use serde::{Deserialize, Serialize};
-use tantivy::collector::TopDocs;
-use tantivy::query::{RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
+use tantivy::query::RangeQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocSet, Index, IndexReader, IndexWriter, TERMINATED, Term};
 
 use crate::error::IndexError;
 use crate::options::IndexOptions;
@@ -333,19 +332,30 @@ impl WriterLoop {
         }
     }
 
-    /// The version indexed for a key: a pending write wins over the committed index.
+    /// The version indexed for a key: a pending write wins over the committed index. A
+    /// point lookup, once per written offer: the key's postings in each segment and the
+    /// live document's version from its column (no scoring, no stored document read).
     fn indexed_version(&self, key: &str) -> Result<Option<u64>, IndexError> {
         if let Some(pending) = self.pending.get(key) {
             return Ok(*pending);
         }
         let searcher = self.reader.searcher();
-        let query = TermQuery::new(Term::from_field_text(self.fields.key, key), IndexRecordOption::Basic);
-        let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.into_iter().next()
-        else {
-            return Ok(None);
-        };
-        let document: TantivyDocument = searcher.doc(address)?;
-        Ok(document.get_first(self.fields.version).and_then(|value| value.as_u64()))
+        let term = Term::from_field_text(self.fields.key, key);
+        for segment in searcher.segment_readers() {
+            let postings = segment
+                .inverted_index(self.fields.key)?
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(tantivy::TantivyError::from)?;
+            let Some(mut postings) = postings else { continue };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if segment.alive_bitset().is_none_or(|alive| alive.is_alive(doc)) {
+                    return Ok(segment.fast_fields().u64("version")?.first(doc));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(None)
     }
 
     fn upsert(&mut self, offer: &Offer, seq: u64) -> Result<IndexOutcome, IndexError> {
