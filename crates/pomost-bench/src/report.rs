@@ -200,7 +200,12 @@ pub fn write(runs: &[RunResult], out: &Path) -> Result<(), Failure> {
          - `recommend`: RecommendOffers k=10 for participants picked across the pool.\n\
          - `search`: SearchOffers with text, a region, a weekly-hours cap and no night work.\n\
          - `mixed`: four regional shortlists for every new offer pushed with UpsertOffer.\n\
-         - `ingest`: UpsertOffers streams of 500 new offers; throughput counts offers.\n\n\
+         - `ingest`: UpsertOffers streams of 500 new offers; throughput counts offers. The writes go \
+         at the pace the offer index takes them: beyond `index.max_behind_changes` (100,000) \
+         changes behind, a write waits.\n\
+         - Push-to-searchable: 30 single offers, each searched for until found, right after the \
+         ingest; the first waits for the index to catch up on what the ingest left it (within \
+         that bound), the rest for one group commit.\n\n\
          Ranking quality: 20 offers each ask for a rare combination of three skills at level 3; five \
          planted people per offer fit exactly and live next door, beside ten decoys identical but for \
          their skills (five with all three at level 1, five with only two). recall@10 is the share of \
