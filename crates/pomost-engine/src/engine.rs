@@ -458,8 +458,9 @@ impl Engine {
     }
 
     /// Commits a batch of records through `write` (held back while a read model is past its
-    /// backlog bound, refused up front on a full disk, traced as one store commit) and hands what it wrote to the read models; with
-    /// [`Follow::Pool`] returns once the pool has it (read-your-writes for rankings).
+    /// backlog bound, refused up front on a full disk, traced as one store commit) and
+    /// hands what it wrote to the read models; with [`Follow::Pool`] returns once the pool
+    /// has it (read-your-writes for rankings).
     fn write_records<T: Stored>(
         &self,
         records: Vec<T>,
