@@ -129,6 +129,8 @@ impl Metrics {
                     if let Some(free) = gauges.disk_free_bytes {
                         self.set("disk_free_bytes", &[], free as f64);
                     }
+                    self.set("writes_held_back", &[], gauges.writes_held.held as f64);
+                    self.set("writes_refused_backlog", &[], gauges.writes_held.refused as f64);
                     for model in gauges.models {
                         self.set("read_model_lag_changes", &[("model", model.name)], model.lag_changes as f64);
                         self.set("read_model_lagging", &[("model", model.name)], f64::from(u8::from(model.lagging)));

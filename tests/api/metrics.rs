@@ -73,6 +73,8 @@ async fn metrics_follow_real_requests_and_pass_promtool() {
     assert!(offer_reads >= 2.0, "{text}");
     assert!(value(&text, "pomost_state{what=\"offer_cache_entries\"}") <= 1.0, "{text}");
     assert!(text.contains("pomost_state{what=\"read_model_lag_changes\",model=\"index\"}"), "{text}");
+    assert_eq!(value(&text, "pomost_state{what=\"writes_held_back\"}"), 0.0, "{text}");
+    assert_eq!(value(&text, "pomost_state{what=\"writes_refused_backlog\"}"), 0.0, "{text}");
     assert!(text.contains("pomost_read_model_failures{model=\"pool\"} 0"), "{text}");
     assert!(text.contains("policy=\"2026-11.3\""), "{text}");
 

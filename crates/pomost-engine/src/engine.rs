@@ -192,6 +192,8 @@ pub struct Gauges {
     pub disk_free_bytes: Option<u64>,
     /// Each read model against the store.
     pub models: Vec<ModelLag>,
+    /// Writes held back for a read model's backlog, and refused.
+    pub writes_held: crate::follow::WritesHeld,
 }
 
 /// What an engine is assembled from besides the store.
@@ -509,6 +511,7 @@ impl Engine {
             audit: self.store.audit_stats()?,
             disk_free_bytes: self.disk.available_bytes(),
             models: self.follower.lag(max_lag)?,
+            writes_held: self.follower.writes_held(),
         })
     }
 

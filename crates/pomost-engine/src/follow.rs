@@ -157,6 +157,19 @@ pub struct Follower {
     data_dir: PathBuf,
     /// Changes a model may be behind what was written before writes wait (0: no bound).
     max_behind: AtomicU64,
+    /// Writes [`Follower::admit_write`] held back since start, and of them refused.
+    writes_held: AtomicU64,
+    writes_refused: AtomicU64,
+}
+
+/// Writes held back for a read model's backlog since start (see
+/// [`Follower::admit_write`]): what an operator watches to tell a busy index from a stuck one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WritesHeld {
+    /// Writes that waited for a model.
+    pub held: u64,
+    /// Of them, refused (the model made no progress, or the wait was too long).
+    pub refused: u64,
 }
 
 impl Follower {
@@ -184,6 +197,8 @@ impl Follower {
             shared: AtomicBool::new(false),
             data_dir: data_dir.to_owned(),
             max_behind: AtomicU64::new(0),
+            writes_held: AtomicU64::new(0),
+            writes_refused: AtomicU64::new(0),
         }
     }
 
@@ -220,6 +235,7 @@ impl Follower {
     /// the model made nothing durable for `stalled` or the wait reached `longest`.
     pub fn admit_write(&self, stalled: Duration, longest: Duration) -> Result<(), Backlog> {
         let Some((mut backlog, mut durable)) = self.backlog() else { return Ok(()) };
+        self.writes_held.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let mut progressed = started;
         while progressed.elapsed() < stalled && started.elapsed() < longest {
@@ -230,7 +246,22 @@ impl Follower {
             }
             (backlog, durable) = (now, now_durable);
         }
+        self.writes_refused.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            model = backlog.model,
+            behind = backlog.behind,
+            bound = backlog.bound,
+            "write refused: read model backlog"
+        );
         Err(backlog)
+    }
+
+    /// Writes held back and refused since start.
+    pub fn writes_held(&self) -> WritesHeld {
+        WritesHeld {
+            held: self.writes_held.load(Ordering::Relaxed),
+            refused: self.writes_refused.load(Ordering::Relaxed),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -537,7 +568,7 @@ mod tests {
 
     use pomost_store::ChangeKey;
 
-    use super::{Applied, Backlog, Follower, ReadModel};
+    use super::{Applied, Backlog, Follower, ReadModel, WritesHeld};
     use crate::error::EngineError;
 
     /// A model that only counts its quiet spells.
@@ -607,6 +638,7 @@ mod tests {
         assert_eq!(follower.admit_write(Duration::ZERO, Duration::ZERO), Ok(()), "no bound set");
         follower.set_max_behind(20);
         assert_eq!(follower.admit_write(Duration::ZERO, Duration::ZERO), Ok(()), "20 behind is within 20");
+        assert_eq!(follower.writes_held(), WritesHeld::default(), "nothing was held back");
     }
 
     #[test]
@@ -620,6 +652,7 @@ mod tests {
         let refused = follower.admit_write(Duration::from_millis(100), Duration::from_secs(30));
         assert_eq!(refused, Err(Backlog { model: "held", behind: 15, bound: 10 }));
         assert!(started.elapsed() >= Duration::from_millis(100), "it waited for progress first");
+        assert_eq!(follower.writes_held(), WritesHeld { held: 1, refused: 1 });
     }
 
     #[test]
@@ -639,6 +672,7 @@ mod tests {
         assert_eq!(follower.admit_write(Duration::from_millis(400), Duration::from_secs(30)), Ok(()));
         assert!(started.elapsed() >= Duration::from_millis(150), "admitted only once within the bound");
         catching_up.join().unwrap();
+        assert_eq!(follower.writes_held(), WritesHeld { held: 1, refused: 0 });
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub use engine::{
 pub use error::{BACKLOG_RETRY_MS, EngineError};
 pub use exposure::{EXPOSURE_DEPTHS, ExposureReport, FLAG_BELOW, GroupExposure};
 pub use exposure_report::{ExposureQuery, ExposureReportResult, ExposureRow, FOUR_FIFTHS};
-pub use follow::{Applied, Backlog, Follower, ModelLag, ReadModel, Record};
+pub use follow::{Applied, Backlog, Follower, ModelLag, ReadModel, Record, WritesHeld};
 pub use models::{IndexModel, PoolModel};
 pub use offer_cache::{DEFAULT_OFFER_CACHE, OfferCache, OfferCacheStats};
 pub use outcomes::{OutcomeDimension, OutcomeRow, OutcomeStats, RetentionCell, outcome_stats};
