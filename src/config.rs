@@ -315,6 +315,14 @@ impl Settings {
         if self.tls.cert_path.as_os_str().is_empty() != self.tls.key_path.as_os_str().is_empty() {
             return Err("configuration: tls.cert_path and tls.key_path go together".into());
         }
+        let stall_ms = pomost_engine::ADMISSION_STALLED.as_millis() as u64;
+        if self.index.max_behind_changes > 0 && self.index.commit_interval_ms >= stall_ms {
+            return Err(format!(
+                "configuration: index.commit_interval_ms must be under {stall_ms} while index.max_behind_changes bounds \
+                 writes (a write past the bound is refused when the index makes nothing durable for {stall_ms} ms); \
+                 shorten the interval or set index.max_behind_changes = 0"
+            ));
+        }
         if self.limits.max_k == 0 || self.limits.max_batch == 0 || self.limits.max_message_bytes < 1024 {
             return Err("configuration: limits must be positive (max_message_bytes at least 1024)".into());
         }
@@ -333,6 +341,17 @@ mod tests {
         assert_eq!(settings.data_dir, PathBuf::from("./data"));
         assert!(settings.auth.dev_mode);
         assert_eq!(settings.store.synchronous, Synchronous::Full);
+    }
+
+    #[test]
+    fn a_commit_interval_longer_than_the_backlog_wait_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pomost.toml");
+        std::fs::write(&path, "[index]\ncommit_interval_ms = 6000\n").unwrap();
+        let error = Settings::load(&[&path], &Overrides::default()).unwrap_err();
+        assert!(error.contains("index.commit_interval_ms must be under 5000"), "{error}");
+        std::fs::write(&path, "[index]\ncommit_interval_ms = 6000\nmax_behind_changes = 0\n").unwrap();
+        assert_eq!(Settings::load(&[&path], &Overrides::default()).unwrap().index.commit_interval_ms, 6000);
     }
 
     #[test]

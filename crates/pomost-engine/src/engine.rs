@@ -130,8 +130,9 @@ pub struct EngineOptions {
 pub const DEFAULT_MAX_BEHIND: u64 = 100_000;
 
 /// A write held back for a read model past the bound is refused when the model has made
-/// nothing durable for this long (it is stuck, not slow)...
-const ADMISSION_STALLED: Duration = Duration::from_secs(5);
+/// nothing durable for this long (it is stuck, not slow); the index's group commit must
+/// come more often than this...
+pub const ADMISSION_STALLED: Duration = Duration::from_secs(5);
 /// ... or when it has waited this long in all.
 const ADMISSION_LONGEST: Duration = Duration::from_secs(20);
 

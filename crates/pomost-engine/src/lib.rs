@@ -24,8 +24,8 @@ pub use assign::{
 };
 pub use disk::{DiskGuard, RESERVE_FILE};
 pub use engine::{
-    DEFAULT_MAX_BEHIND, ESCO_IMPORT_FILE, Engine, EngineOptions, FoundOffers, Gauges, INDEX_DIR, Recommendation,
-    TRACE_TARGET, load_vocabulary,
+    ADMISSION_STALLED, DEFAULT_MAX_BEHIND, ESCO_IMPORT_FILE, Engine, EngineOptions, FoundOffers, Gauges, INDEX_DIR,
+    Recommendation, TRACE_TARGET, load_vocabulary,
 };
 pub use error::{BACKLOG_RETRY_MS, EngineError};
 pub use exposure::{EXPOSURE_DEPTHS, ExposureReport, FLAG_BELOW, GroupExposure};
