@@ -3,7 +3,7 @@
 //! explanations both call it, so they cannot disagree.
 
 use crate::coaches::{UnitCoachMemo, coach_quality};
-use crate::context::{OfferContext, Place, occupation_credit, simple_index};
+use crate::context::{OfferContext, Place, simple_index};
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionReason, ReasonSet};
@@ -560,7 +560,7 @@ pub(crate) fn best_occupation(
     }
     let mut best = (None, 0.0f32);
     for claim in pool.occupations(record) {
-        let credit = occupation_credit(claim.code(), context.occupation, policy)
+        let credit = context.occupation_credit(usize::from(claim.index))
             * if claim.kind == ClaimKind::Short { policy.short_experience_share } else { 1.0 };
         if credit > best.1 {
             best = (Some(claim), credit);

@@ -22,6 +22,7 @@ mod evaluate;
 mod explain;
 #[cfg(test)]
 mod explain_reference;
+mod extras;
 mod factors;
 #[cfg(test)]
 mod fixtures;

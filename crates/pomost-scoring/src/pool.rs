@@ -1,7 +1,6 @@
 //! The participant pool: compact records grouped by grid cell and commute band, an id table, skills and
 //! coaches. Inserts, updates and removals touch one bucket; nothing is rebuilt.
 
-use hashbrown::HashMap;
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -10,11 +9,10 @@ use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Offer, Participant, Parti
 use crate::arena::BucketArena;
 use crate::coaches::CoachBook;
 use crate::error::ScoringError;
+use crate::extras::SlotExtras;
 use crate::grid::{BUCKET_COUNT, bucket_of};
 use crate::placements::{Hires, UnitMembers};
-use crate::record::{
-    OCCUPATIONS_MORE, OccupationClaim, OverflowSkills, ParticipantRecord, occupation_claims, unpack_claim,
-};
+use crate::record::{OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord, occupation_claims, unpack_claim};
 use crate::skills::SkillBook;
 
 /// Where a slot's record lives: its bucket (cell and commute band) and its index there.
@@ -45,10 +43,11 @@ pub struct ParticipantPool {
     by_id: HashTable<u32>,
     hasher: DefaultHashBuilder,
     free_slots: Vec<u32>,
-    overflow: HashMap<u32, OverflowSkills>,
+    /// All skills of the people with more than their record holds, by slot.
+    pub(crate) overflow: SlotExtras<(u16, u8)>,
     /// Every wanted and past occupation of the people with more than the two their record
-    /// holds.
-    occupations: HashMap<u32, Box<[OccupationClaim]>>,
+    /// holds, by slot.
+    occupations: SlotExtras<OccupationClaim>,
     pub(crate) skills: SkillBook,
     pub(crate) coaches: CoachBook,
     /// Offer positions taken by hires.
@@ -95,8 +94,8 @@ impl ParticipantPool {
             by_id: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             free_slots: Vec::new(),
-            overflow: HashMap::new(),
-            occupations: HashMap::new(),
+            overflow: SlotExtras::default(),
+            occupations: SlotExtras::default(),
             skills: SkillBook::new(relatedness)?,
             coaches: CoachBook::default(),
             hires: Hires::default(),
@@ -133,6 +132,10 @@ impl ParticipantPool {
         // Build the record before touching the pool, so a refusal leaves it as it was.
         let (mut record, overflow) = ParticipantRecord::from_participant(participant, 0, &mut self.skills)?;
         let claims = occupation_claims(participant);
+        let overflow_count = overflow.as_ref().map_or(0, |skills| skills.len());
+        if !self.overflow.can_take(overflow_count) || !self.occupations.can_take(claims.len()) {
+            return Err(ScoringError::ParticipantCapacity(self.len));
+        }
         let slot = match self.slot_of(&participant.id) {
             Some(slot) => {
                 self.detach(slot);
@@ -143,10 +146,10 @@ impl ParticipantPool {
         record.slot = slot;
         self.units.join(slot, &participant.unit_id);
         if claims.len() > 2 {
-            self.occupations.insert(slot, claims.into_boxed_slice());
+            self.occupations.set(slot, &claims);
         }
         if let Some(skills) = overflow {
-            self.overflow.insert(slot, skills);
+            self.overflow.set(slot, &skills);
         }
         self.attach(record);
         Ok(())
@@ -225,8 +228,7 @@ impl ParticipantPool {
     /// Sizes and memory, for operators and the benchmarks.
     pub fn stats(&self) -> PoolStats {
         let record_bytes = self.records.bytes() + self.bucket_reach.capacity() * size_of::<f32>();
-        let overflow_bytes: usize = self.overflow.values().map(|skills| skills.len() * 4 + 24).sum::<usize>()
-            + self.occupations.values().map(|claims| claims.len() * 4 + 24).sum::<usize>();
+        let overflow_bytes = self.overflow.bytes() + self.occupations.bytes();
         let table_bytes = self.places.capacity() * size_of::<RecordPlace>()
             + self.ids.capacity() * size_of::<Option<ParticipantId>>()
             + self.by_id.capacity() * (size_of::<u32>() + 1)
@@ -252,6 +254,8 @@ impl ParticipantPool {
             self.records.for_each(|bucket, index, record| place(places, bucket, index, record));
         }
         self.records.compact();
+        self.overflow.shrink_to_fit();
+        self.occupations.shrink_to_fit();
         self.places.shrink_to_fit();
         self.ids.shrink_to_fit();
     }
@@ -310,18 +314,49 @@ impl ParticipantPool {
     }
 
     /// Every occupation claim of a record: inline, or all from the table when there are more.
-    pub(crate) fn occupations(&self, record: &ParticipantRecord) -> Vec<OccupationClaim> {
-        if record.occupations & OCCUPATIONS_MORE != 0 {
-            return self.occupations.get(&record.slot).map(|claims| claims.to_vec()).unwrap_or_default();
-        }
-        [record.occupations & 0x3fff, (record.occupations >> 14) & 0x3fff]
-            .into_iter()
-            .filter_map(unpack_claim)
-            .collect()
+    pub(crate) fn occupations(&self, record: &ParticipantRecord) -> impl Iterator<Item = OccupationClaim> + '_ {
+        let more = record.occupations & OCCUPATIONS_MORE != 0;
+        let table = if more { self.occupations.get(record.slot) } else { &[] };
+        let inline = if more { [0, 0] } else { [record.occupations & 0x3fff, (record.occupations >> 14) & 0x3fff] };
+        table.iter().copied().chain(inline.into_iter().filter_map(unpack_claim))
     }
 
+    /// Starts fetching where a record's skills and occupations past what it holds are (a
+    /// scan does this as it selects the eligible, so that [`ParticipantPool::prefetch_extras`]
+    /// finds them a moment later).
+    #[inline]
+    pub(crate) fn prefetch_extras_span(&self, record: &ParticipantRecord) {
+        if !record.has_extras() {
+            return;
+        }
+        if record.overflows() {
+            self.overflow.prefetch_span(record.slot);
+        }
+        if record.occupations & OCCUPATIONS_MORE != 0 {
+            self.occupations.prefetch_span(record.slot);
+        }
+    }
+
+    /// Starts fetching a record's skills and occupations past what it holds, before a scan
+    /// reads the skills of a block's eligible people one after another: their cache misses
+    /// overlap instead of following each other.
+    #[inline]
+    pub(crate) fn prefetch_extras(&self, record: &ParticipantRecord) {
+        if !record.has_extras() {
+            return;
+        }
+        if record.overflows() {
+            self.overflow.prefetch_items(record.slot);
+        }
+        if record.occupations & OCCUPATIONS_MORE != 0 {
+            self.occupations.prefetch_items(record.slot);
+        }
+    }
+
+    /// All skills of a person whose record overflows (empty for others).
+    #[inline]
     pub(crate) fn overflow_skills(&self, slot: u32) -> &[(u16, u8)] {
-        self.overflow.get(&slot).map(|skills| &skills[..]).unwrap_or_default()
+        self.overflow.get(slot)
     }
 
     /// The numbers of the skills a record claims (inline or overflowing), ascending and
@@ -422,8 +457,8 @@ impl ParticipantPool {
         }
         self.places[slot as usize] = FREE;
         self.commute_histogram[commute_bucket(removed.max_commute_km)] -= 1;
-        self.overflow.remove(&slot);
-        self.occupations.remove(&slot);
+        self.overflow.remove(slot);
+        self.occupations.remove(slot);
         self.len -= 1;
     }
 }

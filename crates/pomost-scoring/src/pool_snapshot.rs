@@ -91,7 +91,7 @@ impl ParticipantPool {
             }
         }
         if record.occupations & OCCUPATIONS_MORE != 0 {
-            let claims = self.occupations(record);
+            let claims: Vec<_> = self.occupations(record).collect();
             out.extend_from_slice(&(claims.len() as u32).to_le_bytes());
             for claim in claims {
                 out.extend_from_slice(&(pack_claim(&claim) as u16).to_le_bytes());
@@ -205,10 +205,10 @@ impl ParticipantPool {
         record.slot = slot;
         self.units.join_number(slot, unit);
         if let Some(skills) = overflow {
-            self.overflow.insert(slot, skills);
+            self.overflow.set(slot, &skills);
         }
         if let Some(claims) = claims {
-            self.occupations.insert(slot, claims);
+            self.occupations.set(slot, &claims);
         }
         self.attach(record);
         Ok(())

@@ -178,3 +178,84 @@ fn ids_are_indexed_in_the_order_of_their_buckets_high_bits() {
         assert!(ordered.iter().all(|&(hash, slot)| hashed[slot as usize].0 == hash), "hashes stay with their slots");
     }
 }
+
+/// Person `n` with `fillers` unrelated skills around the offer's (at a position that moves
+/// with `n`, its level too) and `claims` occupation claims, the offer's own code among
+/// them at a moving position when `matching`.
+fn claimant(n: usize, fillers: usize, claims: usize, matching: bool) -> pomost_domain::Participant {
+    let mut person = person(&format!("p{n}"));
+    let level = pomost_domain::SkillLevel::new(1 + (n % 3) as u8).ok();
+    let mut skills: Vec<SkillClaim> =
+        (0..fillers).map(|index| SkillClaim { skill: skill(&format!("s{}", (n + index) % 40)), level: None }).collect();
+    skills.insert(n % (fillers + 1), SkillClaim { skill: skill("cleaning"), level });
+    person.skills = skills;
+    let others = ["921401", "611303", "911290", "912103", "932914"];
+    let mut codes: Vec<&str> = others.iter().cycle().skip(n % others.len()).take(claims).copied().collect();
+    if matching && claims > 0 {
+        codes[n % claims] = "911207";
+    }
+    for (index, code) in codes.into_iter().enumerate() {
+        if index % 2 == 0 {
+            person.wanted_occupations.push(code.into());
+        } else {
+            person.past_occupations.push(pomost_domain::PastOccupation { code: code.into(), years: 2.0 });
+        }
+    }
+    person
+}
+
+fn factors_of(pool: &super::ParticipantPool, id: &ParticipantId) -> Vec<crate::factors::FactorScore> {
+    pool.explain(&ScoringPolicy::default(), id, &offer(), TODAY).unwrap().factors
+}
+
+/// Skills and occupations past what a record holds live in tables beside the records; after
+/// many replacements and removals (the tables compact themselves) everyone still scores as
+/// in a pool built afresh, and as with only the skill and claim that count.
+#[test]
+fn skills_and_occupations_past_the_record_survive_changes_and_count_in_full() {
+    let mut changed = pool((0..1_200).map(|n| claimant(n, 8 + n % 12, 3 + n % 3, n % 2 == 0)).collect(), vec![]);
+    let mut people: Vec<pomost_domain::Participant> = Vec::new();
+    for n in 0..1_200 {
+        let id = ParticipantId::new(format!("p{n}")).unwrap();
+        match n % 5 {
+            0 => assert!(changed.remove_participant(&id)),
+            1 => {
+                // Back to what fits the record.
+                let person = claimant(n, 2, 2, true);
+                changed.upsert_participant(&person).unwrap();
+                people.push(person);
+            }
+            _ => {
+                let person = claimant(n, 9 + (n * 7) % 30, 3 + (n * 3) % 4, n % 3 != 0);
+                changed.upsert_participant(&person).unwrap();
+                people.push(person);
+            }
+        }
+    }
+    let fresh = pool(people.clone(), vec![]);
+    for (index, person) in people.iter().enumerate() {
+        let factors = factors_of(&changed, &person.id);
+        assert_eq!(factors, factors_of(&fresh, &person.id), "{}", person.id);
+        if person.skills.len() <= 8 || index % 7 != 0 {
+            continue;
+        }
+        // Only the offer's skill earns skill credit: the same person with just that one.
+        let mut plain = person.clone();
+        plain.skills.retain(|claim| claim.skill == skill("cleaning"));
+        assert_eq!(factors[0].value, factors_of(&pool(vec![plain], vec![]), &person.id)[0].value, "{}", person.id);
+        // The occupation factor is the best of the claims, each alone (held in the record).
+        let alone = |wanted: Vec<String>, past: Vec<pomost_domain::PastOccupation>| {
+            let mut single = person.clone();
+            (single.wanted_occupations, single.past_occupations) = (wanted, past);
+            factors_of(&pool(vec![single], vec![]), &person.id)[1].value
+        };
+        let best = person
+            .wanted_occupations
+            .iter()
+            .map(|code| alone(vec![code.clone()], Vec::new()))
+            .chain(person.past_occupations.iter().map(|past| alone(Vec::new(), vec![past.clone()])))
+            .fold(0.0f32, f32::max);
+        assert_eq!(factors[1].value, best, "occupation of {}", person.id);
+    }
+    assert!(changed.overflow.items_len() < 2 * changed.overflow.live_len() + 4_096, "stale items are dropped");
+}

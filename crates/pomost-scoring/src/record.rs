@@ -213,6 +213,14 @@ impl ParticipantRecord {
         (0..count).map(move |position| (self.skills[position], ((self.skill_levels >> (2 * position)) & 3) as u8))
     }
 
+    /// Whether the pool holds skills or occupations of this person beside the record
+    /// (one test for the scan's common case, neither).
+    #[inline]
+    pub(crate) fn has_extras(&self) -> bool {
+        (usize::from(self.skill_count) > INLINE_SKILLS) | (self.occupations & OCCUPATIONS_MORE != 0)
+    }
+
+    #[inline]
     pub(crate) fn overflows(&self) -> bool {
         usize::from(self.skill_count) > INLINE_SKILLS
     }

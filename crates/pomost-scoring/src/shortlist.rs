@@ -111,6 +111,10 @@ pub(crate) const fn first_failed_step(failures: ReasonSet) -> u64 {
     1 << (7 * failures.0.trailing_zeros())
 }
 
+/// How many people ahead the ranking pass over a block fetches the skills and occupations
+/// that do not fit their records ([`ParticipantPool::prefetch_extras`]).
+const EXTRAS_AHEAD: usize = 8;
+
 /// The step of one who passed, which only they reach.
 const PASSED_SHIFT: u32 = 7 * 8;
 
@@ -609,6 +613,7 @@ impl ParticipantPool {
             }
             let record = &block[usize::from(position)];
             debug_assert!(!context.place.is_some_and(|place| place.beyond_commute(record)));
+            self.prefetch_extras_span(record);
             let needs_coach = usize::from(record.needs_coach(context.provided));
             ready[slot(ready_count)] = position;
             needing[slot(needing_count)] = position;
@@ -665,8 +670,14 @@ impl ParticipantPool {
         // cannot reach the list later in the block either.
         let min_gains = accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
         let Selections { ready, hopeful, .. } = &mut *accumulator.selections;
+        for &position in ready[..eligible.min(EXTRAS_AHEAD)].iter() {
+            self.prefetch_extras(&block[usize::from(position)]);
+        }
         let mut hopeful_count = 0;
-        for &position in &ready[..eligible] {
+        for (index, &position) in ready[..eligible].iter().enumerate() {
+            if let Some(&ahead) = ready[..eligible].get(index + EXTRAS_AHEAD) {
+                self.prefetch_extras(&block[usize::from(ahead)]);
+            }
             let record = &block[usize::from(position)];
             accumulator.groups.count(record, keys[usize::from(position)], context.group_cutoffs);
             let gains = skills_gains(record, context, self);

@@ -75,6 +75,59 @@ fn check_dense_region(seed: u64, people_count: usize, k: usize) {
     check(seed, &people, synth.coaches(30).collect(), &offers, k);
 }
 
+/// Everyone with more skills and occupations than a record holds (9 to 24 skills, 3 to 6
+/// occupation claims, drawn from what the others have), so that every score reads them
+/// from the pool's tables beside the records.
+fn check_many_claims(seed: u64, people_count: usize, k: usize) {
+    let synth = Synth::new(seed, TODAY);
+    let mut people: Vec<Participant> = synth.participants(people_count).collect();
+    let mut skills: Vec<pomost_domain::SkillClaim> = people.iter().flat_map(|person| person.skills.clone()).collect();
+    skills.sort_by(|a, b| a.skill.cmp(&b.skill));
+    skills.dedup_by(|a, b| a.skill == b.skill);
+    let mut codes: Vec<String> = people
+        .iter()
+        .flat_map(|person| {
+            person.wanted_occupations.iter().chain(person.past_occupations.iter().map(|past| &past.code))
+        })
+        .cloned()
+        .collect();
+    codes.sort();
+    codes.dedup();
+    for (index, person) in people.iter_mut().enumerate() {
+        let wanted_skills = 9 + index % 16;
+        let mut next = index * 7;
+        while person.skills.len() < wanted_skills && next < index * 7 + skills.len() {
+            let claim = &skills[next % skills.len()];
+            if !person.skills.iter().any(|held| held.skill == claim.skill) {
+                person.skills.push(claim.clone());
+            }
+            next += 1;
+        }
+        let wanted_claims = 3 + index % 4;
+        let mut next = index * 3;
+        while person.wanted_occupations.len() + person.past_occupations.len() < wanted_claims
+            && next < index * 3 + codes.len()
+        {
+            let code = &codes[next % codes.len()];
+            let held = person.wanted_occupations.contains(code)
+                || person.past_occupations.iter().any(|past| &past.code == code);
+            if !held {
+                if next % 2 == 0 {
+                    person.wanted_occupations.push(code.clone());
+                } else {
+                    let years = if next % 3 == 0 { 0.5 } else { 3.0 };
+                    person.past_occupations.push(pomost_domain::PastOccupation { code: code.clone(), years });
+                }
+            }
+            next += 1;
+        }
+    }
+    let mut offers: Vec<Offer> = synth.offers(12).collect();
+    offers.push(synth.regional_offer());
+    offers.push(synth.remote_offer());
+    check(seed, &people, synth.coaches(30).collect(), &offers, k);
+}
+
 const TODAY: time::Date = date!(2026 - 11 - 24);
 
 fn check(seed: u64, people: &[Participant], coaches: Vec<pomost_domain::JobCoach>, offers: &[Offer], k: usize) {
@@ -136,5 +189,13 @@ fn a_large_pool_split_across_workers_equals_the_reference() {
 fn a_dense_region_equals_the_reference() {
     for (seed, k) in [(3, 1), (5, 5), (8, 40)] {
         check_dense_region(seed, 3_000, k);
+    }
+}
+
+/// Short and long lists over people whose skills and occupations do not fit their records.
+#[test]
+fn people_with_many_skills_and_occupations_equal_the_reference() {
+    for (seed, k) in [(4, 1), (9, 10), (12, 50)] {
+        check_many_claims(seed, 2_000, k);
     }
 }

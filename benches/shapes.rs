@@ -1,0 +1,101 @@
+//! Criterion benchmarks of the scan on data shaped unlike the synthetic world's: people
+//! with more skills than a record holds (nine; twelve of their own trades; thirty across
+//! trades) and with four occupation claims, 1,000,000 of them, a regional (Kraków) and a
+//! national (remote) top-50 each. Real registers hold such people; the generated world
+//! holds few. Run with `cargo bench --bench shapes`; `POMOST_BENCH_PARTICIPANTS` sets the
+//! pool's size.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pomost_domain::{Participant, PastOccupation, SkillClaim};
+use pomost_scoring::{ParticipantPool, ScoringPolicy, ShortlistRequest};
+use pomost_synth::{SKILL_GROUPS, Synth, skill_id};
+use time::macros::date;
+
+/// The allocator the server runs with (see `benches/scoring.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn participants_wanted() -> usize {
+    std::env::var("POMOST_BENCH_PARTICIPANTS").ok().and_then(|text| text.parse().ok()).unwrap_or(1_000_000)
+}
+
+/// Adds skills to `person` from `from` (starting at `start`, every `step`-th) until they
+/// hold `count`.
+fn add_skills(person: &mut Participant, from: &[&str], start: usize, step: usize, count: usize) {
+    let mut next = start;
+    while person.skills.len() < count && next < start + step * from.len() * 2 {
+        let skill = skill_id(from[next % from.len()]);
+        if !person.skills.iter().any(|claim| claim.skill == skill) {
+            person.skills.push(SkillClaim { skill, level: None });
+        }
+        next += step;
+    }
+}
+
+type Shape = fn(usize, &mut Participant, &[String]);
+
+fn shapes(criterion: &mut Criterion) {
+    let today = date!(2026 - 11 - 24);
+    let synth = Synth::new(7, today);
+    let relatedness = pomost_synth::relatedness();
+    let generated: Vec<Participant> = synth.participants(participants_wanted()).collect();
+    let coaches: Vec<_> = synth.coaches(5_000).collect();
+    let mut codes: Vec<String> = generated.iter().flat_map(|person| person.wanted_occupations.clone()).collect();
+    codes.sort();
+    codes.dedup();
+    let all_skills: Vec<&str> = SKILL_GROUPS.iter().flat_map(|group| group.skills.iter().copied()).collect();
+    let policy = ScoringPolicy::default();
+    let (regional, remote) = (synth.regional_offer(), synth.remote_offer());
+    let shapes: [(&str, Shape); 4] = [
+        ("nine_skills", |index, person, _| {
+            let all: Vec<&str> = SKILL_GROUPS.iter().flat_map(|group| group.skills.iter().copied()).collect();
+            add_skills(person, &all, index * 31, 17, 9);
+        }),
+        ("twelve_skills_of_their_trades", |index, person, _| {
+            let first = person.skills.first().map(|claim| claim.skill.clone());
+            let own = SKILL_GROUPS
+                .iter()
+                .find(|group| group.skills.iter().any(|skill| Some(skill_id(skill)) == first))
+                .unwrap_or(&SKILL_GROUPS[0]);
+            add_skills(person, own.skills, index, 1, 8);
+            add_skills(person, SKILL_GROUPS[index % SKILL_GROUPS.len()].skills, index, 1, 12);
+        }),
+        ("thirty_skills", |index, person, _| {
+            let all: Vec<&str> = SKILL_GROUPS.iter().flat_map(|group| group.skills.iter().copied()).collect();
+            add_skills(person, &all, index, 13, 30);
+        }),
+        ("four_occupations", |index, person, codes| {
+            let code = |step: usize| codes[(index * step + step) % codes.len()].clone();
+            person.wanted_occupations = vec![code(1), code(7)];
+            person.wanted_occupations.dedup();
+            person.past_occupations = [(code(13), 2.0), (code(17), 0.5)]
+                .into_iter()
+                .filter(|(code, _)| !person.wanted_occupations.contains(code))
+                .map(|(code, years)| PastOccupation { code, years })
+                .collect();
+            person.past_occupations.dedup_by(|a, b| a.code == b.code);
+        }),
+    ];
+    eprintln!("{} skills in the synthetic groups", all_skills.len());
+    let mut group = criterion.benchmark_group("shapes_1m");
+    group.sample_size(20);
+    for (name, shape) in shapes {
+        let mut people = generated.clone();
+        for (index, person) in people.iter_mut().enumerate() {
+            shape(index, person, &codes);
+        }
+        let pool = ParticipantPool::build(&relatedness, people, coaches.clone()).expect("valid data");
+        for (kind, offer) in [("regional", &regional), ("national", &remote)] {
+            group.bench_function(format!("{name}/{kind}_k50"), |bencher| {
+                let request = ShortlistRequest { offer, k: 50, today };
+                bencher.iter(|| black_box(pool.shortlist(&policy, &request).expect("valid offer")));
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, shapes);
+criterion_main!(benches);

@@ -1,0 +1,191 @@
+//! What does not fit a person's record (skills past the eighth, occupations past the
+//! second), by slot, in one flat vector.
+//!
+//! A scan reads these for every eligible person who has them. Kept in a hash map of boxed
+//! slices, each read hashed the slot, probed the table and followed a pointer: three
+//! cache misses a person, and a national list over people with nine skills took seven
+//! times as long as over people with eight. Here a read is an index into the spans (eight
+//! bytes a slot) and a slice of one vector; a scan can fetch both ahead
+//! ([`SlotExtras::prefetch_span`], [`SlotExtras::prefetch_items`]).
+
+use mem_prefetch::prefetch_read_data;
+
+/// Where one slot's items are in [`SlotExtras::items`]; `len` 0 for none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+/// Variable-length extras of pool slots (see the module doc). A replaced or removed slot's
+/// items stay in the vector until there are as many stale items as live ones (and at least
+/// [`MIN_STALE_TO_COMPACT`]); then the live ones are copied together again, in slot order.
+#[derive(Debug, Clone)]
+pub(crate) struct SlotExtras<T> {
+    spans: Vec<Span>,
+    items: Vec<T>,
+    live: usize,
+}
+
+/// Stale items below this never cause a compaction (a small pool would otherwise copy its
+/// few extras at every other change).
+const MIN_STALE_TO_COMPACT: usize = 4_096;
+
+impl<T> Default for SlotExtras<T> {
+    fn default() -> Self {
+        Self { spans: Vec::new(), items: Vec::new(), live: 0 }
+    }
+}
+
+impl<T: Copy> SlotExtras<T> {
+    /// The items of `slot` (empty when it has none).
+    #[inline]
+    pub(crate) fn get(&self, slot: u32) -> &[T] {
+        match self.spans.get(slot as usize) {
+            Some(span) => self.items.get(span.start as usize..(span.start + span.len) as usize).unwrap_or_default(),
+            None => &[],
+        }
+    }
+
+    /// Whether `count` more items fit the 32-bit positions (checked before a pool change,
+    /// so a refusal leaves the pool as it was).
+    pub(crate) fn can_take(&self, count: usize) -> bool {
+        self.live.saturating_add(count) <= u32::MAX as usize / 2
+    }
+
+    /// Gives `slot` these items (none: removes its items). The caller checked
+    /// [`SlotExtras::can_take`].
+    pub(crate) fn set(&mut self, slot: u32, items: &[T]) {
+        self.remove(slot);
+        if items.is_empty() {
+            return;
+        }
+        if self.items.len() + items.len() > u32::MAX as usize {
+            self.compact();
+        }
+        let index = slot as usize;
+        if self.spans.len() <= index {
+            self.spans.resize(index + 1, Span::default());
+        }
+        self.spans[index] = Span { start: self.items.len() as u32, len: items.len() as u32 };
+        self.items.extend_from_slice(items);
+        self.live += items.len();
+    }
+
+    /// Forgets the items of `slot`.
+    pub(crate) fn remove(&mut self, slot: u32) {
+        if let Some(span) = self.spans.get_mut(slot as usize) {
+            self.live -= span.len as usize;
+            *span = Span::default();
+        }
+        let stale = self.items.len() - self.live;
+        if stale >= MIN_STALE_TO_COMPACT && stale > self.live {
+            self.compact();
+        }
+    }
+
+    /// Copies the live items together, in slot order.
+    fn compact(&mut self) {
+        let mut items = Vec::with_capacity(self.live);
+        for span in &mut self.spans {
+            let start = items.len() as u32;
+            items.extend_from_slice(&self.items[span.start as usize..(span.start + span.len) as usize]);
+            span.start = if span.len == 0 { 0 } else { start };
+        }
+        self.items = items;
+    }
+
+    /// Whether no slot has items.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Items held, stale ones included (for tests of the compaction).
+    #[cfg(test)]
+    pub(crate) fn items_len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Items of live slots.
+    #[cfg(test)]
+    pub(crate) fn live_len(&self) -> usize {
+        self.live
+    }
+
+    /// Bytes held (spans and items, spare capacity included).
+    pub(crate) fn bytes(&self) -> usize {
+        self.spans.capacity() * size_of::<Span>() + self.items.capacity() * size_of::<T>()
+    }
+
+    /// Drops stale items and spare capacity (after a bulk build).
+    pub(crate) fn shrink_to_fit(&mut self) {
+        if self.items.len() > self.live {
+            self.compact();
+        }
+        self.items.shrink_to_fit();
+        let used = self.spans.iter().rposition(|span| span.len > 0).map_or(0, |last| last + 1);
+        self.spans.truncate(used);
+        self.spans.shrink_to_fit();
+    }
+
+    /// Starts fetching where `slot`'s items are into the cache (a scan does this for a
+    /// person it will rank, a block ahead).
+    #[inline]
+    pub(crate) fn prefetch_span(&self, slot: u32) {
+        if let Some(span) = self.spans.get(slot as usize) {
+            prefetch_read_data::<_, 3>(span);
+        }
+    }
+
+    /// Starts fetching `slot`'s items into the cache.
+    #[inline]
+    pub(crate) fn prefetch_items(&self, slot: u32) {
+        if let Some(item) = self.spans.get(slot as usize).and_then(|span| self.items.get(span.start as usize)) {
+            prefetch_read_data::<_, 3>(item);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn set_replace_remove_and_compact() {
+        let mut extras = SlotExtras::default();
+        assert_eq!(extras.get(7), &[] as &[u16]);
+        extras.set(3, &[1u16, 2, 3]);
+        extras.set(1, &[9]);
+        assert_eq!(extras.get(3), [1, 2, 3]);
+        assert_eq!(extras.get(1), [9]);
+        extras.set(3, &[4, 5]);
+        assert_eq!(extras.get(3), [4, 5]);
+        extras.set(1, &[]);
+        assert_eq!(extras.get(1), &[] as &[u16]);
+        extras.shrink_to_fit();
+        assert_eq!(extras.items, [4, 5], "stale items dropped");
+        assert_eq!(extras.get(3), [4, 5]);
+        extras.remove(3);
+        assert!(extras.is_empty());
+    }
+
+    proptest! {
+        /// Any run of sets and removals reads back as a map of slot to items would,
+        /// compactions included.
+        #[test]
+        fn reads_back_as_a_map(changes in prop::collection::vec((0u32..40, prop::collection::vec(any::<u16>(), 0..5000)), 1..60)) {
+            let mut extras = SlotExtras::default();
+            let mut expected: std::collections::HashMap<u32, Vec<u16>> = Default::default();
+            for (slot, items) in changes {
+                extras.set(slot, &items);
+                expected.insert(slot, items);
+                for (slot, items) in &expected {
+                    prop_assert_eq!(extras.get(*slot), &items[..]);
+                }
+                prop_assert!(extras.items.len() - extras.live <= extras.live.max(MIN_STALE_TO_COMPACT));
+            }
+        }
+    }
+}
