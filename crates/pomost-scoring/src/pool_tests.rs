@@ -232,9 +232,26 @@ fn skills_and_occupations_past_the_record_survive_changes_and_count_in_full() {
             }
         }
     }
-    let fresh = pool(people.clone(), vec![]);
+    // A layout made before a change is not installed; one made after is, with the extras
+    // laid out in the records' order.
+    let mut stale = changed.scan_layout();
+    let last = claimant(1_199, 20, 5, true);
+    changed.upsert_participant(&last).unwrap();
+    *people.last_mut().unwrap() = last;
+    assert!(!changed.install_scan_layout(&mut stale));
+    scores_as_built_afresh(&changed, &people);
+    let mut layout = changed.scan_layout();
+    assert!(changed.install_scan_layout(&mut layout));
+    scores_as_built_afresh(&changed, &people);
+    assert!(changed.overflow.items_len() < 2 * changed.overflow.live_len() + 4_096, "stale items are dropped");
+}
+
+/// Everyone in `changed` scores as in a pool built afresh from `people`, and as with only
+/// the skill and the claim that count.
+fn scores_as_built_afresh(changed: &super::ParticipantPool, people: &[pomost_domain::Participant]) {
+    let fresh = pool(people.to_vec(), vec![]);
     for (index, person) in people.iter().enumerate() {
-        let factors = factors_of(&changed, &person.id);
+        let factors = factors_of(changed, &person.id);
         assert_eq!(factors, factors_of(&fresh, &person.id), "{}", person.id);
         if person.skills.len() <= 8 || index % 7 != 0 {
             continue;
@@ -257,5 +274,4 @@ fn skills_and_occupations_past_the_record_survive_changes_and_count_in_full() {
             .fold(0.0f32, f32::max);
         assert_eq!(factors[1].value, best, "occupation of {}", person.id);
     }
-    assert!(changed.overflow.items_len() < 2 * changed.overflow.live_len() + 4_096, "stale items are dropped");
 }

@@ -603,6 +603,7 @@ impl ParticipantPool {
         context: &OfferContext,
         accumulator: &mut Accumulator,
     ) -> usize {
+        let fetch_extras = self.fetch_extras_ahead();
         let Selections { passing, ahead, ready, needing, .. } = &mut *accumulator.selections;
         // Those who passed, apart by whether they need a coach here.
         let ahead = &ahead[..ahead_count];
@@ -613,7 +614,9 @@ impl ParticipantPool {
             }
             let record = &block[usize::from(position)];
             debug_assert!(!context.place.is_some_and(|place| place.beyond_commute(record)));
-            self.prefetch_extras_span(record);
+            if fetch_extras {
+                self.prefetch_extras_span(record);
+            }
             let needs_coach = usize::from(record.needs_coach(context.provided));
             ready[slot(ready_count)] = position;
             needing[slot(needing_count)] = position;
@@ -670,12 +673,15 @@ impl ParticipantPool {
         // cannot reach the list later in the block either.
         let min_gains = accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
         let Selections { ready, hopeful, .. } = &mut *accumulator.selections;
-        for &position in ready[..eligible.min(EXTRAS_AHEAD)].iter() {
-            self.prefetch_extras(&block[usize::from(position)]);
+        let fetch_extras = self.fetch_extras_ahead();
+        if fetch_extras {
+            for &position in ready[..eligible.min(EXTRAS_AHEAD)].iter() {
+                self.prefetch_extras(&block[usize::from(position)]);
+            }
         }
         let mut hopeful_count = 0;
         for (index, &position) in ready[..eligible].iter().enumerate() {
-            if let Some(&ahead) = ready[..eligible].get(index + EXTRAS_AHEAD) {
+            if fetch_extras && let Some(&ahead) = ready[..eligible].get(index + EXTRAS_AHEAD) {
                 self.prefetch_extras(&block[usize::from(ahead)]);
             }
             let record = &block[usize::from(position)];
