@@ -34,7 +34,14 @@ fn add_skills(person: &mut Participant, from: &[&str], start: usize, step: usize
     }
 }
 
-type Shape = fn(usize, &mut Participant, &[String]);
+/// What a shape draws from: every skill of the synthetic trades, and the occupation codes
+/// the generated people want.
+struct Drawn<'a> {
+    skills: &'a [&'a str],
+    codes: &'a [String],
+}
+
+type Shape = fn(usize, &mut Participant, &Drawn);
 
 fn shapes(criterion: &mut Criterion) {
     let today = date!(2026 - 11 - 24);
@@ -49,10 +56,7 @@ fn shapes(criterion: &mut Criterion) {
     let policy = ScoringPolicy::default();
     let (regional, remote) = (synth.regional_offer(), synth.remote_offer());
     let shapes: [(&str, Shape); 4] = [
-        ("nine_skills", |index, person, _| {
-            let all: Vec<&str> = SKILL_GROUPS.iter().flat_map(|group| group.skills.iter().copied()).collect();
-            add_skills(person, &all, index * 31, 17, 9);
-        }),
+        ("nine_skills", |index, person, drawn| add_skills(person, drawn.skills, index * 31, 17, 9)),
         ("twelve_skills_of_their_trades", |index, person, _| {
             let first = person.skills.first().map(|claim| claim.skill.clone());
             let own = SKILL_GROUPS
@@ -62,12 +66,9 @@ fn shapes(criterion: &mut Criterion) {
             add_skills(person, own.skills, index, 1, 8);
             add_skills(person, SKILL_GROUPS[index % SKILL_GROUPS.len()].skills, index, 1, 12);
         }),
-        ("thirty_skills", |index, person, _| {
-            let all: Vec<&str> = SKILL_GROUPS.iter().flat_map(|group| group.skills.iter().copied()).collect();
-            add_skills(person, &all, index, 13, 30);
-        }),
-        ("four_occupations", |index, person, codes| {
-            let code = |step: usize| codes[(index * step + step) % codes.len()].clone();
+        ("thirty_skills", |index, person, drawn| add_skills(person, drawn.skills, index, 13, 30)),
+        ("four_occupations", |index, person, drawn| {
+            let code = |step: usize| drawn.codes[(index * step + step) % drawn.codes.len()].clone();
             person.wanted_occupations = vec![code(1), code(7)];
             person.wanted_occupations.dedup();
             person.past_occupations = [(code(13), 2.0), (code(17), 0.5)]
@@ -78,13 +79,13 @@ fn shapes(criterion: &mut Criterion) {
             person.past_occupations.dedup_by(|a, b| a.code == b.code);
         }),
     ];
-    eprintln!("{} skills in the synthetic groups", all_skills.len());
+    let drawn = Drawn { skills: &all_skills, codes: &codes };
     let mut group = criterion.benchmark_group("shapes_1m");
     group.sample_size(20);
     for (name, shape) in shapes {
         let mut people = generated.clone();
         for (index, person) in people.iter_mut().enumerate() {
-            shape(index, person, &codes);
+            shape(index, person, &drawn);
         }
         let pool = ParticipantPool::build(&relatedness, people, coaches.clone()).expect("valid data");
         for (kind, offer) in [("regional", &regional), ("national", &remote)] {

@@ -7,7 +7,7 @@
 //! as long as over people with eight. Here a read is an index into the spans (eight bytes
 //! a slot) and a slice of one vector, laid out in the order the scan meets the people
 //! ([`SlotExtras::laid_out`], at each layout of the records); a scan can fetch both ahead
-//! ([`SlotExtras::prefetch_span`], [`SlotExtras::prefetch_items`]).
+//! ([`SlotExtras::prefetch`]).
 
 use mem_prefetch::prefetch_read_data;
 
@@ -93,13 +93,7 @@ impl<T: Copy> SlotExtras<T> {
 
     /// Copies the live items together, in slot order.
     fn compact(&mut self) {
-        let mut items = Vec::with_capacity(self.live);
-        for span in &mut self.spans {
-            let start = items.len() as u32;
-            items.extend_from_slice(&self.items[span.start as usize..(span.start + span.len) as usize]);
-            span.start = if span.len == 0 { 0 } else { start };
-        }
-        self.items = items;
+        *self = self.laid_out(std::iter::empty());
     }
 
     /// The same extras with the items laid out in the order of `slots` (the order a scan
@@ -108,21 +102,17 @@ impl<T: Copy> SlotExtras<T> {
     pub(crate) fn laid_out(&self, slots: impl IntoIterator<Item = u32>) -> Self {
         let mut spans = vec![Span::default(); self.spans.len()];
         let mut items = Vec::with_capacity(self.live);
-        for slot in slots {
-            let (Some(&span), Some(new)) = (self.spans.get(slot as usize), spans.get_mut(slot as usize)) else {
-                continue;
-            };
+        let mut copy = |slot: usize| {
+            let (span, new) = (self.spans[slot], &mut spans[slot]);
             if span.len > 0 && new.len == 0 {
                 *new = Span { start: items.len() as u32, len: span.len };
                 items.extend_from_slice(&self.items[span.start as usize..(span.start + span.len) as usize]);
             }
+        };
+        for slot in slots.into_iter().map(|slot| slot as usize).filter(|&slot| slot < self.spans.len()) {
+            copy(slot);
         }
-        for (span, new) in self.spans.iter().zip(&mut spans) {
-            if span.len > 0 && new.len == 0 {
-                *new = Span { start: items.len() as u32, len: span.len };
-                items.extend_from_slice(&self.items[span.start as usize..(span.start + span.len) as usize]);
-            }
-        }
+        (0..self.spans.len()).for_each(copy);
         Self { spans, items, live: self.live, slots: self.slots }
     }
 
@@ -165,22 +155,29 @@ impl<T: Copy> SlotExtras<T> {
         self.spans.shrink_to_fit();
     }
 
-    /// Starts fetching where `slot`'s items are into the cache (a scan does this for a
-    /// person it will rank, a block ahead).
+    /// Starts fetching `slot`'s span ([`Fetch::Span`]; a scan does this for a person it
+    /// will rank) or its items ([`Fetch::Items`], once the span has arrived) into the cache.
     #[inline]
-    pub(crate) fn prefetch_span(&self, slot: u32) {
-        if let Some(span) = self.spans.get(slot as usize) {
-            prefetch_read_data::<_, 3>(span);
+    pub(crate) fn prefetch(&self, slot: u32, fetch: Fetch) {
+        let Some(span) = self.spans.get(slot as usize) else { return };
+        match fetch {
+            Fetch::Span => prefetch_read_data::<_, 3>(span),
+            Fetch::Items => {
+                if let Some(item) = self.items.get(span.start as usize) {
+                    prefetch_read_data::<_, 3>(item);
+                }
+            }
         }
     }
+}
 
-    /// Starts fetching `slot`'s items into the cache.
-    #[inline]
-    pub(crate) fn prefetch_items(&self, slot: u32) {
-        if let Some(item) = self.spans.get(slot as usize).and_then(|span| self.items.get(span.start as usize)) {
-            prefetch_read_data::<_, 3>(item);
-        }
-    }
+/// What [`SlotExtras::prefetch`] fetches: reading a slot's items needs its span first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// Where the slot's items are.
+    Span,
+    /// The first of the items.
+    Items,
 }
 
 #[cfg(test)]

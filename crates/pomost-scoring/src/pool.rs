@@ -9,7 +9,7 @@ use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Offer, Participant, Parti
 use crate::arena::BucketArena;
 use crate::coaches::CoachBook;
 use crate::error::ScoringError;
-use crate::extras::SlotExtras;
+use crate::extras::{Fetch, SlotExtras};
 use crate::grid::{BUCKET_COUNT, bucket_of};
 use crate::placements::{Hires, UnitMembers};
 use crate::record::{OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord, occupation_claims, unpack_claim};
@@ -257,23 +257,23 @@ impl ParticipantPool {
             self.records.for_each(|bucket, index, record| place(places, bucket, index, record));
         }
         self.records.compact();
-        self.lay_out_extras();
+        (self.overflow, self.occupations) = self.extras_in_order(|visit| self.records.for_each(visit));
         self.overflow.shrink_to_fit();
         self.occupations.shrink_to_fit();
         self.places.shrink_to_fit();
         self.ids.shrink_to_fit();
     }
 
-    /// Lays the skills and occupations beside the records out in the records' order.
-    fn lay_out_extras(&mut self) {
+    /// The skills and occupations beside the records laid out in the order `each_record`
+    /// visits the records (the arena's or a new layout's `for_each`).
+    fn extras_in_order(&self, each_record: impl FnOnce(&mut dyn FnMut(usize, u32, &ParticipantRecord))) -> Extras {
         let mut slots = Vec::new();
-        self.records.for_each(|_, _, record| {
+        each_record(&mut |_, _, record| {
             if record.has_extras() {
                 slots.push(record.slot);
             }
         });
-        self.overflow = self.overflow.laid_out(slots.iter().copied());
-        self.occupations = self.occupations.laid_out(slots.iter().copied());
+        (self.overflow.laid_out(slots.iter().copied()), self.occupations.laid_out(slots.iter().copied()))
     }
 
     /// Whether records have moved out of bucket order since they were last laid out, or
@@ -297,13 +297,7 @@ impl ParticipantPool {
             layout.for_each(|bucket, index, record| place(&mut places, bucket, index, record));
             places
         });
-        let mut slots = Vec::new();
-        layout.for_each(|_, _, record| {
-            if record.has_extras() {
-                slots.push(record.slot);
-            }
-        });
-        let extras = (self.overflow.laid_out(slots.iter().copied()), self.occupations.laid_out(slots.iter().copied()));
+        let extras = self.extras_in_order(|visit| layout.for_each(visit));
         ScanLayout(layout, places, extras)
     }
 
@@ -360,35 +354,20 @@ impl ParticipantPool {
         (self.overflow.slots() + self.occupations.slots()) * 8 > self.len
     }
 
-    /// Starts fetching where a record's skills and occupations past what it holds are (a
-    /// scan does this as it selects the eligible, so that [`ParticipantPool::prefetch_extras`]
-    /// finds them a moment later).
+    /// Starts fetching a record's skills and occupations past what it holds: where they
+    /// are ([`Fetch::Span`], as a scan selects a block's eligible) or the items themselves
+    /// ([`Fetch::Items`], a few people ahead of the ranking pass, so that their cache misses
+    /// overlap instead of following each other).
     #[inline]
-    pub(crate) fn prefetch_extras_span(&self, record: &ParticipantRecord) {
+    pub(crate) fn prefetch_extras(&self, record: &ParticipantRecord, fetch: Fetch) {
         if !record.has_extras() {
             return;
         }
         if record.overflows() {
-            self.overflow.prefetch_span(record.slot);
+            self.overflow.prefetch(record.slot, fetch);
         }
         if record.occupations & OCCUPATIONS_MORE != 0 {
-            self.occupations.prefetch_span(record.slot);
-        }
-    }
-
-    /// Starts fetching a record's skills and occupations past what it holds, before a scan
-    /// reads the skills of a block's eligible people one after another: their cache misses
-    /// overlap instead of following each other.
-    #[inline]
-    pub(crate) fn prefetch_extras(&self, record: &ParticipantRecord) {
-        if !record.has_extras() {
-            return;
-        }
-        if record.overflows() {
-            self.overflow.prefetch_items(record.slot);
-        }
-        if record.occupations & OCCUPATIONS_MORE != 0 {
-            self.occupations.prefetch_items(record.slot);
+            self.occupations.prefetch(record.slot, fetch);
         }
     }
 

@@ -17,6 +17,7 @@ use crate::evaluate::{
     score_beyond_gains, score_bound, score_reaching, skills_gains,
 };
 use crate::explain::describe_factors;
+use crate::extras::Fetch;
 use crate::factors::FactorScore;
 use crate::grid::{BANDS, all_within_commute, cells_within, nearest_km};
 use crate::policy::ScoringPolicy;
@@ -615,7 +616,7 @@ impl ParticipantPool {
             let record = &block[usize::from(position)];
             debug_assert!(!context.place.is_some_and(|place| place.beyond_commute(record)));
             if fetch_extras {
-                self.prefetch_extras_span(record);
+                self.prefetch_extras(record, Fetch::Span);
             }
             let needs_coach = usize::from(record.needs_coach(context.provided));
             ready[slot(ready_count)] = position;
@@ -676,13 +677,13 @@ impl ParticipantPool {
         let fetch_extras = self.fetch_extras_ahead();
         if fetch_extras {
             for &position in ready[..eligible.min(EXTRAS_AHEAD)].iter() {
-                self.prefetch_extras(&block[usize::from(position)]);
+                self.prefetch_extras(&block[usize::from(position)], Fetch::Items);
             }
         }
         let mut hopeful_count = 0;
         for (index, &position) in ready[..eligible].iter().enumerate() {
             if fetch_extras && let Some(&ahead) = ready[..eligible].get(index + EXTRAS_AHEAD) {
-                self.prefetch_extras(&block[usize::from(ahead)]);
+                self.prefetch_extras(&block[usize::from(ahead)], Fetch::Items);
             }
             let record = &block[usize::from(position)];
             accumulator.groups.count(record, keys[usize::from(position)], context.group_cutoffs);
