@@ -104,6 +104,11 @@ impl<T: Keyed> Layout<T> {
     pub(crate) fn for_each(&self, visit: impl FnMut(usize, u32, &T)) {
         for_each_item(&self.items, &self.regions, visit);
     }
+
+    /// [`BucketArena::change_each`] over the layout's items.
+    pub(crate) fn change_each(&mut self, change: impl FnMut(&mut T)) {
+        change_each_item(&mut self.items, &self.regions, change);
+    }
 }
 
 /// Every item of `regions` with its bucket and index there.
@@ -111,6 +116,17 @@ fn for_each_item<T>(items: &[T], regions: &[Region], mut visit: impl FnMut(usize
     for (bucket, region) in regions.iter().enumerate() {
         for (index, item) in items[region.start..region.start + region.len as usize].iter().enumerate() {
             visit(bucket, index as u32, item);
+        }
+    }
+}
+
+/// `change` applied to every item of `regions` in place.
+fn change_each_item<T: Keyed>(items: &mut [T], regions: &[Region], mut change: impl FnMut(&mut T)) {
+    for region in regions {
+        for item in &mut items[region.start..region.start + region.len as usize] {
+            let sort_key = item.sort_key();
+            change(item);
+            debug_assert_eq!(item.sort_key(), sort_key, "a change in place keeps the order");
         }
     }
 }
@@ -243,6 +259,12 @@ impl<T: Keyed> BucketArena<T> {
     /// Every item with its bucket and index.
     pub(crate) fn for_each(&self, visit: impl FnMut(usize, u32, &T)) {
         for_each_item(&self.items, &self.regions, visit);
+    }
+
+    /// Changes every item in place; `change` must leave what the arena keeps beside or
+    /// orders by ([`Keyed`]) as it was.
+    pub(crate) fn change_each(&mut self, change: impl FnMut(&mut T)) {
+        change_each_item(&mut self.items, &self.regions, change);
     }
 
     /// Item `index` of `bucket`.

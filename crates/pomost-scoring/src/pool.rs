@@ -139,9 +139,10 @@ impl ParticipantPool {
         if !self.overflow.can_take(overflow_count) || !self.occupations.can_take(claims.len()) {
             return Err(ScoringError::ParticipantCapacity(self.len));
         }
+        let mut moved = false;
         let slot = match self.slot_of(&participant.id) {
             Some(slot) => {
-                self.detach(slot);
+                moved |= self.detach(slot);
                 slot
             }
             None => self.new_slot(participant.id.clone())?,
@@ -149,19 +150,26 @@ impl ParticipantPool {
         record.slot = slot;
         self.units.join(slot, &participant.unit_id);
         if claims.len() > 2 {
-            self.occupations.set(slot, &claims);
+            // Only the overflowing skills' places are kept in records.
+            let _ = self.occupations.set(slot, &claims);
         }
         if let Some(skills) = overflow {
-            self.overflow.set(slot, &skills);
+            moved |= self.overflow.set(slot, &skills);
+            record.set_overflow_at(self.overflow.start(slot));
         }
         self.attach(record);
+        if moved {
+            self.place_overflows();
+        }
         Ok(())
     }
 
     /// Removes a participant (erasure); false if the id was not in the pool.
     pub fn remove_participant(&mut self, id: &ParticipantId) -> bool {
         let Some(slot) = self.slot_of(id) else { return false };
-        self.detach(slot);
+        if self.detach(slot) {
+            self.place_overflows();
+        }
         self.units.leave(slot);
         self.forget_slot(slot);
         true
@@ -260,6 +268,7 @@ impl ParticipantPool {
         (self.overflow, self.occupations) = self.extras_in_order(|visit| self.records.for_each(visit));
         self.overflow.shrink_to_fit();
         self.occupations.shrink_to_fit();
+        self.place_overflows();
         self.places.shrink_to_fit();
         self.ids.shrink_to_fit();
     }
@@ -291,13 +300,14 @@ impl ParticipantPool {
     /// million), made from a shared borrow so it can be made under a read lock; see
     /// [`ParticipantPool::install_scan_layout`].
     pub fn scan_layout(&self) -> ScanLayout {
-        let layout = self.records.layout_with_slack();
+        let mut layout = self.records.layout_with_slack();
         let places = layout.reordered().then(|| {
             let mut places = self.places.clone();
             layout.for_each(|bucket, index, record| place(&mut places, bucket, index, record));
             places
         });
         let extras = self.extras_in_order(|visit| layout.for_each(visit));
+        layout.change_each(|record| place_overflow(record, &extras.0));
         ScanLayout(layout, places, extras)
     }
 
@@ -354,17 +364,18 @@ impl ParticipantPool {
         (self.overflow.slots() + self.occupations.slots()) * 8 > self.len
     }
 
-    /// Starts fetching a record's skills and occupations past what it holds: where they
-    /// are ([`Fetch::Span`], as a scan selects a block's eligible) or the items themselves
-    /// ([`Fetch::Items`], a few people ahead of the ranking pass, so that their cache misses
-    /// overlap instead of following each other).
+    /// Starts fetching a record's skills and occupations past what it holds, in two
+    /// stages: as a scan selects a block's eligible ([`Fetch::Span`]), the skills (the
+    /// record knows where they are) and where the occupations are; a few people ahead of
+    /// the ranking pass ([`Fetch::Items`]), the occupations. Their cache misses overlap
+    /// instead of following each other.
     #[inline]
     pub(crate) fn prefetch_extras(&self, record: &ParticipantRecord, fetch: Fetch) {
         if !record.has_extras() {
             return;
         }
-        if record.overflows() {
-            self.overflow.prefetch(record.slot, fetch);
+        if record.overflows() && fetch == Fetch::Span {
+            self.overflow.prefetch_at(record.overflow_at(), usize::from(record.skill_count));
         }
         if record.occupations & OCCUPATIONS_MORE != 0 {
             self.occupations.prefetch(record.slot, fetch);
@@ -375,6 +386,21 @@ impl ParticipantPool {
     #[inline]
     pub(crate) fn overflow_skills(&self, slot: u32) -> &[(u16, u8)] {
         self.overflow.get(slot)
+    }
+
+    /// [`ParticipantPool::overflow_skills`] of an overflowing record in the pool, read
+    /// where the record says they are (for a scan: no look-up by slot).
+    #[inline]
+    pub(crate) fn skills_beside(&self, record: &ParticipantRecord) -> &[(u16, u8)] {
+        let skills = self.overflow.items_at(record.overflow_at(), usize::from(record.skill_count));
+        debug_assert_eq!(skills, self.overflow_skills(record.slot), "the record knows where its skills are");
+        skills
+    }
+
+    /// Tells every overflowing record where its skills are now (after they moved).
+    pub(crate) fn place_overflows(&mut self) {
+        let overflow = &self.overflow;
+        self.records.change_each(|record| place_overflow(record, overflow));
     }
 
     /// The numbers of the skills a record claims (inline or overflowing), ascending and
@@ -463,11 +489,13 @@ impl ParticipantPool {
         self.records.tidy();
     }
 
-    /// Takes a slot's record out of its bucket, keeping the slot and id.
-    fn detach(&mut self, slot: u32) {
+    /// Takes a slot's record out of its bucket, keeping the slot and id; whether other
+    /// records' overflowing skills moved ([`ParticipantPool::place_overflows`] is due).
+    #[must_use = "other records' skills may have moved"]
+    fn detach(&mut self, slot: u32) -> bool {
         let place = self.places[slot as usize];
         if place.bucket == FREE.bucket {
-            return;
+            return false;
         }
         let (removed, moved) = self.records.swap_remove(place.bucket as usize, place.index);
         if let Some(moved) = moved {
@@ -475,9 +503,17 @@ impl ParticipantPool {
         }
         self.places[slot as usize] = FREE;
         self.commute_histogram[commute_bucket(removed.max_commute_km)] -= 1;
-        self.overflow.remove(slot);
-        self.occupations.remove(slot);
+        let moved = self.overflow.remove(slot);
+        let _ = self.occupations.remove(slot);
         self.len -= 1;
+        moved
+    }
+}
+
+/// Notes in an overflowing `record` where `overflow` holds its skills.
+fn place_overflow(record: &mut ParticipantRecord, overflow: &SlotExtras<(u16, u8)>) {
+    if record.overflows() {
+        record.set_overflow_at(overflow.start(record.slot));
     }
 }
 

@@ -78,7 +78,7 @@ impl ParticipantPool {
             record.gender,
         ]);
         out.extend_from_slice(&record.skill_levels.to_le_bytes());
-        for skill in record.skills {
+        for skill in record.stored_skills() {
             out.extend_from_slice(&skill.to_le_bytes());
         }
         out.extend_from_slice(&record.occupations.to_le_bytes());
@@ -204,13 +204,19 @@ impl ParticipantPool {
         let slot = self.new_slot_unindexed(id)?;
         record.slot = slot;
         self.units.join_number(slot, unit);
+        let mut moved = false;
         if let Some(skills) = overflow {
-            self.overflow.set(slot, &skills);
+            moved |= self.overflow.set(slot, &skills);
+            record.set_overflow_at(self.overflow.start(slot));
         }
         if let Some(claims) = claims {
-            self.occupations.set(slot, &claims);
+            // Only the overflowing skills' places are kept in records.
+            let _ = self.occupations.set(slot, &claims);
         }
         self.attach(record);
+        if moved {
+            self.place_overflows();
+        }
         Ok(())
     }
 }

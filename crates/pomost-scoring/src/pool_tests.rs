@@ -215,23 +215,35 @@ fn factors_of(pool: &super::ParticipantPool, id: &ParticipantId) -> Vec<crate::f
 fn skills_and_occupations_past_the_record_survive_changes_and_count_in_full() {
     let mut changed = pool((0..1_200).map(|n| claimant(n, 8 + n % 12, 3 + n % 3, n % 2 == 0)).collect(), vec![]);
     let mut people: Vec<pomost_domain::Participant> = Vec::new();
-    for n in 0..1_200 {
-        let id = ParticipantId::new(format!("p{n}")).unwrap();
-        match n % 5 {
-            0 => assert!(changed.remove_participant(&id)),
-            1 => {
-                // Back to what fits the record.
-                let person = claimant(n, 2, 2, true);
-                changed.upsert_participant(&person).unwrap();
-                people.push(person);
+    // Two rounds of changes leave more stale items than live ones: the tables compact
+    // (the items move, and the records must learn where theirs went).
+    let mut compactions = 0;
+    for round in 0..2 {
+        people.clear();
+        for n in 0..1_200 {
+            let id = ParticipantId::new(format!("p{n}")).unwrap();
+            let items_before = changed.overflow.items_len();
+            match (n + round) % 5 {
+                0 => {
+                    changed.remove_participant(&id);
+                }
+                1 => {
+                    // Back to what fits the record.
+                    let person = claimant(n, 2, 2, true);
+                    changed.upsert_participant(&person).unwrap();
+                    people.push(person);
+                }
+                _ => {
+                    let person = claimant(n, 9 + (n * 7 + round) % 30, 3 + (n * 3) % 4, n % 3 != 0);
+                    changed.upsert_participant(&person).unwrap();
+                    people.push(person);
+                }
             }
-            _ => {
-                let person = claimant(n, 9 + (n * 7) % 30, 3 + (n * 3) % 4, n % 3 != 0);
-                changed.upsert_participant(&person).unwrap();
-                people.push(person);
-            }
+            compactions += usize::from(changed.overflow.items_len() < items_before);
         }
+        scores_as_built_afresh(&changed, &people);
     }
+    assert!(compactions > 0, "the changes compacted the skills table");
     // A layout made before a change is not installed; one made after is, with the extras
     // laid out in the records' order.
     let mut stale = changed.scan_layout();

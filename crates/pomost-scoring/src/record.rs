@@ -145,6 +145,8 @@ pub(crate) struct ParticipantRecord {
     pub(crate) gender: u8,
     /// Two bits per inline skill: 0 unassessed, else the level.
     pub(crate) skill_levels: u16,
+    /// The skills, when they fit; else the first two hold where the pool keeps them
+    /// ([`ParticipantRecord::overflow_at`]).
     pub(crate) skills: [u16; INLINE_SKILLS],
     /// Wanted and past occupations, packed by [`pack_occupations`] (0: none).
     pub(crate) occupations: u32,
@@ -223,6 +225,29 @@ impl ParticipantRecord {
     #[inline]
     pub(crate) fn overflows(&self) -> bool {
         usize::from(self.skill_count) > INLINE_SKILLS
+    }
+
+    /// Where the pool's table of overflowing skills holds this record's (its
+    /// [`SlotExtras::start`](crate::extras::SlotExtras::start)), kept in the skill slots
+    /// the record does not use: a scan reads the skills without looking up the slot's
+    /// span, a cache miss a person (the spans are by slot, the people in a scan's order
+    /// are not). The pool sets it whenever the skills move.
+    #[inline]
+    pub(crate) fn overflow_at(&self) -> u32 {
+        u32::from(self.skills[0]) | (u32::from(self.skills[1]) << 16)
+    }
+
+    /// Sets [`ParticipantRecord::overflow_at`] (of a record whose skills overflow).
+    pub(crate) fn set_overflow_at(&mut self, start: u32) {
+        debug_assert!(self.overflows());
+        self.skills[0] = start as u16;
+        self.skills[1] = (start >> 16) as u16;
+    }
+
+    /// The inline skills as stored, without [`ParticipantRecord::overflow_at`] (which
+    /// holds only while the pool's table stays as it is).
+    pub(crate) fn stored_skills(&self) -> [u16; INLINE_SKILLS] {
+        if self.overflows() { [0; INLINE_SKILLS] } else { self.skills }
     }
 }
 

@@ -114,7 +114,7 @@ pub(crate) const fn first_failed_step(failures: ReasonSet) -> u64 {
 
 /// How many people ahead the ranking pass over a block fetches the skills and occupations
 /// that do not fit their records ([`ParticipantPool::prefetch_extras`]).
-const EXTRAS_AHEAD: usize = 8;
+const EXTRAS_AHEAD: usize = 64;
 
 /// The step of one who passed, which only they reach.
 const PASSED_SHIFT: u32 = 7 * 8;
