@@ -7,7 +7,7 @@ use crate::context::{OfferContext, Place, simple_index};
 use crate::factors::Factor;
 use crate::pool::ParticipantPool;
 use crate::reasons::{ExclusionReason, ReasonSet};
-use crate::record::{ClaimKind, OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord};
+use crate::record::{ClaimKind, OccupationClaim, ParticipantRecord};
 use crate::skills::MAX_REQUIREMENTS;
 
 /// How job-coach support would be secured for a placement.
@@ -534,7 +534,7 @@ fn occupation_value(record: &ParticipantRecord, context: &OfferContext, pool: &P
     if record.occupations == 0 || context.occupation == 0 {
         return 0.0;
     }
-    if record.occupations & OCCUPATIONS_MORE != 0 {
+    if record.more_occupations() {
         return best_occupation(record, context, pool).1;
     }
     let claim = |packed: u32| {

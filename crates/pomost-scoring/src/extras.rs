@@ -4,10 +4,12 @@
 //! A scan reads these for every eligible person who has them. Kept in a hash map of boxed
 //! slices, each read hashed the slot, probed the table and followed a pointer: three
 //! cache misses a person, and a national list over people with nine skills took six times
-//! as long as over people with eight. Here a read is an index into the spans (eight bytes
-//! a slot) and a slice of one vector, laid out in the order the scan meets the people
-//! ([`SlotExtras::laid_out`], at each layout of the records); a scan can fetch both ahead
-//! ([`SlotExtras::prefetch`]).
+//! as long as over people with eight. Here the items are a slice of one vector, laid out in
+//! the order the scan meets the people ([`SlotExtras::laid_out`], at each layout of the
+//! records). A slot's span (eight bytes a slot) says where; a record keeps a copy of its
+//! start ([`SlotExtras::start`]), so a scan reads, and fetches ahead
+//! ([`SlotExtras::prefetch_at`]), the items alone: the spans by slot are a cache miss a
+//! person in a scan's order.
 
 use mem_prefetch::prefetch_read_data;
 
@@ -28,6 +30,8 @@ pub(crate) struct SlotExtras<T> {
     live: usize,
     /// Slots with items.
     slots: usize,
+    /// Every [`SlotExtras::start`] stays below this.
+    limit: u32,
 }
 
 /// Stale items below this never cause a compaction (a small pool would otherwise copy its
@@ -39,7 +43,14 @@ const CACHE_LINE: usize = 64;
 
 impl<T> Default for SlotExtras<T> {
     fn default() -> Self {
-        Self { spans: Vec::new(), items: Vec::new(), live: 0, slots: 0 }
+        Self::with_limit(u32::MAX)
+    }
+}
+
+impl<T> SlotExtras<T> {
+    /// Extras whose items always start below `limit` (for a start kept in fewer bits).
+    pub(crate) fn with_limit(limit: u32) -> Self {
+        Self { spans: Vec::new(), items: Vec::new(), live: 0, slots: 0, limit }
     }
 }
 
@@ -56,7 +67,7 @@ impl<T: Copy> SlotExtras<T> {
     /// Whether `count` more items fit the 32-bit positions (checked before a pool change,
     /// so a refusal leaves the pool as it was).
     pub(crate) fn can_take(&self, count: usize) -> bool {
-        self.live.saturating_add(count) <= u32::MAX as usize / 2
+        self.live.saturating_add(count) <= self.limit as usize / 2
     }
 
     /// Where the items of `slot` start (0 when it has none): a record may keep this to
@@ -72,6 +83,13 @@ impl<T: Copy> SlotExtras<T> {
         self.items.get(start as usize..start as usize + len).unwrap_or_default()
     }
 
+    /// At most `len` items from `start` (fewer at the end of the table).
+    #[inline]
+    pub(crate) fn items_from(&self, start: u32, len: usize) -> &[T] {
+        let items = self.items.get(start as usize..).unwrap_or_default();
+        &items[..len.min(items.len())]
+    }
+
     /// Gives `slot` these items (none: removes its items); whether other slots' items
     /// moved (every [`SlotExtras::start`] known before is then stale). The caller checked
     /// [`SlotExtras::can_take`].
@@ -81,7 +99,7 @@ impl<T: Copy> SlotExtras<T> {
         if items.is_empty() {
             return moved;
         }
-        if self.items.len() + items.len() > u32::MAX as usize {
+        if self.items.len() + items.len() > self.limit as usize {
             self.compact();
             moved = true;
         }
@@ -137,7 +155,7 @@ impl<T: Copy> SlotExtras<T> {
             copy(slot);
         }
         (0..self.spans.len()).for_each(copy);
-        Self { spans, items, live: self.live, slots: self.slots }
+        Self { spans, items, live: self.live, slots: self.slots, limit: self.limit }
     }
 
     /// How many slots have items.
@@ -179,37 +197,18 @@ impl<T: Copy> SlotExtras<T> {
         self.spans.shrink_to_fit();
     }
 
-    /// Starts fetching `slot`'s span ([`Fetch::Span`]; a scan does this for a person it
-    /// will rank) or its items ([`Fetch::Items`], once the span has arrived) into the cache.
-    #[inline]
-    pub(crate) fn prefetch(&self, slot: u32, fetch: Fetch) {
-        let Some(span) = self.spans.get(slot as usize) else { return };
-        match fetch {
-            Fetch::Span => prefetch_read_data::<_, 3>(span),
-            Fetch::Items => self.prefetch_at(span.start, span.len as usize),
-        }
-    }
-
-    /// Starts fetching the `len` items from `start` ([`SlotExtras::start`]): every cache
-    /// line they touch (nine skills of four bytes cross a line about every other time).
+    /// Starts fetching at most `len` items from `start` ([`SlotExtras::start`]): every
+    /// cache line they touch (nine skills of four bytes cross a line about every other
+    /// time).
     #[inline]
     pub(crate) fn prefetch_at(&self, start: u32, len: usize) {
-        let items = self.items_at(start, len);
+        let items = self.items_from(start, len);
         // Items one line apart, and the last: each line once or twice.
         let step = (CACHE_LINE / size_of::<T>().max(1)).max(1);
         for item in items.iter().step_by(step).chain(items.last()) {
             prefetch_read_data::<_, 3>(item);
         }
     }
-}
-
-/// What [`SlotExtras::prefetch`] fetches: reading a slot's items needs its span first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fetch {
-    /// Where the slot's items are.
-    Span,
-    /// The first of the items.
-    Items,
 }
 
 #[cfg(test)]

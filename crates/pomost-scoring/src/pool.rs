@@ -9,10 +9,12 @@ use pomost_domain::{CoachId, JobCoach, MAX_COMMUTE_KM, Offer, Participant, Parti
 use crate::arena::BucketArena;
 use crate::coaches::CoachBook;
 use crate::error::ScoringError;
-use crate::extras::{Fetch, SlotExtras};
+use crate::extras::SlotExtras;
 use crate::grid::{BUCKET_COUNT, bucket_of};
 use crate::placements::{Hires, UnitMembers};
-use crate::record::{OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord, occupation_claims, unpack_claim};
+use crate::record::{
+    OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord, claim_table, claims_in, occupation_claims, unpack_claim,
+};
 use crate::skills::SkillBook;
 
 /// Where a slot's record lives: its bucket (cell and commute band) and its index there.
@@ -46,8 +48,8 @@ pub struct ParticipantPool {
     /// All skills of the people with more than their record holds, by slot.
     pub(crate) overflow: SlotExtras<(u16, u8)>,
     /// Every wanted and past occupation of the people with more than the two their record
-    /// holds, by slot.
-    occupations: SlotExtras<OccupationClaim>,
+    /// holds, by slot ([`claim_table`]).
+    occupations: SlotExtras<u16>,
     pub(crate) skills: SkillBook,
     pub(crate) coaches: CoachBook,
     /// Offer positions taken by hires.
@@ -66,7 +68,7 @@ pub struct ParticipantPool {
 pub struct ScanLayout(crate::arena::Layout<ParticipantRecord>, Option<Vec<RecordPlace>>, Extras);
 
 /// The skills and occupations beside the records, laid out in the records' order.
-type Extras = (SlotExtras<(u16, u8)>, SlotExtras<OccupationClaim>);
+type Extras = (SlotExtras<(u16, u8)>, SlotExtras<u16>);
 
 /// Sizes of the pool, for operators and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,7 +100,8 @@ impl ParticipantPool {
             hasher: DefaultHashBuilder::default(),
             free_slots: Vec::new(),
             overflow: SlotExtras::default(),
-            occupations: SlotExtras::default(),
+            // A record keeps where its claims start in the bits below the flag.
+            occupations: SlotExtras::with_limit(OCCUPATIONS_MORE),
             skills: SkillBook::new(relatedness)?,
             coaches: CoachBook::default(),
             hires: Hires::default(),
@@ -149,17 +152,10 @@ impl ParticipantPool {
         };
         record.slot = slot;
         self.units.join(slot, &participant.unit_id);
-        if claims.len() > 2 {
-            // Only the overflowing skills' places are kept in records.
-            let _ = self.occupations.set(slot, &claims);
-        }
-        if let Some(skills) = overflow {
-            moved |= self.overflow.set(slot, &skills);
-            record.set_overflow_at(self.overflow.start(slot));
-        }
+        moved |= self.set_extras(&mut record, overflow.as_deref().unwrap_or_default(), &claims);
         self.attach(record);
         if moved {
-            self.place_overflows();
+            self.place_extras();
         }
         Ok(())
     }
@@ -168,7 +164,7 @@ impl ParticipantPool {
     pub fn remove_participant(&mut self, id: &ParticipantId) -> bool {
         let Some(slot) = self.slot_of(id) else { return false };
         if self.detach(slot) {
-            self.place_overflows();
+            self.place_extras();
         }
         self.units.leave(slot);
         self.forget_slot(slot);
@@ -268,7 +264,7 @@ impl ParticipantPool {
         (self.overflow, self.occupations) = self.extras_in_order(|visit| self.records.for_each(visit));
         self.overflow.shrink_to_fit();
         self.occupations.shrink_to_fit();
-        self.place_overflows();
+        self.place_extras();
         self.places.shrink_to_fit();
         self.ids.shrink_to_fit();
     }
@@ -307,7 +303,7 @@ impl ParticipantPool {
             places
         });
         let extras = self.extras_in_order(|visit| layout.for_each(visit));
-        layout.change_each(|record| place_overflow(record, &extras.0));
+        layout.change_each(|record| place_extras(record, &extras));
         ScanLayout(layout, places, extras)
     }
 
@@ -348,10 +344,10 @@ impl ParticipantPool {
 
     /// Every occupation claim of a record: inline, or all from the table when there are more.
     pub(crate) fn occupations(&self, record: &ParticipantRecord) -> impl Iterator<Item = OccupationClaim> + '_ {
-        let more = record.occupations & OCCUPATIONS_MORE != 0;
-        let table = if more { self.occupations.get(record.slot) } else { &[] };
+        let more = record.more_occupations();
+        let table = if more { self.claims_beside(record) } else { &[] };
         let inline = if more { [0, 0] } else { [record.occupations & 0x3fff, (record.occupations >> 14) & 0x3fff] };
-        table.iter().copied().chain(inline.into_iter().filter_map(unpack_claim))
+        table.iter().map(|&packed| u32::from(packed)).chain(inline).filter_map(unpack_claim)
     }
 
     /// Whether a scan fetches skills and occupations beside the records ahead
@@ -364,21 +360,19 @@ impl ParticipantPool {
         (self.overflow.slots() + self.occupations.slots()) * 8 > self.len
     }
 
-    /// Starts fetching a record's skills and occupations past what it holds, in two
-    /// stages: as a scan selects a block's eligible ([`Fetch::Span`]), the skills (the
-    /// record knows where they are) and where the occupations are; a few people ahead of
-    /// the ranking pass ([`Fetch::Items`]), the occupations. Their cache misses overlap
-    /// instead of following each other.
+    /// Starts fetching a record's skills and occupations past what it holds (as a scan
+    /// selects a block's eligible, before it ranks them), so that their cache misses
+    /// overlap instead of following each other.
     #[inline]
-    pub(crate) fn prefetch_extras(&self, record: &ParticipantRecord, fetch: Fetch) {
+    pub(crate) fn prefetch_extras(&self, record: &ParticipantRecord) {
         if !record.has_extras() {
             return;
         }
-        if record.overflows() && fetch == Fetch::Span {
+        if record.overflows() {
             self.overflow.prefetch_at(record.overflow_at(), usize::from(record.skill_count));
         }
-        if record.occupations & OCCUPATIONS_MORE != 0 {
-            self.occupations.prefetch(record.slot, fetch);
+        if record.more_occupations() {
+            self.occupations.prefetch_at(record.occupations_at(), CLAIMS_FETCHED);
         }
     }
 
@@ -397,10 +391,36 @@ impl ParticipantPool {
         skills
     }
 
-    /// Tells every overflowing record where its skills are now (after they moved).
-    pub(crate) fn place_overflows(&mut self) {
-        let overflow = &self.overflow;
-        self.records.change_each(|record| place_overflow(record, overflow));
+    /// The packed claims of a record with [`OCCUPATIONS_MORE`], read where the record says
+    /// they are (the last one marked: [`claim_table`]).
+    #[inline]
+    fn claims_beside(&self, record: &ParticipantRecord) -> &[u16] {
+        let claims = claims_in(self.occupations.items_from(record.occupations_at(), MAX_CLAIMS));
+        debug_assert_eq!(claims, self.occupations.get(record.slot), "the record knows where its claims are");
+        claims
+    }
+
+    /// Gives `slot` (of `record`) its skills past the record and its claims past two in
+    /// the tables, and tells the record where; whether other records' moved.
+    #[must_use = "other records' skills and claims may have moved"]
+    fn set_extras(&mut self, record: &mut ParticipantRecord, skills: &[(u16, u8)], claims: &[OccupationClaim]) -> bool {
+        let slot = record.slot;
+        let mut moved = false;
+        if claims.len() > 2 {
+            moved |= self.occupations.set(slot, &claim_table(claims));
+            record.set_occupations_at(self.occupations.start(slot));
+        }
+        if !skills.is_empty() {
+            moved |= self.overflow.set(slot, skills);
+            record.set_overflow_at(self.overflow.start(slot));
+        }
+        moved
+    }
+
+    /// Tells every record with extras where they are now (after they moved).
+    pub(crate) fn place_extras(&mut self) {
+        let extras = (&self.overflow, &self.occupations);
+        self.records.change_each(|record| place_extras_of(record, extras));
     }
 
     /// The numbers of the skills a record claims (inline or overflowing), ascending and
@@ -490,8 +510,8 @@ impl ParticipantPool {
     }
 
     /// Takes a slot's record out of its bucket, keeping the slot and id; whether other
-    /// records' overflowing skills moved ([`ParticipantPool::place_overflows`] is due).
-    #[must_use = "other records' skills may have moved"]
+    /// records' skills or claims moved ([`ParticipantPool::place_extras`] is due).
+    #[must_use = "other records' skills and claims may have moved"]
     fn detach(&mut self, slot: u32) -> bool {
         let place = self.places[slot as usize];
         if place.bucket == FREE.bucket {
@@ -503,19 +523,35 @@ impl ParticipantPool {
         }
         self.places[slot as usize] = FREE;
         self.commute_histogram[commute_bucket(removed.max_commute_km)] -= 1;
-        let moved = self.overflow.remove(slot);
-        let _ = self.occupations.remove(slot);
+        let moved = self.overflow.remove(slot) | self.occupations.remove(slot);
         self.len -= 1;
         moved
     }
 }
 
-/// Notes in an overflowing `record` where `overflow` holds its skills.
-fn place_overflow(record: &mut ParticipantRecord, overflow: &SlotExtras<(u16, u8)>) {
+/// Notes in `record` where `extras` hold its skills and claims, if they do.
+fn place_extras(record: &mut ParticipantRecord, extras: &Extras) {
+    place_extras_of(record, (&extras.0, &extras.1));
+}
+
+/// [`place_extras`] with the two tables apart.
+fn place_extras_of(
+    record: &mut ParticipantRecord,
+    (overflow, occupations): (&SlotExtras<(u16, u8)>, &SlotExtras<u16>),
+) {
     if record.overflows() {
         record.set_overflow_at(overflow.start(record.slot));
     }
+    if record.more_occupations() {
+        record.set_occupations_at(occupations.start(record.slot));
+    }
 }
+
+/// Claims a person can have at most (wanted and past).
+pub(crate) const MAX_CLAIMS: usize = 2 * pomost_domain::MAX_PARTICIPANT_OCCUPATIONS;
+
+/// Claims fetched ahead from where a record's start (a cache line holds 32).
+const CLAIMS_FETCHED: usize = 4;
 
 /// Notes in `places` that `record` is item `index` of `bucket`.
 fn place(places: &mut [RecordPlace], bucket: usize, index: u32, record: &ParticipantRecord) {

@@ -9,9 +9,10 @@
 
 use pomost_domain::{ParticipantId, SkillId, SkillRelatedness};
 
+use super::MAX_CLAIMS;
 use super::ParticipantPool;
 use crate::error::ScoringError;
-use crate::record::{OCCUPATIONS_MORE, ParticipantRecord, occupation_codes, pack_claim, unpack_claim};
+use crate::record::{ParticipantRecord, occupation_codes, pack_claim, unpack_claim};
 
 const MAGIC: &[u8; 8] = b"POMOSTPS";
 /// The layout version; a snapshot of another is not read.
@@ -81,7 +82,7 @@ impl ParticipantPool {
         for skill in record.stored_skills() {
             out.extend_from_slice(&skill.to_le_bytes());
         }
-        out.extend_from_slice(&record.occupations.to_le_bytes());
+        out.extend_from_slice(&record.stored_occupations().to_le_bytes());
         if record.overflows() {
             let skills = self.overflow_skills(record.slot);
             out.extend_from_slice(&(skills.len() as u32).to_le_bytes());
@@ -90,7 +91,7 @@ impl ParticipantPool {
                 out.push(*level);
             }
         }
-        if record.occupations & OCCUPATIONS_MORE != 0 {
+        if record.more_occupations() {
             let claims: Vec<_> = self.occupations(record).collect();
             out.extend_from_slice(&(claims.len() as u32).to_le_bytes());
             for claim in claims {
@@ -184,14 +185,22 @@ impl ParticipantPool {
         record.occupations = input.u32()?;
         let overflow = if record.overflows() {
             let count = input.u32()? as usize;
+            // The record's count says how many a scan reads.
+            if count != usize::from(record.skill_count) {
+                return Err(unusable("skill count"));
+            }
             let skills =
                 (0..count).map(|_| Ok((input.u16()?, input.u8()?))).collect::<Result<Vec<_>, ScoringError>>()?;
             Some(skills.into_boxed_slice())
         } else {
             None
         };
-        let claims = if record.occupations & OCCUPATIONS_MORE != 0 {
+        let claims = if record.more_occupations() {
             let count = input.u32()? as usize;
+            // More than the record holds, and no more than a person can have.
+            if !(3..=MAX_CLAIMS).contains(&count) {
+                return Err(unusable("occupation claims"));
+            }
             let claims = (0..count)
                 .map(|_| unpack_claim(u32::from(input.u16()?)).ok_or_else(|| unusable("occupation claim")))
                 .collect::<Result<Vec<_>, ScoringError>>()?;
@@ -204,18 +213,14 @@ impl ParticipantPool {
         let slot = self.new_slot_unindexed(id)?;
         record.slot = slot;
         self.units.join_number(slot, unit);
-        let mut moved = false;
-        if let Some(skills) = overflow {
-            moved |= self.overflow.set(slot, &skills);
-            record.set_overflow_at(self.overflow.start(slot));
-        }
-        if let Some(claims) = claims {
-            // Only the overflowing skills' places are kept in records.
-            let _ = self.occupations.set(slot, &claims);
-        }
+        let moved = self.set_extras(
+            &mut record,
+            overflow.as_deref().unwrap_or_default(),
+            claims.as_deref().unwrap_or_default(),
+        );
         self.attach(record);
         if moved {
-            self.place_overflows();
+            self.place_extras();
         }
         Ok(())
     }

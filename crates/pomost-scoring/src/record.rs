@@ -37,8 +37,28 @@ pub(crate) fn is_50_plus(flags: u8, year: i32) -> bool {
     offset < 31 && TURNS_50_BASE + offset <= year
 }
 /// Set in [`ParticipantRecord::occupations`] when the person has more than the two claims
-/// held inline (all of them are in the pool's occupation table).
+/// held inline (all of them are in the pool's occupation table, and the bits below say
+/// where: [`ParticipantRecord::occupations_at`]).
 pub(crate) const OCCUPATIONS_MORE: u32 = 1 << 28;
+
+/// Set in the last of a person's claims in the pool's occupation table (packed by
+/// [`pack_claim`] in the bits below), so that a record need not keep their count.
+pub(crate) const CLAIM_LAST: u16 = 1 << 15;
+
+/// A person's claims as the pool's occupation table holds them: packed, the last marked.
+pub(crate) fn claim_table(claims: &[OccupationClaim]) -> Vec<u16> {
+    let mut table: Vec<u16> = claims.iter().map(|claim| pack_claim(claim) as u16).collect();
+    if let Some(last) = table.last_mut() {
+        *last |= CLAIM_LAST;
+    }
+    table
+}
+
+/// The claims at the start of `table` up to the one marked last (see [`claim_table`]).
+pub(crate) fn claims_in(table: &[u16]) -> &[u16] {
+    let len = table.iter().position(|&packed| packed & CLAIM_LAST != 0).map_or(0, |last| last + 1);
+    &table[..len]
+}
 
 /// The KZiS occupation codes as numbers, in order: a claim's 12-bit index points here.
 pub(crate) fn occupation_codes() -> &'static [u32] {
@@ -68,12 +88,15 @@ pub(crate) fn unpack_claim(packed: u32) -> Option<OccupationClaim> {
     Some(OccupationClaim { index: (packed & 0xfff) as u16, kind })
 }
 
-/// The inline occupations of a record: the first two claims, and [`OCCUPATIONS_MORE`] when
+/// The inline occupations of a record: the first two claims, or [`OCCUPATIONS_MORE`] when
 /// there are others (then all of them are in the pool's table).
 pub(crate) fn pack_occupations(claims: &[OccupationClaim]) -> u32 {
+    if claims.len() > 2 {
+        return OCCUPATIONS_MORE;
+    }
     let first = claims.first().map_or(0, pack_claim);
     let second = claims.get(1).map_or(0, pack_claim);
-    first | (second << 14) | if claims.len() > 2 { OCCUPATIONS_MORE } else { 0 }
+    first | (second << 14)
 }
 
 /// What a claim says of the person.
@@ -219,7 +242,7 @@ impl ParticipantRecord {
     /// (one test for the scan's common case, neither).
     #[inline]
     pub(crate) fn has_extras(&self) -> bool {
-        (usize::from(self.skill_count) > INLINE_SKILLS) | (self.occupations & OCCUPATIONS_MORE != 0)
+        self.overflows() | self.more_occupations()
     }
 
     #[inline]
@@ -248,6 +271,30 @@ impl ParticipantRecord {
     /// holds only while the pool's table stays as it is).
     pub(crate) fn stored_skills(&self) -> [u16; INLINE_SKILLS] {
         if self.overflows() { [0; INLINE_SKILLS] } else { self.skills }
+    }
+
+    /// Whether the person's claims are in the pool's occupation table.
+    #[inline]
+    pub(crate) fn more_occupations(&self) -> bool {
+        self.occupations & OCCUPATIONS_MORE != 0
+    }
+
+    /// Where the pool's occupation table holds this record's claims (of a record with
+    /// [`OCCUPATIONS_MORE`]), for the reason [`ParticipantRecord::overflow_at`] is kept.
+    #[inline]
+    pub(crate) fn occupations_at(&self) -> u32 {
+        self.occupations & (OCCUPATIONS_MORE - 1)
+    }
+
+    /// Sets [`ParticipantRecord::occupations_at`] (below [`OCCUPATIONS_MORE`]).
+    pub(crate) fn set_occupations_at(&mut self, start: u32) {
+        debug_assert!(self.more_occupations() && start < OCCUPATIONS_MORE);
+        self.occupations = OCCUPATIONS_MORE | (start & (OCCUPATIONS_MORE - 1));
+    }
+
+    /// The occupations as stored, without [`ParticipantRecord::occupations_at`].
+    pub(crate) fn stored_occupations(&self) -> u32 {
+        if self.more_occupations() { OCCUPATIONS_MORE } else { self.occupations }
     }
 }
 

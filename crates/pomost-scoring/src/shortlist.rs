@@ -17,7 +17,6 @@ use crate::evaluate::{
     score_beyond_gains, score_bound, score_reaching, skills_gains,
 };
 use crate::explain::describe_factors;
-use crate::extras::Fetch;
 use crate::factors::FactorScore;
 use crate::grid::{BANDS, all_within_commute, cells_within, nearest_km};
 use crate::policy::ScoringPolicy;
@@ -111,10 +110,6 @@ const _: () = assert!(BLOCK < 128 && BLOCK.is_power_of_two() && 9 * 7 <= 64);
 pub(crate) const fn first_failed_step(failures: ReasonSet) -> u64 {
     1 << (7 * failures.0.trailing_zeros())
 }
-
-/// How many people ahead the ranking pass over a block fetches the skills and occupations
-/// that do not fit their records ([`ParticipantPool::prefetch_extras`]).
-const EXTRAS_AHEAD: usize = 64;
 
 /// The step of one who passed, which only they reach.
 const PASSED_SHIFT: u32 = 7 * 8;
@@ -616,7 +611,7 @@ impl ParticipantPool {
             let record = &block[usize::from(position)];
             debug_assert!(!context.place.is_some_and(|place| place.beyond_commute(record)));
             if fetch_extras {
-                self.prefetch_extras(record, Fetch::Span);
+                self.prefetch_extras(record);
             }
             let needs_coach = usize::from(record.needs_coach(context.provided));
             ready[slot(ready_count)] = position;
@@ -674,17 +669,8 @@ impl ParticipantPool {
         // cannot reach the list later in the block either.
         let min_gains = accumulator.current_cutoff(context, floor).map_or(f32::NEG_INFINITY, |cutoff| cutoff.min_gains);
         let Selections { ready, hopeful, .. } = &mut *accumulator.selections;
-        let fetch_extras = self.fetch_extras_ahead();
-        if fetch_extras {
-            for &position in ready[..eligible.min(EXTRAS_AHEAD)].iter() {
-                self.prefetch_extras(&block[usize::from(position)], Fetch::Items);
-            }
-        }
         let mut hopeful_count = 0;
-        for (index, &position) in ready[..eligible].iter().enumerate() {
-            if fetch_extras && let Some(&ahead) = ready[..eligible].get(index + EXTRAS_AHEAD) {
-                self.prefetch_extras(&block[usize::from(ahead)], Fetch::Items);
-            }
+        for &position in &ready[..eligible] {
             let record = &block[usize::from(position)];
             accumulator.groups.count(record, keys[usize::from(position)], context.group_cutoffs);
             let gains = skills_gains(record, context, self);
