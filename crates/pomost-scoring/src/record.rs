@@ -171,7 +171,8 @@ pub(crate) struct ParticipantRecord {
     /// The skills, when they fit; else the first two hold where the pool keeps them
     /// ([`ParticipantRecord::overflow_at`]).
     pub(crate) skills: [u16; INLINE_SKILLS],
-    /// Wanted and past occupations, packed by [`pack_occupations`] (0: none).
+    /// Wanted and past occupations, packed by [`pack_occupations`] (0: none); with
+    /// [`OCCUPATIONS_MORE`], where the pool holds them ([`ParticipantRecord::occupations_at`]).
     pub(crate) occupations: u32,
 }
 
