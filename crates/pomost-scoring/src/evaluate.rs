@@ -484,7 +484,7 @@ pub(crate) fn score_beyond_gains(
 #[inline]
 pub(crate) fn skills_gains(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
     if record.overflows() {
-        pool.skills_beside(record).iter().map(|&(skill, _)| context.credits.gain_bound(skill)).sum::<f32>()
+        pool.skills_beside(record).numbers().iter().map(|&skill| context.credits.gain_bound(skill)).sum::<f32>()
     } else {
         record.inline_skills().map(|(skill, _)| context.credits.gain_bound(skill)).sum::<f32>()
     }
@@ -583,7 +583,7 @@ pub(crate) fn best_credits(
 ) -> [f32; MAX_REQUIREMENTS] {
     let mut best = [0.0f32; MAX_REQUIREMENTS];
     if record.overflows() {
-        for &(skill, level) in pool.skills_beside(record) {
+        for (skill, level) in pool.skills_beside(record).iter() {
             context.credits.credit(skill, level, &mut best);
         }
     } else {

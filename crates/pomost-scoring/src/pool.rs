@@ -13,7 +13,8 @@ use crate::extras::SlotExtras;
 use crate::grid::{BUCKET_COUNT, bucket_of};
 use crate::placements::{Hires, UnitMembers};
 use crate::record::{
-    OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord, claim_table, claims_in, occupation_claims, unpack_claim,
+    OCCUPATIONS_MORE, OccupationClaim, ParticipantRecord, TableSkills, claim_table, claims_in, occupation_claims,
+    skill_table, skill_table_len, unpack_claim,
 };
 use crate::skills::SkillBook;
 
@@ -45,8 +46,9 @@ pub struct ParticipantPool {
     by_id: HashTable<u32>,
     hasher: DefaultHashBuilder,
     free_slots: Vec<u32>,
-    /// All skills of the people with more than their record holds, by slot.
-    pub(crate) overflow: SlotExtras<(u16, u8)>,
+    /// All skills of the people with more than their record holds, by slot
+    /// ([`skill_table`]).
+    pub(crate) overflow: SlotExtras<u16>,
     /// Every wanted and past occupation of the people with more than the two their record
     /// holds, by slot ([`claim_table`]).
     occupations: SlotExtras<u16>,
@@ -68,7 +70,7 @@ pub struct ParticipantPool {
 pub struct ScanLayout(crate::arena::Layout<ParticipantRecord>, Option<Vec<RecordPlace>>, Extras);
 
 /// The skills and occupations beside the records, laid out in the records' order.
-type Extras = (SlotExtras<(u16, u8)>, SlotExtras<u16>);
+type Extras = (SlotExtras<u16>, SlotExtras<u16>);
 
 /// Sizes of the pool, for operators and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -138,7 +140,7 @@ impl ParticipantPool {
         // Build the record before touching the pool, so a refusal leaves it as it was.
         let (mut record, overflow) = ParticipantRecord::from_participant(participant, 0, &mut self.skills)?;
         let claims = occupation_claims(participant);
-        let overflow_count = overflow.as_ref().map_or(0, |skills| skills.len());
+        let overflow_count = overflow.as_ref().map_or(0, |skills| skill_table_len(skills.len()));
         if !self.overflow.can_take(overflow_count) || !self.occupations.can_take(claims.len()) {
             return Err(ScoringError::ParticipantCapacity(self.len));
         }
@@ -369,26 +371,21 @@ impl ParticipantPool {
             return;
         }
         if record.overflows() {
-            self.overflow.prefetch_at(record.overflow_at(), usize::from(record.skill_count));
+            self.overflow.prefetch_at(record.overflow_at(), skill_table_len(usize::from(record.skill_count)));
         }
         if record.more_occupations() {
             self.occupations.prefetch_at(record.occupations_at(), CLAIMS_FETCHED);
         }
     }
 
-    /// All skills of a person whose record overflows (empty for others).
+    /// All skills of an overflowing record in the pool (none for others), read where the
+    /// record says they are (for a scan: no look-up by slot).
     #[inline]
-    pub(crate) fn overflow_skills(&self, slot: u32) -> &[(u16, u8)] {
-        self.overflow.get(slot)
-    }
-
-    /// [`ParticipantPool::overflow_skills`] of an overflowing record in the pool, read
-    /// where the record says they are (for a scan: no look-up by slot).
-    #[inline]
-    pub(crate) fn skills_beside(&self, record: &ParticipantRecord) -> &[(u16, u8)] {
-        let skills = self.overflow.items_at(record.overflow_at(), usize::from(record.skill_count));
-        debug_assert_eq!(skills, self.overflow_skills(record.slot), "the record knows where its skills are");
-        skills
+    pub(crate) fn skills_beside(&self, record: &ParticipantRecord) -> TableSkills<'_> {
+        let count = usize::from(record.skill_count);
+        let table = self.overflow.items_at(record.overflow_at(), skill_table_len(count));
+        debug_assert_eq!(table, self.overflow.get(record.slot), "the record knows where its skills are");
+        TableSkills::new(table, count)
     }
 
     /// The packed claims of a record with [`OCCUPATIONS_MORE`], read where the record says
@@ -411,7 +408,7 @@ impl ParticipantPool {
             record.set_occupations_at(self.occupations.start(slot));
         }
         if !skills.is_empty() {
-            moved |= self.overflow.set(slot, skills);
+            moved |= self.overflow.set(slot, &skill_table(skills));
             record.set_overflow_at(self.overflow.start(slot));
         }
         moved
@@ -427,7 +424,7 @@ impl ParticipantPool {
     /// each once (as a person's skill credits are compiled).
     pub(crate) fn skill_numbers(&self, record: &ParticipantRecord) -> Vec<u16> {
         let mut numbers: Vec<u16> = if record.overflows() {
-            self.overflow_skills(record.slot).iter().map(|&(skill, _)| skill).collect()
+            self.skills_beside(record).numbers().to_vec()
         } else {
             record.inline_skills().map(|(skill, _)| skill).collect()
         };
@@ -535,10 +532,7 @@ fn place_extras(record: &mut ParticipantRecord, extras: &Extras) {
 }
 
 /// [`place_extras`] with the two tables apart.
-fn place_extras_of(
-    record: &mut ParticipantRecord,
-    (overflow, occupations): (&SlotExtras<(u16, u8)>, &SlotExtras<u16>),
-) {
+fn place_extras_of(record: &mut ParticipantRecord, (overflow, occupations): (&SlotExtras<u16>, &SlotExtras<u16>)) {
     if record.overflows() {
         record.set_overflow_at(overflow.start(record.slot));
     }

@@ -84,11 +84,11 @@ impl ParticipantPool {
         }
         out.extend_from_slice(&record.stored_occupations().to_le_bytes());
         if record.overflows() {
-            let skills = self.overflow_skills(record.slot);
-            out.extend_from_slice(&(skills.len() as u32).to_le_bytes());
-            for (skill, level) in skills {
+            let skills = self.skills_beside(record);
+            out.extend_from_slice(&(skills.numbers().len() as u32).to_le_bytes());
+            for (skill, level) in skills.iter() {
                 out.extend_from_slice(&skill.to_le_bytes());
-                out.push(*level);
+                out.push(level);
             }
         }
         if record.more_occupations() {

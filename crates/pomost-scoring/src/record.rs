@@ -13,6 +13,62 @@ pub(crate) const INLINE_SKILLS: usize = 8;
 /// All skills of a person with more than [`INLINE_SKILLS`]: (skill number, level).
 pub(crate) type OverflowSkills = Box<[(u16, u8)]>;
 
+/// Skill levels (two bits each) in a word of a [`skill_table`].
+const LEVELS_PER_WORD: usize = 8;
+
+/// A person's skills as the pool's table holds them past the record: the numbers, then
+/// their levels two bits each, eight to a word. The skills bound of a scan reads the
+/// numbers alone, two bytes a skill (nine skills fit a cache line, which nine pairs of a
+/// number and a level, four bytes each with padding, crossed every other time).
+pub(crate) fn skill_table(skills: &[(u16, u8)]) -> Vec<u16> {
+    let mut table: Vec<u16> = skills.iter().map(|&(number, _)| number).collect();
+    table.resize(skill_table_len(skills.len()), 0);
+    for (index, &(_, level)) in skills.iter().enumerate() {
+        table[skills.len() + index / LEVELS_PER_WORD] |= u16::from(level & 3) << (2 * (index % LEVELS_PER_WORD));
+    }
+    table
+}
+
+/// The length of the [`skill_table`] of `count` skills.
+pub(crate) fn skill_table_len(count: usize) -> usize {
+    count + count.div_ceil(LEVELS_PER_WORD)
+}
+
+/// The skills of a [`skill_table`] (empty when the table is not as long as the count says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TableSkills<'a> {
+    numbers: &'a [u16],
+    levels: &'a [u16],
+}
+
+impl<'a> TableSkills<'a> {
+    /// The skills of `table`, which holds `count` of them.
+    #[inline]
+    pub(crate) fn new(table: &'a [u16], count: usize) -> Self {
+        if table.len() != skill_table_len(count) {
+            return Self { numbers: &[], levels: &[] };
+        }
+        let (numbers, levels) = table.split_at(count);
+        Self { numbers, levels }
+    }
+
+    /// The skill numbers, in the person's order.
+    #[inline]
+    pub(crate) fn numbers(&self) -> &'a [u16] {
+        self.numbers
+    }
+
+    /// Each skill's number and level (0 unassessed).
+    #[inline]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u16, u8)> + 'a {
+        let levels = self.levels;
+        self.numbers.iter().enumerate().map(move |(index, &number)| {
+            let word = levels.get(index / LEVELS_PER_WORD).copied().unwrap_or(0);
+            (number, ((word >> (2 * (index % LEVELS_PER_WORD))) & 3) as u8)
+        })
+    }
+}
+
 pub(crate) const FLAG_CONSENT: u8 = 1;
 pub(crate) const FLAG_NIGHT_OK: u8 = 2;
 pub(crate) const FLAG_EXEMPT: u8 = 4;
@@ -374,6 +430,41 @@ pub(crate) fn packed_prefix(packed: u32, len: u32) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skill_tables_read_back_numbers_and_levels() {
+        for count in 9..=64usize {
+            let skills: Vec<(u16, u8)> =
+                (0..count).map(|index| ((index * 977 % 65_000) as u16, ((index * 7 + count) % 4) as u8)).collect();
+            let table = skill_table(&skills);
+            assert_eq!(table.len(), skill_table_len(count));
+            let read = TableSkills::new(&table, count);
+            assert_eq!(read.iter().collect::<Vec<_>>(), skills, "{count} skills");
+            assert_eq!(read.numbers(), skills.iter().map(|&(number, _)| number).collect::<Vec<_>>());
+            // A table of another length reads as none (never another person's skills).
+            assert_eq!(TableSkills::new(&table[1..], count).iter().count(), 0);
+            assert_eq!(TableSkills::new(&table, count + 1).numbers(), &[] as &[u16]);
+        }
+    }
+
+    #[test]
+    fn claim_tables_end_at_the_marked_claim() {
+        let claims: Vec<OccupationClaim> = (0..5)
+            .map(|index| OccupationClaim {
+                index: 100 + index,
+                kind: [ClaimKind::Wanted, ClaimKind::Short][usize::from(index % 2)],
+            })
+            .collect();
+        let mut table = claim_table(&claims);
+        table.extend(claim_table(&claims[..3]));
+        let first = claims_in(&table);
+        assert_eq!(first.len(), 5);
+        let read: Vec<OccupationClaim> =
+            first.iter().filter_map(|&packed| unpack_claim(u32::from(packed & !CLAIM_LAST))).collect();
+        assert_eq!(read, claims);
+        assert_eq!(claims_in(&table[5..]).len(), 3);
+        assert_eq!(claims_in(&[]).len(), 0);
+    }
 
     #[test]
     fn record_fits_a_cache_line() {
