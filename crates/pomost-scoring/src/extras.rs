@@ -198,8 +198,8 @@ impl<T: Copy> SlotExtras<T> {
     }
 
     /// Starts fetching at most `len` items from `start` ([`SlotExtras::start`]): every
-    /// cache line they touch (nine skills of four bytes cross a line about every other
-    /// time).
+    /// cache line they touch (a person's items often cross a line; thirty skills span two
+    /// or three).
     #[inline]
     pub(crate) fn prefetch_at(&self, start: u32, len: usize) {
         let items = self.items_from(start, len);

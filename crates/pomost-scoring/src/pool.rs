@@ -382,6 +382,9 @@ impl ParticipantPool {
     /// record says they are (for a scan: no look-up by slot).
     #[inline]
     pub(crate) fn skills_beside(&self, record: &ParticipantRecord) -> TableSkills<'_> {
+        if !record.overflows() {
+            return TableSkills::new(&[], 0);
+        }
         let count = usize::from(record.skill_count);
         let table = self.overflow.items_at(record.overflow_at(), skill_table_len(count));
         debug_assert_eq!(table, self.overflow.get(record.slot), "the record knows where its skills are");
