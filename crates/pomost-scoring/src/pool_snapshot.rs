@@ -333,6 +333,44 @@ mod tests {
         assert_eq!(unit(&original), 1);
     }
 
+    /// A snapshot whose bytes are whole (checksum made again) but whose counts of skills or
+    /// claims past the record disagree with the record is refused: a scan reads as many as
+    /// the record says, where the record says.
+    #[test]
+    fn counts_past_the_record_that_disagree_with_it_are_refused() {
+        let bytes = pool_of(varied_people()).snapshot(7);
+        let body = &bytes[..bytes.len() - 4];
+        // Where a person's fields start: just after the id's text.
+        let after_id = |id: &str| {
+            let text = [&(id.len() as u32).to_le_bytes()[..], id.as_bytes()].concat();
+            body.windows(text.len()).position(|window| window == text).unwrap() + text.len()
+        };
+        // The unit, five floats, the registration day, the TERYT code and two accommodation
+        // sets come before the byte of the skill count; then one byte, the levels, eight
+        // inline skills and the occupations field; then the count of skills past the record
+        // (of someone whose skills fit it: the count of claims).
+        let skill_count_at = after_id("many-skills") + 4 + 20 + 4 + 4 + 2 + 2 + 4;
+        let claims_count_at = after_id("many-occupations") + 4 + 20 + 4 + 4 + 2 + 2 + 6 + 2 + 16 + 4;
+        let rewritten = |at: usize, value: &[u8]| {
+            let mut body = body.to_vec();
+            body[at..at + value.len()].copy_from_slice(value);
+            let crc = crc32fast::hash(&body);
+            body.extend_from_slice(&crc.to_le_bytes());
+            body
+        };
+        assert_eq!(body[skill_count_at], 11, "the count found where it is written");
+        assert_eq!(body[claims_count_at..claims_count_at + 4], 3u32.to_le_bytes(), "the claims found");
+        assert!(ParticipantPool::from_snapshot(&SkillRelatedness::default(), &rewritten(0, &body[..1])).is_ok());
+        for (bad, why) in [
+            (rewritten(skill_count_at, &[12]), "skill count"),
+            (rewritten(claims_count_at, &2u32.to_le_bytes()), "occupation claims"),
+            (rewritten(claims_count_at, &(MAX_CLAIMS as u32 + 1).to_le_bytes()), "occupation claims"),
+        ] {
+            let error = ParticipantPool::from_snapshot(&SkillRelatedness::default(), &bad).map(|_| ()).unwrap_err();
+            assert!(matches!(error, ScoringError::Snapshot(_)) && error.to_string().contains(why), "{error}");
+        }
+    }
+
     #[test]
     fn damaged_cut_or_foreign_snapshots_are_refused() {
         let bytes = pool_of(varied_people()).snapshot(7);
