@@ -64,8 +64,8 @@ impl<T: Copy> SlotExtras<T> {
         }
     }
 
-    /// Whether `count` more items fit the 32-bit positions (checked before a pool change,
-    /// so a refusal leaves the pool as it was).
+    /// Whether `count` more items fit below the table's limit with room for stale ones
+    /// (checked before a pool change, so a refusal leaves the pool as it was).
     pub(crate) fn can_take(&self, count: usize) -> bool {
         self.live.saturating_add(count) <= self.limit as usize / 2
     }

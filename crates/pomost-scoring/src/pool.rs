@@ -305,7 +305,7 @@ impl ParticipantPool {
             places
         });
         let extras = self.extras_in_order(|visit| layout.for_each(visit));
-        layout.change_each(|record| place_extras(record, &extras));
+        layout.change_each(|record| note_extras_place(record, &extras.0, &extras.1));
         ScanLayout(layout, places, extras)
     }
 
@@ -419,8 +419,8 @@ impl ParticipantPool {
 
     /// Tells every record with extras where they are now (after they moved).
     pub(crate) fn place_extras(&mut self) {
-        let extras = (&self.overflow, &self.occupations);
-        self.records.change_each(|record| place_extras_of(record, extras));
+        let (overflow, occupations) = (&self.overflow, &self.occupations);
+        self.records.change_each(|record| note_extras_place(record, overflow, occupations));
     }
 
     /// The numbers of the skills a record claims (inline or overflowing), ascending and
@@ -529,13 +529,9 @@ impl ParticipantPool {
     }
 }
 
-/// Notes in `record` where `extras` hold its skills and claims, if they do.
-fn place_extras(record: &mut ParticipantRecord, extras: &Extras) {
-    place_extras_of(record, (&extras.0, &extras.1));
-}
-
-/// [`place_extras`] with the two tables apart.
-fn place_extras_of(record: &mut ParticipantRecord, (overflow, occupations): (&SlotExtras<u16>, &SlotExtras<u16>)) {
+/// Notes in `record` where the skills table `overflow` and the claims table `occupations`
+/// hold its skills and claims, if they do.
+fn note_extras_place(record: &mut ParticipantRecord, overflow: &SlotExtras<u16>, occupations: &SlotExtras<u16>) {
     if record.overflows() {
         record.set_overflow_at(overflow.start(record.slot));
     }
