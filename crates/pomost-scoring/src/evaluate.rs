@@ -302,8 +302,8 @@ pub(crate) fn factor_values(
 /// The position of the skills factor in [`Factor::ALL`] order.
 const SKILLS: usize = Factor::Skills as usize;
 
-/// A list's entry score, with what it means for the cheapest bound: the least sum of skill
-/// gains ([`SkillCredits::gain_bound`](crate::skills::SkillCredits::gain_bound)) with which
+/// A list's entry score, with what it means for the cheapest bound: the least skill gains
+/// ([`skills_gains`]) with which
 /// the loose bound (skills at the bound those gains give, every other factor at 1) reaches
 /// the threshold. The loose bound only grows with the gains, so "loose bound below the
 /// threshold" is exactly "gains below `min_gains`": a scan compares one number per person
@@ -427,8 +427,8 @@ const WAITING: usize = Factor::Waiting as usize;
 const COMMUTE: usize = Factor::Commute as usize;
 
 /// The score of an eligible pair if it can still reach the cutoff's threshold, else
-/// `None`: two cheap upper bounds first (skills at the sum of what each of the person's
-/// skills could earn and every other factor at 1, see [`Cutoff`]; then every other factor
+/// `None`: two cheap upper bounds first (skills at the best coverage the person's skills
+/// could reach at full level and every other factor at 1, see [`Cutoff`]; then every other factor
 /// exact), the exact skills factor last. The exact score is [`total`] of
 /// [`factor_values`], bit for bit. A bound never falls below the exact score: each bound
 /// value is at least the exact one, weights are not negative, and rounded float sums and
@@ -478,15 +478,16 @@ pub(crate) fn score_beyond_gains(
     if score < cutoff.threshold { None } else { Some(score) }
 }
 
-/// The sum of what each of the person's skills could add to the offer's coverage (one
-/// number per skill; [`SkillCredits::coverage_bound`](crate::skills::SkillCredits::coverage_bound)
-/// turns it into a bound of the skills factor).
+/// The most coverage of the offer's requirements the person's skills could reach, as if
+/// every level were met ([`SkillCredits::gains`](crate::skills::SkillCredits::gains);
+/// [`SkillCredits::coverage_bound`](crate::skills::SkillCredits::coverage_bound) turns it
+/// into a bound of the skills factor).
 #[inline]
 pub(crate) fn skills_gains(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
     if record.overflows() {
-        pool.skills_beside(record).numbers().iter().map(|&skill| context.credits.gain_bound(skill)).sum::<f32>()
+        context.credits.gains(pool.skills_beside(record).numbers())
     } else {
-        record.inline_skills().map(|(skill, _)| context.credits.gain_bound(skill)).sum::<f32>()
+        context.credits.gains(record.inline_skill_numbers())
     }
 }
 

@@ -291,8 +291,16 @@ impl ParticipantRecord {
     /// Skills held inline, with levels; empty when they overflow.
     #[inline]
     pub(crate) fn inline_skills(&self) -> impl Iterator<Item = (u16, u8)> + '_ {
-        let count = if usize::from(self.skill_count) > INLINE_SKILLS { 0 } else { usize::from(self.skill_count) };
+        let count = self.inline_skill_numbers().len();
         (0..count).map(move |position| (self.skills[position], ((self.skill_levels >> (2 * position)) & 3) as u8))
+    }
+
+    /// The numbers of [`ParticipantRecord::inline_skills`], without the levels (what the
+    /// scan's skills bound reads).
+    #[inline]
+    pub(crate) fn inline_skill_numbers(&self) -> &[u16] {
+        let count = if usize::from(self.skill_count) > INLINE_SKILLS { 0 } else { usize::from(self.skill_count) };
+        &self.skills[..count]
     }
 
     /// Whether the pool holds skills or occupations of this person beside the record
