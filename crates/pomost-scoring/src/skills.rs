@@ -203,8 +203,8 @@ const BOUND_MARGIN: f32 = 1e-6;
 impl SkillCredits {
     /// The credits towards `requirements`, for every skill, or only for the skills numbered
     /// `only` (one person's, ascending and each once: the others are never looked up for
-    /// them, and the upper bounds of [`SkillCredits::gain_bound`] are then of those skills
-    /// alone).
+    /// them, and no table for [`SkillCredits::gains`] is made, since one person's scoring
+    /// bounds nothing).
     pub(crate) fn new(
         book: &SkillBook,
         requirements: Vec<Requirement>,
@@ -255,10 +255,12 @@ impl SkillCredits {
         let weight_sum: f32 = requirements.iter().map(|requirement| requirement.weight).sum();
         let width = if only.is_some() { 0 } else { row_width(requirements.len()) };
         let mut ceilings = vec![0u8; width * spans.len()];
-        for (skill, &span) in spans.iter().enumerate().filter(|_| width > 0) {
-            let (start, count) = ((span >> 8) as usize, (span & 0xff) as usize);
-            for &(index, similarity) in &entries[start..start + count] {
-                ceilings[skill * width + usize::from(index)] = in_255ths_up(similarity);
+        if width > 0 {
+            for (skill, &span) in spans.iter().enumerate() {
+                let (start, count) = ((span >> 8) as usize, (span & 0xff) as usize);
+                for &(index, similarity) in &entries[start..start + count] {
+                    ceilings[skill * width + usize::from(index)] = in_255ths_up(similarity);
+                }
             }
         }
         let mut shares = [0u16; MAX_REQUIREMENTS];
