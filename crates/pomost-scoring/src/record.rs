@@ -303,8 +303,8 @@ impl ParticipantRecord {
         &self.skills[..count]
     }
 
-    /// Whether the pool holds skills or occupations of this person beside the record
-    /// (one test for the scan's common case, neither).
+    /// Whether the pool holds skills or occupations of this person beside the record (the
+    /// people whose extras are laid out in the records' order).
     #[inline]
     pub(crate) fn has_extras(&self) -> bool {
         self.overflows() | self.more_occupations()

@@ -599,7 +599,7 @@ impl ParticipantPool {
         context: &OfferContext,
         accumulator: &mut Accumulator,
     ) -> usize {
-        let fetch_extras = self.fetch_extras_ahead();
+        let fetch_skills = self.fetch_skills_ahead();
         let Selections { passing, ahead, ready, needing, .. } = &mut *accumulator.selections;
         // Those who passed, apart by whether they need a coach here.
         let ahead = &ahead[..ahead_count];
@@ -610,8 +610,8 @@ impl ParticipantPool {
             }
             let record = &block[usize::from(position)];
             debug_assert!(!context.place.is_some_and(|place| place.beyond_commute(record)));
-            if fetch_extras {
-                self.prefetch_extras(record);
+            if fetch_skills {
+                self.prefetch_skills_beside(record);
             }
             let needs_coach = usize::from(record.needs_coach(context.provided));
             ready[slot(ready_count)] = position;
@@ -675,6 +675,10 @@ impl ParticipantPool {
             accumulator.groups.count(record, keys[usize::from(position)], context.group_cutoffs);
             let gains = skills_gains(record, context, self);
             hopeful[slot(hopeful_count)] = (position, gains);
+            // Claims first: a test that is always false where nobody has more than two.
+            if record.more_occupations() && gains >= min_gains {
+                self.prefetch_claims(record);
+            }
             hopeful_count += usize::from(gains >= min_gains);
         }
         for index in 0..hopeful_count {
