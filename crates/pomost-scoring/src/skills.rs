@@ -573,11 +573,11 @@ mod tests {
         }
     }
 
-    fn any_requirements(book_len: usize) -> impl Strategy<Value = Vec<(u16, u8, f32)>> {
-        prop::collection::vec(
-            (0..book_len as u16, 0u8..=3, prop_oneof![Just(1.0f32), 0.0f32..5.0]),
-            0..=MAX_REQUIREMENTS,
-        )
+    /// Requirements as (skill number, minimum level, weight); the numbers are taken modulo
+    /// the book's size, half of them among the book's first skills (the local groups).
+    fn any_requirements() -> impl Strategy<Value = Vec<(u16, u8, f32)>> {
+        let number = prop_oneof![0u16..120, any::<u16>()];
+        prop::collection::vec((number, 0u8..=3, prop_oneof![Just(1.0f32), 0.0f32..5.0]), 0..=MAX_REQUIREMENTS)
     }
 
     proptest! {
@@ -586,28 +586,45 @@ mod tests {
         /// it is the coverage at full level (up to rounding) when every level is met.
         #[test]
         fn the_skills_bound_is_never_below_the_coverage_and_is_tight_at_full_level(
-            wanted in any_requirements(120),
-            skills in prop::collection::btree_map(0u16..120, 0u8..=3, 0..40),
+            wanted in any_requirements(),
+            // Each skill: a requirement's own (neighbour 0) or one of its neighbours, or
+            // any skill of the book; and a level.
+            claimed in prop::collection::vec((any::<u8>(), 0usize..300, any::<u16>(), 0u8..=3), 0..40),
             unassessed in 0.0f32..=1.0,
         ) {
             static BOOK: std::sync::LazyLock<SkillBook> =
                 std::sync::LazyLock::new(|| SkillBook::new(&pomost_synth::relatedness()).unwrap());
             let book = &*BOOK;
+            let number = |skill: u16| skill % book.len() as u16;
             let requirements: Vec<Requirement> = wanted
                 .iter()
                 .map(|&(skill, min_level, weight)| Requirement {
-                    skill: book.ids[usize::from(skill) % book.len()].clone(),
+                    skill: book.ids[usize::from(number(skill))].clone(),
                     must: true,
                     weight,
                     min_level,
                 })
                 .collect();
-            let numbers: Vec<u16> = skills.keys().map(|&skill| skill % book.len() as u16).collect();
+            let skills: Vec<(u16, u8)> = claimed
+                .iter()
+                .map(|&(which, neighbour, any, level)| match wanted.get(usize::from(which) % (wanted.len() + 1)) {
+                    Some(&(wanted, _, _)) => {
+                        let neighbours = book.neighbours(number(wanted));
+                        let skill = match neighbour.checked_sub(1) {
+                            Some(at) if !neighbours.is_empty() => neighbours[at % neighbours.len()].0,
+                            _ => number(wanted),
+                        };
+                        (skill, level)
+                    }
+                    None => (number(any), level),
+                })
+                .collect();
+            let numbers: Vec<u16> = skills.iter().map(|&(skill, _)| skill).collect();
             let credits = SkillCredits::new(book, requirements.clone(), unassessed, None);
             let coverage = |full_level: bool| {
                 let mut best = [0.0f32; MAX_REQUIREMENTS];
-                for (&skill, &level) in &skills {
-                    credits.credit(skill % book.len() as u16, if full_level { 3 } else { level }, &mut best);
+                for &(skill, level) in &skills {
+                    credits.credit(skill, if full_level { 3 } else { level }, &mut best);
                 }
                 credits.coverage(&best)
             };
