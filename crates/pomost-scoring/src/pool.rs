@@ -546,7 +546,7 @@ fn note_extras_place(record: &mut ParticipantRecord, overflow: &SlotExtras<u16>,
 /// Claims a person can have at most (wanted and past).
 pub(crate) const MAX_CLAIMS: usize = 2 * pomost_domain::MAX_PARTICIPANT_OCCUPATIONS;
 
-/// Claims fetched ahead from where a record's start (a cache line holds 32).
+/// Claims fetched ahead from where a record's claims start (a cache line holds 32).
 const CLAIMS_FETCHED: usize = 4;
 
 /// Notes in `places` that `record` is item `index` of `bucket`.

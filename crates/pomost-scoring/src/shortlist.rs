@@ -674,12 +674,13 @@ impl ParticipantPool {
             let record = &block[usize::from(position)];
             accumulator.groups.count(record, keys[usize::from(position)], context.group_cutoffs);
             let gains = skills_gains(record, context, self);
+            let could_reach = gains >= min_gains;
             hopeful[slot(hopeful_count)] = (position, gains);
             // Claims first: a test that is always false where nobody has more than two.
-            if record.more_occupations() && gains >= min_gains {
+            if record.more_occupations() && could_reach {
                 self.prefetch_claims(record);
             }
-            hopeful_count += usize::from(gains >= min_gains);
+            hopeful_count += usize::from(could_reach);
         }
         for index in 0..hopeful_count {
             let (position, gains) = accumulator.selections.hopeful[index];

@@ -620,7 +620,7 @@ mod tests {
                 })
                 .collect();
             let numbers: Vec<u16> = skills.iter().map(|&(skill, _)| skill).collect();
-            let credits = SkillCredits::new(book, requirements.clone(), unassessed, None);
+            let credits = SkillCredits::new(book, requirements, unassessed, None);
             let coverage = |full_level: bool| {
                 let mut best = [0.0f32; MAX_REQUIREMENTS];
                 for &(skill, level) in &skills {
