@@ -482,7 +482,7 @@ pub(crate) fn score_beyond_gains(
 /// every level were met ([`SkillCredits::gains`](crate::skills::SkillCredits::gains);
 /// [`SkillCredits::coverage_bound`](crate::skills::SkillCredits::coverage_bound) turns it
 /// into a bound of the skills factor).
-#[inline]
+#[inline(always)]
 pub(crate) fn skills_gains(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
     if record.overflows() {
         context.credits.gains(pool.skills_beside(record).numbers())
@@ -500,12 +500,6 @@ fn values_but_skills(
     evaluation: &Evaluation,
 ) -> [f32; Factor::ALL.len()] {
     let policy = context.policy;
-    // Every accepted stage ranks alike unless the offer states a preference for readiness.
-    let stage = if record.stage >= context.min_stage || !context.offer.prefers_readiness {
-        1.0
-    } else {
-        (1.0 - f32::from(context.min_stage - record.stage) * policy.stage_gap_penalty).max(0.0)
-    };
     // Needs are neutral: a need that is met (by the offer, a coach with free capacity or an
     // employer mentor) scores exactly as no need; an unmet hard need excludes the pair. So
     // across eligible people these two factors are constant, and which coach is suggested
@@ -516,6 +510,21 @@ fn values_but_skills(
         Some(_) => policy.commute_half_km / (policy.commute_half_km + evaluation.distance_km),
         None => 1.0,
     };
+    let (stage, preferences, waiting) = record_values(record, context);
+    let occupation = occupation_value(record, context, pool);
+    [0.0, occupation, stage, coach, accommodations, commute, preferences, waiting]
+}
+
+/// The stage, preferences and waiting factors, which the record alone decides.
+#[inline]
+fn record_values(record: &ParticipantRecord, context: &OfferContext) -> (f32, f32, f32) {
+    let policy = context.policy;
+    // Every accepted stage ranks alike unless the offer states a preference for readiness.
+    let stage = if record.stage >= context.min_stage || !context.offer.prefers_readiness {
+        1.0
+    } else {
+        (1.0 - f32::from(context.min_stage - record.stage) * policy.stage_gap_penalty).max(0.0)
+    };
     let hours_fit = (record.available_hours / context.offer.weekly_hours).min(1.0);
     let contract_fit = if record.preferred_contracts == 0 || record.preferred_contracts & context.contract_bit != 0 {
         1.0
@@ -523,9 +532,21 @@ fn values_but_skills(
         0.0
     };
     let preferences = 0.5 * hours_fit + 0.5 * contract_fit;
-    let waiting = waiting_value(context, record.registered_day);
-    let occupation = occupation_value(record, context, pool);
-    [0.0, occupation, stage, coach, accommodations, commute, preferences, waiting]
+    (stage, preferences, waiting_value(context, record.registered_day))
+}
+
+/// An upper bound of an eligible pair's score from its record alone, whatever its skills:
+/// skills at 1, the commute at `commute` (at least the pair's), the occupation from the
+/// record's inline claims (1 where the pool holds more), every other factor exact (each
+/// value is at least the exact one, so the bound is at least the exact score; see
+/// [`score_reaching`]). A scan may test it before it fetches the skills of a person who
+/// has more than the record holds ([`crate::bound_order`]), so that those whose skills
+/// could not lift them to the list are never read.
+#[inline]
+pub(crate) fn record_bound(record: &ParticipantRecord, context: &OfferContext, commute: f32) -> f32 {
+    let (stage, preferences, waiting) = record_values(record, context);
+    let occupation = if record.more_occupations() { 1.0 } else { inline_occupation_value(record, context) };
+    total(&[1.0, occupation, stage, 1.0, 1.0, commute, preferences, waiting], &context.weights)
 }
 
 /// The occupation factor from the record's inline claims (the pool's table only for people
@@ -537,6 +558,15 @@ fn occupation_value(record: &ParticipantRecord, context: &OfferContext, pool: &P
     }
     if record.more_occupations() {
         return best_occupation(record, context, pool).1;
+    }
+    inline_occupation_value(record, context)
+}
+
+/// The occupation factor of a record that holds all its claims.
+#[inline]
+fn inline_occupation_value(record: &ParticipantRecord, context: &OfferContext) -> f32 {
+    if record.occupations == 0 || context.occupation == 0 {
+        return 0.0;
     }
     let claim = |packed: u32| {
         let credit = context.occupation_credit((packed & 0xfff) as usize);

@@ -13,6 +13,7 @@
 
 mod arena;
 mod balance;
+mod bound_order;
 mod coaches;
 mod context;
 mod control;

@@ -352,7 +352,7 @@ impl ParticipantPool {
         table.iter().map(|&packed| u32::from(packed)).chain(inline).filter_map(unpack_claim)
     }
 
-    /// Whether a scan fetches the skills beside the records ahead
+    /// Whether a scan may fetch the skills beside the records ahead
     /// ([`ParticipantPool::prefetch_skills_beside`]): when more than one person in eight
     /// has them. Fetching costs a test per person and pays only when many are read (a
     /// national list over people with nine skills each 11.3 ms against 13.7 ms without;
