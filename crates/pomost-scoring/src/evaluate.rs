@@ -553,9 +553,6 @@ pub(crate) fn record_bound(record: &ParticipantRecord, context: &OfferContext, c
 /// with more than two).
 #[inline]
 fn occupation_value(record: &ParticipantRecord, context: &OfferContext, pool: &ParticipantPool) -> f32 {
-    if record.occupations == 0 || context.occupation == 0 {
-        return 0.0;
-    }
     if record.more_occupations() {
         return best_occupation(record, context, pool).1;
     }
