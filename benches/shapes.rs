@@ -2,13 +2,14 @@
 //! with more skills than a record holds (nine; twelve of their own trades; thirty across
 //! trades) and with four occupation claims, 1,000,000 of them, a regional (Kraków) and a
 //! national (remote) top-50 each. Real registers hold such people; the generated world
-//! holds few. Run with `cargo bench --bench shapes`; `POMOST_BENCH_PARTICIPANTS` sets the
-//! pool's size.
+//! holds few. Then the generated world's people asked by offers unlike the synthetic
+//! ones: twelve skill requirements, or none. Run with `cargo bench --bench shapes`;
+//! `POMOST_BENCH_PARTICIPANTS` sets the pool's size.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pomost_domain::{Participant, PastOccupation, SkillClaim};
+use pomost_domain::{Offer, Participant, PastOccupation, SkillClaim, SkillLevel, SkillRequirement};
 use pomost_scoring::{ParticipantPool, ScoringPolicy, ShortlistRequest};
 use pomost_synth::{SKILL_GROUPS, Synth, skill_id};
 use time::macros::date;
@@ -42,6 +43,9 @@ struct Drawn<'a> {
 }
 
 type Shape = fn(usize, &mut Participant, &Drawn);
+
+/// What an offer shape does to the synthetic offer.
+type OfferShape = fn(Offer) -> Offer;
 
 fn shapes(criterion: &mut Criterion) {
     let today = date!(2026 - 11 - 24);
@@ -98,5 +102,50 @@ fn shapes(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, shapes);
+/// The generated world's people asked by offers unlike the synthetic ones: twelve skill
+/// requirements from three trades (some with a minimum level), and none at all (skills
+/// then decide nothing, so many people tie).
+fn offer_shapes(criterion: &mut Criterion) {
+    let today = date!(2026 - 11 - 24);
+    let synth = Synth::new(7, today);
+    let relatedness = pomost_synth::relatedness();
+    let people: Vec<Participant> = synth.participants(participants_wanted()).collect();
+    let coaches: Vec<_> = synth.coaches(5_000).collect();
+    let pool = ParticipantPool::build(&relatedness, people, coaches).expect("valid data");
+    let policy = ScoringPolicy::default();
+    let twelve = |mut offer: Offer| {
+        let skills = SKILL_GROUPS.iter().take(3).flat_map(|group| group.skills.iter().take(4));
+        let requirements: Vec<SkillRequirement> = skills
+            .enumerate()
+            .map(|(index, code)| SkillRequirement {
+                skill: skill_id(code),
+                min_level: (index % 3 == 0).then(|| SkillLevel::new(2).expect("a valid level")),
+                weight: 1.0 + (index % 2) as f32,
+            })
+            .collect();
+        offer.required_skills = requirements[..4].to_vec();
+        offer.nice_to_have_skills = requirements[4..].to_vec();
+        offer
+    };
+    let none = |mut offer: Offer| {
+        offer.required_skills.clear();
+        offer.nice_to_have_skills.clear();
+        offer
+    };
+    let shapes: [(&str, OfferShape); 2] = [("twelve_requirements", twelve), ("no_skills", none)];
+    let mut group = criterion.benchmark_group("offer_shapes_1m");
+    group.sample_size(20);
+    for (name, shape) in shapes {
+        for (kind, offer) in [("regional", synth.regional_offer()), ("national", synth.remote_offer())] {
+            let offer = shape(offer);
+            group.bench_function(format!("{name}/{kind}_k50"), |bencher| {
+                let request = ShortlistRequest { offer: &offer, k: 50, today };
+                bencher.iter(|| black_box(pool.shortlist(&policy, &request).expect("valid offer")));
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, shapes, offer_shapes);
 criterion_main!(benches);

@@ -80,6 +80,41 @@ impl BoundOrder {
     }
 }
 
+/// Whether a scan tests the record's own bound as well for the people who pass the skills
+/// bound, settled again after each [`WINDOW`] of people tested with the skills bound.
+///
+/// Where the skills bound sorts out most people, scoring the few it lets through costs
+/// less than the record's bound for each of them. Where it lets through more than half (an
+/// offer that asks for no skills, or only for skills most people have, so that the skills
+/// bound is near 1 for everyone), the record's bound, which for such an offer is nearly the
+/// exact score, turns away those who cannot reach the list before they are scored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SkillsSieve {
+    record_too: bool,
+    tested: u32,
+    passed: u32,
+}
+
+impl SkillsSieve {
+    /// Whether the record's bound is tested as well.
+    #[inline]
+    pub(crate) fn record_too(&self) -> bool {
+        self.record_too
+    }
+
+    /// Counts `tested` people tested with the skills bound, `passed` of whom it let
+    /// through, and settles once a window is full: the record's bound as well where more
+    /// than half passed.
+    #[inline]
+    pub(crate) fn count(&mut self, tested: u32, passed: u32) {
+        self.tested += tested;
+        self.passed += passed;
+        if self.tested >= WINDOW {
+            *self = Self { record_too: self.passed * 2 > self.tested, tested: 0, passed: 0 };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -133,6 +168,23 @@ mod tests {
         let record_first = settled(BoundOrder::default(), 1, 20);
         assert!(!settled(record_first, 20, 20).record_first());
         assert!(settled(settled(record_first, 20, 20), 1, 20).record_first());
+    }
+
+    #[test]
+    fn the_sieve_tests_the_record_bound_only_after_a_window_where_most_passed_the_skills_bound() {
+        let mut sieve = SkillsSieve::default();
+        assert!(!sieve.record_too(), "the skills bound alone until a window says otherwise");
+        // Blocks of 40 people: the first window settles after two of them.
+        sieve.count(40, 39);
+        assert!(!sieve.record_too(), "settled before the window was full");
+        sieve.count(40, 38);
+        assert!(sieve.record_too(), "77 of 80 passed: the skills bound barely sorts anyone out");
+        sieve.count(64, 32);
+        assert!(!sieve.record_too(), "half is not more than half");
+        sieve.count(64, 33);
+        assert!(sieve.record_too());
+        sieve.count(64, 3);
+        assert!(!sieve.record_too(), "the skills bound sorts out most people again");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use pomost_domain::{CoachId, Offer, ParticipantId};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::bound_order::BoundOrder;
+use crate::bound_order::{BoundOrder, SkillsSieve};
 use crate::coaches::UnitCoachMemo;
 use crate::context::{OfferContext, Place};
 use crate::control::ScanControl;
@@ -245,6 +245,9 @@ struct Accumulator<'a> {
     coach_memo: UnitCoachMemo,
     /// Which bound this worker tests first for people with skills beside their records.
     order: BoundOrder,
+    /// Whether this worker tests the record's bound as well for those who pass the skills
+    /// bound.
+    sieve: SkillsSieve,
     /// People of the block being ranked whose skills were sent for (empty between blocks).
     fetching: Vec<&'a ParticipantRecord>,
     /// People of the last ranked block whose skills were sent for: ranked with the next
@@ -287,6 +290,7 @@ impl<'a> Accumulator<'a> {
             cutoff: None,
             coach_memo: UnitCoachMemo::default(),
             order: BoundOrder::default(),
+            sieve: SkillsSieve::default(),
             fetching: Vec::with_capacity(BLOCK),
             fetched: Vec::with_capacity(BLOCK),
         }
@@ -681,7 +685,9 @@ impl ParticipantPool {
     /// their skills fetched, here, and are bounded by them and ranked with the next ranked
     /// block ([`ParticipantPool::rank_fetched`]), when their skills have come. People
     /// with thirty skills across trades, nationally: 14.6–15.9 ms the old way, 9.8–11.3 ms
-    /// so (`cargo bench --bench shapes`).
+    /// so (`cargo bench --bench shapes`). Where the skills bound lets most of a window
+    /// through (the worker's [`SkillsSieve`]), those it lets through are bounded by their
+    /// records as well before they are scored.
     #[inline]
     fn rank_block<'a>(
         &'a self,
@@ -728,6 +734,19 @@ impl ParticipantPool {
                 self.prefetch_claims(record);
             }
             hopeful_count += usize::from(could_reach);
+        }
+        // Where the skills bound barely sorts anyone out, the record's turns away whom it
+        // can before they are scored (see [`SkillsSieve`]).
+        accumulator.sieve.count(eligible as u32, hopeful_count as u32);
+        if accumulator.sieve.record_too() && cutoff.is_some() {
+            let hopeful = &mut accumulator.selections.hopeful;
+            let mut kept = 0;
+            for index in 0..hopeful_count {
+                let (position, gains) = hopeful[index];
+                hopeful[slot(kept)] = (position, gains);
+                kept += usize::from(record_bound(&block[usize::from(position)], context, commute) >= threshold);
+            }
+            hopeful_count = kept;
         }
         for index in 0..hopeful_count {
             let (position, gains) = accumulator.selections.hopeful[index];

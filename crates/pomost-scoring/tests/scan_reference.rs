@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use pomost_domain::{GeoPoint, Offer, Participant, Workplace};
+use pomost_domain::{GeoPoint, Offer, Participant, SkillLevel, SkillRequirement, Workplace};
 use pomost_scoring::{ExclusionReason, ParticipantPool, ScanControl, ScoringPolicy, ShortlistRequest};
 use pomost_synth::Synth;
 use proptest::prelude::*;
@@ -128,6 +128,44 @@ fn check_many_claims(seed: u64, people_count: usize, k: usize) {
     check(seed, &people, synth.coaches(30).collect(), &offers, k);
 }
 
+/// The synthetic offers, each also asking for no skills at all (skills then sort nobody
+/// out and many people tie at the top) and for twelve skills across three trades (some
+/// with a minimum level): real advertisements do both.
+fn check_offers_unlike_the_synthetic(seed: u64, people_count: usize, k: usize) {
+    let synth = Synth::new(seed, TODAY);
+    let people: Vec<Participant> = synth.participants(people_count).collect();
+    let mut offers: Vec<Offer> = synth.offers(6).collect();
+    offers.push(synth.regional_offer());
+    offers.push(synth.remote_offer());
+    let twelve: Vec<SkillRequirement> = pomost_synth::SKILL_GROUPS
+        .iter()
+        .skip(seed as usize % 4)
+        .take(3)
+        .flat_map(|group| group.skills.iter().take(4))
+        .enumerate()
+        .map(|(index, code)| SkillRequirement {
+            skill: pomost_synth::skill_id(code),
+            min_level: (index % 3 == 0).then(|| SkillLevel::new(2).expect("a valid level")),
+            weight: 1.0 + (index % 2) as f32,
+        })
+        .collect();
+    let varied: Vec<Offer> = offers
+        .iter()
+        .flat_map(|offer| {
+            let mut none = offer.clone();
+            none.key.external_id = format!("{}-no-skills", offer.key.external_id);
+            none.required_skills.clear();
+            none.nice_to_have_skills.clear();
+            let mut many = offer.clone();
+            many.key.external_id = format!("{}-twelve-skills", offer.key.external_id);
+            many.required_skills = twelve[..4].to_vec();
+            many.nice_to_have_skills = twelve[4..].to_vec();
+            [none, many]
+        })
+        .collect();
+    check(seed, &people, synth.coaches(30).collect(), &varied, k);
+}
+
 const TODAY: time::Date = date!(2026 - 11 - 24);
 
 fn check(seed: u64, people: &[Participant], coaches: Vec<pomost_domain::JobCoach>, offers: &[Offer], k: usize) {
@@ -197,5 +235,13 @@ fn a_dense_region_equals_the_reference() {
 fn people_with_many_skills_and_occupations_equal_the_reference() {
     for (seed, k) in [(4, 1), (9, 10), (12, 50)] {
         check_many_claims(seed, 2_000, k);
+    }
+}
+
+/// Short and long lists for offers that ask for no skills or for many.
+#[test]
+fn offers_asking_for_no_skills_or_many_equal_the_reference() {
+    for (seed, k) in [(2, 1), (6, 10), (10, 50)] {
+        check_offers_unlike_the_synthetic(seed, 3_000, k);
     }
 }
