@@ -225,6 +225,24 @@ struct Visit {
     next_all_commute: bool,
 }
 
+/// How many ties a worker puts aside before it offers them to its list.
+const TIES_BATCH: usize = 32;
+
+/// Offers the ties a worker put aside to its list: their ids' text is sent for first,
+/// then each is compared. One at a time, a tie waited on two fetches from memory (the
+/// id's place by slot, then its text); an offer that asks for no skills can tie
+/// thousands of people at the top.
+fn offer_ties(accumulator: &mut Accumulator) {
+    for ranked in &accumulator.ties {
+        if let Some(first) = ranked.id().as_str().as_bytes().first() {
+            prefetch_read_data::<_, 3>(first);
+        }
+    }
+    for ranked in accumulator.ties.drain(..) {
+        accumulator.top.offer(ranked);
+    }
+}
+
 /// Per-worker state of a scan.
 struct Accumulator<'a> {
     top: TopK<'a>,
@@ -245,6 +263,11 @@ struct Accumulator<'a> {
     coach_memo: UnitCoachMemo,
     /// Which bound this worker tests first for people with skills beside their records.
     order: BoundOrder,
+    /// People who tied with the list's last when scored, offered to the list once their
+    /// ids are on their way, [`TIES_BATCH`] at a time and before the worker's list is
+    /// merged (a tie never moves the list's threshold, so holding it back changes no
+    /// bound, and the best `k` by score then id do not depend on the order offered).
+    ties: Vec<Ranked<'a>>,
     /// Whether this worker tests the record's bound as well for those who pass the skills
     /// bound.
     sieve: SkillsSieve,
@@ -290,6 +313,7 @@ impl<'a> Accumulator<'a> {
             cutoff: None,
             coach_memo: UnitCoachMemo::default(),
             order: BoundOrder::default(),
+            ties: Vec::with_capacity(BLOCK),
             sieve: SkillsSieve::default(),
             fetching: Vec::with_capacity(BLOCK),
             fetched: Vec::with_capacity(BLOCK),
@@ -756,6 +780,9 @@ impl ParticipantPool {
         self.rank_fetched(&fetched, context, floor, accumulator);
         accumulator.fetched = std::mem::replace(&mut accumulator.fetching, fetched);
         accumulator.fetching.clear();
+        if accumulator.ties.len() >= TIES_BATCH {
+            offer_ties(accumulator);
+        }
     }
 
     /// Bounds by their skills and ranks `people` whose skills sit beside their records
@@ -774,8 +801,8 @@ impl ParticipantPool {
     }
 
     /// Ranks whoever a worker's scan left with their skills fetched but not yet read (see
-    /// [`ParticipantPool::rank_block`]; between blocks they are all in `fetched`): once the
-    /// worker has no more buckets.
+    /// [`ParticipantPool::rank_block`]; between blocks they are all in `fetched`), and
+    /// offers the ties it put aside: once the worker has no more buckets.
     fn rank_all_fetched<'a>(
         &'a self,
         context: &OfferContext,
@@ -785,6 +812,7 @@ impl ParticipantPool {
         debug_assert!(accumulator.fetching.is_empty());
         let fetched = std::mem::take(&mut accumulator.fetched);
         self.rank_fetched(&fetched, context, floor, &mut accumulator);
+        offer_ties(&mut accumulator);
         accumulator
     }
 
@@ -840,7 +868,14 @@ impl ParticipantPool {
     /// Puts a record that reached the list's threshold on it, and shares the list's new
     /// threshold with the other workers when it rose.
     fn keep<'a>(&'a self, record: &ParticipantRecord, score: f32, floor: &Floor, accumulator: &mut Accumulator<'a>) {
-        accumulator.top.offer(Ranked { score: OrderedFloat(score), slot: record.slot, ids: self.ids() });
+        let ranked = Ranked { score: OrderedFloat(score), slot: record.slot, ids: self.ids() };
+        if accumulator.top.threshold() == Some(score) {
+            // A tie with the list's last: decided by ids, which are fetched for a batch.
+            prefetch_read_data::<_, 3>(&self.ids()[record.slot as usize]);
+            accumulator.ties.push(ranked);
+            return;
+        }
+        accumulator.top.offer(ranked);
         if let Some(threshold) = accumulator.top.threshold()
             && threshold > accumulator.published
         {
