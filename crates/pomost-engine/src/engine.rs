@@ -476,17 +476,15 @@ impl Engine {
             let _commit = tracing::trace_span!(target: TRACE_TARGET, "store_commit", records = records.len()).entered();
             self.disk.observe(write(&records))?
         };
-        // The written records themselves go to the read models (moved, not copied).
-        let changes: Vec<Applied> = records
-            .into_iter()
-            .zip(&outcomes)
-            .filter_map(|(record, outcome)| match outcome {
-                WriteOutcome::Written { seq } => {
-                    Some(Applied { seq: *seq, key: record.key(), record: Some(record.into_record()) })
-                }
-                _ => None,
-            })
-            .collect();
+        // The written records themselves go to the read models (moved, not copied), into
+        // room made once: collected, a batch's changes (hundreds of bytes each) grew by
+        // doubling into fresh pages, batch after batch of a bulk load.
+        let mut changes = Vec::with_capacity(records.len());
+        for (record, outcome) in records.into_iter().zip(&outcomes) {
+            if let WriteOutcome::Written { seq } = outcome {
+                changes.push(Applied { seq: *seq, key: record.key(), record: Some(record.into_record()) });
+            }
+        }
         let last = changes.last().map(|change| change.seq);
         self.followed(changes);
         if let (Follow::Pool, Some(last)) = (follow, last) {
