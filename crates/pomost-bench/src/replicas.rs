@@ -191,9 +191,7 @@ pub async fn measure(options: ReplicaOptions) -> Result<ReplicaResult, String> {
     let concurrency = run.concurrency.first().copied().unwrap_or(16);
     let first = start_server_on(run, Some(&url))?;
     let channel_a = connect(first.addr()).await?;
-    let started = Instant::now();
-    load(&channel_a, run, today, &[], &[]).await?;
-    let load_seconds = started.elapsed().as_secs_f64();
+    let load_seconds = load(&channel_a, run, today, &[], &[]).await?.as_secs_f64();
     eprintln!("loaded through one replica in {load_seconds:.1} s");
 
     let context_a = Arc::new(context(channel_a.clone(), run, today));
