@@ -278,6 +278,46 @@ fn joined(done: Option<Result<Result<(), String>, tokio::task::JoinError>>) -> R
     }
 }
 
+/// `items` cut into batches of one bulk stream each.
+fn in_batches<T>(items: impl Iterator<Item = T>) -> Vec<Vec<T>> {
+    let mut items = items.peekable();
+    let mut batches = Vec::new();
+    while items.peek().is_some() {
+        batches.push(items.by_ref().take(BULK_STREAM).collect());
+    }
+    batches
+}
+
+/// Sends each batch with `send` (one bulk stream each), two streams in flight, counting
+/// the items sent on `progress`.
+async fn two_in_flight<T, Call>(
+    batches: Vec<Vec<T>>,
+    progress: &ProgressBar,
+    send: impl Fn(Vec<T>) -> Call,
+) -> Result<(), String>
+where
+    Call: std::future::Future<Output = Result<(), tonic::Status>> + Send + 'static,
+{
+    let mut in_flight = tokio::task::JoinSet::new();
+    for items in batches {
+        while in_flight.len() >= 2 {
+            joined(in_flight.join_next().await)?;
+        }
+        let sent = items.len() as u64;
+        let call = send(items);
+        let progress = progress.clone();
+        in_flight.spawn(async move {
+            call.await.map_err(|status| status.to_string())?;
+            progress.inc(sent);
+            Ok::<(), String>(())
+        });
+    }
+    while let Some(done) = in_flight.join_next().await {
+        joined(Some(done))?;
+    }
+    Ok(())
+}
+
 /// Loads the seeded dataset (with `extra_people` and `extra_offers`) through the bulk
 /// streams and waits until the last offer is searchable; returns the time that took,
 /// without the time spent generating the data and putting it in wire form.
@@ -309,19 +349,12 @@ pub(crate) async fn load(
     // (about 2 s of the two cores' time for 1,000,000 people, which an integrator reading
     // a register from a file does not spend on the service's machine).
     let generating = std::time::Instant::now();
-    let batches: Vec<Vec<_>> = {
-        let people: Vec<_> = synth
+    let batches = in_batches(
+        synth
             .participants(options.participants)
             .chain(extra_people.iter().cloned())
-            .map(|person| convert::participant_to_wire(&person))
-            .collect();
-        let mut people = people.into_iter().peekable();
-        let mut batches = Vec::with_capacity(total.div_ceil(BULK_STREAM));
-        while people.peek().is_some() {
-            batches.push(people.by_ref().take(BULK_STREAM).collect());
-        }
-        batches
-    };
+            .map(|person| convert::participant_to_wire(&person)),
+    );
     let mut untimed = generating.elapsed();
     eprintln!("generated {total} participants in {:.1} s (not timed)", untimed.as_secs_f64());
     let people_started = std::time::Instant::now();
@@ -329,23 +362,11 @@ pub(crate) async fn load(
     // Two streams in flight, as an integrator loading a register would: the server checks
     // one while it writes the other.
     let bulk = ParticipantServiceClient::new(channel.clone()).max_encoding_message_size(256 << 20);
-    let mut in_flight = tokio::task::JoinSet::new();
-    for items in batches {
-        while in_flight.len() >= 2 {
-            joined(in_flight.join_next().await)?;
-        }
+    two_in_flight(batches, &progress, |items| {
         let mut client = bulk.clone();
-        let progress = progress.clone();
-        in_flight.spawn(async move {
-            let sent = items.len() as u64;
-            client.upsert_participants(tokio_stream::iter(items)).await.map_err(|status| status.to_string())?;
-            progress.inc(sent);
-            Ok::<(), String>(())
-        });
-    }
-    while let Some(done) = in_flight.join_next().await {
-        joined(Some(done))?;
-    }
+        async move { client.upsert_participants(tokio_stream::iter(items)).await.map(drop) }
+    })
+    .await?;
     progress.finish_and_clear();
     eprintln!(
         "loaded {total} participants in {:.1} s (bulk streams, two in flight)",
@@ -359,31 +380,14 @@ pub(crate) async fn load(
         .chain(extra_offers.iter().cloned())
         .chain([synth.regional_offer(), synth.remote_offer()])
         .collect();
-    let batches: Vec<Vec<UpsertOfferRequest>> = all
-        .chunks(BULK_STREAM)
-        .map(|chunk| {
-            chunk.iter().map(|offer| UpsertOfferRequest { offer: Some(convert::offer_to_wire(offer)) }).collect()
-        })
-        .collect();
+    let batches = in_batches(all.iter().map(|offer| UpsertOfferRequest { offer: Some(convert::offer_to_wire(offer)) }));
     untimed += generating.elapsed();
     let offers_started = std::time::Instant::now();
-    let mut in_flight = tokio::task::JoinSet::new();
-    for items in batches {
-        while in_flight.len() >= 2 {
-            joined(in_flight.join_next().await)?;
-        }
+    two_in_flight(batches, &progress, |items| {
         let mut client = offers.clone();
-        let progress = progress.clone();
-        in_flight.spawn(async move {
-            let sent = items.len() as u64;
-            client.upsert_offers(tokio_stream::iter(items)).await.map_err(|status| status.to_string())?;
-            progress.inc(sent);
-            Ok::<(), String>(())
-        });
-    }
-    while let Some(done) = in_flight.join_next().await {
-        joined(Some(done))?;
-    }
+        async move { client.upsert_offers(tokio_stream::iter(items)).await.map(drop) }
+    })
+    .await?;
     progress.finish_and_clear();
     eprintln!(
         "stored {} offers in {:.1} s (bulk streams, two in flight; searchable soon after)",
