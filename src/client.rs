@@ -300,7 +300,19 @@ fn read_json_records<T: serde::de::DeserializeOwned>(text: &str) -> ReadRows<T> 
 }
 
 fn read_file(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|error| CliError::failed(format!("{}: {error}", path.display())))
+    let bytes = std::fs::read(path).map_err(|error| CliError::failed(format!("{}: {error}", path.display())))?;
+    utf8_text(bytes).map_err(|reason| CliError::failed(format!("{}: {reason}", path.display())))
+}
+
+/// The file's text, or where it stops being UTF-8: a spreadsheet saved as plain "CSV" on a
+/// Polish Windows writes Windows-1250, whose letters (ł, ó, ż) are not UTF-8, and the
+/// person fixing the file needs the line.
+fn utf8_text(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+        format!("line {line} is not UTF-8 text (a spreadsheet exports it with \"CSV UTF-8\"; Windows-1250 is not read)")
+    })
 }
 
 /// `pomost offers push FILE`: JSON array or NDJSON of offers, sent through UpsertOffers.
@@ -474,7 +486,8 @@ fn read_csv_rows<T>(
     let header = reader.headers().map_err(|error| CliError::failed(format!("CSV header: {error}")))?.clone();
     let header: Vec<&str> = header.iter().map(str::trim).collect();
     if !headers.iter().any(|accepted| header == *accepted) {
-        return Err(CliError::failed(format!("CSV header must be: {usage}")));
+        let widest = headers.iter().max_by_key(|accepted| accepted.len()).copied().unwrap_or_default();
+        return Err(CliError::failed(format!("CSV header {}; it must be: {usage}", header_mismatch(&header, widest))));
     }
     let (mut good, mut rejected) = (Vec::new(), Vec::new());
     for (index, row) in reader.records().enumerate() {
@@ -485,6 +498,29 @@ fn read_csv_rows<T>(
         }
     }
     Ok((good, rejected))
+}
+
+/// Where a CSV header parts from `expected` (the longest header accepted), said so that the
+/// column to fix can be found: a spreadsheet export separated by semicolons (Excel's
+/// default where the decimal mark is a comma, as in Poland), a column missing, renamed or
+/// out of order, or one too many.
+fn header_mismatch(header: &[&str], expected: &[&str]) -> String {
+    if header.iter().all(|column| column.is_empty()) {
+        return "is missing (the file is empty or starts with a blank line)".into();
+    }
+    if let [only] = header
+        && only.contains(';')
+    {
+        return "is separated by ';': columns are separated by ',' (';' separates the items of a list within a column)"
+            .into();
+    }
+    match header.iter().zip(expected).position(|(found, wanted)| found != wanted) {
+        Some(index) => format!("has {:?} as column {} where {:?} belongs", header[index], index + 1, expected[index]),
+        None if header.len() < expected.len() => {
+            format!("ends after column {}, before {:?}", header.len(), expected[header.len()])
+        }
+        None => format!("has {:?} as column {}, past the last", header[expected.len()], expected.len() + 1),
+    }
 }
 
 /// Adds the items a bulk stream refused to `rejected`, each by the line it came from.
@@ -727,6 +763,36 @@ mod tests {
         let (rows, _) = read_participants_csv(&without_last(&without_last(text)))
             .unwrap_or_else(|error| panic!("{}", error.message));
         assert_eq!(rows[0].1.birth_year, None, "so is the year of birth");
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_refused_with_its_line() {
+        assert_eq!(utf8_text("id\nżółw\n".as_bytes().to_vec()).unwrap(), "id\nżółw\n");
+        // "łódź" in Windows-1250 on the third line.
+        let reason = utf8_text(b"id\nanna\n\xb3\xf3d\x9f\n".to_vec()).unwrap_err();
+        assert!(reason.starts_with("line 3 is not UTF-8"), "{reason}");
+    }
+
+    #[test]
+    fn a_wrong_csv_header_names_the_column_to_fix() {
+        let expected: &[&str] = &["id", "unit", "unit_id", "area_teryt"];
+        let said = |header: &[&str]| header_mismatch(header, expected);
+        assert!(said(&["id;unit;unit_id;area_teryt"]).starts_with("is separated by ';'"));
+        assert_eq!(
+            said(&["id", "unit", "area_teryt", "unit_id"]),
+            r#"has "area_teryt" as column 3 where "unit_id" belongs"#
+        );
+        assert_eq!(said(&["id", "unit"]), r#"ends after column 2, before "unit_id""#);
+        assert!(said(&[]).starts_with("is missing"));
+        assert_eq!(said(&["id", "unit", "unit_id", "area_teryt", "note"]), r#"has "note" as column 5, past the last"#);
+        let text = "id,unit,unit_id,teryt\na,cis,b,1261\n";
+        let Err(error) = read_csv_rows(text, &[expected], &expected.join(","), |_| Ok(())) else {
+            panic!("a header with a renamed column was taken");
+        };
+        assert_eq!(
+            error.message,
+            r#"CSV header has "teryt" as column 4 where "area_teryt" belongs; it must be: id,unit,unit_id,area_teryt"#
+        );
     }
 
     #[test]

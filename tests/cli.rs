@@ -184,6 +184,20 @@ fn the_readme_commands_work_against_the_demo() {
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
     assert!(text(&output).contains("3 rows, 2 written, 0 unchanged or stale, 1 rejected"), "{}", text(&output));
     assert!(text(&output).contains("line 3: "), "{}", text(&output));
+    // A spreadsheet's export: semicolons, and Windows-1250 letters on the second line.
+    let export = dir.path().join("export.csv");
+    let header = std::fs::read_to_string(coaches).unwrap().lines().next().unwrap().replace(',', ";");
+    std::fs::write(&export, format!("{header}\n")).unwrap();
+    let output = server.run(&["coaches", "import", export.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("CSV header is separated by ';'"), "{}", text(&output));
+    let mut bytes = std::fs::read(coaches).unwrap();
+    let second_line = bytes.iter().position(|&byte| byte == b'\n').unwrap() + 1;
+    bytes.splice(second_line..second_line, b"w-\xb3\xf3d\x9f,".iter().copied());
+    std::fs::write(&export, bytes).unwrap();
+    let output = server.run(&["coaches", "import", export.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("line 2 is not UTF-8"), "{}", text(&output));
 
     let output = server.run(&["audit", "size"]);
     assert!(output.status.success(), "{}", text(&output));
