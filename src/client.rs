@@ -401,7 +401,16 @@ fn csv_bool(column: &str, text: &str) -> Result<bool, String> {
 }
 
 fn csv_number(column: &str, text: &str) -> Result<serde_json::Value, String> {
-    let number: f64 = text.trim().parse().map_err(|_| format!("{column}: {text:?} is not a number"))?;
+    let number: f64 = text.trim().parse().map_err(|_| {
+        // A Polish spreadsheet writes a decimal comma; the file must carry a point.
+        match text.trim().replacen(',', ".", 1).parse::<f64>() {
+            Ok(_) => format!(
+                "{column}: {text:?} is not a number (the decimal mark is a point: {:?})",
+                text.trim().replacen(',', ".", 1)
+            ),
+            Err(_) => format!("{column}: {text:?} is not a number"),
+        }
+    })?;
     serde_json::Number::from_f64(number)
         .map(serde_json::Value::Number)
         .ok_or_else(|| format!("{column}: {text:?} is not finite"))
@@ -793,6 +802,17 @@ mod tests {
             error.message,
             r#"CSV header has "teryt" as column 4 where "area_teryt" belongs; it must be: id,unit,unit_id,area_teryt"#
         );
+    }
+
+    #[test]
+    fn a_decimal_comma_is_refused_with_the_point_it_needs() {
+        assert_eq!(csv_number("lat", " 49.99 ").unwrap(), serde_json::json!(49.99));
+        assert_eq!(
+            csv_number("lat", "49,99").unwrap_err(),
+            r#"lat: "49,99" is not a number (the decimal mark is a point: "49.99")"#
+        );
+        assert_eq!(csv_number("lat", "north").unwrap_err(), r#"lat: "north" is not a number"#);
+        assert_eq!(csv_number("lat", "NaN").unwrap_err(), r#"lat: "NaN" is not finite"#);
     }
 
     #[test]

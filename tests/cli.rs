@@ -198,6 +198,15 @@ fn the_readme_commands_work_against_the_demo() {
     let output = server.run(&["coaches", "import", export.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("line 2 is not UTF-8"), "{}", text(&output));
+    let header = std::fs::read_to_string(coaches).unwrap().lines().next().unwrap().to_owned();
+    std::fs::write(&export, format!("{header}\ncsv-trener-ola,zaz,zaz-wieliczka,,\"49,99\",20.06,30,,,20,\n")).unwrap();
+    let output = server.run(&["coaches", "import", export.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(
+        text(&output).contains(r#"line 2: centre_lat: "49,99" is not a number (the decimal mark is a point: "49.99")"#),
+        "{}",
+        text(&output)
+    );
 
     let output = server.run(&["audit", "size"]);
     assert!(output.status.success(), "{}", text(&output));
