@@ -392,10 +392,12 @@ fn csv_list(text: &str) -> Vec<serde_json::Value> {
     text.split(';').map(str::trim).filter(|item| !item.is_empty()).map(serde_json::Value::from).collect()
 }
 
+/// A yes/no cell: English or Polish words, 1 or 0, or what a Polish spreadsheet writes for
+/// its logical values (PRAWDA, FAŁSZ); empty is no.
 fn csv_bool(column: &str, text: &str) -> Result<bool, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "tak" | "1" => Ok(true),
-        "false" | "no" | "nie" | "0" | "" => Ok(false),
+    match text.trim().to_lowercase().as_str() {
+        "true" | "yes" | "tak" | "prawda" | "1" => Ok(true),
+        "false" | "no" | "nie" | "fałsz" | "0" | "" => Ok(false),
         other => Err(format!("{column}: {other:?} is not true or false")),
     }
 }
@@ -813,6 +815,17 @@ mod tests {
         );
         assert_eq!(csv_number("lat", "north").unwrap_err(), r#"lat: "north" is not a number"#);
         assert_eq!(csv_number("lat", "NaN").unwrap_err(), r#"lat: "NaN" is not finite"#);
+    }
+
+    #[test]
+    fn a_yes_no_cell_reads_a_polish_spreadsheet_s_logical_values() {
+        for yes in ["true", "TAK", " 1 ", "PRAWDA", "Yes"] {
+            assert_eq!(csv_bool("consent_to_matching", yes), Ok(true), "{yes}");
+        }
+        for no in ["false", "Nie", "0", "", "FAŁSZ", "fałsz"] {
+            assert_eq!(csv_bool("consent_to_matching", no), Ok(false), "{no}");
+        }
+        assert!(csv_bool("consent_to_matching", "maybe").unwrap_err().starts_with("consent_to_matching: "));
     }
 
     #[test]
