@@ -243,6 +243,7 @@ pub async fn explain(client: &Client, participant: String, offer: &str, as_of: S
 }
 
 /// A line of an input file that could not be used.
+#[derive(Debug)]
 struct Rejected {
     line: usize,
     reason: String,
@@ -277,9 +278,9 @@ fn read_json_records<T: serde::de::DeserializeOwned>(text: &str) -> ReadRows<T> 
         match serde_json::from_str::<Vec<serde_json::Value>>(text) {
             Ok(values) => {
                 for (index, value) in values.into_iter().enumerate() {
-                    match serde_json::from_value(value) {
+                    match record_from_value(value) {
                         Ok(record) => good.push((index + 1, record)),
-                        Err(error) => rejected.push(Rejected { line: index + 1, reason: error.to_string() }),
+                        Err(reason) => rejected.push(Rejected { line: index + 1, reason }),
                     }
                 }
             }
@@ -291,12 +292,47 @@ fn read_json_records<T: serde::de::DeserializeOwned>(text: &str) -> ReadRows<T> 
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str(line) {
+        match record_from_line(line) {
             Ok(record) => good.push((index + 1, record)),
-            Err(error) => rejected.push(Rejected { line: index + 1, reason: error.to_string() }),
+            Err(reason) => rejected.push(Rejected { line: index + 1, reason }),
         }
     }
     (good, rejected)
+}
+
+/// A record from its JSON form; an error names the field it is about (`home.teryt: …`),
+/// which serde_json's own errors leave out.
+fn record_from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|error| error.to_string())
+}
+
+/// [`record_from_value`] for one line of NDJSON, nothing after the record.
+fn record_from_line<T: serde::de::DeserializeOwned>(line: &str) -> Result<T, String> {
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    let record = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| error.to_string())?;
+    deserializer.end().map_err(|error| error.to_string())?;
+    Ok(record)
+}
+
+/// A record from the JSON form a CSV row was put in; an error names the CSV column
+/// (`teryt: …` for `home.teryt`): `renamed` pairs a field path with the column it came
+/// from, any other field is its column's namesake.
+fn record_from_csv_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    renamed: &[(&str, &str)],
+) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let field = path.split('[').next().unwrap_or_default();
+        let column = renamed
+            .iter()
+            .find(|(prefix, _)| field.starts_with(prefix))
+            .map_or_else(|| field.split('.').next().unwrap_or_default(), |(_, column)| column);
+        match column {
+            "" => error.inner().to_string(),
+            column => format!("{column}: {}", error.inner()),
+        }
+    })
 }
 
 fn read_file(path: &Path) -> Result<String, CliError> {
@@ -402,6 +438,16 @@ fn csv_bool(column: &str, text: &str) -> Result<bool, String> {
     }
 }
 
+/// A date cell, which must be written as ISO 8601 has it (a Polish register writes
+/// 01.02.2025; the error says which form is read).
+fn csv_date<'a>(column: &str, text: &'a str) -> Result<&'a str, String> {
+    let text = text.trim();
+    match time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")) {
+        Ok(_) => Ok(text),
+        Err(_) => Err(format!("{column}: {text:?} is not a date written YYYY-MM-DD")),
+    }
+}
+
 fn csv_number(column: &str, text: &str) -> Result<serde_json::Value, String> {
     let number: f64 = text.trim().parse().map_err(|_| {
         // A Polish spreadsheet writes a decimal comma; the file must carry a point.
@@ -453,7 +499,7 @@ fn participant_from_csv(row: &csv::StringRecord) -> Result<Participant, String> 
         "available_hours_per_week": csv_number("available_hours_per_week", field("available_hours_per_week"))?,
         "night_shifts_ok": csv_bool("night_shifts_ok", field("night_shifts_ok"))?,
         "preferred_contracts": csv_list(field("preferred_contracts")),
-        "registered_since": field("registered_since"),
+        "registered_since": csv_date("registered_since", field("registered_since"))?,
         "consent_to_matching": csv_bool("consent_to_matching", field("consent_to_matching"))?,
         "past_occupations": csv_past_occupations(field("past_occupations"))?,
         "wanted_occupations": csv_list(field("wanted_occupations")),
@@ -463,7 +509,17 @@ fn participant_from_csv(row: &csv::StringRecord) -> Result<Participant, String> 
         },
         "gender": csv_gender(field("gender"))?,
     });
-    let participant: Participant = serde_json::from_value(value).map_err(|error| error.to_string())?;
+    let participant: Participant = record_from_csv_value(
+        value,
+        &[
+            ("home.point.lat", "lat"),
+            ("home.point.lon", "lon"),
+            ("home.teryt", "teryt"),
+            ("disability.degree", "degree"),
+            ("disability.causes", "cause_symbols"),
+            ("disability.working_time_exemption", "working_time_exemption"),
+        ],
+    )?;
     participant.validated().map_err(|error| error.to_string())
 }
 
@@ -722,7 +778,15 @@ fn coach_from_csv(row: &csv::StringRecord) -> Result<JobCoach, String> {
         "weekly_capacity_hours": csv_number("weekly_capacity_hours", field("weekly_capacity_hours"))?,
         "committed_hours": csv_number("committed_hours", or_zero("committed_hours"))?,
     });
-    let coach: JobCoach = serde_json::from_value(value).map_err(|error| error.to_string())?;
+    let coach: JobCoach = record_from_csv_value(
+        value,
+        &[
+            ("area.teryt", "area_teryt"),
+            ("area.centre.lon", "centre_lon"),
+            ("area.centre", "centre_lat"),
+            ("area.radius_km", "radius_km"),
+        ],
+    )?;
     coach.validated().map_err(|error| error.to_string())
 }
 
@@ -826,6 +890,47 @@ mod tests {
             assert_eq!(csv_bool("consent_to_matching", no), Ok(false), "{no}");
         }
         assert!(csv_bool("consent_to_matching", "maybe").unwrap_err().starts_with("consent_to_matching: "));
+    }
+
+    #[test]
+    fn a_row_the_domain_refuses_is_refused_with_its_column() {
+        let text = include_str!("../docs/examples/participants.csv");
+        let header = text.lines().next().unwrap();
+        let row = text.lines().nth(1).unwrap();
+        let reason = |row: String| {
+            let (rows, rejected) = read_participants_csv(&format!("{header}\n{row}\n")).unwrap();
+            assert!(rows.is_empty(), "{row}");
+            rejected[0].reason.clone()
+        };
+        assert_eq!(
+            reason(row.replace("2025-02-01", "01.02.2025")),
+            r#"registered_since: "01.02.2025" is not a date written YYYY-MM-DD"#
+        );
+        assert!(reason(row.replace("2025-02-01", "2025-02-30")).starts_with("registered_since: "));
+        assert!(reason(row.replace(",1261,", ",9999,")).starts_with("teryt: "));
+        assert!(reason(row.replace("supported_open_market", "wsparcie")).starts_with("stage: unknown variant"));
+        assert!(reason(row.replace(",none,", ",ciezki,")).starts_with("degree: "));
+        assert!(reason(row.replace(",extra_breaks,", ",przerwy,")).starts_with("accommodations_preferred: "));
+
+        let coaches = include_str!("../docs/examples/coaches.csv");
+        let header = coaches.lines().next().unwrap();
+        let row = coaches.lines().nth(1).unwrap().replace("1261;1206", "1261;99");
+        let (_, rejected) =
+            read_csv_rows(&format!("{header}\n{row}\n"), &[COACH_CSV_COLUMNS], "", coach_from_csv).unwrap();
+        assert!(rejected[0].reason.starts_with("area_teryt: "), "{}", rejected[0].reason);
+    }
+
+    #[test]
+    fn a_json_record_the_domain_refuses_is_refused_with_its_field() {
+        let line = r#"{"id":"c","unit":"cis","unit_id":"u","area":{"teryt":["99"]},"weekly_capacity_hours":10}"#;
+        let (_, rejected) = read_json_records::<JobCoach>(line);
+        assert!(rejected[0].reason.starts_with("area.teryt[0]: "), "{}", rejected[0].reason);
+        let (_, rejected) = read_json_records::<JobCoach>(&format!("[{line}]"));
+        assert!(rejected[0].reason.starts_with("area.teryt[0]: "), "{}", rejected[0].reason);
+        let valid = line.replace("99", "1261");
+        let (good, rejected) = read_json_records::<JobCoach>(&format!("{valid}\n{valid} 1"));
+        assert_eq!(good.len(), 1, "{rejected:?}");
+        assert!(rejected[0].reason.starts_with("trailing characters"), "{}", rejected[0].reason);
     }
 
     #[test]

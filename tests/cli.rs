@@ -207,6 +207,16 @@ fn the_readme_commands_work_against_the_demo() {
         "{}",
         text(&output)
     );
+    let people_rows = std::fs::read_to_string(&people).unwrap();
+    let dotted = people_rows.lines().take(2).collect::<Vec<_>>().join("\n").replace("2025-02-01", "01.02.2025");
+    std::fs::write(&export, dotted).unwrap();
+    let output = server.run(&["participants", "import", export.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(
+        text(&output).contains(r#"line 2: registered_since: "01.02.2025" is not a date written YYYY-MM-DD"#),
+        "{}",
+        text(&output)
+    );
 
     let output = server.run(&["audit", "size"]);
     assert!(output.status.success(), "{}", text(&output));
