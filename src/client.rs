@@ -451,11 +451,9 @@ fn csv_date<'a>(column: &str, text: &'a str) -> Result<&'a str, String> {
 fn csv_number(column: &str, text: &str) -> Result<serde_json::Value, String> {
     let number: f64 = text.trim().parse().map_err(|_| {
         // A Polish spreadsheet writes a decimal comma; the file must carry a point.
-        match text.trim().replacen(',', ".", 1).parse::<f64>() {
-            Ok(_) => format!(
-                "{column}: {text:?} is not a number (the decimal mark is a point: {:?})",
-                text.trim().replacen(',', ".", 1)
-            ),
+        let pointed = text.trim().replacen(',', ".", 1);
+        match pointed.parse::<f64>() {
+            Ok(_) => format!("{column}: {text:?} is not a number (the decimal mark is a point: {pointed:?})"),
             Err(_) => format!("{column}: {text:?} is not a number"),
         }
     })?;
